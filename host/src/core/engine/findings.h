@@ -1,0 +1,33 @@
+/* findings.h: what the engine found in a piece of content, before any policy.
+ *
+ * A finding names what matched (a detector, a document, an EDM table) and how much,
+ * never the matched value. Findings own their strings. */
+#pragma once
+
+#include <glib.h>
+
+typedef enum {
+  FINDING_PATTERN,   /* a pattern detector: rule + count */
+  FINDING_DOCUMENT,  /* a protected document: name + label + score */
+  FINDING_EDM,       /* exact data match: name (table) + label + count + detail (columns) */
+} FindingKind;
+
+typedef struct {
+  FindingKind kind;
+  char *rule;    /* detector id for FINDING_PATTERN; NULL otherwise */
+  char *name;    /* document or table name; NULL for patterns */
+  char *label;   /* the pack's label; NULL for patterns */
+  char *detail;  /* e.g. EDM column names joined by ","; may be NULL */
+  guint count;   /* matches (patterns, EDM records) or matched fingerprints (documents) */
+  guint longest; /* documents: longest in-order run of matched fingerprints */
+  double score;  /* documents: share of the paste covered, 0..1; else 1 */
+} Finding;
+
+Finding *finding_new (FindingKind kind);
+void finding_free (Finding *finding);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Finding, finding_free)
+
+/* A GPtrArray of Finding* that frees them. */
+GPtrArray *findings_new (void);
+
+const char *finding_kind_name (FindingKind kind);

@@ -1,0 +1,63 @@
+/* policy.h: the organisation's policy: from findings and a destination to a verdict.
+ *
+ * The format is documented in docs/policy.md; the default ships in rules/ and is
+ * compiled in. A Policy is immutable once loaded, so a host can swap it whole. */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <glib.h>
+
+typedef enum {
+  VERDICT_ALLOW = 0,
+  VERDICT_WARN = 1,
+  VERDICT_BLOCK = 2,
+} Verdict;
+
+const char *verdict_name (Verdict verdict);
+gboolean verdict_parse (const char *name, Verdict *out);
+
+typedef struct Policy Policy;
+
+/* Parses and validates a policy; every error names the field, e.g. "rules[2].verdict". */
+Policy *policy_new_from_data (const char *json, gsize len, GError **error);
+Policy *policy_new_from_file (const char *path, GError **error);
+/* The default policy compiled in from rules/default-policy.json. */
+Policy *policy_new_default (GError **error);
+void policy_free (Policy *policy);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Policy, policy_free)
+
+/* What the policy says; strings are borrowed from the Policy and live as long as it. */
+typedef struct {
+  Verdict verdict;
+  const char *rule_id;      /* the rule that set the verdict; NULL for the default */
+  const char *message;      /* for the user; NULL when allow */
+  const char *learn_more;   /* a URL or NULL */
+  gboolean justification;   /* warn only: the user must say why to proceed */
+} PolicyDecision;
+
+/* findings: a GPtrArray of Finding* (engine/findings.h). origin may be NULL. */
+void policy_decide (const Policy *policy, const char *origin, const GPtrArray *findings,
+                    PolicyDecision *out);
+void policy_decide_gpu (const Policy *policy, const char *origin, PolicyDecision *out);
+void policy_decide_oversize (const Policy *policy, PolicyDecision *out);
+void policy_decide_unreadable (const Policy *policy, PolicyDecision *out);
+/* The verdict the extension applies when the host cannot answer; the host uses it too
+ * when it cannot decide (store unreadable). */
+void policy_decide_failure (const Policy *policy, PolicyDecision *out);
+
+/* Content shorter than this many characters is allowed unscanned. */
+gsize policy_min_scan_chars (const Policy *policy);
+/* Content over this many bytes gets the oversize verdict unscanned. */
+gsize policy_max_scan_bytes (const Policy *policy);
+
+/* The part of the policy the extension needs, for the hello reply. Caller frees. */
+cJSON *policy_to_hello_json (const Policy *policy);
+
+/* A SHA-256 hex digest of the policy's source bytes, for audit records. */
+const char *policy_digest (const Policy *policy);
+
+/* True when origin (scheme://host[:port]) matches pattern: a star alone matches
+ * everything; "https://host" that host; a leading star-dot host part ("https://" then
+ * star, dot, "example.com") the host and its subdomains. A pattern without a port
+ * matches any port. */
+gboolean policy_origin_matches (const char *pattern, const char *origin);

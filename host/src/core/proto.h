@@ -1,0 +1,29 @@
+/* proto.h: protocol 1: a request object in, a reply object out (CONTRACT.md).
+ *
+ * Every request gets exactly one reply; anything malformed gets an "error" reply and
+ * the caller reads on. Replies never hold content or matched values. */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <glib.h>
+
+#include "context.h"
+
+#define PROTO_VERSION 1
+
+typedef struct Proto Proto;
+
+/* ctx is borrowed and must outlive the Proto. */
+Proto *proto_new (WeirContext *ctx);
+void proto_free (Proto *proto);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Proto, proto_free)
+
+/* Handles one frame's bytes (JSON text); returns the reply's JSON text, always, which
+ * the caller frees. */
+char *proto_handle_frame (Proto *proto, const char *buf, gsize len);
+
+/* Handles a parsed request; returns the reply object, always, which the caller frees. */
+cJSON *proto_handle_request (Proto *proto, const cJSON *request);
+
+/* Records a host event (start, stop, a broken stream) in the audit log, if there is one. */
+void proto_record_event (Proto *proto, const char *event, const char *detail);

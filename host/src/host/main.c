@@ -1,0 +1,82 @@
+/* weir-host: the native-messaging host the browser starts.
+ *
+ * Reads frames on stdin, answers each on stdout, until end of input or a broken
+ * frame; both end the process with status 0 after an audit record. stdout carries
+ * frames and nothing else. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "context.h"
+#include "nm.h"
+#include "proto.h"
+#include "weir-config.h"
+#include "notify.h"
+
+static int
+serve (Proto *proto)
+{
+  for (;;)
+    {
+      g_autofree char *frame = NULL;
+      g_autoptr (GError) error = NULL;
+      gsize len = 0;
+      NmStatus status = nm_read_frame (STDIN_FILENO, NM_MAX_REQUEST, &frame, &len, &error);
+      if (status == NM_FRAME_EOF)
+        {
+          proto_record_event (proto, "host-stop", "end of input");
+          return 0;
+        }
+      if (status == NM_FRAME_BROKEN)
+        {
+          g_message ("stopping: %s", error->message);
+          proto_record_event (proto, "host-stop", error->message);
+          return 0;
+        }
+      g_autofree char *reply = proto_handle_frame (proto, frame, len);
+      g_clear_pointer (&frame, g_free);
+      if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
+        {
+          g_message ("stopping: %s", error->message);
+          proto_record_event (proto, "host-stop", error->message);
+          return 0;
+        }
+    }
+}
+
+static int
+usage (FILE *out)
+{
+  fprintf (out,
+           "Usage: weir-host [chrome-extension://ID/]\n"
+           "The Weir native-messaging host. Chromium starts it; it speaks protocol 1\n"
+           "(4-byte length, then JSON) on stdin and stdout. See weir --help for the CLI.\n");
+  return out == stdout ? 0 : 1;
+}
+
+int
+main (int argc, char **argv)
+{
+  /* stdout is the protocol: every log line goes to stderr, which Chromium keeps. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  /* A closed pipe is the browser going away: see EPIPE and stop cleanly. */
+  signal (SIGPIPE, SIG_IGN);
+  if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    return usage (stdout);
+  if (argc > 1 && strcmp (argv[1], "--version") == 0)
+    return printf ("weir-host %s\n", WEIR_VERSION) < 0;
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WeirContext) ctx = context_open (CONTEXT_LENIENT, &error);
+  if (ctx == NULL)
+    {
+      g_critical ("cannot start: %s", error->message);
+      return 0;
+    }
+  for (guint i = 0; i < ctx->problems->len; i++)
+    notify_problem (ctx->problems->pdata[i]);
+  g_autoptr (Proto) proto = proto_new (ctx);
+  proto_record_event (proto, "host-start", argc > 1 ? argv[1] : NULL);
+  return serve (proto);
+}

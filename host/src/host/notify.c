@@ -1,0 +1,38 @@
+#include "notify.h"
+
+#include <glib.h>
+
+#include "weir-config.h"
+
+#if WEIR_HAVE_NOTIFY
+#include <libnotify/notify.h>
+
+static gboolean
+show_notice (const char *message)
+{
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL && g_getenv ("DISPLAY") == NULL
+      && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    return FALSE;
+  if (!notify_is_initted () && !notify_init ("Weir"))
+    return FALSE;
+  NotifyNotification *notice = notify_notification_new ("Weir protection is degraded", message,
+                                                        "dialog-warning");
+  gboolean shown = notify_notification_show (notice, NULL);
+  g_object_unref (notice);
+  return shown;
+}
+#else
+static gboolean
+show_notice (const char *message)
+{
+  (void) message;
+  return FALSE;
+}
+#endif
+
+void
+notify_problem (const char *message)
+{
+  g_warning ("%s", message);
+  show_notice (message);
+}
