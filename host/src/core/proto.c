@@ -349,6 +349,14 @@ score_part (Proto *proto, const char *data, gsize len, GPtrArray *findings)
   merge_findings (findings, part);
 }
 
+/* digest is NULL when there is no audit log (the store failed to open). */
+static void
+digest_update (AuditDigest *digest, const void *data, gsize len)
+{
+  if (digest != NULL)
+    audit_digest_update (digest, data, len);
+}
+
 /* A file is read as text when it says so or when its first 4 KiB are valid UTF-8
  * without NUL bytes; anything else (images, archives, office files) is unreadable. */
 static gboolean
@@ -389,10 +397,10 @@ scan_files (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrArra
         {
           totals->unreadable++;
           if (bytes != NULL)
-            audit_digest_update (digest, bytes, len);
+            digest_update (digest, bytes, len);
           continue;
         }
-      audit_digest_update (digest, bytes, len);
+      digest_update (digest, bytes, len);
       totals->chars += len;
       score_part (proto, (const char *) bytes, len, findings);
     }
@@ -407,10 +415,10 @@ scan_content (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrAr
   g_autofree char *html_text = NULL;
   gsize html_len = 0;
   if (scan->text != NULL)
-    audit_digest_update (digest, scan->text, text_len);
+    digest_update (digest, scan->text, text_len);
   if (scan->html != NULL)
     {
-      audit_digest_update (digest, scan->html, strlen (scan->html));
+      digest_update (digest, scan->html, strlen (scan->html));
       html_text = engine_html_to_text (scan->html, strlen (scan->html), &html_len);
     }
   totals->chars = g_utf8_strlen (scan->text ? scan->text : "", (gssize) text_len);
@@ -459,7 +467,7 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
     {
       if (proto->ctx->audit != NULL)
         audit_digest_init (proto->ctx->audit, &digest);
-      scan_content (proto, &scan, &digest, findings, &totals);
+      scan_content (proto, &scan, proto->ctx->audit != NULL ? &digest : NULL, findings, &totals);
       if (proto->ctx->audit != NULL)
         audit_digest_finish (&digest, digest_hex);
       policy_decide (policy, scan.origin, findings, &decision);
