@@ -344,7 +344,6 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
 Policy *
 policy_new_from_data (const char *json, gsize len, GError **error)
 {
-  g_return_val_if_fail (error != NULL, NULL);
   if (len > POLICY_MAX_BYTES)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "policy: over %d bytes", POLICY_MAX_BYTES);
@@ -368,8 +367,14 @@ policy_new_from_data (const char *json, gsize len, GError **error)
                    "policy: not a UTF-8 JSON object (check for a missing comma or brace)");
       return NULL;
     }
-  if (!parse_sections (p->doc, p, error))
-    return NULL;
+  /* The section readers test *error to tell "absent" from "invalid", so they always
+   * get a real one, whatever the caller passed. */
+  g_autoptr (GError) local = NULL;
+  if (!parse_sections (p->doc, p, &local))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
   p->digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) json, len);
   return g_steal_pointer (&p);
 }
