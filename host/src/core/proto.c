@@ -510,6 +510,15 @@ handle_gpu (Proto *proto, const cJSON *req, GError **error)
   return outcome_finish (proto, &o, "gpu", decision.verdict, decision.justification);
 }
 
+/* The first max characters of s (valid UTF-8). g_utf8_substring() reads past the end
+ * of a shorter string, so clamp first. */
+static char *
+utf8_prefix (const char *s, glong max)
+{
+  glong n = g_utf8_strlen (s, -1);
+  return g_utf8_substring (s, 0, MIN (n, max));
+}
+
 static gboolean
 blank (const char *s)
 {
@@ -543,7 +552,7 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddStringToObject (record, "action", action);
   if (!blank (justification))
     {
-      g_autofree char *cut = g_utf8_substring (justification, 0, MAX_JUSTIFICATION);
+      g_autofree char *cut = utf8_prefix (justification, MAX_JUSTIFICATION);
       cJSON_AddStringToObject (record, "justification", g_utf8_validate (cut, -1, NULL) ? cut : "");
     }
   if (proto->ctx->audit == NULL)
@@ -584,7 +593,7 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
     cJSON_AddStringToObject (record, "verdict", verdict);
   if (detail)
     {
-      g_autofree char *cut = g_utf8_substring (detail, 0, 200);
+      g_autofree char *cut = utf8_prefix (detail, 200);
       cJSON_AddStringToObject (record, "detail", cut);
     }
   if (proto->ctx->audit == NULL)
