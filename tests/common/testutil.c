@@ -68,7 +68,7 @@ search_file (const char *path, gpointer data)
   if (g_file_get_contents (path, &bytes, &len, NULL)
       && memmem (bytes, len, search->needle, strlen (search->needle)) != NULL)
     {
-      g_test_message ("%s holds the canary", path);
+      g_test_message ("%s holds \"%s\"", path, search->needle);
       search->found = TRUE;
     }
 }
