@@ -301,6 +301,36 @@ test_from_file (void)
   testutil_rmtree (dir);
 }
 
+/* The documented examples (docs/policy.md, rules/examples/) load and mean what the
+ * documentation says. */
+static void
+test_examples (void)
+{
+  const char *root = g_getenv ("WEIR_SOURCE_ROOT");
+  g_assert_nonnull (root);
+  g_autofree char *shipped = g_build_filename (root, "rules", "default-policy.json", NULL);
+  g_autofree char *allowlist = g_build_filename (root, "rules", "examples", "organisation-allowlist.json", NULL);
+  g_autofree char *ai = g_build_filename (root, "rules", "examples", "ai-strict.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Policy) def = policy_new_from_file (shipped, &error);
+  g_assert_no_error (error);
+  g_autoptr (Policy) compiled = policy_new_default (&error);
+  g_assert_cmpstr (policy_digest (def), ==, policy_digest (compiled));
+  g_autoptr (Policy) own = policy_new_from_file (allowlist, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (decide (own, "https://wiki.corp.example", pattern ("private-key")), ==, VERDICT_ALLOW);
+  g_assert_cmpint (decide (own, "https://chat.example", pattern ("private-key")), ==, VERDICT_BLOCK);
+  g_autoptr (Policy) strict = policy_new_from_file (ai, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (decide (strict, "https://chatgpt.com", pattern ("credit-card")), ==, VERDICT_BLOCK);
+  g_assert_cmpint (decide (strict, "https://chatgpt.com", document ("confidential")), ==, VERDICT_BLOCK);
+  g_assert_cmpint (decide (strict, "https://news.example", pattern ("credit-card")), ==, VERDICT_WARN);
+  g_assert_cmpint (decide (strict, "https://hr.corp.example", pattern ("credit-card")), ==, VERDICT_ALLOW);
+  PolicyDecision d;
+  policy_decide_gpu (strict, "https://claude.ai", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -318,5 +348,6 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/digest", test_digest);
   g_test_add_func ("/policy/reply-safety", test_reply_safety);
   g_test_add_func ("/policy/from-file", test_from_file);
+  g_test_add_func ("/policy/examples", test_examples);
   return g_test_run ();
 }
