@@ -2,7 +2,10 @@
 #include <string.h>
 
 #include "engine/findings.h"
+#include "json.h"
 #include "policy/policy.h"
+#include "testutil.h"
+#include "weir-error.h"
 
 static Finding *
 pattern (const char *rule)
@@ -99,6 +102,235 @@ test_invalid_policies (void)
     }
 }
 
+static Policy *
+parse (const char *json)
+{
+  g_autoptr (GError) error = NULL;
+  Policy *policy = policy_new_from_data (json, strlen (json), &error);
+  g_assert_no_error (error);
+  return policy;
+}
+
+static void
+test_size_defaults (void)
+{
+  g_autoptr (Policy) empty = parse ("{}");
+  g_assert_cmpuint (policy_min_scan_chars (empty), ==, 8);
+  g_assert_cmpuint (policy_max_scan_bytes (empty), ==, 32 * 1024 * 1024);
+  PolicyDecision d;
+  policy_decide_oversize (empty, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_WARN);
+  g_assert_cmpstr (d.rule_id, ==, "oversize");
+  policy_decide_failure (empty, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  policy_decide_unreadable (empty, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_ALLOW);
+  g_autoptr (Policy) custom = parse ("{\"min_scan_chars\":0,\"max_scan_bytes\":67108864,"
+                                     "\"oversize\":{\"verdict\":\"block\",\"message\":\"Too big.\"},"
+                                     "\"fail_mode\":\"allow\",\"unreadable\":{\"verdict\":\"warn\"}}");
+  g_assert_cmpuint (policy_min_scan_chars (custom), ==, 0);
+  g_assert_cmpuint (policy_max_scan_bytes (custom), ==, 64 * 1024 * 1024);
+  policy_decide_oversize (custom, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  g_assert_cmpstr (d.message, ==, "Too big.");
+  policy_decide_failure (custom, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_ALLOW);
+  policy_decide_unreadable (custom, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_WARN);
+}
+
+static void
+test_size_limits (void)
+{
+  static const char *const bad[] = {
+    "{\"max_scan_bytes\":67108865}", "{\"max_scan_bytes\":1.5}", "{\"max_scan_bytes\":\"1\"}",
+    "{\"min_scan_chars\":1000001}", "{\"timeout_ms\":600001}", "{\"oversize\":\"block\"}",
+    "{\"oversize\":{\"verdict\":\"deny\"}}",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (Policy) policy = policy_new_from_data (bad[i], strlen (bad[i]), &error);
+      g_assert_null (policy);
+      g_assert_error (error, WEIR_ERROR, WEIR_ERROR_POLICY);
+    }
+}
+
+/* The most severe rule decides, and its message, link and justification come along. */
+static void
+test_deciding_rule (void)
+{
+  g_autoptr (Policy) policy = parse (
+    "{\"rules\":[{\"id\":\"cards\",\"detectors\":[\"credit-card\"],\"verdict\":\"warn\",\"message\":\"Cards.\","
+    "             \"learn_more\":\"https://intranet.example/cards\",\"justification\":true},"
+    "            {\"id\":\"keys\",\"detectors\":[\"private-key\"],\"verdict\":\"block\",\"message\":\"Keys.\"}]}");
+  g_autoptr (GPtrArray) findings = findings_new ();
+  g_ptr_array_add (findings, pattern ("credit-card"));
+  PolicyDecision d;
+  policy_decide (policy, "https://a.example", findings, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_WARN);
+  g_assert_cmpstr (d.rule_id, ==, "cards");
+  g_assert_cmpstr (d.message, ==, "Cards.");
+  g_assert_cmpstr (d.learn_more, ==, "https://intranet.example/cards");
+  g_assert_true (d.justification);
+  g_ptr_array_add (findings, pattern ("private-key"));
+  policy_decide (policy, "https://a.example", findings, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  g_assert_cmpstr (d.rule_id, ==, "keys");
+  g_assert_cmpstr (d.message, ==, "Keys.");
+  g_assert_null (d.learn_more);
+  g_assert_false (d.justification);  /* justification belongs to warn only */
+}
+
+/* With a default verdict of warn, a rule that allows cannot lower it, nor lend its
+ * message to the warn. */
+static void
+test_default_verdict_floor (void)
+{
+  g_autoptr (Policy) policy = parse (
+    "{\"default\":{\"verdict\":\"warn\"},"
+    " \"rules\":[{\"id\":\"cards-ok\",\"detectors\":[\"credit-card\"],\"verdict\":\"allow\",\"message\":\"Fine.\"}]}");
+  PolicyDecision d;
+  g_autoptr (GPtrArray) none = findings_new ();
+  policy_decide (policy, "https://a.example", none, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_WARN);
+  g_assert_cmpint (decide (policy, "https://a.example", pattern ("credit-card")), ==, VERDICT_WARN);
+  g_autoptr (GPtrArray) cards = findings_new ();
+  g_ptr_array_add (cards, pattern ("credit-card"));
+  policy_decide (policy, "https://a.example", cards, &d);
+  g_assert_null (d.rule_id);
+  g_assert_null (d.message);
+}
+
+static void
+test_origin_justification_and_gpu (void)
+{
+  g_autoptr (Policy) policy = parse (
+    "{\"gpu\":{\"verdict\":\"warn\",\"message\":\"GPU.\"},"
+    " \"rules\":[{\"id\":\"cards\",\"detectors\":[\"credit-card\"],\"verdict\":\"warn\"}],"
+    " \"origins\":[{\"id\":\"own\",\"match\":[\"https://*.corp.example\"],\"gpu\":\"allow\"},"
+    "              {\"id\":\"ai\",\"match\":[\"https://chat.example\",\"https://*.ai.example\"],"
+    "               \"justification\":true,\"gpu\":\"block\"}]}");
+  g_autoptr (GPtrArray) cards = findings_new ();
+  g_ptr_array_add (cards, pattern ("credit-card"));
+  PolicyDecision d;
+  policy_decide (policy, "https://chat.example", cards, &d);
+  g_assert_true (d.justification);
+  policy_decide (policy, "https://other.example", cards, &d);
+  g_assert_false (d.justification);
+  policy_decide_gpu (policy, "https://wiki.corp.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_ALLOW);
+  g_assert_null (d.message);
+  policy_decide_gpu (policy, "https://x.ai.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  g_assert_cmpstr (d.message, ==, "GPU.");
+  policy_decide_gpu (policy, "https://other.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_WARN);
+}
+
+static void
+test_hello_json (void)
+{
+  g_autoptr (Policy) policy = parse ("{\"fail_mode\":\"warn\",\"timeout_ms\":1500,\"min_scan_chars\":4,"
+                                     "\"model_downloads\":{\"verdict\":\"block\"}}");
+  g_autoptr (cJSON) hello = policy_to_hello_json (policy);
+  g_assert_cmpstr (cJSON_GetObjectItem (hello, "fail_mode")->valuestring, ==, "warn");
+  g_assert_cmpint (cJSON_GetObjectItem (hello, "timeout_ms")->valueint, ==, 1500);
+  g_assert_cmpint (cJSON_GetObjectItem (hello, "min_scan_chars")->valueint, ==, 4);
+  g_assert_cmpstr (cJSON_GetObjectItem (cJSON_GetObjectItem (hello, "model_downloads"), "verdict")->valuestring,
+                   ==, "block");
+  g_assert_cmpstr (cJSON_GetObjectItem (hello, "digest")->valuestring, ==, policy_digest (policy));
+}
+
+static void
+test_digest (void)
+{
+  g_autoptr (Policy) a = parse ("{}");
+  g_autoptr (Policy) b = parse ("{ }");
+  g_autoptr (Policy) a2 = parse ("{}");
+  g_assert_cmpuint (strlen (policy_digest (a)), ==, 64);
+  g_assert_cmpstr (policy_digest (a), ==, policy_digest (a2));
+  g_assert_cmpstr (policy_digest (a), !=, policy_digest (b));
+}
+
+/* Fields that reach replies are bounded and valid UTF-8; the version is checked. */
+static void
+test_reply_safety (void)
+{
+  g_autofree char *filler = g_strnfill (2001, 'm');
+  g_autofree char *long_message = g_strdup_printf (
+    "{\"rules\":[{\"id\":\"x\",\"detectors\":[],\"verdict\":\"warn\",\"message\":\"%s\"}]}", filler);
+  const char *const bad[] = { long_message, "{\"version\":2}", "{\"version\":\"1\"}",
+                              "{\"gpu\":{\"message\":\"\xff\"}}" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (Policy) policy = policy_new_from_data (bad[i], strlen (bad[i]), &error);
+      g_assert_null (policy);
+      g_assert_error (error, WEIR_ERROR, WEIR_ERROR_POLICY);
+    }
+  g_autoptr (Policy) v1 = parse ("{\"version\":1}");
+  g_assert_nonnull (v1);
+  /* A caller that does not want the reason may pass NULL. */
+  g_assert_null (policy_new_from_data ("{\"rules\":{}}", 12, NULL));
+}
+
+static void
+test_from_file (void)
+{
+  g_autofree char *dir = testutil_tmpdir_new ("weir-policy");
+  testutil_write_file (dir, "good.json", "{\"fail_mode\":\"warn\"}");
+  testutil_write_file (dir, "bad.json", "{\"fail_mode\":\"maybe\"}");
+  g_autofree char *good_path = g_build_filename (dir, "good.json", NULL);
+  g_autofree char *bad_path = g_build_filename (dir, "bad.json", NULL);
+  g_autofree char *missing_path = g_build_filename (dir, "missing.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Policy) good = policy_new_from_file (good_path, &error);
+  g_assert_no_error (error);
+  PolicyDecision d;
+  policy_decide_failure (good, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_WARN);
+  g_autoptr (Policy) bad = policy_new_from_file (bad_path, &error);
+  g_assert_null (bad);
+  g_assert_true (g_str_has_prefix (error->message, bad_path));
+  g_assert_nonnull (strstr (error->message, "fail_mode"));
+  g_clear_error (&error);
+  g_autoptr (Policy) missing = policy_new_from_file (missing_path, &error);
+  g_assert_null (missing);
+  g_assert_nonnull (error);
+  testutil_rmtree (dir);
+}
+
+/* The documented examples (docs/policy.md, rules/examples/) load and mean what the
+ * documentation says. */
+static void
+test_examples (void)
+{
+  const char *root = g_getenv ("WEIR_SOURCE_ROOT");
+  g_assert_nonnull (root);
+  g_autofree char *shipped = g_build_filename (root, "rules", "default-policy.json", NULL);
+  g_autofree char *allowlist = g_build_filename (root, "rules", "examples", "organisation-allowlist.json", NULL);
+  g_autofree char *ai = g_build_filename (root, "rules", "examples", "ai-strict.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Policy) def = policy_new_from_file (shipped, &error);
+  g_assert_no_error (error);
+  g_autoptr (Policy) compiled = policy_new_default (&error);
+  g_assert_cmpstr (policy_digest (def), ==, policy_digest (compiled));
+  g_autoptr (Policy) own = policy_new_from_file (allowlist, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (decide (own, "https://wiki.corp.example", pattern ("private-key")), ==, VERDICT_ALLOW);
+  g_assert_cmpint (decide (own, "https://chat.example", pattern ("private-key")), ==, VERDICT_BLOCK);
+  g_autoptr (Policy) strict = policy_new_from_file (ai, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (decide (strict, "https://chatgpt.com", pattern ("credit-card")), ==, VERDICT_BLOCK);
+  g_assert_cmpint (decide (strict, "https://chatgpt.com", document ("confidential")), ==, VERDICT_BLOCK);
+  g_assert_cmpint (decide (strict, "https://news.example", pattern ("credit-card")), ==, VERDICT_WARN);
+  g_assert_cmpint (decide (strict, "https://hr.corp.example", pattern ("credit-card")), ==, VERDICT_ALLOW);
+  PolicyDecision d;
+  policy_decide_gpu (strict, "https://claude.ai", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -107,5 +339,15 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/origin-matching", test_origin_matching);
   g_test_add_func ("/policy/origin-cap-and-override", test_origin_cap_and_override);
   g_test_add_func ("/policy/invalid", test_invalid_policies);
+  g_test_add_func ("/policy/size-defaults", test_size_defaults);
+  g_test_add_func ("/policy/size-limits", test_size_limits);
+  g_test_add_func ("/policy/deciding-rule", test_deciding_rule);
+  g_test_add_func ("/policy/default-verdict-floor", test_default_verdict_floor);
+  g_test_add_func ("/policy/origin-justification-and-gpu", test_origin_justification_and_gpu);
+  g_test_add_func ("/policy/hello-json", test_hello_json);
+  g_test_add_func ("/policy/digest", test_digest);
+  g_test_add_func ("/policy/reply-safety", test_reply_safety);
+  g_test_add_func ("/policy/from-file", test_from_file);
+  g_test_add_func ("/policy/examples", test_examples);
   return g_test_run ();
 }

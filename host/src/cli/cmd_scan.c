@@ -38,6 +38,8 @@ print_human (const cJSON *reply)
         printf (" score %.2f", score->valuedouble);
       printf ("\n");
     }
+  if (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (reply, "justification")))
+    printf ("  the user must give a reason to proceed\n");
   if (cJSON_IsString (audit))
     printf ("  audit    %s\n", audit->valuestring);
 }

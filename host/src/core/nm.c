@@ -99,9 +99,11 @@ write_full (int fd, const char *buf, gsize len, GError **error)
       gssize n = write (fd, buf, len);
       if (n < 0 && errno == EINTR)
         continue;
-      if (n < 0)
+      if (n <= 0)
         {
-          g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "writing a frame: %s", g_strerror (errno));
+          /* write() returning 0 for a non-empty buffer would loop forever; treat it as EIO. */
+          g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "writing a frame: %s",
+                       g_strerror (n < 0 ? errno : EIO));
           return FALSE;
         }
       buf += n;

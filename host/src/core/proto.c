@@ -4,6 +4,7 @@
 
 #include "engine/html.h"
 #include "json.h"
+#include "nm.h"
 #include "engine/score.h"
 #include "weir-config.h"
 #include "weir-error.h"
@@ -13,6 +14,8 @@
 #define MAX_REASONS 64
 #define MAX_JUSTIFICATION 2000
 #define MAX_PENDING 1024
+/* The id is echoed in the reply: a bounded one keeps every reply under NM_MAX_REPLY. */
+#define MAX_ID_BYTES 256
 
 /* A warn verdict the user may still answer with a decision. */
 typedef struct {
@@ -104,6 +107,18 @@ static gboolean
 one_of (const char *value, const char *const *allowed)
 {
   return value != NULL && g_strv_contains (allowed, value);
+}
+
+/* A request string fit to repeat in an error message: short printable ASCII only, so
+ * an error reply never carries page text nor half a UTF-8 sequence. */
+static const char *
+echo_safe (const char *s)
+{
+  gsize n = 0;
+  for (; s[n] != '\0'; n++)
+    if (n >= 40 || !g_ascii_isgraph (s[n]) || s[n] == '"' || s[n] == '\\')
+      return "(not shown)";
+  return n > 0 ? s : "(empty)";
 }
 
 /* ---- verdict replies ---- */
@@ -229,6 +244,32 @@ typedef struct {
   const cJSON *files;
 } ScanRequest;
 
+/* Standard base64 (what the extension's btoa writes), padding only at the end. */
+static gboolean
+base64_valid (const char *s)
+{
+  gsize n = strspn (s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+  gsize pad = strspn (s + n, "=");
+  return s[n + pad] == '\0' && pad <= 2 && (n + pad) % 4 == 0;
+}
+
+static gboolean
+parse_file (const cJSON *file, GError **error)
+{
+  const char *name, *mime, *data;
+  const cJSON *size = cJSON_GetObjectItemCaseSensitive (file, "size");
+  if (!cJSON_IsObject (file))
+    return bad_field (error, "files", "must hold objects");
+  if (!string_field (file, "name", TRUE, &name, error) || !string_field (file, "mime", FALSE, &mime, error)
+      || !string_field (file, "data", FALSE, &data, error))
+    return FALSE;
+  if (size != NULL && !cJSON_IsNull (size) && (!cJSON_IsNumber (size) || size->valuedouble < 0))
+    return bad_field (error, "size", "must be a number of bytes");
+  if (data != NULL && !base64_valid (data))
+    return bad_field (error, "data", "must be base64");
+  return TRUE;
+}
+
 static gboolean
 parse_scan (const cJSON *req, ScanRequest *scan, GError **error)
 {
@@ -247,17 +288,8 @@ parse_scan (const cJSON *req, ScanRequest *scan, GError **error)
     return bad_field (error, "files", "must be a list of at most 256 files");
   const cJSON *file;
   cJSON_ArrayForEach (file, scan->files)
-    {
-      const char *s;
-      const cJSON *size = cJSON_GetObjectItemCaseSensitive (file, "size");
-      if (!cJSON_IsObject (file))
-        return bad_field (error, "files", "must hold objects");
-      if (!string_field (file, "name", TRUE, &s, error) || !string_field (file, "mime", FALSE, &s, error)
-          || !string_field (file, "data", FALSE, &s, error))
-        return g_prefix_error_literal (error, "files: "), FALSE;
-      if (size != NULL && !cJSON_IsNumber (size))
-        return bad_field (error, "files.size", "must be a number");
-    }
+    if (!parse_file (file, error))
+      return g_prefix_error_literal (error, "files: "), FALSE;
   return TRUE;
 }
 
@@ -271,10 +303,14 @@ scan_size (const ScanRequest *scan)
     {
       const cJSON *data = cJSON_GetObjectItemCaseSensitive (file, "data");
       const cJSON *size = cJSON_GetObjectItemCaseSensitive (file, "size");
+      gsize part = 0;
       if (cJSON_IsString (data))
-        total += strlen (data->valuestring) / 4 * 3;
+        part = strlen (data->valuestring) / 4 * 3;
       else if (cJSON_IsNumber (size) && size->valuedouble > 0)
-        total += (gsize) MIN (size->valuedouble, (double) G_MAXSIZE / 4);
+        part = (gsize) MIN (size->valuedouble, (double) NM_MAX_REQUEST * 4);
+      /* A declared size the host never saw still counts, but saturates rather than
+       * wrapping round to a small total. */
+      total = part > G_MAXSIZE - total ? G_MAXSIZE : total + part;
     }
   return total;
 }
@@ -313,6 +349,14 @@ score_part (Proto *proto, const char *data, gsize len, GPtrArray *findings)
   merge_findings (findings, part);
 }
 
+/* digest is NULL when there is no audit log (the store failed to open). */
+static void
+digest_update (AuditDigest *digest, const void *data, gsize len)
+{
+  if (digest != NULL)
+    audit_digest_update (digest, data, len);
+}
+
 /* A file is read as text when it says so or when its first 4 KiB are valid UTF-8
  * without NUL bytes; anything else (images, archives, office files) is unreadable. */
 static gboolean
@@ -331,8 +375,19 @@ looks_textual (const char *mime, const guchar *data, gsize len)
 
 typedef struct {
   guint unreadable;
-  gsize chars;
 } ScanTotals;
+
+/* Whether s holds at least min characters, counting only as far as min: a full
+ * g_utf8_strlen() of a large paste cost a third of the host's time. Any bytes are
+ * safe here; a character is a byte that does not continue a UTF-8 sequence. */
+static gboolean
+reaches_chars (const char *s, gsize len, gsize min)
+{
+  gsize chars = 0;
+  for (gsize i = 0; i < len && chars < min; i++)
+    chars += ((guchar) s[i] & 0xC0) != 0x80;
+  return chars >= min;
+}
 
 static void
 scan_files (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrArray *findings,
@@ -345,17 +400,18 @@ scan_files (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrArra
       const cJSON *mime = cJSON_GetObjectItemCaseSensitive (file, "mime");
       gsize len = 0;
       g_autofree guchar *bytes = NULL;
-      if (cJSON_IsString (data) && data->valuestring[0] != '\0')
+      if (cJSON_IsString (data) && data->valuestring[0] == '\0')
+        continue;  /* an empty file: nothing to read, nothing hidden */
+      if (cJSON_IsString (data))
         bytes = g_base64_decode (data->valuestring, &len);
       if (bytes == NULL || !looks_textual (cJSON_IsString (mime) ? mime->valuestring : NULL, bytes, len))
         {
           totals->unreadable++;
           if (bytes != NULL)
-            audit_digest_update (digest, bytes, len);
+            digest_update (digest, bytes, len);
           continue;
         }
-      audit_digest_update (digest, bytes, len);
-      totals->chars += len;
+      digest_update (digest, bytes, len);
       score_part (proto, (const char *) bytes, len, findings);
     }
 }
@@ -369,15 +425,13 @@ scan_content (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrAr
   g_autofree char *html_text = NULL;
   gsize html_len = 0;
   if (scan->text != NULL)
-    audit_digest_update (digest, scan->text, text_len);
+    digest_update (digest, scan->text, text_len);
   if (scan->html != NULL)
     {
-      audit_digest_update (digest, scan->html, strlen (scan->html));
+      digest_update (digest, scan->html, strlen (scan->html));
       html_text = engine_html_to_text (scan->html, strlen (scan->html), &html_len);
     }
-  totals->chars = g_utf8_strlen (scan->text ? scan->text : "", (gssize) text_len);
-  totals->chars = MAX (totals->chars, (gsize) g_utf8_strlen (html_text ? html_text : "", (gssize) html_len));
-  if (totals->chars >= min_chars)
+  if (reaches_chars (scan->text, text_len, min_chars) || reaches_chars (html_text, html_len, min_chars))
     {
       if (text_len > 0)
         score_part (proto, scan->text, text_len, findings);
@@ -421,7 +475,7 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
     {
       if (proto->ctx->audit != NULL)
         audit_digest_init (proto->ctx->audit, &digest);
-      scan_content (proto, &scan, &digest, findings, &totals);
+      scan_content (proto, &scan, proto->ctx->audit != NULL ? &digest : NULL, findings, &totals);
       if (proto->ctx->audit != NULL)
         audit_digest_finish (&digest, digest_hex);
       policy_decide (policy, scan.origin, findings, &decision);
@@ -464,6 +518,15 @@ handle_gpu (Proto *proto, const cJSON *req, GError **error)
   return outcome_finish (proto, &o, "gpu", decision.verdict, decision.justification);
 }
 
+/* The first max characters of s (valid UTF-8). g_utf8_substring() reads past the end
+ * of a shorter string, so clamp first. */
+static char *
+utf8_prefix (const char *s, glong max)
+{
+  glong n = g_utf8_strlen (s, -1);
+  return g_utf8_substring (s, 0, MIN (n, max));
+}
+
 static gboolean
 blank (const char *s)
 {
@@ -487,7 +550,7 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
   if (pending == NULL)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND,
-                   "no open warn verdict has audit id \"%.64s\"", audit);
+                   "no open warn verdict has audit id \"%s\"", echo_safe (audit));
       return NULL;
     }
   if (strcmp (action, "proceed") == 0 && pending->justification && blank (justification))
@@ -497,7 +560,7 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddStringToObject (record, "action", action);
   if (!blank (justification))
     {
-      g_autofree char *cut = g_utf8_substring (justification, 0, MAX_JUSTIFICATION);
+      g_autofree char *cut = utf8_prefix (justification, MAX_JUSTIFICATION);
       cJSON_AddStringToObject (record, "justification", g_utf8_validate (cut, -1, NULL) ? cut : "");
     }
   if (proto->ctx->audit == NULL)
@@ -527,6 +590,9 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
     return NULL;
   if (!one_of (event, events))
     return bad_field (error, "event", "is not an event the host records"), NULL;
+  Verdict reported;
+  if (verdict != NULL && !verdict_parse (verdict, &reported))
+    return bad_field (error, "verdict", "must be allow, warn or block"), NULL;
   g_autoptr (cJSON) record = cJSON_CreateObject ();
   cJSON_AddStringToObject (record, "reported", event);
   if (origin)
@@ -535,7 +601,7 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
     cJSON_AddStringToObject (record, "verdict", verdict);
   if (detail)
     {
-      g_autofree char *cut = g_utf8_substring (detail, 0, 200);
+      g_autofree char *cut = utf8_prefix (detail, 200);
       cJSON_AddStringToObject (record, "detail", cut);
     }
   if (proto->ctx->audit == NULL)
@@ -601,13 +667,13 @@ proto_handle_request (Proto *proto, const cJSON *request)
 {
   g_autoptr (GError) error = NULL;
   const cJSON *id = cJSON_GetObjectItemCaseSensitive (request, "id");
-  if (!cJSON_IsString (id) && !cJSON_IsNumber (id))
+  if (!(cJSON_IsString (id) && strlen (id->valuestring) <= MAX_ID_BYTES) && !cJSON_IsNumber (id))
     id = NULL;
   const char *type = NULL;
   if (!cJSON_IsObject (request))
     g_set_error (&error, WEIR_ERROR, WEIR_ERROR_BAD_REQUEST, "a request must be a JSON object");
   else if (id == NULL)
-    bad_field (&error, "id", "must be a string or a number");
+    bad_field (&error, "id", "must be a number or a string of at most 256 bytes");
   else if (string_field (request, "type", TRUE, &type, &error))
     {
       for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++)
@@ -620,39 +686,92 @@ proto_handle_request (Proto *proto, const cJSON *request)
             return reply;
           }
       if (error == NULL)
-        g_set_error (&error, WEIR_ERROR, WEIR_ERROR_UNKNOWN_TYPE, "unknown request type \"%.40s\"", type);
+        g_set_error (&error, WEIR_ERROR, WEIR_ERROR_UNKNOWN_TYPE, "unknown request type \"%s\"",
+                     echo_safe (type));
     }
   return error_reply (id, error);
+}
+
+/* cJSON turns the escape \\u0000 into a NUL inside a C string, which would end the
+ * text early and hide whatever follows from the detectors. Returns a copy of buf with
+ * each such escape made a space (\\u0020), or NULL when there is none. */
+static char *
+defuse_nul_escapes (const char *buf, gsize len)
+{
+  char *copy = NULL;
+  const char *p = buf, *end = buf + len;
+  while ((p = memmem (p, (gsize) (end - p), "\\u0000", 6)) != NULL)
+    {
+      gsize slashes = 0;
+      while (p - (gssize) slashes > buf && p[-1 - (gssize) slashes] == '\\')
+        slashes++;
+      /* An even run of backslashes before this one escapes itself: literal text. */
+      if (slashes % 2 == 0)
+        {
+          if (copy == NULL)
+            copy = g_memdup2 (buf, len + 1);
+          memcpy (copy + (p - buf) + 4, "20", 2);
+        }
+      p += 6;
+    }
+  return copy;
+}
+
+/* Parses exactly one JSON value filling buf[0..len), or returns NULL. */
+static cJSON *
+parse_request (const char *buf, gsize len)
+{
+  g_autofree char *defused = defuse_nul_escapes (buf, len);
+  const char *text = defused ? defused : buf;
+  const char *end = NULL;
+  /* cJSON caps nesting (CJSON_NESTING_LIMIT, 1000): deeper input fails to parse
+   * instead of exhausting the stack. */
+  cJSON *request = cJSON_ParseWithLengthOpts (text, len, &end, FALSE);
+  if (request == NULL)
+    return NULL;
+  for (; end < text + len; end++)
+    if (!g_ascii_isspace (*end))
+      {
+        cJSON_Delete (request);  /* trailing bytes after the value: not one JSON text */
+        return NULL;
+      }
+  return request;
+}
+
+/* The reply as text; one that would break Chrome's 1 MiB cap becomes an error reply. */
+static char *
+reply_text (cJSON *reply)
+{
+  char *text = cJSON_PrintUnformatted (reply);
+  if (text != NULL && strlen (text) <= NM_MAX_REPLY)
+    return text;
+  free (text);
+  g_autoptr (GError) error = g_error_new (WEIR_ERROR, WEIR_ERROR_TOO_LARGE, "the reply would be over 1 MiB");
+  g_autoptr (cJSON) small = error_reply (cJSON_GetObjectItemCaseSensitive (reply, "id"), error);
+  return cJSON_PrintUnformatted (small);
 }
 
 char *
 proto_handle_frame (Proto *proto, const char *buf, gsize len)
 {
   g_autoptr (GError) error = NULL;
-  cJSON *reply;
+  g_autoptr (cJSON) reply = NULL;
   if (len == 0)
     g_set_error (&error, WEIR_ERROR, WEIR_ERROR_BAD_JSON, "empty message");
   else if (!g_utf8_validate_len (buf, len, NULL))
     g_set_error (&error, WEIR_ERROR, WEIR_ERROR_BAD_JSON, "the message is not valid UTF-8");
-  if (error != NULL)
-    reply = error_reply (NULL, error);
-  else
+  if (error == NULL)
     {
-      /* cJSON caps nesting (CJSON_NESTING_LIMIT, 1000): deeper input fails to parse
-       * instead of exhausting the stack. */
-      cJSON *request = cJSON_ParseWithLength (buf, len);
+      g_autoptr (cJSON) request = parse_request (buf, len);
       if (request == NULL)
-        {
-          g_set_error (&error, WEIR_ERROR, WEIR_ERROR_BAD_JSON, "the message is not valid JSON");
-          reply = error_reply (NULL, error);
-        }
+        g_set_error (&error, WEIR_ERROR, WEIR_ERROR_BAD_JSON,
+                     "the message is not one valid JSON value (or nests over 1000 deep)");
       else
         reply = proto_handle_request (proto, request);
-      cJSON_Delete (request);
     }
-  char *text = cJSON_PrintUnformatted (reply);
-  cJSON_Delete (reply);
-  return text;
+  if (reply == NULL)
+    reply = error_reply (NULL, error);
+  return reply_text (reply);
 }
 
 void

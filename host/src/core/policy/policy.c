@@ -12,6 +12,9 @@
  * the length of every list, and check every field's type. */
 #define POLICY_MAX_BYTES (4 * 1024 * 1024)
 #define POLICY_MAX_ITEMS 4096
+/* Messages, ids and URLs reach the extension in replies capped at 1 MiB: keep each
+ * one short enough that 64 reasons and a message always fit. */
+#define POLICY_MAX_STRING 2000
 
 typedef struct {
   char *id;
@@ -140,6 +143,8 @@ get_string (const cJSON *obj, const char *key, const char *where, char **out, GE
   g_autofree char *path = g_strdup_printf ("%s.%s", where, key);
   if (!cJSON_IsString (item))
     return fail (error, path, "expected a string");
+  if (strlen (item->valuestring) > POLICY_MAX_STRING)
+    return fail (error, path, "longer than 2000 bytes");
   g_free (*out);
   *out = g_strdup (item->valuestring);
   return TRUE;
@@ -184,7 +189,7 @@ get_strv (const cJSON *obj, const char *key, const char *where, GStrv *out, GErr
   const cJSON *child;
   cJSON_ArrayForEach (child, item)
     {
-      if (!cJSON_IsString (child))
+      if (!cJSON_IsString (child) || strlen (child->valuestring) > POLICY_MAX_STRING)
         return fail (error, path, "expected a list of strings");
       g_strv_builder_add (builder, child->valuestring);
     }
@@ -310,6 +315,9 @@ static gboolean
 parse_sections (const cJSON *doc, Policy *p, GError **error)
 {
   const cJSON *oversize, *unreadable, *fallback, *gpu;
+  const cJSON *version = cJSON_GetObjectItemCaseSensitive (doc, "version");
+  if (version != NULL && !(cJSON_IsNumber (version) && version->valuedouble == 1))
+    return fail (error, "policy.version", "this host reads policy version 1");
   if (!get_verdict (doc, "fail_mode", "policy", &p->fail_mode, error)
       || !get_size (doc, "min_scan_chars", "policy", 1e6, &p->min_scan_chars, error)
       || !get_size (doc, "max_scan_bytes", "policy", 64.0 * 1024 * 1024, &p->max_scan_bytes, error))
@@ -336,7 +344,6 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
 Policy *
 policy_new_from_data (const char *json, gsize len, GError **error)
 {
-  g_return_val_if_fail (error != NULL, NULL);
   if (len > POLICY_MAX_BYTES)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "policy: over %d bytes", POLICY_MAX_BYTES);
@@ -351,15 +358,23 @@ policy_new_from_data (const char *json, gsize len, GError **error)
   p->max_scan_bytes = 32 * 1024 * 1024;
   p->oversize = VERDICT_WARN;
   p->gpu = VERDICT_WARN;
-  p->doc = cJSON_ParseWithLength (json, len);
+  /* Its strings are copied into replies, which must stay valid UTF-8 JSON. */
+  if (g_utf8_validate_len (json, len, NULL))
+    p->doc = cJSON_ParseWithLength (json, len);
   if (p->doc == NULL || !cJSON_IsObject (p->doc))
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY,
-                   "policy: not a JSON object (check for a missing comma or brace)");
+                   "policy: not a UTF-8 JSON object (check for a missing comma or brace)");
       return NULL;
     }
-  if (!parse_sections (p->doc, p, error))
-    return NULL;
+  /* The section readers test *error to tell "absent" from "invalid", so they always
+   * get a real one, whatever the caller passed. */
+  g_autoptr (GError) local = NULL;
+  if (!parse_sections (p->doc, p, &local))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
   p->digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) json, len);
   return g_steal_pointer (&p);
 }
@@ -503,9 +518,11 @@ policy_decide (const Policy *policy, const char *origin, const GPtrArray *findin
       if (rule == NULL)
         continue;
       Verdict v = rule_verdict (rule, group);
-      if (deciding == NULL || v > verdict)
+      /* A rule decides only when it raises the verdict: one below the default verdict
+       * must not lend its message to a verdict it did not set. */
+      if (deciding == NULL ? v >= verdict : v > verdict)
         {
-          verdict = MAX (v, policy->fallback);
+          verdict = v;
           deciding = rule;
         }
     }

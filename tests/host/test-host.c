@@ -1,0 +1,455 @@
+/* The real weir-host binary over pipes, as Chromium runs it: a normal session, every
+ * kind of malformed request, broken streams, and a 20 MB paste. The binary's path
+ * comes from meson in WEIR_HOST_BINARY. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "nm.h"
+#include "testutil.h"
+
+#define CARD "4666 1760 3137 2159"  /* Luhn-valid Visa range, not a well-known test number */
+#define CARD_PART "1760 3137"  /* a space: no hex id or digest can hold it */
+#define CANARY "weir-canary-5d1e08b2"
+#define REPLY_TIMEOUT_MS 120000  /* generous: the 20 MB paste under ASan on a busy machine */
+
+typedef struct {
+  char *home;     /* WEIR_HOME */
+  char *logdir;   /* the host's stderr, outside WEIR_HOME */
+  GPid pid;
+  int to_host;    /* the host's stdin */
+  int from_host;  /* the host's stdout */
+  gboolean reaped;
+} Host;
+
+static void
+host_start (Host *h, gconstpointer policy)
+{
+  g_autoptr (GError) error = NULL;
+  const char *binary = g_getenv ("WEIR_HOST_BINARY");
+  g_assert_nonnull (binary);
+  h->home = testutil_tmpdir_new ("weir-host-home");
+  h->logdir = testutil_tmpdir_new ("weir-host-log");
+  if (policy != NULL)
+    testutil_write_file (h->home, "policy.json", policy);
+  g_autofree char *log = g_build_filename (h->logdir, "stderr.log", NULL);
+  int err_fd = open (log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  g_assert_cmpint (err_fd, >=, 0);
+  char **envp = g_environ_setenv (g_get_environ (), "WEIR_HOME", h->home, TRUE);
+  const char *argv[] = { binary, "chrome-extension://weirtestextension/", NULL };
+  g_spawn_async_with_pipes_and_fds (NULL, argv, (const char *const *) envp, G_SPAWN_DO_NOT_REAP_CHILD,
+                                    NULL, NULL, -1, -1, err_fd, NULL, NULL, 0, &h->pid,
+                                    &h->to_host, &h->from_host, NULL, &error);
+  g_strfreev (envp);
+  close (err_fd);
+  g_assert_no_error (error);
+}
+
+/* Waits for the host to end; asserts it exited with status 0 and no signal. */
+static void
+host_wait_exit (Host *h)
+{
+  int status = 0;
+  for (int waited = 0; waited < REPLY_TIMEOUT_MS; waited += 10)
+    {
+      pid_t r = waitpid (h->pid, &status, WNOHANG);
+      g_assert_cmpint (r, >=, 0);
+      if (r == h->pid)
+        {
+          h->reaped = TRUE;
+          if (WIFSIGNALED (status))
+            g_error ("weir-host died of signal %d", WTERMSIG (status));
+          g_assert_true (WIFEXITED (status));
+          g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+          return;
+        }
+      g_usleep (10000);
+    }
+  g_error ("weir-host did not end");
+}
+
+static void
+host_stop (Host *h, gconstpointer data)
+{
+  if (!h->reaped)
+    {
+      kill (h->pid, SIGKILL);
+      waitpid (h->pid, NULL, 0);
+    }
+  g_spawn_close_pid (h->pid);
+  if (h->to_host >= 0)
+    close (h->to_host);
+  close (h->from_host);
+  testutil_rmtree (h->home);
+  testutil_rmtree (h->logdir);
+  g_free (h->home);
+  g_free (h->logdir);
+}
+
+static void
+close_input (Host *h)
+{
+  close (h->to_host);
+  h->to_host = -1;
+}
+
+static void
+send_raw (Host *h, const void *buf, gsize len)
+{
+  const char *p = buf;
+  while (len > 0)
+    {
+      gssize n = write (h->to_host, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      g_assert_cmpint (n, >, 0);
+      p += n;
+      len -= (gsize) n;
+    }
+}
+
+static void
+send_frame (Host *h, const char *buf, gsize len)
+{
+  guint32 declared = (guint32) len;
+  send_raw (h, &declared, sizeof declared);
+  send_raw (h, buf, len);
+}
+
+static void
+send_json (Host *h, const char *json)
+{
+  send_frame (h, json, strlen (json));
+}
+
+/* Reads one reply frame: it must come within the timeout, be at most 1 MiB, valid
+ * UTF-8 and one JSON object. *text_out, when given, receives the raw text. */
+static cJSON *
+receive (Host *h, char **text_out)
+{
+  struct pollfd pfd = { h->from_host, POLLIN, 0 };
+  g_assert_cmpint (poll (&pfd, 1, REPLY_TIMEOUT_MS), ==, 1);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len = 0;
+  g_assert_cmpint (nm_read_frame (h->from_host, NM_MAX_REPLY, &text, &len, &error), ==, NM_FRAME_OK);
+  g_assert_true (g_utf8_validate_len (text, len, NULL));
+  cJSON *reply = cJSON_ParseWithLength (text, len);
+  g_assert_true (cJSON_IsObject (reply));
+  if (text_out != NULL)
+    *text_out = g_steal_pointer (&text);
+  return reply;
+}
+
+/* After the host ends, its stdout must hold nothing but the frames already read. */
+static void
+assert_output_ends (Host *h)
+{
+  g_autofree char *extra = NULL;
+  gsize len = 0;
+  g_assert_cmpint (nm_read_frame (h->from_host, NM_MAX_REPLY, &extra, &len, NULL), ==, NM_FRAME_EOF);
+}
+
+static const char *
+str (const cJSON *obj, const char *key)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
+  return cJSON_IsString (item) ? item->valuestring : NULL;
+}
+
+static int
+num (const cJSON *obj, const char *key)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
+  g_assert_true (cJSON_IsNumber (item));
+  return item->valueint;
+}
+
+static void
+assert_hello_served (Host *h, int id)
+{
+  g_autofree char *req = g_strdup_printf ("{\"type\":\"hello\",\"id\":%d,\"extension_version\":\"1.0.0\"}", id);
+  send_json (h, req);
+  g_autoptr (cJSON) reply = receive (h, NULL);
+  g_assert_cmpstr (str (reply, "type"), ==, "hello");
+  g_assert_cmpint (num (reply, "id"), ==, id);
+  g_assert_cmpint (num (reply, "protocol"), ==, 1);
+}
+
+static void
+assert_no_canary_anywhere (Host *h)
+{
+  g_assert_false (testutil_tree_contains (h->home, CANARY));
+  g_assert_false (testutil_tree_contains (h->logdir, CANARY));
+}
+
+/* ---- a normal session ---- */
+
+static void
+test_session (Host *h, gconstpointer data)
+{
+  assert_hello_served (h, 1);
+  send_json (h, "{\"type\":\"scan\",\"id\":2,\"event\":\"paste\",\"origin\":\"https://chat.example\","
+                "\"url\":\"https://chat.example/c/1\",\"text\":\"see you at lunch " CANARY "\"}");
+  g_autofree char *allow_text = NULL;
+  g_autoptr (cJSON) allow = receive (h, &allow_text);
+  g_assert_cmpstr (str (allow, "type"), ==, "verdict");
+  g_assert_cmpstr (str (allow, "verdict"), ==, "allow");
+  g_assert_cmpint (num (allow, "id"), ==, 2);
+  g_assert_nonnull (str (allow, "audit"));
+  g_assert_null (strstr (allow_text, CANARY));
+
+  send_json (h, "{\"type\":\"scan\",\"id\":\"s3\",\"event\":\"paste\",\"origin\":\"https://chat.example\","
+                "\"text\":\"" CANARY " card " CARD "\",\"html\":\"<p>" CANARY " card " CARD "</p>\"}");
+  g_autofree char *warn_text = NULL;
+  g_autoptr (cJSON) warn = receive (h, &warn_text);
+  g_assert_cmpstr (str (warn, "verdict"), ==, "warn");
+  g_assert_cmpstr (str (warn, "id"), ==, "s3");
+  g_assert_null (strstr (warn_text, CANARY));
+  g_assert_null (strstr (warn_text, CARD_PART));
+  const cJSON *reason = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (warn, "reasons"), 0);
+  g_assert_cmpstr (str (reason, "kind"), ==, "pattern");
+  g_assert_cmpstr (str (reason, "rule"), ==, "credit-card");
+  g_assert_cmpint (num (reason, "count"), ==, 1);  /* the text and its HTML are one paste */
+
+  g_autofree char *decision = g_strdup_printf (
+    "{\"type\":\"decision\",\"id\":4,\"audit\":\"%s\",\"action\":\"proceed\",\"justification\":\"refund\"}",
+    str (warn, "audit"));
+  send_json (h, decision);
+  g_autoptr (cJSON) ack = receive (h, NULL);
+  g_assert_cmpstr (str (ack, "type"), ==, "ack");
+  g_assert_cmpint (num (ack, "id"), ==, 4);
+
+  send_json (h, "{\"type\":\"gpu\",\"id\":5,\"origin\":\"https://chat.example\",\"url\":\"https://chat.example/\","
+                "\"api\":\"requestAdapter\"}");
+  g_autoptr (cJSON) gpu = receive (h, NULL);
+  g_assert_cmpstr (str (gpu, "type"), ==, "verdict");
+  g_assert_cmpstr (str (gpu, "verdict"), ==, "warn");
+
+  close_input (h);
+  host_wait_exit (h);
+  assert_output_ends (h);
+  assert_no_canary_anywhere (h);
+  /* The store holds the session: start, three verdicts, the decision, the stop. */
+  g_assert_true (testutil_tree_contains (h->home, "host-start"));
+  g_assert_true (testutil_tree_contains (h->home, "host-stop"));
+  g_assert_true (testutil_tree_contains (h->home, str (warn, "audit")));
+  g_assert_true (testutil_tree_contains (h->home, "refund"));
+}
+
+/* ---- malformed requests: each gets an error reply, then the next is served ---- */
+
+typedef struct {
+  const char *what;
+  const char *bytes;
+  gssize len;          /* -1: strlen */
+  const char *code;
+} Malformed;
+
+static const Malformed malformed[] = {
+  { "bad JSON", "{\"type\":\"hello\",\"id\":1", -1, "bad_json" },
+  { "not an object", "[\"hello\"]", -1, "bad_request" },
+  { "id of wrong type", "{\"type\":\"hello\",\"id\":[1]}", -1, "bad_request" },
+  { "type of wrong type", "{\"type\":{},\"id\":1}", -1, "bad_request" },
+  { "text of wrong type", "{\"type\":\"scan\",\"id\":1,\"event\":\"paste\",\"origin\":\"https://a.b\",\"text\":[]}", -1, "bad_request" },
+  { "files of wrong type", "{\"type\":\"scan\",\"id\":1,\"event\":\"drop\",\"origin\":\"https://a.b\",\"files\":\"a.csv\"}", -1, "bad_request" },
+  { "unknown type", "{\"type\":\"exfiltrate\",\"id\":1}", -1, "unknown_type" },
+  { "missing id", "{\"type\":\"hello\"}", -1, "bad_request" },
+  { "missing type", "{\"id\":1}", -1, "bad_request" },
+  { "scan missing origin", "{\"type\":\"scan\",\"id\":1,\"event\":\"paste\",\"text\":\"x\"}", -1, "bad_request" },
+  { "gpu missing origin", "{\"type\":\"gpu\",\"id\":1}", -1, "bad_request" },
+  { "decision missing action", "{\"type\":\"decision\",\"id\":1,\"audit\":\"x\"}", -1, "bad_request" },
+  { "decision unknown audit id", "{\"type\":\"decision\",\"id\":1,\"audit\":\"feed\",\"action\":\"cancel\"}", -1, "not_found" },
+  { "invalid UTF-8", "{\"type\":\"hello\",\"id\":1,\"extension_version\":\"\xed\xa0\x80\"}", -1, "bad_json" },
+  { "lone surrogate escape", "{\"type\":\"hello\",\"id\":1,\"extension_version\":\"\\ud800\"}", -1, "bad_json" },
+  { "a NUL byte", "{\"type\":\"hello\",\"id\":1}\0", 25, "bad_json" },
+  { "zero-length frame", "", 0, "bad_json" },
+};
+
+static void
+test_malformed (Host *h, gconstpointer data)
+{
+  assert_hello_served (h, 100);
+  for (gsize i = 0; i < G_N_ELEMENTS (malformed); i++)
+    {
+      const Malformed *m = &malformed[i];
+      g_test_message ("%s", m->what);
+      send_frame (h, m->bytes, m->len < 0 ? strlen (m->bytes) : (gsize) m->len);
+      g_autoptr (cJSON) reply = receive (h, NULL);
+      g_assert_cmpstr (str (reply, "type"), ==, "error");
+      g_assert_cmpstr (str (cJSON_GetObjectItemCaseSensitive (reply, "error"), "code"), ==, m->code);
+      g_assert_true (cJSON_HasObjectItem (reply, "id"));
+      assert_hello_served (h, (int) i);
+    }
+  close_input (h);
+  host_wait_exit (h);
+  assert_output_ends (h);
+}
+
+/* 100,000 nested arrays: an error reply, no stack overflow, and the host reads on. */
+static void
+test_deep_nesting (Host *h, gconstpointer data)
+{
+  const gsize depth = 100000;
+  GString *req = g_string_new ("{\"type\":\"scan\",\"id\":1,\"event\":\"paste\",\"origin\":\"https://a.b\",\"text\":");
+  for (gsize i = 0; i < depth; i++)
+    g_string_append_c (req, '[');
+  for (gsize i = 0; i < depth; i++)
+    g_string_append_c (req, ']');
+  g_string_append_c (req, '}');
+  send_frame (h, req->str, req->len);
+  g_string_free (req, TRUE);
+  g_autoptr (cJSON) reply = receive (h, NULL);
+  g_assert_cmpstr (str (reply, "type"), ==, "error");
+  g_assert_cmpstr (str (cJSON_GetObjectItemCaseSensitive (reply, "error"), "code"), ==, "bad_json");
+  assert_hello_served (h, 2);
+  close_input (h);
+  host_wait_exit (h);
+}
+
+/* ---- streams that cannot go on: exit 0, never a signal, after an audit record ---- */
+
+/* The length says more than 64 MiB: the host must stop at once, without waiting for a
+ * body (stdin stays open) and without allocating it. */
+static void
+test_impossible_length (Host *h, gconstpointer data)
+{
+  assert_hello_served (h, 1);
+  guint32 declared = (guint32) NM_MAX_REQUEST + 1;
+  send_raw (h, &declared, sizeof declared);
+  host_wait_exit (h);
+  assert_output_ends (h);
+  g_assert_true (testutil_tree_contains (h->home, "over the cap"));
+}
+
+static void
+test_max_length (Host *h, gconstpointer data)
+{
+  guint32 declared = G_MAXUINT32;
+  send_raw (h, &declared, sizeof declared);
+  host_wait_exit (h);
+  assert_output_ends (h);
+}
+
+static void
+test_eof_inside_frame (Host *h, gconstpointer data)
+{
+  assert_hello_served (h, 1);
+  guint32 declared = 1000;
+  send_raw (h, &declared, sizeof declared);
+  send_raw (h, "{\"type\":\"hello\",", 16);
+  close_input (h);
+  host_wait_exit (h);
+  assert_output_ends (h);
+  g_assert_true (testutil_tree_contains (h->home, "end of input inside a frame"));
+}
+
+static void
+test_eof_inside_length (Host *h, gconstpointer data)
+{
+  assert_hello_served (h, 1);
+  send_raw (h, "\x10\x00", 2);
+  close_input (h);
+  host_wait_exit (h);
+  assert_output_ends (h);
+}
+
+/* The browser going away while the host answers: EPIPE, not SIGPIPE. */
+static void
+test_reader_gone (Host *h, gconstpointer data)
+{
+  close (h->from_host);
+  h->from_host = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  send_json (h, "{\"type\":\"hello\",\"id\":1}");
+  send_json (h, "{\"type\":\"hello\",\"id\":2}");
+  host_wait_exit (h);
+}
+
+/* ---- a 20 MB paste: a verdict, and the content nowhere ---- */
+
+static char *
+big_paste (gsize size)
+{
+  GString *text = g_string_sized_new (size + 64);
+  g_string_append (text, CANARY " ");
+  static const char filler[] = "The quarterly figures are in the usual place; nothing unusual to report. ";
+  while (text->len + sizeof filler < size)
+    g_string_append (text, filler);
+  g_string_append (text, "card " CARD " " CANARY);
+  return g_string_free (text, FALSE);
+}
+
+static void
+test_large_paste (Host *h, gconstpointer data)
+{
+  g_autofree char *text = big_paste (20 * 1000 * 1000);
+  g_autoptr (cJSON) req = cJSON_CreateObject ();
+  cJSON_AddStringToObject (req, "type", "scan");
+  cJSON_AddNumberToObject (req, "id", 20);
+  cJSON_AddStringToObject (req, "event", "paste");
+  cJSON_AddStringToObject (req, "origin", "https://chat.example");
+  cJSON_AddStringToObject (req, "text", text);
+  g_autofree char *json = cJSON_PrintUnformatted (req);
+  send_json (h, json);
+  g_autofree char *reply_text = NULL;
+  g_autoptr (cJSON) reply = receive (h, &reply_text);
+  g_assert_cmpstr (str (reply, "type"), ==, "verdict");
+  g_assert_cmpstr (str (reply, "verdict"), ==, "warn");  /* the card at the very end was seen */
+  g_assert_cmpint (num (reply, "id"), ==, 20);
+  g_assert_null (strstr (reply_text, CANARY));
+  g_assert_cmpuint (strlen (reply_text), <, 4096);
+  assert_hello_served (h, 21);
+  close_input (h);
+  host_wait_exit (h);
+  assert_no_canary_anywhere (h);
+}
+
+/* Over the policy's max_scan_bytes: the oversize verdict, unscanned, and still nothing
+ * of the content on disk. */
+static void
+test_oversize_paste (Host *h, gconstpointer data)
+{
+  g_autofree char *text = big_paste (3 * 1000 * 1000);
+  g_autoptr (cJSON) req = cJSON_CreateObject ();
+  cJSON_AddStringToObject (req, "type", "scan");
+  cJSON_AddNumberToObject (req, "id", 1);
+  cJSON_AddStringToObject (req, "event", "paste");
+  cJSON_AddStringToObject (req, "origin", "https://chat.example");
+  cJSON_AddStringToObject (req, "text", text);
+  g_autofree char *json = cJSON_PrintUnformatted (req);
+  send_json (h, json);
+  g_autoptr (cJSON) reply = receive (h, NULL);
+  g_assert_cmpstr (str (reply, "verdict"), ==, "block");
+  const cJSON *reason = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (reply, "reasons"), 0);
+  g_assert_cmpstr (str (reason, "rule"), ==, "oversize");
+  close_input (h);
+  host_wait_exit (h);
+  assert_no_canary_anywhere (h);
+}
+
+static const char small_policy[] =
+  "{\"version\":1,\"max_scan_bytes\":1048576,\"oversize\":{\"verdict\":\"block\",\"message\":\"Too large.\"}}";
+
+#define ADD(path, fn, policy) g_test_add ("/host/" path, Host, policy, host_start, fn, host_stop)
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  ADD ("session", test_session, NULL);
+  ADD ("malformed", test_malformed, NULL);
+  ADD ("deep-nesting", test_deep_nesting, NULL);
+  ADD ("impossible-length", test_impossible_length, NULL);
+  ADD ("max-length", test_max_length, NULL);
+  ADD ("eof-inside-frame", test_eof_inside_frame, NULL);
+  ADD ("eof-inside-length", test_eof_inside_length, NULL);
+  ADD ("reader-gone", test_reader_gone, NULL);
+  ADD ("large-paste", test_large_paste, NULL);
+  ADD ("oversize-paste", test_oversize_paste, small_policy);
+  return g_test_run ();
+}
