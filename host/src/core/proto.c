@@ -709,7 +709,11 @@ defuse_nul_escapes (const char *buf, gsize len)
       if (slashes % 2 == 0)
         {
           if (copy == NULL)
-            copy = g_memdup2 (buf, len + 1);
+            {
+              copy = g_malloc (len + 1);  /* buf need not be NUL-terminated */
+              memcpy (copy, buf, len);
+              copy[len] = '\0';
+            }
           memcpy (copy + (p - buf) + 4, "20", 2);
         }
       p += 6;
