@@ -692,9 +692,9 @@ proto_handle_request (Proto *proto, const cJSON *request)
   return error_reply (id, error);
 }
 
-/* cJSON turns the escape \\u0000 into a NUL inside a C string, which would end the
+/* cJSON turns the escape "\u0000" into a NUL inside a C string, which would end the
  * text early and hide whatever follows from the detectors. Returns a copy of buf with
- * each such escape made a space (\\u0020), or NULL when there is none. */
+ * each such escape made a space ("\u0020"), or NULL when there is none. */
 static char *
 defuse_nul_escapes (const char *buf, gsize len)
 {
