@@ -3,6 +3,7 @@
  * comes from meson in WEIR_HOST_BINARY. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -33,7 +34,8 @@ host_start (Host *h, gconstpointer policy)
   g_autoptr (GError) error = NULL;
   const char *binary = g_getenv ("WEIR_HOST_BINARY");
   g_assert_nonnull (binary);
-  h->home = testutil_tmpdir_new ("weir-host-home");
+  if (h->home == NULL)
+    h->home = testutil_tmpdir_new ("weir-host-home");
   h->logdir = testutil_tmpdir_new ("weir-host-log");
   if (policy != NULL)
     testutil_write_file (h->home, "policy.json", policy);
@@ -432,6 +434,72 @@ test_oversize_paste (Host *h, gconstpointer data)
   assert_no_canary_anywhere (h);
 }
 
+/* Exactly Chrome's 64 MiB cap is a legal frame: it is read whole and answered with
+ * the default policy's oversize verdict (over 32 MiB), not treated as broken. */
+static void
+test_frame_at_cap (Host *h, gconstpointer data)
+{
+  static const char head[] = "{\"type\":\"scan\",\"id\":64,\"event\":\"paste\",\"origin\":\"https://a.b\",\"text\":\"";
+  static const char tail[] = "\"}";
+  g_autofree char *frame = g_malloc (NM_MAX_REQUEST);
+  memset (frame, 'a', NM_MAX_REQUEST);
+  memcpy (frame, head, sizeof head - 1);
+  memcpy (frame + NM_MAX_REQUEST - (sizeof tail - 1), tail, sizeof tail - 1);
+  send_frame (h, frame, NM_MAX_REQUEST);
+  g_autoptr (cJSON) reply = receive (h, NULL);
+  g_assert_cmpstr (str (reply, "verdict"), ==, "warn");
+  g_assert_cmpint (num (reply, "id"), ==, 64);
+  const cJSON *reason = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (reply, "reasons"), 0);
+  g_assert_cmpstr (str (reason, "rule"), ==, "oversize");
+  assert_hello_served (h, 65);
+  close_input (h);
+  host_wait_exit (h);
+}
+
+/* An invalid policy: the host still serves, on the default policy, and says so. */
+static void
+test_invalid_policy (Host *h, gconstpointer data)
+{
+  send_json (h, "{\"type\":\"hello\",\"id\":1}");
+  g_autoptr (cJSON) hello = receive (h, NULL);
+  const cJSON *problems = cJSON_GetObjectItemCaseSensitive (hello, "problems");
+  g_assert_cmpint (cJSON_GetArraySize (problems), ==, 1);
+  g_assert_nonnull (strstr (cJSON_GetArrayItem (problems, 0)->valuestring, "fail_mode"));
+  g_assert_cmpstr (str (cJSON_GetObjectItemCaseSensitive (hello, "policy"), "fail_mode"), ==, "block");
+  send_json (h, "{\"type\":\"scan\",\"id\":2,\"event\":\"paste\",\"origin\":\"https://a.b\",\"text\":\"card " CARD "\"}");
+  g_autoptr (cJSON) verdict = receive (h, NULL);
+  g_assert_cmpstr (str (verdict, "verdict"), ==, "warn");
+  close_input (h);
+  host_wait_exit (h);
+}
+
+/* A store that cannot open (weir.db is a folder): every verdict is the fail-mode
+ * verdict with an error, the host keeps serving and still ends with status 0. */
+static void
+test_store_unavailable (Host *h, gconstpointer data)
+{
+  send_json (h, "{\"type\":\"scan\",\"id\":1,\"event\":\"paste\",\"origin\":\"https://a.b\",\"text\":\"hello there " CANARY "\"}");
+  g_autoptr (cJSON) verdict = receive (h, NULL);
+  g_assert_cmpstr (str (verdict, "verdict"), ==, "block");
+  g_assert_cmpstr (str (cJSON_GetObjectItemCaseSensitive (verdict, "error"), "code"), ==, "store");
+  g_assert_null (str (verdict, "audit"));
+  assert_hello_served (h, 2);
+  close_input (h);
+  host_wait_exit (h);
+  assert_no_canary_anywhere (h);
+}
+
+static void
+host_start_broken_store (Host *h, gconstpointer data)
+{
+  /* Made before the host starts: the fixture's WEIR_HOME with a folder named weir.db. */
+  g_autofree char *home = testutil_tmpdir_new ("weir-host-home");
+  g_autofree char *db = g_build_filename (home, "weir.db", NULL);
+  g_assert_cmpint (g_mkdir (db, 0700), ==, 0);
+  h->home = g_steal_pointer (&home);
+  host_start (h, data);
+}
+
 static const char small_policy[] =
   "{\"version\":1,\"max_scan_bytes\":1048576,\"oversize\":{\"verdict\":\"block\",\"message\":\"Too large.\"}}";
 
@@ -451,5 +519,8 @@ main (int argc, char **argv)
   ADD ("reader-gone", test_reader_gone, NULL);
   ADD ("large-paste", test_large_paste, NULL);
   ADD ("oversize-paste", test_oversize_paste, small_policy);
+  ADD ("frame-at-cap", test_frame_at_cap, NULL);
+  ADD ("invalid-policy", test_invalid_policy, "{\"fail_mode\":\"maybe\"}");
+  g_test_add ("/host/store-unavailable", Host, NULL, host_start_broken_store, test_store_unavailable, host_stop);
   return g_test_run ();
 }

@@ -90,7 +90,8 @@ test_invalid_policies (void)
     "", "[]", "{\"fail_mode\":\"maybe\"}", "{\"rules\":{}}", "{\"rules\":[{\"verdict\":\"warn\"}]}",
     "{\"rules\":[{\"id\":\"x\",\"detectors\":[\"no-such\"],\"verdict\":\"warn\"}]}",
     "{\"rules\":[{\"id\":\"x\",\"verdict\":\"warn\",\"labels\":[1]}]}",
-    "{\"max_scan_bytes\":-1}", "{\"origins\":[{\"id\":\"o\",\"overrides\":{\"nope\":\"block\"}}]}",
+    "{\"max_scan_bytes\":-1}",
+    "{\"rules\":[{\"id\":\"x\",\"verdict\":\"warn\"},{\"id\":\"x\",\"verdict\":\"block\"}]}", "{\"origins\":[{\"id\":\"o\",\"overrides\":{\"nope\":\"block\"}}]}",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {

@@ -351,6 +351,20 @@ test_scan_nul_escape (Fixture *f, gconstpointer data)
   assert_verdict (plain, "allow");
 }
 
+/* proto_handle_frame() reads only buf[0..len): an exact-size heap copy with no NUL
+ * after it (AddressSanitizer flags any read past the end). */
+static void
+test_scan_unterminated (Fixture *f, gconstpointer data)
+{
+  static const char req[] = "{\"id\":1,\"type\":\"scan\",\"event\":\"paste\",\"origin\":\"https://a.b\","
+                            "\"text\":\"\\u0000 " CARD "\"}";
+  gsize len = sizeof req - 1;
+  g_autofree char *exact = g_malloc (len);
+  memcpy (exact, req, len);
+  g_autoptr (cJSON) reply = send_bytes (f, exact, len);
+  assert_verdict (reply, "warn");
+}
+
 /* The card in HTML only (a rich paste whose text part is empty) is still found. */
 static void
 test_scan_html (Fixture *f, gconstpointer data)
@@ -614,6 +628,7 @@ main (int argc, char **argv)
   ADD ("scan/no-content", test_scan_no_content, NULL);
   ADD ("scan/nul-escape", test_scan_nul_escape, NULL);
   ADD ("scan/html", test_scan_html, NULL);
+  ADD ("scan/unterminated", test_scan_unterminated, NULL);
   ADD ("scan/files", test_scan_files, NULL);
   ADD ("scan/min-size", test_min_size, strict_policy);
   ADD ("scan/oversize", test_oversize, strict_policy);

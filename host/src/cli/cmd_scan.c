@@ -98,7 +98,7 @@ cmd_scan (int argc, char **argv)
     { "event", 0, 0, G_OPTION_ARG_STRING, &event, "paste, drop, upload or clipboard-read (default paste)", "EVENT" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the verdict object the host would send", NULL },
     { "batch", 0, 0, G_OPTION_ARG_NONE, &batch, "Scan requests from stdin, one JSON object a line", NULL },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("scan", "[FILE|-]", "Checks content against the policy and store, as the host would.",
                   entries, &argc, &argv))

@@ -692,9 +692,9 @@ proto_handle_request (Proto *proto, const cJSON *request)
   return error_reply (id, error);
 }
 
-/* cJSON turns the escape \\u0000 into a NUL inside a C string, which would end the
+/* cJSON turns the escape "\u0000" into a NUL inside a C string, which would end the
  * text early and hide whatever follows from the detectors. Returns a copy of buf with
- * each such escape made a space (\\u0020), or NULL when there is none. */
+ * each such escape made a space ("\u0020"), or NULL when there is none. */
 static char *
 defuse_nul_escapes (const char *buf, gsize len)
 {
@@ -709,7 +709,11 @@ defuse_nul_escapes (const char *buf, gsize len)
       if (slashes % 2 == 0)
         {
           if (copy == NULL)
-            copy = g_memdup2 (buf, len + 1);
+            {
+              copy = g_malloc (len + 1);  /* buf need not be NUL-terminated */
+              memcpy (copy, buf, len);
+              copy[len] = '\0';
+            }
           memcpy (copy + (p - buf) + 4, "20", 2);
         }
       p += 6;

@@ -18,8 +18,8 @@ Proto *proto_new (WeirContext *ctx);
 void proto_free (Proto *proto);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Proto, proto_free)
 
-/* Handles one frame's bytes (JSON text); returns the reply's JSON text, always, which
- * the caller frees. */
+/* Handles one frame's bytes buf[0..len) (any bytes; no terminator needed); returns the
+ * reply's JSON text, always, at most NM_MAX_REPLY bytes, which the caller frees. */
 char *proto_handle_frame (Proto *proto, const char *buf, gsize len);
 
 /* Handles a parsed request; returns the reply object, always, which the caller frees. */

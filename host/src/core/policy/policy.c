@@ -279,6 +279,17 @@ parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginG
          && parse_overrides (obj, where, policy, group, error);
 }
 
+/* Overrides, replies and audit records name rules by id: two rules with one id would
+ * make each of them ambiguous. */
+static gboolean
+rule_id_unique (const Policy *policy, const Rule *rule, const char *where, GError **error)
+{
+  for (guint i = 0; i + 1 < policy->rules->len; i++)
+    if (strcmp (((Rule *) policy->rules->pdata[i])->id, rule->id) == 0)
+      return fail (error, where, "another rule has the same \"id\"");
+  return TRUE;
+}
+
 static gboolean
 parse_list (const cJSON *doc, const char *key, Policy *policy, GPtrArray *into, GError **error)
 {
@@ -297,7 +308,7 @@ parse_list (const cJSON *doc, const char *key, Policy *policy, GPtrArray *into, 
         {
           Rule *rule = g_new0 (Rule, 1);
           g_ptr_array_add (into, rule);
-          ok = parse_rule (child, where, rule, error);
+          ok = parse_rule (child, where, rule, error) && rule_id_unique (policy, rule, where, error);
         }
       else
         {
