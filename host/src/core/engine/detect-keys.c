@@ -142,8 +142,7 @@ match_github (DetectScan *scan, gsize i)
                 ? token_body (scan, at + 23, ALNUM, DETECT_WORD, 59, 59) : 0;
       return b ? token_accept (scan, DET_GITHUB_TOKEN, i, at + 23 + b, at) : 0;
     }
-  if (scan->len - i < 4 || p[i + 3] != '_' || strchr ("pousr", p[i + 2]) == NULL
-      || p[i + 2] == 0)
+  if (scan->len - i < 4 || p[i + 3] != '_' || !detect_in (p[i + 2], "pousr"))
     return 0;
   gsize n = token_body (scan, i + 4, ALNUM, DETECT_WORD, 36, 36);
   if (n == 0 || !github_checksum_ok (p + i + 4))
@@ -297,7 +296,7 @@ detect_match_token (DetectScan *scan, gsize i)
       return match_shape (scan, i);
     case 'x':
       if (detect_at (scan, i, "xox") && scan->len - i > 5 && scan->text[i + 4] == '-'
-          && strchr ("bpars", scan->text[i + 3]) != NULL && scan->text[i + 3] != 0)
+          && detect_in (scan->text[i + 3], "bpars"))
         return match_slack (scan, i);
       return match_shape (scan, i);
     case 'h':

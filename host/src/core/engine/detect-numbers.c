@@ -32,7 +32,7 @@ number_continues_before (const DetectScan *scan, gsize i)
   guchar c = scan->text[i - 1];
   if (detect_class[c] & DETECT_WORD)
     return TRUE;
-  return strchr (".,-/", c) != NULL && c != 0 && i >= 2 && digit_at (scan, i - 2);
+  return detect_in (c, ".,-/") && i >= 2 && digit_at (scan, i - 2);
 }
 
 static gboolean
@@ -40,7 +40,7 @@ number_continues_after (const DetectScan *scan, gsize end)
 {
   if (detect_has (scan, end, DETECT_WORD))
     return TRUE;
-  return end < scan->len && strchr (".,-/", scan->text[end]) != NULL && scan->text[end] != 0
+  return end < scan->len && detect_in (scan->text[end], ".,-/")
          && digit_at (scan, end + 1);
 }
 
@@ -196,7 +196,7 @@ ssn_keyword_before (const DetectScan *scan, gsize i)
   char window[41];
   gsize n = i - from;
   for (gsize k = 0; k < n; k++)
-    window[k] = g_ascii_tolower ((char) scan->text[from + k]);
+    window[k] = detect_lower (scan->text[from + k]);
   window[n] = 0;
   for (gsize k = 0; k < G_N_ELEMENTS (keywords); k++)
     if (strstr (window, keywords[k]) != NULL)

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <glib.h>
+#include <string.h>
 
 typedef enum {
   DET_PRIVATE_KEY,
@@ -46,6 +47,7 @@ enum {
   DETECT_B64URL = 1 << 4,       /* [A-Za-z0-9_-] */
   DETECT_B64 = 1 << 5,          /* [A-Za-z0-9+/=] */
   DETECT_ANCHOR = 1 << 6,       /* punctuation anchors: '-', '=', ':' */
+  DETECT_START = 1 << 7,        /* can begin a value: digits, A-Z and e g h p r s x */
 };
 extern const guint8 *detect_class;
 
@@ -55,8 +57,30 @@ detect_has (const DetectScan *scan, gsize i, guint8 cls)
   return i < scan->len && (detect_class[scan->text[i]] & cls) != 0;
 }
 
-/* TRUE when text[i..] starts with the literal lit. */
-gboolean detect_at (const DetectScan *scan, gsize i, const char *lit);
+static inline char
+detect_lower (guchar c)
+{
+  return (char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+}
+
+/* TRUE when c is one of the bytes of set (never for NUL). */
+static inline gboolean
+detect_in (guchar c, const char *set)
+{
+  for (; *set != 0; set++)
+    if ((guchar) *set == c)
+      return TRUE;
+  return FALSE;
+}
+
+/* TRUE when text[i..] starts with lit. Inline so that, with a literal, strlen and
+ * memcmp fold into a few compares. */
+static inline gboolean
+detect_at (const DetectScan *scan, gsize i, const char *lit)
+{
+  gsize n = strlen (lit);
+  return i <= scan->len && scan->len - i >= n && memcmp (scan->text + i, lit, n) == 0;
+}
 
 /* Length of the run of bytes of class cls starting at i, stopping at max. */
 gsize detect_span (const DetectScan *scan, gsize i, guint8 cls, gsize max);

@@ -25,6 +25,20 @@ is_key_byte (guchar c)
   return (detect_class[c] & DETECT_WORD) || c == '.' || c == '-';
 }
 
+/* The byte before '=' in ==, !=, <=, >=, :=, +=, -=, *=, /=, %=, &=, |=, ^= */
+static gboolean
+is_operator_byte (guchar c)
+{
+  switch (c)
+    {
+    case '=': case '!': case '<': case '>': case ':': case '+': case '-': case '*':
+    case '/': case '%': case '&': case '|': case '^':
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
 /* Finds the operator at i and the key name before it. Returns the offset where the
  * value may start, or 0 for comparisons (==, !=, <=), scopes (::) and URLs (://). */
 static gsize
@@ -42,14 +56,14 @@ assignment_key (const DetectScan *scan, gsize i, Assignment *a)
     }
   else
     {
-      if (next == '=' || next == '~' || (prev != 0 && strchr ("=!<>:+-*/%&|^", prev)))
+      if (next == '=' || next == '~' || is_operator_byte (prev))
         return 0;
       value += next == '>';
     }
   gsize k = i;
   for (int s = 0; s < 4 && k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'); s++)
     k--;
-  if (k > 0 && strchr ("\"'`", p[k - 1]) != NULL && p[k - 1] != 0)
+  if (k > 0 && detect_in (p[k - 1], "\"'`"))
     k--;
   gsize end = k;
   while (k > 0 && end - k <= KEY_MAX && is_key_byte (p[k - 1]))
@@ -61,21 +75,49 @@ assignment_key (const DetectScan *scan, gsize i, Assignment *a)
   return value;
 }
 
+/* Key names that announce a secret (detect-secrets' and gitleaks' keyword lists,
+ * trimmed of words too common in prose). One pass: each byte selects the few words
+ * that start with it. */
+#define WORD(w) { w, sizeof w - 1 }
+static const struct {
+  const char *word;
+  gsize len;
+} key_words[] = {
+  WORD ("password"), WORD ("passwd"), WORD ("passphrase"), WORD ("pwd"), WORD ("private_key"),
+  WORD ("secret"), WORD ("token"), WORD ("api_key"), WORD ("apikey"), WORD ("api-key"),
+  WORD ("access_key"), WORD ("accesskey"), WORD ("auth_key"), WORD ("credential"),
+};
+#undef WORD
+
 static gboolean
-key_names_secret (const DetectScan *scan, const Assignment *a)
+key_names_secret (const char *key, gsize n)
 {
-  static const char *const words[] = {
-    "password", "passwd", "passphrase", "pwd", "secret", "token", "api_key", "apikey",
-    "api-key", "access_key", "accesskey", "auth_key", "private_key", "credential",
-  };
-  char key[KEY_MAX + 1];
-  for (gsize k = 0; k < a->key_len; k++)
-    key[k] = g_ascii_tolower ((char) scan->text[a->key + k]);
-  key[a->key_len] = 0;
-  for (gsize k = 0; k < G_N_ELEMENTS (words); k++)
-    if (strstr (key, words[k]) != NULL)
-      return TRUE;
+  for (gsize k = 0; k + 3 <= n; k++)
+    {
+      char c = key[k];
+      if (c != 'p' && c != 's' && c != 't' && c != 'a' && c != 'c')
+        continue;
+      for (gsize w = 0; w < G_N_ELEMENTS (key_words); w++)
+        {
+          gsize len = key_words[w].len;
+          if (key_words[w].word[0] == c && k + len <= n
+              && memcmp (key + k, key_words[w].word, len) == 0)
+            return TRUE;
+        }
+    }
   return FALSE;
+}
+
+static gboolean
+ends_bare_value (guchar c)
+{
+  switch (c)
+    {
+    case ',': case ';': case '"': case '\'': case '`': case ')': case ']': case '}': case 0:
+      return TRUE;
+    default:
+      return g_ascii_isspace (c);
+    }
 }
 
 /* The value: quoted up to its closing quote on the same line, or bare up to
@@ -86,14 +128,14 @@ assignment_value (const DetectScan *scan, gsize at, Assignment *a)
   const guchar *p = scan->text;
   for (int s = 0; s < 8 && at < scan->len && (p[at] == ' ' || p[at] == '\t'); s++)
     at++;
-  guchar quote = at < scan->len && strchr ("\"'`", p[at]) && p[at] != 0 ? p[at] : 0;
+  guchar quote = at < scan->len && detect_in (p[at], "\"'`") ? p[at] : 0;
   at += quote != 0;
   a->value = at;
   gsize n = 0;
   while (at + n < scan->len && n <= VALUE_MAX)
     {
       guchar c = p[at + n];
-      if (quote ? (c == quote || c == '\n') : (g_ascii_isspace (c) || strchr (",;\"'`)]}", c)))
+      if (quote ? (c == quote || c == '\n') : ends_bare_value (c))
         break;
       n++;
     }
@@ -113,8 +155,8 @@ value_is_placeholder (const char *lower, gsize n)
     "changeme", "change_me", "change-me", "placeholder", "your", "redacted", "sample",
     "fake", "todo", "replace", "insert", "secret", "password", "test", "foobar",
   };
-  if (lower[0] == '$' || lower[0] == '%' || lower[0] == '@')
-    return TRUE;
+  if (detect_in ((guchar) lower[0], "$%@{") || lower[n - 1] == '}')
+    return TRUE;       /* $VAR, %VAR%, @var, {name} */
   for (gsize k = 0; k < G_N_ELEMENTS (marks); k++)
     if (g_strstr_len (lower, (gssize) n, marks[k]) != NULL)
       return TRUE;
@@ -130,12 +172,12 @@ value_is_plain (const char *v, gsize n)
   for (gsize k = 0; k < n; k++)
     {
       guchar c = (guchar) v[k];
-      if (g_ascii_isspace (c) || strchr ("()[]", c) != NULL)
+      if (g_ascii_isspace (c) || detect_in (c, "()[]"))
         return TRUE;
       letter |= g_ascii_isalpha (c) != 0;
       digit |= g_ascii_isdigit (c) != 0;
       dotted |= c == '.';
-      symbol |= !g_ascii_isalnum (c) && !strchr ("_.-", c);
+      symbol |= !g_ascii_isalnum (c) && !detect_in (c, "_.-");
     }
   if (dotted && !symbol && g_ascii_isalpha (v[0]) && g_ascii_isalpha (v[n - 1]))
     return TRUE;       /* settings.secret_key, os.environ.token2x */
@@ -155,18 +197,15 @@ assignment_aws_secret (DetectScan *scan, const char *key, const guchar *v, gsize
 }
 
 static gsize
-assignment_judge (DetectScan *scan, const Assignment *a)
+assignment_judge (DetectScan *scan, const Assignment *a, const char *key)
 {
   const guchar *v = scan->text + a->value;
   gsize n = a->value_len;
   if (n < VALUE_MIN || detect_token_prefix_at (scan, a->value))
     return 0;
-  char key[KEY_MAX + 1], lower[VALUE_MAX + 1];
-  for (gsize k = 0; k < a->key_len; k++)
-    key[k] = g_ascii_tolower ((char) scan->text[a->key + k]);
-  key[a->key_len] = 0;
+  char lower[VALUE_MAX + 1];
   for (gsize k = 0; k < n; k++)
-    lower[k] = g_ascii_tolower ((char) v[k]);
+    lower[k] = detect_lower (v[k]);
   lower[n] = 0;
   gsize end = 0;
   if (assignment_aws_secret (scan, key, v, n))
@@ -186,7 +225,13 @@ detect_match_assignment (DetectScan *scan, gsize i)
 {
   Assignment a = { 0 };
   gsize value = assignment_key (scan, i, &a);
-  if (value == 0 || !key_names_secret (scan, &a) || !assignment_value (scan, value, &a))
+  if (value == 0 || a.key_len < 3)
     return 0;
-  return assignment_judge (scan, &a);
+  char key[KEY_MAX + 1];
+  for (gsize k = 0; k < a.key_len; k++)
+    key[k] = detect_lower (scan->text[a.key + k]);
+  key[a.key_len] = 0;
+  if (!key_names_secret (key, a.key_len) || !assignment_value (scan, value, &a))
+    return 0;
+  return assignment_judge (scan, &a, key);
 }
