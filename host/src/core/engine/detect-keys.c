@@ -14,6 +14,7 @@
 #define PEM_LABEL_MAX 48      /* "-----BEGIN SSH2 ENCRYPTED PRIVATE KEY-----" fits */
 #define PEM_BODY_WINDOW 1024  /* bytes after the header searched for the base64 body */
 #define PEM_BODY_MIN 64       /* base64 characters a real key body has at least */
+#define PEM_LINE_MIN 32       /* one unbroken run at least this long */
 
 /* The label between "-----BEGIN " and "-----" must end in PRIVATE KEY (or PGP's
  * PRIVATE KEY BLOCK). Returns the offset past the closing dashes, or 0. */
@@ -32,32 +33,64 @@ pem_header_end (const DetectScan *scan, gsize i)
   return key ? at + n + 5 : 0;
 }
 
-/* Skips the line ending, armour headers ("Proc-Type: ...", "Version: ...") and blank
- * lines, then counts base64 characters across lines. */
+/* Bytes that separate body lines: real line ends, the "\n" escapes of a key pasted
+ * inside a JSON string (cloud service-account files), and indentation (YAML). */
 static gsize
-pem_body (const DetectScan *scan, gsize at, gsize *body_start)
+pem_break (const DetectScan *scan, gsize at)
 {
-  gsize stop = MIN (scan->len, at + PEM_BODY_WINDOW);
-  const guchar *p = scan->text;
-  while (at < stop)
+  guchar c = scan->text[at];
+  if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
+    return 1;
+  if (c == '\\' && at + 1 < scan->len && (scan->text[at + 1] == 'n' || scan->text[at + 1] == 'r'))
+    return 2;
+  return 0;
+}
+
+/* Skips armour header lines ("Proc-Type: ...", "DEK-Info: ...", "Version: ..."): a
+ * line with a ':' before its end. Returns where the body starts. */
+static gsize
+pem_skip_headers (const DetectScan *scan, gsize at, gsize stop)
+{
+  for (int lines = 0; lines < 8 && at < stop; lines++)
     {
-      gsize eol = at;
-      while (eol < stop && p[eol] != '\n')
-        eol++;
-      if (eol - at > 1 && memchr (p + at, ':', eol - at) == NULL)
+      gsize b;
+      while (at < stop && (b = pem_break (scan, at)) != 0)
+        at += b;
+      gsize e = at;
+      while (e < stop && scan->text[e] != ':' && scan->text[e] != '\n' && pem_break (scan, e) != 2)
+        e++;
+      if (e >= stop || scan->text[e] != ':')
         break;
-      at = eol + 1;
+      while (e < stop && scan->text[e] != '\n' && pem_break (scan, e) != 2)
+        e++;
+      at = e;
     }
-  *body_start = at;
-  gsize b64 = 0;
-  for (; at < stop && b64 < PEM_BODY_MIN; at++)
+  return at;
+}
+
+/* Counts the body's base64 characters (up to PEM_BODY_MIN) across line breaks and
+ * notes the longest unbroken run: key lines are 64-76 characters, while prose words
+ * ("paste your key here") never reach PEM_LINE_MIN. */
+static gboolean
+pem_body_ok (const DetectScan *scan, gsize at, gsize stop)
+{
+  gsize b64 = 0, run = 0, longest = 0;
+  while (at < stop && b64 < PEM_BODY_MIN)
     {
-      if (detect_class[p[at]] & DETECT_B64)
-        b64++;
-      else if (p[at] != '\n' && p[at] != '\r')
+      gsize b = pem_break (scan, at);
+      if (b != 0)
+        {
+          run = 0;
+          at += b;
+          continue;
+        }
+      if (!(detect_class[scan->text[at]] & DETECT_B64))
         break;
+      b64++;
+      longest = MAX (longest, ++run);
+      at++;
     }
-  return b64;
+  return b64 >= PEM_BODY_MIN && longest >= PEM_LINE_MIN;
 }
 
 gsize
@@ -66,8 +99,11 @@ detect_match_private_key (DetectScan *scan, gsize i)
   if (!detect_at (scan, i, "-----BEGIN "))
     return 0;
   gsize end = pem_header_end (scan, i);
-  gsize body = 0;
-  if (end == 0 || pem_body (scan, end, &body) < PEM_BODY_MIN)
+  if (end == 0)
+    return 0;
+  gsize stop = MIN (scan->len, end + PEM_BODY_WINDOW);
+  gsize body = pem_skip_headers (scan, end, stop);
+  if (!pem_body_ok (scan, body, stop))
     return 0;
   /* Distinct keys differ in their first body bytes (the key material or its salt). */
   gsize n = MIN (scan->len - body, (gsize) PEM_BODY_MIN + 16);

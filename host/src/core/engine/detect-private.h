@@ -36,6 +36,7 @@ typedef struct {
   gsize len;
   GArray *seen[DET_SLOTS];      /* guint64 digests of accepted values, deduplicated at the end */
   gsize run_from, run_end;      /* cached run of base64url bytes [run_from, run_end) */
+  gsize bare_from, bare_end;    /* cached run of bytes that do not end a bare value */
 } DetectScan;
 
 /* Byte classes (detect.c builds the table once). */
@@ -83,7 +84,14 @@ detect_at (const DetectScan *scan, gsize i, const char *lit)
 }
 
 /* Length of the run of bytes of class cls starting at i, stopping at max. */
-gsize detect_span (const DetectScan *scan, gsize i, guint8 cls, gsize max);
+static inline gsize
+detect_span (const DetectScan *scan, gsize i, guint8 cls, gsize max)
+{
+  gsize n = 0;
+  while (n < max && detect_has (scan, i + n, cls))
+    n++;
+  return n;
+}
 
 /* End of the run of base64url bytes that contains i (cached: linear over the scan). */
 gsize detect_run_b64url (DetectScan *scan, gsize i);

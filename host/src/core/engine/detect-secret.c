@@ -120,10 +120,25 @@ ends_bare_value (guchar c)
     }
 }
 
+/* End of the bare value that contains at. Cached like detect_run_b64url, so that
+ * "password=password=..." costs O(1) per '=' instead of a read of VALUE_MAX bytes. */
+static gsize
+bare_value_end (DetectScan *scan, gsize at)
+{
+  if (at >= scan->bare_from && at < scan->bare_end)
+    return scan->bare_end;
+  gsize end = at;
+  while (end < scan->len && !ends_bare_value (scan->text[end]))
+    end++;
+  scan->bare_from = at;
+  scan->bare_end = end;
+  return end;
+}
+
 /* The value: quoted up to its closing quote on the same line, or bare up to
  * whitespace or a delimiter. FALSE when it is too long to be one secret. */
 static gboolean
-assignment_value (const DetectScan *scan, gsize at, Assignment *a)
+assignment_value (DetectScan *scan, gsize at, Assignment *a)
 {
   const guchar *p = scan->text;
   for (int s = 0; s < 8 && at < scan->len && (p[at] == ' ' || p[at] == '\t'); s++)
@@ -132,13 +147,11 @@ assignment_value (const DetectScan *scan, gsize at, Assignment *a)
   at += quote != 0;
   a->value = at;
   gsize n = 0;
-  while (at + n < scan->len && n <= VALUE_MAX)
-    {
-      guchar c = p[at + n];
-      if (quote ? (c == quote || c == '\n') : ends_bare_value (c))
-        break;
+  if (quote == 0)
+    n = bare_value_end (scan, at) - at;
+  else
+    while (at + n < scan->len && n <= VALUE_MAX && p[at + n] != quote && p[at + n] != '\n')
       n++;
-    }
   a->value_len = n;
   if (n > VALUE_MAX || (quote && (at + n >= scan->len || p[at + n] != quote)))
     return FALSE;
@@ -201,7 +214,8 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key)
 {
   const guchar *v = scan->text + a->value;
   gsize n = a->value_len;
-  if (n < VALUE_MIN || detect_token_prefix_at (scan, a->value))
+  if (n < VALUE_MIN || value_is_plain ((const char *) v, n)
+      || detect_entropy (v, n) < VALUE_MIN_ENTROPY || detect_token_prefix_at (scan, a->value))
     return 0;
   char lower[VALUE_MAX + 1];
   for (gsize k = 0; k < n; k++)
@@ -210,8 +224,7 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key)
   gsize end = 0;
   if (assignment_aws_secret (scan, key, v, n))
     end = a->end;
-  else if (!value_is_placeholder (lower, n) && !value_is_plain ((const char *) v, n)
-           && detect_entropy (v, n) >= VALUE_MIN_ENTROPY)
+  else if (!value_is_placeholder (lower, n))
     {
       detect_note (scan, DET_GENERIC_SECRET, v, n);
       end = a->end;

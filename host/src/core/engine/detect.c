@@ -88,15 +88,6 @@ class_table_init (void)
 /* ---- helpers shared by the matchers ---------------------------------------------- */
 
 gsize
-detect_span (const DetectScan *scan, gsize i, guint8 cls, gsize max)
-{
-  gsize n = 0;
-  while (n < max && detect_has (scan, i + n, cls))
-    n++;
-  return n;
-}
-
-gsize
 detect_run_b64url (DetectScan *scan, gsize i)
 {
   if (i >= scan->run_from && i < scan->run_end)
