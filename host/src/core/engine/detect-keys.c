@@ -1,0 +1,421 @@
+/* detect-keys.c: private keys, prefixed API keys and tokens, JSON Web Tokens.
+ *
+ * Sources and limits of every rule: docs/detectors.md. */
+#include "detect-private.h"
+
+#include <string.h>
+
+/* Random parts of issued tokens are far from uniform text; a body under this many bits
+ * per byte is a placeholder such as sk_live_xxxxxxxxxxxxxxxxxxxxxxxx. */
+#define TOKEN_MIN_ENTROPY 3.0
+
+/* ---- private keys ---------------------------------------------------------------- */
+
+#define PEM_LABEL_MAX 48      /* "-----BEGIN SSH2 ENCRYPTED PRIVATE KEY-----" fits */
+#define PEM_BODY_WINDOW 1024  /* bytes after the header searched for the base64 body */
+#define PEM_BODY_MIN 64       /* base64 characters a real key body has at least */
+#define PEM_LINE_MIN 32       /* one unbroken run at least this long */
+
+/* The label between "-----BEGIN " and "-----" must end in PRIVATE KEY (or PGP's
+ * PRIVATE KEY BLOCK). Returns the offset past the closing dashes, or 0. */
+static gsize
+pem_header_end (const DetectScan *scan, gsize i)
+{
+  gsize at = i + strlen ("-----BEGIN ");
+  gsize n = detect_span (scan, at, DETECT_UPPER | DETECT_DIGIT, PEM_LABEL_MAX);
+  while (n < PEM_LABEL_MAX && detect_at (scan, at + n, " "))
+    n += 1 + detect_span (scan, at + n + 1, DETECT_UPPER | DETECT_DIGIT, PEM_LABEL_MAX);
+  if (n > PEM_LABEL_MAX || !detect_at (scan, at + n, "-----"))
+    return 0;
+  const char *label = (const char *) scan->text + at;
+  gboolean key = (n >= 11 && memcmp (label + n - 11, "PRIVATE KEY", 11) == 0)
+                 || (n >= 17 && memcmp (label + n - 17, "PRIVATE KEY BLOCK", 17) == 0);
+  return key ? at + n + 5 : 0;
+}
+
+/* Bytes that separate body lines: real line ends, the "\n" escapes of a key pasted
+ * inside a JSON string (cloud service-account files), and indentation (YAML). */
+static gsize
+pem_break (const DetectScan *scan, gsize at)
+{
+  guchar c = scan->text[at];
+  if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
+    return 1;
+  if (c == '\\' && at + 1 < scan->len && (scan->text[at + 1] == 'n' || scan->text[at + 1] == 'r'))
+    return 2;
+  return 0;
+}
+
+/* Skips armour header lines ("Proc-Type: ...", "DEK-Info: ...", "Version: ..."): a
+ * line with a ':' before its end. Returns where the body starts. */
+static gsize
+pem_skip_headers (const DetectScan *scan, gsize at, gsize stop)
+{
+  for (int lines = 0; lines < 8 && at < stop; lines++)
+    {
+      gsize b;
+      while (at < stop && (b = pem_break (scan, at)) != 0)
+        at += b;
+      gsize e = at;
+      while (e < stop && scan->text[e] != ':' && scan->text[e] != '\n' && pem_break (scan, e) != 2)
+        e++;
+      if (e >= stop || scan->text[e] != ':')
+        break;
+      while (e < stop && scan->text[e] != '\n' && pem_break (scan, e) != 2)
+        e++;
+      at = e;
+    }
+  return at;
+}
+
+/* Counts the body's base64 characters (up to PEM_BODY_MIN) across line breaks and
+ * notes the longest unbroken run: key lines are 64-76 characters, while prose words
+ * ("paste your key here") never reach PEM_LINE_MIN. */
+static gboolean
+pem_body_ok (const DetectScan *scan, gsize at, gsize stop)
+{
+  gsize b64 = 0, run = 0, longest = 0;
+  while (at < stop && b64 < PEM_BODY_MIN)
+    {
+      gsize b = pem_break (scan, at);
+      if (b != 0)
+        {
+          run = 0;
+          at += b;
+          continue;
+        }
+      if (!(detect_class[scan->text[at]] & DETECT_B64))
+        break;
+      b64++;
+      longest = MAX (longest, ++run);
+      at++;
+    }
+  return b64 >= PEM_BODY_MIN && longest >= PEM_LINE_MIN;
+}
+
+gsize
+detect_match_private_key (DetectScan *scan, gsize i)
+{
+  if (!detect_at (scan, i, "-----BEGIN "))
+    return 0;
+  gsize end = pem_header_end (scan, i);
+  if (end == 0)
+    return 0;
+  gsize stop = MIN (scan->len, end + PEM_BODY_WINDOW);
+  gsize body = pem_skip_headers (scan, end, stop);
+  if (!pem_body_ok (scan, body, stop))
+    return 0;
+  /* Distinct keys differ in their first body bytes (the key material or its salt). */
+  gsize n = MIN (scan->len - body, (gsize) PEM_BODY_MIN + 16);
+  detect_note (scan, DET_PRIVATE_KEY, scan->text + body, n);
+  return end;
+}
+
+/* ---- prefixed tokens ------------------------------------------------------------- */
+
+/* A token body of min..max bytes of class cls that ends at a boundary (the next byte is
+ * not of class bound). Returns the body length, or 0. */
+static gsize
+token_body (const DetectScan *scan, gsize at, guint8 cls, guint8 bound, gsize min, gsize max)
+{
+  gsize n = detect_span (scan, at, cls, max + 1);
+  if (n < min || n > max || detect_has (scan, at + n, bound))
+    return 0;
+  return n;
+}
+
+static gsize
+token_accept (DetectScan *scan, DetectId id, gsize i, gsize end, gsize body)
+{
+  if (detect_entropy (scan->text + body, end - body) < TOKEN_MIN_ENTROPY)
+    return 0;
+  detect_note (scan, id, scan->text + i, end - i);
+  return end;
+}
+
+#define ALNUM (DETECT_UPPER | DETECT_LOWER | DETECT_DIGIT)
+
+/* base62 with the alphabet 0-9A-Za-z; -1 for any other byte. */
+static int
+base62_value (guchar c)
+{
+  if (g_ascii_isdigit (c))
+    return c - '0';
+  if (g_ascii_isupper (c))
+    return c - 'A' + 10;
+  if (g_ascii_islower (c))
+    return c - 'a' + 36;
+  return -1;
+}
+
+/* The last six characters of a classic GitHub token are the CRC-32 of the 30 random
+ * characters before them, in base62 padded with zeros. */
+static gboolean
+github_checksum_ok (const guchar *random30)
+{
+  guint64 want = 0;
+  for (int k = 0; k < 6; k++)
+    want = want * 62 + (guint64) base62_value (random30[30 + k]);
+  guint32 crc = 0xffffffffu;
+  for (int k = 0; k < 30; k++)
+    {
+      crc ^= random30[k];
+      for (int b = 0; b < 8; b++)
+        crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+  return want == (guint64) (crc ^ 0xffffffffu);
+}
+
+static gsize
+match_github (DetectScan *scan, gsize i)
+{
+  const guchar *p = scan->text;
+  if (detect_at (scan, i, "github_pat_"))
+    {
+      gsize at = i + 11;
+      gsize a = detect_span (scan, at, ALNUM, 23);
+      gsize b = a == 22 && detect_at (scan, at + 22, "_")
+                ? token_body (scan, at + 23, ALNUM, DETECT_WORD, 59, 59) : 0;
+      return b ? token_accept (scan, DET_GITHUB_TOKEN, i, at + 23 + b, at) : 0;
+    }
+  if (scan->len - i < 4 || p[i + 3] != '_' || !detect_in (p[i + 2], "pousr"))
+    return 0;
+  gsize n = token_body (scan, i + 4, ALNUM, DETECT_WORD, 36, 36);
+  if (n == 0 || !github_checksum_ok (p + i + 4))
+    return 0;
+  detect_note (scan, DET_GITHUB_TOKEN, p + i, 40);
+  return i + 40;
+}
+
+/* Bot and user tokens: xoxb-/xoxp- then two numeric ids of 10-13 digits and a secret;
+ * the older app, refresh and session shapes (xoxa-, xoxr-, xoxs-) by length and
+ * randomness. */
+static gsize
+match_slack (DetectScan *scan, gsize i)
+{
+  char kind = (char) scan->text[i + 3];
+  gsize at = i + 5;
+  if (kind == 'b' || kind == 'p')
+    {
+      for (int k = 0; k < 2; k++)
+        {
+          gsize d = detect_span (scan, at, DETECT_DIGIT, 14);
+          if (d < 10 || d > 13 || !detect_at (scan, at + d, "-"))
+            return 0;
+          at += d + 1;
+        }
+    }
+  gsize n = token_body (scan, at, ALNUM | DETECT_B64URL, DETECT_B64URL, 20, 160);
+  return n ? token_accept (scan, DET_SLACK_TOKEN, i, at + n, at) : 0;
+}
+
+/* https://hooks.slack.com/services/T<team>/B<channel>/<24 secret characters> */
+static gsize
+match_slack_webhook (DetectScan *scan, gsize i)
+{
+  gsize at = i + strlen ("hooks.slack.com/services/");
+  static const char ids[] = "TB";
+  for (int k = 0; k < 2; k++)
+    {
+      if (!detect_at (scan, at, (char[]) { ids[k], 0 }))
+        return 0;
+      gsize n = detect_span (scan, at + 1, DETECT_UPPER | DETECT_DIGIT, 13);
+      if (n < 8 || n > 12 || !detect_at (scan, at + 1 + n, "/"))
+        return 0;
+      at += n + 2;
+    }
+  gsize n = token_body (scan, at, ALNUM, DETECT_WORD, 24, 24);
+  return n ? token_accept (scan, DET_SLACK_TOKEN, i, at + n, at) : 0;
+}
+
+static gsize
+match_aws (DetectScan *scan, gsize i)
+{
+  gsize at = i + 4;
+  gsize n = 0;
+  while (n < 17 && (detect_has (scan, at + n, DETECT_UPPER)
+                    || (at + n < scan->len && scan->text[at + n] >= '2'
+                        && scan->text[at + n] <= '7')))
+    n++;
+  if (n != 16 || detect_has (scan, at + n, DETECT_WORD))
+    return 0;
+  /* AKIAIOSFODNN7EXAMPLE and its kin are AWS's documentation examples. */
+  if (memcmp (scan->text + at + 9, "EXAMPLE", 7) == 0)
+    return 0;
+  detect_note (scan, DET_AWS_ACCESS_KEY, scan->text + i, 20);
+  return at + n;
+}
+
+/* A prefix followed by a body of one class; bound is the class that may not follow. */
+typedef struct {
+  const char *prefix;
+  DetectId id;
+  guint8 cls, bound;
+  guint8 min, max;
+} TokenShape;
+
+static const TokenShape shapes[] = {
+  { "sk_live_", DET_STRIPE_LIVE_KEY, ALNUM, DETECT_WORD, 24, 247 },
+  { "rk_live_", DET_STRIPE_LIVE_KEY, ALNUM, DETECT_WORD, 24, 247 },
+  { "AIza", DET_GOOGLE_API_KEY, DETECT_B64URL, DETECT_B64URL, 35, 35 },
+  { "hf_", DET_LLM_API_KEY, DETECT_UPPER | DETECT_LOWER, DETECT_WORD, 34, 34 },
+  { "gsk_", DET_LLM_API_KEY, ALNUM, DETECT_WORD, 52, 52 },
+  { "xai-", DET_LLM_API_KEY, ALNUM, DETECT_WORD, 80, 80 },
+  { "pplx-", DET_LLM_API_KEY, ALNUM, DETECT_WORD, 48, 48 },
+};
+
+static gsize
+match_shape (DetectScan *scan, gsize i)
+{
+  for (gsize k = 0; k < G_N_ELEMENTS (shapes); k++)
+    {
+      const TokenShape *s = &shapes[k];
+      if (scan->text[i] != (guchar) s->prefix[0] || !detect_at (scan, i, s->prefix))
+        continue;
+      gsize at = i + strlen (s->prefix);
+      gsize n = token_body (scan, at, s->cls, s->bound, s->min, s->max);
+      return n ? token_accept (scan, s->id, i, at + n, at) : 0;
+    }
+  return 0;
+}
+
+/* Anthropic keys: sk-ant-api03- or sk-ant-admin01-, then 95 characters ending in AA. */
+static gsize
+match_anthropic (DetectScan *scan, gsize i, gsize end)
+{
+  gsize body = i + (detect_at (scan, i, "sk-ant-api03-") ? 13 : 15);
+  if (end - body != 95 || memcmp (scan->text + end - 2, "AA", 2) != 0)
+    return 0;
+  return token_accept (scan, DET_LLM_API_KEY, i, end, body);
+}
+
+/* OpenAI keys (sk-, sk-proj-, sk-svcacct-, sk-admin-) carry "T3BlbkFJ", the base64 of
+ * "OpenAI", between two random parts of at least 20 characters each. */
+static gsize
+match_sk_dash (DetectScan *scan, gsize i)
+{
+  gsize end = detect_run_b64url (scan, i);
+  if (detect_at (scan, i, "sk-ant-api03-") || detect_at (scan, i, "sk-ant-admin01-"))
+    return match_anthropic (scan, i, end);
+  gsize n = end - i;
+  if (n > 400)
+    return 0;
+  const char *p = (const char *) scan->text + i;
+  const char *mark = g_strstr_len (p, (gssize) n, "T3BlbkFJ");
+  if (mark == NULL || mark - p < 3 + 20 || (gsize) (p + n - (mark + 8)) < 20)
+    return 0;
+  return token_accept (scan, DET_LLM_API_KEY, i, end, i + 3);
+}
+
+gboolean
+detect_token_prefix_at (const DetectScan *scan, gsize i)
+{
+  static const char *const prefixes[] = {
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xoxb-", "xoxp-", "xoxa-",
+    "xoxr-", "xoxs-", "AKIA", "ASIA", "sk-", "sk_live_", "rk_live_", "AIza", "hf_", "gsk_",
+    "xai-", "pplx-", "eyJ", "https://hooks.slack.com/",
+  };
+  for (gsize k = 0; k < G_N_ELEMENTS (prefixes); k++)
+    if (detect_at (scan, i, prefixes[k]))
+      return TRUE;
+  return FALSE;
+}
+
+gsize
+detect_match_token (DetectScan *scan, gsize i)
+{
+  switch (scan->text[i])
+    {
+    case 'g':
+      if (detect_at (scan, i, "gh") || detect_at (scan, i, "github_pat_"))
+        return match_github (scan, i);
+      return match_shape (scan, i);
+    case 'x':
+      if (detect_at (scan, i, "xox") && scan->len - i > 5 && scan->text[i + 4] == '-'
+          && detect_in (scan->text[i + 3], "bpars"))
+        return match_slack (scan, i);
+      return match_shape (scan, i);
+    case 'h':
+      if (detect_at (scan, i, "hooks.slack.com/services/"))
+        return match_slack_webhook (scan, i);
+      return match_shape (scan, i);
+    case 'A':
+      if (detect_at (scan, i, "AKIA") || detect_at (scan, i, "ASIA"))
+        return match_aws (scan, i);
+      return match_shape (scan, i);
+    case 's':
+      if (detect_at (scan, i, "sk-"))
+        return match_sk_dash (scan, i);
+      return match_shape (scan, i);
+    case 'r':
+    case 'p':
+      return match_shape (scan, i);
+    default:
+      return 0;
+    }
+}
+
+/* ---- JSON Web Tokens ------------------------------------------------------------- */
+
+#define JWT_HEADER_MAX 1024   /* base64url characters; real headers are under 300 */
+
+static gsize
+base64url_decode (const guchar *in, gsize n, guchar *out)
+{
+  guint32 acc = 0;
+  int bits = 0;
+  gsize o = 0;
+  for (gsize k = 0; k < n; k++)
+    {
+      guchar c = in[k];
+      int v = g_ascii_isupper (c) ? c - 'A' : g_ascii_islower (c) ? c - 'a' + 26
+              : g_ascii_isdigit (c) ? c - '0' + 52 : c == '-' ? 62 : 63;
+      acc = (acc << 6) | (guint32) v;
+      bits += 6;
+      if (bits >= 8)
+        {
+          bits -= 8;
+          out[o++] = (guchar) (acc >> bits);
+        }
+    }
+  return o;
+}
+
+/* The decoded header must be a JSON object naming its algorithm: {..."alg"...:...}. */
+static gboolean
+jwt_header_ok (const guchar *b64, gsize n)
+{
+  guchar json[JWT_HEADER_MAX];
+  gsize m = base64url_decode (b64, n, json);
+  while (m > 0 && g_ascii_isspace (json[m - 1]))
+    m--;
+  if (m < 2 || json[0] != '{' || json[m - 1] != '}')
+    return FALSE;
+  for (gsize k = 0; k + 5 <= m; k++)
+    if (memcmp (json + k, "\"alg\"", 5) == 0)
+      {
+        gsize c = k + 5;
+        while (c < m && g_ascii_isspace (json[c]))
+          c++;
+        return c < m && json[c] == ':';
+      }
+  return FALSE;
+}
+
+gsize
+detect_match_jwt (DetectScan *scan, gsize i)
+{
+  if (!detect_at (scan, i, "eyJ"))
+    return 0;
+  gsize h_end = detect_run_b64url (scan, i);
+  if (h_end - i > JWT_HEADER_MAX || !detect_at (scan, h_end, ".ey"))
+    return 0;
+  gsize p_end = detect_run_b64url (scan, h_end + 1);
+  if (p_end - h_end < 5 || !detect_at (scan, p_end, "."))
+    return 0;
+  gsize s_end = detect_run_b64url (scan, p_end + 1);
+  if (detect_at (scan, s_end, ".") || !jwt_header_ok (scan->text + i, h_end - i))
+    return 0;
+  detect_note (scan, DET_JWT, scan->text + h_end, s_end - h_end);
+  return s_end;
+}

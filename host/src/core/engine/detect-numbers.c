@@ -1,0 +1,321 @@
+/* detect-numbers.c: payment cards, US social security numbers and IBANs.
+ *
+ * Sources and limits of every rule: docs/detectors.md. */
+#include "detect-private.h"
+
+#include <string.h>
+
+#define CARD_MAX_GROUPS 6
+
+/* A run of digit groups joined by one separator kind (' ' or '-'), read from an anchor. */
+typedef struct {
+  char digits[20];
+  guint n;                       /* digits read, at most 19 */
+  guint ends[CARD_MAX_GROUPS];   /* text offset just past each group */
+  guint sizes[CARD_MAX_GROUPS];  /* digits in each group */
+  guint groups;
+  char sep;                      /* 0 when the digits are contiguous */
+} DigitRun;
+
+static gboolean
+digit_at (const DetectScan *scan, gsize i)
+{
+  return detect_has (scan, i, DETECT_DIGIT);
+}
+
+/* Part of a longer number ("12-4111...", "3.4111..."): not a candidate. */
+static gboolean
+number_continues_before (const DetectScan *scan, gsize i)
+{
+  if (i == 0)
+    return FALSE;
+  guchar c = scan->text[i - 1];
+  if (detect_class[c] & DETECT_WORD)
+    return TRUE;
+  return detect_in (c, ".,-/") && i >= 2 && digit_at (scan, i - 2);
+}
+
+static gboolean
+number_continues_after (const DetectScan *scan, gsize end)
+{
+  if (detect_has (scan, end, DETECT_WORD))
+    return TRUE;
+  return end < scan->len && detect_in (scan->text[end], ".,-/")
+         && digit_at (scan, end + 1);
+}
+
+/* Reads up to 19 digits in groups; stops at the first byte that does not continue the
+ * run. A run too long for a card is unusable, except that space-separated groups stop
+ * before the group that would overflow (a card followed by a code or a year). */
+static gboolean
+digit_run_read (const DetectScan *scan, gsize i, DigitRun *run)
+{
+  memset (run, 0, sizeof *run);
+  gsize at = i;
+  for (;;)
+    {
+      gsize size = detect_span (scan, at, DETECT_DIGIT, 20);
+      if (run->n + size > 19 || run->groups == CARD_MAX_GROUPS)
+        return run->groups > 0 && run->sep == ' ';
+      memcpy (run->digits + run->n, scan->text + at, size);
+      run->n += (guint) size;
+      at += size;
+      run->sizes[run->groups] = (guint) size;
+      run->ends[run->groups++] = (guint) (at - i);
+      char c = at < scan->len ? (char) scan->text[at] : 0;
+      if ((c != ' ' && c != '-') || (run->sep != 0 && c != run->sep) || !digit_at (scan, at + 1))
+        return TRUE;
+      run->sep = c;
+      at++;
+    }
+}
+
+static guint
+digits_value (const char *d, guint n)
+{
+  guint v = 0;
+  for (guint i = 0; i < n; i++)
+    v = v * 10 + (guint) (d[i] - '0');
+  return v;
+}
+
+static gboolean
+luhn_ok (const char *digits, guint n)
+{
+  guint sum = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      guint d = (guint) (digits[n - 1 - i] - '0');
+      if (i % 2 == 1)
+        d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+      sum += d;
+    }
+  return sum % 10 == 0;
+}
+
+/* Issuer identification number ranges and the lengths each scheme issues. */
+static gboolean
+card_issuer_ok (const char *d, guint n)
+{
+  guint p1 = digits_value (d, 1), p2 = digits_value (d, 2), p3 = digits_value (d, 3);
+  guint p4 = digits_value (d, 4), p6 = digits_value (d, 6);
+  if (p1 == 4)                                           /* Visa */
+    return n == 13 || n == 16 || n == 19;
+  if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))  /* Mastercard */
+    return n == 16;
+  if (p2 == 34 || p2 == 37)                              /* American Express */
+    return n == 15;
+  if (p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304
+      || p4 == 6759 || (p4 >= 6761 && p4 <= 6763))       /* Maestro */
+    return n >= 13;
+  if (p4 == 6011 || (p3 >= 644 && p3 <= 649) || p2 == 65
+      || (p6 >= 622126 && p6 <= 622925))                 /* Discover */
+    return n >= 16;
+  if (p2 == 62)                                          /* UnionPay */
+    return n >= 16;
+  if (p4 >= 3528 && p4 <= 3589)                          /* JCB */
+    return n >= 16;
+  if ((p3 >= 300 && p3 <= 305) || p4 == 3095 || p2 == 36 || p2 == 38 || p2 == 39)
+    return n >= 14;                                      /* Diners Club */
+  return FALSE;
+}
+
+/* Separated digits must be grouped the way cards are printed: fours with a shorter
+ * last group (4-4-4-4, 4-4-4-4-3, 4-4-4-1) or the 4-6-5 / 4-6-4 Amex and Diners layout. */
+static gboolean
+card_groups_ok (const DigitRun *run, guint groups)
+{
+  if (run->sep == 0 || groups == 1)
+    return groups == 1;
+  if (groups == 3 && run->sizes[0] == 4 && run->sizes[1] == 6
+      && (run->sizes[2] == 5 || run->sizes[2] == 4))
+    return TRUE;
+  if (groups < 4)
+    return FALSE;
+  for (guint g = 0; g + 1 < groups; g++)
+    if (run->sizes[g] != 4)
+      return FALSE;
+  return run->sizes[groups - 1] >= 1 && run->sizes[groups - 1] <= 4;
+}
+
+static gboolean
+card_ok (const char *d, guint n)
+{
+  return n >= 13 && n <= 19 && card_issuer_ok (d, n) && luhn_ok (d, n);
+}
+
+/* The whole run, or (a card followed by its security code or a year) the longest run of
+ * leading groups that is a card. */
+static gsize
+card_match (DetectScan *scan, gsize i, const DigitRun *run)
+{
+  guint n = 0;
+  for (guint g = run->groups; g > 0; g--)
+    {
+      n = 0;
+      for (guint k = 0; k < g; k++)
+        n += run->sizes[k];
+      gsize end = i + run->ends[g - 1];
+      if (g < run->groups && run->sep != ' ')
+        break;
+      if ((g < run->groups || !number_continues_after (scan, end))
+          && card_groups_ok (run, g) && card_ok (run->digits, n))
+        {
+          detect_note (scan, DET_CREDIT_CARD, (const guchar *) run->digits, n);
+          return end;
+        }
+    }
+  return 0;
+}
+
+/* Social Security Administration rules for numbers it can have issued, less the
+ * numbers it voided after they were printed in advertising. */
+static gboolean
+ssn_ok (const char *d)
+{
+  guint area = digits_value (d, 3), group = digits_value (d + 3, 2);
+  guint serial = digits_value (d + 5, 4);
+  if (area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0)
+    return FALSE;
+  if (memcmp (d, "078051120", 9) == 0 || memcmp (d, "219099999", 9) == 0
+      || memcmp (d, "123456789", 9) == 0)
+    return FALSE;
+  for (int k = 1; k < 9; k++)
+    if (d[k] != d[0])
+      return TRUE;
+  return FALSE;                  /* 111-11-1111 and the like */
+}
+
+/* Nine bare digits count only near a keyword: a window before the number is searched
+ * case-insensitively. */
+static gboolean
+ssn_keyword_before (const DetectScan *scan, gsize i)
+{
+  static const char *const keywords[] = { "ssn", "social security", "ss#", "soc sec" };
+  gsize from = i > 40 ? i - 40 : 0;
+  char window[41];
+  gsize n = i - from;
+  for (gsize k = 0; k < n; k++)
+    window[k] = detect_lower (scan->text[from + k]);
+  window[n] = 0;
+  for (gsize k = 0; k < G_N_ELEMENTS (keywords); k++)
+    if (strstr (window, keywords[k]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static gsize
+ssn_match (DetectScan *scan, gsize i, const DigitRun *run)
+{
+  gsize end = i + run->ends[run->groups - 1];
+  gboolean dashed = run->groups == 3 && run->sizes[0] == 3 && run->sizes[1] == 2
+                    && run->sizes[2] == 4;
+  gboolean bare = run->groups == 1 && run->n == 9;
+  if (!(dashed || bare) || number_continues_after (scan, end) || !ssn_ok (run->digits))
+    return 0;
+  if (bare && !ssn_keyword_before (scan, i))
+    return 0;
+  detect_note (scan, DET_US_SSN, (const guchar *) run->digits, 9);
+  return end;
+}
+
+gsize
+detect_match_number (DetectScan *scan, gsize i)
+{
+  DigitRun run;
+  if (number_continues_before (scan, i) || !digit_run_read (scan, i, &run))
+    return 0;
+  gsize end = card_match (scan, i, &run);
+  if (end == 0)
+    end = ssn_match (scan, i, &run);
+  memset (&run, 0, sizeof run);
+  return end;
+}
+
+/* ---- IBAN ------------------------------------------------------------------------ */
+
+/* Country code and IBAN length, from the SWIFT IBAN registry (ISO 13616). */
+static const struct {
+  char cc[3];
+  guint8 len;
+} iban_countries[] = {
+  { "AD", 24 }, { "AE", 23 }, { "AL", 28 }, { "AT", 20 }, { "AZ", 28 }, { "BA", 20 },
+  { "BE", 16 }, { "BG", 22 }, { "BH", 22 }, { "BI", 27 }, { "BR", 29 }, { "BY", 28 },
+  { "CH", 21 }, { "CR", 22 }, { "CY", 28 }, { "CZ", 24 }, { "DE", 22 }, { "DJ", 27 },
+  { "DK", 18 }, { "DO", 28 }, { "EE", 20 }, { "EG", 29 }, { "ES", 24 }, { "FI", 18 },
+  { "FK", 18 }, { "FO", 18 }, { "FR", 27 }, { "GB", 22 }, { "GE", 22 }, { "GI", 23 },
+  { "GL", 18 }, { "GR", 27 }, { "GT", 28 }, { "HN", 28 }, { "HR", 21 }, { "HU", 28 },
+  { "IE", 22 }, { "IL", 23 }, { "IQ", 23 }, { "IS", 26 }, { "IT", 27 }, { "JO", 30 },
+  { "KW", 30 }, { "KZ", 20 }, { "LB", 28 }, { "LC", 32 }, { "LI", 21 }, { "LT", 20 },
+  { "LU", 20 }, { "LV", 21 }, { "LY", 25 }, { "MC", 27 }, { "MD", 24 }, { "ME", 22 },
+  { "MK", 19 }, { "MN", 20 }, { "MR", 27 }, { "MT", 31 }, { "MU", 30 }, { "NI", 28 },
+  { "NL", 18 }, { "NO", 15 }, { "OM", 23 }, { "PK", 24 }, { "PL", 28 }, { "PS", 29 },
+  { "PT", 25 }, { "QA", 29 }, { "RO", 24 }, { "RS", 22 }, { "RU", 33 }, { "SA", 24 },
+  { "SC", 31 }, { "SD", 18 }, { "SE", 24 }, { "SI", 19 }, { "SK", 24 }, { "SM", 27 },
+  { "SO", 23 }, { "ST", 25 }, { "SV", 28 }, { "TL", 23 }, { "TN", 24 }, { "TR", 26 },
+  { "UA", 29 }, { "VA", 22 }, { "VG", 24 }, { "XK", 20 }, { "YE", 30 },
+};
+
+static guint
+iban_length (const guchar *cc)
+{
+  for (gsize k = 0; k < G_N_ELEMENTS (iban_countries); k++)
+    if (iban_countries[k].cc[0] == cc[0] && iban_countries[k].cc[1] == cc[1])
+      return iban_countries[k].len;
+  return 0;
+}
+
+/* ISO 7064 MOD 97-10 over the rearranged IBAN (first four characters moved to the end,
+ * letters as 10..35), computed piecewise so no big integer is needed. */
+static gboolean
+iban_checksum_ok (const char *iban, guint n)
+{
+  guint rem = 0;
+  for (guint k = 0; k < n; k++)
+    {
+      char c = iban[(k + 4) % n];
+      if (g_ascii_isdigit (c))
+        rem = (rem * 10 + (guint) (c - '0')) % 97;
+      else
+        rem = (rem * 100 + (guint) (c - 'A' + 10)) % 97;
+    }
+  return rem == 1;
+}
+
+/* Reads exactly want characters, either contiguous (electronic format) or in groups of
+ * four separated by single spaces (paper format). Returns the end offset or 0. */
+static gsize
+iban_read (const DetectScan *scan, gsize i, guint want, char *out)
+{
+  gboolean spaced = detect_at (scan, i + 4, " ");
+  gsize at = i;
+  for (guint n = 0; n < want; n++)
+    {
+      if (spaced && n > 0 && n % 4 == 0)
+        {
+          if (!detect_at (scan, at, " "))
+            return 0;
+          at++;
+        }
+      if (!detect_has (scan, at, DETECT_UPPER | DETECT_DIGIT))
+        return 0;
+      out[n] = (char) scan->text[at++];
+    }
+  return detect_has (scan, at, DETECT_WORD) ? 0 : at;
+}
+
+gsize
+detect_match_iban (DetectScan *scan, gsize i)
+{
+  if (!detect_has (scan, i + 1, DETECT_UPPER) || !detect_has (scan, i + 2, DETECT_DIGIT)
+      || !detect_has (scan, i + 3, DETECT_DIGIT))
+    return 0;
+  guint want = iban_length (scan->text + i);
+  char iban[34];
+  gsize end = want ? iban_read (scan, i, want, iban) : 0;
+  if (end == 0 || !iban_checksum_ok (iban, want))
+    return 0;
+  detect_note (scan, DET_IBAN, (const guchar *) iban, want);
+  memset (iban, 0, sizeof iban);
+  return end;
+}

@@ -1,0 +1,114 @@
+/* detect-private.h: what the detector files share; nothing here leaves engine/.
+ *
+ * The scanner (detect.c) walks the text once and calls a matcher only at an anchor: a
+ * word start whose first byte can begin some detector's value, or one of the
+ * punctuation anchors '-' (PEM armour), '=' and ':' (assignments). A matcher validates
+ * the candidate with bounded look-ahead and, when it accepts, notes a 64-bit digest of
+ * the normalised value (for distinct counts) and returns the offset just past the match.
+ * It returns 0 when it accepts nothing. No matcher reads more than a fixed distance
+ * from its anchor, except through detect_run_b64url, whose cache makes repeated runs
+ * cost nothing, so the whole scan is linear in the text length. */
+#pragma once
+
+#include <glib.h>
+#include <string.h>
+
+typedef enum {
+  DET_PRIVATE_KEY,
+  DET_AWS_ACCESS_KEY,
+  DET_GITHUB_TOKEN,
+  DET_SLACK_TOKEN,
+  DET_STRIPE_LIVE_KEY,
+  DET_GOOGLE_API_KEY,
+  DET_LLM_API_KEY,
+  DET_JWT,
+  DET_GENERIC_SECRET,
+  DET_CREDIT_CARD,
+  DET_IBAN,
+  DET_US_SSN,
+  DET_N,
+  DET_AWS_SECRET = DET_N,       /* AWS secret access keys: paired with key ids, not reported */
+  DET_SLOTS,
+} DetectId;
+
+typedef struct {
+  const guchar *text;
+  gsize len;
+  GArray *seen[DET_SLOTS];      /* guint64 digests of accepted values, deduplicated at the end */
+  gsize run_from, run_end;      /* cached run of base64url bytes [run_from, run_end) */
+  gsize bare_from, bare_end;    /* cached run of bytes that do not end a bare value */
+} DetectScan;
+
+/* Byte classes (detect.c builds the table once). */
+enum {
+  DETECT_WORD = 1 << 0,         /* [A-Za-z0-9_] */
+  DETECT_DIGIT = 1 << 1,
+  DETECT_UPPER = 1 << 2,
+  DETECT_LOWER = 1 << 3,
+  DETECT_B64URL = 1 << 4,       /* [A-Za-z0-9_-] */
+  DETECT_B64 = 1 << 5,          /* [A-Za-z0-9+/=] */
+  DETECT_ANCHOR = 1 << 6,       /* punctuation anchors: '-', '=', ':' */
+  DETECT_START = 1 << 7,        /* can begin a value: digits, A-Z and e g h p r s x */
+};
+extern const guint8 *detect_class;
+
+static inline gboolean
+detect_has (const DetectScan *scan, gsize i, guint8 cls)
+{
+  return i < scan->len && (detect_class[scan->text[i]] & cls) != 0;
+}
+
+static inline char
+detect_lower (guchar c)
+{
+  return (char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+}
+
+/* TRUE when c is one of the bytes of set (never for NUL). */
+static inline gboolean
+detect_in (guchar c, const char *set)
+{
+  for (; *set != 0; set++)
+    if ((guchar) *set == c)
+      return TRUE;
+  return FALSE;
+}
+
+/* TRUE when text[i..] starts with lit. Inline so that, with a literal, strlen and
+ * memcmp fold into a few compares. */
+static inline gboolean
+detect_at (const DetectScan *scan, gsize i, const char *lit)
+{
+  gsize n = strlen (lit);
+  return i <= scan->len && scan->len - i >= n && memcmp (scan->text + i, lit, n) == 0;
+}
+
+/* Length of the run of bytes of class cls starting at i, stopping at max. */
+static inline gsize
+detect_span (const DetectScan *scan, gsize i, guint8 cls, gsize max)
+{
+  gsize n = 0;
+  while (n < max && detect_has (scan, i + n, cls))
+    n++;
+  return n;
+}
+
+/* End of the run of base64url bytes that contains i (cached: linear over the scan). */
+gsize detect_run_b64url (DetectScan *scan, gsize i);
+
+/* Shannon entropy of s[0..n) in bits per byte. */
+double detect_entropy (const guchar *s, gsize n);
+
+/* Records an accepted value (never stored, only its digest). */
+void detect_note (DetectScan *scan, DetectId id, const guchar *value, gsize n);
+
+/* Matchers: each returns the offset past an accepted match, or 0. */
+gsize detect_match_number (DetectScan *scan, gsize i);      /* cards, SSNs */
+gsize detect_match_iban (DetectScan *scan, gsize i);
+gsize detect_match_private_key (DetectScan *scan, gsize i);
+gsize detect_match_token (DetectScan *scan, gsize i);       /* prefixed keys and tokens */
+gsize detect_match_jwt (DetectScan *scan, gsize i);
+gsize detect_match_assignment (DetectScan *scan, gsize i);  /* generic secrets at '=' / ':' */
+
+/* TRUE when a prefixed token, key or JWT starts at i (the generic detector then yields). */
+gboolean detect_token_prefix_at (const DetectScan *scan, gsize i);
