@@ -419,8 +419,8 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
     }
   else
     {
-      if (proto->ctx->audit != NULL)
-        audit_digest_init (proto->ctx->audit, &digest);
+      /* Initialised even without an audit log (unkeyed): scan_content updates it. */
+      audit_digest_init (proto->ctx->audit, &digest);
       scan_content (proto, &scan, &digest, findings, &totals);
       if (proto->ctx->audit != NULL)
         audit_digest_finish (&digest, digest_hex);
@@ -497,7 +497,9 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddStringToObject (record, "action", action);
   if (!blank (justification))
     {
-      g_autofree char *cut = g_utf8_substring (justification, 0, MAX_JUSTIFICATION);
+      /* GLib 2.74 reads past the end when end_pos exceeds the length: clamp it. */
+      glong chars = MIN (g_utf8_strlen (justification, -1), MAX_JUSTIFICATION);
+      g_autofree char *cut = g_utf8_substring (justification, 0, chars);
       cJSON_AddStringToObject (record, "justification", g_utf8_validate (cut, -1, NULL) ? cut : "");
     }
   if (proto->ctx->audit == NULL)
@@ -535,7 +537,7 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
     cJSON_AddStringToObject (record, "verdict", verdict);
   if (detail)
     {
-      g_autofree char *cut = g_utf8_substring (detail, 0, 200);
+      g_autofree char *cut = g_utf8_substring (detail, 0, MIN (g_utf8_strlen (detail, -1), 200));  /* clamped, as above */
       cJSON_AddStringToObject (record, "detail", cut);
     }
   if (proto->ctx->audit == NULL)

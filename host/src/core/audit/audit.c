@@ -18,6 +18,13 @@
 #define SETTING_EPOCH "audit.epoch_key"
 #define EPOCH_STATE_BYTES (16 + SIGN_SECRET_BLOB_BYTES)
 
+/* The epoch key in hand; its secret is wiped by epoch_clear. */
+typedef struct {
+  guint64 number;
+  gint64 since_us;
+  SignSecretKey *sk;
+} Epoch;
+
 struct Audit {
   Store *store;
   AuditShip *ship;
@@ -25,14 +32,14 @@ struct Audit {
   char *user;
   gint64 epoch_us;
   unsigned char *digest_key;  /* sodium_malloc'd */
+  /* The current epoch's key stays in hand while the stored epoch is the one it came
+   * from: a key read from the store costs guarded allocations (mmap, mprotect) that
+   * would double the price of a record. epoch_blob is the stored state it came from,
+   * epoch_read scratch to compare with; both sodium_malloc'd. */
+  Epoch epoch;
+  guint8 *epoch_blob;
+  guint8 *epoch_read;
 };
-
-/* The epoch key in hand during one append; its secret is wiped by epoch_clear. */
-typedef struct {
-  guint64 number;
-  gint64 since_us;
-  SignSecretKey *sk;
-} Epoch;
 
 /* The chain's head while the write lock is held, and the lines written under it. */
 typedef struct {
@@ -55,6 +62,11 @@ audit_free (Audit *audit)
   g_free (audit->user);
   if (audit->digest_key != NULL)
     sodium_free (audit->digest_key);
+  g_clear_pointer (&audit->epoch.sk, sign_secret_key_free);
+  if (audit->epoch_blob != NULL)
+    sodium_free (audit->epoch_blob);
+  if (audit->epoch_read != NULL)
+    sodium_free (audit->epoch_read);
   g_free (audit);
 }
 
@@ -64,46 +76,62 @@ epoch_clear (Epoch *e)
   g_clear_pointer (&e->sk, sign_secret_key_free);
 }
 
+/* Makes the key in epoch_blob the one in hand, wiping the one before. */
 static gboolean
-epoch_load (Store *store, Epoch *e, GError **error)
+epoch_adopt (Audit *audit, GError **error)
 {
-  guint8 *blob = sodium_malloc (EPOCH_STATE_BYTES);
-  g_assert (blob != NULL);
-  gsize len = 0;
-  gboolean ok = store_setting_read (store, SETTING_EPOCH, blob, EPOCH_STATE_BYTES, &len, error);
-  if (ok && len != EPOCH_STATE_BYTES)
-    {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the audit signing key is missing from the store");
-      ok = FALSE;
-    }
-  if (ok)
-    {
-      guint64 number, since;
-      memcpy (&number, blob, 8);
-      memcpy (&since, blob + 8, 8);
-      e->number = GUINT64_FROM_LE (number);
-      e->since_us = (gint64) GUINT64_FROM_LE (since);
-      e->sk = sign_secret_key_from_bytes (blob + 16, SIGN_SECRET_BLOB_BYTES, error);
-      ok = e->sk != NULL;
-    }
-  sodium_free (blob);
-  return ok;
+  guint64 number, since;
+  memcpy (&number, audit->epoch_blob, 8);
+  memcpy (&since, audit->epoch_blob + 8, 8);
+  epoch_clear (&audit->epoch);
+  audit->epoch.number = GUINT64_FROM_LE (number);
+  audit->epoch.since_us = (gint64) GUINT64_FROM_LE (since);
+  audit->epoch.sk = sign_secret_key_from_bytes (audit->epoch_blob + 16, SIGN_SECRET_BLOB_BYTES, error);
+  return audit->epoch.sk != NULL;
 }
 
-/* Overwrites the stored epoch (and so the previous secret) in place. */
+/* Reads the stored epoch; keeps the key in hand while the stored state is unchanged
+ * (another process may have moved to a new epoch since). Lock held. */
 static gboolean
-epoch_save (Store *store, const Epoch *e, GError **error)
+epoch_load (Audit *audit, GError **error)
 {
-  guint8 *blob = sodium_malloc (EPOCH_STATE_BYTES);
-  g_assert (blob != NULL);
+  gsize len = 0;
+  if (!store_setting_read (audit->store, SETTING_EPOCH, audit->epoch_read, EPOCH_STATE_BYTES, &len, error))
+    return FALSE;
+  if (len != EPOCH_STATE_BYTES)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the audit signing key is missing from the store");
+      return FALSE;
+    }
+  gboolean same = audit->epoch.sk != NULL
+                  && sodium_memcmp (audit->epoch_read, audit->epoch_blob, EPOCH_STATE_BYTES) == 0;
+  if (!same)
+    memcpy (audit->epoch_blob, audit->epoch_read, EPOCH_STATE_BYTES);
+  sodium_memzero (audit->epoch_read, EPOCH_STATE_BYTES);
+  return same || epoch_adopt (audit, error);
+}
+
+/* Stores e as the current epoch, overwriting the previous secret in place, and takes
+ * its key in hand (e->sk moves into the Audit). Lock held. */
+static gboolean
+epoch_store (Audit *audit, Epoch *e, GError **error)
+{
+  guint8 *blob = audit->epoch_read;
   guint64 number = GUINT64_TO_LE (e->number), since = GUINT64_TO_LE ((guint64) e->since_us);
   memcpy (blob, &number, 8);
   memcpy (blob + 8, &since, 8);
   guint8 *secret = sign_secret_key_to_bytes (e->sk);
   memcpy (blob + 16, secret, SIGN_SECRET_BLOB_BYTES);
   sodium_free (secret);
-  gboolean ok = store_setting_write (store, SETTING_EPOCH, blob, EPOCH_STATE_BYTES, error);
-  sodium_free (blob);
+  gboolean ok = store_setting_write (audit->store, SETTING_EPOCH, blob, EPOCH_STATE_BYTES, error);
+  if (ok)
+    {
+      memcpy (audit->epoch_blob, blob, EPOCH_STATE_BYTES);
+      epoch_clear (&audit->epoch);
+      audit->epoch = *e;
+      e->sk = NULL;
+    }
+  sodium_memzero (blob, EPOCH_STATE_BYTES);
   return ok;
 }
 
@@ -206,20 +234,15 @@ key_epoch_fields (guint64 number, const SignPublicKey *pk)
 /* The old key certifies the new one in the chain, then the new epoch overwrites the
  * old secret in the store and the old key leaves memory. Lock held. */
 static gboolean
-epoch_rotate (Audit *audit, Head *head, Epoch *e, gint64 now_us, GError **error)
+epoch_rotate (Audit *audit, Head *head, gint64 now_us, GError **error)
 {
   SignPublicKey pk;
-  Epoch next = { e->number + 1, now_us, sign_secret_key_generate (&pk) };
+  Epoch next = { audit->epoch.number + 1, now_us, sign_secret_key_generate (&pk) };
   g_autoptr (cJSON) fields = key_epoch_fields (next.number, &pk);
-  if (!record_write (audit, head, e, "key-epoch", fields, now_us, NULL, error)
-      || !epoch_save (audit->store, &next, error))
-    {
-      epoch_clear (&next);
-      return FALSE;
-    }
-  epoch_clear (e);
-  *e = next;
-  return TRUE;
+  gboolean ok = record_write (audit, head, &audit->epoch, "key-epoch", fields, now_us, NULL, error)
+                && epoch_store (audit, &next, error);
+  epoch_clear (&next);
+  return ok;
 }
 
 /* On a store without a chain: the root key (epoch 0) and the chain's first record, a
@@ -240,8 +263,8 @@ chain_start (Audit *audit, Head *head, GError **error)
   g_autofree char *text = audit_public_key_encode (&pk);
   g_autoptr (cJSON) fields = key_epoch_fields (0, &pk);
   gboolean ok = store_setting_write (audit->store, SETTING_ROOT, (const guint8 *) text, strlen (text), error)
-                && epoch_save (audit->store, &e, error)
-                && record_write (audit, head, &e, "key-epoch", fields, now, NULL, error);
+                && epoch_store (audit, &e, error)
+                && record_write (audit, head, &audit->epoch, "key-epoch", fields, now, NULL, error);
   epoch_clear (&e);
   return ok;
 }
@@ -257,18 +280,16 @@ char *
 audit_append (Audit *audit, const char *event, const cJSON *fields, GError **error)
 {
   Head head = { 0 };
-  Epoch e = { 0 };
   g_autofree char *id = NULL;
   gboolean rotated = FALSE;
   gboolean ok = store_audit_begin (audit->store, error) && head_load (audit->store, &head, error)
-                && epoch_load (audit->store, &e, error);
+                && epoch_load (audit, error);
   /* Time never runs backwards along the chain, whatever the clock does. */
   gint64 now = MAX (g_get_real_time (), head.time_us);
-  if (ok && now - e.since_us >= audit->epoch_us)
-    ok = rotated = epoch_rotate (audit, &head, &e, now, error);
-  ok = ok && record_write (audit, &head, &e, event, fields, now, &id, error)
+  if (ok && now - audit->epoch.since_us >= audit->epoch_us)
+    ok = rotated = epoch_rotate (audit, &head, now, error);
+  ok = ok && record_write (audit, &head, &audit->epoch, event, fields, now, &id, error)
        && store_audit_commit (audit->store, error);
-  epoch_clear (&e);
   if (!ok)
     {
       store_audit_rollback (audit->store);
@@ -337,7 +358,9 @@ audit_new (Store *store, GError **error)
   audit->epoch_us = epoch_seconds_from_env () * G_USEC_PER_SEC;
   audit->ship = audit_ship_new ();
   audit->digest_key = sodium_malloc (DIGEST_KEY_BYTES);
-  g_assert (audit->digest_key != NULL);
+  audit->epoch_blob = sodium_malloc (EPOCH_STATE_BYTES);
+  audit->epoch_read = sodium_malloc (EPOCH_STATE_BYTES);
+  g_assert (audit->digest_key != NULL && audit->epoch_blob != NULL && audit->epoch_read != NULL);
   Head head = { 0 };
   gboolean ok = audit_init_store (audit, &head, error);
   if (ok)
@@ -421,7 +444,10 @@ audit_store_lines (Store *store, GError **error)
 void
 audit_digest_init (Audit *audit, AuditDigest *digest)
 {
-  crypto_generichash_init (&digest->state, audit->digest_key, DIGEST_KEY_BYTES, 32);
+  if (audit == NULL)
+    crypto_generichash_init (&digest->state, NULL, 0, 32);
+  else
+    crypto_generichash_init (&digest->state, audit->digest_key, DIGEST_KEY_BYTES, 32);
 }
 
 void

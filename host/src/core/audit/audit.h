@@ -62,6 +62,7 @@ typedef struct {
   crypto_generichash_state state;
 } AuditDigest;
 
+/* audit may be NULL (no store): the digest is then unkeyed and must not be recorded. */
 void audit_digest_init (Audit *audit, AuditDigest *digest);
 void audit_digest_update (AuditDigest *digest, const void *data, gsize len);
 /* Writes 64 hex digits and a NUL into out. */

@@ -10,7 +10,15 @@
 
 #define STORE_BUSY_TIMEOUT_MS 10000
 
+/* The statements store-audit.c prepares once per connection: an audit record is
+ * written on every verdict, and parsing its SQL each time costs as much as signing. */
+#define STORE_AUDIT_STATEMENTS 6
+
 struct Store {
   sqlite3 *db;
   sqlite3_stmt *audit_insert;
+  sqlite3_stmt *audit_stmts[STORE_AUDIT_STATEMENTS];
 };
+
+/* Finalizes store-audit.c's statements; store_close calls it. */
+void store_audit_finalize (Store *store);

@@ -79,6 +79,7 @@ store_close (Store *store)
   if (store == NULL)
     return;
   sqlite3_finalize (store->audit_insert);
+  store_audit_finalize (store);
   sqlite3_close_v2 (store->db);
   g_free (store);
 }
