@@ -11,14 +11,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "audit/audit-ocsf.h"
 #include "audit/audit-verify.h"
 #include "cli.h"
-#include "context.h"
 #include "json.h"
+#include "paths.h"
 
 /* Exports and collector files can be large; this bounds what verify reads at once. */
 #define AUDIT_FILE_MAX ((gsize) 4 << 30)
+
+/* The store and its audit log, without the policy: a broken policy file must not
+ * keep an admin from the audit log. Free audit before store. */
+static gboolean
+audit_open (Store **store, Audit **audit, GError **error)
+{
+  g_autofree char *path = paths_store_file ();
+  if (!paths_ensure_state_dir (error) || (*store = store_open (path, error)) == NULL)
+    return FALSE;
+  *audit = audit_new (*store, error);
+  return *audit != NULL;
+}
 
 static int
 audit_key (int argc, char **argv)
@@ -34,9 +47,10 @@ audit_key (int argc, char **argv)
   if (argc > 1)
     return cli_fail ("audit key", CLI_USAGE, "unexpected argument \"%s\" (see weir audit key --help)", argv[1]);
   g_autoptr (GError) error = NULL;
-  g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
+  g_autoptr (Store) store = NULL;
+  g_autoptr (Audit) audit = NULL;
   SignPublicKey pk;
-  if (ctx == NULL || !audit_root_key (ctx->audit, &pk, &error))
+  if (!audit_open (&store, &audit, &error) || !audit_root_key (audit, &pk, &error))
     return cli_fail ("audit key", CLI_FAILURE, "%s", error->message);
   if (out != NULL)
     return sign_public_key_save (&pk, out, &error) ? CLI_OK
@@ -80,8 +94,9 @@ audit_export (int argc, char **argv)
   if (argc > 1 || (format != NULL && !ocsf && strcmp (format, "jsonl") != 0))
     return cli_fail ("audit export", CLI_USAGE, "--format is jsonl or ocsf (see weir audit export --help)");
   g_autoptr (GError) error = NULL;
-  g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
-  g_autoptr (GPtrArray) lines = ctx ? audit_store_lines (ctx->store, &error) : NULL;
+  g_autoptr (Store) store = NULL;
+  g_autoptr (Audit) audit = NULL;
+  g_autoptr (GPtrArray) lines = audit_open (&store, &audit, &error) ? audit_store_lines (store, &error) : NULL;
   if (lines == NULL)
     return cli_fail ("audit export", CLI_FAILURE, "%s", error->message);
   FILE *file = out ? fopen (out, "w") : stdout;
@@ -119,16 +134,13 @@ read_lines (const char *path, GError **error)
 static gboolean
 verify_inputs (const char *file, const char *pub, GPtrArray **lines, SignPublicKey *root, GError **error)
 {
-  g_autoptr (WeirContext) ctx = NULL;
-  if (file == NULL || pub == NULL)
-    {
-      ctx = context_open (CONTEXT_STRICT, error);
-      if (ctx == NULL)
-        return FALSE;
-    }
-  if (pub != NULL ? !sign_public_key_load (pub, root, error) : !audit_root_key (ctx->audit, root, error))
+  g_autoptr (Store) store = NULL;
+  g_autoptr (Audit) audit = NULL;
+  if ((file == NULL || pub == NULL) && !audit_open (&store, &audit, error))
     return FALSE;
-  *lines = file != NULL ? read_lines (file, error) : audit_store_lines (ctx->store, error);
+  if (pub != NULL ? !sign_public_key_load (pub, root, error) : !audit_root_key (audit, root, error))
+    return FALSE;
+  *lines = file != NULL ? read_lines (file, error) : audit_store_lines (store, error);
   return *lines != NULL;
 }
 
