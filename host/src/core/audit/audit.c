@@ -96,19 +96,18 @@ static gboolean
 epoch_load (Audit *audit, GError **error)
 {
   gsize len = 0;
-  if (!store_setting_read (audit->store, SETTING_EPOCH, audit->epoch_read, EPOCH_STATE_BYTES, &len, error))
-    return FALSE;
-  if (len != EPOCH_STATE_BYTES)
+  gboolean ok = store_setting_read (audit->store, SETTING_EPOCH, audit->epoch_read, EPOCH_STATE_BYTES, &len, error);
+  if (ok && len != EPOCH_STATE_BYTES)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the audit signing key is missing from the store");
-      return FALSE;
+      ok = FALSE;
     }
-  gboolean same = audit->epoch.sk != NULL
+  gboolean same = ok && audit->epoch.sk != NULL
                   && sodium_memcmp (audit->epoch_read, audit->epoch_blob, EPOCH_STATE_BYTES) == 0;
-  if (!same)
+  if (ok && !same)
     memcpy (audit->epoch_blob, audit->epoch_read, EPOCH_STATE_BYTES);
   sodium_memzero (audit->epoch_read, EPOCH_STATE_BYTES);
-  return same || epoch_adopt (audit, error);
+  return ok && (same || epoch_adopt (audit, error));
 }
 
 /* Stores e as the current epoch, overwriting the previous secret in place, and takes
