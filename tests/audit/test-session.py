@@ -149,7 +149,25 @@ def check_ocsf(home, lines):
     assert findings[4]["finding_info"]["uid"] == findings[0]["finding_info"]["uid"]
 
 
+def check_crash_durability():
+    """A verdict the user has seen is on record even when the host is killed right
+    after answering (the browser crashing takes its host down the same way)."""
+    home = Home(BUILD)
+    home.weir("audit", "key", "-o", home.path("device.pub"))
+    host = home.host()
+    reply = host.ask({"type": "scan", "event": "paste", "origin": "https://chat.example",
+                      "text": f"card {CARD} seen, then the browser died"})
+    host.proc.kill()
+    host.proc.wait(timeout=10)
+    home.weir("audit", "export", "-o", home.path("export.jsonl"))
+    records = [json.loads(line) for line in read_lines(home.path("export.jsonl"))]
+    assert records[-1]["id"] == reply["audit"] and records[-1]["verdict"] == reply["verdict"], records[-1]
+    assert "host-stop" not in [r["event"] for r in records]
+    home.weir("audit", "verify", "--file", home.path("export.jsonl"), "-p", home.path("device.pub"))
+
+
 def main():
+    check_crash_durability()
     home = Home(BUILD)
     verdicts = session(home)
     lines = check_export(home, verdicts)
