@@ -60,8 +60,11 @@ def start_rsyslogd(home, name, text, **values):
     conf = home.path(name + ".conf")
     with open(conf, "w") as f:
         f.write(text.format(work=work, **values))
-    return subprocess.Popen([RSYSLOGD, "-n", "-f", conf, "-i", home.path(name + ".pid")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = open(home.path(name + ".log"), "w")
+    proc = subprocess.Popen([RSYSLOGD, "-n", "-f", conf, "-i", home.path(name + ".pid")],
+                            stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = log.name
+    return proc
 
 
 def wait_for(what, test, timeout=20.0, procs=()):
@@ -71,7 +74,7 @@ def wait_for(what, test, timeout=20.0, procs=()):
             return
         for p in procs:
             if p.poll() is not None:
-                raise AssertionError(f"rsyslogd exited while waiting for {what}: {p.stdout.read().decode()}")
+                raise AssertionError(f"rsyslogd exited while waiting for {what}: {open(p.log_path).read()}")
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
 
