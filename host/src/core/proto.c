@@ -537,7 +537,8 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
     cJSON_AddStringToObject (record, "verdict", verdict);
   if (detail)
     {
-      g_autofree char *cut = g_utf8_substring (detail, 0, MIN (g_utf8_strlen (detail, -1), 200));  /* clamped, as above */
+      glong chars = MIN (g_utf8_strlen (detail, -1), 200);  /* clamped, as above */
+      g_autofree char *cut = g_utf8_substring (detail, 0, chars);
       cJSON_AddStringToObject (record, "detail", cut);
     }
   if (proto->ctx->audit == NULL)
