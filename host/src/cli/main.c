@@ -11,6 +11,7 @@ static const struct {
   const char *summary;
 } commands[] = {
   { "scan", cmd_scan, "Check content against the policy, as the host would" },
+  { "audit", cmd_audit, "Export the device's audit key, export and verify its audit log" },
 };
 
 static int

@@ -45,6 +45,26 @@ serve (Proto *proto)
     }
 }
 
+/* The policy this host enforces, in the audit log: which file (or the default) and
+ * its digest, and why it fell back to the default when it did. */
+static void
+record_policy_load (WeirContext *ctx)
+{
+  if (ctx->audit == NULL)
+    return;
+  g_autofree char *path = g_build_filename (ctx->config_dir, "policy.json", NULL);
+  gboolean custom = g_file_test (path, G_FILE_TEST_EXISTS);
+  const char *problem = NULL;
+  for (guint i = 0; i < ctx->problems->len; i++)
+    if (g_str_has_prefix (ctx->problems->pdata[i], "The policy"))
+      problem = ctx->problems->pdata[i];
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = audit_record_policy (ctx->audit, custom ? path : "default",
+                                             policy_digest (ctx->policy), problem, &error);
+  if (id == NULL)
+    g_warning ("audit: %s", error->message);
+}
+
 static int
 usage (FILE *out)
 {
@@ -78,5 +98,6 @@ main (int argc, char **argv)
     notify_problem (ctx->problems->pdata[i]);
   g_autoptr (Proto) proto = proto_new (ctx);
   proto_record_event (proto, "host-start", argc > 1 ? argv[1] : NULL);
+  record_policy_load (ctx);
   return serve (proto);
 }

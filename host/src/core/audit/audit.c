@@ -2,72 +2,163 @@
 
 #include <string.h>
 
+#include "audit-record.h"
+#include "audit-ship.h"
+#include "json.h"
 #include "weir-error.h"
 
 #define DIGEST_KEY_BYTES crypto_generichash_KEYBYTES
+#define DEVICE_ID_BYTES 16
+#define EPOCH_MAX_SECONDS (7 * 24 * 3600)
+
+/* Settings (docs/audit.md). The root public key, base64 of "Ed" | id | pk, and the
+ * current epoch: number (8 bytes, little-endian) | start in µs (8, LE) | the secret
+ * key blob of sign.h. Only the current epoch's secret is ever stored. */
+#define SETTING_ROOT "audit.root_key"
+#define SETTING_EPOCH "audit.epoch_key"
+#define EPOCH_STATE_BYTES (16 + SIGN_SECRET_BLOB_BYTES)
+
+/* The epoch key in hand; its secret is wiped by epoch_clear. */
+typedef struct {
+  guint64 number;
+  gint64 since_us;
+  SignSecretKey *sk;
+} Epoch;
 
 struct Audit {
   Store *store;
+  AuditShip *ship;
   char *device_id;
   char *user;
+  gint64 epoch_us;
   unsigned char *digest_key;  /* sodium_malloc'd */
+  /* The current epoch's key stays in hand while the stored epoch is the one it came
+   * from: a key read from the store costs guarded allocations (mmap, mprotect) that
+   * would double the price of a record. epoch_blob is the stored state it came from,
+   * epoch_read scratch to compare with; both sodium_malloc'd. */
+  Epoch epoch;
+  guint8 *epoch_blob;
+  guint8 *epoch_read;
 };
+
+/* The chain's head while the write lock is held, and the lines written under it. */
+typedef struct {
+  gint64 seq;
+  gint64 time_us;
+  char prev[AUDIT_HASH_HEX];
+  GPtrArray *lines;
+} Head;
+
+static const char *const reserved_fields[] = { "v", "seq", "id", "time", "device", "user", "event",
+                                               "epoch", "key", "prev", "sig", NULL };
 
 void
 audit_free (Audit *audit)
 {
   if (audit == NULL)
     return;
+  audit_ship_free (audit->ship);
   g_free (audit->device_id);
   g_free (audit->user);
   if (audit->digest_key != NULL)
     sodium_free (audit->digest_key);
+  g_clear_pointer (&audit->epoch.sk, sign_secret_key_free);
+  if (audit->epoch_blob != NULL)
+    sodium_free (audit->epoch_blob);
+  if (audit->epoch_read != NULL)
+    sodium_free (audit->epoch_read);
   g_free (audit);
 }
 
-/* Reads a random setting of n bytes, creating it on first use. Into out (n bytes). */
-static gboolean
-random_setting (Store *store, const char *key, unsigned char *out, gsize n, GError **error)
+static void
+epoch_clear (Epoch *e)
 {
-  g_autoptr (GBytes) bytes = NULL;
-  if (!store_setting_get (store, key, &bytes, error))
-    return FALSE;
-  if (bytes != NULL && g_bytes_get_size (bytes) == n)
+  g_clear_pointer (&e->sk, sign_secret_key_free);
+}
+
+/* Makes the key in epoch_blob the one in hand, wiping the one before. */
+static gboolean
+epoch_adopt (Audit *audit, GError **error)
+{
+  guint64 number, since;
+  memcpy (&number, audit->epoch_blob, 8);
+  memcpy (&since, audit->epoch_blob + 8, 8);
+  epoch_clear (&audit->epoch);
+  audit->epoch.number = GUINT64_FROM_LE (number);
+  audit->epoch.since_us = (gint64) GUINT64_FROM_LE (since);
+  audit->epoch.sk = sign_secret_key_from_bytes (audit->epoch_blob + 16, SIGN_SECRET_BLOB_BYTES, error);
+  return audit->epoch.sk != NULL;
+}
+
+/* Reads the stored epoch; keeps the key in hand while the stored state is unchanged
+ * (another process may have moved to a new epoch since). Lock held. */
+static gboolean
+epoch_load (Audit *audit, GError **error)
+{
+  gsize len = 0;
+  gboolean ok = store_setting_read (audit->store, SETTING_EPOCH, audit->epoch_read, EPOCH_STATE_BYTES, &len, error);
+  if (ok && len != EPOCH_STATE_BYTES)
     {
-      memcpy (out, g_bytes_get_data (bytes, NULL), n);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the audit signing key is missing from the store");
+      ok = FALSE;
+    }
+  gboolean same = ok && audit->epoch.sk != NULL
+                  && sodium_memcmp (audit->epoch_read, audit->epoch_blob, EPOCH_STATE_BYTES) == 0;
+  if (ok && !same)
+    memcpy (audit->epoch_blob, audit->epoch_read, EPOCH_STATE_BYTES);
+  sodium_memzero (audit->epoch_read, EPOCH_STATE_BYTES);
+  return ok && (same || epoch_adopt (audit, error));
+}
+
+/* Stores e as the current epoch, overwriting the previous secret in place, and takes
+ * its key in hand (e->sk moves into the Audit). Lock held. */
+static gboolean
+epoch_store (Audit *audit, Epoch *e, GError **error)
+{
+  guint8 *blob = audit->epoch_read;
+  guint64 number = GUINT64_TO_LE (e->number), since = GUINT64_TO_LE ((guint64) e->since_us);
+  memcpy (blob, &number, 8);
+  memcpy (blob + 8, &since, 8);
+  guint8 *secret = sign_secret_key_to_bytes (e->sk);
+  memcpy (blob + 16, secret, SIGN_SECRET_BLOB_BYTES);
+  sodium_free (secret);
+  gboolean ok = store_setting_write (audit->store, SETTING_EPOCH, blob, EPOCH_STATE_BYTES, error);
+  if (ok)
+    {
+      memcpy (audit->epoch_blob, blob, EPOCH_STATE_BYTES);
+      epoch_clear (&audit->epoch);
+      audit->epoch = *e;
+      e->sk = NULL;
+    }
+  sodium_memzero (blob, EPOCH_STATE_BYTES);
+  return ok;
+}
+
+static void
+head_clear (Head *head)
+{
+  g_clear_pointer (&head->lines, g_ptr_array_unref);
+}
+
+static gboolean
+head_load (Store *store, Head *head, GError **error)
+{
+  g_autofree char *text = NULL;
+  head->lines = g_ptr_array_new_with_free_func (g_free);
+  head->time_us = 0;
+  if (!store_audit_head (store, &head->seq, &text, error))
+    return FALSE;
+  if (text == NULL)
+    {
+      memcpy (head->prev, AUDIT_GENESIS_PREV, AUDIT_HASH_HEX);
       return TRUE;
     }
-  randombytes_buf (out, n);
-  g_autoptr (GBytes) fresh = g_bytes_new (out, n);
-  return store_setting_set (store, key, fresh, error);
-}
-
-Audit *
-audit_new (Store *store, GError **error)
-{
-  if (sodium_init () < 0)
-    {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "libsodium failed to start");
-      return NULL;
-    }
-  g_autoptr (Audit) audit = g_new0 (Audit, 1);
-  audit->store = store;
-  audit->user = g_strdup (g_get_user_name ());
-  audit->digest_key = sodium_malloc (DIGEST_KEY_BYTES);
-  unsigned char device[16];
-  if (audit->digest_key == NULL
-      || !random_setting (store, "audit.digest_key", audit->digest_key, DIGEST_KEY_BYTES, error)
-      || !random_setting (store, "device.id", device, sizeof device, error))
-    return NULL;
-  audit->device_id = g_malloc (sizeof device * 2 + 1);
-  sodium_bin2hex (audit->device_id, sizeof device * 2 + 1, device, sizeof device);
-  return g_steal_pointer (&audit);
-}
-
-const char *
-audit_device_id (const Audit *audit)
-{
-  return audit->device_id;
+  audit_record_hash (text, strlen (text), head->prev);
+  g_autoptr (cJSON) record = cJSON_Parse (text);
+  const cJSON *time = cJSON_GetObjectItemCaseSensitive (record, "time");
+  if (!cJSON_IsString (time) || !audit_time_parse (time->valuestring, &head->time_us))
+    head->time_us = 0;
+  return TRUE;
 }
 
 static char *
@@ -80,29 +171,282 @@ new_record_id (void)
   return g_strdup (hex);
 }
 
-char *
-audit_append (Audit *audit, const char *event, const cJSON *fields, GError **error)
+/* The fixed field order of audit-record.h, then the event's own fields. */
+static cJSON *
+record_build (Audit *audit, const Head *head, const Epoch *e, const char *event, const cJSON *fields,
+              const char *id, gint64 now_us)
 {
-  g_autofree char *id = new_record_id ();
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *time = g_date_time_format_iso8601 (now);
-  cJSON *record = fields ? cJSON_Duplicate (fields, TRUE) : cJSON_CreateObject ();
+  g_autofree char *time = audit_time_format (now_us);
+  g_autofree char *key = sign_key_id_hex (sign_secret_key_id (e->sk));
+  cJSON *record = cJSON_CreateObject ();
+  cJSON_AddNumberToObject (record, "v", AUDIT_FORMAT_VERSION);
+  cJSON_AddNumberToObject (record, "seq", (double) (head->seq + 1));
   cJSON_AddStringToObject (record, "id", id);
   cJSON_AddStringToObject (record, "time", time);
   cJSON_AddStringToObject (record, "device", audit->device_id);
   cJSON_AddStringToObject (record, "user", audit->user);
   cJSON_AddStringToObject (record, "event", event);
+  const cJSON *field;
+  cJSON_ArrayForEach (field, fields)
+    if (field->string != NULL && !g_strv_contains (reserved_fields, field->string))
+      cJSON_AddItemToObject (record, field->string, cJSON_Duplicate (field, TRUE));
+  cJSON_AddNumberToObject (record, "epoch", (double) e->number);
+  cJSON_AddStringToObject (record, "key", key);
+  cJSON_AddStringToObject (record, "prev", head->prev);
+  return record;
+}
+
+/* Signs and inserts one record at head + 1 and moves the head. Lock held. */
+static gboolean
+record_write (Audit *audit, Head *head, const Epoch *e, const char *event, const cJSON *fields,
+              gint64 now_us, char **id_out, GError **error)
+{
+  g_autofree char *id = new_record_id ();
+  g_autoptr (cJSON) record = record_build (audit, head, e, event, fields, id, now_us);
   g_autofree char *text = cJSON_PrintUnformatted (record);
-  cJSON_Delete (record);
-  if (!store_audit_append (audit->store, id, text, NULL, error))
-    return NULL;
+  g_assert (text != NULL);
+  char *line = audit_record_seal (e->sk, text);
+  if (!store_audit_insert (audit->store, head->seq + 1, id, line, error))
+    {
+      g_free (line);
+      return FALSE;
+    }
+  head->seq++;
+  head->time_us = now_us;
+  audit_record_hash (line, strlen (line), head->prev);
+  g_ptr_array_add (head->lines, line);
+  if (id_out != NULL)
+    *id_out = g_steal_pointer (&id);
+  return TRUE;
+}
+
+static cJSON *
+key_epoch_fields (guint64 number, const SignPublicKey *pk)
+{
+  g_autofree char *text = audit_public_key_encode (pk);
+  cJSON *fields = cJSON_CreateObject ();
+  cJSON_AddNumberToObject (fields, "next_epoch", (double) number);
+  cJSON_AddStringToObject (fields, "next_key", text);
+  return fields;
+}
+
+/* The old key certifies the new one in the chain, then the new epoch overwrites the
+ * old secret in the store and the old key leaves memory. Lock held. */
+static gboolean
+epoch_rotate (Audit *audit, Head *head, gint64 now_us, GError **error)
+{
+  SignPublicKey pk;
+  Epoch next = { audit->epoch.number + 1, now_us, sign_secret_key_generate (&pk) };
+  g_autoptr (cJSON) fields = key_epoch_fields (next.number, &pk);
+  gboolean ok = record_write (audit, head, &audit->epoch, "key-epoch", fields, now_us, NULL, error)
+                && epoch_store (audit, &next, error);
+  epoch_clear (&next);
+  return ok;
+}
+
+/* On a store without a chain: the root key (epoch 0) and the chain's first record, a
+ * key-epoch record by which the root key introduces itself. Lock held. */
+static gboolean
+chain_start (Audit *audit, Head *head, GError **error)
+{
+  char root[128];
+  gsize len = 0;
+  if (!store_setting_read (audit->store, SETTING_ROOT, (guint8 *) root, sizeof root, &len, error)
+      || !head_load (audit->store, head, error))
+    return FALSE;
+  if (len > 0)
+    return TRUE;
+  SignPublicKey pk;
+  gint64 now = MAX (g_get_real_time (), head->time_us);
+  Epoch e = { 0, now, sign_secret_key_generate (&pk) };
+  g_autofree char *text = audit_public_key_encode (&pk);
+  g_autoptr (cJSON) fields = key_epoch_fields (0, &pk);
+  gboolean ok = store_setting_write (audit->store, SETTING_ROOT, (const guint8 *) text, strlen (text), error)
+                && epoch_store (audit, &e, error)
+                && record_write (audit, head, &audit->epoch, "key-epoch", fields, now, NULL, error);
+  epoch_clear (&e);
+  return ok;
+}
+
+static void
+ship_lines (Audit *audit, const Head *head)
+{
+  for (guint i = 0; head->lines != NULL && i < head->lines->len; i++)
+    audit_ship_send (audit->ship, head->lines->pdata[i]);
+}
+
+char *
+audit_append (Audit *audit, const char *event, const cJSON *fields, GError **error)
+{
+  Head head = { 0 };
+  g_autofree char *id = NULL;
+  gboolean rotated = FALSE;
+  gboolean ok = store_audit_begin (audit->store, error) && head_load (audit->store, &head, error)
+                && epoch_load (audit, error);
+  /* Time never runs backwards along the chain, whatever the clock does. */
+  gint64 now = MAX (g_get_real_time (), head.time_us);
+  if (ok && now - audit->epoch.since_us >= audit->epoch_us)
+    ok = rotated = epoch_rotate (audit, &head, now, error);
+  ok = ok && record_write (audit, &head, &audit->epoch, event, fields, now, &id, error)
+       && store_audit_commit (audit->store, error);
+  if (!ok)
+    {
+      store_audit_rollback (audit->store);
+      head_clear (&head);
+      return NULL;
+    }
+  if (rotated)
+    store_wal_truncate (audit->store);
+  ship_lines (audit, &head);
+  head_clear (&head);
   return g_steal_pointer (&id);
+}
+
+/* Reads a random setting of n bytes into out, creating it on first use. Lock held. */
+static gboolean
+random_setting (Store *store, const char *key, unsigned char *out, gsize n, GError **error)
+{
+  gsize len = 0;
+  if (!store_setting_read (store, key, out, n, &len, error))
+    return FALSE;
+  if (len == n)
+    return TRUE;
+  randombytes_buf (out, n);
+  return store_setting_write (store, key, out, n, error);
+}
+
+static gint64
+epoch_seconds_from_env (void)
+{
+  const char *text = g_getenv ("WEIR_AUDIT_EPOCH_SECONDS");
+  guint64 seconds = 0;
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 1, EPOCH_MAX_SECONDS, &seconds, NULL))
+    return AUDIT_EPOCH_DEFAULT_SECONDS;
+  return (gint64) seconds;
+}
+
+/* Device id, digest key and chain start under one write lock: two processes starting
+ * at once on a new store must not each create their own. */
+static gboolean
+audit_init_store (Audit *audit, Head *head, GError **error)
+{
+  unsigned char device[DEVICE_ID_BYTES];
+  if (!store_audit_prepare (audit->store, error) || !store_audit_begin (audit->store, error))
+    return FALSE;
+  gboolean ok = random_setting (audit->store, "audit.digest_key", audit->digest_key, DIGEST_KEY_BYTES, error)
+                && random_setting (audit->store, "device.id", device, sizeof device, error);
+  if (ok)
+    {
+      audit->device_id = g_malloc (sizeof device * 2 + 1);
+      sodium_bin2hex (audit->device_id, sizeof device * 2 + 1, device, sizeof device);
+    }
+  ok = ok && chain_start (audit, head, error) && store_audit_commit (audit->store, error);
+  if (!ok)
+    store_audit_rollback (audit->store);
+  return ok;
+}
+
+Audit *
+audit_new (Store *store, GError **error)
+{
+  if (!sign_init (error))
+    return NULL;
+  g_autoptr (Audit) audit = g_new0 (Audit, 1);
+  audit->store = store;
+  audit->user = g_strdup (g_get_user_name ());
+  audit->epoch_us = epoch_seconds_from_env () * G_USEC_PER_SEC;
+  audit->ship = audit_ship_new ();
+  audit->digest_key = sodium_malloc (DIGEST_KEY_BYTES);
+  audit->epoch_blob = sodium_malloc (EPOCH_STATE_BYTES);
+  audit->epoch_read = sodium_malloc (EPOCH_STATE_BYTES);
+  g_assert (audit->digest_key != NULL && audit->epoch_blob != NULL && audit->epoch_read != NULL);
+  Head head = { 0 };
+  gboolean ok = audit_init_store (audit, &head, error);
+  if (ok)
+    ship_lines (audit, &head);
+  head_clear (&head);
+  return ok ? g_steal_pointer (&audit) : NULL;
+}
+
+void
+audit_set_epoch_seconds (Audit *audit, gint64 seconds)
+{
+  audit->epoch_us = MAX (seconds, 1) * G_USEC_PER_SEC;
+}
+
+const char *
+audit_device_id (const Audit *audit)
+{
+  return audit->device_id;
+}
+
+gboolean
+audit_root_key (Audit *audit, SignPublicKey *out, GError **error)
+{
+  char root[128];
+  gsize len = 0;
+  if (!store_setting_read (audit->store, SETTING_ROOT, (guint8 *) root, sizeof root - 1, &len, error))
+    return FALSE;
+  root[len] = '\0';
+  if (!audit_public_key_decode (root, out))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the audit root key in the store is damaged");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+audit_record_pack (Audit *audit, const char *action, const char *pack, const char *version,
+                   const char *key_id, const char *reason, GError **error)
+{
+  g_autoptr (cJSON) fields = cJSON_CreateObject ();
+  cJSON_AddStringToObject (fields, "pack", pack);
+  if (version != NULL)
+    cJSON_AddStringToObject (fields, "pack_version", version);
+  if (key_id != NULL)
+    cJSON_AddStringToObject (fields, "signer", key_id);
+  if (reason != NULL)
+    cJSON_AddStringToObject (fields, "reason", reason);
+  const char *event = g_strcmp0 (action, "import") == 0 ? "pack-import" : "pack-refuse";
+  return audit_append (audit, event, fields, error);
+}
+
+char *
+audit_record_policy (Audit *audit, const char *source, const char *digest, const char *problem,
+                     GError **error)
+{
+  g_autoptr (cJSON) fields = cJSON_CreateObject ();
+  cJSON_AddStringToObject (fields, "source", source);
+  cJSON_AddStringToObject (fields, "policy", digest);
+  if (problem != NULL)
+    cJSON_AddStringToObject (fields, "problem", problem);
+  return audit_append (audit, "policy-load", fields, error);
+}
+
+static gboolean
+collect_line (gint64 seq, const char *id, const char *record, gpointer data)
+{
+  g_ptr_array_add (data, g_strdup (record));
+  return TRUE;
+}
+
+GPtrArray *
+audit_store_lines (Store *store, GError **error)
+{
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  if (!store_audit_foreach (store, collect_line, lines, error))
+    return NULL;
+  return g_steal_pointer (&lines);
 }
 
 void
 audit_digest_init (Audit *audit, AuditDigest *digest)
 {
-  crypto_generichash_init (&digest->state, audit->digest_key, DIGEST_KEY_BYTES, 32);
+  if (audit == NULL)
+    crypto_generichash_init (&digest->state, NULL, 0, 32);
+  else
+    crypto_generichash_init (&digest->state, audit->digest_key, DIGEST_KEY_BYTES, 32);
 }
 
 void

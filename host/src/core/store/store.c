@@ -1,16 +1,8 @@
-#include "store.h"
-
-#include <sqlite3.h>
+#include "store-private.h"
 
 #include "weir-error.h"
 
 #define STORE_SCHEMA_VERSION 1
-#define STORE_BUSY_TIMEOUT_MS 10000
-
-struct Store {
-  sqlite3 *db;
-  sqlite3_stmt *audit_insert;
-};
 
 static gboolean
 sql_fail (sqlite3 *db, const char *what, GError **error)
@@ -87,6 +79,7 @@ store_close (Store *store)
   if (store == NULL)
     return;
   sqlite3_finalize (store->audit_insert);
+  store_audit_finalize (store);
   sqlite3_close_v2 (store->db);
   g_free (store);
 }

@@ -1,0 +1,251 @@
+#include "audit-verify.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "audit.h"
+#include "audit-record.h"
+#include "json.h"
+
+/* What the walk knows after the records it has accepted. */
+typedef struct {
+  const SignPublicKey *root;
+  SignPublicKey key;  /* the current epoch's key */
+  guint64 epoch;
+  gint64 since_us;    /* when the current epoch began */
+  gint64 expect;      /* the next sequence number */
+  gint64 time_us;     /* the last record's time */
+  char prev[AUDIT_HASH_HEX];
+  char *device;
+  GHashTable *present;  /* every sequence number the input holds */
+  AuditReport *report;
+  gint64 line;
+} Walk;
+
+/* One record's fields, borrowed from its parsed JSON. */
+typedef struct {
+  gint64 seq, time_us;
+  guint64 epoch;
+  const char *event, *device, *key, *prev;
+  const cJSON *json;
+} Fields;
+
+const char *
+audit_fault_name (AuditFault fault)
+{
+  static const char *const names[] = { "ok", "malformed", "edited", "missing", "out of order",
+                                       "duplicated", "wrong key", "chain broken", "forged", "empty" };
+  return fault < G_N_ELEMENTS (names) ? names[fault] : "unknown";
+}
+
+static gboolean G_GNUC_PRINTF (4, 5)
+fail (Walk *walk, AuditFault fault, gint64 seq, const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree char *detail = g_strdup_vprintf (format, args);
+  va_end (args);
+  walk->report->fault = fault;
+  walk->report->line = walk->line;
+  walk->report->seq = seq;
+  walk->report->message = g_strdup_printf ("record %" G_GINT64_FORMAT " (line %" G_GINT64_FORMAT "): %s: %s",
+                                           seq, walk->line, audit_fault_name (fault), detail);
+  return FALSE;
+}
+
+static gboolean
+integer_field (const cJSON *json, const char *name, gint64 min, gint64 *out)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive (json, name);
+  if (!cJSON_IsNumber (item) || item->valuedouble != floor (item->valuedouble)
+      || item->valuedouble < (double) min || item->valuedouble > 9007199254740992.0)
+    return FALSE;
+  *out = (gint64) item->valuedouble;
+  return TRUE;
+}
+
+static const char *
+string_field (const cJSON *json, const char *name)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive (json, name);
+  return cJSON_IsString (item) ? item->valuestring : NULL;
+}
+
+static gboolean
+fields_read (const cJSON *json, Fields *f)
+{
+  gint64 v = 0, epoch = 0;
+  const char *time = string_field (json, "time");
+  f->json = json;
+  f->event = string_field (json, "event");
+  f->device = string_field (json, "device");
+  f->key = string_field (json, "key");
+  f->prev = string_field (json, "prev");
+  if (!integer_field (json, "v", 1, &v) || v != AUDIT_FORMAT_VERSION || !integer_field (json, "seq", 1, &f->seq)
+      || !integer_field (json, "epoch", 0, &epoch) || string_field (json, "id") == NULL
+      || !audit_time_parse (time, &f->time_us) || !f->event || !f->device || !f->key || !f->prev)
+    return FALSE;
+  f->epoch = (guint64) epoch;
+  return TRUE;
+}
+
+/* Skips a collector's leading blanks and a trailing CR or LF. */
+static const char *
+line_trim (const char *line, gsize *len)
+{
+  while (*line == ' ' || *line == '\t')
+    line++;
+  *len = strlen (line);
+  while (*len > 0 && (line[*len - 1] == '\r' || line[*len - 1] == '\n'))
+    (*len)--;
+  return line;
+}
+
+/* A record out of place: a repeat, a jump ahead over records that come later, or a
+ * jump over records that are nowhere. */
+static gboolean
+check_sequence (Walk *walk, const Fields *f)
+{
+  if (f->seq == walk->expect)
+    return TRUE;
+  if (f->seq < walk->expect)
+    return fail (walk, AUDIT_FAULT_DUPLICATE, f->seq, "record %" G_GINT64_FORMAT " came already", f->seq);
+  if (g_hash_table_contains (walk->present, &walk->expect))
+    return fail (walk, AUDIT_FAULT_ORDER, f->seq, "it comes before record %" G_GINT64_FORMAT, walk->expect);
+  return fail (walk, AUDIT_FAULT_MISSING, walk->expect,
+               "record %" G_GINT64_FORMAT " is missing (the next present is %" G_GINT64_FORMAT ")",
+               walk->expect, f->seq);
+}
+
+static gboolean
+check_key (Walk *walk, const Fields *f)
+{
+  g_autofree char *want = sign_key_id_hex (walk->key.id);
+  if (strcmp (f->key, want) == 0)
+    return TRUE;
+  if (walk->expect == 1)
+    return fail (walk, AUDIT_FAULT_KEY, f->seq, "the chain starts with key %.16s, not the pinned key %s",
+                 f->key, want);
+  return fail (walk, AUDIT_FAULT_KEY, f->seq, "signed by key %.16s, but epoch %" G_GUINT64_FORMAT "'s key is %s",
+               f->key, walk->epoch, want);
+}
+
+/* Times never go backwards along the chain, and no record predates its epoch: a
+ * key taken today cannot produce a record that claims an earlier day. */
+static gboolean
+check_time (Walk *walk, const Fields *f)
+{
+  if (f->epoch != walk->epoch)
+    return fail (walk, AUDIT_FAULT_FORGED, f->seq, "it claims epoch %" G_GUINT64_FORMAT " but was signed by epoch %"
+                 G_GUINT64_FORMAT "'s key", f->epoch, walk->epoch);
+  if (f->time_us < walk->since_us)
+    return fail (walk, AUDIT_FAULT_FORGED, f->seq, "dated %s, before epoch %" G_GUINT64_FORMAT " (whose key signed it) began",
+                 string_field (f->json, "time"), walk->epoch);
+  if (f->time_us < walk->time_us)
+    return fail (walk, AUDIT_FAULT_FORGED, f->seq, "dated %s, before the record ahead of it",
+                 string_field (f->json, "time"));
+  if (walk->device != NULL && strcmp (walk->device, f->device) != 0)
+    return fail (walk, AUDIT_FAULT_KEY, f->seq, "it comes from device %.32s, not %s", f->device, walk->device);
+  return TRUE;
+}
+
+/* A key-epoch record hands the chain to the next key; the first one presents the
+ * root key itself. */
+static gboolean
+apply_key_epoch (Walk *walk, const Fields *f)
+{
+  gint64 next = 0;
+  SignPublicKey pk;
+  if (!integer_field (f->json, "next_epoch", 0, &next)
+      || !audit_public_key_decode (string_field (f->json, "next_key"), &pk))
+    return fail (walk, AUDIT_FAULT_MALFORMED, f->seq, "a key-epoch record without a usable next key");
+  gboolean first = walk->expect == 1;
+  if (first ? (next != 0 || memcmp (&pk, walk->root, sizeof pk) != 0) : (guint64) next != walk->epoch + 1)
+    return fail (walk, AUDIT_FAULT_KEY, f->seq, "the key-epoch record does not continue the pinned key's epochs");
+  walk->key = pk;
+  walk->epoch = (guint64) next;
+  walk->since_us = f->time_us;
+  return TRUE;
+}
+
+static gboolean
+check_record (Walk *walk, const char *line, gsize len)
+{
+  g_autofree char *msg = NULL;
+  gsize msg_len = 0;
+  guint8 sig[SIGN_BYTES];
+  Fields f = { 0 };
+  if (!audit_record_open (line, len, &msg, &msg_len, sig))
+    return fail (walk, AUDIT_FAULT_MALFORMED, walk->expect, "not a signed Weir audit record");
+  g_autoptr (cJSON) json = cJSON_ParseWithLength (msg, msg_len);
+  if (json == NULL || !fields_read (json, &f))
+    return fail (walk, AUDIT_FAULT_MALFORMED, walk->expect, "a field the format requires is missing or invalid");
+  if (!check_sequence (walk, &f) || !check_key (walk, &f))
+    return FALSE;
+  if (!sign_verify (&walk->key, (const guint8 *) msg, msg_len, sig))
+    return fail (walk, AUDIT_FAULT_EDITED, f.seq, "its signature does not match its content");
+  if (strcmp (f.prev, walk->prev) != 0)
+    return fail (walk, AUDIT_FAULT_CHAIN, f.seq, "it does not link to the record before it");
+  if (!check_time (walk, &f))
+    return FALSE;
+  if ((walk->expect == 1 || strcmp (f.event, "key-epoch") == 0) && !apply_key_epoch (walk, &f))
+    return FALSE;
+  if (walk->expect == 1 && strcmp (f.event, "key-epoch") != 0)
+    return fail (walk, AUDIT_FAULT_MALFORMED, f.seq, "the chain does not start with its root key");
+  if (walk->device == NULL)
+    walk->device = g_strdup (f.device);
+  audit_record_hash (line, len, walk->prev);
+  walk->time_us = f.time_us;
+  walk->expect++;
+  return TRUE;
+}
+
+/* The set of sequence numbers present, to tell "out of order" from "missing". */
+static GHashTable *
+present_seqs (GPtrArray *lines)
+{
+  GHashTable *present = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      gsize len;
+      const char *line = line_trim (lines->pdata[i], &len);
+      g_autoptr (cJSON) json = cJSON_ParseWithLength (line, len);
+      gint64 seq;
+      if (json != NULL && integer_field (json, "seq", 1, &seq))
+        g_hash_table_add (present, g_memdup2 (&seq, sizeof seq));
+    }
+  return present;
+}
+
+gboolean
+audit_verify_lines (const SignPublicKey *root, GPtrArray *lines, AuditReport *report)
+{
+  memset (report, 0, sizeof *report);
+  Walk walk = { .root = root, .key = *root, .expect = 1, .report = report };
+  memcpy (walk.prev, AUDIT_GENESIS_PREV, AUDIT_HASH_HEX);
+  walk.present = present_seqs (lines);
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < lines->len; i++)
+    {
+      gsize len;
+      const char *line = line_trim (lines->pdata[i], &len);
+      walk.line = i + 1;
+      ok = check_record (&walk, line, len);
+    }
+  if (ok && lines->len == 0)
+    ok = fail (&walk, AUDIT_FAULT_EMPTY, 0, "there are no records");
+  report->records = walk.expect - 1;
+  report->epochs = walk.epoch;
+  report->head_seq = walk.expect - 1;
+  memcpy (report->head_hash, walk.prev, AUDIT_HASH_HEX);
+  g_hash_table_unref (walk.present);
+  g_free (walk.device);
+  return ok;
+}
+
+void
+audit_report_clear (AuditReport *report)
+{
+  g_clear_pointer (&report->message, g_free);
+}

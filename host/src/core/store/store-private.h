@@ -1,0 +1,24 @@
+/* store-private.h: the Store's insides, shared by the files of store/ only.
+ *
+ * store.c owns opening, migrating and closing; store-audit.c adds the audit chain's
+ * transactional helpers on the same connection. Nothing outside store/ includes this. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/* The statements store-audit.c prepares once per connection: an audit record is
+ * written on every verdict, and parsing its SQL each time costs as much as signing. */
+#define STORE_AUDIT_STATEMENTS 6
+
+struct Store {
+  sqlite3 *db;
+  sqlite3_stmt *audit_insert;
+  sqlite3_stmt *audit_stmts[STORE_AUDIT_STATEMENTS];
+};
+
+/* Finalizes store-audit.c's statements; store_close calls it. */
+void store_audit_finalize (Store *store);

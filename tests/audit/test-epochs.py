@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Epoch keys through the real binaries: with 1-second epochs, two weir-host processes
+(two browser profiles) and the CLI append to one store across several epochs. The
+export holds a key-epoch record per epoch, each signed by the key before it, and the
+whole chain verifies against the root key pinned before the first rotation; the
+secret in the store is the last epoch's only.
+
+usage: test-epochs.py BUILD_DIR"""
+import json
+import os
+import sqlite3
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from weirtest import Home, read_lines  # noqa: E402
+
+BUILD = sys.argv[1]
+
+
+def main():
+    home = Home(BUILD, WEIR_AUDIT_EPOCH_SECONDS="1")
+    home.weir("audit", "key", "-o", home.path("device.pub"))
+    hosts = [home.host(), home.host()]
+    for round_ in range(3):
+        for host in hosts:
+            reply = host.ask({"type": "scan", "event": "paste", "origin": "https://chat.example",
+                              "text": f"round {round_}: card 4111 1111 1111 1111"})
+            assert reply["type"] == "verdict", reply
+        time.sleep(1.2)
+    for host in hosts:
+        host.close()
+    home.weir("audit", "export", "-o", home.path("export.jsonl"))
+    result = home.weir("audit", "verify", "--file", home.path("export.jsonl"), "-p", home.path("device.pub"))
+    print("#", result.stdout.strip())
+    records = [json.loads(line) for line in read_lines(home.path("export.jsonl"))]
+    epochs = [r for r in records if r["event"] == "key-epoch"]
+    assert len(epochs) >= 3, [r["event"] for r in records]
+    for before, cert in enumerate(epochs):
+        assert cert["next_epoch"] == before and cert["epoch"] == max(before - 1, 0)
+    assert records[-1]["epoch"] == epochs[-1]["next_epoch"]
+    assert sum(r["event"] == "verdict" for r in records) == 6
+    # The store holds the current epoch's secret and no other: the setting's key id is
+    # the last certificate's.
+    db = sqlite3.connect(home.path("weir.db"))
+    (blob,) = db.execute("SELECT value FROM settings WHERE key = 'audit.epoch_key'").fetchone()
+    db.close()
+    assert int.from_bytes(blob[:8], "little") == epochs[-1]["next_epoch"]
+    assert blob[18:26].hex() == records[-1]["key"]
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
