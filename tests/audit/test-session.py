@@ -21,7 +21,8 @@ PASTES = [
     f"Please charge {CARD} for the order",           # warn (card)
     f"nothing to see here {SECRET_PHRASE}",           # allow
     f"second card 5500 0000 0000 0004 {SECRET_PHRASE}",  # warn
-    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",  # block
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+    "MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----",  # block
 ]
 
 
