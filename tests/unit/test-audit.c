@@ -305,6 +305,27 @@ test_concurrent_writers (Fixture *f, gconstpointer data)
   g_assert_cmpint (verify (&f->root, lines, NULL), ==, AUDIT_FAULT_NONE);
 }
 
+/* Two writers taking turns, each remembering its own last head: every turn must
+ * link to the other's record, not to its own last one. */
+static void
+test_interleaved_writers (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Store) store = store_open (f->db, &error);
+  g_autoptr (Audit) other = audit_new (store, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 5; i++)
+    {
+      g_free (append (f, "verdict", "allow"));
+      g_free (append (f, "verdict", "warn"));
+      g_autofree char *id = audit_append (other, "verdict", NULL, &error);
+      g_assert_no_error (error);
+    }
+  g_autoptr (GPtrArray) lines = lines_of (f);
+  g_assert_cmpuint (lines->len, ==, 16);
+  g_assert_cmpint (verify (&f->root, lines, NULL), ==, AUDIT_FAULT_NONE);
+}
+
 /* Records reach a journal socket as native-protocol datagrams. */
 static void
 test_journal (Fixture *f, gconstpointer data)
@@ -351,6 +372,7 @@ main (int argc, char **argv)
   g_test_add ("/audit/tampering", Fixture, NULL, setup, test_tampering, teardown);
   g_test_add ("/audit/forward-security", Fixture, NULL, setup, test_forward_security, teardown);
   g_test_add ("/audit/concurrent-writers", Fixture, NULL, setup, test_concurrent_writers, teardown);
+  g_test_add ("/audit/interleaved-writers", Fixture, NULL, setup, test_interleaved_writers, teardown);
   g_test_add ("/audit/journal", Fixture, NULL, setup, test_journal, teardown);
   return g_test_run ();
 }

@@ -25,6 +25,14 @@ typedef struct {
   SignSecretKey *sk;
 } Epoch;
 
+/* The chain's head while the write lock is held, and the lines written under it. */
+typedef struct {
+  gint64 seq;
+  gint64 time_us;
+  char prev[AUDIT_HASH_HEX];
+  GPtrArray *lines;
+} Head;
+
 struct Audit {
   Store *store;
   AuditShip *ship;
@@ -39,15 +47,11 @@ struct Audit {
   Epoch epoch;
   guint8 *epoch_blob;
   guint8 *epoch_read;
+  /* The head after this process's last commit (seq 0: none). While the stored head
+   * is still that record, its hash and time need not be read and recomputed. The
+   * table is append-only, so a sequence number names one record for good. */
+  Head last;
 };
-
-/* The chain's head while the write lock is held, and the lines written under it. */
-typedef struct {
-  gint64 seq;
-  gint64 time_us;
-  char prev[AUDIT_HASH_HEX];
-  GPtrArray *lines;
-} Head;
 
 static const char *const reserved_fields[] = { "v", "seq", "id", "time", "device", "user", "event",
                                                "epoch", "key", "prev", "sig", NULL };
@@ -141,11 +145,9 @@ head_clear (Head *head)
 }
 
 static gboolean
-head_load (Store *store, Head *head, GError **error)
+head_read (Store *store, Head *head, GError **error)
 {
   g_autofree char *text = NULL;
-  head->lines = g_ptr_array_new_with_free_func (g_free);
-  head->time_us = 0;
   if (!store_audit_head (store, &head->seq, &text, error))
     return FALSE;
   if (text == NULL)
@@ -159,6 +161,32 @@ head_load (Store *store, Head *head, GError **error)
   if (!cJSON_IsString (time) || !audit_time_parse (time->valuestring, &head->time_us))
     head->time_us = 0;
   return TRUE;
+}
+
+/* The head, from what this process last committed when nobody wrote since. Lock held. */
+static gboolean
+head_load (Audit *audit, Head *head, GError **error)
+{
+  gint64 seq = 0;
+  head->lines = g_ptr_array_new_with_free_func (g_free);
+  head->time_us = 0;
+  if (!store_audit_head_seq (audit->store, &seq, error))
+    return FALSE;
+  if (seq == 0 || seq != audit->last.seq)
+    return head_read (audit->store, head, error);
+  head->seq = seq;
+  head->time_us = audit->last.time_us;
+  memcpy (head->prev, audit->last.prev, AUDIT_HASH_HEX);
+  return TRUE;
+}
+
+/* After a commit: remember the head. After a failure: forget it. */
+static void
+head_remember (Audit *audit, const Head *head, gboolean committed)
+{
+  audit->last.seq = committed ? head->seq : 0;
+  audit->last.time_us = head->time_us;
+  memcpy (audit->last.prev, head->prev, AUDIT_HASH_HEX);
 }
 
 static char *
@@ -252,7 +280,7 @@ chain_start (Audit *audit, Head *head, GError **error)
   char root[128];
   gsize len = 0;
   if (!store_setting_read (audit->store, SETTING_ROOT, (guint8 *) root, sizeof root, &len, error)
-      || !head_load (audit->store, head, error))
+      || !head_load (audit, head, error))
     return FALSE;
   if (len > 0)
     return TRUE;
@@ -281,7 +309,7 @@ audit_append (Audit *audit, const char *event, const cJSON *fields, GError **err
   Head head = { 0 };
   g_autofree char *id = NULL;
   gboolean rotated = FALSE;
-  gboolean ok = store_audit_begin (audit->store, error) && head_load (audit->store, &head, error)
+  gboolean ok = store_audit_begin (audit->store, error) && head_load (audit, &head, error)
                 && epoch_load (audit, error);
   /* Time never runs backwards along the chain, whatever the clock does. */
   gint64 now = MAX (g_get_real_time (), head.time_us);
@@ -289,6 +317,7 @@ audit_append (Audit *audit, const char *event, const cJSON *fields, GError **err
     ok = rotated = epoch_rotate (audit, &head, now, error);
   ok = ok && record_write (audit, &head, &audit->epoch, event, fields, now, &id, error)
        && store_audit_commit (audit->store, error);
+  head_remember (audit, &head, ok);
   if (!ok)
     {
       store_audit_rollback (audit->store);
@@ -341,6 +370,7 @@ audit_init_store (Audit *audit, Head *head, GError **error)
       sodium_bin2hex (audit->device_id, sizeof device * 2 + 1, device, sizeof device);
     }
   ok = ok && chain_start (audit, head, error) && store_audit_commit (audit->store, error);
+  head_remember (audit, head, ok);
   if (!ok)
     store_audit_rollback (audit->store);
   return ok;

@@ -5,12 +5,13 @@
 
 #include "weir-error.h"
 
-enum { ST_BEGIN, ST_COMMIT, ST_HEAD, ST_INSERT, ST_SETTING_READ, ST_SETTING_WRITE };
+enum { ST_BEGIN, ST_COMMIT, ST_HEAD, ST_HEAD_SEQ, ST_INSERT, ST_SETTING_READ, ST_SETTING_WRITE };
 
 static const char *const statements[STORE_AUDIT_STATEMENTS] = {
   [ST_BEGIN] = "BEGIN IMMEDIATE",
   [ST_COMMIT] = "COMMIT",
   [ST_HEAD] = "SELECT seq, record FROM audit ORDER BY seq DESC LIMIT 1",
+  [ST_HEAD_SEQ] = "SELECT seq FROM audit ORDER BY seq DESC LIMIT 1",
   [ST_INSERT] = "INSERT INTO audit (seq, id, record) VALUES (?, ?, ?)",
   [ST_SETTING_READ] = "SELECT value FROM settings WHERE key = ?",
   [ST_SETTING_WRITE] = "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
@@ -108,6 +109,20 @@ store_audit_head (Store *store, gint64 *seq, char **record, GError **error)
       *seq = sqlite3_column_int64 (stmt, 0);
       *record = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
     }
+  done (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || fail (store, "reading the audit head", error);
+}
+
+gboolean
+store_audit_head_seq (Store *store, gint64 *seq, GError **error)
+{
+  sqlite3_stmt *stmt = statement (store, ST_HEAD_SEQ, error);
+  *seq = 0;
+  if (stmt == NULL)
+    return FALSE;
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *seq = sqlite3_column_int64 (stmt, 0);
   done (stmt);
   return rc == SQLITE_ROW || rc == SQLITE_DONE || fail (store, "reading the audit head", error);
 }

@@ -40,6 +40,8 @@ gboolean store_audit_commit (Store *store, GError **error);
 void store_audit_rollback (Store *store);
 /* The last record: *seq 0 and *record NULL when the log is empty. Caller frees *record. */
 gboolean store_audit_head (Store *store, gint64 *seq, char **record, GError **error);
+/* Only the last record's sequence number (0 when the log is empty). */
+gboolean store_audit_head_seq (Store *store, gint64 *seq, GError **error);
 /* Inserts a record at an explicit sequence number (the chain's own, head + 1). */
 gboolean store_audit_insert (Store *store, gint64 seq, const char *id, const char *record,
                              GError **error);
