@@ -190,6 +190,17 @@ assert_no_canary_anywhere (Host *h)
   g_assert_false (testutil_tree_contains (h->logdir, CANARY));
 }
 
+static void
+assert_private (const char *path, gpointer data)
+{
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  if (g_str_has_suffix (path, "policy.json"))
+    return;  /* written by the test, not the host */
+  g_test_message ("%s mode %o", path, (unsigned) (st.st_mode & 0777));
+  g_assert_cmpint (st.st_mode & 0077, ==, 0);
+}
+
 /* ---- a normal session ---- */
 
 static void
@@ -242,6 +253,8 @@ test_session (Host *h, gconstpointer data)
   g_assert_true (testutil_tree_contains (h->home, "host-stop"));
   g_assert_true (testutil_tree_contains (h->home, str (warn, "audit")));
   g_assert_true (testutil_tree_contains (h->home, "refund"));
+  /* The store (digest key, audit log) and its WAL are readable by their owner only. */
+  testutil_foreach_file (h->home, assert_private, NULL);
 }
 
 /* ---- malformed requests: each gets an error reply, then the next is served ---- */

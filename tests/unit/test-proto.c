@@ -340,7 +340,7 @@ static void
 test_scan_nul_escape (Fixture *f, gconstpointer data)
 {
   static const char req[] = "{\"id\":1,\"type\":\"scan\",\"event\":\"paste\",\"origin\":\"https://a.b\","
-                            "\"text\":\"hello \\u0000 " CARD "\"}";
+                            "\"text\":\"card: \\u0000 " CARD "\"}";
   g_autoptr (cJSON) reply = send_json (f, req);
   assert_verdict (reply, "warn");
   g_assert_true (has_reason (reply, "pattern", "credit-card"));
@@ -357,7 +357,7 @@ static void
 test_scan_unterminated (Fixture *f, gconstpointer data)
 {
   static const char req[] = "{\"id\":1,\"type\":\"scan\",\"event\":\"paste\",\"origin\":\"https://a.b\","
-                            "\"text\":\"\\u0000 " CARD "\"}";
+                            "\"text\":\"card \\u0000 " CARD "\"}";
   gsize len = sizeof req - 1;
   g_autofree char *exact = g_malloc (len);
   memcpy (exact, req, len);
@@ -408,7 +408,7 @@ test_scan_files (Fixture *f, gconstpointer data)
 }
 
 static const char strict_policy[] =
-  "{\"version\":1,\"min_scan_chars\":20,\"max_scan_bytes\":100,"
+  "{\"version\":1,\"min_scan_chars\":25,\"max_scan_bytes\":100,"
   " \"oversize\":{\"verdict\":\"block\",\"message\":\"Too large to check.\"},"
   " \"unreadable\":{\"verdict\":\"block\"},"
   " \"rules\":[{\"id\":\"cards\",\"detectors\":[\"credit-card\"],\"verdict\":\"warn\","
@@ -418,14 +418,14 @@ static const char strict_policy[] =
 static void
 test_min_size (Fixture *f, gconstpointer data)
 {
-  /* 16 digits, 19 characters: below the policy's 20, allowed unscanned. */
-  g_autoptr (cJSON) small = scan (f, "https://a.b", CARD);
+  /* 24 characters: below the policy's 25, allowed unscanned. */
+  g_autoptr (cJSON) small = scan (f, "https://a.b", "card " CARD);
   assert_verdict (small, "allow");
   g_assert_false (has_reason (small, "pattern", "credit-card"));
-  g_autoptr (cJSON) enough = scan (f, "https://a.b", CARD " x");
+  g_autoptr (cJSON) enough = scan (f, "https://a.b", "card " CARD ".");
   assert_verdict (enough, "warn");
-  /* The minimum counts characters, not bytes: 19 two-byte characters are still 19. */
-  g_autoptr (cJSON) wide = scan (f, "https://a.b", "ééééééééééééééééééé");
+  /* The minimum counts characters, not bytes: 24 two-byte characters are still 24. */
+  g_autoptr (cJSON) wide = scan (f, "https://a.b", "éééééééééééééééééééééééé");
   assert_verdict (wide, "allow");
 }
 
@@ -486,7 +486,7 @@ decide (Fixture *f, const char *audit, const char *action, const char *justifica
 static void
 test_decision_justification (Fixture *f, gconstpointer data)
 {
-  g_autoptr (cJSON) warn = scan (f, "https://a.b", "pay with " CARD);
+  g_autoptr (cJSON) warn = scan (f, "https://a.b", "pay with card " CARD);
   g_assert_true (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (warn, "justification")));
   const char *audit = warn_audit (warn);
   g_autoptr (cJSON) missing = decide (f, audit, "proceed", NULL);
@@ -506,7 +506,7 @@ test_decision_justification (Fixture *f, gconstpointer data)
 static void
 test_decision_cancel (Fixture *f, gconstpointer data)
 {
-  g_autoptr (cJSON) warn = scan (f, "https://a.b", "pay with " CARD);
+  g_autoptr (cJSON) warn = scan (f, "https://a.b", "pay with card " CARD);
   g_autoptr (cJSON) ack = decide (f, warn_audit (warn), "cancel", NULL);
   g_assert_cmpstr (str (ack, "type"), ==, "ack");
   /* An allow verdict is no open warn: nothing to decide. */
@@ -519,13 +519,13 @@ test_decision_cancel (Fixture *f, gconstpointer data)
 static void
 test_decision_origin_justification (Fixture *f, gconstpointer data)
 {
-  g_autoptr (cJSON) plain = scan (f, "https://a.b", "pay with " CARD);
+  g_autoptr (cJSON) plain = scan (f, "https://a.b", "pay with card " CARD);
   g_assert_false (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (plain, "justification")));
   g_assert_cmpstr (str (plain, "learn_more"), ==, "https://intranet.example/dlp");
   g_assert_cmpstr (str (plain, "message"), ==, "Cards.");
   g_autoptr (cJSON) ok = decide (f, warn_audit (plain), "proceed", NULL);
   g_assert_cmpstr (str (ok, "type"), ==, "ack");
-  g_autoptr (cJSON) ai = scan (f, "https://chat.example", "pay with " CARD);
+  g_autoptr (cJSON) ai = scan (f, "https://chat.example", "pay with card " CARD);
   g_assert_true (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (ai, "justification")));
   g_autoptr (cJSON) refused = decide (f, warn_audit (ai), "proceed", NULL);
   assert_error (refused, "bad_request");

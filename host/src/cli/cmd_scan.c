@@ -105,6 +105,9 @@ cmd_scan (int argc, char **argv)
     return CLI_USAGE;
   if (argc > 2 || (batch && argc > 1))
     return cli_fail ("scan", CLI_USAGE, "give one FILE or - for stdin (see weir scan --help)");
+  static const char *const events[] = { "paste", "drop", "upload", "clipboard-read", NULL };
+  if (event != NULL && !g_strv_contains (events, event))
+    return cli_fail ("scan", CLI_USAGE, "--event must be paste, drop, upload or clipboard-read");
   g_autoptr (GError) error = NULL;
   g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
   if (ctx == NULL)

@@ -39,8 +39,16 @@ read_body (int fd, guint32 len, char **out, GError **error)
     {
       if (got == cap)
         {
+          /* g_realloc() aborts when memory runs out; a host short of memory for a
+           * 64 MiB frame must end like any broken stream, with status 0. */
           cap = MIN ((gsize) len, cap * 2);
-          buf = g_realloc (buf, cap + 1);
+          char *grown = g_try_realloc (buf, cap + 1);
+          if (grown == NULL)
+            {
+              g_set_error (error, WEIR_ERROR, WEIR_ERROR_TOO_LARGE, "no memory for a frame of %u bytes", len);
+              return FALSE;
+            }
+          buf = grown;
         }
       gssize n = read_full (fd, buf + got, cap - got);
       if (n < 0)

@@ -1,0 +1,235 @@
+/* The real `weir` binary: `weir scan` in its modes, its exit statuses, and the promise
+ * that `scan --json` prints exactly what weir-host would send for the same request.
+ * Paths come from meson in WEIR_BINARY and WEIR_HOST_BINARY. */
+#include <gio/gio.h>
+#include <string.h>
+
+#include "json.h"
+#include "nm.h"
+#include "testutil.h"
+
+#define CARD "4666 1760 3137 2159"
+#define CANARY "weir-canary-c1e2a7"
+
+typedef struct {
+  char *home;
+  int status;
+  char *out, *err;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  f->home = testutil_tmpdir_new ("weir-cli");
+  if (data != NULL)
+    testutil_write_file (f->home, "policy.json", data);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  testutil_rmtree (f->home);
+  g_free (f->home);
+  g_free (f->out);
+  g_free (f->err);
+}
+
+/* A NUL-terminated copy that keeps any NUL bytes inside (frames have them). */
+static char *
+bytes_text (GBytes *bytes)
+{
+  gsize len = 0;
+  const char *data = g_bytes_get_data (bytes, &len);
+  char *text = g_malloc (len + 1);
+  if (len > 0)
+    memcpy (text, data, len);
+  text[len] = '\0';
+  return text;
+}
+
+/* Runs binary with argv (NULL-terminated, after the program) and input on stdin. */
+static void
+run_binary (Fixture *f, const char *env, const char *input, gsize input_len, const char *const *args)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "WEIR_HOME", f->home, TRUE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) g_getenv (env));
+  g_assert_nonnull (argv->pdata[0]);
+  for (; *args != NULL; args++)
+    g_ptr_array_add (argv, (gpointer) *args);
+  g_ptr_array_add (argv, NULL);
+  g_autoptr (GSubprocess) proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_autoptr (GBytes) in = g_bytes_new (input ? input : "", input ? input_len : 0);
+  g_autoptr (GBytes) out = NULL, err = NULL;
+  g_subprocess_communicate (proc, in, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));  /* never a signal */
+  f->status = g_subprocess_get_exit_status (proc);
+  g_clear_pointer (&f->out, g_free);
+  g_clear_pointer (&f->err, g_free);
+  f->out = bytes_text (out);
+  f->err = bytes_text (err);
+}
+
+static void
+run_weir (Fixture *f, const char *input, const char *const *args)
+{
+  run_binary (f, "WEIR_BINARY", input, input != NULL ? strlen (input) : 0, args);
+}
+
+#define WEIR(f, input, ...) run_weir (f, input, (const char *const[]) { __VA_ARGS__, NULL })
+
+static const char *
+str (const cJSON *obj, const char *key)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
+  return cJSON_IsString (item) ? item->valuestring : NULL;
+}
+
+static void
+test_scan_human (Fixture *f, gconstpointer data)
+{
+  WEIR (f, "refund to card " CARD " please " CANARY, "scan");
+  g_assert_cmpint (f->status, ==, 0);
+  g_assert_true (g_str_has_prefix (f->out, "warn: "));
+  g_assert_nonnull (strstr (f->out, "credit-card x1"));
+  g_assert_nonnull (strstr (f->out, "audit "));
+  g_assert_null (strstr (f->out, "3137"));
+  testutil_write_file (f->home, "note.txt", "lunch at noon");
+  g_autofree char *note = g_build_filename (f->home, "note.txt", NULL);
+  WEIR (f, NULL, "scan", note);
+  g_assert_cmpint (f->status, ==, 0);
+  g_assert_true (g_str_has_prefix (f->out, "allow\n"));
+  g_assert_false (testutil_tree_contains (f->home, CANARY));
+}
+
+/* Bytes that are not text go in as a dropped file would, and are unreadable. */
+static void
+test_scan_binary (Fixture *f, gconstpointer data)
+{
+  static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+  run_binary (f, "WEIR_BINARY", png, sizeof png - 1, (const char *const[]) { "scan", "--json", NULL });
+  g_assert_cmpint (f->status, ==, 0);
+  g_autoptr (cJSON) reply = cJSON_Parse (f->out);
+  g_assert_nonnull (strstr (f->out, "\"rule\":\"unreadable\""));
+  g_assert_cmpstr (str (reply, "verdict"), ==, "allow");
+}
+
+/* `scan --json` is the host's verdict object for the same request, byte for byte,
+ * but for the audit id. */
+static void
+test_scan_json_matches_host (Fixture *f, gconstpointer data)
+{
+  static const char text[] = "key below\n-----BEGIN PRIVATE KEY-----\n"
+                             "MC4CAQAwBQYDK2VwBCIEINUekbkRu72mkXEjtM6FWY9lePij7OuPZTkqYcunsZta\n"
+                             "-----END PRIVATE KEY-----\nand card " CARD "\n";
+  WEIR (f, text, "scan", "--json", "--origin", "https://chat.example", "--event", "drop");
+  g_assert_cmpint (f->status, ==, 0);
+  g_autoptr (cJSON) cli = cJSON_Parse (f->out);
+  g_assert_nonnull (cli);
+
+  g_autoptr (cJSON) req = cJSON_CreateObject ();
+  cJSON_AddStringToObject (req, "type", "scan");
+  cJSON_AddNumberToObject (req, "id", 1);
+  cJSON_AddStringToObject (req, "event", "drop");
+  cJSON_AddStringToObject (req, "origin", "https://chat.example");
+  cJSON_AddStringToObject (req, "text", text);
+  g_autofree char *json = cJSON_PrintUnformatted (req);
+  guint32 len = (guint32) strlen (json);
+  GString *frame = g_string_new_len ((const char *) &len, sizeof len);
+  g_string_append (frame, json);
+  run_binary (f, "WEIR_HOST_BINARY", frame->str, frame->len, (const char *const[]) { "chrome-extension://x/", NULL });
+  g_string_free (frame, TRUE);
+  g_assert_cmpint (f->status, ==, 0);
+  guint32 reply_len;
+  memcpy (&reply_len, f->out, sizeof reply_len);
+  g_autoptr (cJSON) host = cJSON_ParseWithLength (f->out + sizeof reply_len, reply_len);
+  g_assert_nonnull (host);
+
+  g_assert_cmpstr (str (cli, "verdict"), ==, "block");
+  g_assert_cmpstr (str (cli, "audit"), !=, str (host, "audit"));
+  cJSON_DeleteItemFromObject (cli, "audit");
+  cJSON_DeleteItemFromObject (host, "audit");
+  g_autofree char *a = cJSON_PrintUnformatted (cli);
+  g_autofree char *b = cJSON_PrintUnformatted (host);
+  g_assert_cmpstr (a, ==, b);
+}
+
+/* One request a line in, one reply a line out, a bad line an error reply. */
+static void
+test_scan_batch (Fixture *f, gconstpointer data)
+{
+  WEIR (f,
+        "{\"type\":\"scan\",\"id\":1,\"event\":\"paste\",\"origin\":\"https://a.b\",\"text\":\"card " CARD "\"}\n"
+        "{\"type\":\"scan\",\"id\":2,\n"
+        "\n"
+        "{\"type\":\"scan\",\"id\":3,\"event\":\"paste\",\"origin\":\"https://a.b\",\"text\":\"nothing here at all\"}\n",
+        "scan", "--batch");
+  g_assert_cmpint (f->status, ==, 0);
+  g_auto (GStrv) lines = g_strsplit (f->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);  /* three replies and the final "" */
+  g_autoptr (cJSON) one = cJSON_Parse (lines[0]);
+  g_autoptr (cJSON) two = cJSON_Parse (lines[1]);
+  g_autoptr (cJSON) three = cJSON_Parse (lines[2]);
+  g_assert_cmpstr (str (one, "verdict"), ==, "warn");
+  g_assert_cmpstr (str (two, "type"), ==, "error");
+  g_assert_cmpstr (str (three, "verdict"), ==, "allow");
+  g_assert_cmpint (cJSON_GetObjectItem (three, "id")->valueint, ==, 3);
+}
+
+static void
+assert_one_line_error (Fixture *f, int status, const char *fragment)
+{
+  g_assert_cmpint (f->status, ==, status);
+  g_assert_cmpstr (f->out, ==, "");
+  g_assert_true (g_str_has_suffix (f->err, "\n"));
+  g_assert_true (strchr (f->err, '\n') == f->err + strlen (f->err) - 1);  /* one line */
+  g_assert_nonnull (strstr (f->err, fragment));
+}
+
+static void
+test_exit_status (Fixture *f, gconstpointer data)
+{
+  WEIR (f, NULL, "scan", "--help");
+  g_assert_cmpint (f->status, ==, 0);
+  g_assert_nonnull (strstr (f->out, "--origin"));
+  WEIR (f, NULL, "scan", "a", "b");
+  assert_one_line_error (f, 1, "weir scan:");
+  WEIR (f, NULL, "scan", "--no-such-option");
+  assert_one_line_error (f, 1, "weir scan:");
+  WEIR (f, "x", "scan", "--event", "print");
+  assert_one_line_error (f, 1, "--event");
+  WEIR (f, NULL, "no-such-command");
+  assert_one_line_error (f, 1, "unknown command");
+  g_autofree char *missing = g_build_filename (f->home, "missing.txt", NULL);
+  WEIR (f, NULL, "scan", missing);
+  assert_one_line_error (f, 2, "missing.txt");
+}
+
+/* The CLI is strict: an invalid policy is an error, not a silent default. */
+static void
+test_invalid_policy (Fixture *f, gconstpointer data)
+{
+  WEIR (f, "some text to scan", "scan");
+  assert_one_line_error (f, 2, "rules[0]");
+}
+
+#define ADD(path, fn, policy) \
+  g_test_add ("/cli/" path, Fixture, policy, fixture_set_up, fn, fixture_tear_down)
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  ADD ("scan/human", test_scan_human, NULL);
+  ADD ("scan/binary", test_scan_binary, NULL);
+  ADD ("scan/json-matches-host", test_scan_json_matches_host, NULL);
+  ADD ("scan/batch", test_scan_batch, NULL);
+  ADD ("exit-status", test_exit_status, NULL);
+  ADD ("invalid-policy", test_invalid_policy, "{\"rules\":[{\"id\":\"x\",\"verdict\":\"nope\"}]}");
+  return g_test_run ();
+}
