@@ -20,3 +20,6 @@ int cli_fail (const char *name, int code, const char *format, ...) G_GNUC_PRINTF
 gboolean cli_read_input (const char *path, gsize max, char **out, gsize *len, GError **error);
 
 int cmd_scan (int argc, char **argv);
+int cmd_keygen (int argc, char **argv);
+int cmd_trust (int argc, char **argv);
+int cmd_pack (int argc, char **argv);

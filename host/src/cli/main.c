@@ -11,6 +11,9 @@ static const struct {
   const char *summary;
 } commands[] = {
   { "scan", cmd_scan, "Check content against the policy, as the host would" },
+  { "keygen", cmd_keygen, "Create an admin key pair that signs packs" },
+  { "trust", cmd_trust, "Add, list or remove the admin keys whose packs are accepted" },
+  { "pack", cmd_pack, "Build, verify, import and list fingerprint packs" },
 };
 
 static int

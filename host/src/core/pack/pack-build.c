@@ -13,8 +13,9 @@ struct PackBuilder {
   GArray *entries;     /* IndexEntry, unsorted until finish */
   GArray *edm;         /* EdmEntry, unsorted until finish */
   GArray *words;       /* scratch: word hashes */
-  GArray *kgrams;      /* scratch: k-gram hashes */
   GArray *picks;       /* scratch: WinnowPick */
+  GPtrArray *doc_kgrams; /* GArray of guint64 per document: every k-gram, for counting
+                          * in how many documents a kept fingerprint occurs at all */
   PackStats stats;
 };
 
@@ -28,8 +29,8 @@ pack_builder_new (const char *name, const char *label)
   b->entries = g_array_new (FALSE, FALSE, sizeof (IndexEntry));
   b->edm = g_array_new (FALSE, FALSE, sizeof (EdmEntry));
   b->words = g_array_new (FALSE, FALSE, sizeof (guint64));
-  b->kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
   b->picks = g_array_new (FALSE, FALSE, sizeof (WinnowPick));
+  b->doc_kgrams = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   return b;
 }
 
@@ -44,8 +45,8 @@ pack_builder_free (PackBuilder *b)
   if (b->edm)
     g_array_unref (b->edm);
   g_array_unref (b->words);
-  g_array_unref (b->kgrams);
   g_array_unref (b->picks);
+  g_ptr_array_unref (b->doc_kgrams);
   g_free (b);
 }
 
@@ -56,11 +57,12 @@ pack_builder_add_document (PackBuilder *b, const char *name, const char *text, g
   guint32 doc = b->pack->documents->len;
   g_ptr_array_add (b->pack->documents, g_strdup (name));
   g_array_set_size (b->words, 0);
-  g_array_set_size (b->kgrams, 0);
   g_array_set_size (b->picks, 0);
+  GArray *kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
   normalize_word_hashes (text, len, b->words);
-  winnow_kgrams ((const guint64 *) b->words->data, b->words->len, b->pack->doc_key, b->kgrams);
-  winnow_select ((const guint64 *) b->kgrams->data, b->kgrams->len, WINNOW_W, b->picks);
+  winnow_kgrams ((const guint64 *) b->words->data, b->words->len, b->pack->doc_key, kgrams);
+  winnow_select ((const guint64 *) kgrams->data, kgrams->len, WINNOW_W, b->picks);
+  g_ptr_array_add (b->doc_kgrams, kgrams);
   for (guint i = 0; i < b->picks->len; i++)
     {
       const WinnowPick *p = &g_array_index (b->picks, WinnowPick, i);
@@ -71,32 +73,98 @@ pack_builder_add_document (PackBuilder *b, const char *name, const char *text, g
   b->stats.words += b->words->len;
 }
 
-/* Keeps fingerprints found in fewer than limit documents, each (hash, document) with
- * at most PACK_MAX_REPEATS positions. entries must be sorted. Returns the kept count. */
-static gsize
-drop_boilerplate (IndexEntry *e, gsize n, guint limit, gsize *dropped)
+/* The distinct kept hashes, sorted, with how many documents hold each k-gram anywhere
+ * (not only where winnowing kept it: a shared paragraph's edges are kept in some
+ * documents and not in others, and must go all the same). */
+typedef struct {
+  guint64 *hashes;
+  guint32 *docs;      /* documents holding the k-gram */
+  guint32 *last_doc;  /* the last document counted, + 1 */
+  gsize n;
+} DocFreq;
+
+static void
+docfreq_init (DocFreq *f, const IndexEntry *e, gsize n)
 {
-  gsize out = 0;
+  f->hashes = g_new (guint64, MAX (n, 1));
+  f->n = 0;
+  for (gsize i = 0; i < n; i++)
+    if (f->n == 0 || f->hashes[f->n - 1] != e[i].hash)
+      f->hashes[f->n++] = e[i].hash;
+  f->docs = g_new0 (guint32, MAX (f->n, 1));
+  f->last_doc = g_new0 (guint32, MAX (f->n, 1));
+}
+
+static gssize
+docfreq_find (const DocFreq *f, guint64 h)
+{
+  gsize lo = 0, hi = f->n;
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+      if (f->hashes[mid] < h)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo < f->n && f->hashes[lo] == h ? (gssize) lo : -1;
+}
+
+static void
+docfreq_count (DocFreq *f, GPtrArray *doc_kgrams)
+{
+  for (guint d = 0; d < doc_kgrams->len; d++)
+    {
+      GArray *kg = doc_kgrams->pdata[d];
+      for (guint i = 0; i < kg->len; i++)
+        {
+          gssize at = docfreq_find (f, g_array_index (kg, guint64, i));
+          if (at >= 0 && f->last_doc[at] != d + 1)
+            {
+              f->last_doc[at] = d + 1;
+              f->docs[at]++;
+            }
+        }
+    }
+}
+
+static void
+docfreq_clear (DocFreq *f)
+{
+  g_free (f->hashes);
+  g_free (f->docs);
+  g_free (f->last_doc);
+}
+
+/* Keeps fingerprints whose k-gram occurs in fewer than limit documents, each (hash,
+ * document) with at most PACK_MAX_REPEATS positions. e must be sorted. Returns the
+ * kept count. */
+static gsize
+drop_boilerplate (IndexEntry *e, gsize n, GPtrArray *doc_kgrams, guint limit, gsize *dropped)
+{
+  DocFreq f;
+  docfreq_init (&f, e, n);
+  docfreq_count (&f, doc_kgrams);
+  gsize out = 0, h = 0;
   for (gsize i = 0; i < n;)
     {
       gsize j = i;
-      guint docs = 0;
-      for (; j < n && e[j].hash == e[i].hash; j++)
-        docs += j == i || e[j].doc != e[j - 1].doc;
-      if (docs >= limit)
-        {
-          *dropped += 1;
-          i = j;
-          continue;
-        }
-      for (gsize k = i, repeat = 0; k < j; k++)
-        {
-          repeat = k > i && e[k].doc == e[k - 1].doc ? repeat + 1 : 0;
-          if (repeat < PACK_MAX_REPEATS)
-            e[out++] = e[k];
-        }
+      while (j < n && e[j].hash == e[i].hash)
+        j++;
+      while (f.hashes[h] != e[i].hash)
+        h++;
+      if (f.docs[h] >= limit)
+        *dropped += 1;
+      else
+        for (gsize k = i, repeat = 0; k < j; k++)
+          {
+            repeat = k > i && e[k].doc == e[k - 1].doc ? repeat + 1 : 0;
+            if (repeat < PACK_MAX_REPEATS)
+              e[out++] = e[k];
+          }
       i = j;
     }
+  docfreq_clear (&f);
   return out;
 }
 
@@ -139,7 +207,9 @@ pack_builder_finish (PackBuilder *b, PackStats *stats)
   IndexPack *pack = g_steal_pointer (&b->pack);
   g_array_sort (b->entries, index_entry_compare);
   guint limit = MAX (PACK_BOILERPLATE_MIN, (guint) (b->stats.documents * PACK_BOILERPLATE_SHARE + 0.5));
-  gsize kept = drop_boilerplate ((IndexEntry *) b->entries->data, b->entries->len, limit, &b->stats.dropped);
+  gsize kept = drop_boilerplate ((IndexEntry *) b->entries->data, b->entries->len, b->doc_kgrams,
+                                 limit, &b->stats.dropped);
+  g_ptr_array_set_size (b->doc_kgrams, 0);
   g_array_set_size (b->entries, (guint) kept);
   pack->n_entries = kept;
   pack->entries = (IndexEntry *) g_array_free (g_steal_pointer (&b->entries), FALSE);
