@@ -116,7 +116,7 @@ corpus_init (Corpus *c, guint n_docs)
   c->n_docs = n_docs;
   for (guint d = 0; d < n_docs; d++)
     {
-      c->lens[d] = g_test_rand_int_range (50, 600);
+      c->lens[d] = g_test_rand_int_range (100, 600);
       c->docs[d] = random_words (c->lens[d]);
       g_autofree char *text = render (c->docs[d], 0, c->lens[d], FALSE);
       g_autofree char *name = g_strdup_printf ("doc-%u", d);

@@ -62,7 +62,7 @@ open_store (WeirContext *ctx, GError **error)
   return TRUE;
 }
 
-/* Replaces the index with the store's packs, re-verified with the keys trusted now. */
+/* Replaces the index with the store's packs whose signers are still trusted. */
 static void
 load_packs (WeirContext *ctx, GPtrArray *problems)
 {

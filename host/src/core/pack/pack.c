@@ -172,7 +172,7 @@ load_one (const StorePackInfo *info, GBytes *bytes, gpointer data)
   Loader *l = data;
   g_auto (PackMeta) meta = { 0 };
   g_autoptr (GError) error = NULL;
-  IndexPack *pack = pack_file_open (bytes, l->keys, &meta, &error);
+  IndexPack *pack = pack_file_open_stored (bytes, l->keys, &meta, &error);
   if (pack != NULL)
     engine_index_add_pack (l->index, pack);
   else if (l->problems != NULL)

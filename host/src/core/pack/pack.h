@@ -26,7 +26,8 @@ gboolean pack_trust_remove (const char *config_dir, const char *key_id, GError *
  * pack's metadata (clear it after). */
 gboolean pack_import (Store *store, const char *config_dir, GBytes *bytes, PackMeta *meta, GError **error);
 
-/* Loads every stored pack, re-verified against the keys trusted now, into a new index;
+/* Loads every stored pack whose signer is still trusted (pack_file_open_stored()) into a
+ * new index;
  * a pack that fails is skipped and noted in problems (may be NULL). */
 EngineIndex *pack_load_index (Store *store, const char *config_dir, GPtrArray *problems);
 

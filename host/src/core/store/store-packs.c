@@ -117,8 +117,10 @@ store_pack_foreach (Store *store, gboolean with_pack, StorePackFunc fn, gpointer
     {
       StorePackInfo info = { 0 };
       row_info (stmt, &info);
-      g_autoptr (GBytes) pack = with_pack ? g_bytes_new (sqlite3_column_blob (stmt, 9),
-                                                         (gsize) sqlite3_column_bytes (stmt, 9)) : NULL;
+      /* The row's own buffer, valid until the next step: a pack can be 100 MB, and the
+       * callback only verifies and parses it. */
+      g_autoptr (GBytes) pack = with_pack ? g_bytes_new_static (sqlite3_column_blob (stmt, 9),
+                                                                (gsize) sqlite3_column_bytes (stmt, 9)) : NULL;
       gboolean go_on = fn (&info, pack, data);
       store_pack_info_clear (&info);
       if (!go_on)

@@ -1,7 +1,7 @@
 /* store-packs.h: the imported fingerprint packs, in the store's packs table.
  *
- * A pack is kept as the signed bytes it was imported from, so the host re-verifies
- * what it loads; the other columns are what `weir pack list` shows without opening it. */
+ * A pack is kept as the signed bytes it was imported from (verified then), so it can be
+ * checked again; the other columns are what `weir pack list` shows without opening it. */
 #pragma once
 
 #include <glib.h>
@@ -32,7 +32,8 @@ gboolean store_pack_put (Store *store, const StorePackInfo *info, GBytes *pack, 
 /* Removes the pack name (WEIR_ERROR_NOT_FOUND when absent). */
 gboolean store_pack_remove (Store *store, const char *name, GError **error);
 
-/* pack is NULL unless with_pack; both are borrowed for the call. FALSE stops. */
+/* pack is NULL unless with_pack; both are borrowed for the call only (pack points
+ * into SQLite's row buffer: copy it to keep it). FALSE stops. */
 typedef gboolean (*StorePackFunc) (const StorePackInfo *info, GBytes *pack, gpointer data);
 gboolean store_pack_foreach (Store *store, gboolean with_pack, StorePackFunc fn, gpointer data,
                              GError **error);

@@ -36,8 +36,7 @@ static const char *const migrations[] = {
   "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
   "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
   "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
-  /* Imported fingerprint packs (store-packs.c): the signed pack bytes as imported,
-   * re-verified whenever they are loaded. */
+  /* Imported fingerprint packs (store-packs.c): the signed pack bytes as imported. */
   "CREATE TABLE packs (name TEXT PRIMARY KEY, version INTEGER NOT NULL, label TEXT NOT NULL,"
   "                    key_id TEXT NOT NULL, created INTEGER NOT NULL, imported INTEGER NOT NULL,"
   "                    documents INTEGER NOT NULL, fingerprints INTEGER NOT NULL,"
