@@ -5,7 +5,7 @@ import shutil
 import time
 import unittest
 
-from weirtest import OTHER, SECRET, Host, WeirCase, documents
+from weirtest import OTHER, SECRET, Host, WeirCase, documents, read
 
 POLL = 0.7  # a little over the host's poll interval (CONTEXT_POLL_US)
 
@@ -36,7 +36,7 @@ class InboxHost(WeirCase):
             self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
             # A damaged file: refused, v1 stays.
             with open(os.path.join(self.home, "packs", "broken.weirpack"), "wb") as f:
-                f.write(open(v1, "rb").read()[:-7])
+                f.write(read(v1)[:-7])
             time.sleep(POLL)
             self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
             # Version 2 replaces the file in the inbox: picked up without a restart.

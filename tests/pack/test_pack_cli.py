@@ -3,7 +3,7 @@ import json
 import os
 import unittest
 
-from weirtest import OTHER, SECRET, WeirCase, documents
+from weirtest import OTHER, SECRET, WeirCase, documents, read
 
 
 class PackCli(WeirCase):
@@ -37,11 +37,11 @@ class PackCli(WeirCase):
     def test_every_bad_pack_refused_and_active_pack_stays(self):
         good = self.build(self.path("good.weirpack"), version=5)
         self.ok("pack", "import", good)
-        data = open(good, "rb").read()
+        data = read(good)
         bad = {
-            "other-key": open(self.build(self.path("b.weirpack"), version=9, key="b"), "rb").read(),
-            "older": open(self.build(self.path("old.weirpack"), version=4, text=OTHER), "rb").read(),
-            "same-version": open(self.build(self.path("same.weirpack"), version=5, text=OTHER), "rb").read(),
+            "other-key": read(self.build(self.path("b.weirpack"), version=9, key="b")),
+            "older": read(self.build(self.path("old.weirpack"), version=4, text=OTHER)),
+            "same-version": read(self.build(self.path("same.weirpack"), version=5, text=OTHER)),
             "flipped": data[:200] + bytes([data[200] ^ 0x40]) + data[201:],
             "flipped-key-id": data[:15] + bytes([data[15] ^ 1]) + data[16:],
             "truncated": data[: len(data) // 2],

@@ -19,6 +19,11 @@ OTHER = ("Minutes of the garden club: the roses along the north wall need prunin
          "Friday and the treasurer asks every member to pay the yearly fee by the end of June.")
 
 
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 class WeirCase(unittest.TestCase):
     """A fresh WEIR_HOME per test, with admin keys a (trusted) and b (not trusted)."""
 

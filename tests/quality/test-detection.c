@@ -48,15 +48,20 @@ doc_free (Doc *d)
   g_free (d);
 }
 
-/* Splits text on white space, keeping punctuation attached as people type it. */
+/* Splits text on white space, keeping punctuation attached as people type it. A token
+ * without a letter or digit ("--", "*") is no word, so it is left out: an excerpt of N
+ * tokens is then at least N normalised words, the unit of the guarantee. */
 static GPtrArray *
 split_words (const char *text)
 {
   GPtrArray *words = g_ptr_array_new_with_free_func (g_free);
   g_auto (GStrv) parts = g_regex_split_simple ("\\s+", text, 0, 0);
   for (guint i = 0; parts[i] != NULL; i++)
-    if (parts[i][0] != '\0')
-      g_ptr_array_add (words, g_strdup (parts[i]));
+    {
+      g_autofree char *norm = normalize_text (parts[i], strlen (parts[i]));
+      if (norm[0] != '\0')
+        g_ptr_array_add (words, g_strdup (parts[i]));
+    }
   return words;
 }
 

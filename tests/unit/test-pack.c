@@ -261,6 +261,42 @@ test_inbox (Fixture *f, gconstpointer data)
   g_assert_cmpstr (still, ==, "minutes.md");
 }
 
+/* A pack built by this format's first version still opens and matches: the format is
+ * a contract with packs already deployed. */
+static void
+test_golden (void)
+{
+  g_assert_true (sign_init (NULL));
+  g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (SignPublicKey));
+  SignPublicKey pk;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (sign_public_key_load (g_test_get_filename (G_TEST_DIST, "fixtures", "packs", "golden.pub", NULL),
+                                       &pk, &error));
+  g_array_append_val (keys, pk);
+  g_autofree char *data = NULL, *text = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (g_test_get_filename (G_TEST_DIST, "fixtures", "packs", "golden.weirpack", NULL),
+                                      &data, &len, NULL));
+  g_assert_true (g_file_get_contents (g_test_get_filename (G_TEST_DIST, "fixtures", "packs", "golden-minutes.md", NULL),
+                                      &text, NULL, NULL));
+  g_autoptr (GBytes) bytes = g_bytes_new (data, len);
+  g_auto (PackMeta) meta = { 0 };
+  IndexPack *pack = pack_file_open (bytes, keys, &meta, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (meta.name, ==, "golden");
+  g_assert_cmpint (meta.version, ==, 1);
+  g_autoptr (EngineIndex) index = engine_index_new ();
+  engine_index_add_pack (index, pack);
+  g_autoptr (GPtrArray) findings = findings_new ();
+  engine_index_match (index, text, strlen (text), findings);
+  const char *q = "Reply: account 2960 1613 3192 6819 belongs to ADA LOVELACE.";
+  engine_index_match (index, q, strlen (q), findings);
+  g_assert_cmpuint (findings->len, ==, 2);
+  g_assert_cmpstr (((Finding *) findings->pdata[0])->name, ==, "minutes.md");
+  g_assert_cmpstr (((Finding *) findings->pdata[1])->name, ==, "people");
+  g_assert_cmpstr (((Finding *) findings->pdata[1])->detail, ==, "name,account");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -270,5 +306,6 @@ main (int argc, char **argv)
   g_test_add ("/pack/bad-packs-refused", Fixture, NULL, setup, test_bad_packs_refused, teardown);
   g_test_add ("/pack/trust", Fixture, NULL, setup, test_trust, teardown);
   g_test_add ("/pack/inbox", Fixture, NULL, setup, test_inbox, teardown);
+  g_test_add_func ("/pack/golden", test_golden);
   return g_test_run ();
 }
