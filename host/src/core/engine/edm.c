@@ -48,6 +48,7 @@ edm_table_free (EdmTable *table)
   for (guint i = 0; i < table->n_columns; i++)
     g_free (table->columns[i].name);
   g_free (table->entries);
+  g_free (table->words);
   g_free (table->name);
   g_free (table);
 }
@@ -136,6 +137,45 @@ edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm,
   return GUINT64_FROM_LE (h);
 }
 
+guint64
+edm_word_hash (const guint8 key[EDM_KEY_BYTES], const char *word, gsize len)
+{
+  /* SipHash under the first half of the table's key: another function than the value
+   * hashes, so the two never collide by construction. */
+  guint8 out[8];
+  crypto_shorthash_siphash24 (out, (const guint8 *) word, len, key);
+  guint64 h;
+  memcpy (&h, out, 8);
+  return GUINT64_FROM_LE (h);
+}
+
+void
+edm_value_words (const guint8 key[EDM_KEY_BYTES], const char *norm, GArray *words)
+{
+  g_auto (GStrv) parts = g_strsplit (norm, " ", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] != '\0')
+      {
+        guint64 h = edm_word_hash (key, parts[i], strlen (parts[i]));
+        g_array_append_val (words, h);
+      }
+}
+
+static gboolean
+word_known (const EdmTable *t, guint64 h)
+{
+  gsize lo = 0, hi = t->n_words;
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+      if (t->words[mid] < h)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo < t->n_words && t->words[lo] == h;
+}
+
 /* ---- matching ---- */
 
 typedef struct {
@@ -200,8 +240,12 @@ match_words (Matcher *m, const char *text, gsize len)
 {
   Words w = { g_ptr_array_new_with_free_func (g_free), g_array_new (FALSE, FALSE, sizeof (gsize)) };
   normalize_foreach_word (text, len, collect_positioned, &w);
+  g_autofree gboolean *known = g_new (gboolean, w.words->len + 1);
   for (guint i = 0; i < w.words->len; i++)
-    for (guint n = 1; n <= EDM_MAX_WORDS && i + n <= w.words->len; n++)
+    known[i] = word_known (m->table, edm_word_hash (m->table->key, w.words->pdata[i],
+                                                    strlen (w.words->pdata[i])));
+  for (guint i = 0; i < w.words->len; i++)
+    for (guint n = 1; n <= EDM_MAX_WORDS && i + n <= w.words->len && known[i + n - 1]; n++)
       {
         gsize offset = g_array_index (w.starts, gsize, i);
         char **run = (char **) w.words->pdata + i;

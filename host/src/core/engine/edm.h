@@ -54,6 +54,11 @@ typedef struct {
   guint32 n_records;
   EdmEntry *entries;             /* owned; sorted by hash */
   gsize n_entries;
+  /* Every word of every text and name value, as keyed SipHash (edm_word_hash), sorted:
+   * a run of words in content is hashed with BLAKE2b only when each of its words is
+   * here, which skips almost all prose. */
+  guint64 *words;                /* owned */
+  gsize n_words;
 } EdmTable;
 
 EdmTable *edm_table_new (const char *name);
@@ -65,6 +70,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EdmTable, edm_table_free)
 gboolean edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out);
 /* Keyed BLAKE2b of a normalised value, domain-separated by kind. */
 guint64 edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len);
+
+/* The word filter's hash of one normalised word. */
+guint64 edm_word_hash (const guint8 key[EDM_KEY_BYTES], const char *word, gsize len);
+
+/* Build side: adds the filter hashes of norm's words (a normalised text or name value)
+ * to words, a GArray of guint64. */
+void edm_value_words (const guint8 key[EDM_KEY_BYTES], const char *norm, GArray *words);
 
 typedef struct {
   guint records;       /* records that matched */

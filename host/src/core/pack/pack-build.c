@@ -342,10 +342,32 @@ parse_spec (EdmTable *table, const char *spec, GPtrArray *header, GPtrArray *row
   return TRUE;
 }
 
+static int
+compare_u64 (gconstpointer a, gconstpointer b)
+{
+  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorted, without duplicates: the table's word filter. */
+static void
+set_words (EdmTable *table, GArray *words)
+{
+  g_array_sort (words, compare_u64);
+  gsize n = 0;
+  guint64 *w = (guint64 *) words->data;
+  for (gsize i = 0; i < words->len; i++)
+    if (n == 0 || w[n - 1] != w[i])
+      w[n++] = w[i];
+  table->n_words = n;
+  table->words = g_memdup2 (w, MAX (n, 1) * sizeof (guint64));
+}
+
 static void
 hash_rows (PackBuilder *b, EdmTable *table, GPtrArray *rows, const guint *csv_cols)
 {
   g_autoptr (GString) norm = g_string_new (NULL);
+  g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (guint64));
   for (guint r = 0; r < rows->len; r++)
     {
       GPtrArray *cells = rows->pdata[r];
@@ -354,11 +376,14 @@ hash_rows (PackBuilder *b, EdmTable *table, GPtrArray *rows, const guint *csv_co
           const char *v = csv_cols[c] < cells->len ? cells->pdata[csv_cols[c]] : "";
           if (!edm_value_normalize (table->columns[c].kind, v, strlen (v), norm))
             continue;
+          if (table->columns[c].kind == EDM_KIND_TEXT || table->columns[c].kind == EDM_KIND_NAME)
+            edm_value_words (table->key, norm->str, words);
           EdmEntry e = { edm_value_hash (table->key, table->columns[c].kind, norm->str, norm->len),
                          r, (guint16) c, 0 };
           g_array_append_val (b->edm, e);
         }
     }
+  set_words (table, words);
   b->stats.records = rows->len;
   table->n_records = rows->len;
 }

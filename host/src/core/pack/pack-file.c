@@ -86,6 +86,9 @@ put_edm (GByteArray *out, const EdmTable *t)
       put_u32 (out, t->entries[i].record);
       g_byte_array_append (out, (const guint8 *) &col, 2);
     }
+  put_u64 (out, t->n_words);
+  for (gsize i = 0; i < t->n_words; i++)
+    put_u64 (out, t->words[i]);
 }
 
 static void
@@ -387,6 +390,23 @@ read_values (Reader *r, EdmTable *t)
 }
 
 static gboolean
+read_words (Reader *r, EdmTable *t)
+{
+  guint64 n = get_u64 (r, "EDM word filter");
+  if (r->failed || n > r->left / 8)
+    return r->failed = "EDM word filter", FALSE;
+  t->words = g_new (guint64, MAX (n, 1));
+  t->n_words = n;
+  for (gsize i = 0; i < n; i++)
+    {
+      t->words[i] = get_u64 (r, "EDM word filter");
+      if (i > 0 && t->words[i - 1] >= t->words[i])
+        return r->failed = "EDM word filter (unsorted)", FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 read_edm (Reader *r, IndexPack *pack)
 {
   const guint8 *has = take (r, 1, "EDM flag");
@@ -400,7 +420,7 @@ read_edm (Reader *r, IndexPack *pack)
     return FALSE;
   pack->edm = edm_table_new (name);
   memcpy (pack->edm->key, key, EDM_KEY_BYTES);
-  return read_columns (r, pack->edm) && read_values (r, pack->edm);
+  return read_columns (r, pack->edm) && read_values (r, pack->edm) && read_words (r, pack->edm);
 }
 
 static IndexPack *

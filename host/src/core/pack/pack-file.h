@@ -20,7 +20,8 @@
  *       u8 has_edm; when 1: u32 n + table name, EDM key (32), u32 records,
  *                             u32 columns, per column u32 n + name, u8 kind, u8 unique,
  *                             u64 values, per value u64 hash, u32 record, u16 column,
- *                             sorted
+ *                             sorted; u64 words, per word u64 hash, sorted (the word
+ *                             filter of text and name values, engine/edm.h)
  *
  * The pack holds keyed hashes and names only: no document text, no table value. */
 #pragma once
