@@ -11,7 +11,7 @@ cmd_keygen (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "secret", 's', 0, G_OPTION_ARG_FILENAME, &secret, "Where to write the secret key (mode 0600)", "ADMIN.key" },
     { "public", 'p', 0, G_OPTION_ARG_FILENAME, &public, "Where to write the public key", "ADMIN.pub" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("keygen", "", "Creates an admin key pair that signs fingerprint packs.\n"
                   "Endpoints accept packs signed by keys added with weir trust add.", entries, &argc, &argv))

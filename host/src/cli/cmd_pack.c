@@ -260,7 +260,7 @@ pack_build (int argc, char **argv)
       "Columns to match: COL[:text|email|number|name][!], ! = unique on its own", "COL,..." },
     { "sign", 0, 0, G_OPTION_ARG_FILENAME, &o.sign, "The admin secret key (weir keygen)", "ADMIN.key" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "The pack file to write", "FILE.weirpack" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("pack build", "", "Builds and signs a fingerprint pack from documents and a CSV table.\n"
                   "The pack holds keyed hashes and names only, never text or values.", entries, &argc, &argv))
@@ -301,7 +301,7 @@ pack_verify (int argc, char **argv)
   g_autofree char *pub = NULL;
   const GOptionEntry entries[] = {
     { "public", 'p', 0, G_OPTION_ARG_FILENAME, &pub, "Verify with this key instead of the trusted keys", "ADMIN.pub" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("pack verify", "FILE.weirpack", "Checks a pack's signature and structure.", entries, &argc, &argv))
     return CLI_USAGE;
@@ -381,7 +381,7 @@ pack_list (int argc, char **argv)
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON array of pack objects", NULL },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("pack list", "", "Lists the imported packs.", entries, &argc, &argv))
     return CLI_USAGE;
