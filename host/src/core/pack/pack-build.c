@@ -81,8 +81,11 @@ typedef struct {
   guint32 *docs;      /* documents holding the k-gram */
   guint32 *last_doc;  /* the last document counted, + 1 */
   gsize n;
+  guint32 *slots;     /* open addressing over hashes: index + 1, 0 = empty */
+  gsize mask;
 } DocFreq;
 
+/* The hashes are keyed SipHash output, uniform already: their low bits index slots. */
 static void
 docfreq_init (DocFreq *f, const IndexEntry *e, gsize n)
 {
@@ -91,23 +94,30 @@ docfreq_init (DocFreq *f, const IndexEntry *e, gsize n)
   for (gsize i = 0; i < n; i++)
     if (f->n == 0 || f->hashes[f->n - 1] != e[i].hash)
       f->hashes[f->n++] = e[i].hash;
+  g_assert (f->n < G_MAXUINT32);
   f->docs = g_new0 (guint32, MAX (f->n, 1));
   f->last_doc = g_new0 (guint32, MAX (f->n, 1));
+  gsize size = 16;
+  while (size < f->n * 2)
+    size *= 2;
+  f->mask = size - 1;
+  f->slots = g_new0 (guint32, size);
+  for (gsize i = 0; i < f->n; i++)
+    {
+      gsize at = f->hashes[i] & f->mask;
+      while (f->slots[at] != 0)
+        at = (at + 1) & f->mask;
+      f->slots[at] = (guint32) (i + 1);
+    }
 }
 
 static gssize
 docfreq_find (const DocFreq *f, guint64 h)
 {
-  gsize lo = 0, hi = f->n;
-  while (lo < hi)
-    {
-      gsize mid = lo + (hi - lo) / 2;
-      if (f->hashes[mid] < h)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-  return lo < f->n && f->hashes[lo] == h ? (gssize) lo : -1;
+  for (gsize at = h & f->mask; f->slots[at] != 0; at = (at + 1) & f->mask)
+    if (f->hashes[f->slots[at] - 1] == h)
+      return (gssize) f->slots[at] - 1;
+  return -1;
 }
 
 static void
@@ -134,6 +144,7 @@ docfreq_clear (DocFreq *f)
   g_free (f->hashes);
   g_free (f->docs);
   g_free (f->last_doc);
+  g_free (f->slots);
 }
 
 /* Keeps fingerprints whose k-gram occurs in fewer than limit documents, each (hash,
