@@ -90,6 +90,12 @@ class PackCli(WeirCase):
     def test_usage_and_keys(self):
         self.assertEqual(self.weir("pack", "build", "--name", "x").returncode, 1)
         self.assertEqual(self.weir("pack").returncode, 1)
+        empty = self.path("empty-docs")
+        os.makedirs(empty)
+        r = self.weir("pack", "build", "--name", "e", "--label", "x", "--docs", empty,
+                      "--sign", self.path("a.key"), "-o", self.path("e.weirpack"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("nothing to protect", r.stderr)
         self.assertEqual(self.weir("pack", "build", "--help").returncode, 0)
         r = self.weir("keygen", "-s", self.path("a.key"), "-p", self.path("c.pub"))
         self.assertEqual(r.returncode, 2)

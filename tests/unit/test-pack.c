@@ -179,6 +179,13 @@ test_bad_packs_refused (Fixture *f, gconstpointer data)
   check_refused (f, older, WEIR_ERROR_REFUSED);
   g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
   check_refused (f, empty, WEIR_ERROR_PACK);
+  /* Signed, newer, well-formed, but protecting nothing. */
+  g_autoptr (PackBuilder) b = pack_builder_new ("board", "restricted");
+  pack_builder_add_document (b, "short.md", "too short", 9);
+  g_autoptr (IndexPack) nothing = pack_builder_finish (g_steal_pointer (&b), NULL);
+  PackMeta empty_meta = { .name = (char *) "board", .label = (char *) "restricted", .version = 99 };
+  g_autoptr (GBytes) empty_pack = pack_file_write (&empty_meta, nothing, f->sk_a);
+  check_refused (f, empty_pack, WEIR_ERROR_REFUSED);
   guint8 noise[4096];
   randombytes_buf (noise, sizeof noise);
   g_autoptr (GBytes) garbage = g_bytes_new (noise, sizeof noise);

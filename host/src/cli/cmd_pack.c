@@ -232,6 +232,11 @@ build_run (BuildOptions *o)
     return cli_fail ("pack build", CLI_FAILURE, "%s", error->message);
   PackStats stats;
   g_autoptr (IndexPack) pack = pack_builder_finish (g_steal_pointer (&b), &stats);
+  if (stats.fingerprints == 0 && stats.values == 0)
+    return cli_fail ("pack build", CLI_FAILURE, "nothing to protect: %s",
+                     stats.documents == 0 && o->edm == NULL
+                       ? "no .txt .md .csv .json or .html document in the --docs folders"
+                       : "no document has 8 words or more and no table value is left");
   PackMeta meta = {
     .name = o->name, .label = o->label, .version = o->version, .created = g_get_real_time () / G_USEC_PER_SEC,
     .documents = stats.documents, .fingerprints = stats.fingerprints, .dropped = stats.dropped,

@@ -141,6 +141,14 @@ pack_import (Store *store, const char *config_dir, GBytes *bytes, PackMeta *meta
   g_autoptr (IndexPack) pack = pack_file_open (bytes, keys, meta, error);
   if (pack == NULL)
     return FALSE;
+  if (pack->n_entries == 0 && (pack->edm == NULL || pack->edm->n_entries == 0))
+    {
+      /* Signed but empty: it would silently replace a working pack with nothing. A pack
+       * is retired with weir pack remove instead. */
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED, "pack \"%s\" is empty (no fingerprint "
+                   "and no record); the active pack stays", meta->name);
+      return FALSE;
+    }
   gint64 stored = -1;
   if (!store_pack_version (store, meta->name, &stored, error))
     return FALSE;
