@@ -17,12 +17,20 @@ pattern (const char *rule)
 }
 
 static Finding *
-document (const char *label)
+document_words (const char *label, guint words)
 {
   Finding *f = finding_new (FINDING_DOCUMENT);
   f->name = g_strdup ("Q3 board minutes");
   f->label = g_strdup (label);
+  f->words = words;
+  f->longest = words;
   return f;
+}
+
+static Finding *
+document (const char *label)
+{
+  return document_words (label, 200);
 }
 
 static Verdict
@@ -51,6 +59,11 @@ test_default_verdicts (void)
   g_assert_cmpint (decide (policy, o, pattern ("iban")), ==, VERDICT_WARN);
   g_assert_cmpint (decide (policy, o, pattern ("us-ssn")), ==, VERDICT_WARN);
   g_assert_cmpint (decide (policy, o, document ("restricted")), ==, VERDICT_BLOCK);
+  /* A short run of a restricted document warns; a long one (min_words) blocks. */
+  g_assert_cmpint (decide (policy, o, document_words ("restricted", 8)), ==, VERDICT_WARN);
+  g_assert_cmpint (decide (policy, o, document_words ("restricted", 29)), ==, VERDICT_WARN);
+  g_assert_cmpint (decide (policy, o, document_words ("restricted", 30)), ==, VERDICT_BLOCK);
+  g_assert_cmpint (decide (policy, o, document_words ("confidential", 8)), ==, VERDICT_WARN);
   g_assert_cmpint (decide (policy, o, document ("confidential")), ==, VERDICT_WARN);
   g_assert_cmpint (decide (policy, o, document ("anything")), ==, VERDICT_WARN);
 }

@@ -21,3 +21,6 @@ gboolean cli_read_input (const char *path, gsize max, char **out, gsize *len, GE
 
 int cmd_scan (int argc, char **argv);
 int cmd_audit (int argc, char **argv);
+int cmd_keygen (int argc, char **argv);
+int cmd_trust (int argc, char **argv);
+int cmd_pack (int argc, char **argv);

@@ -12,6 +12,9 @@ static const struct {
 } commands[] = {
   { "scan", cmd_scan, "Check content against the policy, as the host would" },
   { "audit", cmd_audit, "Export the device's audit key, export and verify its audit log" },
+  { "keygen", cmd_keygen, "Create an admin key pair that signs packs" },
+  { "trust", cmd_trust, "Add, list or remove the admin keys whose packs are accepted" },
+  { "pack", cmd_pack, "Build, verify, import and list fingerprint packs" },
 };
 
 static int

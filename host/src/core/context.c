@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "paths.h"
+#include "store/store-packs.h"
 #include "weir-error.h"
 
 void
@@ -16,6 +18,8 @@ context_free (WeirContext *ctx)
   store_close (ctx->store);
   policy_free (ctx->policy);
   engine_index_free (ctx->index);
+  pack_inbox_free (ctx->inbox);
+  g_free (ctx->pack_stamp);
   g_clear_pointer (&ctx->problems, g_ptr_array_unref);
   g_free (ctx->config_dir);
   g_free (ctx->state_dir);
@@ -81,6 +85,60 @@ open_store (WeirContext *ctx, GError **error)
   return TRUE;
 }
 
+/* Replaces the index with the store's packs whose signers are still trusted. */
+static void
+load_packs (WeirContext *ctx, GPtrArray *problems)
+{
+  if (ctx->store == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  g_free (ctx->pack_stamp);
+  ctx->pack_stamp = store_pack_stamp (ctx->store, &error);
+  engine_index_free (ctx->index);
+  ctx->index = pack_load_index (ctx->store, ctx->config_dir, problems);
+}
+
+static void
+record_pack_event (WeirContext *ctx, const char *event, const char *detail)
+{
+  if (ctx->audit == NULL)
+    return;
+  g_autoptr (cJSON) fields = cJSON_CreateObject ();
+  cJSON_AddStringToObject (fields, "detail", detail);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = audit_append (ctx->audit, event, fields, &error);
+  if (id == NULL)
+    g_warning ("audit: %s", error->message);
+}
+
+gboolean
+context_poll_packs (WeirContext *ctx, gboolean force, GPtrArray *problems)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (ctx->store == NULL || (!force && now < ctx->next_poll))
+    return FALSE;
+  ctx->next_poll = now + CONTEXT_POLL_US;
+  if (pack_inbox_changed (ctx->inbox))
+    {
+      g_autoptr (GPtrArray) refused = g_ptr_array_new_with_free_func (g_free);
+      guint imported = pack_inbox_import (ctx->inbox, ctx->store, refused);
+      for (guint i = 0; i < refused->len; i++)
+        {
+          g_message ("%s", (char *) refused->pdata[i]);
+          record_pack_event (ctx, "pack-refused", refused->pdata[i]);
+          if (problems != NULL)
+            g_ptr_array_add (problems, g_strdup (refused->pdata[i]));
+        }
+      if (imported > 0)
+        record_pack_event (ctx, "pack-import", "imported from the inbox");
+    }
+  g_autofree char *stamp = store_pack_stamp (ctx->store, NULL);
+  if (stamp == NULL || g_strcmp0 (stamp, ctx->pack_stamp) == 0)
+    return FALSE;
+  load_packs (ctx, problems);
+  return TRUE;
+}
+
 WeirContext *
 context_open (ContextFlags flags, GError **error)
 {
@@ -104,5 +162,7 @@ context_open (ContextFlags flags, GError **error)
                        g_strdup_printf ("The store cannot be opened, so every check fails "
                                         "safe: %s", local->message));
     }
+  ctx->inbox = pack_inbox_new (ctx->config_dir);
+  load_packs (ctx, ctx->problems);
   return g_steal_pointer (&ctx);
 }

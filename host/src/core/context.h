@@ -10,6 +10,7 @@
 
 #include "audit/audit.h"
 #include "engine/index.h"
+#include "pack/pack.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -26,8 +27,19 @@ typedef struct {
   Audit *audit;         /* NULL with store */
   EngineIndex *index;   /* never NULL; may be empty */
   GPtrArray *problems;  /* char*: what degrades protection, one line each, for the user */
+  PackInbox *inbox;     /* CONFIG/packs/ as last seen */
+  char *pack_stamp;     /* the store's packs when index was loaded; NULL without store */
+  gint64 next_poll;     /* monotonic microseconds */
 } WeirContext;
 
 WeirContext *context_open (ContextFlags flags, GError **error);
 void context_free (WeirContext *ctx);
+
+/* Between two requests the host calls this, at most every CONTEXT_POLL_US unless force:
+ * it imports packs dropped into CONFIG/packs/ (newer versions only) and reloads the
+ * index when the store's packs changed (an import here, by `weir pack import` or by
+ * another host). Refusals are logged and appended to problems (may be NULL). Returns
+ * TRUE when the index was replaced. A stat of a few files and one small query: cheap. */
+#define CONTEXT_POLL_US (G_USEC_PER_SEC / 2)
+gboolean context_poll_packs (WeirContext *ctx, gboolean force, GPtrArray *problems);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WeirContext, context_free)

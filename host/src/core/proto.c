@@ -332,6 +332,7 @@ merge_findings (GPtrArray *into, GPtrArray *from)
             {
               g->count = MAX (g->count, f->count);
               g->longest = MAX (g->longest, f->longest);
+              g->words = MAX (g->words, f->words);
               g->score = MAX (g->score, f->score);
               merged = TRUE;
             }

@@ -14,8 +14,20 @@
 #include "weir-config.h"
 #include "notify.h"
 
+/* A pack dropped into the inbox (or imported by weir pack import) while the host waits
+ * is picked up before the next request is answered: the host has no main loop to watch
+ * folders with, and a stat of packs/ between requests costs microseconds. */
+static void
+poll_packs (WeirContext *ctx)
+{
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  context_poll_packs (ctx, FALSE, problems);
+  for (guint i = 0; i < problems->len; i++)
+    notify_problem (problems->pdata[i]);
+}
+
 static int
-serve (Proto *proto)
+serve (WeirContext *ctx, Proto *proto)
 {
   for (;;)
     {
@@ -34,6 +46,7 @@ serve (Proto *proto)
           proto_record_event (proto, "host-stop", error->message);
           return 0;
         }
+      poll_packs (ctx);
       g_autofree char *reply = proto_handle_frame (proto, frame, len);
       g_clear_pointer (&frame, g_free);
       if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
@@ -94,10 +107,11 @@ main (int argc, char **argv)
       g_critical ("cannot start: %s", error->message);
       return 0;
     }
+  context_poll_packs (ctx, TRUE, ctx->problems);
   for (guint i = 0; i < ctx->problems->len; i++)
     notify_problem (ctx->problems->pdata[i]);
   g_autoptr (Proto) proto = proto_new (ctx);
   proto_record_event (proto, "host-start", argc > 1 ? argv[1] : NULL);
   record_policy_load (ctx);
-  return serve (proto);
+  return serve (ctx, proto);
 }

@@ -19,7 +19,8 @@ typedef struct {
   char *label;   /* the pack's label; NULL for patterns */
   char *detail;  /* e.g. EDM column names joined by ","; may be NULL */
   guint count;   /* matches (patterns, EDM records) or matched fingerprints (documents) */
-  guint longest; /* documents: longest in-order run of matched fingerprints */
+  guint longest; /* documents: longest in-order run, in normalised words */
+  guint words;   /* documents: words of the content covered by matched runs */
   double score;  /* documents: share of the paste covered, 0..1; else 1 */
 } Finding;
 

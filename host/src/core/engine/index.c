@@ -1,24 +1,276 @@
 #include "index.h"
 
-/* An empty index until protected content (packs) lands. */
+#include <stdlib.h>
+
+#include "findings.h"
+#include "normalize.h"
+
+/* Runs: two matched k-grams belong to one run when they follow each other in the same
+ * order in the content and the document, at most RUN_MAX_GAP k-grams apart (a window,
+ * plus the K k-grams one changed word destroys) and with their offsets differing by at
+ * most RUN_MAX_SHIFT words (a few words inserted or deleted). */
+#define RUN_MAX_GAP (WINNOW_W + WINNOW_K)
+#define RUN_MAX_SHIFT 3
+/* A k-gram that occurs more often than this in one pack is not worth following. */
+#define MAX_ENTRIES_PER_HASH 64
+
 struct EngineIndex {
-  int unused;
+  GPtrArray *packs;  /* IndexPack* */
 };
+
+IndexPack *
+index_pack_new (const char *name, const char *label)
+{
+  IndexPack *pack = g_new0 (IndexPack, 1);
+  pack->name = g_strdup (name);
+  pack->label = g_strdup (label);
+  pack->documents = g_ptr_array_new_with_free_func (g_free);
+  return pack;
+}
+
+void
+index_pack_free (IndexPack *pack)
+{
+  if (pack == NULL)
+    return;
+  g_free (pack->name);
+  g_free (pack->label);
+  g_ptr_array_unref (pack->documents);
+  g_free (pack->entries);
+  edm_table_free (pack->edm);
+  g_free (pack);
+}
+
+int
+index_entry_compare (gconstpointer a, gconstpointer b)
+{
+  const IndexEntry *x = a, *y = b;
+  if (x->hash != y->hash)
+    return x->hash < y->hash ? -1 : 1;
+  if (x->doc != y->doc)
+    return x->doc < y->doc ? -1 : 1;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
 
 EngineIndex *
 engine_index_new (void)
 {
-  return g_new0 (EngineIndex, 1);
+  EngineIndex *index = g_new0 (EngineIndex, 1);
+  index->packs = g_ptr_array_new_with_free_func ((GDestroyNotify) index_pack_free);
+  return index;
 }
 
 void
 engine_index_free (EngineIndex *index)
 {
+  if (index == NULL)
+    return;
+  g_ptr_array_unref (index->packs);
   g_free (index);
+}
+
+void
+engine_index_add_pack (EngineIndex *index, IndexPack *pack)
+{
+  g_ptr_array_add (index->packs, pack);
+}
+
+guint
+engine_index_pack_count (const EngineIndex *index)
+{
+  return index->packs->len;
+}
+
+gsize
+engine_index_fingerprint_count (const EngineIndex *index)
+{
+  gsize n = 0;
+  for (guint i = 0; i < index->packs->len; i++)
+    n += ((IndexPack *) index->packs->pdata[i])->n_entries;
+  return n;
+}
+
+/* ---- documents ---- */
+
+typedef struct {
+  guint32 doc;
+  guint32 at;    /* k-gram position in the content */
+  guint32 pos;   /* k-gram position in the document */
+} Hit;
+
+typedef struct {
+  guint32 doc;
+  guint count;    /* distinct matched k-grams of the content */
+  guint longest;  /* words */
+  guint covered;  /* words */
+} Evidence;
+
+static int
+compare_hits (gconstpointer a, gconstpointer b)
+{
+  const Hit *x = a, *y = b;
+  if (x->doc != y->doc)
+    return x->doc < y->doc ? -1 : 1;
+  if (x->at != y->at)
+    return x->at < y->at ? -1 : 1;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static gsize
+lower_bound (const IndexPack *pack, guint64 hash)
+{
+  gsize lo = 0, hi = pack->n_entries;
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+      if (pack->entries[mid].hash < hash)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+static void
+collect_hits (const IndexPack *pack, const GArray *kgrams, GArray *hits)
+{
+  for (guint i = 0; i < kgrams->len; i++)
+    {
+      guint64 h = g_array_index (kgrams, guint64, i);
+      gsize j = lower_bound (pack, h);
+      for (gsize n = 0; j < pack->n_entries && pack->entries[j].hash == h && n < MAX_ENTRIES_PER_HASH; j++, n++)
+        {
+          Hit hit = { pack->entries[j].doc, i, pack->entries[j].pos };
+          g_array_append_val (hits, hit);
+        }
+    }
+}
+
+static gboolean
+continues (guint32 last_at, guint32 last_pos, const Hit *h)
+{
+  gint64 shift = ((gint64) h->pos - h->at) - ((gint64) last_pos - last_at);
+  return h->at - last_at <= RUN_MAX_GAP && h->pos > last_pos && ABS (shift) <= RUN_MAX_SHIFT;
+}
+
+/* Hits [from, to) of one document, sorted by content position: chains them into runs. */
+static void
+document_evidence (const Hit *hits, guint from, guint to, Evidence *ev)
+{
+  *ev = (Evidence) { .doc = hits[from].doc };
+  guint32 first = 0, last_at = 0, last_pos = 0, covered_end = 0;
+  gboolean open = FALSE;
+  for (guint i = from; i < to;)
+    {
+      guint j = i, next = i;
+      while (next < to && hits[next].at == hits[i].at)
+        next++;
+      while (open && j < next && !continues (last_at, last_pos, &hits[j]))
+        j++;
+      gboolean extends = open && j < next;
+      if (!extends)
+        {
+          first = hits[i].at;  /* a new run, from this k-gram's first occurrence */
+          j = i;
+          open = TRUE;
+        }
+      last_at = hits[j].at;
+      last_pos = hits[j].pos;
+      ev->count++;
+      /* Within a run the words between two matched k-grams count as covered. */
+      guint end = last_at + WINNOW_K;
+      ev->longest = MAX (ev->longest, end - first);
+      ev->covered += end - (extends ? covered_end : MAX (last_at, covered_end));
+      covered_end = end;
+      i = next;
+    }
+}
+
+static int
+compare_evidence (gconstpointer a, gconstpointer b)
+{
+  const Evidence *x = a, *y = b;
+  if (x->covered != y->covered)
+    return x->covered > y->covered ? -1 : 1;
+  return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+static void
+add_document_findings (const IndexPack *pack, GArray *evidence, guint words, GPtrArray *findings)
+{
+  g_array_sort (evidence, compare_evidence);
+  for (guint i = 0; i < evidence->len && i < INDEX_MAX_DOCUMENTS; i++)
+    {
+      const Evidence *ev = &g_array_index (evidence, Evidence, i);
+      Finding *f = finding_new (FINDING_DOCUMENT);
+      f->name = g_strdup (ev->doc < pack->documents->len ? pack->documents->pdata[ev->doc] : pack->name);
+      f->label = g_strdup (pack->label);
+      f->count = ev->count;
+      f->longest = ev->longest;
+      f->words = ev->covered;
+      f->score = MIN (1.0, (double) ev->covered / MAX (words, 1));
+      g_ptr_array_add (findings, f);
+    }
+}
+
+static void
+match_documents (const IndexPack *pack, const GArray *words, GPtrArray *findings)
+{
+  if (pack->n_entries == 0 || words->len < WINNOW_K)
+    return;
+  g_autoptr (GArray) kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) hits = g_array_new (FALSE, FALSE, sizeof (Hit));
+  g_autoptr (GArray) evidence = g_array_new (FALSE, FALSE, sizeof (Evidence));
+  winnow_kgrams ((const guint64 *) words->data, words->len, pack->doc_key, kgrams);
+  collect_hits (pack, kgrams, hits);
+  g_array_sort (hits, compare_hits);
+  const Hit *h = (const Hit *) hits->data;
+  for (guint i = 0; i < hits->len;)
+    {
+      guint j = i;
+      while (j < hits->len && h[j].doc == h[i].doc)
+        j++;
+      Evidence ev;
+      document_evidence (h, i, j, &ev);
+      g_array_append_val (evidence, ev);
+      i = j;
+    }
+  add_document_findings (pack, evidence, words->len, findings);
+}
+
+/* ---- exact data ---- */
+
+static void
+match_edm (const IndexPack *pack, const char *text, gsize len, GPtrArray *findings)
+{
+  EdmMatch match;
+  edm_table_match (pack->edm, text, len, &match);
+  if (match.records == 0)
+    return;
+  g_autoptr (GString) columns = g_string_new (NULL);
+  for (guint i = 0; i < pack->edm->n_columns; i++)
+    if (match.columns & (G_GUINT64_CONSTANT (1) << i))
+      g_string_append_printf (columns, "%s%s", columns->len ? "," : "", pack->edm->columns[i].name);
+  Finding *f = finding_new (FINDING_EDM);
+  f->name = g_strdup (pack->edm->name);
+  f->label = g_strdup (pack->label);
+  f->detail = g_string_free (g_steal_pointer (&columns), FALSE);
+  f->count = match.records;
+  g_ptr_array_add (findings, f);
 }
 
 void
 engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrArray *findings)
 {
-  (void) index; (void) text; (void) len; (void) findings;
+  if (index->packs->len == 0)
+    return;
+  g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (guint64));
+  normalize_word_hashes (text, len, words);
+  for (guint i = 0; i < index->packs->len; i++)
+    {
+      const IndexPack *pack = index->packs->pdata[i];
+      match_documents (pack, words, findings);
+      if (pack->edm != NULL)
+        match_edm (pack, text, len, findings);
+    }
 }

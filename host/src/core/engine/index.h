@@ -1,14 +1,52 @@
 /* index.h: the protected-content index the engine scores against (document
- * fingerprints and exact-data hashes). pack/ builds and loads it; the engine only reads. */
+ * fingerprints and exact-data hashes). pack/ builds and loads it; the engine only reads.
+ *
+ * An index holds packs (IndexPack): each has its own keys, its document names, an
+ * array of fingerprints sorted by hash (binary search, no per-entry allocation, so a
+ * million fingerprints load in one copy) and optionally one EDM table. */
 #pragma once
 
 #include <glib.h>
+
+#include "edm.h"
+#include "winnow.h"
+
+/* One kept k-gram of one document. 16 bytes; arrays are sorted by (hash, doc, pos). */
+typedef struct {
+  guint64 hash;
+  guint32 doc;   /* index into IndexPack.documents */
+  guint32 pos;   /* word position of the k-gram in the document */
+} IndexEntry;
+
+typedef struct {
+  char *name;                          /* the pack's name */
+  char *label;                         /* the pack's label, which the policy maps */
+  guint8 doc_key[WINNOW_KEY_BYTES];    /* k-gram hash key */
+  GPtrArray *documents;                /* char*: document names, by doc id */
+  IndexEntry *entries;                 /* owned, sorted */
+  gsize n_entries;
+  EdmTable *edm;                       /* owned; NULL when the pack has none */
+} IndexPack;
+
+IndexPack *index_pack_new (const char *name, const char *label);
+void index_pack_free (IndexPack *pack);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IndexPack, index_pack_free)
+int index_entry_compare (gconstpointer a, gconstpointer b);
 
 typedef struct EngineIndex EngineIndex;
 
 EngineIndex *engine_index_new (void);
 void engine_index_free (EngineIndex *index);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineIndex, engine_index_free)
+
+/* Takes ownership of pack. */
+void engine_index_add_pack (EngineIndex *index, IndexPack *pack);
+guint engine_index_pack_count (const EngineIndex *index);
+/* Fingerprints over every pack. */
+gsize engine_index_fingerprint_count (const EngineIndex *index);
+
+/* At most this many documents of one pack are reported for one piece of content. */
+#define INDEX_MAX_DOCUMENTS 8
 
 /* Appends FINDING_DOCUMENT and FINDING_EDM findings for text to findings. */
 void engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrArray *findings);

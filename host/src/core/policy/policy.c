@@ -20,6 +20,7 @@ typedef struct {
   char *id;
   GStrv detectors;  /* detector ids; may be empty */
   GStrv labels;     /* pack labels; "*" is any label */
+  gsize min_words;  /* documents: the rule applies from this many matched words on */
   Verdict verdict;
   char *message;
   char *learn_more;
@@ -219,6 +220,7 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
   if (!get_string (obj, "id", where, &rule->id, error)
       || !get_strv (obj, "detectors", where, &rule->detectors, error)
       || !get_strv (obj, "labels", where, &rule->labels, error)
+      || !get_size (obj, "min_words", where, 1e6, &rule->min_words, error)
       || !get_string (obj, "message", where, &rule->message, error)
       || !get_string (obj, "learn_more", where, &rule->learn_more, error)
       || !get_bool (obj, "justification", where, &rule->justification, error))
@@ -494,6 +496,8 @@ rule_applies (const Rule *rule, const Finding *finding)
 {
   if (finding->kind == FINDING_PATTERN)
     return g_strv_contains ((const char *const *) rule->detectors, finding->rule);
+  if (finding->kind == FINDING_DOCUMENT && finding->words < rule->min_words)
+    return FALSE;
   for (char **l = rule->labels; *l != NULL; l++)
     if (strcmp (*l, "*") == 0 || g_strcmp0 (*l, finding->label) == 0)
       return TRUE;

@@ -1,7 +1,8 @@
 /* store-private.h: the Store's insides, shared by the files of store/ only.
  *
  * store.c owns opening, migrating and closing; store-audit.c adds the audit chain's
- * transactional helpers on the same connection. Nothing outside store/ includes this. */
+ * transactional helpers and store-packs.c the packs' tables, on the same connection.
+ * Nothing outside store/ includes this. */
 #pragma once
 
 #include <sqlite3.h>
@@ -22,3 +23,6 @@ struct Store {
 
 /* Finalizes store-audit.c's statements; store_close calls it. */
 void store_audit_finalize (Store *store);
+
+/* Sets error from the connection's last error ("store: WHAT: message"); returns FALSE. */
+gboolean store_sql_fail (sqlite3 *db, const char *what, GError **error);

@@ -2,15 +2,17 @@
 
 #include "weir-error.h"
 
-#define STORE_SCHEMA_VERSION 1
 
-static gboolean
-sql_fail (sqlite3 *db, const char *what, GError **error)
+gboolean
+store_sql_fail (sqlite3 *db, const char *what, GError **error)
 {
   g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "store: %s: %s", what,
                db ? sqlite3_errmsg (db) : "out of memory");
   return FALSE;
 }
+
+/* The short name this file always used; store-packs.c calls store_sql_fail. */
+#define sql_fail store_sql_fail
 
 static gboolean
 exec (Store *store, const char *sql, GError **error)
@@ -30,7 +32,15 @@ static const char *const migrations[] = {
   "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
   "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
   "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+  /* Imported fingerprint packs (store-packs.c): the signed pack bytes as imported. */
+  "CREATE TABLE packs (name TEXT PRIMARY KEY, version INTEGER NOT NULL, label TEXT NOT NULL,"
+  "                    key_id TEXT NOT NULL, created INTEGER NOT NULL, imported INTEGER NOT NULL,"
+  "                    documents INTEGER NOT NULL, fingerprints INTEGER NOT NULL,"
+  "                    records INTEGER NOT NULL, pack BLOB NOT NULL);",
 };
+
+/* The schema version is the number of migrations applied. */
+#define STORE_SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))
 
 static int
 user_version (Store *store)

@@ -1,0 +1,445 @@
+/* weir pack: build, verify, import and list fingerprint packs. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "context.h"
+#include "engine/html.h"
+#include "paths.h"
+#include "json.h"
+#include "pack/pack-build.h"
+#include "pack/pack.h"
+#include "store/store-packs.h"
+
+#define DOC_MAX_BYTES (256 * 1024 * 1024)
+#define CSV_MAX_BYTES ((gsize) 2 << 30)
+#define PROGRESS_AFTER_US G_USEC_PER_SEC
+#define PROGRESS_EVERY_US (G_USEC_PER_SEC / 10)
+
+static const char *const doc_extensions[] = { ".txt", ".md", ".csv", ".json", ".html", ".htm", NULL };
+
+static gboolean
+is_document (const char *name)
+{
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+  for (guint i = 0; doc_extensions[i] != NULL; i++)
+    if (g_str_has_suffix (lower, doc_extensions[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Appends every document file below dir (not following symlinked folders) to files. */
+static gboolean
+collect_documents (const char *dir, GPtrArray *files, GError **error)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  if (d == NULL)
+    return FALSE;
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      struct stat st;
+      if (lstat (path, &st) != 0 || name[0] == '.')
+        continue;
+      if (S_ISDIR (st.st_mode) && !collect_documents (path, files, error))
+        return FALSE;
+      if ((S_ISREG (st.st_mode) || (S_ISLNK (st.st_mode) && g_file_test (path, G_FILE_TEST_IS_REGULAR)))
+          && is_document (name))
+        g_ptr_array_add (files, g_steal_pointer (&path));
+    }
+  return TRUE;
+}
+
+static int
+compare_paths (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+typedef struct {
+  gboolean tty;
+  gint64 start, last;
+  guint done, total;
+  guint64 bytes;
+} Progress;
+
+static void
+progress_show (Progress *p, gboolean final)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (!p->tty || (!final && (now - p->start < PROGRESS_AFTER_US || now - p->last < PROGRESS_EVERY_US)))
+    return;
+  if (final && p->last == 0)
+    return;  /* a short build never showed progress */
+  p->last = now;
+  fprintf (stderr, "\rweir pack build: %u/%u documents, %.1f MB%s", p->done, p->total,
+           p->bytes / 1e6, final ? "\n" : "");
+  fflush (stderr);
+}
+
+/* The name a document has in reasons: its path below the --docs folder. */
+static char *
+document_name (const char *root, const char *path)
+{
+  gsize n = strlen (root);
+  while (n > 1 && root[n - 1] == '/')
+    n--;
+  if (strncmp (path, root, n) == 0 && path[n] == '/')
+    return g_strdup (path + n + 1);
+  return g_path_get_basename (path);
+}
+
+static gboolean
+add_document (PackBuilder *b, const char *root, const char *path, Progress *p, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!cli_read_input (path, DOC_MAX_BYTES, &data, &len, error))
+    return FALSE;
+  g_autofree char *name = document_name (root, path);
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+  if (g_str_has_suffix (lower, ".html") || g_str_has_suffix (lower, ".htm"))
+    {
+      gsize text_len = 0;
+      g_autofree char *text = engine_html_to_text (data, len, &text_len);
+      pack_builder_add_document (b, name, text, text_len);
+    }
+  else
+    pack_builder_add_document (b, name, data, len);
+  p->bytes += len;
+  p->done++;
+  progress_show (p, FALSE);
+  return TRUE;
+}
+
+static gboolean
+add_documents (PackBuilder *b, char **dirs, guint64 *bytes, GError **error)
+{
+  g_autoptr (GPtrArray) roots = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  Progress p = { .tty = isatty (STDERR_FILENO), .start = g_get_monotonic_time () };
+  for (guint i = 0; dirs != NULL && dirs[i] != NULL; i++)
+    {
+      GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (roots, files);
+      if (!collect_documents (dirs[i], files, error))
+        return FALSE;
+      g_ptr_array_sort (files, compare_paths);
+      p.total += files->len;
+    }
+  for (guint i = 0; i < roots->len; i++)
+    {
+      GPtrArray *files = roots->pdata[i];
+      for (guint j = 0; j < files->len; j++)
+        if (!add_document (b, dirs[i], files->pdata[j], &p, error))
+          return FALSE;
+    }
+  progress_show (&p, TRUE);
+  *bytes = p.bytes;
+  return TRUE;
+}
+
+static gboolean
+add_edm (PackBuilder *b, const char *csv_path, const char *columns, GError **error)
+{
+  g_autofree char *csv = NULL;
+  gsize len = 0;
+  if (!cli_read_input (csv_path, CSV_MAX_BYTES, &csv, &len, error))
+    return FALSE;
+  g_autofree char *base = g_path_get_basename (csv_path);
+  char *dot = strrchr (base, '.');
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  if (!pack_builder_set_edm (b, base, csv, len, columns, error))
+    {
+      g_prefix_error (error, "%s: ", csv_path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+valid_name (const char *s)
+{
+  if (s == NULL || s[0] == '\0' || strlen (s) > PACK_NAME_MAX || !g_utf8_validate (s, -1, NULL))
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if ((guchar) *p < 0x20)
+      return FALSE;
+  return TRUE;
+}
+
+typedef struct {
+  char *name, *label, *edm, *edm_columns, *sign, *output;
+  char **docs;
+  gint64 version;
+} BuildOptions;
+
+static void
+build_options_clear (BuildOptions *o)
+{
+  g_free (o->name);
+  g_free (o->label);
+  g_free (o->edm);
+  g_free (o->edm_columns);
+  g_free (o->sign);
+  g_free (o->output);
+  g_strfreev (o->docs);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BuildOptions, build_options_clear)
+
+static int
+build_check (const BuildOptions *o)
+{
+  if (!valid_name (o->name) || !valid_name (o->label))
+    return cli_fail ("pack build", CLI_USAGE, "give --name and --label (1 to %d characters)", PACK_NAME_MAX);
+  if (o->sign == NULL || o->output == NULL)
+    return cli_fail ("pack build", CLI_USAGE, "give --sign ADMIN.key and -o FILE.weirpack");
+  if (o->docs == NULL && o->edm == NULL)
+    return cli_fail ("pack build", CLI_USAGE, "give --docs DIR or --edm FILE.csv (or both)");
+  if ((o->edm == NULL) != (o->edm_columns == NULL))
+    return cli_fail ("pack build", CLI_USAGE, "--edm and --edm-columns go together");
+  if (o->version < 0)
+    return cli_fail ("pack build", CLI_USAGE, "--version must be 0 or more");
+  return CLI_OK;
+}
+
+static void
+print_build (const PackMeta *meta, const PackStats *s, const char *output, gsize size, guint64 bytes)
+{
+  printf ("pack \"%s\" version %" G_GINT64_FORMAT " (label %s) -> %s (%zu bytes)\n", meta->name,
+          meta->version, meta->label, output, size);
+  printf ("  documents    %u (%.1f MB, %zu words)\n", s->documents, bytes / 1e6, s->words);
+  printf ("  fingerprints %zu (%zu dropped as boilerplate shared by many documents)\n", s->fingerprints, s->dropped);
+  printf ("  records      %u (%zu values, %zu dropped as common)\n", s->records, s->values, s->common);
+}
+
+static int
+build_run (BuildOptions *o)
+{
+  g_autoptr (GError) error = NULL;
+  if (!sign_init (&error))
+    return cli_fail ("pack build", CLI_FAILURE, "%s", error->message);
+  g_autoptr (SignSecretKey) sk = sign_secret_key_load (o->sign, &error);
+  if (sk == NULL)
+    return cli_fail ("pack build", CLI_FAILURE, "%s", error->message);
+  g_autoptr (PackBuilder) b = pack_builder_new (o->name, o->label);
+  guint64 bytes = 0;
+  if (!add_documents (b, o->docs, &bytes, &error)
+      || (o->edm != NULL && !add_edm (b, o->edm, o->edm_columns, &error)))
+    return cli_fail ("pack build", CLI_FAILURE, "%s", error->message);
+  PackStats stats;
+  g_autoptr (IndexPack) pack = pack_builder_finish (g_steal_pointer (&b), &stats);
+  if (stats.fingerprints == 0 && stats.values == 0)
+    return cli_fail ("pack build", CLI_FAILURE, "nothing to protect: %s",
+                     stats.documents == 0 && o->edm == NULL
+                       ? "no .txt .md .csv .json or .html document in the --docs folders"
+                       : "no document has 8 words or more and no table value is left");
+  PackMeta meta = {
+    .name = o->name, .label = o->label, .version = o->version, .created = g_get_real_time () / G_USEC_PER_SEC,
+    .documents = stats.documents, .fingerprints = stats.fingerprints, .dropped = stats.dropped,
+    .records = stats.records, .values = stats.values,
+  };
+  g_autoptr (GBytes) file = pack_file_write (&meta, pack, sk);
+  gsize size = 0;
+  const char *data = g_bytes_get_data (file, &size);
+  if (!g_file_set_contents_full (o->output, data, (gssize) size, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error))
+    return cli_fail ("pack build", CLI_FAILURE, "%s", error->message);
+  print_build (&meta, &stats, o->output, size, bytes);
+  return CLI_OK;
+}
+
+static int
+pack_build (int argc, char **argv)
+{
+  g_auto (BuildOptions) o = { .version = G_MININT64 };
+  const GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "The pack's name (one pack per name on an endpoint)", "NAME" },
+    { "label", 0, 0, G_OPTION_ARG_STRING, &o.label, "The label the policy maps, e.g. restricted", "LABEL" },
+    { "version", 0, 0, G_OPTION_ARG_INT64, &o.version, "Version; endpoints only import newer (default: now, in unix seconds)", "N" },
+    { "docs", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.docs, "A folder of .txt .md .csv .json .html documents (repeatable)", "DIR" },
+    { "edm", 0, 0, G_OPTION_ARG_FILENAME, &o.edm, "A CSV table (header row first) for exact data match", "FILE.csv" },
+    { "edm-columns", 0, 0, G_OPTION_ARG_STRING, &o.edm_columns,
+      "Columns to match: COL[:text|email|number|name][!], ! = unique on its own", "COL,..." },
+    { "sign", 0, 0, G_OPTION_ARG_FILENAME, &o.sign, "The admin secret key (weir keygen)", "ADMIN.key" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "The pack file to write", "FILE.weirpack" },
+    G_OPTION_ENTRY_NULL,
+  };
+  if (!cli_parse ("pack build", "", "Builds and signs a fingerprint pack from documents and a CSV table.\n"
+                  "The pack holds keyed hashes and names only, never text or values.", entries, &argc, &argv))
+    return CLI_USAGE;
+  if (argc > 1)
+    return cli_fail ("pack build", CLI_USAGE, "unexpected argument \"%s\"", argv[1]);
+  if (o.version == G_MININT64)
+    o.version = g_get_real_time () / G_USEC_PER_SEC;
+  int rc = build_check (&o);
+  return rc != CLI_OK ? rc : build_run (&o);
+}
+
+static gboolean
+read_pack (const char *path, GBytes **out, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!cli_read_input (path, PACK_MAX_BYTES, &data, &len, error))
+    return FALSE;
+  *out = g_bytes_new_take (g_steal_pointer (&data), len);
+  return TRUE;
+}
+
+static void
+print_meta (const char *what, const PackMeta *m)
+{
+  g_autofree char *id = sign_key_id_hex (m->key_id);
+  g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (m->created);
+  g_autofree char *when = t ? g_date_time_format_iso8601 (t) : g_strdup ("?");
+  printf ("%s \"%s\" version %" G_GINT64_FORMAT " (label %s), signed by %s on %s: %u documents, "
+          "%zu fingerprints, %u records\n", what, m->name, m->version, m->label, id, when, m->documents,
+          m->fingerprints, m->records);
+}
+
+static int
+pack_verify (int argc, char **argv)
+{
+  g_autofree char *pub = NULL;
+  const GOptionEntry entries[] = {
+    { "public", 'p', 0, G_OPTION_ARG_FILENAME, &pub, "Verify with this key instead of the trusted keys", "ADMIN.pub" },
+    G_OPTION_ENTRY_NULL,
+  };
+  if (!cli_parse ("pack verify", "FILE.weirpack", "Checks a pack's signature and structure.", entries, &argc, &argv))
+    return CLI_USAGE;
+  if (argc != 2)
+    return cli_fail ("pack verify", CLI_USAGE, "give one FILE.weirpack");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *config_dir = paths_config_dir ();
+  SignPublicKey pk;
+  if (!sign_init (&error) || !read_pack (argv[1], &bytes, &error)
+      || (pub != NULL && !sign_public_key_load (pub, &pk, &error)))
+    return cli_fail ("pack verify", CLI_FAILURE, "%s", error->message);
+  g_autoptr (GArray) keys = pub ? g_array_new (FALSE, FALSE, sizeof (SignPublicKey))
+                                : pack_trusted_keys (config_dir, NULL);
+  if (pub != NULL)
+    g_array_append_val (keys, pk);
+  g_auto (PackMeta) meta = { 0 };
+  g_autoptr (IndexPack) pack = pack_file_open (bytes, keys, &meta, &error);
+  if (pack == NULL)
+    return cli_fail ("pack verify", CLI_FAILURE, "%s: %s", argv[1], error->message);
+  print_meta ("good pack", &meta);
+  return CLI_OK;
+}
+
+static int
+pack_import_cmd (int argc, char **argv)
+{
+  if (!cli_parse ("pack import", "FILE.weirpack", "Imports a pack signed by a trusted key, when it is newer than\n"
+                  "the imported one. On any failure the active pack stays.", NULL, &argc, &argv))
+    return CLI_USAGE;
+  if (argc != 2)
+    return cli_fail ("pack import", CLI_USAGE, "give one FILE.weirpack");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  if (!sign_init (&error) || !read_pack (argv[1], &bytes, &error))
+    return cli_fail ("pack import", CLI_FAILURE, "%s", error->message);
+  g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
+  if (ctx == NULL)
+    return cli_fail ("pack import", CLI_FAILURE, "%s", error->message);
+  g_auto (PackMeta) meta = { 0 };
+  if (!pack_import (ctx->store, ctx->config_dir, bytes, &meta, &error))
+    return cli_fail ("pack import", CLI_FAILURE, "refused %s: %s", argv[1], error->message);
+  print_meta ("imported", &meta);
+  return CLI_OK;
+}
+
+static gboolean
+list_one (const StorePackInfo *info, GBytes *pack, gpointer data)
+{
+  cJSON *array = data;
+  if (array == NULL)
+    {
+      g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (info->imported / G_USEC_PER_SEC);
+      g_autofree char *when = t ? g_date_time_format_iso8601 (t) : g_strdup ("?");
+      printf ("%-20s %-14s %12" G_GINT64_FORMAT " %6" G_GINT64_FORMAT " docs %9" G_GINT64_FORMAT
+              " fps %8" G_GINT64_FORMAT " records  key %s  imported %s\n", info->name, info->label,
+              info->version, info->documents, info->fingerprints, info->records, info->key_id, when);
+      return TRUE;
+    }
+  cJSON *obj = cJSON_CreateObject ();
+  cJSON_AddStringToObject (obj, "name", info->name);
+  cJSON_AddStringToObject (obj, "label", info->label);
+  cJSON_AddNumberToObject (obj, "version", (double) info->version);
+  cJSON_AddNumberToObject (obj, "created", (double) info->created);
+  cJSON_AddNumberToObject (obj, "imported", (double) (info->imported / G_USEC_PER_SEC));
+  cJSON_AddStringToObject (obj, "key_id", info->key_id);
+  cJSON_AddNumberToObject (obj, "documents", (double) info->documents);
+  cJSON_AddNumberToObject (obj, "fingerprints", (double) info->fingerprints);
+  cJSON_AddNumberToObject (obj, "records", (double) info->records);
+  cJSON_AddItemToArray (array, obj);
+  return TRUE;
+}
+
+static int
+pack_list (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON array of pack objects", NULL },
+    G_OPTION_ENTRY_NULL,
+  };
+  if (!cli_parse ("pack list", "", "Lists the imported packs.", entries, &argc, &argv))
+    return CLI_USAGE;
+  if (argc != 1)
+    return cli_fail ("pack list", CLI_USAGE, "takes no argument");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
+  if (ctx == NULL)
+    return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
+  g_autoptr (cJSON) array = json ? cJSON_CreateArray () : NULL;
+  if (!store_pack_foreach (ctx->store, FALSE, list_one, array, &error))
+    return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
+  if (json)
+    {
+      g_autofree char *text = cJSON_PrintUnformatted (array);
+      printf ("%s\n", text);
+    }
+  for (guint i = 0; i < ctx->problems->len; i++)
+    fprintf (stderr, "weir pack list: %s\n", (char *) ctx->problems->pdata[i]);
+  return CLI_OK;
+}
+
+static int
+pack_remove (int argc, char **argv)
+{
+  if (!cli_parse ("pack remove", "NAME", "Removes an imported pack from this endpoint.", NULL, &argc, &argv))
+    return CLI_USAGE;
+  if (argc != 2)
+    return cli_fail ("pack remove", CLI_USAGE, "give one pack NAME (see weir pack list)");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
+  if (ctx == NULL || !store_pack_remove (ctx->store, argv[1], &error))
+    return cli_fail ("pack remove", CLI_FAILURE, "%s", error->message);
+  printf ("removed pack \"%s\"\n", argv[1]);
+  return CLI_OK;
+}
+
+int
+cmd_pack (int argc, char **argv)
+{
+  static const struct {
+    const char *name;
+    CliCommand run;
+  } subs[] = {
+    { "build", pack_build }, { "verify", pack_verify }, { "import", pack_import_cmd },
+    { "list", pack_list }, { "remove", pack_remove },
+  };
+  for (guint i = 0; argc > 1 && i < G_N_ELEMENTS (subs); i++)
+    if (strcmp (argv[1], subs[i].name) == 0)
+      return subs[i].run (argc - 1, argv + 1);
+  FILE *out = argc > 1 && (!strcmp (argv[1], "--help") || !strcmp (argv[1], "-h")) ? stdout : stderr;
+  fprintf (out, "Usage: weir pack build|verify|import|list|remove [OPTION...]\n"
+                "Fingerprint packs: build and sign (admins), verify, import and list (endpoints).\n"
+                "weir pack SUBCOMMAND --help shows its options.\n");
+  return out == stdout ? CLI_OK : CLI_USAGE;
+}

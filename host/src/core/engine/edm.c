@@ -1,0 +1,402 @@
+#include "edm.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "normalize.h"
+
+/* Digit groups of a number joined by at most this many separators, e.g. "+1 (555) ". */
+#define NUMBER_MAX_GAP 2
+#define NUMBER_MAX_GROUPS 6
+#define EMAIL_MAX 254
+
+static const char *const kind_names[] = { "text", "email", "number", "name" };
+
+const char *
+edm_kind_name (EdmKind kind)
+{
+  g_assert ((guint) kind < G_N_ELEMENTS (kind_names));
+  return kind_names[kind];
+}
+
+gboolean
+edm_kind_parse (const char *name, EdmKind *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
+    if (g_strcmp0 (name, kind_names[i]) == 0)
+      {
+        *out = (EdmKind) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+EdmTable *
+edm_table_new (const char *name)
+{
+  EdmTable *table = g_new0 (EdmTable, 1);
+  table->name = g_strdup (name);
+  return table;
+}
+
+void
+edm_table_free (EdmTable *table)
+{
+  if (table == NULL)
+    return;
+  for (guint i = 0; i < table->n_columns; i++)
+    g_free (table->columns[i].name);
+  g_free (table->entries);
+  g_free (table->words);
+  g_free (table->name);
+  g_free (table);
+}
+
+/* ---- values ---- */
+
+static void
+collect_word (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  g_ptr_array_add (data, g_strndup (word, len));
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static void
+join_words (char **words, guint n, gboolean sorted, GString *out)
+{
+  g_autofree char **order = g_memdup2 (words, n * sizeof (char *));
+  if (sorted)
+    qsort (order, n, sizeof (char *), compare_strings);
+  g_string_truncate (out, 0);
+  for (guint i = 0; i < n; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ' ');
+      g_string_append (out, order[i]);
+    }
+}
+
+static gboolean
+email_local_char (char c)
+{
+  return g_ascii_isalnum (c) || strchr ("._%+'-", c) != NULL;
+}
+
+static gboolean
+email_domain_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '.' || c == '-';
+}
+
+gboolean
+edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out)
+{
+  g_string_truncate (out, 0);
+  if (kind == EDM_KIND_NUMBER)
+    {
+      for (gsize i = 0; i < len; i++)
+        if (g_ascii_isdigit (value[i]))
+          g_string_append_c (out, value[i]);
+      return out->len > 0;
+    }
+  if (kind == EDM_KIND_EMAIL)
+    {
+      g_autofree char *copy = g_strstrip (g_strndup (value, len));
+      g_autofree char *lower = g_ascii_strdown (copy, -1);
+      const char *at = strchr (lower, '@');
+      if (at == NULL || at == lower || at[1] == '\0' || strlen (lower) > EMAIL_MAX)
+        return FALSE;
+      g_string_assign (out, lower);
+      return TRUE;
+    }
+  g_autoptr (GPtrArray) words = g_ptr_array_new_with_free_func (g_free);
+  normalize_foreach_word (value, len, collect_word, words);
+  if (words->len == 0 || words->len > EDM_MAX_WORDS)
+    return FALSE;
+  join_words ((char **) words->pdata, words->len, kind == EDM_KIND_NAME, out);
+  return TRUE;
+}
+
+guint64
+edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len)
+{
+  crypto_generichash_state state;
+  guint8 kind_byte = (guint8) kind, out[8];
+  crypto_generichash_init (&state, key, EDM_KEY_BYTES, sizeof out);
+  crypto_generichash_update (&state, &kind_byte, 1);
+  crypto_generichash_update (&state, (const guint8 *) norm, len);
+  crypto_generichash_final (&state, out, sizeof out);
+  guint64 h;
+  memcpy (&h, out, 8);
+  return GUINT64_FROM_LE (h);
+}
+
+guint64
+edm_word_hash (const guint8 key[EDM_KEY_BYTES], const char *word, gsize len)
+{
+  /* SipHash under the first half of the table's key: another function than the value
+   * hashes, so the two never collide by construction. */
+  guint8 out[8];
+  crypto_shorthash_siphash24 (out, (const guint8 *) word, len, key);
+  guint64 h;
+  memcpy (&h, out, 8);
+  return GUINT64_FROM_LE (h);
+}
+
+void
+edm_value_words (const guint8 key[EDM_KEY_BYTES], const char *norm, GArray *words)
+{
+  g_auto (GStrv) parts = g_strsplit (norm, " ", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] != '\0')
+      {
+        guint64 h = edm_word_hash (key, parts[i], strlen (parts[i]));
+        g_array_append_val (words, h);
+      }
+}
+
+static gboolean
+word_known (const EdmTable *t, guint64 h)
+{
+  gsize lo = 0, hi = t->n_words;
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+      if (t->words[mid] < h)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo < t->n_words && t->words[lo] == h;
+}
+
+/* ---- matching ---- */
+
+typedef struct {
+  guint32 record;
+  guint16 column;
+  gsize offset;   /* where the candidate starts in the content */
+} Hit;
+
+typedef struct {
+  const EdmTable *table;
+  guint kinds;    /* bit per EdmKind present in the table */
+  GArray *hits;   /* Hit */
+  GString *norm;
+  crypto_generichash_state keyed;  /* the state after the key block, copied per value */
+} Matcher;
+
+static void
+lookup (Matcher *m, EdmKind kind, gsize offset)
+{
+  const EdmTable *t = m->table;
+  crypto_generichash_state state = m->keyed;
+  guint8 kind_byte = (guint8) kind, digest[8];
+  crypto_generichash_update (&state, &kind_byte, 1);
+  crypto_generichash_update (&state, (const guint8 *) m->norm->str, m->norm->len);
+  crypto_generichash_final (&state, digest, sizeof digest);
+  guint64 h;
+  memcpy (&h, digest, 8);
+  h = GUINT64_FROM_LE (h);
+  gsize lo = 0, hi = t->n_entries;
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+      if (t->entries[mid].hash < h)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  for (gsize i = lo; i < t->n_entries && t->entries[i].hash == h; i++)
+    if (t->entries[i].column < t->n_columns && t->columns[t->entries[i].column].kind == kind)
+      {
+        Hit hit = { t->entries[i].record, t->entries[i].column, offset };
+        g_array_append_val (m->hits, hit);
+      }
+}
+
+typedef struct {
+  GPtrArray *words;
+  GArray *starts;  /* gsize */
+} Words;
+
+static void
+collect_positioned (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  Words *w = data;
+  g_ptr_array_add (w->words, g_strndup (word, len));
+  g_array_append_val (w->starts, start);
+}
+
+/* Every run of 1..EDM_MAX_WORDS words, in order (text) and sorted (name). */
+static void
+match_words (Matcher *m, const char *text, gsize len)
+{
+  Words w = { g_ptr_array_new_with_free_func (g_free), g_array_new (FALSE, FALSE, sizeof (gsize)) };
+  normalize_foreach_word (text, len, collect_positioned, &w);
+  g_autofree gboolean *known = g_new (gboolean, w.words->len + 1);
+  for (guint i = 0; i < w.words->len; i++)
+    known[i] = word_known (m->table, edm_word_hash (m->table->key, w.words->pdata[i],
+                                                    strlen (w.words->pdata[i])));
+  for (guint i = 0; i < w.words->len; i++)
+    for (guint n = 1; n <= EDM_MAX_WORDS && i + n <= w.words->len && known[i + n - 1]; n++)
+      {
+        gsize offset = g_array_index (w.starts, gsize, i);
+        char **run = (char **) w.words->pdata + i;
+        if (m->kinds & (1u << EDM_KIND_TEXT))
+          {
+            join_words (run, n, FALSE, m->norm);
+            lookup (m, EDM_KIND_TEXT, offset);
+          }
+        if (m->kinds & (1u << EDM_KIND_NAME))
+          {
+            join_words (run, n, TRUE, m->norm);
+            lookup (m, EDM_KIND_NAME, offset);
+          }
+      }
+  g_ptr_array_unref (w.words);
+  g_array_unref (w.starts);
+}
+
+static void
+match_emails (Matcher *m, const char *text, gsize len)
+{
+  for (const char *at = memchr (text, '@', len); at != NULL;
+       at = memchr (at + 1, '@', len - (gsize) (at + 1 - text)))
+    {
+      const char *a = at, *b = at + 1, *end = text + len;
+      while (a > text && email_local_char (a[-1]) && at - a < EMAIL_MAX)
+        a--;
+      while (a < at && *a == '.')
+        a++;
+      while (b < end && email_domain_char (*b) && b - at < EMAIL_MAX)
+        b++;
+      while (b > at + 1 && b[-1] == '.')
+        b--;
+      if (a == at || b == at + 1)
+        continue;
+      g_autofree char *lower = g_ascii_strdown (a, b - a);
+      g_string_assign (m->norm, lower);
+      lookup (m, EDM_KIND_EMAIL, (gsize) (a - text));
+    }
+}
+
+static gboolean
+number_separator (char c)
+{
+  return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '+' || c == '/';
+}
+
+/* Groups of digits that follow each other within NUMBER_MAX_GAP separators form a
+ * chain ("+1 (555) 123-4567"); every run of up to NUMBER_MAX_GROUPS groups of a chain,
+ * digits joined, is a candidate. */
+static void
+match_numbers (Matcher *m, const char *text, gsize len)
+{
+  gsize i = 0;
+  while (i < len)
+    {
+      if (!g_ascii_isdigit (text[i]))
+        {
+          i++;
+          continue;
+        }
+      gsize starts[NUMBER_MAX_GROUPS], ends[NUMBER_MAX_GROUPS];
+      guint n = 0;
+      gsize j = i;
+      while (n < NUMBER_MAX_GROUPS && j < len && g_ascii_isdigit (text[j]))
+        {
+          starts[n] = j;
+          while (j < len && g_ascii_isdigit (text[j]))
+            j++;
+          ends[n++] = j;
+          gsize k = j;
+          while (k < len && k - j < NUMBER_MAX_GAP && number_separator (text[k]))
+            k++;
+          if (k == j || k >= len || !g_ascii_isdigit (text[k]))
+            break;
+          j = k;
+        }
+      for (guint a = 0; a < n; a++)
+        {
+          g_string_truncate (m->norm, 0);
+          for (guint b = a; b < n; b++)
+            {
+              g_string_append_len (m->norm, text + starts[b], (gssize) (ends[b] - starts[b]));
+              lookup (m, EDM_KIND_NUMBER, starts[a]);
+            }
+        }
+      /* The next chain starts after this one's first group, so a chain cut at
+       * NUMBER_MAX_GROUPS still sees its later groups. */
+      i = ends[0];
+    }
+}
+
+static int
+compare_hits (gconstpointer a, gconstpointer b)
+{
+  const Hit *x = a, *y = b;
+  if (x->record != y->record)
+    return x->record < y->record ? -1 : 1;
+  if (x->offset != y->offset)
+    return x->offset < y->offset ? -1 : 1;
+  return (int) x->column - (int) y->column;
+}
+
+/* Hits [from, to) of one record: does it match, and by which columns? */
+static guint64
+record_evidence (const EdmTable *table, const Hit *hits, guint from, guint to)
+{
+  guint64 columns = 0;
+  for (guint i = from; i < to; i++)
+    {
+      if (table->columns[hits[i].column].unique)
+        columns |= G_GUINT64_CONSTANT (1) << hits[i].column;
+      for (guint j = i + 1; j < to && hits[j].offset - hits[i].offset <= EDM_NEAR_BYTES; j++)
+        if (hits[j].column != hits[i].column && hits[j].offset != hits[i].offset)
+          columns |= (G_GUINT64_CONSTANT (1) << hits[i].column) | (G_GUINT64_CONSTANT (1) << hits[j].column);
+    }
+  return columns;
+}
+
+void
+edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *out)
+{
+  *out = (EdmMatch) { 0 };
+  if (table == NULL || table->n_entries == 0)
+    return;
+  Matcher m = { .table = table, .hits = g_array_new (FALSE, FALSE, sizeof (Hit)),
+                .norm = g_string_sized_new (64) };
+  crypto_generichash_init (&m.keyed, table->key, EDM_KEY_BYTES, 8);
+  for (guint i = 0; i < table->n_columns; i++)
+    m.kinds |= 1u << table->columns[i].kind;
+  if (m.kinds & ((1u << EDM_KIND_TEXT) | (1u << EDM_KIND_NAME)))
+    match_words (&m, text, len);
+  if (m.kinds & (1u << EDM_KIND_EMAIL))
+    match_emails (&m, text, len);
+  if (m.kinds & (1u << EDM_KIND_NUMBER))
+    match_numbers (&m, text, len);
+  g_array_sort (m.hits, compare_hits);
+  const Hit *hits = (const Hit *) m.hits->data;
+  for (guint i = 0; i < m.hits->len;)
+    {
+      guint j = i;
+      while (j < m.hits->len && hits[j].record == hits[i].record)
+        j++;
+      guint64 columns = record_evidence (table, hits, i, j);
+      if (columns != 0)
+        {
+          out->records++;
+          out->columns |= columns;
+        }
+      i = j;
+    }
+  g_array_unref (m.hits);
+  g_string_free (m.norm, TRUE);
+}

@@ -1,0 +1,87 @@
+/* edm.h: exact data match: records of a table (people, customers, accounts) found in
+ * content by keyed hashes of their values, never the values themselves.
+ *
+ * A value is normalised by its column's kind, then hashed with keyed BLAKE2b (the key
+ * belongs to the pack) into 64 bits. In content, candidates of every kind present are
+ * extracted and hashed the same way. A record matches when two of its columns appear
+ * within EDM_NEAR_BYTES of each other (a CSV row, a JSON object, a sentence), or when
+ * one of its columns the admin marked unique appears alone. Values shared by more
+ * than EDM_COMMON_RECORDS records are dropped when the pack is built, so a first name
+ * or a city never counts as evidence.
+ *
+ * Limit: whoever holds a pack holds its key, so a column whose values can be
+ * enumerated (9-digit numbers, dates of birth) can be recovered by brute force. The
+ * hashes keep values out of sight, not out of reach. */
+#pragma once
+
+#include <glib.h>
+
+#define EDM_KEY_BYTES 32
+#define EDM_MAX_COLUMNS 32
+#define EDM_NEAR_BYTES 256
+#define EDM_COMMON_RECORDS 5
+#define EDM_MAX_WORDS 6      /* text and name values longer than this never match */
+
+typedef enum {
+  EDM_KIND_TEXT = 0,    /* words in order, case- and punctuation-folded */
+  EDM_KIND_EMAIL = 1,   /* lower-cased, trimmed */
+  EDM_KIND_NUMBER = 2,  /* its digits only: "555-12 34" = "5551234" */
+  EDM_KIND_NAME = 3,    /* words in any order: "Smith, John" = "john smith" */
+} EdmKind;
+
+const char *edm_kind_name (EdmKind kind);
+gboolean edm_kind_parse (const char *name, EdmKind *out);
+
+typedef struct {
+  char *name;
+  EdmKind kind;
+  gboolean unique;  /* one value alone identifies a record */
+} EdmColumn;
+
+/* One hashed value. The array of a table is sorted by hash. */
+typedef struct {
+  guint64 hash;
+  guint32 record;
+  guint16 column;
+  guint16 reserved;
+} EdmEntry;
+
+typedef struct {
+  char *name;                    /* the table's name in reasons */
+  guint8 key[EDM_KEY_BYTES];     /* public: every endpoint holds it (see the limit above) */
+  EdmColumn columns[EDM_MAX_COLUMNS];
+  guint n_columns;
+  guint32 n_records;
+  EdmEntry *entries;             /* owned; sorted by hash */
+  gsize n_entries;
+  /* Every word of every text and name value, as keyed SipHash (edm_word_hash), sorted:
+   * a run of words in content is hashed with BLAKE2b only when each of its words is
+   * here, which skips almost all prose. */
+  guint64 *words;                /* owned */
+  gsize n_words;
+} EdmTable;
+
+EdmTable *edm_table_new (const char *name);
+void edm_table_free (EdmTable *table);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EdmTable, edm_table_free)
+
+/* Normalises value as kind into out (replacing its content); FALSE when nothing is left
+ * (an empty cell, an e-mail without "@", a number without digits). */
+gboolean edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out);
+/* Keyed BLAKE2b of a normalised value, domain-separated by kind. */
+guint64 edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len);
+
+/* The word filter's hash of one normalised word. */
+guint64 edm_word_hash (const guint8 key[EDM_KEY_BYTES], const char *word, gsize len);
+
+/* Build side: adds the filter hashes of norm's words (a normalised text or name value)
+ * to words, a GArray of guint64. */
+void edm_value_words (const guint8 key[EDM_KEY_BYTES], const char *norm, GArray *words);
+
+typedef struct {
+  guint records;       /* records that matched */
+  guint64 columns;     /* bit i: column i was evidence in a matched record */
+} EdmMatch;
+
+/* Finds the table's records in text. */
+void edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *out);

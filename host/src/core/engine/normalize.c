@@ -1,0 +1,255 @@
+#include "normalize.h"
+
+#include <string.h>
+
+/* One pass over the input: the current run of word characters is collected raw in
+ * buf; a run that stayed ASCII is already lower-cased and final, any other run goes
+ * through NFKC and case folding when it ends. */
+typedef struct {
+  const char *text;
+  gsize len;
+  GString *buf;
+  GString *scratch;   /* a NUL-terminated copy of a word cut from a normalised run */
+  gboolean non_ascii;
+  gsize start;        /* byte offset where the current run began */
+  NormWordFunc fn;
+  gpointer data;
+} Norm;
+
+static gboolean
+is_ascii_alnum (guchar c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static gboolean
+is_word_char (gunichar c)
+{
+  switch (g_unichar_type (c))
+    {
+    case G_UNICODE_LOWERCASE_LETTER: case G_UNICODE_UPPERCASE_LETTER:
+    case G_UNICODE_TITLECASE_LETTER: case G_UNICODE_MODIFIER_LETTER:
+    case G_UNICODE_OTHER_LETTER: case G_UNICODE_NON_SPACING_MARK:
+    case G_UNICODE_SPACING_MARK: case G_UNICODE_ENCLOSING_MARK:
+    case G_UNICODE_DECIMAL_NUMBER: case G_UNICODE_LETTER_NUMBER:
+    case G_UNICODE_OTHER_NUMBER:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static gboolean
+is_cjk (gunichar c)
+{
+  GUnicodeScript script = g_unichar_get_script (c);
+  return script == G_UNICODE_SCRIPT_HAN || script == G_UNICODE_SCRIPT_HIRAGANA
+         || script == G_UNICODE_SCRIPT_KATAKANA;
+}
+
+static void
+emit (Norm *n, const char *word, gsize len, gsize end)
+{
+  if (len == 0)
+    return;
+  if (word != n->buf->str)
+    {
+      g_string_truncate (n->scratch, 0);
+      word = g_string_append_len (n->scratch, word, (gssize) len)->str;
+    }
+  n->fn (word, len, n->start, end, n->data);
+}
+
+/* Emits a run of CJK characters [p, q) as overlapping pairs (one alone as itself). */
+static void
+emit_cjk (Norm *n, const char *p, const char *q, gsize end)
+{
+  const char *second = g_utf8_next_char (p);
+  if (second >= q)
+    {
+      emit (n, p, (gsize) (q - p), end);
+      return;
+    }
+  for (const char *a = p, *b = second; b < q; a = b, b = g_utf8_next_char (b))
+    emit (n, a, (gsize) (g_utf8_next_char (b) - a), end);
+}
+
+/* A normalised run may hold several words again (NFKC turns "¼" into "1⁄4") and
+ * CJK segments: split it by the same classes as the raw text. */
+static void
+emit_normalised (Norm *n, const char *s, gsize end)
+{
+  const char *p = s;
+  while (*p != '\0')
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (!is_word_char (c))
+        {
+          p = g_utf8_next_char (p);
+          continue;
+        }
+      gboolean cjk = is_cjk (c);
+      const char *q = p;
+      while (*q != '\0' && is_word_char (g_utf8_get_char (q)) && is_cjk (g_utf8_get_char (q)) == cjk)
+        q = g_utf8_next_char (q);
+      if (cjk)
+        emit_cjk (n, p, q, end);
+      else
+        emit (n, p, (gsize) (q - p), end);
+      p = q;
+    }
+}
+
+static void
+flush (Norm *n, gsize end)
+{
+  if (n->buf->len == 0)
+    return;
+  if (!n->non_ascii)
+    emit (n, n->buf->str, n->buf->len, end);
+  else
+    {
+      /* NFKC, fold, NFKC again: folding can produce sequences that compose again. */
+      g_autofree char *nfkc = g_utf8_normalize (n->buf->str, (gssize) n->buf->len, G_NORMALIZE_NFKC);
+      g_autofree char *folded = nfkc ? g_utf8_casefold (nfkc, -1) : NULL;
+      g_autofree char *final = folded ? g_utf8_normalize (folded, -1, G_NORMALIZE_NFKC) : NULL;
+      if (final != NULL)
+        emit_normalised (n, final, end);
+    }
+  g_string_truncate (n->buf, 0);
+  n->non_ascii = FALSE;
+}
+
+/* After a hyphen at i: is this "-", optional blanks, one line break, optional blanks,
+ * then a lower-case letter? Returns the offset of that letter, or 0. */
+static gsize
+hyphen_break_end (const Norm *n, gsize i)
+{
+  gsize j = i;
+  while (j < n->len && (n->text[j] == ' ' || n->text[j] == '\t'))
+    j++;
+  if (j < n->len && n->text[j] == '\r')
+    j++;
+  if (j >= n->len || n->text[j] != '\n')
+    return 0;
+  j++;
+  while (j < n->len && (n->text[j] == ' ' || n->text[j] == '\t'))
+    j++;
+  if (j >= n->len)
+    return 0;
+  gunichar c = g_utf8_get_char_validated (n->text + j, (gssize) (n->len - j));
+  if (c == (gunichar) -1 || c == (gunichar) -2 || !g_unichar_islower (c))
+    return 0;
+  return j;
+}
+
+/* Handles the non-ASCII character at *i; advances *i past it. */
+static void
+step_unicode (Norm *n, gsize *i)
+{
+  gunichar c = g_utf8_get_char_validated (n->text + *i, (gssize) (n->len - *i));
+  if (c == (gunichar) -1 || c == (gunichar) -2)
+    {
+      flush (n, *i);
+      *i += 1;
+      return;
+    }
+  gsize next = (gsize) (g_utf8_next_char (n->text + *i) - n->text);
+  gboolean hyphen = c == 0x00AD || c == 0x2010 || c == 0x2011;
+  gsize joined = hyphen && n->buf->len > 0 ? hyphen_break_end (n, next) : 0;
+  if (joined > 0)
+    next = joined;
+  else if (g_unichar_type (c) == G_UNICODE_FORMAT)
+    ;  /* dropped: zero-width characters and soft hyphens never split a word */
+  else if (is_word_char (c))
+    {
+      if (n->buf->len == 0)
+        n->start = *i;
+      g_string_append_len (n->buf, n->text + *i, (gssize) (next - *i));
+      n->non_ascii = TRUE;
+    }
+  else
+    flush (n, *i);
+  *i = next;
+}
+
+void
+normalize_foreach_word (const char *text, gsize len, NormWordFunc fn, gpointer data)
+{
+  Norm n = { .text = text, .len = len, .buf = g_string_sized_new (64),
+             .scratch = g_string_sized_new (64), .fn = fn, .data = data };
+  gsize i = 0, joined;
+  while (i < len)
+    {
+      guchar c = (guchar) text[i];
+      if (c >= 0x80)
+        step_unicode (&n, &i);
+      else if (is_ascii_alnum (c))
+        {
+          if (n.buf->len == 0)
+            n.start = i;
+          g_string_append_c (n.buf, (char) g_ascii_tolower ((char) c));
+          i++;
+        }
+      else if (c == '-' && n.buf->len > 0 && (joined = hyphen_break_end (&n, i + 1)) > 0)
+        i = joined;
+      else
+        {
+          flush (&n, i);
+          i++;
+        }
+    }
+  flush (&n, len);
+  g_string_free (n.buf, TRUE);
+  g_string_free (n.scratch, TRUE);
+}
+
+/* FNV-1a, then a 64-bit finaliser (splitmix64) so that similar words spread over all
+ * bits: the k-gram hash is keyed SipHash over these, so this only has to be fast and
+ * collision-poor, not secret. */
+guint64
+normalize_word_hash (const char *word, gsize len)
+{
+  guint64 h = 0xcbf29ce484222325ULL;
+  for (gsize i = 0; i < len; i++)
+    {
+      h ^= (guchar) word[i];
+      h *= 0x100000001b3ULL;
+    }
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+static void
+add_hash (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  guint64 h = normalize_word_hash (word, len);
+  g_array_append_val ((GArray *) data, h);
+}
+
+void
+normalize_word_hashes (const char *text, gsize len, GArray *hashes)
+{
+  normalize_foreach_word (text, len, add_hash, hashes);
+}
+
+static void
+add_word (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  GString *out = data;
+  if (out->len > 0)
+    g_string_append_c (out, ' ');
+  g_string_append_len (out, word, (gssize) len);
+}
+
+char *
+normalize_text (const char *text, gsize len)
+{
+  GString *out = g_string_new (NULL);
+  normalize_foreach_word (text, len, add_word, out);
+  return g_string_free (out, FALSE);
+}

@@ -1,0 +1,33 @@
+/* normalize.h: text -> normalised words, the unit that fingerprints and exact data
+ * match count in.
+ *
+ * A word is a run of letters, marks and digits after Unicode NFKC and case folding
+ * (ASCII takes a fast path that gives the same result). Han, Hiragana and Katakana
+ * have no spaces between words, so a run of them becomes overlapping character
+ * pairs ("東京都" -> "東京", "京都"). Format characters (zero-width spaces and
+ * joiners, soft hyphens) are dropped inside words, so they cannot split one. A word
+ * broken by a hyphen at the end of a line ("infor-\nmation") is joined again when
+ * the next line starts with a lower-case letter: the one case where the hyphen is
+ * almost surely a line-breaking artefact of copied text. Everything else separates
+ * words, so re-wrapping, punctuation and case never change the words.
+ *
+ * Pure code: any bytes are accepted; invalid UTF-8 separates words. */
+#pragma once
+
+#include <glib.h>
+
+/* Called once per normalised word, in order. word is NUL-terminated UTF-8 and valid
+ * only during the call; [start, end) are the byte offsets in the input of the run the
+ * word came from. */
+typedef void (*NormWordFunc) (const char *word, gsize len, gsize start, gsize end, gpointer data);
+
+void normalize_foreach_word (const char *text, gsize len, NormWordFunc fn, gpointer data);
+
+/* The 64-bit hash of one normalised word (not keyed: pack keys apply to k-grams). */
+guint64 normalize_word_hash (const char *word, gsize len);
+
+/* Appends the hash of every word to hashes, a GArray of guint64. */
+void normalize_word_hashes (const char *text, gsize len, GArray *hashes);
+
+/* The normalised words joined by single spaces, for tests and tools. Caller frees. */
+char *normalize_text (const char *text, gsize len);

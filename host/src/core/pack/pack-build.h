@@ -1,0 +1,44 @@
+/* pack-build.h: from documents and a CSV table to an in-memory IndexPack, the content
+ * of a pack before it is serialised and signed (pack-file.h).
+ *
+ * Documents are normalised, hashed into k-grams with a fresh random key and winnowed
+ * (engine/winnow.h). Fingerprints shared by PACK_BOILERPLATE_SHARE documents or more
+ * (at least PACK_BOILERPLATE_MIN) are dropped at the end: boilerplate, licence text and
+ * headers must never raise a match. */
+#pragma once
+
+#include <glib.h>
+
+#include "engine/index.h"
+
+#define PACK_BOILERPLATE_MIN 3      /* documents */
+#define PACK_BOILERPLATE_SHARE 0.01 /* of the pack's documents */
+/* One document's repeated k-gram keeps at most this many positions. */
+#define PACK_MAX_REPEATS 4
+
+typedef struct {
+  guint documents;
+  gsize words;
+  gsize fingerprints;   /* kept */
+  gsize dropped;        /* boilerplate fingerprints dropped */
+  guint records;        /* EDM records */
+  gsize values;         /* EDM hashed values kept */
+  gsize common;         /* EDM values dropped as common */
+} PackStats;
+
+typedef struct PackBuilder PackBuilder;
+
+PackBuilder *pack_builder_new (const char *name, const char *label);
+void pack_builder_free (PackBuilder *builder);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PackBuilder, pack_builder_free)
+
+void pack_builder_add_document (PackBuilder *builder, const char *name, const char *text, gsize len);
+
+/* Adds an EDM table from CSV text (a header row, then records). spec names the
+ * columns: "COL[:KIND][!],..." where KIND is text, email, number or name (guessed from
+ * the values when absent) and "!" marks a column unique on its own. */
+gboolean pack_builder_set_edm (PackBuilder *builder, const char *table, const char *csv, gsize len,
+                               const char *spec, GError **error);
+
+/* Sorts, drops boilerplate and common values; returns the pack. The builder is spent. */
+IndexPack *pack_builder_finish (PackBuilder *builder, PackStats *stats);

@@ -1,0 +1,77 @@
+/* pack-file.h: the signed .weirpack format.
+ *
+ * In minisign's spirit: algorithm id, key id, signature, then the signed content.
+ * All integers little-endian.
+ *
+ *   0   "WEIRPACK"            magic (8)
+ *   8   u32 format            PACK_FORMAT
+ *   12  "Ed"                  signature algorithm (2)
+ *   14  key id (8)            the admin key that signed
+ *   22  signature (64)        Ed25519 over PACK_SIG_CONTEXT | BLAKE2b-512 of every
+ *                             byte of the file except these 64
+ *   86  u64 body length       the file ends exactly after the body
+ *   94  body:
+ *       u32 n, metadata JSON (n bytes): name, label, version, created, key_id,
+ *                             counts, k, w
+ *       k-gram key (16)
+ *       u32 documents, then per document u32 n + name (UTF-8)
+ *       u64 fingerprints, then per fingerprint u64 hash, u32 document, u32 position,
+ *                             sorted
+ *       u8 has_edm; when 1: u32 n + table name, EDM key (32), u32 records,
+ *                             u32 columns, per column u32 n + name, u8 kind, u8 unique,
+ *                             u64 values, per value u64 hash, u32 record, u16 column,
+ *                             sorted; u64 words, per word u64 hash, sorted (the word
+ *                             filter of text and name values, engine/edm.h)
+ *
+ * The pack holds keyed hashes and names only: no document text, no table value. */
+#pragma once
+
+#include <glib.h>
+
+#include "engine/index.h"
+#include "sign/sign.h"
+
+#define PACK_MAGIC "WEIRPACK"
+#define PACK_FORMAT 1
+#define PACK_HEADER_BYTES 94
+#define PACK_SIG_CONTEXT "weir pack signature v1"
+#define PACK_MAX_BYTES ((gsize) 1 << 32)   /* 4 GiB */
+#define PACK_NAME_MAX 200
+
+typedef struct {
+  char *name;
+  char *label;
+  gint64 version;
+  gint64 created;         /* unix seconds */
+  guint8 key_id[SIGN_KEY_ID_BYTES];
+  guint documents;
+  gsize fingerprints;
+  gsize dropped;
+  guint records;
+  gsize values;
+} PackMeta;
+
+void pack_meta_clear (PackMeta *meta);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PackMeta, pack_meta_clear)
+
+/* Serialises pack with meta (key_id is taken from sk) and signs it. */
+GBytes *pack_file_write (const PackMeta *meta, const IndexPack *pack, const SignSecretKey *sk);
+
+/* The metadata as the file claims it, without verifying anything: for deciding cheaply
+ * that a file in the inbox is not newer. data holds the first avail bytes of a file of
+ * file_len bytes (PACK_PEEK_BYTES are enough). Never trust the result further. */
+#define PACK_PEEK_BYTES (PACK_HEADER_BYTES + 4 + 65536)
+gboolean pack_file_peek (const guint8 *data, gsize avail, gsize file_len, PackMeta *meta, GError **error);
+
+/* Verifies the signature with the key among keys (a GArray of SignPublicKey) whose id
+ * the file names, then parses and checks every structure. Returns the pack and fills
+ * meta; on any failure returns NULL and leaves nothing behind. */
+IndexPack *pack_file_open (GBytes *bytes, GArray *keys, PackMeta *meta, GError **error);
+
+/* The same for bytes that pack_file_open() accepted before and the store has kept since:
+ * the signer must still be among keys (so `weir trust remove` revokes its packs) and
+ * every structure is checked again, but the signature is not hashed again. That hash
+ * is a third of a cold start with a million fingerprints, and it would not protect
+ * anything: whoever can rewrite the store can as well delete the pack, and the store
+ * authenticates its own pages. */
+IndexPack *pack_file_open_stored (GBytes *bytes, GArray *keys, PackMeta *meta, GError **error);

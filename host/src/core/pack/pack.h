@@ -1,0 +1,48 @@
+/* pack.h: fingerprint packs on an endpoint: trusted admin keys, import into the store,
+ * loading into the engine's index, and the inbox folder.
+ *
+ * Trusted keys are CONFIG/trusted/ (*.pub files); the inbox is CONFIG/packs/ (*.weirpack). Import
+ * verifies everything (trusted key, signature, every structure, newer version) before
+ * the store changes, in one statement, so the active pack survives every failure. */
+#pragma once
+
+#include <glib.h>
+
+#include "engine/index.h"
+#include "pack-file.h"
+#include "store/store.h"
+
+/* CONFIG/trusted. Caller frees. */
+char *pack_trusted_dir (const char *config_dir);
+/* Every readable trusted key (a GArray of SignPublicKey); unreadable files are noted in
+ * problems (may be NULL). A missing folder is no key. */
+GArray *pack_trusted_keys (const char *config_dir, GPtrArray *problems);
+/* Copies the public key at pub_path into CONFIG/trusted/KEYID.pub. */
+gboolean pack_trust_add (const char *config_dir, const char *pub_path, SignPublicKey *added, GError **error);
+/* Removes every trusted file holding the key id (16 hex digits). */
+gboolean pack_trust_remove (const char *config_dir, const char *key_id, GError **error);
+
+/* Verifies bytes against the trusted keys and stores it when newer. meta receives the
+ * pack's metadata (clear it after). */
+gboolean pack_import (Store *store, const char *config_dir, GBytes *bytes, PackMeta *meta, GError **error);
+
+/* Loads every stored pack whose signer is still trusted (pack_file_open_stored()) into a
+ * new index;
+ * a pack that fails is skipped and noted in problems (may be NULL). */
+EngineIndex *pack_load_index (Store *store, const char *config_dir, GPtrArray *problems);
+
+/* ---- the inbox ---- */
+
+typedef struct PackInbox PackInbox;
+
+PackInbox *pack_inbox_new (const char *config_dir);
+void pack_inbox_free (PackInbox *inbox);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PackInbox, pack_inbox_free)
+
+/* TRUE when CONFIG/packs/ holds other *.weirpack files (names, sizes or times) than at
+ * the last call; the first call is TRUE. A few stat calls: cheap to poll. */
+gboolean pack_inbox_changed (PackInbox *inbox);
+
+/* Imports every inbox pack newer than the stored one; a pack that is not newer is
+ * skipped quietly, a refused one noted in problems. Returns how many were imported. */
+guint pack_inbox_import (PackInbox *inbox, Store *store, GPtrArray *problems);

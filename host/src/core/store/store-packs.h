@@ -1,0 +1,43 @@
+/* store-packs.h: the imported fingerprint packs, in the store's packs table.
+ *
+ * A pack is kept as the signed bytes it was imported from (verified then), so it can be
+ * checked again; the other columns are what `weir pack list` shows without opening it. */
+#pragma once
+
+#include <glib.h>
+
+#include "store.h"
+
+typedef struct {
+  char *name;
+  char *label;
+  char *key_id;       /* 16 hex digits */
+  gint64 version;
+  gint64 created;     /* unix seconds, from the pack */
+  gint64 imported;    /* unix microseconds */
+  gint64 documents;
+  gint64 fingerprints;
+  gint64 records;
+} StorePackInfo;
+
+void store_pack_info_clear (StorePackInfo *info);
+
+/* *version receives the stored version of name, or -1 when there is none. */
+gboolean store_pack_version (Store *store, const char *name, gint64 *version, GError **error);
+
+/* Stores pack as info->name, atomically and only when info->version is newer than the
+ * stored one (WEIR_ERROR_REFUSED otherwise). info->imported is set here. */
+gboolean store_pack_put (Store *store, const StorePackInfo *info, GBytes *pack, GError **error);
+
+/* Removes the pack name (WEIR_ERROR_NOT_FOUND when absent). */
+gboolean store_pack_remove (Store *store, const char *name, GError **error);
+
+/* pack is NULL unless with_pack; both are borrowed for the call only (pack points
+ * into SQLite's row buffer: copy it to keep it). FALSE stops. */
+typedef gboolean (*StorePackFunc) (const StorePackInfo *info, GBytes *pack, gpointer data);
+gboolean store_pack_foreach (Store *store, gboolean with_pack, StorePackFunc fn, gpointer data,
+                             GError **error);
+
+/* A string that changes whenever a pack is imported or removed, cheap enough to poll
+ * between requests. Caller frees; NULL on error. */
+char *store_pack_stamp (Store *store, GError **error);

@@ -1,0 +1,59 @@
+"""The inbox, through the real weir-host over pipes: packs dropped into packs/ while the
+host runs are picked up; bad ones are refused and the active pack keeps working."""
+import os
+import shutil
+import time
+import unittest
+
+from weirtest import OTHER, SECRET, Host, WeirCase, documents, read
+
+POLL = 0.7  # a little over the host's poll interval (CONTEXT_POLL_US)
+
+
+class InboxHost(WeirCase):
+
+    def drop(self, src, name):
+        inbox = os.path.join(self.home, "packs")
+        os.makedirs(inbox, exist_ok=True)
+        tmp = os.path.join(inbox, "." + name + ".part")
+        shutil.copyfile(src, tmp)
+        os.rename(tmp, os.path.join(inbox, name))
+
+    def test_inbox_in_running_host(self):
+        v1 = self.build(self.path("v1.weirpack"), version=1)
+        self.drop(v1, "board.weirpack")
+        host = Host(self.env)
+        try:
+            hello = host.request({"type": "hello", "extension_version": "1.0.0"})
+            self.assertEqual(hello["type"], "hello")
+            # Imported at start.
+            self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
+            self.assertEqual(documents(host.scan(OTHER)), [])
+            # A pack signed by an untrusted key, a newer version: refused, v1 stays.
+            self.drop(self.build(self.path("evil.weirpack"), version=9, key="b", text=OTHER), "evil.weirpack")
+            time.sleep(POLL)
+            self.assertEqual(documents(host.scan(OTHER)), [])
+            self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
+            # A damaged file: refused, v1 stays.
+            with open(os.path.join(self.home, "packs", "broken.weirpack"), "wb") as f:
+                f.write(read(v1)[:-7])
+            time.sleep(POLL)
+            self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
+            # Version 2 replaces the file in the inbox: picked up without a restart.
+            self.drop(self.build(self.path("v2.weirpack"), version=2, text=OTHER), "board.weirpack")
+            time.sleep(POLL)
+            self.assertEqual(documents(host.scan(OTHER)), ["minutes.md"])
+            self.assertEqual(documents(host.scan(SECRET)), [])
+            # weir pack import while the host runs is picked up too.
+            self.ok("pack", "import", self.build(self.path("v3.weirpack"), version=3))
+            time.sleep(POLL)
+            self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
+        finally:
+            rc, err = host.close()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("was refused", err)
+        self.assertNotIn("merger", err)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,135 @@
+"""weir keygen / trust / pack, as an admin and an endpoint use them."""
+import json
+import os
+import unittest
+
+from weirtest import OTHER, SECRET, WeirCase, documents, read
+
+
+class PackCli(WeirCase):
+
+    def test_build_verify_import_list(self):
+        pack = self.build(self.path("board.weirpack"), version=5)
+        r = self.ok("pack", "verify", pack)
+        self.assertIn('"board" version 5', r.stdout)
+        self.ok("pack", "verify", pack, "-p", self.path("a.pub"))
+        r = self.weir("pack", "verify", pack, "-p", self.path("b.pub"))
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(documents(self.scan(SECRET)), [])
+        self.ok("pack", "import", pack)
+        listed = json.loads(self.ok("pack", "list", "--json").stdout)
+        self.assertEqual([(p["name"], p["version"], p["label"]) for p in listed],
+                         [("board", 5, "confidential")])
+        verdict = self.scan("Forwarding this: " + SECRET)
+        self.assertEqual(documents(verdict), ["minutes.md"])
+        self.assertEqual(verdict["verdict"], "warn")
+        self.assertNotIn("merger", json.dumps(verdict))
+        self.assertEqual(documents(self.scan(OTHER)), [])
+
+    def test_restricted_long_run_blocks_short_warns(self):
+        self.ok("pack", "import", self.build(self.path("r.weirpack"), label="restricted"))
+        words = SECRET.split()
+        short = self.scan(" ".join(words[:20]))
+        self.assertEqual(documents(short), ["minutes.md"])
+        self.assertEqual(short["verdict"], "warn")
+        self.assertEqual(self.scan(SECRET)["verdict"], "block")
+
+    def test_every_bad_pack_refused_and_active_pack_stays(self):
+        good = self.build(self.path("good.weirpack"), version=5)
+        self.ok("pack", "import", good)
+        data = read(good)
+        bad = {
+            "other-key": read(self.build(self.path("b.weirpack"), version=9, key="b")),
+            "older": read(self.build(self.path("old.weirpack"), version=4, text=OTHER)),
+            "same-version": read(self.build(self.path("same.weirpack"), version=5, text=OTHER)),
+            "flipped": data[:200] + bytes([data[200] ^ 0x40]) + data[201:],
+            "flipped-key-id": data[:15] + bytes([data[15] ^ 1]) + data[16:],
+            "truncated": data[: len(data) // 2],
+            "junk-appended": data + b"junk",
+            "empty": b"",
+            "garbage": os.urandom(3000),
+        }
+        for name, content in bad.items():
+            with self.subTest(name):
+                p = self.path(name + ".weirpack")
+                with open(p, "wb") as f:
+                    f.write(content)
+                r = self.weir("pack", "import", p)
+                self.assertEqual(r.returncode, 2, r.stdout)
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                self.assertTrue(r.stderr.startswith("weir pack import: refused"), r.stderr)
+                self.assertEqual(documents(self.scan(SECRET)), ["minutes.md"])
+                self.assertEqual(documents(self.scan(OTHER)), [])
+                self.assertEqual(json.loads(self.ok("pack", "list", "--json").stdout)[0]["version"], 5)
+        newer = self.build(self.path("new.weirpack"), version=6, text=OTHER)
+        self.ok("pack", "import", newer)
+        self.assertEqual(documents(self.scan(OTHER)), ["minutes.md"])
+        self.assertEqual(documents(self.scan(SECRET)), [])
+
+    def test_edm(self):
+        csv = self.path("people.csv")
+        with open(csv, "w") as f:
+            f.write("id,email,name,phone\n1,ada@example.org,Ada Lovelace,+44 20 7946 0018\n"
+                    "2,alan@example.org,\"Turing, Alan\",020 7946 0999\n")
+        out = self.path("people.weirpack")
+        r = self.ok("pack", "build", "--name", "people", "--label", "restricted", "--edm", csv,
+                    "--edm-columns", "email!,name,phone", "--sign", self.path("a.key"), "-o", out)
+        self.assertIn("records      2", r.stdout)
+        self.ok("pack", "import", out)
+        v = self.scan('{"name": "ALAN TURING", "phone": "020-7946-0999"}')
+        self.assertEqual(v["verdict"], "block")
+        edm = [x for x in v["reasons"] if x["kind"] == "edm"]
+        self.assertEqual(edm, [{"kind": "edm", "name": "people", "label": "restricted",
+                                "columns": "name,phone", "count": 1}])
+        self.assertEqual(self.scan("Alan Turing called.")["verdict"], "allow")
+        r = self.weir("pack", "build", "--name", "p", "--label", "x", "--edm", csv, "--edm-columns",
+                      "nope", "--sign", self.path("a.key"), "-o", self.path("x.weirpack"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('no column "nope"', r.stderr)
+
+    def test_usage_and_keys(self):
+        self.assertEqual(self.weir("pack", "build", "--name", "x").returncode, 1)
+        self.assertEqual(self.weir("pack").returncode, 1)
+        empty = self.path("empty-docs")
+        os.makedirs(empty)
+        r = self.weir("pack", "build", "--name", "e", "--label", "x", "--docs", empty,
+                      "--sign", self.path("a.key"), "-o", self.path("e.weirpack"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("nothing to protect", r.stderr)
+        self.assertEqual(self.weir("pack", "build", "--help").returncode, 0)
+        r = self.weir("keygen", "-s", self.path("a.key"), "-p", self.path("c.pub"))
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(oct(os.stat(self.path("a.key")).st_mode & 0o777), "0o600")
+        ids = self.ok("trust", "list").stdout.split()
+        self.assertEqual(len(ids), 1)
+        self.ok("trust", "add", self.path("a.pub"))  # idempotent
+        self.ok("pack", "import", self.build(self.path("p.weirpack")))
+        self.ok("trust", "remove", ids[0])
+        self.assertEqual(self.weir("trust", "remove", ids[0]).returncode, 2)
+        # The stored pack no longer loads: its key is not trusted.
+        self.assertEqual(documents(self.scan(SECRET)), [])
+
+    def test_progress_and_counts(self):
+        docs = self.path("many")
+        os.makedirs(os.path.join(docs, "deep", "er"))
+        licence = " ".join(["shared licence header words number %d" % i for i in range(30)])
+        for i in range(6):
+            sub = os.path.join(docs, "deep", "er") if i % 2 else docs
+            with open(os.path.join(sub, "d%d.txt" % i), "w") as f:
+                f.write(licence + "\n" + " ".join("unique%d word%d" % (i, j) for j in range(200)))
+        with open(os.path.join(docs, "skip.bin"), "w") as f:
+            f.write("ignored")
+        with open(os.path.join(docs, "page.html"), "w") as f:
+            f.write("<p>" + OTHER + "</p><script>var x = 1;</script>")
+        r = self.ok("pack", "build", "--name", "m", "--label", "internal", "--docs", docs,
+                    "--sign", self.path("a.key"), "-o", self.path("m.weirpack"))
+        self.assertIn("documents    7", r.stdout)
+        dropped = int(r.stdout.split("fingerprints ")[1].split("(")[1].split()[0])
+        self.assertGreater(dropped, 0)
+        self.ok("pack", "import", self.path("m.weirpack"))
+        self.assertEqual(documents(self.scan(licence)), [])
+        self.assertEqual(documents(self.scan(OTHER)), ["page.html"])
+
+
+if __name__ == "__main__":
+    unittest.main()

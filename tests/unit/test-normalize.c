@@ -1,0 +1,137 @@
+/* Normalisation: the words both sides of a match agree on. */
+#include <glib.h>
+#include <string.h>
+
+#include "engine/normalize.h"
+
+static void
+check (const char *in, const char *expected)
+{
+  g_autofree char *out = normalize_text (in, strlen (in));
+  g_assert_cmpstr (out, ==, expected);
+}
+
+static void
+test_ascii (void)
+{
+  check ("Hello, World!  It's 2026.", "hello world it s 2026");
+  check ("", "");
+  check ("---  ...", "");
+  check ("snake_case and CamelCase", "snake case and camelcase");
+}
+
+static void
+test_unicode_fold (void)
+{
+  /* NFKC: ligatures, full-width letters and digits; case folding: ß -> ss. */
+  check ("ﬁnance ＡＢＣ １２３", "finance abc 123");
+  check ("STRASSE Straße", "strasse strasse");
+  /* Composed and decomposed forms are the same word. */
+  check ("caf\xc3\xa9 cafe\xcc\x81", "caf\xc3\xa9 caf\xc3\xa9");
+  check ("ΣΊΣΥΦΟΣ", "σίσυφοσ");
+}
+
+static void
+test_ascii_path_agrees (void)
+{
+  /* The ASCII fast path gives what the Unicode path gives for the same letters. */
+  g_autofree char *a = normalize_text ("QUARTERLY Board", 16);
+  g_autofree char *b = normalize_text ("QUARTERLY Board\xc3\xa9", 17);
+  g_assert_cmpstr (a, ==, "quarterly board");
+  g_assert_cmpstr (b, ==, "quarterly board\xc3\xa9");
+}
+
+static void
+test_cjk_pairs (void)
+{
+  check ("東京都", "東京 京都");
+  check ("漢", "漢");
+  check ("abc漢字def", "abc 漢字 def");
+  check ("ひらがなカタカナ", "ひら らが がな なカ カタ タカ カナ");
+  /* Hangul has spaces between words: ordinary words. */
+  check ("안녕 세계", "안녕 세계");
+}
+
+static void
+test_hyphenation (void)
+{
+  check ("infor-\nmation", "information");
+  check ("infor-  \r\n   mation", "information");
+  /* Not a line-breaking hyphen: the next line starts with a capital or a digit. */
+  check ("Jean-\nPaul", "jean paul");
+  check ("pages 10-\n12", "pages 10 12");
+  check ("well-known", "well known");
+  /* Soft hyphens and zero-width characters never split a word. */
+  check ("con\xc2\xad" "fidential", "confidential");
+  check ("con\xe2\x80\x8b" "fidential", "confidential");
+  check ("infor\xc2\xad\nmation", "information");
+}
+
+static void
+test_rewrap_invariant (void)
+{
+  g_autofree char *a = normalize_text ("The quick brown\nfox jumps", 25);
+  g_autofree char *b = normalize_text ("THE QUICK  BROWN FOX\n\n  JUMPS!", 30);
+  g_assert_cmpstr (a, ==, b);
+}
+
+static void
+test_invalid_utf8 (void)
+{
+  /* Invalid bytes separate words and never crash. */
+  check ("abc\xff" "def\xc3", "abc def");
+  char bytes[256];
+  for (int i = 0; i < 256; i++)
+    bytes[i] = (char) i;
+  g_autofree char *out = normalize_text (bytes, sizeof bytes);
+  g_assert_true (g_utf8_validate (out, -1, NULL));
+}
+
+typedef struct {
+  GString *seen;
+  const char *text;
+} Offsets;
+
+static void
+record (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  Offsets *o = data;
+  g_string_append_printf (o->seen, "%s@%zu-%zu ", word, start, end);
+}
+
+static void
+test_offsets (void)
+{
+  Offsets o = { g_string_new (NULL), "ab, Cd" };
+  normalize_foreach_word (o.text, 6, record, &o);
+  g_assert_cmpstr (o.seen->str, ==, "ab@0-2 cd@4-6 ");
+  g_string_free (o.seen, TRUE);
+}
+
+static void
+test_hashes (void)
+{
+  g_autoptr (GArray) a = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) b = g_array_new (FALSE, FALSE, sizeof (guint64));
+  normalize_word_hashes ("One two, THREE", 14, a);
+  normalize_word_hashes ("one\ntwo three", 13, b);
+  g_assert_cmpuint (a->len, ==, 3);
+  g_assert_cmpmem (a->data, a->len * 8, b->data, b->len * 8);
+  g_assert_cmpuint (g_array_index (a, guint64, 0), !=, g_array_index (a, guint64, 1));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/normalize/ascii", test_ascii);
+  g_test_add_func ("/normalize/unicode-fold", test_unicode_fold);
+  g_test_add_func ("/normalize/ascii-path-agrees", test_ascii_path_agrees);
+  g_test_add_func ("/normalize/cjk-pairs", test_cjk_pairs);
+  g_test_add_func ("/normalize/hyphenation", test_hyphenation);
+  g_test_add_func ("/normalize/rewrap", test_rewrap_invariant);
+  g_test_add_func ("/normalize/invalid-utf8", test_invalid_utf8);
+  g_test_add_func ("/normalize/offsets", test_offsets);
+  g_test_add_func ("/normalize/hashes", test_hashes);
+  return g_test_run ();
+}

@@ -1,0 +1,279 @@
+/* Winnowing and document matching, including the guarantee as a property test. */
+#include <glib.h>
+#include <string.h>
+
+#include "engine/findings.h"
+#include "engine/index.h"
+#include "engine/normalize.h"
+#include "engine/winnow.h"
+#include "pack/pack-build.h"
+
+#define VOCAB 3000
+
+static char *vocab[VOCAB];
+
+static void
+make_vocab (void)
+{
+  for (int i = 0; i < VOCAB; i++)
+    {
+      int n = g_test_rand_int_range (3, 10);
+      char *w = g_malloc (n + 1);
+      for (int j = 0; j < n; j++)
+        w[j] = (char) ('a' + g_test_rand_int_range (0, 26));
+      w[n] = '\0';
+      vocab[i] = w;
+    }
+}
+
+/* n random words with random punctuation, case and line breaks between them. */
+static char **
+random_words (guint n)
+{
+  char **words = g_new0 (char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    words[i] = g_strdup (vocab[g_test_rand_int_range (0, VOCAB)]);
+  return words;
+}
+
+static char *
+render (char **words, guint from, guint to, gboolean shout)
+{
+  GString *s = g_string_new (NULL);
+  static const char *const seps[] = { " ", " ", " ", ", ", ". ", "\n", " -- ", "; " };
+  for (guint i = from; i < to; i++)
+    {
+      if (i > from)
+        g_string_append (s, seps[g_test_rand_int_range (0, G_N_ELEMENTS (seps))]);
+      g_autofree char *w = shout ? g_ascii_strup (words[i], -1) : g_strdup (words[i]);
+      g_string_append (s, w);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+test_kgrams_keyed (void)
+{
+  guint64 words[10];
+  for (int i = 0; i < 10; i++)
+    words[i] = normalize_word_hash (vocab[i], strlen (vocab[i]));
+  guint8 k1[WINNOW_KEY_BYTES] = { 1 }, k2[WINNOW_KEY_BYTES] = { 2 };
+  g_autoptr (GArray) a = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) b = g_array_new (FALSE, FALSE, sizeof (guint64));
+  winnow_kgrams (words, 10, k1, a);
+  winnow_kgrams (words, 10, k2, b);
+  g_assert_cmpuint (a->len, ==, 10 - WINNOW_K + 1);
+  g_assert_cmpuint (g_array_index (a, guint64, 0), !=, g_array_index (b, guint64, 0));
+  g_array_set_size (a, 0);
+  winnow_kgrams (words, WINNOW_K - 1, k1, a);
+  g_assert_cmpuint (a->len, ==, 0);
+}
+
+/* Every window of w consecutive hashes holds a kept one; picks are distinct and ordered. */
+static void
+test_select_covers_every_window (void)
+{
+  for (int round = 0; round < 200; round++)
+    {
+      guint n = g_test_rand_int_range (1, 400), w = g_test_rand_int_range (1, 20);
+      g_autofree guint64 *h = g_new (guint64, n);
+      for (guint i = 0; i < n; i++)  /* few distinct values: many ties */
+        h[i] = g_test_rand_int_range (0, round % 2 ? 5 : 1000000);
+      g_autoptr (GArray) picks = g_array_new (FALSE, FALSE, sizeof (WinnowPick));
+      winnow_select (h, n, w, picks);
+      g_autofree gboolean *kept = g_new0 (gboolean, n);
+      for (guint i = 0; i < picks->len; i++)
+        {
+          WinnowPick *p = &g_array_index (picks, WinnowPick, i);
+          g_assert_cmpuint (p->hash, ==, h[p->pos]);
+          if (i > 0)
+            g_assert_cmpuint (p->pos, >, g_array_index (picks, WinnowPick, i - 1).pos);
+          kept[p->pos] = TRUE;
+        }
+      for (guint start = 0; start + w <= n; start++)
+        {
+          gboolean any = FALSE;
+          for (guint i = start; i < start + w; i++)
+            any |= kept[i];
+          g_assert_true (any);
+        }
+      g_assert_cmpuint (picks->len, >=, 1);
+    }
+}
+
+typedef struct {
+  char **docs[20];
+  guint lens[20];
+  guint n_docs;
+  IndexPack *pack;
+  EngineIndex *index;
+} Corpus;
+
+static void
+corpus_init (Corpus *c, guint n_docs)
+{
+  g_autoptr (PackBuilder) b = pack_builder_new ("test pack", "confidential");
+  c->n_docs = n_docs;
+  for (guint d = 0; d < n_docs; d++)
+    {
+      c->lens[d] = g_test_rand_int_range (100, 600);
+      c->docs[d] = random_words (c->lens[d]);
+      g_autofree char *text = render (c->docs[d], 0, c->lens[d], FALSE);
+      g_autofree char *name = g_strdup_printf ("doc-%u", d);
+      pack_builder_add_document (b, name, text, strlen (text));
+    }
+  PackStats stats;
+  c->index = engine_index_new ();
+  engine_index_add_pack (c->index, pack_builder_finish (g_steal_pointer (&b), &stats));
+  g_assert_cmpuint (stats.documents, ==, n_docs);
+  g_assert_cmpuint (stats.fingerprints, >, 0);
+}
+
+static void
+corpus_clear (Corpus *c)
+{
+  for (guint d = 0; d < c->n_docs; d++)
+    g_strfreev (c->docs[d]);
+  engine_index_free (c->index);
+}
+
+static const Finding *
+find_doc (GPtrArray *findings, guint d)
+{
+  g_autofree char *name = g_strdup_printf ("doc-%u", d);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const Finding *f = findings->pdata[i];
+      if (f->kind == FINDING_DOCUMENT && g_strcmp0 (f->name, name) == 0)
+        return f;
+    }
+  return NULL;
+}
+
+/* The guarantee: any excerpt of WINNOW_GUARANTEE or more words, at any position, in any
+ * case and wrapping, embedded in unrelated text, names its document. */
+static void
+test_guarantee_property (void)
+{
+  Corpus c;
+  corpus_init (&c, 12);
+  for (int round = 0; round < 2000; round++)
+    {
+      guint d = g_test_rand_int_range (0, c.n_docs);
+      guint len = g_test_rand_int_range (WINNOW_GUARANTEE, WINNOW_GUARANTEE + 30);
+      if (len > c.lens[d])
+        len = c.lens[d];
+      guint from = g_test_rand_int_range (0, c.lens[d] - len + 1);
+      g_auto (GStrv) noise = random_words (40);
+      g_autofree char *before = render (noise, 0, g_test_rand_int_range (0, 20), FALSE);
+      g_autofree char *excerpt = render (c.docs[d], from, from + len, round % 3 == 0);
+      g_autofree char *after = render (noise, 20, 20 + g_test_rand_int_range (0, 20), FALSE);
+      g_autofree char *paste = g_strdup_printf ("%s\n%s\n%s", before, excerpt, after);
+      g_autoptr (GPtrArray) findings = findings_new ();
+      engine_index_match (c.index, paste, strlen (paste), findings);
+      const Finding *f = find_doc (findings, d);
+      if (len >= WINNOW_GUARANTEE)
+        {
+          g_assert_nonnull (f);
+          g_assert_cmpstr (f->label, ==, "confidential");
+          g_assert_cmpuint (f->count, >=, 1);
+          g_assert_cmpuint (f->longest, >=, WINNOW_K);
+        }
+    }
+  corpus_clear (&c);
+}
+
+/* Runs shorter than K words hold no k-gram: never detected, whatever the document. */
+static void
+test_short_runs_never (void)
+{
+  Corpus c;
+  corpus_init (&c, 12);
+  for (int round = 0; round < 2000; round++)
+    {
+      guint d = g_test_rand_int_range (0, c.n_docs);
+      guint len = g_test_rand_int_range (1, WINNOW_K);
+      guint from = g_test_rand_int_range (0, c.lens[d] - len + 1);
+      g_autofree char *excerpt = render (c.docs[d], from, from + len, FALSE);
+      g_autoptr (GPtrArray) findings = findings_new ();
+      engine_index_match (c.index, excerpt, strlen (excerpt), findings);
+      g_assert_cmpuint (findings->len, ==, 0);
+    }
+  corpus_clear (&c);
+}
+
+static void
+test_evidence (void)
+{
+  Corpus c;
+  corpus_init (&c, 4);
+  guint d = 1, len = MIN (c.lens[d], 45);
+  g_autofree char *excerpt = render (c.docs[d], 0, len, FALSE);
+  g_autoptr (GPtrArray) findings = findings_new ();
+  engine_index_match (c.index, excerpt, strlen (excerpt), findings);
+  const Finding *f = find_doc (findings, d);
+  g_assert_nonnull (f);
+  /* A verbatim excerpt is one run covering (almost) all of it. */
+  g_assert_cmpuint (f->longest, >=, len - 2 * WINNOW_W);
+  g_assert_cmpuint (f->words, <=, len);
+  g_assert_cmpfloat (f->score, >, 0.5);
+  g_assert_cmpfloat (f->score, <=, 1.0);
+  /* Two excerpts of another document, out of order, are two runs. */
+  g_autofree char *a = render (c.docs[2], 0, 25, FALSE);
+  g_autofree char *b = render (c.docs[2], 30, 55, FALSE);
+  g_autofree char *two = g_strdup_printf ("%s %s", b, a);
+  g_autoptr (GPtrArray) more = findings_new ();
+  engine_index_match (c.index, two, strlen (two), more);
+  f = find_doc (more, 2);
+  g_assert_nonnull (f);
+  g_assert_cmpuint (f->longest, <=, 25 + WINNOW_K);
+  g_assert_cmpuint (f->words, >, f->longest);
+  corpus_clear (&c);
+}
+
+/* Text shared by PACK_BOILERPLATE_MIN documents never raises a match. */
+static void
+test_boilerplate_dropped (void)
+{
+  g_autoptr (PackBuilder) b = pack_builder_new ("p", "internal");
+  g_auto (GStrv) shared = random_words (60);
+  g_autofree char *licence = render (shared, 0, 60, FALSE);
+  char **own[3];
+  for (int d = 0; d < 3; d++)
+    {
+      own[d] = random_words (80);
+      g_autofree char *body = render (own[d], 0, 80, FALSE);
+      g_autofree char *text = g_strdup_printf ("%s\n\n%s", licence, body);
+      g_autofree char *name = g_strdup_printf ("doc-%d", d);
+      pack_builder_add_document (b, name, text, strlen (text));
+    }
+  PackStats stats;
+  g_autoptr (EngineIndex) index = engine_index_new ();
+  engine_index_add_pack (index, pack_builder_finish (g_steal_pointer (&b), &stats));
+  g_assert_cmpuint (stats.dropped, >, 0);
+  g_autoptr (GPtrArray) findings = findings_new ();
+  engine_index_match (index, licence, strlen (licence), findings);
+  g_assert_cmpuint (findings->len, ==, 0);
+  g_autofree char *body = render (own[2], 10, 50, FALSE);
+  engine_index_match (index, body, strlen (body), findings);
+  g_assert_nonnull (find_doc (findings, 2));
+  for (int d = 0; d < 3; d++)
+    g_strfreev (own[d]);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  make_vocab ();
+  g_test_add_func ("/winnow/kgrams-keyed", test_kgrams_keyed);
+  g_test_add_func ("/winnow/select-covers-every-window", test_select_covers_every_window);
+  g_test_add_func ("/winnow/guarantee-property", test_guarantee_property);
+  g_test_add_func ("/winnow/short-runs-never", test_short_runs_never);
+  g_test_add_func ("/winnow/evidence", test_evidence);
+  g_test_add_func ("/winnow/boilerplate-dropped", test_boilerplate_dropped);
+  int rc = g_test_run ();
+  for (int i = 0; i < VOCAB; i++)
+    g_free (vocab[i]);
+  return rc;
+}
