@@ -87,6 +87,19 @@ class PackCli(WeirCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn('no column "nope"', r.stderr)
 
+    def test_odd_file_names(self):
+        docs = self.path("odd")
+        os.makedirs(docs)
+        with open(os.path.join(docs.encode(), b"q3\nminutes\x1b[31m\xff.txt"), "w") as f:
+            f.write(SECRET)
+        pack = self.path("odd.weirpack")
+        self.ok("pack", "build", "--name", "odd", "--label", "internal", "--docs", docs,
+                "--sign", self.path("a.key"), "-o", pack)
+        self.ok("pack", "import", pack)
+        names = documents(self.scan(SECRET))
+        self.assertEqual(len(names), 1)
+        self.assertTrue(names[0].startswith("q3?minutes?[31m"), names)
+
     def test_usage_and_keys(self):
         self.assertEqual(self.weir("pack", "build", "--name", "x").returncode, 1)
         self.assertEqual(self.weir("pack").returncode, 1)

@@ -80,16 +80,28 @@ progress_show (Progress *p, gboolean final)
   fflush (stderr);
 }
 
-/* The name a document has in reasons: its path below the --docs folder. */
+/* The name a document has in reasons: its path below the --docs folder, as valid UTF-8
+ * without control characters (packs refuse those). */
 static char *
 document_name (const char *root, const char *path)
 {
   gsize n = strlen (root);
   while (n > 1 && root[n - 1] == '/')
     n--;
-  if (strncmp (path, root, n) == 0 && path[n] == '/')
-    return g_strdup (path + n + 1);
-  return g_path_get_basename (path);
+  g_autofree char *raw = strncmp (path, root, n) == 0 && path[n] == '/' ? g_strdup (path + n + 1)
+                                                                        : g_path_get_basename (path);
+  char *name = g_utf8_make_valid (raw, -1);
+  for (char *p = name; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (c < 0x20 || c == 0x7f)
+        *p = '?';
+      else if (c >= 0x80 && c < 0xa0)  /* C1 controls: two bytes */
+        p[0] = '?', p[1] = '?';
+    }
+  if (strlen (name) > 4000)
+    name[4000] = '\0';
+  return name;
 }
 
 static gboolean
