@@ -18,8 +18,8 @@ class PackCli(WeirCase):
         self.assertEqual(documents(self.scan(SECRET)), [])
         self.ok("pack", "import", pack)
         listed = json.loads(self.ok("pack", "list", "--json").stdout)
-        self.assertEqual([(p["name"], p["version"], p["label"]) for p in listed],
-                         [("board", 5, "confidential")])
+        self.assertEqual([(p["name"], p["version"], p["label"], p["active"]) for p in listed],
+                         [("board", 5, "confidential", True)])
         verdict = self.scan("Forwarding this: " + SECRET)
         self.assertEqual(documents(verdict), ["minutes.md"])
         self.assertEqual(verdict["verdict"], "warn")
@@ -121,6 +121,9 @@ class PackCli(WeirCase):
         self.assertEqual(self.weir("trust", "remove", ids[0]).returncode, 2)
         # The stored pack no longer loads: its key is not trusted.
         self.assertEqual(documents(self.scan(SECRET)), [])
+        r = self.ok("pack", "list", "--json")
+        self.assertFalse(json.loads(r.stdout)[0]["active"])
+        self.assertIn("not trusted", r.stderr)
 
     def test_progress_and_counts(self):
         docs = self.path("many")
