@@ -18,8 +18,8 @@ class PackCli(WeirCase):
         self.assertEqual(documents(self.scan(SECRET)), [])
         self.ok("pack", "import", pack)
         listed = json.loads(self.ok("pack", "list", "--json").stdout)
-        self.assertEqual([(p["name"], p["version"], p["label"]) for p in listed],
-                         [("board", 5, "confidential")])
+        self.assertEqual([(p["name"], p["version"], p["label"], p["active"]) for p in listed],
+                         [("board", 5, "confidential", True)])
         verdict = self.scan("Forwarding this: " + SECRET)
         self.assertEqual(documents(verdict), ["minutes.md"])
         self.assertEqual(verdict["verdict"], "warn")
@@ -87,6 +87,19 @@ class PackCli(WeirCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn('no column "nope"', r.stderr)
 
+    def test_odd_file_names(self):
+        docs = self.path("odd")
+        os.makedirs(docs)
+        with open(os.path.join(docs.encode(), b"q3\nminutes\x1b[31m\xff.txt"), "w") as f:
+            f.write(SECRET)
+        pack = self.path("odd.weirpack")
+        self.ok("pack", "build", "--name", "odd", "--label", "internal", "--docs", docs,
+                "--sign", self.path("a.key"), "-o", pack)
+        self.ok("pack", "import", pack)
+        names = documents(self.scan(SECRET))
+        self.assertEqual(len(names), 1)
+        self.assertTrue(names[0].startswith("q3?minutes?[31m"), names)
+
     def test_usage_and_keys(self):
         self.assertEqual(self.weir("pack", "build", "--name", "x").returncode, 1)
         self.assertEqual(self.weir("pack").returncode, 1)
@@ -108,6 +121,9 @@ class PackCli(WeirCase):
         self.assertEqual(self.weir("trust", "remove", ids[0]).returncode, 2)
         # The stored pack no longer loads: its key is not trusted.
         self.assertEqual(documents(self.scan(SECRET)), [])
+        r = self.ok("pack", "list", "--json")
+        self.assertFalse(json.loads(r.stdout)[0]["active"])
+        self.assertIn("not trusted", r.stderr)
 
     def test_progress_and_counts(self):
         docs = self.path("many")

@@ -22,7 +22,7 @@
 
 #define PROTECTED_DOCS 40
 #define DOC_WORDS 1500
-#define NEGATIVE_DOCS 40
+#define NEGATIVE_DOCS 300
 #define PIECE_WORDS 200
 
 static const char *const protected_licences[] = { "GPL-3", "Apache-2.0", "MPL-2.0", "Artistic" };
@@ -141,35 +141,36 @@ render (GPtrArray *words, guint from, guint to, Edit edit)
 /* ---- ground truth: the exact set of 8-word runs of the protected set ---- */
 
 static guint64
-run_hash (const guint64 *w)
+run_hash (const guint64 *w, guint n)
 {
-  guint64 h = 0x9e3779b97f4a7c15ULL;
-  for (int i = 0; i < 8; i++)
+  guint64 h = 0x9e3779b97f4a7c15ULL + n;
+  for (guint i = 0; i < n; i++)
     h = (h ^ w[i]) * 0x100000001b3ULL + (h >> 29);
   return h;
 }
 
+/* Adds every n-word run of text to runs. */
 static void
-add_runs (GHashTable *runs, const char *text)
+add_runs (GHashTable *runs, const char *text, guint n)
 {
   g_autoptr (GArray) w = g_array_new (FALSE, FALSE, sizeof (guint64));
   normalize_word_hashes (text, strlen (text), w);
-  for (guint i = 0; i + 8 <= w->len; i++)
+  for (guint i = 0; i + n <= w->len; i++)
     {
       guint64 *h = g_new (guint64, 1);
-      *h = run_hash (&g_array_index (w, guint64, i));
+      *h = run_hash (&g_array_index (w, guint64, i), n);
       g_hash_table_add (runs, h);
     }
 }
 
 static gboolean
-shares_run (GHashTable *runs, const char *text)
+shares_run (GHashTable *runs, const char *text, guint n)
 {
   g_autoptr (GArray) w = g_array_new (FALSE, FALSE, sizeof (guint64));
   normalize_word_hashes (text, strlen (text), w);
-  for (guint i = 0; i + 8 <= w->len; i++)
+  for (guint i = 0; i + n <= w->len; i++)
     {
-      guint64 h = run_hash (&g_array_index (w, guint64, i));
+      guint64 h = run_hash (&g_array_index (w, guint64, i), n);
       if (g_hash_table_contains (runs, &h))
         return TRUE;
     }
@@ -254,12 +255,14 @@ main (int argc, char **argv)
     g_ptr_array_add (docs, generated_doc ("generated", i, DOC_WORDS));
   g_autoptr (PackBuilder) b = pack_builder_new ("quality", "confidential");
   g_autoptr (GHashTable) runs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr (GHashTable) runs5 = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   for (guint i = 0; i < docs->len; i++)
     {
       Doc *d = docs->pdata[i];
       g_autofree char *text = render (d->words, 0, d->words->len, VERBATIM);
       pack_builder_add_document (b, d->name, text, strlen (text));
-      add_runs (runs, text);
+      add_runs (runs, text, 8);
+      add_runs (runs5, text, 5);
     }
   PackStats stats;
   g_autoptr (EngineIndex) index = engine_index_new ();
@@ -300,9 +303,9 @@ main (int argc, char **argv)
            * wrapping, punctuation or surrounding text. */
           if (e != ONE_IN_20 && e != NO_PUNCT && r < 1.0)
             ok = FALSE;
-          /* Deleting every punctuation character also deletes hyphens and apostrophes
+          /* Deleting every punctuation character also deletes hyphens and slashes
            * inside words ("non-exclusive" -> "nonexclusive"): other words, so not
-           * covered by the guarantee. */
+           * covered by the guarantee. (Apostrophes join words anyway.) */
           if (e == NO_PUNCT && r < 0.95)
             ok = FALSE;
           if (e == ONE_IN_20 && r < (lengths[l] >= 80 ? 0.95 : lengths[l] >= 40 ? 0.85 : 0.4))
@@ -310,24 +313,26 @@ main (int argc, char **argv)
         }
       printf ("\n");
     }
-  guint tested = 0, excluded = 0, flagged = 0;
+  guint tested = 0, excluded = 0, flagged = 0, short_shared = 0;
   for (guint i = 0; i < negatives->len; i++)
     {
       Doc *n = negatives->pdata[i];
       g_autofree char *text = render (n->words, 0, n->words->len, VERBATIM);
-      if (shares_run (runs, text))
+      if (shares_run (runs, text, 8))
         {
           excluded++;
           continue;
         }
       tested++;
+      short_shared += shares_run (runs5, text, 5);
       flagged += any_document (index, text);
     }
-  printf ("\n\"no punctuation\" deletes every punctuation character, also hyphens and "
-          "apostrophes inside words, which joins two words into another one.\n");
+  printf ("\n\"no punctuation\" deletes every punctuation character, also hyphens and slashes "
+          "inside words (\"non-exclusive\" -> \"nonexclusive\"), which makes another word.\n");
   printf ("\nFalse flags: %u of %u negative pieces (%u generated, the rest licence pieces of about "
-          "%d words) named a protected document; %u pieces were left out because they share an "
-          "8-word run with the protected set.\n", flagged, tested, NEGATIVE_DOCS, PIECE_WORDS, excluded);
+          "%d words) named a protected document; %u of them share a run of 5 to 7 words with the "
+          "protected set. %u pieces were left out because they share an 8-word run.\n", flagged, tested,
+          NEGATIVE_DOCS, PIECE_WORDS, short_shared, excluded);
   ok = ok && flagged == 0 && tested > NEGATIVE_DOCS;
   printf ("\n%s\n", ok ? "PASS" : "FAIL");
   g_ptr_array_unref (vocab);

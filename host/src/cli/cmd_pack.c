@@ -80,16 +80,28 @@ progress_show (Progress *p, gboolean final)
   fflush (stderr);
 }
 
-/* The name a document has in reasons: its path below the --docs folder. */
+/* The name a document has in reasons: its path below the --docs folder, as valid UTF-8
+ * without control characters (packs refuse those). */
 static char *
 document_name (const char *root, const char *path)
 {
   gsize n = strlen (root);
   while (n > 1 && root[n - 1] == '/')
     n--;
-  if (strncmp (path, root, n) == 0 && path[n] == '/')
-    return g_strdup (path + n + 1);
-  return g_path_get_basename (path);
+  g_autofree char *raw = strncmp (path, root, n) == 0 && path[n] == '/' ? g_strdup (path + n + 1)
+                                                                        : g_path_get_basename (path);
+  char *name = g_utf8_make_valid (raw, -1);
+  for (char *p = name; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (c < 0x20 || c == 0x7f)
+        *p = '?';
+      else if (c >= 0x80 && c < 0xa0)  /* C1 controls: two bytes */
+        p[0] = '?', p[1] = '?';
+    }
+  if (strlen (name) > 4000)
+    name[4000] = '\0';
+  return name;
 }
 
 static gboolean
@@ -353,17 +365,25 @@ pack_import_cmd (int argc, char **argv)
   return CLI_OK;
 }
 
+typedef struct {
+  cJSON *array;              /* NULL: print lines */
+  const EngineIndex *index;  /* what context_open() loaded: the active packs */
+} Lister;
+
 static gboolean
 list_one (const StorePackInfo *info, GBytes *pack, gpointer data)
 {
-  cJSON *array = data;
+  Lister *l = data;
+  cJSON *array = l->array;
+  gboolean active = engine_index_find_pack (l->index, info->name) != NULL;
   if (array == NULL)
     {
       g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (info->imported / G_USEC_PER_SEC);
       g_autofree char *when = t ? g_date_time_format_iso8601 (t) : g_strdup ("?");
       printf ("%-20s %-14s %12" G_GINT64_FORMAT " %6" G_GINT64_FORMAT " docs %9" G_GINT64_FORMAT
-              " fps %8" G_GINT64_FORMAT " records  key %s  imported %s\n", info->name, info->label,
-              info->version, info->documents, info->fingerprints, info->records, info->key_id, when);
+              " fps %8" G_GINT64_FORMAT " records  key %s  imported %s%s\n", info->name, info->label,
+              info->version, info->documents, info->fingerprints, info->records, info->key_id, when,
+              active ? "" : "  NOT ACTIVE");
       return TRUE;
     }
   cJSON *obj = cJSON_CreateObject ();
@@ -376,6 +396,7 @@ list_one (const StorePackInfo *info, GBytes *pack, gpointer data)
   cJSON_AddNumberToObject (obj, "documents", (double) info->documents);
   cJSON_AddNumberToObject (obj, "fingerprints", (double) info->fingerprints);
   cJSON_AddNumberToObject (obj, "records", (double) info->records);
+  cJSON_AddBoolToObject (obj, "active", active);
   cJSON_AddItemToArray (array, obj);
   return TRUE;
 }
@@ -397,7 +418,8 @@ pack_list (int argc, char **argv)
   if (ctx == NULL)
     return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
   g_autoptr (cJSON) array = json ? cJSON_CreateArray () : NULL;
-  if (!store_pack_foreach (ctx->store, FALSE, list_one, array, &error))
+  Lister lister = { array, ctx->index };
+  if (!store_pack_foreach (ctx->store, FALSE, list_one, &lister, &error))
     return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
   if (json)
     {

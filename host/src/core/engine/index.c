@@ -81,6 +81,15 @@ engine_index_pack_count (const EngineIndex *index)
   return index->packs->len;
 }
 
+const IndexPack *
+engine_index_find_pack (const EngineIndex *index, const char *name)
+{
+  for (guint i = 0; i < index->packs->len; i++)
+    if (g_strcmp0 (((IndexPack *) index->packs->pdata[i])->name, name) == 0)
+      return index->packs->pdata[i];
+  return NULL;
+}
+
 gsize
 engine_index_fingerprint_count (const EngineIndex *index)
 {

@@ -42,6 +42,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineIndex, engine_index_free)
 /* Takes ownership of pack. */
 void engine_index_add_pack (EngineIndex *index, IndexPack *pack);
 guint engine_index_pack_count (const EngineIndex *index);
+/* The loaded pack of that name, or NULL. */
+const IndexPack *engine_index_find_pack (const EngineIndex *index, const char *name);
 /* Fingerprints over every pack. */
 gsize engine_index_fingerprint_count (const EngineIndex *index);
 

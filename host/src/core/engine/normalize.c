@@ -143,6 +143,20 @@ hyphen_break_end (const Norm *n, gsize i)
   return j;
 }
 
+/* An apostrophe between two letters (don't, O'Brien, the client's) joins them: copied
+ * text swaps ' and ’ freely and people drop it ("dont"), and all three forms must be one
+ * word. At i is the character after the apostrophe. */
+static gboolean
+apostrophe_joins (const Norm *n, gsize i)
+{
+  if (n->buf->len == 0 || i >= n->len)
+    return FALSE;
+  const char *last = g_utf8_find_prev_char (n->buf->str, n->buf->str + n->buf->len);
+  gunichar before = last != NULL ? g_utf8_get_char (last) : 0;
+  gunichar after = g_utf8_get_char_validated (n->text + i, (gssize) (n->len - i));
+  return g_unichar_isalpha (before) && after <= 0x10FFFF && g_unichar_isalpha (after);
+}
+
 /* Handles the non-ASCII character at *i; advances *i past it. */
 static void
 step_unicode (Norm *n, gsize *i)
@@ -159,6 +173,8 @@ step_unicode (Norm *n, gsize *i)
   gsize joined = hyphen && n->buf->len > 0 ? hyphen_break_end (n, next) : 0;
   if (joined > 0)
     next = joined;
+  else if (c == 0x2019 && apostrophe_joins (n, next))
+    ;  /* right single quotation mark used as an apostrophe: dropped */
   else if (g_unichar_type (c) == G_UNICODE_FORMAT)
     ;  /* dropped: zero-width characters and soft hyphens never split a word */
   else if (is_word_char (c))
@@ -193,6 +209,8 @@ normalize_foreach_word (const char *text, gsize len, NormWordFunc fn, gpointer d
         }
       else if (c == '-' && n.buf->len > 0 && (joined = hyphen_break_end (&n, i + 1)) > 0)
         i = joined;
+      else if (c == '\'' && apostrophe_joins (&n, i + 1))
+        i++;
       else
         {
           flush (&n, i);

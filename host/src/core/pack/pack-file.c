@@ -193,6 +193,19 @@ get_u64 (Reader *r, const char *what)
   return GUINT64_FROM_LE (v);
 }
 
+/* Names reach terminals and dialogs: no control characters, C0, DEL or C1. */
+static gboolean
+printable (const char *s)
+{
+  for (const char *p = s; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* A length-prefixed UTF-8 string of at most max bytes without control characters. */
 static char *
 get_string (Reader *r, gsize max, const char *what)
@@ -208,13 +221,14 @@ get_string (Reader *r, gsize max, const char *what)
       r->failed = what;
       return NULL;
     }
-  for (guint32 i = 0; i < n; i++)
-    if (p[i] < 0x20 && p[i] != '\t')
-      {
-        r->failed = what;
-        return NULL;
-      }
-  return g_strndup ((const char *) p, n);
+  char *s = g_strndup ((const char *) p, n);
+  if (strlen (s) != n || !printable (s))
+    {
+      g_free (s);
+      r->failed = what;
+      return NULL;
+    }
+  return s;
 }
 
 static gboolean
@@ -283,8 +297,9 @@ parse_meta (const char *json, PackMeta *meta, GError **error)
     return fail (error, WEIR_ERROR_PACK, "the pack was built with other fingerprint settings "
                  "(k=%g, w=%g; this Weir uses k=%d, w=%d): rebuild it", k, w, WINNOW_K, WINNOW_W);
   if (name->valuestring[0] == '\0' || strlen (name->valuestring) > PACK_NAME_MAX
-      || label->valuestring[0] == '\0' || strlen (label->valuestring) > PACK_NAME_MAX)
-    return fail (error, WEIR_ERROR_PACK, "the pack's name or label is empty or too long");
+      || label->valuestring[0] == '\0' || strlen (label->valuestring) > PACK_NAME_MAX
+      || !printable (name->valuestring) || !printable (label->valuestring))
+    return fail (error, WEIR_ERROR_PACK, "the pack's name or label is empty, too long or not printable");
   meta->name = g_strdup (name->valuestring);
   meta->label = g_strdup (label->valuestring);
   meta->version = (gint64) version;
