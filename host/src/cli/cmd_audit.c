@@ -39,7 +39,7 @@ audit_key (int argc, char **argv)
   g_autofree char *out = NULL;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the public key to FILE (never overwrites)", "FILE" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("audit key", NULL, "Exports this device's root audit public key, the key admins pin.",
                   entries, &argc, &argv))
@@ -86,7 +86,7 @@ audit_export (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "format", 0, 0, G_OPTION_ARG_STRING, &format, "jsonl (the signed records, default) or ocsf", "FORMAT" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write to FILE instead of stdout", "FILE" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("audit export", NULL, "Prints the audit log, one record a line.", entries, &argc, &argv))
     return CLI_USAGE;
@@ -151,7 +151,7 @@ audit_verify (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "file", 0, 0, G_OPTION_ARG_FILENAME, &file, "Verify an export (or a collector's file) instead of the store", "FILE" },
     { "pubkey", 'p', 0, G_OPTION_ARG_FILENAME, &pub, "The device's pinned root key (default: this device's)", "DEVICE.pub" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("audit verify", NULL, "Checks every record, signature, chain link and epoch key; exit 0 only "
                   "when the whole chain holds.", entries, &argc, &argv))
