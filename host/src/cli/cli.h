@@ -20,3 +20,4 @@ int cli_fail (const char *name, int code, const char *format, ...) G_GNUC_PRINTF
 gboolean cli_read_input (const char *path, gsize max, char **out, gsize *len, GError **error);
 
 int cmd_scan (int argc, char **argv);
+int cmd_store (int argc, char **argv);

@@ -11,6 +11,7 @@ static const struct {
   const char *summary;
 } commands[] = {
   { "scan", cmd_scan, "Check content against the policy, as the host would" },
+  { "store", cmd_store, "Show the encrypted store, or authenticate every page of it" },
 };
 
 static int
