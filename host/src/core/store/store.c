@@ -426,17 +426,24 @@ static gboolean
 integrity_check (Store *store, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, "PRAGMA integrity_check", -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (store->db, "PRAGMA integrity_check(4)", -1, &stmt, NULL) != SQLITE_OK)
     return sql_fail (store->db, "integrity check", error);
-  int rc = sqlite3_step (stmt);
-  g_autofree char *first = rc == SQLITE_ROW ? g_strdup ((const char *) sqlite3_column_text (stmt, 0)) : NULL;
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_ROW)
-    return sql_fail (store->db, "integrity check", error);
-  if (g_strcmp0 (first, "ok") != 0)
+  g_autoptr (GString) found = g_string_new (NULL);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
+      const char *line = (const char *) sqlite3_column_text (stmt, 0);
+      if (g_strcmp0 (line, "ok") != 0)
+        g_string_append_printf (found, "%s%s", found->len ? "; " : "", line ? line : "?");
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return sql_fail (store->db, "integrity check", error);
+  if (found->len > 0)
+    {
+      g_strdelimit (found->str, "\n", ' ');
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_TAMPERED, "store: %s is damaged: %s", store->path,
-                   first ? first : "?");
+                   found->str);
       return FALSE;
     }
   return TRUE;

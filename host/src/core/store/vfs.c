@@ -1,11 +1,8 @@
 #include "vfs.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "weir-error.h"
@@ -782,53 +779,59 @@ store_vfs_last_bad_page (const StoreVfs *vfs, gboolean *in_wal)
 
 /* ---- checks outside SQLite ---- */
 
+/* The raw passes read through the root VFS, never a file descriptor of their own:
+ * closing any descriptor of a file drops every POSIX lock the process holds on it,
+ * which would let another process take the store's WAL away from a live connection.
+ * The root VFS shares its descriptors and defers such closes. */
 static gboolean
-pread_exact (int fd, void *buf, gsize n, off_t off)
+pread_exact (sqlite3_file *file, void *buf, gsize n, gint64 off)
 {
-  gsize done = 0;
-  while (done < n)
-    {
-      ssize_t r = pread (fd, (char *) buf + done, n - done, off + (off_t) done);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        return FALSE;
-      done += (gsize) r;
-    }
-  return TRUE;
+  return file->pMethods->xRead (file, buf, (int) n, off) == SQLITE_OK;
 }
 
-static int
-open_for_check (const char *path, off_t *size, GError **error)
+static void
+raw_close (sqlite3_file *file)
 {
-  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  struct stat st;
-  if (fd < 0 && errno == ENOENT)
+  if (file->pMethods != NULL)
+    file->pMethods->xClose (file);
+  g_free (file);
+}
+
+/* NULL with no error: the file does not exist. */
+static sqlite3_file *
+raw_open (StoreVfs *vfs, const char *path, int type, gint64 *size, GError **error)
+{
+  sqlite3_vfs *root = vfs->root;
+  int exists = 0, out = 0;
+  *size = 0;
+  if (root->xAccess (root, path, SQLITE_ACCESS_EXISTS, &exists) != SQLITE_OK || !exists)
+    return NULL;
+  sqlite3_filename name = sqlite3_create_filename (path, "", "", 0, NULL);
+  sqlite3_file *file = g_malloc0 ((gsize) root->szOsFile);
+  sqlite3_int64 n = 0;
+  int rc = name ? root->xOpen (root, name, file, SQLITE_OPEN_READONLY | type, &out) : SQLITE_NOMEM;
+  if (rc == SQLITE_OK)
+    rc = file->pMethods->xFileSize (file, &n);
+  sqlite3_free_filename (name);
+  if (rc != SQLITE_OK)
     {
-      *size = 0;
-      return -2;
+      raw_close (file);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read %s (SQLite I/O error %d)", path, rc);
+      return NULL;
     }
-  if (fd < 0 || fstat (fd, &st) != 0)
-    {
-      int saved = errno;
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read %s: %s", path, g_strerror (saved));
-      return -1;
-    }
-  *size = st.st_size;
-  return fd;
+  *size = n;
+  return file;
 }
 
 /* A checkpoint in another process may be rewriting the page as it is read. */
 static gboolean
-verify_db_page (StoreVfs *vfs, int fd, guint32 pgno, unsigned char *page)
+verify_db_page (StoreVfs *vfs, sqlite3_file *fd, guint32 pgno, unsigned char *page)
 {
   for (int attempt = 0; attempt < 4; attempt++)
     {
       if (attempt > 0)
         g_usleep (2000);
-      if (pread_exact (fd, page, P, (off_t) (pgno - 1) * P) && db_page_open (vfs, pgno, page))
+      if (pread_exact (fd, page, P, (gint64) (pgno - 1) * P) && db_page_open (vfs, pgno, page))
         return TRUE;
     }
   return FALSE;
@@ -837,26 +840,30 @@ verify_db_page (StoreVfs *vfs, int fd, guint32 pgno, unsigned char *page)
 gboolean
 store_vfs_verify_file (StoreVfs *vfs, const char *path, guint32 *pages, guint32 *bad, GError **error)
 {
-  off_t size = 0;
-  int fd = open_for_check (path, &size, error);
+  gint64 size = 0;
+  g_autoptr (GError) local = NULL;
+  sqlite3_file *file = raw_open (vfs, path, SQLITE_OPEN_MAIN_DB, &size, &local);
   *pages = 0, *bad = 0;
-  if (fd == -1)
-    return FALSE;
-  if (fd == -2)
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (file == NULL)
     return TRUE;
   unsigned char *page = sodium_malloc (P);
   guint32 n = (guint32) ((size + P - 1) / P);
   for (guint32 pgno = 1; pgno <= n && *bad == 0; pgno++)
-    if (!verify_db_page (vfs, fd, pgno, page))
+    if (!verify_db_page (vfs, file, pgno, page))
       *bad = pgno;
   *pages = n;
   sodium_free (page);
-  close (fd);
+  raw_close (file);
   return TRUE;
 }
 
 static gboolean
-verify_wal_frame (StoreVfs *vfs, int fd, off_t off, const unsigned char *wal_hdr,
+verify_wal_frame (StoreVfs *vfs, sqlite3_file *fd, gint64 off, const unsigned char *wal_hdr,
                   unsigned char *frame, gboolean *current)
 {
   unsigned char ad[AD_MAX];
@@ -872,7 +879,7 @@ verify_wal_frame (StoreVfs *vfs, int fd, off_t off, const unsigned char *wal_hdr
 /* A frame that failed while a later one holds: read it again, since a writer in
  * another process may have been between its header and its page. */
 static gboolean
-wal_frame_settles (StoreVfs *vfs, int fd, off_t off, const unsigned char *wal_hdr, unsigned char *frame)
+wal_frame_settles (StoreVfs *vfs, sqlite3_file *fd, gint64 off, const unsigned char *wal_hdr, unsigned char *frame)
 {
   gboolean current;
   for (int attempt = 0; attempt < 4; attempt++)
@@ -886,14 +893,14 @@ wal_frame_settles (StoreVfs *vfs, int fd, off_t off, const unsigned char *wal_hd
 
 /* Walks the frames that carry the WAL header's salts; see vfs.h. */
 static void
-verify_wal_frames (StoreVfs *vfs, int fd, off_t size, const unsigned char *wal_hdr,
+verify_wal_frames (StoreVfs *vfs, sqlite3_file *fd, gint64 size, const unsigned char *wal_hdr,
                    guint32 *frames, guint32 *bad)
 {
   unsigned char *frame = sodium_malloc (FRAME);
-  off_t failed = 0;
+  gint64 failed = 0;
   guint32 failed_page = 0;
   gboolean current = FALSE;
-  for (off_t off = WAL_HDR; off + FRAME <= size; off += FRAME)
+  for (gint64 off = WAL_HDR; off + FRAME <= size; off += FRAME)
     {
       if (verify_wal_frame (vfs, fd, off, wal_hdr, frame, &current))
         {
@@ -916,15 +923,19 @@ verify_wal_frames (StoreVfs *vfs, int fd, off_t size, const unsigned char *wal_h
 gboolean
 store_vfs_verify_wal (StoreVfs *vfs, const char *path, guint32 *frames, guint32 *bad, GError **error)
 {
-  off_t size = 0;
+  gint64 size = 0;
   unsigned char hdr[WAL_HDR];
-  int fd = open_for_check (path, &size, error);
+  g_autoptr (GError) local = NULL;
+  sqlite3_file *file = raw_open (vfs, path, SQLITE_OPEN_WAL, &size, &local);
   *frames = 0, *bad = 0;
-  if (fd == -1)
-    return FALSE;
-  if (fd == -2)
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (file == NULL)
     return TRUE;
-  if (size >= WAL_HDR && pread_exact (fd, hdr, WAL_HDR, 0))
+  if (size >= WAL_HDR && pread_exact (file, hdr, WAL_HDR, 0))
     {
       /* SQLite ignores a WAL without its magic number; one of another page size is
        * not the store's. */
@@ -932,11 +943,11 @@ store_vfs_verify_wal (StoreVfs *vfs, const char *path, guint32 *frames, guint32 
       if (magic == 0x377f0682 || magic == 0x377f0683)
         {
           if (get_be32 (hdr + 8) == P)
-            verify_wal_frames (vfs, fd, size, hdr, frames, bad);
+            verify_wal_frames (vfs, file, size, hdr, frames, bad);
           else
             *bad = 1;
         }
     }
-  close (fd);
+  raw_close (file);
   return TRUE;
 }
