@@ -419,8 +419,8 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
     }
   else
     {
-      if (proto->ctx->audit != NULL)
-        audit_digest_init (proto->ctx->audit, &digest);
+      /* Always initialised: scan_content feeds it even when the store is unavailable. */
+      audit_digest_init (proto->ctx->audit, &digest);
       scan_content (proto, &scan, &digest, findings, &totals);
       if (proto->ctx->audit != NULL)
         audit_digest_finish (&digest, digest_hex);

@@ -102,7 +102,10 @@ audit_append (Audit *audit, const char *event, const cJSON *fields, GError **err
 void
 audit_digest_init (Audit *audit, AuditDigest *digest)
 {
-  crypto_generichash_init (&digest->state, audit->digest_key, DIGEST_KEY_BYTES, 32);
+  /* Without an audit log (the store is unavailable) the digest is computed unkeyed
+   * and never recorded. */
+  crypto_generichash_init (&digest->state, audit ? audit->digest_key : NULL,
+                           audit ? DIGEST_KEY_BYTES : 0, 32);
 }
 
 void

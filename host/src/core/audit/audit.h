@@ -29,6 +29,7 @@ typedef struct {
   crypto_generichash_state state;
 } AuditDigest;
 
+/* audit may be NULL (no store): an unkeyed digest, for callers that feed it anyway. */
 void audit_digest_init (Audit *audit, AuditDigest *digest);
 void audit_digest_update (AuditDigest *digest, const void *data, gsize len);
 /* Writes 64 hex digits and a NUL into out. */
