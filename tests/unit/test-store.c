@@ -280,6 +280,19 @@ test_keys_refused (Fixture *f, gconstpointer data)
   store_close (open_ok (f->path));
 }
 
+/* A store from before the encryption (plain SQLite) is named as such, not misread. */
+static void
+test_plaintext_refused (Fixture *f, gconstpointer data)
+{
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (Store) plain = store_open_full (f->path, NULL, STORE_OPEN_UNSEALED_FOR_BENCH, &error);
+    g_assert_no_error (error);
+    append (plain, 1, "plaintext");
+  }
+  assert_refused (f->path, WEIR_ERROR_REFUSED, "is not encrypted");
+}
+
 /* Data-page offset of WAL frame k (0-based). */
 static gint64
 frame_data (gint64 k)
@@ -363,6 +376,7 @@ main (int argc, char **argv)
   ADD ("/store/no-plaintext", test_no_plaintext);
   ADD ("/store/every-flip-caught", test_every_flip_caught);
   ADD ("/store/keys-refused", test_keys_refused);
+  ADD ("/store/plaintext-refused", test_plaintext_refused);
   ADD ("/store/wal-tamper-seen", test_wal_tamper_seen);
   ADD ("/store/wal-recovery", test_wal_recovery);
   return g_test_run ();

@@ -226,11 +226,32 @@ store_exists (const char *store_path)
   return stat (store_path, &st) == 0 && st.st_size > 0;
 }
 
+/* A store from before the encryption starts with SQLite's own magic string. Only
+ * looked at when there is no key, hence no connection whose locks a close could drop. */
+static gboolean
+store_is_plaintext (const char *store_path)
+{
+  unsigned char head[16];
+  int fd = open (store_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  gboolean plain = fd >= 0 && read_exact (fd, head, sizeof head)
+                   && memcmp (head, "SQLite format 3", sizeof head) == 0;
+  if (fd >= 0)
+    close (fd);
+  return plain;
+}
+
 StoreKey *
 store_key_load (const char *key_path, const char *store_path, GError **error)
 {
   if (g_file_test (key_path, G_FILE_TEST_EXISTS) || g_file_test (key_path, G_FILE_TEST_IS_SYMLINK))
     return key_file_read (key_path, error);
+  if (store_exists (store_path) && store_is_plaintext (store_path))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
+                   "the store %s is not encrypted (an earlier Weir made it): move it aside and "
+                   "Weir starts a new, sealed store", store_path);
+      return NULL;
+    }
   if (store_exists (store_path))
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
