@@ -293,6 +293,32 @@ test_plaintext_refused (Fixture *f, gconstpointer data)
   assert_refused (f->path, WEIR_ERROR_REFUSED, "is not encrypted");
 }
 
+/* Garbage and truncation: refused with an error, never a crash. */
+static void
+test_garbage_refused (Fixture *f, gconstpointer data)
+{
+  store_close (open_ok (f->path));
+  g_autofree char *noise = g_malloc (3 * STORE_PAGE_SIZE);
+  for (gsize i = 0; i < 3 * STORE_PAGE_SIZE; i++)
+    noise[i] = (char) g_random_int ();
+  g_assert_true (g_file_set_contents (f->path, noise, 3 * STORE_PAGE_SIZE, NULL));
+  assert_refused (f->path, WEIR_ERROR_REFUSED, "not made with this device's store key");
+
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_unlink (f->path);
+  {
+    g_autoptr (Store) store = open_ok (f->path);
+    append_many (store, 0, 30, "enough for a few pages");
+  }
+  g_autofree char *whole = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (f->path, &whole, &len, NULL));
+  g_assert_true (g_file_set_contents (f->path, whole, STORE_PAGE_SIZE + 100, NULL));
+  assert_refused (f->path, WEIR_ERROR_TAMPERED, "page 2 ");
+  g_assert_true (g_file_set_contents (f->path, whole, 10, NULL));
+  assert_refused (f->path, WEIR_ERROR_TAMPERED, "page 1 ");
+}
+
 /* Data-page offset of WAL frame k (0-based). */
 static gint64
 frame_data (gint64 k)
@@ -377,6 +403,7 @@ main (int argc, char **argv)
   ADD ("/store/every-flip-caught", test_every_flip_caught);
   ADD ("/store/keys-refused", test_keys_refused);
   ADD ("/store/plaintext-refused", test_plaintext_refused);
+  ADD ("/store/garbage-refused", test_garbage_refused);
   ADD ("/store/wal-tamper-seen", test_wal_tamper_seen);
   ADD ("/store/wal-recovery", test_wal_recovery);
   return g_test_run ();

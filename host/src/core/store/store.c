@@ -42,8 +42,10 @@ sql_fail (sqlite3 *db, const char *what, GError **error)
       guint32 page = store_vfs_last_bad_page (vfs, &in_wal);
       return tampered (sqlite3_db_filename (db, "main"), page, in_wal, error);
     }
-  g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "store: %s: %s", what,
-               db ? sqlite3_errmsg (db) : "out of memory");
+  /* Pages that authenticate yet do not fit together: pages rolled back or dropped. */
+  int code = db != NULL && (sqlite3_errcode (db) == SQLITE_CORRUPT || sqlite3_errcode (db) == SQLITE_NOTADB)
+               ? WEIR_ERROR_TAMPERED : WEIR_ERROR_STORE;
+  g_set_error (error, WEIR_ERROR, code, "store: %s: %s", what, db ? sqlite3_errmsg (db) : "out of memory");
   return FALSE;
 }
 
@@ -211,12 +213,12 @@ store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, G
    * lands in a temporary file (the VFS refuses them anyway). synchronous=NORMAL in
    * WAL mode: a committed record survives a crash of the process (and the browser);
    * only power loss can lose the last commits. */
-  if (!exec (store, "PRAGMA temp_store = MEMORY", error)
+  if (!verify_pages (store, error)
+      || !exec (store, "PRAGMA temp_store = MEMORY", error)
       || !exec (store, "PRAGMA mmap_size = 0", error)
       || !set_geometry (store, error)
       || !exec (store, "PRAGMA journal_mode = WAL", error)
       || !exec (store, "PRAGMA synchronous = NORMAL", error)
-      || !verify_pages (store, error)
       || !migrate (store, error))
     return NULL;
   if (sqlite3_prepare_v3 (store->db, "INSERT INTO audit (id, record) VALUES (?, ?)", -1,
