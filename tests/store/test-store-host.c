@@ -108,6 +108,39 @@ test_tampered_store (void)
   test_remove_tree (home);
 }
 
+/* Bytes flipped at random places of a store of a few dozen pages: `weir store check`
+ * exits 2 naming the page that holds the byte, every time. */
+static void
+test_random_flips (void)
+{
+  g_autofree char *home = g_dir_make_tmp ("weir-host-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (home, "weir.db", NULL);
+  g_autofree char *pristine = g_build_filename (home, "pristine", NULL);
+  TestHost host;
+  test_host_start (&host, home);
+  for (int i = 0; i < 300; i++)
+    cJSON_Delete (test_host_ask (&host, i == 0 ? HELLO : "{\"type\":\"scan\",\"id\":3,\"event\":\"paste\","
+                                 "\"origin\":\"https://chat.example\",\"text\":\"a record of some length\"}"));
+  g_assert_cmpint (test_host_stop (&host), ==, 0);
+  copy_file (db, pristine);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (db, &data, &len, NULL));
+  g_assert_cmpuint (len / STORE_PAGE_SIZE, >=, 10);
+  for (int i = 0; i < 40; i++)
+    {
+      gint64 offset = g_random_int_range (STORE_SALT_BYTES, (gint32) len);
+      copy_file (pristine, db);
+      flip_byte (db, offset);
+      g_autofree char *page = g_strdup_printf ("page %" G_GINT64_FORMAT " ", offset / STORE_PAGE_SIZE + 1);
+      assert_check_fails (home, page);
+    }
+  copy_file (pristine, db);
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint (test_run_weir (home, &out, &err, "store", "check", NULL), ==, 0);
+  test_remove_tree (home);
+}
+
 static gboolean
 tree_contains (const char *dir, const char *needle)
 {
@@ -169,5 +202,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/store/host/tampered-store", test_tampered_store);
   g_test_add_func ("/store/host/no-canary-on-disk", test_no_canary_on_disk);
+  g_test_add_func ("/store/host/random-flips", test_random_flips);
   return g_test_run ();
 }
