@@ -5,7 +5,8 @@
  * For the sealed store and for the same store without the VFS (bench-only switch):
  * - write: RECORDS audit appends of ~400 bytes, one transaction each, as the host does;
  * - open: store_open on the full store (sealed: every page authenticated first);
- * - read: every record read back through a fresh connection.
+ * - read: every record read back through a fresh connection;
+ * open and read are the best of five.
  * With WEIR_HOST, the host's cold start on the sealed store: process start to the
  * reply to hello (the host always seals; the open figures above are the difference). */
 #include <glib.h>
@@ -64,13 +65,20 @@ run (const char *dir, StoreOpenFlags flags, int records, Figures *out)
     }
   out->write_s = now () - t;
   store_close (store);
-  t = now ();
-  store = open_or_die (path, flags);
-  out->open_s = now () - t;
-  gint64 read_bytes = 0;
-  t = now ();
-  store_audit_foreach (store, sum_bytes, &read_bytes, NULL);
-  out->read_s = now () - t;
+  /* Open and read: best of five, the machine is shared. */
+  out->open_s = out->read_s = 1e9;
+  for (int round = 0; round < 5; round++)
+    {
+      t = now ();
+      store = open_or_die (path, flags);
+      out->open_s = MIN (out->open_s, now () - t);
+      gint64 read_bytes = 0;
+      t = now ();
+      store_audit_foreach (store, sum_bytes, &read_bytes, NULL);
+      out->read_s = MIN (out->read_s, now () - t);
+      if (round < 4)
+        store_close (store);
+    }
   StoreInfo info;
   if (store_info_get (store, &info, NULL))
     {
