@@ -136,7 +136,7 @@ open_sealed (Store *store, GError **error)
 }
 
 static gboolean
-open_db (Store *store, StoreOpenFlags flags, GError **error)
+open_db (Store *store, GError **error)
 {
   int sqlite_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const char *vfs_name = store->vfs ? store_vfs_name (store->vfs) : NULL;
@@ -206,7 +206,7 @@ store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, G
   store->key_path = key_path ? g_strdup (key_path) : g_build_filename (dir, "store.key", NULL);
   if (!(flags & STORE_OPEN_UNSEALED_FOR_BENCH) && !open_sealed (store, error))
     return NULL;
-  if (!open_db (store, flags, error))
+  if (!open_db (store, error))
     return NULL;
   sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
   /* Temporary tables and sort spills stay in memory: nothing derived from content
