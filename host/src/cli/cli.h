@@ -24,3 +24,4 @@ int cmd_audit (int argc, char **argv);
 int cmd_keygen (int argc, char **argv);
 int cmd_trust (int argc, char **argv);
 int cmd_pack (int argc, char **argv);
+int cmd_store (int argc, char **argv);

@@ -15,6 +15,7 @@ static const struct {
   { "keygen", cmd_keygen, "Create an admin key pair that signs packs" },
   { "trust", cmd_trust, "Add, list or remove the admin keys whose packs are accepted" },
   { "pack", cmd_pack, "Build, verify, import and list fingerprint packs" },
+  { "store", cmd_store, "Show the encrypted store, or authenticate every page of it" },
 };
 
 static int

@@ -473,10 +473,10 @@ audit_store_lines (Store *store, GError **error)
 void
 audit_digest_init (Audit *audit, AuditDigest *digest)
 {
-  if (audit == NULL)
-    crypto_generichash_init (&digest->state, NULL, 0, 32);
-  else
-    crypto_generichash_init (&digest->state, audit->digest_key, DIGEST_KEY_BYTES, 32);
+  /* Without an audit log (the store is unavailable) the digest is computed unkeyed
+   * and never recorded. */
+  crypto_generichash_init (&digest->state, audit ? audit->digest_key : NULL,
+                           audit ? DIGEST_KEY_BYTES : 0, 32);
 }
 
 void

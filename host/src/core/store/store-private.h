@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store/vfs.h"
 
 #define STORE_BUSY_TIMEOUT_MS 10000
 
@@ -19,6 +20,9 @@ struct Store {
   sqlite3 *db;
   sqlite3_stmt *audit_insert;
   sqlite3_stmt *audit_stmts[STORE_AUDIT_STATEMENTS];
+  StoreVfs *vfs;      /* NULL only when opened unsealed for the bench */
+  char *path;
+  char *key_path;
 };
 
 /* Finalizes store-audit.c's statements; store_close calls it. */

@@ -1,13 +1,40 @@
 #include "store-private.h"
 
+#include <sys/stat.h>
+
+#include "store/keys.h"
+#include "store/vfs.h"
 #include "weir-error.h"
 
 
+static gboolean
+tampered (const char *path, guint32 page, gboolean in_wal, GError **error)
+{
+  g_set_error (error, WEIR_ERROR, WEIR_ERROR_TAMPERED,
+               "store: page %u of %s%s failed authentication: the store was tampered with "
+               "or damaged, so Weir refuses to use it", page, path,
+               in_wal ? " (its copy in the WAL)" : "");
+  return FALSE;
+}
+
+/* A read that failed authentication names its page; SQLite only knows "I/O error". */
 gboolean
 store_sql_fail (sqlite3 *db, const char *what, GError **error)
 {
-  g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "store: %s: %s", what,
-               db ? sqlite3_errmsg (db) : "out of memory");
+  sqlite3_vfs *base = NULL;
+  StoreVfs *vfs = NULL;
+  if (db != NULL && sqlite3_extended_errcode (db) == SQLITE_IOERR_DATA
+      && sqlite3_file_control (db, "main", SQLITE_FCNTL_VFS_POINTER, &base) == SQLITE_OK
+      && (vfs = store_vfs_from_sqlite (base)) != NULL)
+    {
+      gboolean in_wal = FALSE;
+      guint32 page = store_vfs_last_bad_page (vfs, &in_wal);
+      return tampered (sqlite3_db_filename (db, "main"), page, in_wal, error);
+    }
+  /* Pages that authenticate yet do not fit together: pages rolled back or dropped. */
+  int code = db != NULL && (sqlite3_errcode (db) == SQLITE_CORRUPT || sqlite3_errcode (db) == SQLITE_NOTADB)
+               ? WEIR_ERROR_TAMPERED : WEIR_ERROR_STORE;
+  g_set_error (error, WEIR_ERROR, code, "store: %s: %s", what, db ? sqlite3_errmsg (db) : "out of memory");
   return FALSE;
 }
 
@@ -90,26 +117,107 @@ store_close (Store *store)
     return;
   sqlite3_finalize (store->audit_insert);
   store_audit_finalize (store);
-  sqlite3_close_v2 (store->db);
+  /* sqlite3_close, not _v2: the VFS below must not outlive the connection. */
+  if (sqlite3_close (store->db) != SQLITE_OK)
+    g_warning ("store: closing: %s", sqlite3_errmsg (store->db));
+  store_vfs_free (store->vfs);
+  g_free (store->path);
+  g_free (store->key_path);
   g_free (store);
 }
 
+static gboolean
+open_sealed (Store *store, GError **error)
+{
+  g_autoptr (StoreKey) key = store_key_load (store->key_path, store->path, error);
+  if (key == NULL)
+    return FALSE;
+  store->vfs = store_vfs_new (key->key, key->salt, error);
+  return store->vfs != NULL;
+}
+
+static gboolean
+open_db (Store *store, GError **error)
+{
+  int sqlite_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const char *vfs_name = store->vfs ? store_vfs_name (store->vfs) : NULL;
+  if (sqlite3_open_v2 (store->path, &store->db, sqlite_flags, vfs_name) == SQLITE_OK)
+    return TRUE;
+  if (store->vfs != NULL && store_vfs_saw_foreign (store->vfs))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
+                   "store: %s was not made with this device's store key %s (page 1 names "
+                   "another store): it was copied from elsewhere, its key was replaced, or it "
+                   "was tampered with; Weir refuses it", store->path, store->key_path);
+      return FALSE;
+    }
+  gboolean in_wal = FALSE;
+  guint32 bad = store->vfs ? store_vfs_last_bad_page (store->vfs, &in_wal) : 0;
+  if (bad != 0)  /* the header read failed: SQLite has no connection to ask */
+    return tampered (store->path, bad, in_wal, error);
+  return sql_fail (store->db, store->path, error);
+}
+
+/* Page geometry, before the first write creates the file: the VFS keeps each page's
+ * nonce and tag in its reserved bytes (header offset 20), which SQLite never touches.
+ * For an existing store both are read from its header and these are no-ops. */
+static gboolean
+set_geometry (Store *store, GError **error)
+{
+  if (store->vfs == NULL)
+    return TRUE;
+  int reserve = STORE_RESERVE;
+  g_autofree char *page_size = g_strdup_printf ("PRAGMA page_size = %d", STORE_PAGE_SIZE);
+  if (!exec (store, page_size, error))
+    return FALSE;
+  sqlite3_file_control (store->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+  return TRUE;
+}
+
+/* Authenticates every page of the store file, then the frames of its WAL. */
+static gboolean
+verify_sealed (Store *store, StoreCheck *out, GError **error)
+{
+  guint32 bad = 0;
+  g_autofree char *wal = g_strconcat (store->path, "-wal", NULL);
+  if (!store_vfs_verify_file (store->vfs, store->path, &out->pages, &bad, error))
+    return FALSE;
+  if (bad != 0)
+    return tampered (store->path, bad, FALSE, error);
+  if (!store_vfs_verify_wal (store->vfs, wal, &out->wal_frames, &bad, error))
+    return FALSE;
+  return bad == 0 || tampered (store->path, bad, TRUE, error);
+}
+
+/* Every page authenticates before anything is used: the store refuses to run on
+ * tampered data, even on pages no query would read today. */
+static gboolean
+verify_pages (Store *store, GError **error)
+{
+  StoreCheck check;
+  return store->vfs == NULL || verify_sealed (store, &check, error);
+}
+
 Store *
-store_open (const char *path, GError **error)
+store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, GError **error)
 {
   g_autoptr (Store) store = g_new0 (Store, 1);
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2 (path, &store->db, flags, NULL) != SQLITE_OK)
-    {
-      sql_fail (store->db, path, error);
-      return NULL;
-    }
+  g_autofree char *dir = g_path_get_dirname (path);
+  store->path = g_strdup (path);
+  store->key_path = key_path ? g_strdup (key_path) : g_build_filename (dir, "store.key", NULL);
+  if (!(flags & STORE_OPEN_UNSEALED_FOR_BENCH) && !open_sealed (store, error))
+    return NULL;
+  if (!open_db (store, error))
+    return NULL;
   sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
   /* Temporary tables and sort spills stay in memory: nothing derived from content
-   * lands in a temporary file. synchronous=NORMAL in WAL mode: a committed record
-   * survives a crash of the process (and the browser); only power loss can lose the
-   * last commits. */
-  if (!exec (store, "PRAGMA temp_store = MEMORY", error)
+   * lands in a temporary file (the VFS refuses them anyway). synchronous=NORMAL in
+   * WAL mode: a committed record survives a crash of the process (and the browser);
+   * only power loss can lose the last commits. */
+  if (!verify_pages (store, error)
+      || !exec (store, "PRAGMA temp_store = MEMORY", error)
+      || !exec (store, "PRAGMA mmap_size = 0", error)
+      || !set_geometry (store, error)
       || !exec (store, "PRAGMA journal_mode = WAL", error)
       || !exec (store, "PRAGMA synchronous = NORMAL", error)
       || !migrate (store, error))
@@ -121,6 +229,12 @@ store_open (const char *path, GError **error)
       return NULL;
     }
   return g_steal_pointer (&store);
+}
+
+Store *
+store_open (const char *path, GError **error)
+{
+  return store_open_full (path, NULL, STORE_OPEN_DEFAULT, error);
 }
 
 gboolean
@@ -208,4 +322,141 @@ store_audit_count (Store *store, GError **error)
     sql_fail (store->db, "counting the audit log", error);
   sqlite3_finalize (stmt);
   return count;
+}
+
+/* ---- info and check ---- */
+
+/* One integer from a query; -1 when it fails. */
+static gint64
+query_int (Store *store, const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 value = -1;
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) == SQLITE_OK
+      && sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+static gint64
+file_bytes (const char *path)
+{
+  struct stat st;
+  return stat (path, &st) == 0 ? (gint64) st.st_size : 0;
+}
+
+static void
+store_table_free (StoreTable *table)
+{
+  g_free (table->name);
+  g_free (table);
+}
+
+static gboolean
+list_tables (Store *store, StoreInfo *info, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND "
+                          "name NOT LIKE 'sqlite_%' ORDER BY name", -1, &stmt, NULL) != SQLITE_OK)
+    return sql_fail (store->db, "listing tables", error);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      StoreTable *table = g_new0 (StoreTable, 1);
+      table->name = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      g_ptr_array_add (info->tables, table);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return sql_fail (store->db, "listing tables", error);
+  for (guint i = 0; i < info->tables->len; i++)
+    {
+      StoreTable *table = info->tables->pdata[i];
+      g_autofree char *quoted = g_strdup_printf ("SELECT count(*) FROM \"%s\"", table->name);
+      if ((table->rows = query_int (store, quoted)) < 0)
+        return sql_fail (store->db, "counting rows", error);
+      if (g_strcmp0 (table->name, "packs") == 0)
+        info->packs = table->rows;
+    }
+  return TRUE;
+}
+
+gboolean
+store_info_get (Store *store, StoreInfo *info, GError **error)
+{
+  int reserve = -1;
+  g_autofree char *wal = g_strconcat (store->path, "-wal", NULL);
+  *info = (StoreInfo) {
+    .path = store->path,
+    .key_path = store->vfs ? store->key_path : NULL,
+    .cipher = store->vfs ? "xchacha20poly1305-ietf" : "none",
+    .key_wrap = store->vfs ? "key-file" : "none",
+    .schema_version = user_version (store),
+    .page_size = query_int (store, "PRAGMA page_size"),
+    .page_count = query_int (store, "PRAGMA page_count"),
+    .freelist_count = query_int (store, "PRAGMA freelist_count"),
+    .file_bytes = file_bytes (store->path),
+    .wal_bytes = file_bytes (wal),
+    .packs = -1,
+    .tables = g_ptr_array_new_with_free_func ((GDestroyNotify) store_table_free),
+  };
+  sqlite3_file_control (store->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+  info->reserve_bytes = reserve;
+  if (info->page_count < 0)
+    {
+      store_info_clear (info);
+      return sql_fail (store->db, "reading the header", error);
+    }
+  if (!list_tables (store, info, error))
+    {
+      store_info_clear (info);
+      return FALSE;
+    }
+  info->audit_records = store_audit_count (store, error);
+  return info->audit_records >= 0;
+}
+
+void
+store_info_clear (StoreInfo *info)
+{
+  g_clear_pointer (&info->tables, g_ptr_array_unref);
+}
+
+/* SQLite's own check reads every live page through the VFS (WAL included), so it
+ * also authenticates what the raw passes saw only on disk. */
+static gboolean
+integrity_check (Store *store, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, "PRAGMA integrity_check(4)", -1, &stmt, NULL) != SQLITE_OK)
+    return sql_fail (store->db, "integrity check", error);
+  g_autoptr (GString) found = g_string_new (NULL);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *line = (const char *) sqlite3_column_text (stmt, 0);
+      if (g_strcmp0 (line, "ok") != 0)
+        g_string_append_printf (found, "%s%s", found->len ? "; " : "", line ? line : "?");
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return sql_fail (store->db, "integrity check", error);
+  if (found->len > 0)
+    {
+      g_strdelimit (found->str, "\n", ' ');
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_TAMPERED, "store: %s is damaged: %s", store->path,
+                   found->str);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+store_check (Store *store, StoreCheck *out, GError **error)
+{
+  *out = (StoreCheck) { 0 };
+  if (store->vfs != NULL && !verify_sealed (store, out, error))
+    return FALSE;
+  return integrity_check (store, error);
 }

@@ -1,5 +1,7 @@
 /* store.h: the endpoint's one SQLite store. The only module that includes sqlite3.h.
  *
+ * Every page of the store and of its WAL is sealed by the VFS in vfs.c under a store
+ * key kept as keys.h says; a page that fails authentication is an error, never data.
  * Several processes (one host per browser profile, the CLI) share one store: WAL
  * journal and a busy timeout, so writers wait instead of failing. */
 #pragma once
@@ -8,8 +10,19 @@
 
 typedef struct Store Store;
 
-/* Opens (creating and migrating as needed) the store at path. */
+typedef enum {
+  STORE_OPEN_DEFAULT = 0,
+  /* No encryption at all: for bench/ only, to measure what the sealing costs. */
+  STORE_OPEN_UNSEALED_FOR_BENCH = 1 << 0,
+} StoreOpenFlags;
+
+/* Opens (creating and migrating as needed) the store at path, sealed with the key in
+ * store.key next to it (created with a new store). Authenticates every page of the
+ * file first: a tampered store is refused with WEIR_ERROR_TAMPERED naming the page. */
 Store *store_open (const char *path, GError **error);
+/* key_path NULL: store.key in path's folder. */
+Store *store_open_full (const char *path, const char *key_path, StoreOpenFlags flags,
+                        GError **error);
 void store_close (Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Store, store_close)
 
@@ -54,3 +67,33 @@ gboolean store_setting_write (Store *store, const char *key, const guint8 *value
 /* Best effort: checkpoints the WAL and truncates it to zero bytes, so old page images
  * (an erased secret) leave the WAL file. Never waits for other connections. */
 void store_wal_truncate (Store *store);
+/* What `weir store info` shows. */
+typedef struct {
+  char *name;
+  gint64 rows;
+} StoreTable;
+
+typedef struct {
+  const char *path, *key_path;   /* borrowed from the store */
+  const char *cipher;            /* "xchacha20poly1305-ietf" or "none" */
+  const char *key_wrap;          /* "key-file" or "none" */
+  int schema_version;
+  gint64 page_size, page_count, freelist_count, reserve_bytes;
+  gint64 file_bytes, wal_bytes;
+  gint64 audit_records;
+  gint64 packs;                  /* rows of the packs table; -1 when there is none */
+  GPtrArray *tables;             /* StoreTable*, owned */
+} StoreInfo;
+
+gboolean store_info_get (Store *store, StoreInfo *info, GError **error);
+void store_info_clear (StoreInfo *info);
+
+/* Reads and authenticates every page of the store file and every frame of its WAL,
+ * then runs SQLite's integrity check. Tampering: FALSE with WEIR_ERROR_TAMPERED and
+ * a message naming the first bad page. */
+typedef struct {
+  guint32 pages;       /* pages of the store file, all authenticated */
+  guint32 wal_frames;  /* frames of the current WAL, all authenticated */
+} StoreCheck;
+
+gboolean store_check (Store *store, StoreCheck *out, GError **error);

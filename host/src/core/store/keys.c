@@ -1,0 +1,263 @@
+#include "keys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "weir-error.h"
+
+#define MAGIC "WEIRSK01"
+#define WRAP_FILE 1
+#define OFF_SALT 8
+#define OFF_KIND 24
+#define OFF_KEK 32
+#define OFF_NONCE 64
+#define OFF_WRAPPED 88
+#define OFF_TAG 120
+#define AD_BYTES 32
+
+G_STATIC_ASSERT (OFF_TAG + crypto_aead_xchacha20poly1305_ietf_ABYTES == STORE_KEY_FILE_BYTES);
+
+void
+store_key_free (StoreKey *key)
+{
+  if (key == NULL)
+    return;
+  if (key->key != NULL)
+    sodium_free (key->key);
+  g_free (key);
+}
+
+static StoreKey *
+store_key_alloc (GError **error)
+{
+  g_autoptr (StoreKey) key = g_new0 (StoreKey, 1);
+  if (sodium_init () < 0 || (key->key = sodium_malloc (STORE_KEY_BYTES)) == NULL)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "store key: out of guarded memory");
+      return NULL;
+    }
+  return g_steal_pointer (&key);
+}
+
+static gboolean
+read_exact (int fd, unsigned char *buf, gsize n)
+{
+  gsize done = 0;
+  while (done < n)
+    {
+      ssize_t r = read (fd, buf + done, n - done);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        return FALSE;
+      done += (gsize) r;
+    }
+  return TRUE;
+}
+
+/* Opens the key file, refusing one that is not a plain file of ours, unreadable by others. */
+static int
+key_file_open (const char *path, GError **error)
+{
+  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 || fstat (fd, &st) != 0)
+    {
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read the store key %s: %s", path,
+                   g_strerror (saved));
+      return -1;
+    }
+  const char *problem = !S_ISREG (st.st_mode) ? "is not a regular file"
+                        : st.st_uid != geteuid () ? "belongs to another user"
+                        : (st.st_mode & 077) != 0 ? "is readable by other users (run chmod 600 on it)"
+                        : st.st_size != STORE_KEY_FILE_BYTES ? "is damaged (wrong size)"
+                        : NULL;
+  if (problem != NULL)
+    {
+      close (fd);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED, "the store key %s %s", path, problem);
+      return -1;
+    }
+  return fd;
+}
+
+static gboolean
+key_file_unwrap (const unsigned char *file, StoreKey *key, const char *path, GError **error)
+{
+  if (memcmp (file, MAGIC, 8) != 0 || file[OFF_KIND] != WRAP_FILE)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
+                   "%s is not a Weir store key this version can use", path);
+      return FALSE;
+    }
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached (
+        key->key, NULL, file + OFF_WRAPPED, STORE_KEY_BYTES, file + OFF_TAG, file, AD_BYTES,
+        file + OFF_NONCE, file + OFF_KEK) != 0)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_TAMPERED,
+                   "the store key %s is damaged or was tampered with", path);
+      return FALSE;
+    }
+  memcpy (key->salt, file + OFF_SALT, STORE_SALT_BYTES);
+  return TRUE;
+}
+
+static StoreKey *
+key_file_read (const char *path, GError **error)
+{
+  int fd = key_file_open (path, error);
+  if (fd < 0)
+    return NULL;
+  g_autoptr (StoreKey) key = store_key_alloc (error);
+  unsigned char *file = sodium_malloc (STORE_KEY_FILE_BYTES);
+  gboolean ok = key != NULL && file != NULL;
+  if (ok && !read_exact (fd, file, STORE_KEY_FILE_BYTES))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read the store key %s", path);
+      ok = FALSE;
+    }
+  ok = ok && key_file_unwrap (file, key, path, error);
+  close (fd);
+  if (file != NULL)
+    sodium_free (file);
+  return ok ? g_steal_pointer (&key) : NULL;
+}
+
+/* Fills file with a fresh store key wrapped under a fresh key-encryption key. */
+static void
+key_file_build (unsigned char *file, const StoreKey *key)
+{
+  memset (file, 0, STORE_KEY_FILE_BYTES);
+  memcpy (file, MAGIC, 8);
+  memcpy (file + OFF_SALT, key->salt, STORE_SALT_BYTES);
+  file[OFF_KIND] = WRAP_FILE;
+  crypto_aead_xchacha20poly1305_ietf_keygen (file + OFF_KEK);
+  randombytes_buf (file + OFF_NONCE, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached (
+    file + OFF_WRAPPED, file + OFF_TAG, NULL, key->key, STORE_KEY_BYTES, file, AD_BYTES, NULL,
+    file + OFF_NONCE, file + OFF_KEK);
+}
+
+static gboolean
+write_all (int fd, const unsigned char *buf, gsize n)
+{
+  gsize done = 0;
+  while (done < n)
+    {
+      ssize_t w = write (fd, buf + done, n - done);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return FALSE;
+      done += (gsize) w;
+    }
+  return TRUE;
+}
+
+/* Writes a temporary file, then links it into place: the key file appears whole or not
+ * at all, and link() fails if another process got there first. */
+static gboolean
+key_file_publish (const char *path, const unsigned char *file, gboolean *lost_race, GError **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
+  int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0600);
+  gboolean ok = fd >= 0 && write_all (fd, file, STORE_KEY_FILE_BYTES) && fsync (fd) == 0;
+  int saved = errno;
+  if (fd >= 0)
+    close (fd);
+  if (ok && link (tmp, path) != 0)
+    {
+      saved = errno;
+      ok = FALSE;
+      *lost_race = saved == EEXIST;
+    }
+  if (fd >= 0)
+    unlink (tmp);
+  if (!ok && !*lost_race)
+    g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot write the store key %s: %s", path,
+                 g_strerror (saved));
+  if (ok)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+      int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd >= 0)
+        {
+          fsync (dfd);
+          close (dfd);
+        }
+    }
+  return ok;
+}
+
+static StoreKey *
+key_file_create (const char *path, GError **error)
+{
+  g_autoptr (StoreKey) key = store_key_alloc (error);
+  if (key == NULL)
+    return NULL;
+  randombytes_buf (key->key, STORE_KEY_BYTES);
+  randombytes_buf (key->salt, STORE_SALT_BYTES);
+  unsigned char *file = sodium_malloc (STORE_KEY_FILE_BYTES);
+  if (file == NULL)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "store key: out of guarded memory");
+      return NULL;
+    }
+  key_file_build (file, key);
+  gboolean lost_race = FALSE;
+  gboolean ok = key_file_publish (path, file, &lost_race, error);
+  sodium_free (file);
+  if (lost_race)
+    return key_file_read (path, error);
+  return ok ? g_steal_pointer (&key) : NULL;
+}
+
+static gboolean
+store_exists (const char *store_path)
+{
+  struct stat st;
+  return stat (store_path, &st) == 0 && st.st_size > 0;
+}
+
+/* A store from before the encryption starts with SQLite's own magic string. Only
+ * looked at when there is no key, hence no connection whose locks a close could drop. */
+static gboolean
+store_is_plaintext (const char *store_path)
+{
+  unsigned char head[16];
+  int fd = open (store_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  gboolean plain = fd >= 0 && read_exact (fd, head, sizeof head)
+                   && memcmp (head, "SQLite format 3", sizeof head) == 0;
+  if (fd >= 0)
+    close (fd);
+  return plain;
+}
+
+StoreKey *
+store_key_load (const char *key_path, const char *store_path, GError **error)
+{
+  if (g_file_test (key_path, G_FILE_TEST_EXISTS) || g_file_test (key_path, G_FILE_TEST_IS_SYMLINK))
+    return key_file_read (key_path, error);
+  if (store_exists (store_path) && store_is_plaintext (store_path))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
+                   "the store %s is not encrypted (an earlier Weir made it): move it aside and "
+                   "Weir starts a new, sealed store", store_path);
+      return NULL;
+    }
+  if (store_exists (store_path))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
+                   "the store %s cannot be read: its key %s is missing (restore it, or move "
+                   "the store aside to start an empty one)", store_path, key_path);
+      return NULL;
+    }
+  return key_file_create (key_path, error);
+}
