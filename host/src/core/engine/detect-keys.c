@@ -93,6 +93,27 @@ pem_body_ok (const DetectScan *scan, gsize at, gsize stop)
   return b64 >= PEM_BODY_MIN && longest >= PEM_LINE_MIN;
 }
 
+/* The scan resumes past the whole body: random base64 must not be read as cards or
+ * tokens. Spaces count only as indentation after a line break, so prose that follows
+ * a truncated key is still scanned. Unbounded, but no byte passed here is read again. */
+static gsize
+pem_body_end (const DetectScan *scan, gsize at)
+{
+  gboolean line_start = FALSE;
+  while (at < scan->len)
+    {
+      guchar c = scan->text[at];
+      gsize b = pem_break (scan, at);
+      if (b != 0 && (c == ' ' || c == '\t') && !line_start)
+        break;
+      if (b == 0 && !(detect_class[c] & DETECT_B64))
+        break;
+      line_start = b != 0;
+      at += b ? b : 1;
+    }
+  return at;
+}
+
 gsize
 detect_match_private_key (DetectScan *scan, gsize i)
 {
@@ -108,7 +129,7 @@ detect_match_private_key (DetectScan *scan, gsize i)
   /* Distinct keys differ in their first body bytes (the key material or its salt). */
   gsize n = MIN (scan->len - body, (gsize) PEM_BODY_MIN + 16);
   detect_note (scan, DET_PRIVATE_KEY, scan->text + body, n);
-  return end;
+  return pem_body_end (scan, body);
 }
 
 /* ---- prefixed tokens ------------------------------------------------------------- */
