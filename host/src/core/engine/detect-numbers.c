@@ -186,21 +186,29 @@ ssn_ok (const char *d)
   return FALSE;                  /* 111-11-1111 and the like */
 }
 
-/* Nine bare digits count only near a keyword: a window before the number is searched
- * case-insensitively. */
+/* Nine bare digits count only near a keyword that starts a word ("SSN:", "ssn=",
+ * "Social Security No."; not "harmlessness"), searched case-insensitively in the 40
+ * bytes before the number. */
 static gboolean
 ssn_keyword_before (const DetectScan *scan, gsize i)
 {
   static const char *const keywords[] = { "ssn", "social security", "ss#", "soc sec" };
   gsize from = i > 40 ? i - 40 : 0;
-  char window[41];
+  char window[40];
   gsize n = i - from;
   for (gsize k = 0; k < n; k++)
     window[k] = detect_lower (scan->text[from + k]);
-  window[n] = 0;
-  for (gsize k = 0; k < G_N_ELEMENTS (keywords); k++)
-    if (strstr (window, keywords[k]) != NULL)
-      return TRUE;
+  for (gsize k = 0; k < n; k++)
+    {
+      if (k > 0 && g_ascii_isalpha (window[k - 1]))
+        continue;
+      for (gsize w = 0; w < G_N_ELEMENTS (keywords); w++)
+        {
+          gsize len = strlen (keywords[w]);
+          if (k + len <= n && memcmp (window + k, keywords[w], len) == 0)
+            return TRUE;
+        }
+    }
   return FALSE;
 }
 

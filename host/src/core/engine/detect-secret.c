@@ -113,7 +113,8 @@ ends_bare_value (guchar c)
 {
   switch (c)
     {
-    case ',': case ';': case '"': case '\'': case '`': case ')': case ']': case '}': case 0:
+    case ',': case ';': case '"': case '\'': case '`': case ')': case ']': case '}': case '&':
+    case 0:
       return TRUE;
     default:
       return g_ascii_isspace (c);
