@@ -30,15 +30,15 @@ number_continues_before (const DetectScan *scan, gsize i)
   if (i == 0)
     return FALSE;
   guchar c = scan->text[i - 1];
-  if (detect_class[c] & DETECT_WORD)
-    return TRUE;
+  if ((detect_class[c] & DETECT_WORD) || detect_in (c, "*^"))
+    return TRUE;       /* glued to a word, or an operand: 4828147466240000*t**12 */
   return detect_in (c, ".,-/") && i >= 2 && digit_at (scan, i - 2);
 }
 
 static gboolean
 number_continues_after (const DetectScan *scan, gsize end)
 {
-  if (detect_has (scan, end, DETECT_WORD))
+  if (detect_has (scan, end, DETECT_WORD) || (end < scan->len && detect_in (scan->text[end], "*^")))
     return TRUE;
   return end < scan->len && detect_in (scan->text[end], ".,-/")
          && digit_at (scan, end + 1);
@@ -138,10 +138,25 @@ card_groups_ok (const DigitRun *run, guint groups)
   return run->sizes[groups - 1] >= 1 && run->sizes[groups - 1] <= 4;
 }
 
+/* Six equal digits in a row: published test numbers (4111 1111 1111 1111,
+ * 4000 0000 0000 0002, 5555 5555 5555 4444) and computed values, not issued cards. */
+static gboolean
+card_has_run (const char *d, guint n)
+{
+  guint run = 1;
+  for (guint k = 1; k < n; k++)
+    {
+      run = d[k] == d[k - 1] ? run + 1 : 1;
+      if (run >= 6)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static gboolean
 card_ok (const char *d, guint n)
 {
-  return n >= 13 && n <= 19 && card_issuer_ok (d, n) && luhn_ok (d, n);
+  return n >= 13 && n <= 19 && card_issuer_ok (d, n) && luhn_ok (d, n) && !card_has_run (d, n);
 }
 
 /* The whole run, or (a card followed by its security code or a year) the longest run of
@@ -168,6 +183,15 @@ card_match (DetectScan *scan, gsize i, const DigitRun *run)
   return 0;
 }
 
+static gboolean
+same_digits (const char *d, guint n)
+{
+  for (guint k = 1; k < n; k++)
+    if (d[k] != d[0])
+      return FALSE;
+  return TRUE;
+}
+
 /* Social Security Administration rules for numbers it can have issued, less the
  * numbers it voided after they were printed in advertising. */
 static gboolean
@@ -180,10 +204,8 @@ ssn_ok (const char *d)
   if (memcmp (d, "078051120", 9) == 0 || memcmp (d, "219099999", 9) == 0
       || memcmp (d, "123456789", 9) == 0)
     return FALSE;
-  for (int k = 1; k < 9; k++)
-    if (d[k] != d[0])
-      return TRUE;
-  return FALSE;                  /* 111-11-1111 and the like */
+  /* Stand-ins typed by hand: each part one repeated digit (111-11-1111, 111-22-3333). */
+  return !(same_digits (d, 3) && same_digits (d + 3, 2) && same_digits (d + 5, 4));
 }
 
 /* Nine bare digits count only near a keyword that starts a word ("SSN:", "ssn=",
