@@ -253,12 +253,14 @@ gsize
 detect_match_number (DetectScan *scan, gsize i)
 {
   DigitRun run;
-  if (number_continues_before (scan, i) || !digit_run_read (scan, i, &run))
-    return 0;
-  gsize end = card_match (scan, i, &run);
-  if (end == 0)
-    end = ssn_match (scan, i, &run);
-  memset (&run, 0, sizeof run);
+  gsize end = 0;
+  if (!number_continues_before (scan, i) && digit_run_read (scan, i, &run))
+    {
+      end = card_match (scan, i, &run);
+      if (end == 0)
+        end = ssn_match (scan, i, &run);
+    }
+  explicit_bzero (&run, sizeof run);   /* the digits are a copy of the value */
   return end;
 }
 
@@ -343,9 +345,10 @@ detect_match_iban (DetectScan *scan, gsize i)
   guint want = iban_length (scan->text + i);
   char iban[34];
   gsize end = want ? iban_read (scan, i, want, iban) : 0;
-  if (end == 0 || !iban_checksum_ok (iban, want))
-    return 0;
-  detect_note (scan, DET_IBAN, (const guchar *) iban, want);
-  memset (iban, 0, sizeof iban);
+  if (end != 0 && iban_checksum_ok (iban, want))
+    detect_note (scan, DET_IBAN, (const guchar *) iban, want);
+  else
+    end = 0;
+  explicit_bzero (iban, sizeof iban);
   return end;
 }

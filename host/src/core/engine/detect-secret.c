@@ -302,7 +302,7 @@ value_is_plain (const char *v, gsize n)
     }
   if (!letter || (!digit && !symbol))
     return TRUE;       /* numbers and dates; plain words */
-  if (v[0] == '/' || v[0] == '~' || g_str_has_prefix (v, "./") || g_str_has_prefix (v, "../")
+  if (v[0] == '/' || v[0] == '~' || memcmp (v, "./", 2) == 0 || memcmp (v, "../", 3) == 0
       || g_strstr_len (v, (gssize) n, "://") != NULL)
     return TRUE;       /* paths and URLs */
   return value_is_identifier (v, n) || value_is_dotted_name (v, n) || value_has_sequence (v, n);
@@ -340,7 +340,7 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key)
       detect_note (scan, DET_GENERIC_SECRET, v, n);
       end = a->end;
     }
-  memset (lower, 0, sizeof lower);
+  explicit_bzero (lower, sizeof lower);
   return end;
 }
 
