@@ -121,8 +121,6 @@ key_names_metadata (const char *key, gsize n)
 static gboolean
 key_names_secret (const char *key, gsize n)
 {
-  if (key_names_metadata (key, n))
-    return FALSE;
   for (gsize k = 0; k + 3 <= n; k++)
     {
       char c = key[k];
@@ -133,7 +131,7 @@ key_names_secret (const char *key, gsize n)
           gsize len = key_words[w].len;
           if (key_words[w].word[0] == c && k + len <= n
               && memcmp (key + k, key_words[w].word, len) == 0)
-            return TRUE;
+            return !key_names_metadata (key, n);
         }
     }
   return FALSE;
