@@ -2,6 +2,7 @@
  *
  * Sources and limits of every rule: docs/detectors.md. */
 #include "detect-private.h"
+#include "json.h"
 
 #include <string.h>
 
@@ -402,25 +403,16 @@ base64url_decode (const guchar *in, gsize n, guchar *out)
   return o;
 }
 
-/* The decoded header must be a JSON object naming its algorithm: {..."alg"...:...}. */
+/* The decoded header must parse as a JSON object whose "alg" is a string (RFC 7515
+ * §4.1.1 makes alg the one required header parameter). */
 static gboolean
 jwt_header_ok (const guchar *b64, gsize n)
 {
   guchar json[JWT_HEADER_MAX];
   gsize m = base64url_decode (b64, n, json);
-  while (m > 0 && g_ascii_isspace (json[m - 1]))
-    m--;
-  if (m < 2 || json[0] != '{' || json[m - 1] != '}')
-    return FALSE;
-  for (gsize k = 0; k + 5 <= m; k++)
-    if (memcmp (json + k, "\"alg\"", 5) == 0)
-      {
-        gsize c = k + 5;
-        while (c < m && g_ascii_isspace (json[c]))
-          c++;
-        return c < m && json[c] == ':';
-      }
-  return FALSE;
+  g_autoptr (cJSON) header = cJSON_ParseWithLength ((const char *) json, m);
+  return cJSON_IsObject (header)
+         && cJSON_IsString (cJSON_GetObjectItemCaseSensitive (header, "alg"));
 }
 
 gsize
