@@ -281,12 +281,10 @@ test_distinct_many (void)
   g_autoptr (GRand) rand = g_rand_new_with_seed (7);
   while (g_hash_table_size (made) < 5000)
     {
-      /* Visa-range digits, never two equal in a row (runs mark test numbers). */
+      /* Visa-range random digits. */
       char card[17] = "4532";
       for (int k = 4; k < 15; k++)
-        do
-          card[k] = (char) ('0' + g_rand_int_range (rand, 0, 10));
-        while (card[k] == card[k - 1]);
+        card[k] = (char) ('0' + g_rand_int_range (rand, 0, 10));
       card[15] = luhn_digit (card, 15);
       if (g_hash_table_add (made, g_strdup (card)))
         g_string_append_printf (s, "%s\n", card);

@@ -138,25 +138,10 @@ card_groups_ok (const DigitRun *run, guint groups)
   return run->sizes[groups - 1] >= 1 && run->sizes[groups - 1] <= 4;
 }
 
-/* Six equal digits in a row: published test numbers (4111 1111 1111 1111,
- * 4000 0000 0000 0002, 5555 5555 5555 4444) and computed values, not issued cards. */
-static gboolean
-card_has_run (const char *d, guint n)
-{
-  guint run = 1;
-  for (guint k = 1; k < n; k++)
-    {
-      run = d[k] == d[k - 1] ? run + 1 : 1;
-      if (run >= 6)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 static gboolean
 card_ok (const char *d, guint n)
 {
-  return n >= 13 && n <= 19 && card_issuer_ok (d, n) && luhn_ok (d, n) && !card_has_run (d, n);
+  return n >= 13 && n <= 19 && card_issuer_ok (d, n) && luhn_ok (d, n);
 }
 
 /* The whole run, or (a card followed by its security code or a year) the longest run of
