@@ -84,35 +84,42 @@ assignment_key (const DetectScan *scan, gsize i, Assignment *a)
   return TRUE;
 }
 
+typedef struct {
+  const char *word;
+  gsize len;
+} SizedWord;
+#define WORD(w) { w, sizeof w - 1 }
+
 /* Key names that announce a secret (detect-secrets' and gitleaks' keyword lists,
  * trimmed of words too common in prose). One pass: each byte selects the few words
  * that start with it. */
-#define WORD(w) { w, sizeof w - 1 }
-static const struct {
-  const char *word;
-  gsize len;
-} key_words[] = {
+static const SizedWord key_words[] = {
   WORD ("password"), WORD ("passwd"), WORD ("passphrase"), WORD ("pwd"), WORD ("private_key"),
   WORD ("secret"), WORD ("token"), WORD ("api_key"), WORD ("apikey"), WORD ("api-key"),
   WORD ("access_key"), WORD ("accesskey"), WORD ("auth_key"), WORD ("credential"),
 };
+
+/* Last words of keys that name something about a secret, not the secret: token_url,
+ * secret_name, password_file, ACCESS_KEY_PREFIX. */
+static const SizedWord metadata_words[] = {
+  WORD ("prefix"), WORD ("name"), WORD ("id"), WORD ("type"), WORD ("url"), WORD ("uri"),
+  WORD ("path"), WORD ("file"), WORD ("dir"), WORD ("length"), WORD ("len"), WORD ("size"),
+  WORD ("format"), WORD ("header"), WORD ("field"), WORD ("env"), WORD ("var"), WORD ("hint"),
+  WORD ("count"), WORD ("expiry"), WORD ("expires"), WORD ("ttl"), WORD ("timeout"),
+  WORD ("enabled"), WORD ("version"), WORD ("endpoint"), WORD ("location"), WORD ("policy"),
+  WORD ("rotation"),
+};
 #undef WORD
 
-/* Keys that name something about a secret, not the secret: token_url, secret_name,
- * password_file, ACCESS_KEY_PREFIX (after lower-casing; '_', '-' or '.' before). */
+/* The lower-cased key ends in a metadata word after '_', '-' or '.'. */
 static gboolean
 key_names_metadata (const char *key, gsize n)
 {
-  static const char *const suffixes[] = {
-    "prefix", "name", "id", "type", "url", "uri", "path", "file", "dir", "length", "len",
-    "size", "format", "header", "field", "env", "var", "hint", "count", "expiry", "expires",
-    "ttl", "timeout", "enabled", "version", "endpoint", "location", "policy", "rotation",
-  };
-  for (gsize w = 0; w < G_N_ELEMENTS (suffixes); w++)
+  for (gsize w = 0; w < G_N_ELEMENTS (metadata_words); w++)
     {
-      gsize len = strlen (suffixes[w]);
+      gsize len = metadata_words[w].len;
       if (n > len && detect_in ((guchar) key[n - len - 1], "_-.")
-          && memcmp (key + n - len, suffixes[w], len) == 0)
+          && memcmp (key + n - len, metadata_words[w].word, len) == 0)
         return TRUE;
     }
   return FALSE;
