@@ -30,4 +30,4 @@ for _ in 1 2 3; do
   [ "$mbs" -gt "$best" ] && best=$mbs
 done
 printf 'ripgrep %s:  %.1f MB, best of 3: %d MB/s, %d matching lines\n' \
-  "$(rg --version | head -1 | cut -d' ' -f2)" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$best" "$lines"
+  "$(rg --version | awk 'NR == 1 { print $2 }')" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$best" "$lines"

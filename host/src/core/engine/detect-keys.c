@@ -2,6 +2,7 @@
  *
  * Sources and limits of every rule: docs/detectors.md. */
 #include "detect-private.h"
+#include "json.h"
 
 #include <string.h>
 
@@ -93,6 +94,27 @@ pem_body_ok (const DetectScan *scan, gsize at, gsize stop)
   return b64 >= PEM_BODY_MIN && longest >= PEM_LINE_MIN;
 }
 
+/* The scan resumes past the whole body: random base64 must not be read as cards or
+ * tokens. Spaces count only as indentation after a line break, so prose that follows
+ * a truncated key is still scanned. Unbounded, but no byte passed here is read again. */
+static gsize
+pem_body_end (const DetectScan *scan, gsize at)
+{
+  gboolean line_start = FALSE;
+  while (at < scan->len)
+    {
+      guchar c = scan->text[at];
+      gsize b = pem_break (scan, at);
+      if (b != 0 && (c == ' ' || c == '\t') && !line_start)
+        break;
+      if (b == 0 && !(detect_class[c] & DETECT_B64))
+        break;
+      line_start = b != 0;
+      at += b ? b : 1;
+    }
+  return at;
+}
+
 gsize
 detect_match_private_key (DetectScan *scan, gsize i)
 {
@@ -108,7 +130,7 @@ detect_match_private_key (DetectScan *scan, gsize i)
   /* Distinct keys differ in their first body bytes (the key material or its salt). */
   gsize n = MIN (scan->len - body, (gsize) PEM_BODY_MIN + 16);
   detect_note (scan, DET_PRIVATE_KEY, scan->text + body, n);
-  return end;
+  return pem_body_end (scan, body);
 }
 
 /* ---- prefixed tokens ------------------------------------------------------------- */
@@ -381,25 +403,16 @@ base64url_decode (const guchar *in, gsize n, guchar *out)
   return o;
 }
 
-/* The decoded header must be a JSON object naming its algorithm: {..."alg"...:...}. */
+/* The decoded header must parse as a JSON object whose "alg" is a string (RFC 7515
+ * §4.1.1 makes alg the one required header parameter). */
 static gboolean
 jwt_header_ok (const guchar *b64, gsize n)
 {
   guchar json[JWT_HEADER_MAX];
   gsize m = base64url_decode (b64, n, json);
-  while (m > 0 && g_ascii_isspace (json[m - 1]))
-    m--;
-  if (m < 2 || json[0] != '{' || json[m - 1] != '}')
-    return FALSE;
-  for (gsize k = 0; k + 5 <= m; k++)
-    if (memcmp (json + k, "\"alg\"", 5) == 0)
-      {
-        gsize c = k + 5;
-        while (c < m && g_ascii_isspace (json[c]))
-          c++;
-        return c < m && json[c] == ':';
-      }
-  return FALSE;
+  g_autoptr (cJSON) header = cJSON_ParseWithLength ((const char *) json, m);
+  return cJSON_IsObject (header)
+         && cJSON_IsString (cJSON_GetObjectItemCaseSensitive (header, "alg"));
 }
 
 gsize

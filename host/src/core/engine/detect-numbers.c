@@ -30,15 +30,15 @@ number_continues_before (const DetectScan *scan, gsize i)
   if (i == 0)
     return FALSE;
   guchar c = scan->text[i - 1];
-  if (detect_class[c] & DETECT_WORD)
-    return TRUE;
+  if ((detect_class[c] & DETECT_WORD) || detect_in (c, "*^"))
+    return TRUE;       /* glued to a word, or an operand: 4828147466240000*t**12 */
   return detect_in (c, ".,-/") && i >= 2 && digit_at (scan, i - 2);
 }
 
 static gboolean
 number_continues_after (const DetectScan *scan, gsize end)
 {
-  if (detect_has (scan, end, DETECT_WORD))
+  if (detect_has (scan, end, DETECT_WORD) || (end < scan->len && detect_in (scan->text[end], "*^")))
     return TRUE;
   return end < scan->len && detect_in (scan->text[end], ".,-/")
          && digit_at (scan, end + 1);
@@ -168,6 +168,15 @@ card_match (DetectScan *scan, gsize i, const DigitRun *run)
   return 0;
 }
 
+static gboolean
+same_digits (const char *d, guint n)
+{
+  for (guint k = 1; k < n; k++)
+    if (d[k] != d[0])
+      return FALSE;
+  return TRUE;
+}
+
 /* Social Security Administration rules for numbers it can have issued, less the
  * numbers it voided after they were printed in advertising. */
 static gboolean
@@ -180,27 +189,33 @@ ssn_ok (const char *d)
   if (memcmp (d, "078051120", 9) == 0 || memcmp (d, "219099999", 9) == 0
       || memcmp (d, "123456789", 9) == 0)
     return FALSE;
-  for (int k = 1; k < 9; k++)
-    if (d[k] != d[0])
-      return TRUE;
-  return FALSE;                  /* 111-11-1111 and the like */
+  /* Stand-ins typed by hand: each part one repeated digit (111-11-1111, 111-22-3333). */
+  return !(same_digits (d, 3) && same_digits (d + 3, 2) && same_digits (d + 5, 4));
 }
 
-/* Nine bare digits count only near a keyword: a window before the number is searched
- * case-insensitively. */
+/* Nine bare digits count only near a keyword that starts a word ("SSN:", "ssn=",
+ * "Social Security No."; not "harmlessness"), searched case-insensitively in the 40
+ * bytes before the number. */
 static gboolean
 ssn_keyword_before (const DetectScan *scan, gsize i)
 {
   static const char *const keywords[] = { "ssn", "social security", "ss#", "soc sec" };
   gsize from = i > 40 ? i - 40 : 0;
-  char window[41];
+  char window[40];
   gsize n = i - from;
   for (gsize k = 0; k < n; k++)
     window[k] = detect_lower (scan->text[from + k]);
-  window[n] = 0;
-  for (gsize k = 0; k < G_N_ELEMENTS (keywords); k++)
-    if (strstr (window, keywords[k]) != NULL)
-      return TRUE;
+  for (gsize k = 0; k < n; k++)
+    {
+      if (k > 0 && g_ascii_isalpha (window[k - 1]))
+        continue;
+      for (gsize w = 0; w < G_N_ELEMENTS (keywords); w++)
+        {
+          gsize len = strlen (keywords[w]);
+          if (k + len <= n && memcmp (window + k, keywords[w], len) == 0)
+            return TRUE;
+        }
+    }
   return FALSE;
 }
 
@@ -223,12 +238,14 @@ gsize
 detect_match_number (DetectScan *scan, gsize i)
 {
   DigitRun run;
-  if (number_continues_before (scan, i) || !digit_run_read (scan, i, &run))
-    return 0;
-  gsize end = card_match (scan, i, &run);
-  if (end == 0)
-    end = ssn_match (scan, i, &run);
-  memset (&run, 0, sizeof run);
+  gsize end = 0;
+  if (!number_continues_before (scan, i) && digit_run_read (scan, i, &run))
+    {
+      end = card_match (scan, i, &run);
+      if (end == 0)
+        end = ssn_match (scan, i, &run);
+    }
+  explicit_bzero (&run, sizeof run);   /* the digits are a copy of the value */
   return end;
 }
 
@@ -313,9 +330,10 @@ detect_match_iban (DetectScan *scan, gsize i)
   guint want = iban_length (scan->text + i);
   char iban[34];
   gsize end = want ? iban_read (scan, i, want, iban) : 0;
-  if (end == 0 || !iban_checksum_ok (iban, want))
-    return 0;
-  detect_note (scan, DET_IBAN, (const guchar *) iban, want);
-  memset (iban, 0, sizeof iban);
+  if (end != 0 && iban_checksum_ok (iban, want))
+    detect_note (scan, DET_IBAN, (const guchar *) iban, want);
+  else
+    end = 0;
+  explicit_bzero (iban, sizeof iban);
   return end;
 }

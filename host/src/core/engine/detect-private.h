@@ -1,13 +1,14 @@
 /* detect-private.h: what the detector files share; nothing here leaves engine/.
  *
- * The scanner (detect.c) walks the text once and calls a matcher only at an anchor: a
- * word start whose first byte can begin some detector's value, or one of the
- * punctuation anchors '-' (PEM armour), '=' and ':' (assignments). A matcher validates
+ * The scanner (detect.c) walks the text once and calls a matcher only at a candidate:
+ * a word start whose first two bytes can begin some detector's value, or one of the
+ * punctuation anchors "--" (PEM armour), '=' and ':' (assignments). A matcher validates
  * the candidate with bounded look-ahead and, when it accepts, notes a 64-bit digest of
- * the normalised value (for distinct counts) and returns the offset just past the match.
- * It returns 0 when it accepts nothing. No matcher reads more than a fixed distance
- * from its anchor, except through detect_run_b64url, whose cache makes repeated runs
- * cost nothing, so the whole scan is linear in the text length. */
+ * the normalised value (for distinct counts) and returns the offset just past the match,
+ * where the scan resumes; it returns 0 when it accepts nothing. Reads that are not
+ * bounded go through a cache (detect_run_b64url, the bare-value run in detect-secret.c)
+ * or skip bytes that are then never read again (a private key's body), so the whole
+ * scan is linear in the text length. */
 #pragma once
 
 #include <glib.h>

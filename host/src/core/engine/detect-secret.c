@@ -39,55 +39,91 @@ is_operator_byte (guchar c)
     }
 }
 
-/* Finds the operator at i and the key name before it. Returns the offset where the
- * value may start, or 0 for comparisons (==, !=, <=), scopes (::) and URLs (://). */
+/* The operator at i ('=', ':', ":=", "=>"). Returns the offset where the value may
+ * start, or 0 for comparisons (==, !=, <=), scopes (::) and URLs (://). */
 static gsize
-assignment_key (const DetectScan *scan, gsize i, Assignment *a)
+assignment_operator (const DetectScan *scan, gsize i)
 {
   const guchar *p = scan->text;
   guchar next = i + 1 < scan->len ? p[i + 1] : 0;
   guchar prev = i > 0 ? p[i - 1] : 0;
-  gsize value = i + 1;
   if (p[i] == ':')
     {
       if (next == ':' || prev == ':' || next == '/')
         return 0;
-      value += next == '=';
+      return i + 1 + (next == '=');
     }
-  else
-    {
-      if (next == '=' || next == '~' || is_operator_byte (prev))
-        return 0;
-      value += next == '>';
-    }
+  if (next == '=' || next == '~' || is_operator_byte (prev))
+    return 0;
+  return i + 1 + (next == '>');
+}
+
+/* The key name before the operator at i, optionally quoted. FALSE when there is none,
+ * when it is the inside of a string ("secretsmanager:ResourceTag/..."), or a field
+ * of a colon list (arn:aws:secretsmanager:*:*:secret:name). */
+static gboolean
+assignment_key (const DetectScan *scan, gsize i, Assignment *a)
+{
+  const guchar *p = scan->text;
   gsize k = i;
   for (int s = 0; s < 4 && k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'); s++)
     k--;
-  if (k > 0 && detect_in (p[k - 1], "\"'`"))
-    k--;
+  guchar close = k > 0 && detect_in (p[k - 1], "\"'`") ? p[--k] : 0;
   gsize end = k;
   while (k > 0 && end - k <= KEY_MAX && is_key_byte (p[k - 1]))
     k--;
   if (end == k || end - k > KEY_MAX)
-    return 0;
+    return FALSE;
+  guchar before = k > 0 ? p[k - 1] : 0;
+  if (detect_in (before, "\"'`") && before != close)
+    return FALSE;
+  if (before == ':' && k > 1 && !detect_in (p[k - 2], " \t\r\n{([,"))
+    return FALSE;
   a->key = k;
   a->key_len = end - k;
-  return value;
+  return TRUE;
 }
+
+typedef struct {
+  const char *word;
+  gsize len;
+} SizedWord;
+#define WORD(w) { w, sizeof w - 1 }
 
 /* Key names that announce a secret (detect-secrets' and gitleaks' keyword lists,
  * trimmed of words too common in prose). One pass: each byte selects the few words
  * that start with it. */
-#define WORD(w) { w, sizeof w - 1 }
-static const struct {
-  const char *word;
-  gsize len;
-} key_words[] = {
+static const SizedWord key_words[] = {
   WORD ("password"), WORD ("passwd"), WORD ("passphrase"), WORD ("pwd"), WORD ("private_key"),
   WORD ("secret"), WORD ("token"), WORD ("api_key"), WORD ("apikey"), WORD ("api-key"),
   WORD ("access_key"), WORD ("accesskey"), WORD ("auth_key"), WORD ("credential"),
 };
+
+/* Last words of keys that name something about a secret, not the secret: token_url,
+ * secret_name, password_file, ACCESS_KEY_PREFIX. */
+static const SizedWord metadata_words[] = {
+  WORD ("prefix"), WORD ("name"), WORD ("id"), WORD ("type"), WORD ("url"), WORD ("uri"),
+  WORD ("path"), WORD ("file"), WORD ("dir"), WORD ("length"), WORD ("len"), WORD ("size"),
+  WORD ("format"), WORD ("header"), WORD ("field"), WORD ("env"), WORD ("var"), WORD ("hint"),
+  WORD ("count"), WORD ("expiry"), WORD ("expires"), WORD ("ttl"), WORD ("timeout"),
+  WORD ("enabled"), WORD ("version"), WORD ("endpoint"), WORD ("location"), WORD ("policy"),
+  WORD ("rotation"),
+};
 #undef WORD
+
+/* The lower-cased key ends in a metadata word after '_', '-' or '.'. */
+static gboolean
+key_names_metadata (const char *key, gsize n)
+{
+  for (gsize w = 0; w < G_N_ELEMENTS (metadata_words); w++)
+    {
+      gsize len = metadata_words[w].len;
+      if (n > len && detect_in ((guchar) key[n - len - 1], "_-.")
+          && memcmp (key + n - len, metadata_words[w].word, len) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
 
 static gboolean
 key_names_secret (const char *key, gsize n)
@@ -102,7 +138,7 @@ key_names_secret (const char *key, gsize n)
           gsize len = key_words[w].len;
           if (key_words[w].word[0] == c && k + len <= n
               && memcmp (key + k, key_words[w].word, len) == 0)
-            return TRUE;
+            return !key_names_metadata (key, n);
         }
     }
   return FALSE;
@@ -113,7 +149,8 @@ ends_bare_value (guchar c)
 {
   switch (c)
     {
-    case ',': case ';': case '"': case '\'': case '`': case ')': case ']': case '}': case 0:
+    case ',': case ';': case '"': case '\'': case '`': case ')': case ']': case '}': case '&':
+    case 0:
       return TRUE;
     default:
       return g_ascii_isspace (c);
@@ -159,6 +196,24 @@ assignment_value (DetectScan *scan, gsize at, Assignment *a)
   return TRUE;
 }
 
+static gboolean
+all_hex (const char *s, gsize n)
+{
+  for (gsize k = 0; k < n; k++)
+    if (!g_ascii_isxdigit (s[k]))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+all_alpha (const char *s, gsize n)
+{
+  for (gsize k = 0; k < n; k++)
+    if (!g_ascii_isalpha (s[k]))
+      return FALSE;
+  return TRUE;
+}
+
 /* Template and variable references, documentation stand-ins and masked values. */
 static gboolean
 value_is_placeholder (const char *lower, gsize n)
@@ -167,34 +222,95 @@ value_is_placeholder (const char *lower, gsize n)
     "${", "{{", "}}", "$(", "%s", "%(", "<", ">", "xxx", "***", "...", "example", "dummy",
     "changeme", "change_me", "change-me", "placeholder", "your", "redacted", "sample",
     "fake", "todo", "replace", "insert", "secret", "password", "test", "foobar",
+    "mock", "token", "privatekey",
   };
-  if (detect_in ((guchar) lower[0], "$%@{") || lower[n - 1] == '}')
-    return TRUE;       /* $VAR, %VAR%, @var, {name} */
+  if (detect_in ((guchar) lower[0], "$@{") || detect_in ((guchar) lower[n - 1], "}*")
+      || (lower[0] == '%' && lower[n - 1] == '%'))
+    return TRUE;       /* $VAR, @var, {name}, %VAR%, wildcard patterns */
+  if (lower[0] == '#' && (all_hex (lower + 1, n - 1) || all_alpha (lower + 1, n - 1)))
+    return TRUE;       /* #c0ffee, #ansiblue */
   for (gsize k = 0; k < G_N_ELEMENTS (marks); k++)
     if (g_strstr_len (lower, (gssize) n, marks[k]) != NULL)
       return TRUE;
   return FALSE;
 }
 
-/* Words, identifiers and code: no digit and no symbol, or whitespace, calls, indexing,
- * dotted names; and numbers without a letter. */
+/* Names, not secrets: every segment (split at - _ . : / | + ,) is letters with
+ * optional trailing digits, or digits (scram-sha-256, antlr4.BufferedTokenStream,
+ * ResourceTag/QueryOwner, us-east-1), and there are several segments or several words
+ * (a lower-to-upper step). A single word with digits ("Summer2024") stays a candidate.
+ * Random secrets put a letter after a digit, or a symbol, almost surely. */
+static gboolean
+value_is_identifier (const char *v, gsize n)
+{
+  guint segments = 1, words = 0;
+  for (gsize k = 0; k < n; k++)
+    {
+      guchar c = (guchar) v[k], prev = k > 0 ? (guchar) v[k - 1] : 0;
+      if (detect_in (c, "-_.:/|+,"))
+        segments++;
+      else if (!g_ascii_isalnum (c) || (g_ascii_isalpha (c) && g_ascii_isdigit (prev)))
+        return FALSE;
+      words += g_ascii_isupper (c) && g_ascii_islower (prev);
+    }
+  return segments > 1 || words > 0;
+}
+
+/* A dotted path of names (ed25519.Ed25519PrivateKey, os.environ): two or more
+ * segments, each starting with a letter. Also a value ending in a separator is a
+ * prefix, not a whole secret (k8s-aws-v1.). */
+static gboolean
+value_is_dotted_name (const char *v, gsize n)
+{
+  if (detect_in ((guchar) v[n - 1], "-_.:/"))
+    return TRUE;
+  guint dots = 0;
+  for (gsize k = 0; k < n; k++)
+    {
+      if (v[k] == '.')
+        {
+          if (k + 1 >= n || !g_ascii_isalpha (v[k + 1]))
+            return FALSE;
+          dots++;
+        }
+      else if (!g_ascii_isalnum (v[k]) && v[k] != '_')
+        return FALSE;
+    }
+  return dots > 0 && g_ascii_isalpha (v[0]);
+}
+
+/* An ascending run of four (1234, abcd, ABC12345): typed-in stand-ins. A random
+ * base62 string holds one with a probability near 4 in 62^3 per position. */
+static gboolean
+value_has_sequence (const char *v, gsize n)
+{
+  for (gsize k = 0; k + 3 < n; k++)
+    if (g_ascii_isalnum (v[k]) && v[k + 1] == v[k] + 1 && v[k + 2] == v[k] + 2
+        && v[k + 3] == v[k] + 3)
+      return TRUE;
+  return FALSE;
+}
+
+/* Words, names, paths and code rather than a secret. */
 static gboolean
 value_is_plain (const char *v, gsize n)
 {
-  gboolean letter = FALSE, digit = FALSE, symbol = FALSE, dotted = FALSE;
+  gboolean letter = FALSE, digit = FALSE, symbol = FALSE;
   for (gsize k = 0; k < n; k++)
     {
       guchar c = (guchar) v[k];
       if (g_ascii_isspace (c) || detect_in (c, "()[]"))
-        return TRUE;
+        return TRUE;   /* prose, calls, indexing */
       letter |= g_ascii_isalpha (c) != 0;
       digit |= g_ascii_isdigit (c) != 0;
-      dotted |= c == '.';
       symbol |= !g_ascii_isalnum (c) && !detect_in (c, "_.-");
     }
-  if (dotted && !symbol && g_ascii_isalpha (v[0]) && g_ascii_isalpha (v[n - 1]))
-    return TRUE;       /* settings.secret_key, os.environ.token2x */
-  return !letter || (!digit && !symbol);
+  if (!letter || (!digit && !symbol))
+    return TRUE;       /* numbers and dates; plain words */
+  if (v[0] == '/' || v[0] == '~' || memcmp (v, "./", 2) == 0 || memcmp (v, "../", 3) == 0
+      || g_strstr_len (v, (gssize) n, "://") != NULL)
+    return TRUE;       /* paths and URLs */
+  return value_is_identifier (v, n) || value_is_dotted_name (v, n) || value_has_sequence (v, n);
 }
 
 /* AWS secret access keys: 40 base64 characters assigned to a key naming both. */
@@ -229,7 +345,7 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key)
       detect_note (scan, DET_GENERIC_SECRET, v, n);
       end = a->end;
     }
-  memset (lower, 0, sizeof lower);
+  explicit_bzero (lower, sizeof lower);
   return end;
 }
 
@@ -237,14 +353,19 @@ gsize
 detect_match_assignment (DetectScan *scan, gsize i)
 {
   Assignment a = { 0 };
-  gsize value = assignment_key (scan, i, &a);
-  if (value == 0 || a.key_len < 3)
+  gsize value = assignment_operator (scan, i);
+  if (value == 0 || !assignment_key (scan, i, &a) || a.key_len < 3)
     return 0;
   char key[KEY_MAX + 1];
   for (gsize k = 0; k < a.key_len; k++)
     key[k] = detect_lower (scan->text[a.key + k]);
   key[a.key_len] = 0;
   if (!key_names_secret (key, a.key_len) || !assignment_value (scan, value, &a))
+    return 0;
+  /* A bare value after ':' that a ',' or ')' ends is a type hint or a parameter
+   * (private_key: PKCS7PrivateKeyTypes,), not configuration. */
+  gboolean bare = a.end == a.value + a.value_len;
+  if (scan->text[i] == ':' && bare && a.end < scan->len && detect_in (scan->text[a.end], ",)"))
     return 0;
   return assignment_judge (scan, &a, key);
 }

@@ -32,5 +32,7 @@ const DetectorInfo *detect_detectors (gsize *n);
 const DetectorInfo *detect_lookup (const char *id);
 
 /* Scans text[0..len) (any bytes; NUL is allowed) and appends one DetectHit per detector
- * that matched to hits, a GArray of DetectHit. */
+ * that matched to hits, a GArray of DetectHit, in detect_detectors() order. A count is
+ * of distinct values: the same card twice, spaced or not, counts once. Time is linear
+ * in len whatever the bytes. docs/detectors.md has every rule and its source. */
 void detect_scan (const char *text, gsize len, GArray *hits);
