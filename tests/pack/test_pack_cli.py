@@ -63,6 +63,11 @@ class PackCli(WeirCase):
                 self.assertEqual(json.loads(self.ok("pack", "list", "--json").stdout)[0]["version"], 5)
         newer = self.build(self.path("new.weirpack"), version=6, text=OTHER)
         self.ok("pack", "import", newer)
+        # Every import and refusal is in the audit log, and the chain holds.
+        records = [json.loads(line) for line in self.ok("audit", "export").stdout.splitlines()]
+        events = [r["event"] for r in records if r["event"].startswith("pack-")]
+        self.assertEqual(events, ["pack-import"] + ["pack-refuse"] * len(bad) + ["pack-import"])
+        self.ok("audit", "verify")
         self.assertEqual(documents(self.scan(OTHER)), ["minutes.md"])
         self.assertEqual(documents(self.scan(SECRET)), [])
 

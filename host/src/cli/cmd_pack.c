@@ -343,6 +343,24 @@ pack_verify (int argc, char **argv)
   return CLI_OK;
 }
 
+/* Imports and refusals go in the audit log, like the host's inbox imports. A refused
+ * file's metadata is unverified, so only its path and the reason are recorded. */
+static void
+record_import (WeirContext *ctx, gboolean ok, const char *path, const PackMeta *meta,
+               const GError *why)
+{
+  if (ctx->audit == NULL)
+    return;
+  g_autofree char *version = ok ? g_strdup_printf ("%" G_GINT64_FORMAT, meta->version) : NULL;
+  g_autofree char *key_id = ok ? sign_key_id_hex (meta->key_id) : NULL;
+  g_autofree char *base = g_path_get_basename (path);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = audit_record_pack (ctx->audit, ok ? "import" : "refuse", ok ? meta->name : base,
+                                           version, key_id, ok ? NULL : why->message, &error);
+  if (id == NULL)
+    fprintf (stderr, "weir pack import: the audit log was not written: %s\n", error->message);
+}
+
 static int
 pack_import_cmd (int argc, char **argv)
 {
@@ -359,7 +377,9 @@ pack_import_cmd (int argc, char **argv)
   if (ctx == NULL)
     return cli_fail ("pack import", CLI_FAILURE, "%s", error->message);
   g_auto (PackMeta) meta = { 0 };
-  if (!pack_import (ctx->store, ctx->config_dir, bytes, &meta, &error))
+  gboolean ok = pack_import (ctx->store, ctx->config_dir, bytes, &meta, &error);
+  record_import (ctx, ok, argv[1], &meta, error);
+  if (!ok)
     return cli_fail ("pack import", CLI_FAILURE, "refused %s: %s", argv[1], error->message);
   print_meta ("imported", &meta);
   return CLI_OK;
