@@ -20,7 +20,7 @@ Usage: installer/stage.sh --destdir DIR (--system | --user) [--crx-dir DIR] [--e
 EOF
 }
 
-destdir= mode= crx_dir= list=0
+destdir='' mode='' crx_dir='' list=0
 ext_id=lofofefebcjmdipjobeoencailainimi
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -31,16 +31,19 @@ if [ -z "${WEIR_DEPLOY_INNER:-}" ]; then
   fi
   (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   if [ "${WEIR_DEPLOY_PRIVATE:-1}" = 1 ] && unshare -m true 2>/dev/null; then
+    ov=$(mktemp -d -t weir-deploy-ns-XXXXXX)
+    rc=0
     # shellcheck disable=SC2016
-    exec unshare -m --propagation private env WEIR_DEPLOY_INNER=private bash -c '
-      set -e
-      ov=$(mktemp -d -t weir-deploy-ns-XXXXXX)
-      mount -t tmpfs weir-deploy "$ov"
+    unshare -m --propagation private env WEIR_DEPLOY_INNER=private bash -c '
+      mount -t tmpfs weir-deploy "$1" || exit 97
       for d in etc usr var; do
-        mkdir "$ov/$d" "$ov/$d.work"
-        mount -t overlay overlay -o "lowerdir=/$d,upperdir=$ov/$d,workdir=$ov/$d.work" "/$d"
+        mkdir "$1/$d" "$1/$d.work" || exit 97
+        mount -t overlay overlay -o "lowerdir=/$d,upperdir=$1/$d,workdir=$1/$d.work" "/$d" || exit 97
       done
-      exec "$0"' "$0"
+      exec "$0"' "$0" "$ov" || rc=$?
+    rmdir "$ov"
+    [ "$rc" -eq 97 ] || exit "$rc"
+    echo "tests/deploy: no overlay mounts here, running on the machine itself"
   fi
   export WEIR_DEPLOY_INNER=machine
 fi
