@@ -7,21 +7,14 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The quick start's browser demo and the browser tests: Debian's Chromium, node and npm.
+# By command, not package: a nodejs that bundles npm (NodeSource's) must not pull Debian's npm.
+command -v chromium >/dev/null || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-# The quick start's browser demo and the browser tests: Debian's Chromium, node and npm.
-# By command, not package: a nodejs that bundles npm (NodeSource's) must not pull Debian's npm.
-browser=()
-command -v chromium >/dev/null || browser+=(chromium)
-command -v node >/dev/null || browser+=(nodejs)
-command -v npm >/dev/null || browser+=(npm)
-if [ ${#browser[@]} -gt 0 ]; then
-  echo "installing: ${browser[*]}"
-  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${browser[@]}"
 fi

@@ -10,14 +10,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { writeClipboard, findDialog, press, waitGone, sleep, PRIVATE_KEY, HARMLESS, EXTENSION_ID }
-  from '../e2e/lib/harness.js';
+import { writeClipboard, press, sleep, PRIVATE_KEY, HARMLESS } from '../e2e/lib/harness.js';
 import { startServer } from '../e2e/lib/server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { chromium } = createRequire(path.join(here, '../e2e/package.json'))('playwright-core');
 const HOST = '/usr/lib/weir/weir-host';
 const SYSTEM_POLICY = '/usr/share/weir/policies/weir.json';
+// The ID comes from the installed policy: the development key's, or an organisation's own
+// when installed with install.sh --extension-key.
+const EXTENSION_ID = JSON.parse(fs.readFileSync(SYSTEM_POLICY, 'utf8')).ExtensionInstallForcelist[0].split(';')[0];
+const DIALOG = `chrome-extension://${EXTENSION_ID}/dialog/dialog.html`;
 
 let dir, ctx, sw, server, page, marker, dataHome;
 
@@ -60,7 +63,7 @@ before(async () => {
   });
   sw = ctx.serviceWorkers().find(isOurs)
     || await ctx.waitForEvent('serviceworker', { predicate: isOurs, timeout: 60000 });
-  console.log(`# force-installed extension running after ${Date.now() - started} ms`);
+  console.log(`# force-installed extension ${EXTENSION_ID} running after ${Date.now() - started} ms`);
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
 });
 
@@ -89,6 +92,30 @@ test('the managed configuration reaches the extension', async () => {
   const expected = JSON.parse(fs.readFileSync(SYSTEM_POLICY, 'utf8'))['3rdparty'].extensions[EXTENSION_ID];
   assert.deepEqual(managed, expected);
 });
+
+// The extension's dialog frame once its card shows, or null after ms (the e2e harness's
+// helpers know only the development ID).
+async function findDialog(page, ms) {
+  const until = Date.now() + ms;
+  do {
+    for (const frame of page.frames()) {
+      if (frame.url().startsWith(DIALOG) && await frame.locator('.card:not([hidden])').count().catch(() => 0)) {
+        return frame;
+      }
+    }
+    await sleep(50);
+  } while (Date.now() < until);
+  return null;
+}
+
+async function waitGone(page, ms = 5000) {
+  const until = Date.now() + ms;
+  while (page.frames().some((f) => f.url().startsWith(DIALOG))) {
+    if (Date.now() > until) return false;
+    await sleep(50);
+  }
+  return true;
+}
 
 // A step that does not finish names itself, rather than the whole file timing out.
 function within(ms, what, promise) {

@@ -154,6 +154,22 @@ for d in "${policy_dirs[@]}"; do cmp -s "$d/weir.json" manifests/policies/linux/
 diff <(echo "$before") <(listing /etc /usr /opt) || fail "uninstall.sh left the files above behind"
 echo "every file install.sh wrote is gone"
 
+step "install.sh with an organisation's own extension key, force-installed in Chromium"
+openssl genrsa -out "$work/org.pem" 2048 2>/dev/null
+org_id=$(./installer/build-crx.sh --key "$work/org.pem" --id-only)
+[ "$org_id" != lofofefebcjmdipjobeoencailainimi ] || fail "the organisation's key gave the development ID"
+./installer/install.sh --no-deps --force-install-policy --extension-key "$work/org.pem" >"$work/install-org.log" 2>&1 \
+  || { cat "$work/install-org.log"; fail "install.sh --extension-key"; }
+grep -q "chrome-extension://$org_id/" /usr/share/weir/native-messaging-hosts/dev.weir.host.json \
+  || fail "the host manifest does not allow $org_id"
+grep -q "\"$org_id;file:///usr/share/weir/extension/updates.xml\"" /etc/chromium/policies/managed/weir.json \
+  || fail "the policy does not force-install $org_id"
+echo '{"DeveloperToolsAvailability": 1}' >/etc/chromium/policies/managed/weir-test-devtools.json
+node --test --test-concurrency=1 --test-timeout=180000 tests/deploy/forceinstall.test.js
+rm -f /etc/chromium/policies/managed/weir-test-devtools.json
+./installer/uninstall.sh
+diff <(echo "$before") <(listing /etc /usr /opt) || fail "uninstall.sh left the files above behind"
+
 step "install.sh --user and uninstall.sh --user in a scratch HOME"
 home=$work/home
 mkdir -p "$home/.config/chromium"
