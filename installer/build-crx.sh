@@ -71,6 +71,12 @@ version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["versi
 # Chromium writes DIR.crx beside DIR; its own profile goes to a scratch folder, not $HOME.
 chromium --headless=new --no-sandbox --user-data-dir="$work/profile" \
   --pack-extension="$work/weir" --pack-extension-key="$key" >"$work/pack.log" 2>&1 || true
+# Chromium's helper processes outlive the packing one for a moment and would recreate the
+# scratch profile after the cleanup: wait for them (by the scratch path, which is ours alone).
+for _ in $(seq 50); do
+  pgrep -f -- "--user-data-dir=$work/profile" >/dev/null || break
+  sleep 0.1
+done
 if [ ! -s "$work/weir.crx" ]; then
   echo "build-crx.sh: chromium did not pack the extension:" >&2
   grep -v 'unexpected operator' "$work/pack.log" >&2 || true
