@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
-# The quick start: installs the build dependencies, builds Weir, and runs `weir scan`
-# (the host's own engine and policy) on the sample texts in rules/samples/, in a
-# throwaway WEIR_HOME that is removed afterwards.
+# The quick start: installs the build dependencies, builds Weir, runs `weir scan` (the
+# host's own engine and policy) on the sample texts in rules/samples/, then starts
+# Chromium with the extension and the host on a local demo page, on the default policy.
+# With a DISPLAY the browser window stays open for you to try; without one (or with
+# --headless) the demo pastes a harmless line, a card number and a private key itself,
+# prints what happened to each and saves a screenshot. Everything it writes lives in
+# throwaway folders that are removed afterwards, except build/ and the screenshot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+headless=0
+case "${1:-}" in
+  --headless) headless=1 ;;
+  "") ;;
+  -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; echo "Usage: installer/demo.sh [--headless]"; exit 0 ;;
+  *) echo "demo.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
+esac
+[ -n "${DISPLAY:-}" ] || headless=1
 
 ./installer/deps.sh
 if [ ! -f build/build.ninja ]; then
@@ -41,3 +54,10 @@ if grep -rqF -e "1760 3137" -e "PRIVATE KEY" "$WEIR_HOME"; then
   exit 2
 fi
 echo "No file under WEIR_HOME holds the pasted card or key: the audit log keeps verdicts, not content."
+
+section "the browser: Chromium with the Weir extension and this weir-host, default policy"
+# playwright-core (no browser of its own) drives Debian's /usr/bin/chromium.
+(cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+demo_args=(--host build/host/src/host/weir-host --screenshot build/weir-demo.png)
+[ "$headless" -eq 0 ] || demo_args+=(--headless)
+node installer/demo/demo.mjs "${demo_args[@]}"
