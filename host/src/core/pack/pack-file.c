@@ -465,7 +465,7 @@ parse_body (const guint8 *body, gsize len, PackMeta *meta, GError **error)
 gboolean
 pack_file_peek (const guint8 *data, gsize avail, gsize file_len, PackMeta *meta, GError **error)
 {
-  guint64 body_len;
+  guint64 body_len = 0;
   /* check_header reads only the first PACK_HEADER_BYTES, and checks the length claimed
    * there against the whole file's. */
   if (!check_header (data, avail < PACK_HEADER_BYTES ? avail : file_len, &body_len, error))
@@ -489,7 +489,7 @@ open_file (GBytes *bytes, GArray *keys, gboolean verify, PackMeta *meta, GError 
 {
   gsize len = 0;
   const guint8 *data = g_bytes_get_data (bytes, &len);
-  guint64 body_len;
+  guint64 body_len = 0;
   if (data == NULL || !check_header (data, len, &body_len, error))
     return NULL;
   const SignPublicKey *key = find_key (keys, data + 14);
