@@ -82,7 +82,12 @@ if [ -f "$build/build.ninja" ]; then
 else
   meson setup "$build" "${opts[@]}" >/dev/null
 fi
-ninja -C "$build" >/dev/null
+# Quiet on success; on failure the compiler's own words, not a silent exit.
+if ! ninja -C "$build" >"$build/weir-install-build.log" 2>&1; then
+  tail -n 40 "$build/weir-install-build.log" >&2
+  echo "install.sh: building Weir failed (log: $build/weir-install-build.log)" >&2
+  exit 1
+fi
 # The deployment test is skipped: it installs and removes Weir itself.
 [ "$run_tests" -eq 0 ] || WEIR_SKIP_DEPLOY=1 ./tests/run-all
 

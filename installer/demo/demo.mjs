@@ -104,6 +104,11 @@ async function main() {
     args: [`--disable-extensions-except=${ext}`, `--load-extension=${ext}`, '--no-first-run',
       '--disable-sync', '--disable-component-update', '--disable-quic'],
   });
+  // No step may hang the quick start: each browser action gives up after 20 s and the
+  // whole demo after 3 minutes, with a message instead of a silent wait.
+  ctx.setDefaultTimeout(20000);
+  const watchdog = setTimeout(() => { console.error('demo: gave up after 3 minutes'); process.exit(2); }, 180000);
+  watchdog.unref();
   let failed = false;
   try {
     await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
