@@ -73,9 +73,18 @@ export class Guard {
     return this.openDialog(view, sender, null);
   }
 
-  openDialog(view, sender, audit) {
-    const id = this.dialogs.create(view, { tabId: sender.tab.id, frameId: sender.frameId, audit,
-                                             origin: view.origin });
+  // A subframe's dialog goes to the top frame when its content script answers; otherwise
+  // (the top document is one Weir does not run in) the subframe shows it itself.
+  async openDialog(view, sender, audit) {
+    const tabId = sender.tab.id;
+    const id = this.dialogs.create(view, { tabId, frameId: sender.frameId, hostFrameId: sender.frameId, audit,
+                                           origin: view.origin });
+    if (sender.frameId !== 0) {
+      this.dialogs.setHostFrame(id, 0);     // before asking: the top frame waits on it at once
+      const shown = await chrome.tabs.sendMessage(tabId, Msg.dialogShow(id), { frameId: 0 }).catch(() => null);
+      if (shown && shown.shown === true) return { action: Msg.DIALOG, dialog: id, hosted: true };
+      this.dialogs.setHostFrame(id, sender.frameId);
+    }
     return { action: Msg.DIALOG, dialog: id };
   }
 

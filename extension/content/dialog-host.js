@@ -6,6 +6,16 @@
   const Msg = globalThis.WeirMsg;
   const WATCH_MS = 250;
 
+  // The frame that asked and the hosting frame both learn the outcome here.
+  async function waitDialog(id) {
+    try {
+      const reply = await chrome.runtime.sendMessage(Msg.dialogWait(id));
+      return reply && reply.action === Msg.PROCEED ? Msg.PROCEED : Msg.CANCEL;
+    } catch (e) {
+      return Msg.CANCEL;
+    }
+  }
+
   async function showDialog(id) {
     const holder = document.createElement('div');
     const root = holder.attachShadow({ mode: 'closed' });
@@ -20,7 +30,10 @@
     let loads = 0;
     frame.addEventListener('load', () => {
       loads++;
-      if (loads === 1) frame.focus();
+      if (loads === 1) {
+        window.focus();        // focus may sit in the subframe the paste came from
+        frame.focus();
+      }
     });
     (document.body || document.documentElement).appendChild(holder);
 
@@ -29,10 +42,7 @@
       if (!holder.isConnected || loads > 1) chrome.runtime.sendMessage(Msg.dialogAbort(id)).catch(() => {});
     }, WATCH_MS);
     try {
-      const reply = await chrome.runtime.sendMessage(Msg.dialogWait(id));
-      return reply && reply.action === Msg.PROCEED ? Msg.PROCEED : Msg.CANCEL;
-    } catch (e) {
-      return Msg.CANCEL;
+      return await waitDialog(id);
     } finally {
       clearInterval(watch);
       holder.remove();
@@ -55,5 +65,16 @@
     setTimeout(() => holder.remove(), 6000);
   }
 
-  globalThis.WeirDialogHost = Object.freeze({ showDialog, showNotice });
+  // The service worker asks the top frame to host a subframe's dialog.
+  if (window === window.top) {
+    chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+      if (sender.id !== chrome.runtime.id || sender.tab || !msg || msg.type !== Msg.DIALOG_SHOW ||
+          typeof msg.dialog !== 'string') return false;
+      showDialog(msg.dialog);
+      sendResponse({ shown: true });
+      return false;
+    });
+  }
+
+  globalThis.WeirDialogHost = Object.freeze({ showDialog, waitDialog, showNotice });
 })();

@@ -39,7 +39,9 @@
       return true;
     }
     if (outcome.action === Msg.DIALOG && typeof outcome.dialog === 'string') {
-      return (await DialogHost.showDialog(outcome.dialog)) === Msg.PROCEED;
+      const action = outcome.hosted ? await DialogHost.waitDialog(outcome.dialog)
+                                    : await DialogHost.showDialog(outcome.dialog);
+      return action === Msg.PROCEED;
     }
     return false;
   }
@@ -59,6 +61,7 @@
     e.stopImmediatePropagation();
     serial(async () => {
       if (await decide(await scanRequest('paste', snap))) await Insert.deliverPaste(target, caret, snap);
+      else await Insert.restoreCaret(caret);
     });
   }
 
@@ -74,6 +77,7 @@
     e.stopImmediatePropagation();
     serial(async () => {
       if (await decide(await scanRequest('drop', snap))) await Insert.deliverDrop(target, caret, snap, point);
+      else await Insert.restoreCaret(caret);
     });
   }
 

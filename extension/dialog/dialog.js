@@ -27,6 +27,7 @@ async function start() {
   view = reply.view;
   render(view);
   card.hidden = false;
+  window.focus();
   cancel.focus();
 }
 
