@@ -96,14 +96,17 @@
     }
     if (!input.files || !input.files.length) return;
     e.stopImmediatePropagation();
-    const files = input.files;
+    // A copy: clearing the input empties its FileList object in place.
+    const files = Array.from(input.files);
     input.value = '';
     held.add(input);
     setTimeout(() => held.delete(input), 0);
     serial(async () => {
-      const request = Msg.scan('upload', '', '', await Capture.filesForHost(Array.from(files)));
+      const request = Msg.scan('upload', '', '', await Capture.filesForHost(files));
       if (!(await decide(request))) return;
-      input.files = files;
+      const back = new DataTransfer();
+      for (const f of files) back.items.add(f);
+      input.files = back.files;
       input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
       input.dispatchEvent(new Event('change', { bubbles: true }));
     });
