@@ -11,4 +11,4 @@ fi
 # playwright-core must not fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 npm ci --no-audit --no-fund --loglevel=error
-exec node --test --test-concurrency=1 --test-timeout=180000 "$@" ./*.test.js
+exec node --test --test-concurrency=1 --test-timeout=90000 "$@" ./*.test.js

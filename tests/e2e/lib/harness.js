@@ -137,7 +137,8 @@ export class Env {
   }
 
   async close() {
-    await this.ctx.close().catch(() => {});
+    // A browser that does not close in time must not hold the suite.
+    await Promise.race([this.ctx.close().catch(() => {}), sleep(15000)]);
     await this.server.close();
     const pid = this.hostPid();
     if (pid) {
