@@ -20,7 +20,7 @@ export class Guard {
   // msg is a Msg.scan() or Msg.gpu() body from a content script.
   async check(msg, sender) {
     const origin = senderOrigin(sender);
-    if (!this.guarded(origin)) return { action: Msg.ALLOW };
+    if (!this.guarded(origin, msg.event)) return { action: Msg.ALLOW };
     const request = msg.type === Msg.GPU ? gpuRequest(msg, origin, sender) : scanRequest(msg, origin, sender);
     if (!request) return { action: Msg.BLOCK };
     let reply;
@@ -37,8 +37,9 @@ export class Guard {
     return this.verdict(reply, request, sender);
   }
 
-  guarded(origin) {
+  guarded(origin, event) {
     if (origin.startsWith('file:') && !this.settings.get('guard_file_pages')) return false;
+    if (event === 'clipboard-read' && !this.settings.get('guard_clipboard_read')) return false;
     return !this.settings.get('exempt_origins').includes(origin);
   }
 
