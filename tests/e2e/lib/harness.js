@@ -78,6 +78,8 @@ export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = '
     locale: lang,
     colorScheme,
     viewport: { width: 900, height: 640 },
+    // Chromium on Linux takes its UI locale (chrome.i18n) from LANGUAGE, not only --lang.
+    env: Object.assign({}, process.env, { LANGUAGE: lang.replace('-', '_'), LANG: `${lang.replace('-', '_')}.UTF-8` }),
     ignoreDefaultArgs: ['--disable-extensions', '--disable-component-extensions-with-background-pages'],
     args: [`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`,
       '--no-first-run', '--disable-sync', '--disable-component-update', '--disable-quic', `--lang=${lang}`],
