@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, findDialog, waitGone, press, sleep, PRIVATE_KEY, HARMLESS } from './lib/harness.js';
+import { launch, shot, findDialog, waitGone, press, sleep, PRIVATE_KEY, HARMLESS } from './lib/harness.js';
 
 let env;
 let page;
@@ -114,7 +114,7 @@ test('upload: a file holding a private key never reaches the page', async () => 
   assert.match(await dialog.locator('h1').innerText(), /Upload blocked/);
   // While the dialog is open the input holds nothing the page could read or submit.
   assert.equal(await page.evaluate(() => document.getElementById('file').files.length), 0);
-  await page.screenshot({ path: (await import('./lib/harness.js')).saveShot('dialog-upload-block.png') });
+  await shot(page, 'dialog-upload-block.png');
   await press(page, dialog.locator('[data-action=cancel]'));
   assert.ok(await waitGone(page));
   await sleep(150);

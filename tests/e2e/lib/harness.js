@@ -154,11 +154,25 @@ export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+// Playwright calls without a timeout of their own (evaluate, count) get one here, so a
+// stuck frame fails the test with a name instead of holding the suite.
+export async function within(ms, promise, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // ---- page helpers ----
 
 export async function writeClipboard(page, { text, html, png }) {
-  await page.bringToFront();
-  await page.evaluate(async ({ text, html, png }) => {
+  await within(5000, page.bringToFront(), 'bringToFront');
+  await within(5000, page.evaluate(async ({ text, html, png }) => {
     if (!html && !png) return navigator.clipboard.writeText(text);
     const parts = {};
     if (text) parts['text/plain'] = new Blob([text], { type: 'text/plain' });
@@ -168,11 +182,11 @@ export async function writeClipboard(page, { text, html, png }) {
       parts['image/png'] = new Blob([bytes], { type: 'image/png' });
     }
     return navigator.clipboard.write([new ClipboardItem(parts)]);
-  }, { text, html, png });
+  }, { text, html, png }), 'clipboard write');
 }
 
 export async function pasteKey(page) {
-  await page.keyboard.press('Control+V');
+  await within(5000, page.keyboard.press('Control+V'), 'Control+V');
 }
 
 // The dialog frame (extension origin) once its card is showing, or null after ms.
@@ -182,7 +196,7 @@ export async function findDialog(page, ms = 5000) {
   while (Date.now() < until) {
     for (const frame of page.frames()) {
       if (!frame.url().startsWith(prefix)) continue;
-      const shown = await frame.locator('.card:not([hidden])').count().catch(() => 0);
+      const shown = await within(1000, frame.locator('.card:not([hidden])').count(), 'dialog frame').catch(() => 0);
       if (shown) return frame;
     }
     await sleep(50);
@@ -212,10 +226,21 @@ export function saveShot(name) {
   return path.join(docsImg, name);
 }
 
+// A screenshot for the docs. caret: 'initial' keeps Playwright from injecting a style into
+// every frame (the dialog's frame included), which was seen to stall; a screenshot that
+// still fails is reported, not fatal: it documents, it does not test.
+export async function shot(page, name) {
+  try {
+    await within(15000, page.screenshot({ path: saveShot(name), caret: 'initial', animations: 'allow', timeout: 10000 }), 'screenshot');
+  } catch (e) {
+    console.error(`screenshot ${name} not taken: ${e.message}`);
+  }
+}
+
 // A trusted click at the element's centre, as raw input to the page (the dialog frame goes
 // away as a result of the click, which Playwright's own locator.click may wait on forever).
 export async function press(page, locator) {
   await locator.waitFor({ state: 'visible', timeout: 5000 });
-  const box = await locator.boundingBox();
-  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  const box = await within(5000, locator.boundingBox(), 'boundingBox');
+  await within(5000, page.mouse.click(box.x + box.width / 2, box.y + box.height / 2), 'mouse click');
 }
