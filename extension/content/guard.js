@@ -66,8 +66,14 @@
   }
 
   // ---- drop ----
+  // A drag that started in this document moves content the page already has (text dragged
+  // within a textarea): it passes untouched, so the browser's move still removes the source.
+  let dragFromHere = false;
+  window.addEventListener('dragstart', (e) => { if (e.isTrusted) dragFromHere = true; }, true);
+  window.addEventListener('dragend', (e) => { if (e.isTrusted) dragFromHere = false; }, true);
+
   function onDrop(e) {
-    if (!e.isTrusted || !e.dataTransfer) return;
+    if (!e.isTrusted || !e.dataTransfer || dragFromHere) return;
     const snap = Capture.snapshot(e.dataTransfer);
     if (Capture.isEmpty(snap)) return;
     const target = e.composedPath()[0];
