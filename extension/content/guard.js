@@ -149,7 +149,13 @@
     } else {
       request = Msg.gpu(str(m.api) || 'requestAdapter');
     }
-    const allowed = await serial(() => decide(request));
+    // A dialog takes the focus; the page gets it back where it was, as after a paste.
+    const caret = Insert.saveCaret(document.activeElement || document.body || document.documentElement);
+    const allowed = await serial(async () => {
+      const ok = await decide(request);
+      await Insert.restoreCaret(caret);
+      return ok;
+    });
     port.postMessage(Msg.mainReply(m.rid, allowed));
   }
 

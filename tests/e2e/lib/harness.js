@@ -30,9 +30,10 @@ function hostBinary() {
 
 // The test policy: the shipped default with a short timeout (the hang test waits for it)
 // and a learn-more link on the credentials rule (the block dialog shows it).
-function writePolicy(weirHome, timeoutMs) {
+function writePolicy(weirHome, timeoutMs, overrides) {
   const policy = JSON.parse(fs.readFileSync(path.join(repo, 'rules/default-policy.json'), 'utf8'));
   policy.timeout_ms = timeoutMs;
+  Object.assign(policy, overrides);
   for (const rule of policy.rules) {
     if (rule.id === 'credentials') rule.learn_more = 'https://weir.example/policy/credentials';
   }
@@ -63,13 +64,13 @@ function writeHostManifest(userDataDir, wrapper) {
   }, null, 2));
 }
 
-export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = 'light' } = {}) {
+export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = 'light', policy = {} } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-e2e-'));
   const weirHome = path.join(dir, 'weir-home');
   const userDataDir = path.join(dir, 'profile');
   fs.mkdirSync(weirHome);
   fs.mkdirSync(userDataDir);
-  writePolicy(weirHome, timeoutMs);
+  writePolicy(weirHome, timeoutMs, policy);
   writeHostManifest(userDataDir, writeHost(dir, weirHome));
   const server = await startServer();
   const ctx = await chromium.launchPersistentContext(userDataDir, {
@@ -197,7 +198,10 @@ export async function findDialog(page, ms = 5000) {
     for (const frame of page.frames()) {
       if (!frame.url().startsWith(prefix)) continue;
       const shown = await within(1000, frame.locator('.card:not([hidden])').count(), 'dialog frame').catch(() => 0);
-      if (shown) return frame;
+      // A closed dialog's frame stays a moment, hidden, before it is removed.
+      const visible = shown && await within(1000, frame.frameElement().then((el) => el.isVisible()), 'dialog frame element')
+        .catch(() => false);
+      if (visible) return frame;
     }
     await sleep(50);
   }
