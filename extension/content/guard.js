@@ -13,6 +13,8 @@
   const Capture = globalThis.WeirCapture;
   const Insert = globalThis.WeirInsert;
   const DialogHost = globalThis.WeirDialogHost;
+  const ORPHANED_NOTICE = 'Weir was updated or restarted and cannot check content on this page until it is ' +
+    'reloaded. Nothing was pasted, dropped or uploaded.';
 
   // One event at a time, in the order the user made them: a second paste made while a
   // dialog is open lands after the first is settled, never before it.
@@ -30,7 +32,9 @@
     try {
       outcome = await chrome.runtime.sendMessage(request);
     } catch (e) {
-      // The extension itself is gone (updated or disabled mid-page): nothing can check.
+      // The extension was updated, reloaded or disabled under this page: nothing can check
+      // the content, so it stays out, and the user learns why (chrome.i18n is gone too).
+      DialogHost.showNotice(ORPHANED_NOTICE);
       return false;
     }
     if (!outcome) return false;
