@@ -78,9 +78,12 @@
 
   function onDrop(e) {
     if (!e.isTrusted || !e.dataTransfer || dragFromHere) return;
+    const target = e.composedPath()[0];
+    // Files dropped on a file input become its files: the upload guard below checks them
+    // when the browser fires input and change, so the drop itself passes.
+    if (target instanceof HTMLInputElement && target.type === 'file') return;
     const snap = Capture.snapshot(e.dataTransfer);
     if (Capture.isEmpty(snap)) return;
-    const target = e.composedPath()[0];
     const caret = Insert.saveCaret(target);
     const point = { clientX: e.clientX, clientY: e.clientY, screenX: e.screenX, screenY: e.screenY };
     e.preventDefault();

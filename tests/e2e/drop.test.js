@@ -122,3 +122,21 @@ test('upload: a file holding a private key never reaches the page', async () => 
   assert.deepEqual(await page.evaluate(() => window.events), []);
   assert.equal(await page.evaluate(() => document.getElementById('file').files.length), 0);
 });
+
+test('drop onto <input type=file>: harmless files arrive, a private key does not', async () => {
+  await reset();
+  await drop('#file', { items: [], files: [files.notes] });
+  await page.waitForFunction(() => window.uploaded.length > 0, null, { timeout: 3000 });
+  await sleep(150);
+  assert.deepEqual(await page.evaluate(() => window.uploaded), [{ name: 'notes.txt', text: 'meeting notes: buy more coffee\n' }]);
+
+  await reset();
+  await drop('#file', { items: [], files: [files.key] });
+  const dialog = await findDialog(page);
+  assert.ok(dialog, 'block dialog');
+  await press(page, dialog.locator('[data-action=cancel]'));
+  assert.ok(await waitGone(page));
+  await sleep(150);
+  assert.deepEqual(await page.evaluate(() => window.uploaded), []);
+  assert.equal(await page.evaluate(() => document.getElementById('file').files.length), 0);
+});
