@@ -41,6 +41,7 @@ export function pasteCases(getPage, field) {
     await pasteKey(page);
     const dialog = await findDialog(page);
     assert.ok(dialog, 'block dialog shown');
+    assert.equal(dialog.parentFrame(), page.mainFrame(), 'the dialog shows in the top frame');
     assert.equal(await within(5000, dialog.locator('[role=dialog]').getAttribute('aria-modal'), 'aria-modal'), 'true');
     assert.equal(await within(5000, dialog.locator('[data-action=proceed]').isVisible(), 'proceed visible'), false, 'no way to proceed');
     assert.equal(await within(5000, dialog.locator('textarea').isVisible(), 'textarea visible'), false);
