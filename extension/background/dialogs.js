@@ -48,6 +48,11 @@ export class Dialogs {
     return entry;
   }
 
+  setHostFrame(id, frameId) {
+    const entry = this.open.get(id);
+    if (entry) entry.hostFrameId = frameId;
+  }
+
   abort(id, sender) {
     const entry = this.open.get(id);
     if (entry && sameFrame(entry, sender)) this.settle(id, 'cancel');
@@ -67,8 +72,10 @@ export class Dialogs {
   }
 }
 
+// The frame that asked, or the frame that hosts the dialog for it.
 function sameFrame(entry, sender) {
-  return sender.tab && sender.tab.id === entry.tabId && sender.frameId === entry.frameId;
+  return sender.tab && sender.tab.id === entry.tabId &&
+    (sender.frameId === entry.frameId || sender.frameId === entry.hostFrameId);
 }
 
 function isDialogPage(sender) {

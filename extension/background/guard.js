@@ -20,7 +20,7 @@ export class Guard {
   // msg is a Msg.scan() or Msg.gpu() body from a content script.
   async check(msg, sender) {
     const origin = senderOrigin(sender);
-    if (!this.guarded(origin)) return { action: Msg.ALLOW };
+    if (!this.guarded(origin, msg.event)) return { action: Msg.ALLOW };
     const request = msg.type === Msg.GPU ? gpuRequest(msg, origin, sender) : scanRequest(msg, origin, sender);
     if (!request) return { action: Msg.BLOCK };
     let reply;
@@ -37,8 +37,9 @@ export class Guard {
     return this.verdict(reply, request, sender);
   }
 
-  guarded(origin) {
+  guarded(origin, event) {
     if (origin.startsWith('file:') && !this.settings.get('guard_file_pages')) return false;
+    if (event === 'clipboard-read' && !this.settings.get('guard_clipboard_read')) return false;
     return !this.settings.get('exempt_origins').includes(origin);
   }
 
@@ -73,9 +74,18 @@ export class Guard {
     return this.openDialog(view, sender, null);
   }
 
-  openDialog(view, sender, audit) {
-    const id = this.dialogs.create(view, { tabId: sender.tab.id, frameId: sender.frameId, audit,
-                                             origin: view.origin });
+  // A subframe's dialog goes to the top frame when its content script answers; otherwise
+  // (the top document is one Weir does not run in) the subframe shows it itself.
+  async openDialog(view, sender, audit) {
+    const tabId = sender.tab.id;
+    const id = this.dialogs.create(view, { tabId, frameId: sender.frameId, hostFrameId: sender.frameId, audit,
+                                           origin: view.origin });
+    if (sender.frameId !== 0) {
+      this.dialogs.setHostFrame(id, 0);     // before asking: the top frame waits on it at once
+      const shown = await chrome.tabs.sendMessage(tabId, Msg.dialogShow(id), { frameId: 0 }).catch(() => null);
+      if (shown && shown.shown === true) return { action: Msg.DIALOG, dialog: id, hosted: true };
+      this.dialogs.setHostFrame(id, sender.frameId);
+    }
     return { action: Msg.DIALOG, dialog: id };
   }
 

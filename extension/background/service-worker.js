@@ -10,7 +10,12 @@ import { Guard } from './guard.js';
 const Msg = globalThis.WeirMsg;
 const settings = new Settings();
 const dialogs = new Dialogs();
-const loaded = settings.load();
+// chrome.storage.managed can take seconds to answer right after the browser starts (seen:
+// 2.6 s, waiting on the policy service). A paste does not wait that long for it: until it
+// answers, the host's policy and the fail-safe defaults apply.
+const MANAGED_WAIT_MS = 150;
+const managedLoad = settings.load();
+const loaded = Promise.race([managedLoad, new Promise((r) => setTimeout(r, MANAGED_WAIT_MS))]);
 
 const host = new NativeHost({
   extensionVersion: chrome.runtime.getManifest().version,

@@ -5,6 +5,17 @@
   'use strict';
   const Msg = globalThis.WeirMsg;
   const WATCH_MS = 250;
+  const REMOVE_DELAY_MS = 300;
+
+  // The frame that asked and the hosting frame both learn the outcome here.
+  async function waitDialog(id) {
+    try {
+      const reply = await chrome.runtime.sendMessage(Msg.dialogWait(id));
+      return reply && reply.action === Msg.PROCEED ? Msg.PROCEED : Msg.CANCEL;
+    } catch (e) {
+      return Msg.CANCEL;
+    }
+  }
 
   async function showDialog(id) {
     const holder = document.createElement('div');
@@ -18,24 +29,31 @@
     root.appendChild(frame);
 
     let loads = 0;
+    const takeFocus = () => {
+      window.focus();          // focus may sit in the subframe the paste came from
+      frame.focus();
+    };
     frame.addEventListener('load', () => {
       loads++;
-      if (loads === 1) frame.focus();
+      if (loads === 1) takeFocus();
     });
     (document.body || document.documentElement).appendChild(holder);
+    takeFocus();
 
     // A page that removes or re-navigates the dialog gets a cancel, never a hang.
     const watch = setInterval(() => {
       if (!holder.isConnected || loads > 1) chrome.runtime.sendMessage(Msg.dialogAbort(id)).catch(() => {});
     }, WATCH_MS);
     try {
-      const reply = await chrome.runtime.sendMessage(Msg.dialogWait(id));
-      return reply && reply.action === Msg.PROCEED ? Msg.PROCEED : Msg.CANCEL;
-    } catch (e) {
-      return Msg.CANCEL;
+      return await waitDialog(id);
     } finally {
       clearInterval(watch);
-      holder.remove();
+      // Hidden at once, removed a moment later: destroying the frame while the browser still
+      // owes the click that closed it its input acknowledgement was seen to leave that
+      // acknowledgement (and automation waiting on it) hanging.
+      frame.style.visibility = 'hidden';
+      frame.style.pointerEvents = 'none';
+      setTimeout(() => holder.remove(), REMOVE_DELAY_MS);
     }
   }
 
@@ -55,5 +73,16 @@
     setTimeout(() => holder.remove(), 6000);
   }
 
-  globalThis.WeirDialogHost = Object.freeze({ showDialog, showNotice });
+  // The service worker asks the top frame to host a subframe's dialog.
+  if (window === window.top) {
+    chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+      if (sender.id !== chrome.runtime.id || sender.tab || !msg || msg.type !== Msg.DIALOG_SHOW ||
+          typeof msg.dialog !== 'string') return false;
+      showDialog(msg.dialog);
+      sendResponse({ shown: true });
+      return false;
+    });
+  }
+
+  globalThis.WeirDialogHost = Object.freeze({ showDialog, waitDialog, showNotice });
 })();

@@ -13,6 +13,8 @@
   const Capture = globalThis.WeirCapture;
   const Insert = globalThis.WeirInsert;
   const DialogHost = globalThis.WeirDialogHost;
+  const ORPHANED_NOTICE = 'Weir was updated or restarted and cannot check content on this page until it is ' +
+    'reloaded. Nothing was pasted, dropped or uploaded.';
 
   // One event at a time, in the order the user made them: a second paste made while a
   // dialog is open lands after the first is settled, never before it.
@@ -30,7 +32,9 @@
     try {
       outcome = await chrome.runtime.sendMessage(request);
     } catch (e) {
-      // The extension itself is gone (updated or disabled mid-page): nothing can check.
+      // The extension was updated, reloaded or disabled under this page: nothing can check
+      // the content, so it stays out, and the user learns why (chrome.i18n is gone too).
+      DialogHost.showNotice(ORPHANED_NOTICE);
       return false;
     }
     if (!outcome) return false;
@@ -39,7 +43,9 @@
       return true;
     }
     if (outcome.action === Msg.DIALOG && typeof outcome.dialog === 'string') {
-      return (await DialogHost.showDialog(outcome.dialog)) === Msg.PROCEED;
+      const action = outcome.hosted ? await DialogHost.waitDialog(outcome.dialog)
+                                    : await DialogHost.showDialog(outcome.dialog);
+      return action === Msg.PROCEED;
     }
     return false;
   }
@@ -59,21 +65,32 @@
     e.stopImmediatePropagation();
     serial(async () => {
       if (await decide(await scanRequest('paste', snap))) await Insert.deliverPaste(target, caret, snap);
+      else await Insert.restoreCaret(caret);
     });
   }
 
   // ---- drop ----
+  // A drag that started in this document moves content the page already has (text dragged
+  // within a textarea): it passes untouched, so the browser's move still removes the source.
+  let dragFromHere = false;
+  window.addEventListener('dragstart', (e) => { if (e.isTrusted) dragFromHere = true; }, true);
+  window.addEventListener('dragend', (e) => { if (e.isTrusted) dragFromHere = false; }, true);
+
   function onDrop(e) {
-    if (!e.isTrusted || !e.dataTransfer) return;
+    if (!e.isTrusted || !e.dataTransfer || dragFromHere) return;
+    const target = e.composedPath()[0];
+    // Files dropped on a file input become its files: the upload guard below checks them
+    // when the browser fires input and change, so the drop itself passes.
+    if (target instanceof HTMLInputElement && target.type === 'file') return;
     const snap = Capture.snapshot(e.dataTransfer);
     if (Capture.isEmpty(snap)) return;
-    const target = e.composedPath()[0];
     const caret = Insert.saveCaret(target);
     const point = { clientX: e.clientX, clientY: e.clientY, screenX: e.screenX, screenY: e.screenY };
     e.preventDefault();
     e.stopImmediatePropagation();
     serial(async () => {
       if (await decide(await scanRequest('drop', snap))) await Insert.deliverDrop(target, caret, snap, point);
+      else await Insert.restoreCaret(caret);
     });
   }
 
@@ -92,14 +109,17 @@
     }
     if (!input.files || !input.files.length) return;
     e.stopImmediatePropagation();
-    const files = input.files;
+    // A copy: clearing the input empties its FileList object in place.
+    const files = Array.from(input.files);
     input.value = '';
     held.add(input);
     setTimeout(() => held.delete(input), 0);
     serial(async () => {
-      const request = Msg.scan('upload', '', '', await Capture.filesForHost(Array.from(files)));
+      const request = Msg.scan('upload', '', '', await Capture.filesForHost(files));
       if (!(await decide(request))) return;
-      input.files = files;
+      const back = new DataTransfer();
+      for (const f of files) back.items.add(f);
+      input.files = back.files;
       input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
       input.dispatchEvent(new Event('change', { bubbles: true }));
     });
@@ -136,7 +156,13 @@
     } else {
       request = Msg.gpu(str(m.api) || 'requestAdapter');
     }
-    const allowed = await serial(() => decide(request));
+    // A dialog takes the focus; the page gets it back where it was, as after a paste.
+    const caret = Insert.saveCaret(document.activeElement || document.body || document.documentElement);
+    const allowed = await serial(async () => {
+      const ok = await decide(request);
+      await Insert.restoreCaret(caret);
+      return ok;
+    });
     port.postMessage(Msg.mainReply(m.rid, allowed));
   }
 

@@ -27,8 +27,15 @@ async function start() {
   view = reply.view;
   render(view);
   card.hidden = false;
+  window.focus();
   cancel.focus();
 }
+
+// The frame may receive the focus only after the view is shown (the host frame focuses it
+// on load); whenever it arrives with nothing focused inside, Cancel takes it.
+window.addEventListener('focus', () => {
+  if (view && !card.contains(document.activeElement)) cancel.focus();
+});
 
 function render(v) {
   const event = ['paste', 'drop', 'upload', 'clipboard-read'].includes(v.event) ? v.event : 'paste';

@@ -4,10 +4,15 @@
 //
 // Content script -> service worker (chrome.runtime.sendMessage):
 //   scan          {type, event, text?, html?, files?: [{name, mime, size, data?}]}
-//                 -> Outcome: {action: "allow" | "dialog" | "block", dialog?, notice?}
+//                 -> Outcome: {action: "allow" | "dialog" | "block", dialog?, hosted?, notice?}
+//                 (hosted: the dialog shows in the top frame; just wait for it)
 //   gpu           {type, api}                          (issue 7; same Outcome)
 //   dialog-wait   {type, dialog}                       -> {action: "proceed" | "cancel"}
 //   dialog-abort  {type, dialog}                       (the page removed or navigated the dialog)
+// Service worker -> top frame's content script (chrome.tabs.sendMessage, frameId 0):
+//   dialog-show   {type, dialog}                       -> {shown: true}
+//                 A paste in a subframe gets its dialog in the top frame, where it is
+//                 large enough to read and a small or hidden frame cannot hide it.
 // Dialog page -> service worker:
 //   dialog-get      {type, dialog}                     -> DialogView | {error}
 //   dialog-decision {type, dialog, action, justification?} -> {ok} | {error}
@@ -21,6 +26,7 @@
     GPU: 'gpu',
     DIALOG_WAIT: 'dialog-wait',
     DIALOG_ABORT: 'dialog-abort',
+    DIALOG_SHOW: 'dialog-show',
     DIALOG_GET: 'dialog-get',
     DIALOG_DECISION: 'dialog-decision',
 
@@ -49,6 +55,9 @@
     },
     dialogWait(dialog) {
       return { type: 'dialog-wait', dialog };
+    },
+    dialogShow(dialog) {
+      return { type: 'dialog-show', dialog };
     },
     dialogAbort(dialog) {
       return { type: 'dialog-abort', dialog };
