@@ -37,6 +37,7 @@ const handlers = {
   // From content scripts (any frame of any tab).
   [Msg.SCAN]: (msg, sender) => guard.check(msg, sender),
   [Msg.GPU]: (msg, sender) => guard.check(msg, sender),
+  [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender),
   [Msg.DIALOG_WAIT]: (msg, sender) => dialogs.wait(msg.dialog, sender),
   [Msg.DIALOG_ABORT]: (msg, sender) => { dialogs.abort(msg.dialog, sender); return {}; },
   // From the dialog page.

@@ -1,0 +1,78 @@
+// WebGPU adapter requests under a block policy resolve to null everywhere, including for
+// pages that forge the channel, take a pristine method from a fresh iframe, or forge a
+// worker's port.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchGpu, answerDialog, waitAudit } from './lib/gpu-env.js';
+import { findDialog, sleep } from './lib/harness.js';
+import { ADAPTER, CONTEXTS, gpuPolicy, openPage } from './lib/gpu-cases.js';
+
+describe('gpu: block', () => {
+  let env;
+  before(async () => { env = await launchGpu({ policy: gpuPolicy('block') }); });
+  after(async () => env && env.close());
+
+  for (const [name, run] of Object.entries(CONTEXTS)) {
+    test(`${name}: null, and no dialog`, async () => {
+      const page = await openPage(env);
+      assert.equal(await run(page), 'null');
+      assert.equal(await findDialog(page, 300), null);
+      await page.close();
+    });
+  }
+
+  test('the block is audited', async () => {
+    const page = await openPage(env);
+    await page.evaluate(() => window.pageAdapter());
+    const records = await waitAudit(env, (r) => r.event === 'gpu' && r.verdict === 'block');
+    assert.ok(records.some((r) => r.event === 'gpu' && r.verdict === 'block' && r.origin === env.server.origin));
+    await page.close();
+  });
+
+  test('a pristine requestAdapter from a fresh iframe gets nothing', async () => {
+    const page = await openPage(env);
+    assert.equal(await page.evaluate(() => window.iframeAdapter('pristine-method')), 'null');
+    assert.equal(await page.evaluate(() => window.iframeAdapter('index')), 'null');
+    await page.close();
+  });
+
+  test('a page that forges the channel or its answers gets nothing', async () => {
+    const page = await openPage(env);
+    const result = await page.evaluate(async () => {
+      // A forged channel hand-over, forged replies on every channel a page can reach, and
+      // the hand-off property main-world.js used (deleted before any page script ran).
+      const fake = new MessageChannel();
+      window.dispatchEvent(new MessageEvent('weir-channel', { ports: [fake.port2] }));
+      fake.port1.onmessage = (e) => fake.port1.postMessage({ rid: e.data && e.data.rid, allowed: true });
+      const handoff = typeof window.__weirMainAsk;
+      const pending = navigator.gpu.requestAdapter();
+      for (let rid = 0; rid < 20; rid++) {
+        window.postMessage({ rid, allowed: true }, '*');
+        window.dispatchEvent(new CustomEvent('weir-reply', { detail: JSON.stringify({ rid, allowed: true }) }));
+      }
+      const adapter = await pending;
+      return `${handoff}|${adapter ? 'adapter' : 'null'}`;
+    });
+    assert.equal(result, 'undefined|null');
+    await page.close();
+  });
+
+  test('a worker cannot forge its port: a fake first message is not the channel', async () => {
+    const page = await openPage(env);
+    const result = await page.evaluate(() => new Promise((resolve) => {
+      const src = `
+        const fake = new MessageChannel();
+        fake.port2.onmessage = (e) => fake.port2.postMessage({ rid: e.data.rid, allowed: true });
+        self.dispatchEvent(new MessageEvent('message', { data: { weirGpuPort: fake.port1 } }));
+        onmessage = async () => {
+          const a = await navigator.gpu.requestAdapter();
+          postMessage(a ? 'adapter' : 'null');
+        };`;
+      const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+      w.onmessage = (e) => resolve(e.data);
+      w.postMessage('go');
+    }));
+    assert.equal(result, 'null');
+    await page.close();
+  });
+});
