@@ -6,6 +6,7 @@ import { NativeHost } from './native.js';
 import { Settings } from './settings.js';
 import { Dialogs } from './dialogs.js';
 import { Guard } from './guard.js';
+import { ModelDownloads } from './models.js';
 
 const Msg = globalThis.WeirMsg;
 const settings = new Settings();
@@ -23,14 +24,21 @@ const host = new NativeHost({
   onHello: (reply) => {
     settings.setHelloPolicy(reply.policy);
     guard.flushReports();
+    models.configure(reply.policy && reply.policy.model_downloads);
   },
   onStateChange: (state) => showState(state),
 });
 const guard = new Guard({ host, settings, dialogs });
 
+// Issue 7: model downloads are watched from the start, so the policy's rules come with a
+// hello at once rather than with the first paste.
+const models = new ModelDownloads({ report: (body) => host.request(body).catch(() => guard.queueReport(body)) });
+models.listen();
+host.connect().catch(() => {});
+
 // Tests and the curious read this from the service worker's console.
 globalThis.weir = Object.freeze({
-  status: () => Object.assign(host.status(), { settings: settings.snapshot() }),
+  status: () => Object.assign(host.status(), { settings: settings.snapshot(), models: models.snapshot() }),
 });
 
 const handlers = {

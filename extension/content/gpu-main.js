@@ -130,7 +130,11 @@
     }
     apply(wsAdd, installed, [win]);
     if (typeof gpuClass === 'function') lockMethod(gpuClass.prototype, 'requestAdapter', wrapRequestAdapter);
-    if (typeof win.Worker === 'function') lockConstructor(win, 'Worker', (orig) => wrapWorker(orig, win));
+    if (typeof win.Worker === 'function') {
+      lockMethod(win.Worker.prototype, 'postMessage', wrapPostMessage);
+      lockMethod(win.Worker.prototype, 'terminate', wrapTerminate);
+      lockConstructor(win, 'Worker', (orig) => wrapWorker(orig, win));
+    }
     for (const cls of ['HTMLIFrameElement', 'HTMLFrameElement', 'HTMLObjectElement']) {
       const proto = win[cls] && win[cls].prototype;
       lockGetter(proto, 'contentWindow', childGetter);
@@ -190,13 +194,16 @@
       try {
         worker = construct(OriginalWorker, [blobUrl, options], target);
       } catch (e) {
-        // CSP worker-src (or script-src) refusing blob:. The page's worker still starts, plain.
-        report('unguarded', `worker (${module ? 'module' : 'classic'}): the page's CSP refuses blob: workers; ${real}`);
         return construct(OriginalWorker, args, target);
       } finally {
         setTimeoutF(() => apply(revokeObjectURL, URLC, [blobUrl]), 30000);
       }
-      connectWorker(worker);
+      const relay = { state: 'starting', held: [], plain: null,
+                      fallback: () => construct(OriginalWorker, [real, options], OriginalWorker),
+                      what: `${module ? 'module' : 'classic'} worker ${real}` };
+      apply(weakMapSet, relays, [worker, relay]);
+      apply(addListener, worker, ['error', (e) => onStartError(worker, relay, e), true]);
+      connectWorker(worker, relay);
       return worker;
     }
     defineProperty(Worker, 'prototype', { value: OriginalWorker.prototype });
@@ -223,16 +230,21 @@
   // The worker's private line: a MessageChannel whose port2 is the first message the worker
   // ever gets (the page holds the Worker object only after this returns). The prelude keeps
   // it in a closure; nothing else in the page or the worker can post on it.
-  function connectWorker(worker) {
+  function connectWorker(worker, relay) {
     const channel = new MessageChannelC();
     const mine = apply(channelPort1, channel, []);
     const theirs = apply(channelPort2, channel, []);
-    apply(portOnMessage, mine, [(e) => serveWorker(mine, apply(eventData, e, []))]);
+    apply(portOnMessage, mine, [(e) => serveWorker(mine, apply(eventData, e, []), worker, relay)]);
     apply(workerPost, worker, [{ weirGpuPort: theirs }, [theirs]]);
   }
 
-  function serveWorker(port, m) {
-    if (m === null || typeof m !== 'object' || typeof m.rid !== 'number') return;
+  function serveWorker(port, m, worker, relay) {
+    if (m === null || typeof m !== 'object') return;
+    if (m.kind === 'ready') {
+      if (relay.state === 'starting') settle(worker, relay, 'guarded');
+      return;
+    }
+    if (typeof m.rid !== 'number') return;
     const rid = m.rid;
     if (m.kind === 'report') {
       report('unguarded', StringC(m.detail));
@@ -241,6 +253,98 @@
     on(allowed(), (ok) => apply(portPost, port, [{ rid, allowed: ok === true }]), () => {
       apply(portPost, port, [{ rid, allowed: false }]);
     });
+  }
+
+  // ---- a page CSP that refuses blob: workers ----
+  // Chromium does not throw for it: the worker object is made, then gets a plain "error"
+  // event and never runs. Until the prelude says it is running ("ready" on the port), the
+  // page's messages to the worker are held (their transferables moved out, as posting
+  // would). A plain error before that means the blob: worker was refused: the page's
+  // script then starts as a plain worker (unguarded, and reported), and the Worker object
+  // the page holds relays to it: messages both ways, errors, terminate().
+  const relays = new WeakMap();
+  const weakMapGet = WeakMap.prototype.get, weakMapSet = WeakMap.prototype.set;
+  const addListener = EventTarget.prototype.addEventListener;
+  const dispatch = EventTarget.prototype.dispatchEvent;
+  const stopNow = Event.prototype.stopImmediatePropagation;
+  const ErrorEventC = ErrorEvent;
+  const errorMessage = getDescriptor(ErrorEvent.prototype, 'message').get;
+  const MessageEventC = MessageEvent;
+  const eventPorts = getDescriptor(MessageEvent.prototype, 'ports').get;
+  const workerTerminate = typeof Worker === 'function' ? Worker.prototype.terminate : null;
+  const structuredCloneF = structuredClone;
+
+  // Only the browser's own plain error counts: not one the page dispatches (isTrusted is an
+  // own, unforgeable property), nor a script error (an ErrorEvent, told by the captured
+  // getter's brand check, which holds across realms and whatever the page deletes).
+  function isErrorEvent(e) {
+    try {
+      apply(errorMessage, e, []);
+      return true;
+    } catch (x) {
+      return false;
+    }
+  }
+
+  function onStartError(worker, relay, e) {
+    if (relay.state !== 'starting' || !e.isTrusted || isErrorEvent(e)) return;
+    apply(stopNow, e, []);
+    report('unguarded', `${relay.what}: the page's Content-Security-Policy refuses blob: workers`);
+    settle(worker, relay, 'relayed');
+  }
+
+  function settle(worker, relay, state) {
+    relay.state = state;
+    const target = state === 'guarded' ? worker : (relay.plain = startPlain(worker, relay));
+    const held = relay.held;
+    relay.held = [];
+    for (let i = 0; i < held.length; i++) apply(workerPost, target, [held[i].data, held[i].transfer]);
+  }
+
+  function startPlain(worker, relay) {
+    const plain = relay.fallback();
+    const forward = (type) => (e) => {
+      const copy = type === 'message' || type === 'messageerror'
+        ? new MessageEventC(type, { data: apply(eventData, e, []), ports: apply(eventPorts, e, []) })
+        : new ErrorEventC('error', { message: e.message, filename: e.filename, lineno: e.lineno, colno: e.colno,
+                                     error: e.error, cancelable: true });
+      apply(dispatch, worker, [copy]);
+    };
+    apply(addListener, plain, ['message', forward('message')]);
+    apply(addListener, plain, ['messageerror', forward('messageerror')]);
+    apply(addListener, plain, ['error', forward('error')]);
+    return plain;
+  }
+
+  function wrapPostMessage(original) {
+    return {
+      postMessage(message, transfer) {
+        const relay = apply(weakMapGet, relays, [this]);
+        if (!relay || relay.state === 'guarded') return apply(original, this, arguments);
+        if (relay.state === 'relayed') return apply(original, relay.plain, arguments);
+        const list = transferList(transfer);
+        const moved = structuredCloneF({ data: message, transfer: list }, { transfer: list });
+        relay.held[relay.held.length] = moved;
+        return undefined;
+      },
+    }.postMessage;
+  }
+
+  function transferList(t) {
+    if (t === undefined || t === null) return [];
+    if (typeof t === 'object' && !(Symbol.iterator in t) && t.transfer !== undefined) return [...t.transfer];
+    return [...t];
+  }
+
+  function wrapTerminate(original) {
+    return {
+      terminate() {
+        const relay = apply(weakMapGet, relays, [this]);
+        if (relay && relay.plain) apply(original, relay.plain, []);
+        if (relay) relay.state = 'terminated';
+        return apply(original, this, arguments);
+      },
+    }.terminate;
   }
 
   function preludeSource(realUrl, module) {
@@ -284,6 +388,7 @@
       apply(stopNow, e, []);
       apply(removeListener, self, ['message', onFirst, true]);
       port = data.weirGpuPort;
+      apply(portPost, port, [{ kind: 'ready' }]);
       port.onmessage = (m) => {
         const reply = apply(eventData, m, []);
         const done = reply && waiting.get(reply.rid);

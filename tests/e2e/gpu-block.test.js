@@ -5,7 +5,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchGpu, answerDialog, waitAudit } from './lib/gpu-env.js';
 import { findDialog, sleep } from './lib/harness.js';
-import { ADAPTER, CONTEXTS, gpuPolicy, openPage } from './lib/gpu-cases.js';
+import { ADAPTER, CONTEXTS, PAGE, gpuPolicy, openPage } from './lib/gpu-cases.js';
 
 describe('gpu: block', () => {
   let env;
@@ -73,6 +73,39 @@ describe('gpu: block', () => {
       w.postMessage('go');
     }));
     assert.equal(result, 'null');
+    await page.close();
+  });
+
+  test('a CSP that refuses blob: workers: the worker still runs, plain, and is reported', async () => {
+    const csp = encodeURIComponent("worker-src 'self'; script-src 'self' 'unsafe-inline'");
+    const page = await env.ctx.newPage();
+    await page.goto(env.url(`${PAGE}?csp=${csp}`));
+    // The documented limit: the prelude cannot run there, so these workers are not guarded
+    // (the model-download rules still apply to them). The page keeps working.
+    const classic = await page.evaluate(() => window.workerAdapter('classic'));
+    const module = await page.evaluate(() => window.workerAdapter('module'));
+    assert.match(classic, /\|classic-helper\|fetched\|\/gpu\/worker-classic\.js$/);
+    assert.match(module, /\|module-helper\|fetched\|\/gpu\/worker-module\.mjs$/);
+    assert.equal(await page.evaluate(() => window.pageAdapter()), 'null', 'the page itself stays guarded');
+    const records = await waitAudit(env, (r) => r.reported === 'unguarded' && (r.detail || '').includes('module worker'));
+    const reports = records.filter((r) => r.event === 'report' && r.reported === 'unguarded');
+    assert.ok(reports.some((r) => (r.detail || '').includes('classic worker') && r.origin === env.server.origin));
+    assert.ok(reports.some((r) => (r.detail || '').includes('module worker')));
+    await page.close();
+  });
+
+  test('a worker whose script throws at once is not mistaken for a CSP refusal', async () => {
+    const page = await openPage(env);
+    const result = await page.evaluate(() => new Promise((resolve) => {
+      const src = 'throw new Error("broken on purpose");';
+      const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+      w.onerror = (e) => resolve('error:' + e.message);
+      w.dispatchEvent(new Event('error'));   // a forged plain error: must not start a plain copy
+    }));
+    assert.match(result, /^error:(Uncaught Error: )?broken on purpose|^error:undefined$/);
+    await sleep(300);
+    const records = (await waitAudit(env, () => false, 300)).filter((r) => r.reported === 'unguarded');
+    assert.equal(records.filter((r) => (r.detail || '').includes('worker blob:')).length, 0);
     await page.close();
   });
 });
