@@ -97,14 +97,16 @@
     return wrapped;
   }
 
-  // Replaces a method or accessor on proto for good: non-configurable, so neither the page
-  // nor a second copy of this script (in a child frame this one reached first) can swap it.
-  function lockMethod(proto, name, wrap) {
+  // Replaces a method on proto for good: non-configurable, so neither the page nor a second
+  // copy of this script (in a child frame this one reached first) can redefine it. Methods
+  // pages commonly assign over (window.open, Worker's) stay writable: whatever a page puts
+  // there can only call the wrapper, since no same-origin realm has an unwrapped one.
+  function lockMethod(proto, name, wrap, writable) {
     const desc = proto && getDescriptor(proto, name);
     if (!desc || typeof desc.value !== 'function' || apply(wsHas, wrappers, [desc.value])) return;
     if (!desc.configurable) return;
-    defineProperty(proto, name, { value: wrap(desc.value), writable: false, configurable: false,
-                                  enumerable: desc.enumerable });
+    defineProperty(proto, name, { value: wrap(desc.value), writable: writable === true && desc.writable,
+                                  configurable: false, enumerable: desc.enumerable });
   }
 
   function lockGetter(proto, name, wrap) {
@@ -131,8 +133,8 @@
     apply(wsAdd, installed, [win]);
     if (typeof gpuClass === 'function') lockMethod(gpuClass.prototype, 'requestAdapter', wrapRequestAdapter);
     if (typeof win.Worker === 'function') {
-      lockMethod(win.Worker.prototype, 'postMessage', wrapPostMessage);
-      lockMethod(win.Worker.prototype, 'terminate', wrapTerminate);
+      lockMethod(win.Worker.prototype, 'postMessage', wrapPostMessage, true);
+      lockMethod(win.Worker.prototype, 'terminate', wrapTerminate, true);
       lockConstructor(win, 'Worker', (orig) => wrapWorker(orig, win));
     }
     for (const cls of ['HTMLIFrameElement', 'HTMLFrameElement', 'HTMLObjectElement']) {
@@ -140,7 +142,7 @@
       lockGetter(proto, 'contentWindow', childGetter);
       lockGetter(proto, 'contentDocument', childGetter);
     }
-    lockMethod(win, 'open', wrapOpen);
+    lockMethod(win, 'open', wrapOpen, true);
   }
 
   // contentWindow / contentDocument: the child gets the guard before the page gets the child.
@@ -200,7 +202,7 @@
       }
       const relay = { state: 'starting', held: [], plain: null,
                       fallback: () => construct(OriginalWorker, [real, options], OriginalWorker),
-                      what: `${module ? 'module' : 'classic'} worker ${real}` };
+                      what: `${module ? 'module' : 'classic'} worker ${withoutQuery(real)}` };
       apply(weakMapSet, relays, [worker, relay]);
       apply(addListener, worker, ['error', (e) => onStartError(worker, relay, e), true]);
       connectWorker(worker, relay);
@@ -210,6 +212,17 @@
     defineProperty(Worker, 'name', { value: 'Worker' });
     defineProperty(Worker, 'length', { value: 1 });
     return Worker;
+  }
+
+  // A report names the script, never its query string (which may carry a token).
+  const strIndexOf = String.prototype.indexOf, strSlice = String.prototype.slice;
+  function withoutQuery(u) {
+    let end = u.length;
+    for (const c of ['?', '#']) {
+      const i = apply(strIndexOf, u, [c]);
+      if (i !== -1 && i < end) end = i;
+    }
+    return apply(strSlice, u, [0, end]);
   }
 
   // The script URL the worker would have run, or null to let the native constructor decide
@@ -373,7 +386,15 @@
     const URLC = URL;
     const StringC = String;
     const base = new URLC(realUrl);
-    const resolve = (u) => (typeof u === 'string' || u instanceof URLC ? new URLC(StringC(u), base).href : u);
+    // A URL the browser could not parse is passed on as it was, to fail as it would have.
+    const resolve = (u) => {
+      if (typeof u !== 'string' && !(u instanceof URLC)) return u;
+      try {
+        return new URLC(StringC(u), base).href;
+      } catch (e) {
+        return u;
+      }
+    };
 
     // The page's port arrives as the first message; requests made before it wait for it.
     let port = null;
