@@ -15,7 +15,7 @@ describe('gpu: warn', () => {
     test(`${name}: the dialog, and proceed returns the adapter`, async () => {
       const page = await openPage(env);
       const result = run(page);
-      const text = await answerDialog(page, 'proceed');
+      const text = await answerDialog(page, 'proceed', name === 'page' ? 'dialog-gpu-warn.png' : null);
       assert.match(text, /graphics processor/);
       assert.match(text, /can run AI models locally/);
       assert.equal(await result, ADAPTER);

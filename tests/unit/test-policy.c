@@ -412,6 +412,21 @@ test_examples (void)
   PolicyDecision d;
   policy_decide_gpu (strict, "https://claude.ai", &d);
   g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  g_autofree char *models = g_build_filename (root, "rules", "examples", "no-local-models.json", NULL);
+  g_autoptr (Policy) none = policy_new_from_file (models, &error);
+  g_assert_no_error (error);
+  policy_decide_gpu (none, "https://webllm.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  policy_decide_gpu (none, "https://lab.corp.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_ALLOW);
+  policy_decide_download (none, "https://webllm.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  policy_decide_download (none, "https://lab.corp.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_ALLOW);
+  /* The hub group sets only gpu: downloads its pages start get the default, block. */
+  policy_decide_download (none, "https://huggingface.co", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  g_assert_cmpuint (g_strv_length ((char **) policy_download_patterns (none)), ==, 8);
 }
 
 int

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { Env, EXTENSION_ID, extensionDir, repo, writeHost, writeHostManifest, findDialog, press, sleep }
+import { Env, EXTENSION_ID, extensionDir, repo, writeHost, writeHostManifest, findDialog, press, sleep, saveShot }
   from './harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -119,11 +119,12 @@ export async function waitAudit(env, pred, ms = 8000) {
   return records;
 }
 
-// Answers the GPU warn dialog in the page's top frame.
-export async function answerDialog(page, action) {
+// Answers the GPU warn dialog in the page's top frame; shot names a screenshot for docs/img.
+export async function answerDialog(page, action, shot) {
   const dialog = await findDialog(page, 8000);
   if (!dialog) throw new Error('no dialog');
   const text = await dialog.locator('.card').innerText();
+  if (shot) await page.screenshot({ path: saveShot(shot) });
   await press(page, dialog.locator(`button[data-action="${action}"]`));
   return text;
 }
