@@ -70,6 +70,8 @@ export class Guard {
     this.queueReport({ type: 'report', event, origin: request.origin, verdict: mode,
                        detail: `${request.type}/${request.event || request.api}: ${reason}`.slice(0, 200) });
     if (mode === 'allow') return { action: Msg.ALLOW, notice: 'fail_open' };
+    // Issue 7: as for a block verdict, no adapter and no dialog (the report above records it).
+    if (request.type === 'gpu' && mode === 'block') return { action: Msg.BLOCK };
     const view = { verdict: mode, kind: request.type, event: request.event || request.api, failure: true,
                    message: '', rule: 'weir-unavailable', reasons: [], justification: false,
                    learn_more: this.settings.get('learn_more_url'), origin: request.origin };

@@ -38,4 +38,23 @@ describe('gpu: allow', () => {
     assert.equal(gpu[0].api, 'requestAdapter');
     await page.close();
   });
+
+  test('host unreachable: the fail mode (block) gives null without a dialog; back, the adapter', async () => {
+    await env.waitConnected();
+    env.setHostDown(true);
+    process.kill(env.hostPid(), 'SIGKILL');
+    for (let i = 0; i < 100 && (await env.status()).state === 'connected'; i++) await sleep(50);
+    const page = await openPage(env);
+    assert.equal(await page.evaluate(() => window.pageAdapter()), 'null');
+    assert.equal(await findDialog(page, 300), null);
+    await page.close();
+    env.setHostDown(false);
+    await env.waitConnected(30000);
+    const again = await openPage(env);
+    assert.equal(await again.evaluate(() => window.pageAdapter()), ADAPTER);
+    const records = await waitAudit(env, (r) => r.reported === 'fail-mode' && (r.detail || '').startsWith('gpu/'));
+    assert.ok(records.some((r) => r.reported === 'fail-mode' && r.verdict === 'block' &&
+      (r.detail || '').startsWith('gpu/requestAdapter')));
+    await again.close();
+  });
 });
