@@ -11,10 +11,11 @@ export const CONTEXTS = {
   'iframe (srcdoc)': (p) => p.evaluate(() => window.iframeAdapter('srcdoc')),
   'classic worker': (p) => p.evaluate(() => window.workerAdapter('classic')).then(firstPart),
   'module worker': (p) => p.evaluate(() => window.workerAdapter('module')).then(firstPart),
+  'nested worker': (p) => p.evaluate(() => window.workerAdapter('classic', 'nested.js')).then(firstPart),
 };
 
 function firstPart(s) {
-  return String(s).split('|')[0];
+  return String(s).split('|')[0].replace(/^nested:/, '');
 }
 
 export function gpuPolicy(verdict) {
