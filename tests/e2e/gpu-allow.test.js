@@ -19,6 +19,14 @@ describe('gpu: allow', () => {
     });
   }
 
+  test('sandboxed, javascript: and blob: iframes get the adapter (the guard does not over-block)', async () => {
+    const page = await openPage(env);
+    for (const how of ['sandboxed', 'javascript', 'blob']) {
+      assert.equal(await page.evaluate((h) => window.iframeAdapter(h), how), ADAPTER, how);
+    }
+    await page.close();
+  });
+
   test('workers keep their relative URLs: importScripts, import, fetch, location', async () => {
     const page = await openPage(env);
     assert.equal(await page.evaluate(() => window.workerAdapter('classic')),

@@ -36,6 +36,14 @@ describe('gpu: block', () => {
     await page.close();
   });
 
+  for (const how of ['sandboxed', 'javascript', 'blob']) {
+    test(`a ${how} iframe asking for itself gets nothing`, async () => {
+      const page = await openPage(env);
+      assert.equal(await page.evaluate((h) => window.iframeAdapter(h), how), 'null');
+      await page.close();
+    });
+  }
+
   test('a page that forges the channel or its answers gets nothing', async () => {
     const page = await openPage(env);
     const result = await page.evaluate(async () => {
