@@ -19,9 +19,9 @@ describe('gpu: allow', () => {
     });
   }
 
-  test('sandboxed, javascript: and blob: iframes get the adapter (the guard does not over-block)', async () => {
+  test('sandboxed, javascript: and blob: iframes and a popup get the adapter (no over-blocking)', async () => {
     const page = await openPage(env);
-    for (const how of ['sandboxed', 'javascript', 'blob']) {
+    for (const how of ['sandboxed', 'javascript', 'blob', 'popup']) {
       assert.equal(await page.evaluate((h) => window.iframeAdapter(h), how), ADAPTER, how);
     }
     await page.close();

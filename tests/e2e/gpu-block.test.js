@@ -33,6 +33,7 @@ describe('gpu: block', () => {
     const page = await openPage(env);
     assert.equal(await page.evaluate(() => window.iframeAdapter('pristine-method')), 'null');
     assert.equal(await page.evaluate(() => window.iframeAdapter('index')), 'null');
+    assert.equal(await page.evaluate(() => window.iframeAdapter('popup')), 'null');
     await page.close();
   });
 
