@@ -37,6 +37,16 @@ describe('gpu: block', () => {
     await page.close();
   });
 
+  test('data: workers (classic and module) are guarded too', async () => {
+    const page = await openPage(env);
+    const src = 'onmessage = async () => postMessage(String(await navigator.gpu.requestAdapter()));';
+    for (const type of ['classic', 'module']) {
+      const url = 'data:text/javascript,' + encodeURIComponent(src);
+      assert.equal(await page.evaluate(([t, u]) => window.workerAdapter(t, u), [type, url]), 'null', type);
+    }
+    await page.close();
+  });
+
   for (const how of ['sandboxed', 'javascript', 'blob']) {
     test(`a ${how} iframe asking for itself gets nothing`, async () => {
       const page = await openPage(env);
