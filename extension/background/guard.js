@@ -45,6 +45,9 @@ export class Guard {
 
   verdict(reply, request, sender) {
     if (reply.verdict === 'allow') return { action: Msg.ALLOW };
+    // Issue 7: a blocked adapter request resolves to null, as on a browser without WebGPU,
+    // without a dialog: pages ask for an adapter on load, often just to detect a feature.
+    if (request.type === 'gpu' && reply.verdict !== 'warn') return { action: Msg.BLOCK };
     const verdict = reply.verdict === 'warn' ? 'warn' : 'block';
     const view = {
       verdict,
@@ -68,6 +71,8 @@ export class Guard {
     this.queueReport({ type: 'report', event, origin: request.origin, verdict: mode,
                        detail: `${request.type}/${request.event || request.api}: ${reason}`.slice(0, 200) });
     if (mode === 'allow') return { action: Msg.ALLOW, notice: 'fail_open' };
+    // Issue 7: as for a block verdict, no adapter and no dialog (the report above records it).
+    if (request.type === 'gpu' && mode === 'block') return { action: Msg.BLOCK };
     const view = { verdict: mode, kind: request.type, event: request.event || request.api, failure: true,
                    message: '', rule: 'weir-unavailable', reasons: [], justification: false,
                    learn_more: this.settings.get('learn_more_url'), origin: request.origin };
@@ -115,6 +120,14 @@ export class Guard {
     }
     this.dialogs.settle(entry.id, action);
     return { ok: true };
+  }
+
+  // Issue 7: what the MAIN world's GPU guard could not cover, recorded by the host.
+  gpuReport(msg, sender) {
+    if (!Msg.GPU_REPORTS.includes(msg.report)) return {};
+    const detail = typeof msg.detail === 'string' ? msg.detail.slice(0, 200) : '';
+    this.queueReport({ type: 'report', event: msg.report, origin: senderOrigin(sender), detail });
+    return {};
   }
 
   // Reports (and decisions the host missed) wait in session storage, which outlives a

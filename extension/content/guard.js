@@ -153,6 +153,10 @@
       const files = Array.isArray(m.files) ? m.files.filter((f) => f instanceof Blob) : [];
       const named = files.map((b, i) => (b instanceof File ? b : new File([b], `clipboard-${i}`, { type: b.type })));
       request = Msg.scan('clipboard-read', str(m.text), str(m.html), await Capture.filesForHost(named));
+    } else if (m.api === 'report') {
+      // Issue 7: something the GPU guard could not cover (a worker the page's CSP kept plain).
+      if (Msg.GPU_REPORTS.includes(m.report)) chrome.runtime.sendMessage(Msg.gpuReport(m.report, str(m.detail))).catch(() => {});
+      return port.postMessage(Msg.mainReply(m.rid, false));
     } else {
       request = Msg.gpu(str(m.api) || 'requestAdapter');
     }

@@ -53,6 +53,10 @@
     });
   }
 
+  // Issue 7: content/gpu-main.js, the next MAIN-world script, shares this channel. It takes
+  // ask() from this property and deletes it at once; no page script runs in between.
+  defineProperty(window, '__weirMainAsk', { value: ask, configurable: true });
+
   // then() on a promise we hold, without consulting anything the page can replace: the
   // promise's own "constructor" shadows a getter a page may have put on Promise.prototype.
   function on(promise, ok, fail) {

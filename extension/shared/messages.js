@@ -42,6 +42,9 @@
     EVENTS: Object.freeze(['paste', 'drop', 'upload', 'clipboard-read']),
     // Kinds the MAIN world may ask for over the private port
     MAIN_KINDS: Object.freeze(['scan', 'gpu']),
+    // Issue 7: a report the MAIN world's GPU guard asks to send (gpu request with api "report")
+    GPU_REPORT: 'gpu-report',
+    GPU_REPORTS: Object.freeze(['unguarded']),
 
     scan(event, text, html, files) {
       const msg = { type: 'scan', event };
@@ -52,6 +55,9 @@
     },
     gpu(api) {
       return { type: 'gpu', api };
+    },
+    gpuReport(report, detail) {
+      return { type: 'gpu-report', report, detail };
     },
     dialogWait(dialog) {
       return { type: 'dialog-wait', dialog };

@@ -256,6 +256,88 @@ test_hello_json (void)
   g_assert_cmpstr (cJSON_GetObjectItem (hello, "digest")->valuestring, ==, policy_digest (policy));
 }
 
+/* Issue 7: model downloads. The default watches the known model files and only audits;
+ * an origin group overrides the verdict; warn is refused (a download cannot wait). */
+static void
+test_downloads_default (void)
+{
+  g_autoptr (Policy) policy = parse ("{}");
+  PolicyDecision d;
+  policy_decide_download (policy, "https://any.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_ALLOW);
+  g_assert_true (policy_download_audit (policy));
+  const char *const *patterns = policy_download_patterns (policy);
+  static const char *const hits[] = {
+    "https://huggingface.co/mlc-ai/Llama-3-8B-q4f16_1-MLC/resolve/main/params_shard_0.bin",
+    "http://127.0.0.1:8080/models/x/params_shard_12.bin?download=1",
+    "https://cdn.example/m/tensor-cache.json", "https://cdn.example/m/ndarray-cache.json",
+    "https://cdn.example/m/mlc-chat-config.json", "https://x.example/a/model-Q4_K_M.GGUF",
+    "https://x.example/onnx/model_quantized.onnx", "https://x.example/model.safetensors#x",
+    "https://x.example/gemma3-1b-it-int4.task", "https://x.example/gemma.litertlm",
+    "https://raw.githubusercontent.com/mlc-ai/binary-mlc-llm-libs/main/web-llm-models/v0_2_48/"
+    "Llama-3-8B-Instruct-q4f16_1-ctx4k_cs1k-webgpu.wasm",
+  };
+  static const char *const misses[] = {
+    "https://x.example/index.html", "https://x.example/app.wasm", "https://x.example/task/list",
+    "https://x.example/shard.bin", "https://x.example/config.json",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (hits) + G_N_ELEMENTS (misses); i++)
+    {
+      gboolean expect = i < G_N_ELEMENTS (hits);
+      const char *url = expect ? hits[i] : misses[i - G_N_ELEMENTS (hits)];
+      gboolean matched = FALSE;
+      for (const char *const *p = patterns; *p != NULL; p++)
+        matched |= g_regex_match_simple (*p, url, G_REGEX_CASELESS, 0);
+      g_assert_true (matched == expect);
+    }
+}
+
+static void
+test_downloads_origins (void)
+{
+  g_autoptr (Policy) policy = parse (
+    "{\"model_downloads\":{\"verdict\":\"block\",\"audit\":false,\"patterns\":[\"\\\\.gguf$\"]},"
+    " \"origins\":[{\"id\":\"own\",\"match\":[\"https://*.corp.example\"],\"model_downloads\":\"allow\"},"
+    "              {\"id\":\"other\",\"match\":[\"https://x.example\"]}]}");
+  PolicyDecision d;
+  policy_decide_download (policy, "https://wiki.corp.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_ALLOW);
+  policy_decide_download (policy, "https://x.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  g_assert_false (policy_download_audit (policy));
+  g_autoptr (cJSON) hello = policy_to_hello_json (policy);
+  cJSON *models = cJSON_GetObjectItem (hello, "model_downloads");
+  g_assert_cmpstr (cJSON_GetObjectItem (models, "verdict")->valuestring, ==, "block");
+  g_assert_true (cJSON_IsFalse (cJSON_GetObjectItem (models, "audit")));
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (models, "patterns")), ==, 1);
+  cJSON *origins = cJSON_GetObjectItem (models, "origins");
+  g_assert_cmpint (cJSON_GetArraySize (origins), ==, 2);
+  g_assert_cmpstr (cJSON_GetObjectItem (cJSON_GetArrayItem (origins, 0), "verdict")->valuestring, ==, "allow");
+  g_assert_null (cJSON_GetObjectItem (cJSON_GetArrayItem (origins, 1), "verdict"));
+}
+
+static void
+test_downloads_refused (void)
+{
+  static const struct { const char *json; const char *where; } bad[] = {
+    { "{\"model_downloads\":{\"verdict\":\"warn\"}}", "model_downloads.verdict" },
+    { "{\"model_downloads\":{\"audit\":\"yes\"}}", "model_downloads.audit" },
+    { "{\"model_downloads\":{\"patterns\":[\"(unclosed\"]}}", "model_downloads.patterns[0]" },
+    { "{\"model_downloads\":{\"patterns\":[\"ok\",\"\"]}}", "model_downloads.patterns[1]" },
+    { "{\"model_downloads\":{\"patterns\":[\"a(?=b)\"]}}", "model_downloads.patterns[0]" },
+    { "{\"model_downloads\":{\"patterns\":\"\\\\.gguf\"}}", "model_downloads.patterns" },
+    { "{\"origins\":[{\"match\":[\"*\"],\"model_downloads\":\"warn\"}]}", "origins[0].model_downloads" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (Policy) policy = policy_new_from_data (bad[i].json, strlen (bad[i].json), &error);
+      g_assert_null (policy);
+      g_assert_error (error, WEIR_ERROR, WEIR_ERROR_POLICY);
+      g_assert_nonnull (strstr (error->message, bad[i].where));
+    }
+}
+
 static void
 test_digest (void)
 {
@@ -343,6 +425,21 @@ test_examples (void)
   PolicyDecision d;
   policy_decide_gpu (strict, "https://claude.ai", &d);
   g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  g_autofree char *models = g_build_filename (root, "rules", "examples", "no-local-models.json", NULL);
+  g_autoptr (Policy) none = policy_new_from_file (models, &error);
+  g_assert_no_error (error);
+  policy_decide_gpu (none, "https://webllm.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  policy_decide_gpu (none, "https://lab.corp.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_ALLOW);
+  policy_decide_download (none, "https://webllm.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  policy_decide_download (none, "https://lab.corp.example", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_ALLOW);
+  /* The hub group sets only gpu: downloads its pages start get the default, block. */
+  policy_decide_download (none, "https://huggingface.co", &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  g_assert_cmpuint (g_strv_length ((char **) policy_download_patterns (none)), ==, 8);
 }
 
 int
@@ -358,6 +455,9 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/deciding-rule", test_deciding_rule);
   g_test_add_func ("/policy/default-verdict-floor", test_default_verdict_floor);
   g_test_add_func ("/policy/origin-justification-and-gpu", test_origin_justification_and_gpu);
+  g_test_add_func ("/policy/downloads/default", test_downloads_default);
+  g_test_add_func ("/policy/downloads/origins", test_downloads_origins);
+  g_test_add_func ("/policy/downloads/refused", test_downloads_refused);
   g_test_add_func ("/policy/hello-json", test_hello_json);
   g_test_add_func ("/policy/digest", test_digest);
   g_test_add_func ("/policy/reply-safety", test_reply_safety);

@@ -576,8 +576,13 @@ test_reply_cap (Fixture *f, gconstpointer data)
 static char *
 huge_policy (void)
 {
-  g_autofree char *filler = g_strnfill (1536 * 1024, 'm');
-  return g_strdup_printf ("{\"model_downloads\":{\"verdict\":\"allow\",\"note\":\"%s\"}}", filler);
+  /* 800 patterns of 1990 bytes: 1.5 MiB of hello, each pattern valid on its own. */
+  g_autoptr (GString) policy = g_string_new ("{\"model_downloads\":{\"verdict\":\"allow\",\"patterns\":[");
+  g_autofree char *pattern = g_strnfill (1990, 'm');
+  for (int i = 0; i < 800; i++)
+    g_string_append_printf (policy, "%s\"%s\"", i ? "," : "", pattern);
+  g_string_append (policy, "]}}");
+  return g_string_free (g_steal_pointer (&policy), FALSE);
 }
 
 /* A store that cannot open (weir.db is a folder) leaves no audit log: every verdict

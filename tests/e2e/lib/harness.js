@@ -42,7 +42,7 @@ function writePolicy(weirHome, timeoutMs, overrides) {
 
 // A wrapper the browser starts as the host: it records the host's pid, and refuses to start
 // while WEIR_HOME/down exists, which is how tests keep the host away.
-function writeHost(dir, weirHome) {
+export function writeHost(dir, weirHome) {
   const wrapper = path.join(dir, 'weir-host-wrapper.sh');
   fs.writeFileSync(wrapper, `#!/bin/sh
 [ -e '${weirHome}/down' ] && exit 1
@@ -52,7 +52,7 @@ WEIR_HOME='${weirHome}' exec '${hostBinary()}' "$@"
   return wrapper;
 }
 
-function writeHostManifest(userDataDir, wrapper) {
+export function writeHostManifest(userDataDir, wrapper) {
   const dir = path.join(userDataDir, 'NativeMessagingHosts');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'dev.weir.host.json'), JSON.stringify({

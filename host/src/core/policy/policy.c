@@ -35,6 +35,8 @@ typedef struct {
   gboolean justification;
   gboolean has_gpu;
   Verdict gpu;
+  gboolean has_downloads;
+  Verdict downloads;      /* model downloads started by these origins' pages */
   GHashTable *overrides;  /* rule id -> GINT_TO_POINTER (Verdict + 1) */
 } OriginGroup;
 
@@ -51,6 +53,9 @@ struct Policy {
   Verdict fallback;
   Verdict gpu;
   char *gpu_message;
+  Verdict downloads;
+  gboolean downloads_audit;
+  GStrv download_patterns;
   GPtrArray *rules;    /* Rule* */
   GPtrArray *origins;  /* OriginGroup* */
 };
@@ -109,6 +114,7 @@ policy_free (Policy *policy)
   g_free (policy->digest);
   g_free (policy->oversize_message);
   g_free (policy->gpu_message);
+  g_strfreev (policy->download_patterns);
   g_clear_pointer (&policy->rules, g_ptr_array_unref);
   g_clear_pointer (&policy->origins, g_ptr_array_unref);
   g_free (policy);
@@ -210,6 +216,85 @@ get_object (const cJSON *obj, const char *key, const char *where, GError **error
   return item;
 }
 
+/* ---- model downloads ---- */
+
+/* What the extension watches for when the policy names no patterns: the files that bring
+ * a model to a page (docs/webgpu.md says which runtime fetches which). Regular expressions
+ * over the whole URL, case-insensitive, in the subset JavaScript and RE2 (Chromium's
+ * declarativeNetRequest) share. */
+static const char *const default_download_patterns[] = {
+  "^https?://[^/?#]+/[^?#]*/resolve/[^/?#]+/",          /* Hugging Face (and mirrors) */
+  "/params_shard_[0-9]+\\.bin([?#]|$)",                  /* WebLLM / MLC weights */
+  "/(tensor|ndarray)-cache\\.json([?#]|$)",              /* MLC weight manifests */
+  "/mlc-chat-config\\.json([?#]|$)",                     /* MLC model config */
+  "\\.(gguf|safetensors|onnx|onnx_data|task|litertlm)([?#]|$)",  /* llama.cpp, HF, ONNX, MediaPipe, LiteRT */
+  "/binary-mlc-llm-libs/[^?#]*\\.wasm([?#]|$)",          /* WebLLM model libraries */
+  "-webgpu\\.wasm([?#]|$)",                               /* WebLLM model libraries elsewhere */
+  NULL,
+};
+
+/* A download cannot wait for a dialog: a model download is allowed (and audited) or
+ * blocked. */
+static gboolean
+get_download_verdict (const cJSON *obj, const char *key, const char *where, Verdict *out, GError **error)
+{
+  if (!get_verdict (obj, key, where, out, error))
+    return FALSE;
+  if (*out == VERDICT_WARN)
+    {
+      g_autofree char *path = g_strdup_printf ("%s.%s", where, key);
+      return fail (error, path, "a download cannot wait for a dialog: use \"allow\" or \"block\"");
+    }
+  return TRUE;
+}
+
+/* Each pattern runs in the browser as a JavaScript RegExp and a declarativeNetRequest
+ * regexFilter (RE2): refuse what does not compile, and the constructs only one of them
+ * knows (look-around, back-references). */
+static gboolean
+check_download_pattern (const char *pattern, const char *where, GError **error)
+{
+  static const char *const unshared[] = { "(?=", "(?!", "(?<", "\\1", "\\2", "\\3", "\\4", "\\5",
+                                          "\\6", "\\7", "\\8", "\\9", NULL };
+  if (pattern[0] == '\0')
+    return fail (error, where, "an empty pattern would match every request");
+  for (const char *const *u = unshared; *u != NULL; u++)
+    if (strstr (pattern, *u) != NULL)
+      return fail (error, where, "look-around and back-references do not run in the browser's matcher");
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GRegex) regex = g_regex_new (pattern, G_REGEX_CASELESS, 0, &local);
+  if (regex == NULL)
+    {
+      g_autofree char *what = g_strdup_printf ("not a regular expression: %s", local->message);
+      return fail (error, where, what);
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_downloads (const cJSON *doc, Policy *p, GError **error)
+{
+  const cJSON *section = get_object (doc, "model_downloads", "policy", error);
+  if (section == NULL)
+    return *error == NULL;
+  if (!get_download_verdict (section, "verdict", "model_downloads", &p->downloads, error)
+      || !get_bool (section, "audit", "model_downloads", &p->downloads_audit, error))
+    return FALSE;
+  if (cJSON_GetObjectItemCaseSensitive (section, "patterns") == NULL)
+    return TRUE;
+  g_strfreev (p->download_patterns);
+  p->download_patterns = NULL;
+  if (!get_strv (section, "patterns", "model_downloads", &p->download_patterns, error))
+    return FALSE;
+  for (guint i = 0; p->download_patterns[i] != NULL; i++)
+    {
+      g_autofree char *where = g_strdup_printf ("model_downloads.patterns[%u]", i);
+      if (!check_download_pattern (p->download_patterns[i], where, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- sections ---- */
 
 static gboolean
@@ -273,10 +358,12 @@ parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginG
   group->overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   group->has_max = cJSON_GetObjectItemCaseSensitive (obj, "max_verdict") != NULL;
   group->has_gpu = cJSON_GetObjectItemCaseSensitive (obj, "gpu") != NULL;
+  group->has_downloads = cJSON_GetObjectItemCaseSensitive (obj, "model_downloads") != NULL;
   return get_string (obj, "id", where, &group->id, error)
          && get_strv (obj, "match", where, &group->match, error)
          && get_verdict (obj, "max_verdict", where, &group->max_verdict, error)
          && get_verdict (obj, "gpu", where, &group->gpu, error)
+         && get_download_verdict (obj, "model_downloads", where, &group->downloads, error)
          && get_bool (obj, "justification", where, &group->justification, error)
          && parse_overrides (obj, where, policy, group, error);
 }
@@ -350,6 +437,7 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
          && get_verdict (fallback, "verdict", "default", &p->fallback, error)
          && get_verdict (gpu, "verdict", "gpu", &p->gpu, error)
          && get_string (gpu, "message", "gpu", &p->gpu_message, error)
+         && parse_downloads (doc, p, error)
          && parse_list (doc, "rules", p, p->rules, error)
          && parse_list (doc, "origins", p, p->origins, error);
 }
@@ -371,6 +459,9 @@ policy_new_from_data (const char *json, gsize len, GError **error)
   p->max_scan_bytes = 32 * 1024 * 1024;
   p->oversize = VERDICT_WARN;
   p->gpu = VERDICT_WARN;
+  p->downloads = VERDICT_ALLOW;
+  p->downloads_audit = TRUE;
+  p->download_patterns = g_strdupv ((char **) default_download_patterns);
   /* Its strings are copied into replies, which must stay valid UTF-8 JSON. */
   if (g_utf8_validate_len (json, len, NULL))
     p->doc = cJSON_ParseWithLength (json, len);
@@ -566,6 +657,26 @@ policy_decide_gpu (const Policy *policy, const char *origin, PolicyDecision *out
 }
 
 void
+policy_decide_download (const Policy *policy, const char *origin, PolicyDecision *out)
+{
+  const OriginGroup *group = find_origin (policy, origin);
+  Verdict verdict = group != NULL && group->has_downloads ? group->downloads : policy->downloads;
+  *out = (PolicyDecision) { .verdict = verdict, .rule_id = "model-download" };
+}
+
+gboolean
+policy_download_audit (const Policy *policy)
+{
+  return policy->downloads_audit;
+}
+
+const char *const *
+policy_download_patterns (const Policy *policy)
+{
+  return (const char *const *) policy->download_patterns;
+}
+
+void
 policy_decide_oversize (const Policy *policy, PolicyDecision *out)
 {
   *out = (PolicyDecision) {
@@ -609,6 +720,34 @@ policy_digest (const Policy *policy)
   return policy->digest;
 }
 
+/* The extension decides on model downloads itself (a request cannot wait for the host),
+ * so it gets the patterns and every origin group in order: the first group that matches
+ * a page's origin decides, as for the host's own verdicts, and one without a
+ * "model_downloads" verdict leaves the default. */
+static cJSON *
+downloads_to_json (const Policy *policy)
+{
+  cJSON *models = cJSON_CreateObject ();
+  cJSON_AddStringToObject (models, "verdict", verdict_name (policy->downloads));
+  cJSON_AddBoolToObject (models, "audit", policy->downloads_audit);
+  cJSON_AddItemToObject (models, "patterns",
+                         cJSON_CreateStringArray ((const char *const *) policy->download_patterns,
+                                                  (int) g_strv_length (policy->download_patterns)));
+  cJSON *origins = cJSON_AddArrayToObject (models, "origins");
+  for (guint i = 0; i < policy->origins->len; i++)
+    {
+      const OriginGroup *group = policy->origins->pdata[i];
+      cJSON *entry = cJSON_CreateObject ();
+      cJSON_AddItemToObject (entry, "match",
+                             cJSON_CreateStringArray ((const char *const *) group->match,
+                                                      (int) g_strv_length (group->match)));
+      if (group->has_downloads)
+        cJSON_AddStringToObject (entry, "verdict", verdict_name (group->downloads));
+      cJSON_AddItemToArray (origins, entry);
+    }
+  return models;
+}
+
 cJSON *
 policy_to_hello_json (const Policy *policy)
 {
@@ -621,9 +760,7 @@ policy_to_hello_json (const Policy *policy)
   cJSON_AddStringToObject (hello, "unreadable", verdict_name (policy->unreadable));
   cJSON *gpu = cJSON_AddObjectToObject (hello, "gpu");
   cJSON_AddStringToObject (gpu, "verdict", verdict_name (policy->gpu));
-  const cJSON *models = cJSON_GetObjectItemCaseSensitive (policy->doc, "model_downloads");
-  if (cJSON_IsObject (models))
-    cJSON_AddItemToObject (hello, "model_downloads", cJSON_Duplicate (models, TRUE));
+  cJSON_AddItemToObject (hello, "model_downloads", downloads_to_json (policy));
   cJSON_AddStringToObject (hello, "digest", policy->digest);
   return hello;
 }

@@ -39,6 +39,14 @@ typedef struct {
 void policy_decide (const Policy *policy, const char *origin, const GPtrArray *findings,
                     PolicyDecision *out);
 void policy_decide_gpu (const Policy *policy, const char *origin, PolicyDecision *out);
+/* A model download started by a page of origin: allow or block (never warn). The
+ * extension makes this decision itself from the hello's model_downloads; this is the
+ * same rule, for tests and the CLI. */
+void policy_decide_download (const Policy *policy, const char *origin, PolicyDecision *out);
+/* Whether every model download is reported to the audit log (default yes). */
+gboolean policy_download_audit (const Policy *policy);
+/* The URL patterns of model downloads (regular expressions); borrowed, NULL-terminated. */
+const char *const *policy_download_patterns (const Policy *policy);
 void policy_decide_oversize (const Policy *policy, PolicyDecision *out);
 void policy_decide_unreadable (const Policy *policy, PolicyDecision *out);
 /* The verdict the extension applies when the host cannot answer; the host uses it too

@@ -1,0 +1,535 @@
+// Weir's WebGPU guard, MAIN world, every frame, document_start, right after main-world.js
+// and before any page script (issue 7). A page gets a GPUAdapter only when Weir lets it:
+// GPU.prototype.requestAdapter asks the host (type "gpu") through the private channel of
+// main-world.js; allow returns the adapter, warn shows the dialog and proceed returns it,
+// block (or cancel) resolves to null, as on a browser without WebGPU.
+//
+// Where a page could find an unwrapped requestAdapter, and what covers it:
+// - a fresh same-origin iframe (about:blank, srcdoc, javascript:): Chromium runs this script
+//   in it too (match_about_blank), and the contentWindow/contentDocument getters and
+//   window.open install the wrapper in a child window before handing it out, in case a page
+//   reaches the child before its own content scripts have run;
+// - dedicated workers (classic and module): window.Worker starts them with a prelude
+//   (WORKER_PRELUDE below) that wraps the worker's GPU and asks through a MessagePort that
+//   only this closure and the prelude hold; where the page's CSP refuses blob: workers the
+//   plain worker starts and the host records an "unguarded" report;
+// - shared and service workers are not reached: the model-download layer
+//   (background/models.js) sees their requests. docs/webgpu.md has the whole picture.
+//
+// Everything used after document_start is captured first: a page may later replace
+// Promise.prototype.then, Reflect, URL, Blob or MessagePort.prototype.postMessage.
+(function () {
+  'use strict';
+  const HANDOFF = '__weirMainAsk';
+  const handoff = Object.getOwnPropertyDescriptor(window, HANDOFF);
+  delete window[HANDOFF];
+  const ask = handoff && typeof handoff.value === 'function' ? handoff.value : null;
+
+  const P = Promise;
+  const then = P.prototype.then;
+  const apply = Reflect.apply;
+  const construct = Reflect.construct;
+  const defineProperty = Object.defineProperty;
+  const getDescriptor = Object.getOwnPropertyDescriptor;
+  const WeakSetC = WeakSet;
+  const wsHas = WeakSet.prototype.has, wsAdd = WeakSet.prototype.add;
+  const URLC = URL;
+  const createObjectURL = URL.createObjectURL;
+  const revokeObjectURL = URL.revokeObjectURL;
+  const urlHref = getDescriptor(URL.prototype, 'href').get;
+  const urlOrigin = getDescriptor(URL.prototype, 'origin').get;
+  const urlProtocol = getDescriptor(URL.prototype, 'protocol').get;
+  const BlobC = Blob;
+  const MessageChannelC = MessageChannel;
+  const channelPort1 = getDescriptor(MessageChannel.prototype, 'port1').get;
+  const channelPort2 = getDescriptor(MessageChannel.prototype, 'port2').get;
+  const portPost = MessagePort.prototype.postMessage;
+  const portOnMessage = getDescriptor(MessagePort.prototype, 'onmessage').set;
+  const workerPost = typeof Worker === 'function' ? Worker.prototype.postMessage : null;
+  const eventData = getDescriptor(MessageEvent.prototype, 'data').get;
+  const jsonStringify = JSON.stringify;
+  const StringC = String;
+  const setTimeoutF = setTimeout;
+  const docBaseURI = getDescriptor(Node.prototype, 'baseURI').get;
+  const myOrigin = location.origin;
+
+  // ---- the decision, once per document ----
+  // The first request asks; every later one (from this frame or its workers) shares the
+  // answer, so a page that calls requestAdapter in a loop gets one dialog and one audit
+  // record. Without the channel (main-world.js did not run) the answer is no.
+  let decision = null;
+  function allowed() {
+    if (decision === null) {
+      decision = ask ? ask('gpu', { api: 'requestAdapter' }) : P.resolve(false);
+    }
+    return decision;
+  }
+
+  function on(promise, ok, fail) {
+    defineProperty(promise, 'constructor', { value: P });
+    return apply(then, promise, [ok, fail]);
+  }
+
+  // Tells the host something it cannot see itself (a worker Weir could not reach).
+  function report(event, detail) {
+    if (ask) on(ask('gpu', { api: 'report', report: event, detail: StringC(detail).slice(0, 160) }), () => {});
+  }
+
+  // ---- GPU.prototype.requestAdapter ----
+  const wrappers = new WeakSetC();
+
+  function wrapRequestAdapter(original) {
+    // A method (not a function expression): not constructible, no prototype, as natives.
+    const wrapped = {
+      requestAdapter() {
+        const gpu = this;
+        const args = arguments;
+        return new P((resolve, reject) => {
+          on(allowed(), (ok) => {
+            if (!ok) return resolve(null);
+            on(apply(original, gpu, args), resolve, reject);
+            return undefined;
+          }, () => resolve(null));
+        });
+      },
+    }.requestAdapter;
+    apply(wsAdd, wrappers, [wrapped]);
+    return wrapped;
+  }
+
+  // Replaces a method on proto for good: non-configurable, so neither the page nor a second
+  // copy of this script (in a child frame this one reached first) can redefine it. Methods
+  // pages commonly assign over (window.open, Worker's) stay writable: whatever a page puts
+  // there can only call the wrapper, since no same-origin realm has an unwrapped one.
+  function lockMethod(proto, name, wrap, writable) {
+    const desc = proto && getDescriptor(proto, name);
+    if (!desc || typeof desc.value !== 'function' || apply(wsHas, wrappers, [desc.value])) return;
+    if (!desc.configurable) return;
+    defineProperty(proto, name, { value: wrap(desc.value), writable: writable === true && desc.writable,
+                                  configurable: false, enumerable: desc.enumerable });
+  }
+
+  function lockGetter(proto, name, wrap) {
+    const desc = proto && getDescriptor(proto, name);
+    if (!desc || typeof desc.get !== 'function' || apply(wsHas, wrappers, [desc.get]) || !desc.configurable) return;
+    const get = wrap(desc.get);
+    apply(wsAdd, wrappers, [get]);
+    defineProperty(proto, name, { get, set: desc.set, configurable: false, enumerable: desc.enumerable });
+  }
+
+  // ---- child windows ----
+  const installed = new WeakSetC();
+
+  // Installs the guard in a window this frame can reach (itself or a same-origin child).
+  // A cross-origin child throws on the first property read: it gets its own content scripts.
+  function install(win) {
+    let gpuClass;
+    try {
+      if (apply(wsHas, installed, [win])) return;
+      gpuClass = win.GPU;
+    } catch (e) {
+      return;
+    }
+    apply(wsAdd, installed, [win]);
+    if (typeof gpuClass === 'function') lockMethod(gpuClass.prototype, 'requestAdapter', wrapRequestAdapter);
+    if (typeof win.Worker === 'function') {
+      lockMethod(win.Worker.prototype, 'postMessage', wrapPostMessage, true);
+      lockMethod(win.Worker.prototype, 'terminate', wrapTerminate, true);
+      lockConstructor(win, 'Worker', (orig) => wrapWorker(orig, win));
+    }
+    for (const cls of ['HTMLIFrameElement', 'HTMLFrameElement', 'HTMLObjectElement']) {
+      const proto = win[cls] && win[cls].prototype;
+      lockGetter(proto, 'contentWindow', childGetter);
+      lockGetter(proto, 'contentDocument', childGetter);
+    }
+    lockMethod(win, 'open', wrapOpen, true);
+  }
+
+  // contentWindow / contentDocument: the child gets the guard before the page gets the child.
+  function childGetter(get) {
+    return getDescriptor({
+      get child() {
+        const value = apply(get, this, []);
+        if (value) {
+          let win = value;
+          try { if (value.defaultView) win = value.defaultView; } catch (e) { /* cross-origin window */ }
+          install(win);
+        }
+        return value;
+      },
+    }, 'child').get;
+  }
+
+  function wrapOpen(original) {
+    return {
+      open() {
+        const win = apply(original, this, arguments);
+        if (win) install(win);
+        return win;
+      },
+    }.open;
+  }
+
+  // ---- dedicated workers ----
+  function lockConstructor(win, name, wrap) {
+    const desc = getDescriptor(win, name);
+    if (!desc || typeof desc.value !== 'function' || apply(wsHas, wrappers, [desc.value]) || !desc.configurable) return;
+    const wrapped = wrap(desc.value);
+    apply(wsAdd, wrappers, [wrapped]);
+    defineProperty(win, name, { value: wrapped, writable: desc.writable, configurable: false,
+                                enumerable: desc.enumerable });
+  }
+
+  // new Worker(url, options) starts a blob: worker whose prelude wraps the worker's GPU,
+  // then loads the page's script from its real URL. The page gets a real Worker object.
+  function wrapWorker(OriginalWorker, win) {
+    function Worker(url, options) {
+      if (!new.target) return apply(OriginalWorker, this, arguments);   // throws as native does
+      const args = arguments;
+      const target = new.target === Worker ? OriginalWorker : new.target;
+      const real = resolveScript(url, win);
+      if (real === null) return construct(OriginalWorker, args, target);   // native errors
+      const module = options !== null && typeof options === 'object' && options.type === 'module';
+      const blobUrl = apply(createObjectURL, URLC, [new BlobC([preludeSource(real, module)],
+                                                             { type: 'text/javascript' })]);
+      let worker;
+      try {
+        worker = construct(OriginalWorker, [blobUrl, options], target);
+      } catch (e) {
+        return construct(OriginalWorker, args, target);
+      } finally {
+        setTimeoutF(() => apply(revokeObjectURL, URLC, [blobUrl]), 30000);
+      }
+      const relay = { state: 'starting', held: [], plain: null,
+                      fallback: () => construct(OriginalWorker, [real, options], OriginalWorker),
+                      what: `${module ? 'module' : 'classic'} worker ${withoutQuery(real)}` };
+      apply(weakMapSet, relays, [worker, relay]);
+      apply(addListener, worker, ['error', (e) => onStartError(worker, relay, e), true]);
+      connectWorker(worker, relay);
+      return worker;
+    }
+    defineProperty(Worker, 'prototype', { value: OriginalWorker.prototype });
+    defineProperty(Worker, 'name', { value: 'Worker' });
+    defineProperty(Worker, 'length', { value: 1 });
+    return Worker;
+  }
+
+  // A report names the script, never its query string (which may carry a token).
+  const strIndexOf = String.prototype.indexOf, strSlice = String.prototype.slice;
+  function withoutQuery(u) {
+    let end = u.length;
+    for (const c of ['?', '#']) {
+      const i = apply(strIndexOf, u, [c]);
+      if (i !== -1 && i < end) end = i;
+    }
+    return apply(strSlice, u, [0, end]);
+  }
+
+  // The script URL the worker would have run, or null to let the native constructor decide
+  // (and fail) exactly as it would have: cross-origin, unparseable, a scheme it refuses.
+  function resolveScript(url, win) {
+    let parsed;
+    try {
+      parsed = new URLC(StringC(url), apply(docBaseURI, win.document, []));
+    } catch (e) {
+      return null;
+    }
+    const protocol = apply(urlProtocol, parsed, []);
+    if (protocol === 'data:') return apply(urlHref, parsed, []);
+    if (protocol !== 'blob:' && apply(urlOrigin, parsed, []) !== myOrigin) return null;
+    return apply(urlHref, parsed, []);
+  }
+
+  // The worker's private line: a MessageChannel whose port2 is the first message the worker
+  // ever gets (the page holds the Worker object only after this returns). The prelude keeps
+  // it in a closure; nothing else in the page or the worker can post on it.
+  function connectWorker(worker, relay) {
+    const channel = new MessageChannelC();
+    const mine = apply(channelPort1, channel, []);
+    const theirs = apply(channelPort2, channel, []);
+    apply(portOnMessage, mine, [(e) => serveWorker(mine, apply(eventData, e, []), worker, relay)]);
+    apply(workerPost, worker, [{ weirGpuPort: theirs }, [theirs]]);
+  }
+
+  function serveWorker(port, m, worker, relay) {
+    if (m === null || typeof m !== 'object') return;
+    if (m.kind === 'ready') {
+      if (relay.state === 'starting') settle(worker, relay, 'guarded');
+      return;
+    }
+    if (typeof m.rid !== 'number') return;
+    const rid = m.rid;
+    if (m.kind === 'report') {
+      report('unguarded', StringC(m.detail));
+      return;
+    }
+    on(allowed(), (ok) => apply(portPost, port, [{ rid, allowed: ok === true }]), () => {
+      apply(portPost, port, [{ rid, allowed: false }]);
+    });
+  }
+
+  // ---- a page CSP that refuses blob: workers ----
+  // Chromium does not throw for it: the worker object is made, then gets a plain "error"
+  // event and never runs. Until the prelude says it is running ("ready" on the port), the
+  // page's messages to the worker are held (their transferables moved out, as posting
+  // would). A plain error before that means the blob: worker was refused: the page's
+  // script then starts as a plain worker (unguarded, and reported), and the Worker object
+  // the page holds relays to it: messages both ways, errors, terminate().
+  const relays = new WeakMap();
+  const weakMapGet = WeakMap.prototype.get, weakMapSet = WeakMap.prototype.set;
+  const addListener = EventTarget.prototype.addEventListener;
+  const dispatch = EventTarget.prototype.dispatchEvent;
+  const stopNow = Event.prototype.stopImmediatePropagation;
+  const ErrorEventC = ErrorEvent;
+  const errorMessage = getDescriptor(ErrorEvent.prototype, 'message').get;
+  const MessageEventC = MessageEvent;
+  const eventPorts = getDescriptor(MessageEvent.prototype, 'ports').get;
+  const workerTerminate = typeof Worker === 'function' ? Worker.prototype.terminate : null;
+  const structuredCloneF = structuredClone;
+
+  // Only the browser's own plain error counts: not one the page dispatches (isTrusted is an
+  // own, unforgeable property), nor a script error (an ErrorEvent, told by the captured
+  // getter's brand check, which holds across realms and whatever the page deletes).
+  function isErrorEvent(e) {
+    try {
+      apply(errorMessage, e, []);
+      return true;
+    } catch (x) {
+      return false;
+    }
+  }
+
+  function onStartError(worker, relay, e) {
+    if (relay.state !== 'starting' || !e.isTrusted || isErrorEvent(e)) return;
+    apply(stopNow, e, []);
+    report('unguarded', `${relay.what}: the page's Content-Security-Policy refuses blob: workers`);
+    settle(worker, relay, 'relayed');
+  }
+
+  function settle(worker, relay, state) {
+    relay.state = state;
+    const target = state === 'guarded' ? worker : (relay.plain = startPlain(worker, relay));
+    const held = relay.held;
+    relay.held = [];
+    for (let i = 0; i < held.length; i++) apply(workerPost, target, [held[i].data, held[i].transfer]);
+  }
+
+  function startPlain(worker, relay) {
+    const plain = relay.fallback();
+    const forward = (type) => (e) => {
+      const copy = type === 'message' || type === 'messageerror'
+        ? new MessageEventC(type, { data: apply(eventData, e, []), ports: apply(eventPorts, e, []) })
+        : new ErrorEventC('error', { message: e.message, filename: e.filename, lineno: e.lineno, colno: e.colno,
+                                     error: e.error, cancelable: true });
+      apply(dispatch, worker, [copy]);
+    };
+    apply(addListener, plain, ['message', forward('message')]);
+    apply(addListener, plain, ['messageerror', forward('messageerror')]);
+    apply(addListener, plain, ['error', forward('error')]);
+    return plain;
+  }
+
+  function wrapPostMessage(original) {
+    return {
+      postMessage(message, transfer) {
+        const relay = apply(weakMapGet, relays, [this]);
+        if (!relay || relay.state === 'guarded') return apply(original, this, arguments);
+        if (relay.state === 'relayed') return apply(original, relay.plain, arguments);
+        const list = transferList(transfer);
+        const moved = structuredCloneF({ data: message, transfer: list }, { transfer: list });
+        relay.held[relay.held.length] = moved;
+        return undefined;
+      },
+    }.postMessage;
+  }
+
+  function transferList(t) {
+    if (t === undefined || t === null) return [];
+    if (typeof t === 'object' && !(Symbol.iterator in t) && t.transfer !== undefined) return [...t.transfer];
+    return [...t];
+  }
+
+  function wrapTerminate(original) {
+    return {
+      terminate() {
+        const relay = apply(weakMapGet, relays, [this]);
+        if (relay && relay.plain) apply(original, relay.plain, []);
+        if (relay) relay.state = 'terminated';
+        return apply(original, this, arguments);
+      },
+    }.terminate;
+  }
+
+  function preludeSource(realUrl, module) {
+    return `(${WORKER_PRELUDE})(${jsonStringify(realUrl)}, ${module ? 'true' : 'false'});`;
+  }
+
+  // ---- the worker prelude ----
+  // Runs first in the worker (stringified into the blob). Kept self-contained: it shares
+  // nothing with this closure but the port it receives.
+  function WORKER_PRELUDE(realUrl, isModule) {
+    'use strict';
+    const P = Promise;
+    const apply = Reflect.apply;
+    const construct = Reflect.construct;
+    const defineProperty = Object.defineProperty;
+    const getDescriptor = Object.getOwnPropertyDescriptor;
+    const then = P.prototype.then;
+    const portPost = MessagePort.prototype.postMessage;
+    const eventData = getDescriptor(MessageEvent.prototype, 'data').get;
+    const eventPorts = getDescriptor(MessageEvent.prototype, 'ports').get;
+    const stopNow = Event.prototype.stopImmediatePropagation;
+    const addListener = EventTarget.prototype.addEventListener;
+    const removeListener = EventTarget.prototype.removeEventListener;
+    const dispatch = EventTarget.prototype.dispatchEvent;
+    const MessageEventC = MessageEvent;
+    const URLC = URL;
+    const StringC = String;
+    const base = new URLC(realUrl);
+    // A URL the browser could not parse is passed on as it was, to fail as it would have.
+    const resolve = (u) => {
+      if (typeof u !== 'string' && !(u instanceof URLC)) return u;
+      try {
+        return new URLC(StringC(u), base).href;
+      } catch (e) {
+        return u;
+      }
+    };
+
+    // The page's port arrives as the first message; requests made before it wait for it.
+    let port = null;
+    const queued = [];
+    const waiting = new Map();
+    let nextRid = 1;
+    function onFirst(e) {
+      const data = apply(eventData, e, []);
+      // Only the browser's delivery of the page's first message counts: the worker's own
+      // code can dispatch a MessageEvent with a port of its making, but not a trusted one.
+      if (port !== null || !e.isTrusted || data === null || typeof data !== 'object' || !data.weirGpuPort) return;
+      apply(stopNow, e, []);
+      apply(removeListener, self, ['message', onFirst, true]);
+      port = data.weirGpuPort;
+      apply(portPost, port, [{ kind: 'ready' }]);
+      port.onmessage = (m) => {
+        const reply = apply(eventData, m, []);
+        const done = reply && waiting.get(reply.rid);
+        if (!done) return;
+        waiting.delete(reply.rid);
+        done(reply.allowed === true);
+      };
+      for (const body of queued.splice(0)) apply(portPost, port, [body]);
+    }
+    apply(addListener, self, ['message', onFirst, true]);
+
+    function send(body) {
+      if (port) apply(portPost, port, [body]);
+      else queued.push(body);
+    }
+    function ask() {
+      return new P((done) => {
+        const rid = nextRid++;
+        waiting.set(rid, done);
+        send({ rid, kind: 'gpu', api: 'requestAdapter' });
+      });
+    }
+
+    // The worker's GPU.
+    if (typeof GPU === 'function') {
+      const original = GPU.prototype.requestAdapter;
+      const requestAdapter = {
+        requestAdapter() {
+          const gpu = this;
+          const args = arguments;
+          return new P((ok, fail) => {
+            apply(then, ask(), [(yes) => (yes ? apply(then, apply(original, gpu, args), [ok, fail]) : ok(null))]);
+          });
+        },
+      }.requestAdapter;
+      defineProperty(GPU.prototype, 'requestAdapter', { value: requestAdapter, writable: false, configurable: false });
+    }
+
+    // Nested dedicated workers: same prelude, their requests relayed over this worker's port.
+    if (typeof Worker === 'function') {
+      const OriginalWorker = Worker;
+      const workerPost = Worker.prototype.postMessage;
+      const prelude = `(${StringC(WORKER_PRELUDE)})`;
+      const NestedWorker = function Worker(url, options) {
+        if (!new.target) return apply(OriginalWorker, this, arguments);
+        const real = new URLC(StringC(url), base).href;
+        const module = options !== null && typeof options === 'object' && options.type === 'module';
+        const blob = new Blob([`${prelude}(${JSON.stringify(real)}, ${module});`], { type: 'text/javascript' });
+        let worker;
+        try {
+          worker = construct(OriginalWorker, [URL.createObjectURL(blob), options], new.target);
+        } catch (e) {
+          send({ rid: 0, kind: 'report', detail: `nested worker: CSP refuses blob:; ${real}` });
+          return construct(OriginalWorker, [real, options], new.target);
+        }
+        const channel = new MessageChannel();
+        channel.port1.onmessage = (m) => {
+          const body = apply(eventData, m, []);
+          if (!body || typeof body.rid !== 'number') return;
+          if (body.kind === 'report') return send(body);
+          return apply(then, ask(), [(yes) => apply(portPost, channel.port1, [{ rid: body.rid, allowed: yes }])]);
+        };
+        apply(workerPost, worker, [{ weirGpuPort: channel.port2 }, [channel.port2]]);
+        return worker;
+      };
+      defineProperty(NestedWorker, 'prototype', { value: OriginalWorker.prototype });
+      defineProperty(self, 'Worker', { value: NestedWorker, writable: true, configurable: false });
+    }
+
+    // The worker runs from a blob: URL, so its location and relative URLs would resolve
+    // against that. Give back the real ones: location, importScripts, fetch, XHR, Request.
+    const realLocation = new URLC(realUrl);
+    defineProperty(WorkerGlobalScope.prototype, 'location', { get: () => realLocation, configurable: true });
+    if (typeof importScripts === 'function') {
+      const originalImport = importScripts;
+      self.importScripts = function importScripts() {
+        const urls = [];
+        for (let i = 0; i < arguments.length; i++) urls.push(resolve(arguments[i]));
+        return apply(originalImport, self, urls);
+      };
+    }
+    const originalFetch = fetch;
+    self.fetch = function fetch(input, init) {
+      return apply(originalFetch, self, [resolve(input), init]);
+    };
+    const OriginalRequest = Request;
+    self.Request = new Proxy(OriginalRequest, {
+      construct: (t, args, nt) => construct(t, [resolve(args[0]), args[1]], nt === self.Request ? t : nt),
+    });
+    const xhrOpen = XMLHttpRequest.prototype.open;
+    XMLHttpRequest.prototype.open = function open(method, url) {
+      const args = Array.prototype.slice.call(arguments);
+      args[1] = resolve(url);
+      return apply(xhrOpen, this, args);
+    };
+
+    // Now the page's own script, from its real URL. A module loads by dynamic import, which
+    // finishes after this prelude returns: messages the page sends meanwhile are held and
+    // delivered once the module has run, as they would have been.
+    if (!isModule) {
+      importScripts(realUrl);
+      return;
+    }
+    const held = [];
+    function hold(e) {
+      apply(stopNow, e, []);
+      held.push(e);
+    }
+    apply(addListener, self, ['message', hold, true]);
+    const release = () => {
+      apply(removeListener, self, ['message', hold, true]);
+      for (const e of held.splice(0)) {
+        apply(dispatch, self, [new MessageEventC('message', { data: apply(eventData, e, []),
+                                                              ports: apply(eventPorts, e, []) })]);
+      }
+    };
+    import(realUrl).then(release, (err) => {
+      release();
+      setTimeout(() => { throw err; });
+    });
+  }
+  install(window);
+})();

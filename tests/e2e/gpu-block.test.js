@@ -1,0 +1,130 @@
+// WebGPU adapter requests under a block policy resolve to null everywhere, including for
+// pages that forge the channel, take a pristine method from a fresh iframe, or forge a
+// worker's port.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchGpu, answerDialog, waitAudit } from './lib/gpu-env.js';
+import { findDialog, sleep } from './lib/harness.js';
+import { ADAPTER, CONTEXTS, PAGE, gpuPolicy, openPage } from './lib/gpu-cases.js';
+
+describe('gpu: block', () => {
+  let env;
+  before(async () => { env = await launchGpu({ policy: gpuPolicy('block') }); });
+  after(async () => env && env.close());
+
+  for (const [name, run] of Object.entries(CONTEXTS)) {
+    test(`${name}: null, and no dialog`, async () => {
+      const page = await openPage(env);
+      assert.equal(await run(page), 'null');
+      assert.equal(await findDialog(page, 300), null);
+      await page.close();
+    });
+  }
+
+  test('the block is audited', async () => {
+    const page = await openPage(env);
+    await page.evaluate(() => window.pageAdapter());
+    const records = await waitAudit(env, (r) => r.event === 'gpu' && r.verdict === 'block');
+    assert.ok(records.some((r) => r.event === 'gpu' && r.verdict === 'block' && r.origin === env.server.origin));
+    await page.close();
+  });
+
+  test('a pristine requestAdapter from a fresh iframe gets nothing', async () => {
+    const page = await openPage(env);
+    assert.equal(await page.evaluate(() => window.iframeAdapter('pristine-method')), 'null');
+    assert.equal(await page.evaluate(() => window.iframeAdapter('index')), 'null');
+    assert.equal(await page.evaluate(() => window.iframeAdapter('popup')), 'null');
+    await page.close();
+  });
+
+  test('data: workers (classic and module) are guarded too', async () => {
+    const page = await openPage(env);
+    const src = 'onmessage = async () => postMessage(String(await navigator.gpu.requestAdapter()));';
+    for (const type of ['classic', 'module']) {
+      const url = 'data:text/javascript,' + encodeURIComponent(src);
+      assert.equal(await page.evaluate(([t, u]) => window.workerAdapter(t, u), [type, url]), 'null', type);
+    }
+    await page.close();
+  });
+
+  for (const how of ['sandboxed', 'javascript', 'blob']) {
+    test(`a ${how} iframe asking for itself gets nothing`, async () => {
+      const page = await openPage(env);
+      assert.equal(await page.evaluate((h) => window.iframeAdapter(h), how), 'null');
+      await page.close();
+    });
+  }
+
+  test('a page that forges the channel or its answers gets nothing', async () => {
+    const page = await openPage(env);
+    const result = await page.evaluate(async () => {
+      // A forged channel hand-over, forged replies on every channel a page can reach, and
+      // the hand-off property main-world.js used (deleted before any page script ran).
+      const fake = new MessageChannel();
+      window.dispatchEvent(new MessageEvent('weir-channel', { ports: [fake.port2] }));
+      fake.port1.onmessage = (e) => fake.port1.postMessage({ rid: e.data && e.data.rid, allowed: true });
+      const handoff = typeof window.__weirMainAsk;
+      const pending = navigator.gpu.requestAdapter();
+      for (let rid = 0; rid < 20; rid++) {
+        window.postMessage({ rid, allowed: true }, '*');
+        window.dispatchEvent(new CustomEvent('weir-reply', { detail: JSON.stringify({ rid, allowed: true }) }));
+      }
+      const adapter = await pending;
+      return `${handoff}|${adapter ? 'adapter' : 'null'}`;
+    });
+    assert.equal(result, 'undefined|null');
+    await page.close();
+  });
+
+  test('a worker cannot forge its port: a fake first message is not the channel', async () => {
+    const page = await openPage(env);
+    const result = await page.evaluate(() => new Promise((resolve) => {
+      const src = `
+        const fake = new MessageChannel();
+        fake.port2.onmessage = (e) => fake.port2.postMessage({ rid: e.data.rid, allowed: true });
+        self.dispatchEvent(new MessageEvent('message', { data: { weirGpuPort: fake.port1 } }));
+        onmessage = async () => {
+          const a = await navigator.gpu.requestAdapter();
+          postMessage(a ? 'adapter' : 'null');
+        };`;
+      const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+      w.onmessage = (e) => resolve(e.data);
+      w.postMessage('go');
+    }));
+    assert.equal(result, 'null');
+    await page.close();
+  });
+
+  test('a CSP that refuses blob: workers: the worker still runs, plain, and is reported', async () => {
+    const csp = encodeURIComponent("worker-src 'self'; script-src 'self' 'unsafe-inline'");
+    const page = await env.ctx.newPage();
+    await page.goto(env.url(`${PAGE}?csp=${csp}`));
+    // The documented limit: the prelude cannot run there, so these workers are not guarded
+    // (the model-download rules still apply to them). The page keeps working.
+    const classic = await page.evaluate(() => window.workerAdapter('classic'));
+    const module = await page.evaluate(() => window.workerAdapter('module'));
+    assert.match(classic, /\|classic-helper\|fetched\|\/gpu\/worker-classic\.js$/);
+    assert.match(module, /\|module-helper\|fetched\|\/gpu\/worker-module\.mjs$/);
+    assert.equal(await page.evaluate(() => window.pageAdapter()), 'null', 'the page itself stays guarded');
+    const records = await waitAudit(env, (r) => r.reported === 'unguarded' && (r.detail || '').includes('module worker'));
+    const reports = records.filter((r) => r.event === 'report' && r.reported === 'unguarded');
+    assert.ok(reports.some((r) => (r.detail || '').includes('classic worker') && r.origin === env.server.origin));
+    assert.ok(reports.some((r) => (r.detail || '').includes('module worker')));
+    await page.close();
+  });
+
+  test('a worker whose script throws at once is not mistaken for a CSP refusal', async () => {
+    const page = await openPage(env);
+    const result = await page.evaluate(() => new Promise((resolve) => {
+      const src = 'throw new Error("broken on purpose");';
+      const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+      w.onerror = (e) => resolve('error:' + e.message);
+      w.dispatchEvent(new Event('error'));   // a forged plain error: must not start a plain copy
+    }));
+    assert.match(result, /^error:(Uncaught Error: )?broken on purpose|^error:undefined$/);
+    await sleep(300);
+    const records = (await waitAudit(env, () => false, 300)).filter((r) => r.reported === 'unguarded');
+    assert.equal(records.filter((r) => (r.detail || '').includes('worker blob:')).length, 0);
+    await page.close();
+  });
+});
