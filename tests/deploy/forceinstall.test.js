@@ -132,12 +132,12 @@ async function paste(text) {
     await within(20000, 'open the test page', page.goto(`${server.origin}/fields.html`));
   }
   await within(10000, 'focus the field',
-    page.evaluate(() => { const t = document.getElementById('ta'); t.value = ''; t.focus(); }));
+    page.evaluate(() => { const t = document.getElementById('textarea'); t.value = ''; t.focus(); }));
   await within(10000, 'write the clipboard', writeClipboard(page, { text }));
   await within(10000, 'press Control+V', page.keyboard.press('Control+V'));
 }
 
-const fieldValue = () => within(10000, "read the field", page.evaluate(() => document.getElementById("ta").value));
+const fieldValue = () => within(10000, "read the field", page.evaluate(() => document.getElementById("textarea").value));
 
 test('a private key is blocked', async () => {
   await paste(PRIVATE_KEY);
