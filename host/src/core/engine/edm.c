@@ -221,47 +221,36 @@ lookup (Matcher *m, EdmKind kind, gsize offset)
       }
 }
 
-typedef struct {
-  GPtrArray *words;
-  GArray *starts;  /* gsize */
-} Words;
-
-static void
-collect_positioned (const char *word, gsize len, gsize start, gsize end, gpointer data)
-{
-  Words *w = data;
-  g_ptr_array_add (w->words, g_strndup (word, len));
-  g_array_append_val (w->starts, start);
-}
-
 /* Every run of 1..EDM_MAX_WORDS words, in order (text) and sorted (name). */
 static void
-match_words (Matcher *m, const char *text, gsize len)
+match_words (Matcher *m, const NormWords *words)
 {
-  Words w = { g_ptr_array_new_with_free_func (g_free), g_array_new (FALSE, FALSE, sizeof (gsize)) };
-  normalize_foreach_word (text, len, collect_positioned, &w);
-  g_autofree gboolean *known = g_new (gboolean, w.words->len + 1);
-  for (guint i = 0; i < w.words->len; i++)
-    known[i] = word_known (m->table, edm_word_hash (m->table->key, w.words->pdata[i],
-                                                    strlen (w.words->pdata[i])));
-  for (guint i = 0; i < w.words->len; i++)
-    for (guint n = 1; n <= EDM_MAX_WORDS && i + n <= w.words->len && known[i + n - 1]; n++)
-      {
-        gsize offset = g_array_index (w.starts, gsize, i);
-        char **run = (char **) w.words->pdata + i;
-        if (m->kinds & (1u << EDM_KIND_TEXT))
-          {
-            join_words (run, n, FALSE, m->norm);
-            lookup (m, EDM_KIND_TEXT, offset);
-          }
-        if (m->kinds & (1u << EDM_KIND_NAME))
-          {
-            join_words (run, n, TRUE, m->norm);
-            lookup (m, EDM_KIND_NAME, offset);
-          }
-      }
-  g_ptr_array_unref (w.words);
-  g_array_unref (w.starts);
+  guint n_words = words->words->len;
+  g_autofree gboolean *known = g_new (gboolean, n_words + 1);
+  for (guint i = 0; i < n_words; i++)
+    {
+      const NormWord *w = &g_array_index (words->words, NormWord, i);
+      known[i] = word_known (m->table, edm_word_hash (m->table->key, norm_word_text (words, i), w->len));
+    }
+  for (guint i = 0; i < n_words; i++)
+    {
+      char *run[EDM_MAX_WORDS];
+      for (guint n = 1; n <= EDM_MAX_WORDS && i + n <= n_words && known[i + n - 1]; n++)
+        {
+          gsize offset = g_array_index (words->words, NormWord, i).start;
+          run[n - 1] = (char *) norm_word_text (words, i + n - 1);
+          if (m->kinds & (1u << EDM_KIND_TEXT))
+            {
+              join_words (run, n, FALSE, m->norm);
+              lookup (m, EDM_KIND_TEXT, offset);
+            }
+          if (m->kinds & (1u << EDM_KIND_NAME))
+            {
+              join_words (run, n, TRUE, m->norm);
+              lookup (m, EDM_KIND_NAME, offset);
+            }
+        }
+    }
 }
 
 static void
@@ -368,6 +357,14 @@ record_evidence (const EdmTable *table, const Hit *hits, guint from, guint to)
 void
 edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *out)
 {
+  g_autoptr (NormWords) words = norm_words_new (text, len);
+  edm_table_match_words (table, text, len, words, out);
+}
+
+void
+edm_table_match_words (const EdmTable *table, const char *text, gsize len, const NormWords *words,
+                       EdmMatch *out)
+{
   *out = (EdmMatch) { 0 };
   if (table == NULL || table->n_entries == 0)
     return;
@@ -377,7 +374,7 @@ edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *o
   for (guint i = 0; i < table->n_columns; i++)
     m.kinds |= 1u << table->columns[i].kind;
   if (m.kinds & ((1u << EDM_KIND_TEXT) | (1u << EDM_KIND_NAME)))
-    match_words (&m, text, len);
+    match_words (&m, words);
   if (m.kinds & (1u << EDM_KIND_EMAIL))
     match_emails (&m, text, len);
   if (m.kinds & (1u << EDM_KIND_NUMBER))

@@ -25,6 +25,10 @@ typedef struct {
   GPtrArray *documents;                /* char*: document names, by doc id */
   IndexEntry *entries;                 /* owned, sorted */
   gsize n_entries;
+  /* Built by engine_index_add_pack(): entries [directory[b], directory[b + 1]) are those
+   * whose hash starts with the directory_bits bits of b. NULL until then. */
+  guint32 *directory;
+  guint directory_bits;
   EdmTable *edm;                       /* owned; NULL when the pack has none */
 } IndexPack;
 

@@ -173,16 +173,51 @@ step_unicode (Norm *n, gsize *i)
   *i = next;
 }
 
+static const guchar ascii_lower[128] = {
+#define R(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') ? (c) : 0)
+#define R4(c) R (c), R (c + 1), R (c + 2), R (c + 3)
+#define R16(c) R4 (c), R4 (c + 4), R4 (c + 8), R4 (c + 12)
+  R16 (0), R16 (16), R16 (32), R16 (48), R16 (64), R16 (80), R16 (96), R16 (112),
+#undef R16
+#undef R4
+#undef R
+};
+
+/* The common case, a whole word of ASCII letters and digits followed by a byte that
+ * cannot continue or join it: lower-cased and emitted in one go, without the per-byte
+ * buffer. Returns the offset after the word, or i when the slow path must take it (a
+ * word already started, or one that ends at a non-ASCII byte or a hyphen). */
+static gsize
+ascii_word (Norm *n, gsize i)
+{
+  if (n->buf->len != 0)
+    return i;
+  gsize j = i;
+  while (j < n->len && (guchar) n->text[j] < 0x80 && ascii_lower[(guchar) n->text[j]] != 0)
+    j++;
+  if (j < n->len && ((guchar) n->text[j] >= 0x80 || n->text[j] == '-'))
+    return i;
+  g_string_set_size (n->buf, j - i);
+  for (gsize k = i; k < j; k++)
+    n->buf->str[k - i] = (char) ascii_lower[(guchar) n->text[k]];
+  n->start = i;
+  n->fn (n->buf->str, j - i, i, j, n->data);
+  g_string_truncate (n->buf, 0);
+  return j;
+}
+
 void
 normalize_foreach_word (const char *text, gsize len, NormWordFunc fn, gpointer data)
 {
   Norm n = { .text = text, .len = len, .buf = g_string_sized_new (64),
              .scratch = g_string_sized_new (64), .fn = fn, .data = data };
-  gsize i = 0, joined;
+  gsize i = 0, joined, next;
   while (i < len)
     {
       guchar c = (guchar) text[i];
-      if (c >= 0x80)
+      if (c < 0x80 && ascii_lower[c] != 0 && (next = ascii_word (&n, i)) != i)
+        i = next;
+      else if (c >= 0x80)
         step_unicode (&n, &i);
       else if (is_ascii_alnum (c))
         {
@@ -235,6 +270,42 @@ void
 normalize_word_hashes (const char *text, gsize len, GArray *hashes)
 {
   normalize_foreach_word (text, len, add_hash, hashes);
+}
+
+static void
+add_norm_word (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  NormWords *w = data;
+  guint64 h = normalize_word_hash (word, len);
+  NormWord nw = { .start = start, .at = (guint32) w->chars->len, .len = (guint32) len };
+  g_array_append_val (w->hashes, h);
+  g_array_append_val (w->words, nw);
+  g_string_append_len (w->chars, word, (gssize) len);
+  g_string_append_c (w->chars, '\0');
+}
+
+NormWords *
+norm_words_new (const char *text, gsize len)
+{
+  NormWords *w = g_new (NormWords, 1);
+  guint guess = (guint) MIN (len / 6 + 16, G_MAXUINT / 2);
+  w->hashes = g_array_sized_new (FALSE, FALSE, sizeof (guint64), guess);
+  w->words = g_array_sized_new (FALSE, FALSE, sizeof (NormWord), guess);
+  w->chars = g_string_sized_new (MIN (len + 16, G_MAXUINT32));
+  /* Offsets are 32-bit: a paste is at most NM_MAX_REQUEST (64 MiB) of JSON. */
+  normalize_foreach_word (text, MIN (len, (gsize) G_MAXUINT32 / 2), add_norm_word, w);
+  return w;
+}
+
+void
+norm_words_free (NormWords *words)
+{
+  if (words == NULL)
+    return;
+  g_array_unref (words->hashes);
+  g_array_unref (words->words);
+  g_string_free (words->chars, TRUE);
+  g_free (words);
 }
 
 static void
