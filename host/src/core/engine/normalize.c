@@ -192,15 +192,28 @@ ascii_word (Norm *n, gsize i)
 {
   if (n->buf->len != 0)
     return i;
+  char local[128];
   gsize j = i;
-  while (j < n->len && (guchar) n->text[j] < 0x80 && ascii_lower[(guchar) n->text[j]] != 0)
-    j++;
+  for (; j < n->len; j++)
+    {
+      guchar c = (guchar) n->text[j];
+      if (c >= 0x80 || ascii_lower[c] == 0)
+        break;
+      if (j - i < sizeof local - 1)
+        local[j - i] = (char) ascii_lower[c];
+    }
   if (j < n->len && ((guchar) n->text[j] >= 0x80 || n->text[j] == '-'))
     return i;
+  n->start = i;
+  if (j - i < sizeof local)
+    {
+      local[j - i] = '\0';
+      n->fn (local, j - i, i, j, n->data);
+      return j;
+    }
   g_string_set_size (n->buf, j - i);
   for (gsize k = i; k < j; k++)
     n->buf->str[k - i] = (char) ascii_lower[(guchar) n->text[k]];
-  n->start = i;
   n->fn (n->buf->str, j - i, i, j, n->data);
   g_string_truncate (n->buf, 0);
   return j;
@@ -230,7 +243,8 @@ normalize_foreach_word (const char *text, gsize len, NormWordFunc fn, gpointer d
         i = joined;
       else
         {
-          flush (&n, i);
+          if (n.buf->len != 0)
+            flush (&n, i);
           i++;
         }
     }
@@ -259,11 +273,20 @@ normalize_word_hash (const char *word, gsize len)
   return h;
 }
 
+/* Appends by growing the array and storing: g_array_append_val copies through memcpy,
+ * which showed in profiles at one call per word. */
+static inline void
+append_u64 (GArray *a, guint64 v)
+{
+  guint at = a->len;
+  g_array_set_size (a, at + 1);
+  ((guint64 *) (void *) a->data)[at] = v;
+}
+
 static void
 add_hash (const char *word, gsize len, gsize start, gsize end, gpointer data)
 {
-  guint64 h = normalize_word_hash (word, len);
-  g_array_append_val ((GArray *) data, h);
+  append_u64 (data, normalize_word_hash (word, len));
 }
 
 void
@@ -276,10 +299,11 @@ static void
 add_norm_word (const char *word, gsize len, gsize start, gsize end, gpointer data)
 {
   NormWords *w = data;
-  guint64 h = normalize_word_hash (word, len);
-  NormWord nw = { .start = start, .at = (guint32) w->chars->len, .len = (guint32) len };
-  g_array_append_val (w->hashes, h);
-  g_array_append_val (w->words, nw);
+  append_u64 (w->hashes, normalize_word_hash (word, len));
+  guint at = w->words->len;
+  g_array_set_size (w->words, at + 1);
+  g_array_index (w->words, NormWord, at) = (NormWord) { .start = start, .at = (guint32) w->chars->len,
+                                                         .len = (guint32) len };
   g_string_append_len (w->chars, word, (gssize) len);
   g_string_append_c (w->chars, '\0');
 }

@@ -41,6 +41,65 @@ kgram_hash (const guint64 *words, guint64 k0, guint64 k1)
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define WINNOW_AVX2 1
+
+/* Four consecutive k-grams at once, one per 64-bit lane: k-gram i + l reads words
+ * [i + l, i + l + K), so message word j of the four lanes is one unaligned load. */
+#define ROTL4(x, b) _mm256_or_si256 (_mm256_slli_epi64 (x, b), _mm256_srli_epi64 (x, 64 - (b)))
+#define ROTL4_32(x) _mm256_shuffle_epi32 (x, _MM_SHUFFLE (2, 3, 0, 1))
+#define SIPROUND4                                                                         \
+  do {                                                                                    \
+    v0 = _mm256_add_epi64 (v0, v1); v1 = ROTL4 (v1, 13); v1 = _mm256_xor_si256 (v1, v0);   \
+    v0 = ROTL4_32 (v0);                                                                   \
+    v2 = _mm256_add_epi64 (v2, v3); v3 = _mm256_shuffle_epi8 (v3, rot16);                 \
+    v3 = _mm256_xor_si256 (v3, v2);                                                       \
+    v0 = _mm256_add_epi64 (v0, v3); v3 = ROTL4 (v3, 21); v3 = _mm256_xor_si256 (v3, v0);   \
+    v2 = _mm256_add_epi64 (v2, v1); v1 = ROTL4 (v1, 17); v1 = _mm256_xor_si256 (v1, v2);   \
+    v2 = ROTL4_32 (v2);                                                                   \
+  } while (0)
+
+/* Fills dst[0, count) rounded down to 4; returns how many it did. */
+__attribute__ ((target ("avx2"))) static gsize
+kgrams_avx2 (const guint64 *words, gsize count, guint64 k0, guint64 k1, guint64 *dst)
+{
+  const __m256i rot16 = _mm256_setr_epi8 (6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13,
+                                          6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13);
+  const __m256i i0 = _mm256_set1_epi64x ((long long) (k0 ^ 0x736f6d6570736575ULL));
+  const __m256i i1 = _mm256_set1_epi64x ((long long) (k1 ^ 0x646f72616e646f6dULL));
+  const __m256i i2 = _mm256_set1_epi64x ((long long) (k0 ^ 0x6c7967656e657261ULL));
+  const __m256i i3 = _mm256_set1_epi64x ((long long) (k1 ^ 0x7465646279746573ULL));
+  const __m256i b = _mm256_set1_epi64x ((long long) ((guint64) (WINNOW_K * 8) << 56));
+  const __m256i ff = _mm256_set1_epi64x (0xff);
+  gsize i = 0;
+  for (; i + 4 <= count; i += 4)
+    {
+      __m256i v0 = i0, v1 = i1, v2 = i2, v3 = i3;
+      for (gsize j = 0; j < WINNOW_K; j++)
+        {
+          __m256i m = _mm256_loadu_si256 ((const __m256i *) (words + i + j));
+          v3 = _mm256_xor_si256 (v3, m);
+          SIPROUND4;
+          SIPROUND4;
+          v0 = _mm256_xor_si256 (v0, m);
+        }
+      v3 = _mm256_xor_si256 (v3, b);
+      SIPROUND4;
+      SIPROUND4;
+      v0 = _mm256_xor_si256 (v0, b);
+      v2 = _mm256_xor_si256 (v2, ff);
+      SIPROUND4;
+      SIPROUND4;
+      SIPROUND4;
+      SIPROUND4;
+      __m256i h = _mm256_xor_si256 (_mm256_xor_si256 (v0, v1), _mm256_xor_si256 (v2, v3));
+      _mm256_storeu_si256 ((__m256i *) (dst + i), h);
+    }
+  return i;
+}
+#endif
+
 void
 winnow_kgrams (const guint64 *words, gsize n, const guint8 key[WINNOW_KEY_BYTES], GArray *out)
 {
@@ -52,9 +111,16 @@ winnow_kgrams (const guint64 *words, gsize n, const guint8 key[WINNOW_KEY_BYTES]
   memcpy (&k1, key + 8, 8);
   k0 = GUINT64_FROM_LE (k0);
   k1 = GUINT64_FROM_LE (k1);
-  g_array_set_size (out, out->len + (guint) (n - WINNOW_K + 1));
-  guint64 *dst = &g_array_index (out, guint64, out->len - (n - WINNOW_K + 1));
-  for (gsize i = 0; i + WINNOW_K <= n; i++)
+  gsize count = n - WINNOW_K + 1, i = 0;
+  g_array_set_size (out, out->len + (guint) count);
+  guint64 *dst = &g_array_index (out, guint64, out->len - count);
+#ifdef WINNOW_AVX2
+  /* Every k-gram of every paste and document is hashed: the one cost the pack format
+   * fixes. Four lanes of AVX2 take about a third of the scalar time. */
+  if (__builtin_cpu_supports ("avx2"))
+    i = kgrams_avx2 (words, count, k0, k1, dst);
+#endif
+  for (; i < count; i++)
     dst[i] = kgram_hash (words + i, k0, k1);
 }
 
