@@ -184,18 +184,65 @@ typedef struct {
   gsize offset;   /* where the candidate starts in the content */
 } Hit;
 
+/* Candidates repeat within a paste (the same "1", "2026", "split" again and again),
+ * and each costs two BLAKE2b compressions, or for a word one SipHash: a small
+ * direct-mapped memo of short candidates, compared byte for byte, so that it only
+ * ever returns what the hash would. */
+#define MEMO_SLOTS 1024
+#define MEMO_MAX 22
+
+typedef struct {
+  guint64 hash;      /* the value hash; for words, 1 when known, else 0 */
+  guint8 len;        /* bytes + 1; 0 = empty */
+  guint8 kind;       /* EdmKind, or 0xff for the word filter */
+  char bytes[MEMO_MAX];
+} MemoSlot;
+
 typedef struct {
   const EdmTable *table;
   guint kinds;    /* bit per EdmKind present in the table */
   GArray *hits;   /* Hit */
   GString *norm;
   crypto_generichash_state keyed;  /* the state after the key block, copied per value */
+  MemoSlot *memo; /* MEMO_SLOTS, allocated on first use */
 } Matcher;
 
-static void
-lookup (Matcher *m, EdmKind kind, gsize offset)
+#define MEMO_WORD 0xff
+
+static MemoSlot *
+memo_slot (Matcher *m, guint8 kind, const char *s, gsize len)
 {
-  const EdmTable *t = m->table;
+  if (len > MEMO_MAX)
+    return NULL;
+  if (m->memo == NULL)
+    m->memo = g_new0 (MemoSlot, MEMO_SLOTS);
+  guint32 h = 2166136261u ^ kind;
+  for (gsize i = 0; i < len; i++)
+    h = (h ^ (guchar) s[i]) * 16777619u;
+  return &m->memo[(h ^ (h >> 15)) & (MEMO_SLOTS - 1)];
+}
+
+static gboolean
+memo_holds (const MemoSlot *slot, guint8 kind, const char *s, gsize len)
+{
+  return slot->len == len + 1 && slot->kind == kind && memcmp (slot->bytes, s, len) == 0;
+}
+
+static void
+memo_store (MemoSlot *slot, guint8 kind, const char *s, gsize len, guint64 hash)
+{
+  slot->len = (guint8) (len + 1);
+  slot->kind = kind;
+  memcpy (slot->bytes, s, len);
+  slot->hash = hash;
+}
+
+static guint64
+value_hash (Matcher *m, EdmKind kind)
+{
+  MemoSlot *slot = memo_slot (m, (guint8) kind, m->norm->str, m->norm->len);
+  if (slot != NULL && memo_holds (slot, (guint8) kind, m->norm->str, m->norm->len))
+    return slot->hash;
   crypto_generichash_state state = m->keyed;
   guint8 kind_byte = (guint8) kind, digest[8];
   crypto_generichash_update (&state, &kind_byte, 1);
@@ -204,6 +251,28 @@ lookup (Matcher *m, EdmKind kind, gsize offset)
   guint64 h;
   memcpy (&h, digest, 8);
   h = GUINT64_FROM_LE (h);
+  if (slot != NULL)
+    memo_store (slot, (guint8) kind, m->norm->str, m->norm->len, h);
+  return h;
+}
+
+static gboolean
+memo_word_known (Matcher *m, const char *word, gsize len)
+{
+  MemoSlot *slot = memo_slot (m, MEMO_WORD, word, len);
+  if (slot != NULL && memo_holds (slot, MEMO_WORD, word, len))
+    return slot->hash != 0;
+  gboolean known = word_known (m->table, edm_word_hash (m->table->key, word, len));
+  if (slot != NULL)
+    memo_store (slot, MEMO_WORD, word, len, known);
+  return known;
+}
+
+static void
+lookup (Matcher *m, EdmKind kind, gsize offset)
+{
+  const EdmTable *t = m->table;
+  guint64 h = value_hash (m, kind);
   gsize lo = 0, hi = t->n_entries;
   while (lo < hi)
     {
@@ -230,7 +299,7 @@ match_words (Matcher *m, const NormWords *words)
   for (guint i = 0; i < n_words; i++)
     {
       const NormWord *w = &g_array_index (words->words, NormWord, i);
-      known[i] = word_known (m->table, edm_word_hash (m->table->key, norm_word_text (words, i), w->len));
+      known[i] = memo_word_known (m, norm_word_text (words, i), w->len);
     }
   for (guint i = 0; i < n_words; i++)
     {
@@ -396,4 +465,5 @@ edm_table_match_words (const EdmTable *table, const char *text, gsize len, const
     }
   g_array_unref (m.hits);
   g_string_free (m.norm, TRUE);
+  g_free (m.memo);
 }
