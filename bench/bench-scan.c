@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "context.h"
 #include "engine/detect.h"
@@ -53,6 +54,16 @@ score_pass (const EngineIndex *index, const char *text, gsize len, Hits *hits)
     }
 }
 
+/* This process's CPU time in seconds: on a shared machine it is what the work costs,
+ * whatever else runs; the wall time is what a user would wait. */
+static double
+cpu_seconds (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
 static int
 usage (void)
 {
@@ -77,26 +88,28 @@ main (int argc, char **argv)
       fprintf (stderr, "bench-scan: %s\n", error->message);
       return 2;
     }
-  double best = 0;
+  double best = 0, best_cpu = 0;
   Hits hits = { 0 };
   for (int p = 0; p < passes; p++)
     {
       hits = (Hits) { 0 };
       gint64 t0 = g_get_monotonic_time ();
+      double c0 = cpu_seconds ();
       if (full)
         score_pass (ctx->index, text, len, &hits);
       else
         scan_pass (text, len, &hits);
-      double secs = (double) (g_get_monotonic_time () - t0) / 1e6;
+      double secs = (double) (g_get_monotonic_time () - t0) / 1e6, cpu = cpu_seconds () - c0;
       best = MAX (best, (double) len / 1e6 / secs);
+      best_cpu = MAX (best_cpu, (double) len / 1e6 / cpu);
     }
   if (full)
     printf ("engine_score: %.1f MB in 64 KiB chunks, %" G_GSIZE_FORMAT " fingerprints, best of %d: "
-            "%.0f MB/s, %" G_GUINT64_FORMAT " pattern hits, %" G_GUINT64_FORMAT " document k-grams, %"
+            "%.0f MB/s (CPU time %.0f MB/s), %" G_GUINT64_FORMAT " pattern hits, %" G_GUINT64_FORMAT " document k-grams, %"
             G_GUINT64_FORMAT " EDM records\n", (double) len / 1e6,
-            engine_index_fingerprint_count (ctx->index), passes, best, hits.patterns, hits.documents, hits.edm);
+            engine_index_fingerprint_count (ctx->index), passes, best, best_cpu, hits.patterns, hits.documents, hits.edm);
   else
-    printf ("detect_scan: %.1f MB in 64 KiB chunks, best of %d: %.0f MB/s, %" G_GUINT64_FORMAT " hits\n",
-            (double) len / 1e6, passes, best, hits.patterns);
+    printf ("detect_scan: %.1f MB in 64 KiB chunks, best of %d: %.0f MB/s (CPU time %.0f MB/s), %" G_GUINT64_FORMAT
+            " hits\n", (double) len / 1e6, passes, best, best_cpu, hits.patterns);
   return 0;
 }
