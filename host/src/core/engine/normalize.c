@@ -295,29 +295,59 @@ normalize_word_hashes (const char *text, gsize len, GArray *hashes)
   normalize_foreach_word (text, len, add_hash, hashes);
 }
 
+/* Words go straight into arrays sized for the worst case (a word and a separator every
+ * two bytes), trimmed at the end: per word, a store instead of three glib calls. */
+typedef struct {
+  NormWords *w;
+  guint64 *hashes;
+  NormWord *words;
+  guint n, cap;
+} NormSink;
+
 static void
 add_norm_word (const char *word, gsize len, gsize start, gsize end, gpointer data)
 {
-  NormWords *w = data;
-  append_u64 (w->hashes, normalize_word_hash (word, len));
-  guint at = w->words->len;
-  g_array_set_size (w->words, at + 1);
-  g_array_index (w->words, NormWord, at) = (NormWord) { .start = start, .at = (guint32) w->chars->len,
-                                                         .len = (guint32) len };
-  g_string_append_len (w->chars, word, (gssize) len);
-  g_string_append_c (w->chars, '\0');
+  NormSink *k = data;
+  if (k->n == k->cap)  /* only when NFKC split a run into more words than bytes */
+    {
+      k->cap = k->cap * 2 + 16;
+      g_array_set_size (k->w->hashes, k->cap);
+      g_array_set_size (k->w->words, k->cap);
+      k->hashes = (guint64 *) (void *) k->w->hashes->data;
+      k->words = (NormWord *) (void *) k->w->words->data;
+    }
+  GString *chars = k->w->chars;
+  k->hashes[k->n] = normalize_word_hash (word, len);
+  k->words[k->n++] = (NormWord) { .start = start, .at = (guint32) chars->len, .len = (guint32) len };
+  if (chars->len + len + 1 >= chars->allocated_len)
+    {
+      g_string_append_len (chars, word, (gssize) len);
+      g_string_append_c (chars, '\0');
+      return;
+    }
+  memcpy (chars->str + chars->len, word, len);
+  chars->len += len + 1;
+  chars->str[chars->len - 1] = '\0';
+  chars->str[chars->len] = '\0';
 }
 
 NormWords *
 norm_words_new (const char *text, gsize len)
 {
-  NormWords *w = g_new (NormWords, 1);
-  guint guess = (guint) MIN (len / 6 + 16, G_MAXUINT / 2);
-  w->hashes = g_array_sized_new (FALSE, FALSE, sizeof (guint64), guess);
-  w->words = g_array_sized_new (FALSE, FALSE, sizeof (NormWord), guess);
-  w->chars = g_string_sized_new (MIN (len + 16, G_MAXUINT32));
   /* Offsets are 32-bit: a paste is at most NM_MAX_REQUEST (64 MiB) of JSON. */
-  normalize_foreach_word (text, MIN (len, (gsize) G_MAXUINT32 / 2), add_norm_word, w);
+  len = MIN (len, (gsize) G_MAXUINT32 / 4);
+  NormWords *w = g_new (NormWords, 1);
+  NormSink k = { .w = w, .cap = (guint) (len / 2 + 1) };
+  w->hashes = g_array_sized_new (FALSE, FALSE, sizeof (guint64), k.cap);
+  w->words = g_array_sized_new (FALSE, FALSE, sizeof (NormWord), k.cap);
+  g_array_set_size (w->hashes, k.cap);
+  g_array_set_size (w->words, k.cap);
+  k.hashes = (guint64 *) (void *) w->hashes->data;
+  k.words = (NormWord *) (void *) w->words->data;
+  w->chars = g_string_sized_new (len + 16);
+  normalize_foreach_word (text, len, add_norm_word, &k);
+  g_array_set_size (w->hashes, k.n);
+  g_array_set_size (w->words, k.n);
   return w;
 }
 
