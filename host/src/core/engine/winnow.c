@@ -98,6 +98,57 @@ kgrams_avx2 (const guint64 *words, gsize count, guint64 k0, guint64 k1, guint64 
     }
   return i;
 }
+
+/* Eight k-grams at once: AVX-512 has a rotate, so a round is 14 instructions for eight
+ * lanes instead of 14 for one. */
+#define SIPROUND8                                                                         \
+  do {                                                                                    \
+    v0 = _mm512_add_epi64 (v0, v1); v1 = _mm512_rol_epi64 (v1, 13);                       \
+    v1 = _mm512_xor_si512 (v1, v0); v0 = _mm512_rol_epi64 (v0, 32);                       \
+    v2 = _mm512_add_epi64 (v2, v3); v3 = _mm512_rol_epi64 (v3, 16);                       \
+    v3 = _mm512_xor_si512 (v3, v2);                                                       \
+    v0 = _mm512_add_epi64 (v0, v3); v3 = _mm512_rol_epi64 (v3, 21);                       \
+    v3 = _mm512_xor_si512 (v3, v0);                                                       \
+    v2 = _mm512_add_epi64 (v2, v1); v1 = _mm512_rol_epi64 (v1, 17);                       \
+    v1 = _mm512_xor_si512 (v1, v2); v2 = _mm512_rol_epi64 (v2, 32);                       \
+  } while (0)
+
+/* Fills dst[0, count) rounded down to 8; returns how many it did. */
+__attribute__ ((target ("avx512f"))) static gsize
+kgrams_avx512 (const guint64 *words, gsize count, guint64 k0, guint64 k1, guint64 *dst)
+{
+  const __m512i i0 = _mm512_set1_epi64 ((long long) (k0 ^ 0x736f6d6570736575ULL));
+  const __m512i i1 = _mm512_set1_epi64 ((long long) (k1 ^ 0x646f72616e646f6dULL));
+  const __m512i i2 = _mm512_set1_epi64 ((long long) (k0 ^ 0x6c7967656e657261ULL));
+  const __m512i i3 = _mm512_set1_epi64 ((long long) (k1 ^ 0x7465646279746573ULL));
+  const __m512i b = _mm512_set1_epi64 ((long long) ((guint64) (WINNOW_K * 8) << 56));
+  const __m512i ff = _mm512_set1_epi64 (0xff);
+  gsize i = 0;
+  for (; i + 8 <= count; i += 8)
+    {
+      __m512i v0 = i0, v1 = i1, v2 = i2, v3 = i3;
+      for (gsize j = 0; j < WINNOW_K; j++)
+        {
+          __m512i m = _mm512_loadu_si512 ((const void *) (words + i + j));
+          v3 = _mm512_xor_si512 (v3, m);
+          SIPROUND8;
+          SIPROUND8;
+          v0 = _mm512_xor_si512 (v0, m);
+        }
+      v3 = _mm512_xor_si512 (v3, b);
+      SIPROUND8;
+      SIPROUND8;
+      v0 = _mm512_xor_si512 (v0, b);
+      v2 = _mm512_xor_si512 (v2, ff);
+      SIPROUND8;
+      SIPROUND8;
+      SIPROUND8;
+      SIPROUND8;
+      __m512i h = _mm512_xor_si512 (_mm512_xor_si512 (v0, v1), _mm512_xor_si512 (v2, v3));
+      _mm512_storeu_si512 ((void *) (dst + i), h);
+    }
+  return i;
+}
 #endif
 
 void
@@ -116,9 +167,12 @@ winnow_kgrams (const guint64 *words, gsize n, const guint8 key[WINNOW_KEY_BYTES]
   guint64 *dst = &g_array_index (out, guint64, out->len - count);
 #ifdef WINNOW_AVX2
   /* Every k-gram of every paste and document is hashed: the one cost the pack format
-   * fixes. Four lanes of AVX2 take about a third of the scalar time. */
+   * fixes. Eight lanes of AVX-512 or four of AVX2
+   * take a fraction of the scalar instructions. */
+  if (__builtin_cpu_supports ("avx512f"))
+    i = kgrams_avx512 (words, count, k0, k1, dst);
   if (__builtin_cpu_supports ("avx2"))
-    i = kgrams_avx2 (words, count, k0, k1, dst);
+    i += kgrams_avx2 (words + i, count - i, k0, k1, dst + i);
 #endif
   for (; i < count; i++)
     dst[i] = kgram_hash (words + i, k0, k1);
