@@ -193,6 +193,7 @@ typedef struct {
 
 typedef struct {
   guint64 hash;      /* the value hash; for words, 1 when known, else 0 */
+  guint32 first;     /* values: the first entry not below hash */
   guint8 len;        /* bytes + 1; 0 = empty */
   guint8 kind;       /* EdmKind, or 0xff for the word filter */
   char bytes[MEMO_MAX];
@@ -229,20 +230,40 @@ memo_holds (const MemoSlot *slot, guint8 kind, const char *s, gsize len)
 }
 
 static void
-memo_store (MemoSlot *slot, guint8 kind, const char *s, gsize len, guint64 hash)
+memo_store (MemoSlot *slot, guint8 kind, const char *s, gsize len, guint64 hash, gsize first)
 {
   slot->len = (guint8) (len + 1);
   slot->kind = kind;
   memcpy (slot->bytes, s, len);
   slot->hash = hash;
+  slot->first = (guint32) first;
 }
 
+static gsize
+entries_lower_bound (const EdmTable *t, guint64 h)
+{
+  gsize lo = 0, hi = t->n_entries;
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+      if (t->entries[mid].hash < h)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* The hash of m->norm as kind, and in *first where its entries start. */
 static guint64
-value_hash (Matcher *m, EdmKind kind)
+value_hash (Matcher *m, EdmKind kind, gsize *first)
 {
   MemoSlot *slot = memo_slot (m, (guint8) kind, m->norm->str, m->norm->len);
   if (slot != NULL && memo_holds (slot, (guint8) kind, m->norm->str, m->norm->len))
-    return slot->hash;
+    {
+      *first = slot->first;
+      return slot->hash;
+    }
   crypto_generichash_state state = m->keyed;
   guint8 kind_byte = (guint8) kind, digest[8];
   crypto_generichash_update (&state, &kind_byte, 1);
@@ -251,8 +272,9 @@ value_hash (Matcher *m, EdmKind kind)
   guint64 h;
   memcpy (&h, digest, 8);
   h = GUINT64_FROM_LE (h);
-  if (slot != NULL)
-    memo_store (slot, (guint8) kind, m->norm->str, m->norm->len, h);
+  *first = entries_lower_bound (m->table, h);
+  if (slot != NULL && *first <= G_MAXUINT32)
+    memo_store (slot, (guint8) kind, m->norm->str, m->norm->len, h, *first);
   return h;
 }
 
@@ -264,7 +286,7 @@ memo_word_known (Matcher *m, const char *word, gsize len)
     return slot->hash != 0;
   gboolean known = word_known (m->table, edm_word_hash (m->table->key, word, len));
   if (slot != NULL)
-    memo_store (slot, MEMO_WORD, word, len, known);
+    memo_store (slot, MEMO_WORD, word, len, known, 0);
   return known;
 }
 
@@ -272,16 +294,8 @@ static void
 lookup (Matcher *m, EdmKind kind, gsize offset)
 {
   const EdmTable *t = m->table;
-  guint64 h = value_hash (m, kind);
-  gsize lo = 0, hi = t->n_entries;
-  while (lo < hi)
-    {
-      gsize mid = lo + (hi - lo) / 2;
-      if (t->entries[mid].hash < h)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
+  gsize lo;
+  guint64 h = value_hash (m, kind, &lo);
   for (gsize i = lo; i < t->n_entries && t->entries[i].hash == h; i++)
     if (t->entries[i].column < t->n_columns && t->columns[t->entries[i].column].kind == kind)
       {
