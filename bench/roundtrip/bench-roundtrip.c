@@ -7,7 +7,9 @@
  * weir-host runs in a throwaway WEIR_HOME with the default policy, so every verdict
  * also writes its audit record to SQLite, as in real use; --home DIR runs it in DIR
  * instead (bench/run gives one with a million fingerprints and an EDM table). The last
- * column is each host's peak resident memory (getrusage of the child, after it ends). */
+ * columns are each host's peak resident memory (getrusage of the child after it ends)
+ * and its CPU time per measured request (/proc/PID/schedstat), which load on the
+ * machine does not inflate the way it does the wall-clock percentiles. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,18 @@ child_start (Child *c, const char *binary, const char *home, GError **error)
   const char *argv[] = { binary, NULL };
   return g_spawn_async_with_pipes ((const char *) NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
                                    &c->pid, &c->to_host, &c->from_host, NULL, error);
+}
+
+/* The child's CPU time so far in nanoseconds (/proc/PID/schedstat, first field), or
+ * -1 where the kernel does not keep it. */
+static gint64
+child_cpu_ns (const Child *c)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/schedstat", (int) c->pid);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return -1;
+  return g_ascii_strtoll (text, NULL, 10);
 }
 
 /* Returns the child's peak resident set in KiB. */
@@ -126,6 +140,7 @@ compare_gint64 (const void *a, const void *b)
 
 typedef struct {
   double p50_us, p99_us, mean_us, max_us;
+  double cpu_us;   /* the host's CPU time per measured request; < 0 when unknown */
   long peak_kib;
 } Figures;
 
@@ -140,12 +155,15 @@ measure (const char *binary, const char *home, const char *req, guint n, Figures
   gboolean ok = TRUE;
   for (guint i = 0; ok && i < WARMUP; i++)
     ok = round_trip (&c, req, len, error);
+  gint64 cpu_start = child_cpu_ns (&c);
   for (guint i = 0; ok && i < n; i++)
     {
       gint64 start = now_ns ();
       ok = round_trip (&c, req, len, error);
       t[i] = now_ns () - start;
     }
+  gint64 cpu_end = child_cpu_ns (&c);
+  out->cpu_us = cpu_start < 0 || cpu_end < 0 ? -1 : (double) (cpu_end - cpu_start) / 1000 / n;
   out->peak_kib = child_stop (&c);
   if (!ok)
     return FALSE;
@@ -163,8 +181,8 @@ measure (const char *binary, const char *home, const char *req, guint n, Figures
 static void
 print_row (const char *host, gsize size, const Figures *f)
 {
-  printf ("%-10s %7zu KB  %9.1f  %9.1f  %9.1f  %9.1f  %9ld\n", host, size / 1000, f->p50_us, f->p99_us,
-          f->mean_us, f->max_us, f->peak_kib);
+  printf ("%-10s %7zu KB  %9.1f  %9.1f  %9.1f  %9.1f  %9ld  %9.1f\n", host, size / 1000, f->p50_us, f->p99_us,
+          f->mean_us, f->max_us, f->peak_kib, f->cpu_us);
 }
 
 static int
@@ -177,7 +195,8 @@ run (const char *weir_host, const char *noop_host, const char *given_home, guint
     return fprintf (stderr, "bench-roundtrip: %s\n", error->message), 2;
   printf ("weir-host %s round trip, %u requests per row after %d warm-up (microseconds)\n\n",
           WEIR_VERSION, n, WARMUP);
-  printf ("%-10s %10s  %9s  %9s  %9s  %9s  %9s\n", "host", "paste", "p50", "p99", "mean", "max", "peak KiB");
+  printf ("%-10s %10s  %9s  %9s  %9s  %9s  %9s  %9s\n", "host", "paste", "p50", "p99", "mean", "max", "peak KiB",
+          "CPU/req");
   int status = 0;
   for (gsize s = 0; s < G_N_ELEMENTS (sizes) && status == 0; s++)
     {
