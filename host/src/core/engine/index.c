@@ -38,6 +38,7 @@ index_pack_free (IndexPack *pack)
   g_ptr_array_unref (pack->documents);
   g_free (pack->entries);
   g_free (pack->directory);
+  g_free (pack->filter);
   edm_table_free (pack->edm);
   g_free (pack);
 }
@@ -78,6 +79,7 @@ static void
 index_pack_build_directory (IndexPack *pack)
 {
   g_clear_pointer (&pack->directory, g_free);
+  g_clear_pointer (&pack->filter, g_free);
   if (pack->n_entries >= G_MAXUINT32)
     return;  /* beyond any real pack: lookups fall back to the binary search */
   guint bits = 1;
@@ -94,6 +96,24 @@ index_pack_build_directory (IndexPack *pack)
         j++;
     }
   pack->directory[buckets] = (guint32) j;
+  /* The entries are 16 bytes each (16 MB for a million) and a bucket holds two: a
+   * lookup in the directory alone still read the entries for nearly every k-gram. */
+  pack->filter_bits = bits + 5;
+  pack->filter = g_new0 (guint64, ((gsize) 1 << pack->filter_bits) / 64 + 1);
+  for (gsize i = 0; i < pack->n_entries; i++)
+    {
+      guint64 t = pack->entries[i].hash >> (64 - pack->filter_bits);
+      pack->filter[t / 64] |= G_GUINT64_CONSTANT (1) << (t % 64);
+    }
+}
+
+static gboolean
+filter_may_hold (const IndexPack *pack, guint64 hash)
+{
+  if (pack->filter == NULL)
+    return TRUE;
+  guint64 t = hash >> (64 - pack->filter_bits);
+  return (pack->filter[t / 64] >> (t % 64)) & 1;
 }
 
 void
@@ -168,8 +188,8 @@ lower_bound (const IndexPack *pack, guint64 hash)
   return lo;
 }
 
-/* How many k-grams ahead to prefetch the directory: a paste's lookups are independent,
- * so their cache misses can overlap. */
+/* How many k-grams ahead to prefetch the filter: a paste's lookups are independent, so
+ * their cache misses can overlap. */
 #define PREFETCH_AHEAD 8
 
 static void
@@ -179,12 +199,10 @@ collect_hits (const IndexPack *pack, const GArray *kgrams, GArray *hits)
   for (guint i = 0; i < kgrams->len; i++)
     {
       guint64 h = k[i];
-      if (pack->directory != NULL && i + PREFETCH_AHEAD < kgrams->len)
-        {
-          gsize b = k[i + PREFETCH_AHEAD] >> (64 - pack->directory_bits);
-          __builtin_prefetch (&pack->directory[b]);
-          __builtin_prefetch (&pack->entries[pack->directory[b]]);
-        }
+      if (pack->filter != NULL && i + PREFETCH_AHEAD < kgrams->len)
+        __builtin_prefetch (&pack->filter[(k[i + PREFETCH_AHEAD] >> (64 - pack->filter_bits)) / 64]);
+      if (!filter_may_hold (pack, h))
+        continue;
       gsize j = lower_bound (pack, h);
       for (gsize n = 0; j < pack->n_entries && pack->entries[j].hash == h && n < MAX_ENTRIES_PER_HASH; j++, n++)
         {

@@ -29,6 +29,11 @@ typedef struct {
    * whose hash starts with the directory_bits bits of b. NULL until then. */
   guint32 *directory;
   guint directory_bits;
+  /* Bit t is set when some entry's hash starts with the filter_bits bits of t (32 bits
+   * per directory bucket): a k-gram no entry has, nearly all of a paste's, is answered
+   * by one read of this bitmap, without touching the entries. */
+  guint64 *filter;
+  guint filter_bits;
   EdmTable *edm;                       /* owned; NULL when the pack has none */
 } IndexPack;
 
