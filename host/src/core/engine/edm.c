@@ -286,10 +286,13 @@ value_hash (Matcher *m, EdmKind kind, gsize *first)
   return h;
 }
 
+/* hash is the word's normalize_word_hash, already at hand: it picks the slot. */
 static gboolean
-memo_word_known (Matcher *m, const char *word, gsize len)
+memo_word_known (Matcher *m, const char *word, gsize len, guint64 hash)
 {
-  MemoSlot *slot = memo_slot (m, MEMO_WORD, word, len);
+  if (m->memo == NULL)
+    m->memo = g_new0 (MemoSlot, MEMO_SLOTS);
+  MemoSlot *slot = len > MEMO_MAX ? NULL : &m->memo[(hash >> 32) & (MEMO_SLOTS - 1)];
   if (slot != NULL && memo_holds (slot, MEMO_WORD, word, len))
     return slot->hash != 0;
   gboolean known = word_known (m->table, edm_word_hash (m->table->key, word, len));
@@ -321,7 +324,8 @@ match_words (Matcher *m, const NormWords *words)
   for (guint i = 0; i < n_words; i++)
     {
       const NormWord *w = &g_array_index (words->words, NormWord, i);
-      known[i] = memo_word_known (m, norm_word_text (words, i), w->len);
+      known[i] = memo_word_known (m, norm_word_text (words, i), w->len,
+                                  g_array_index (words->hashes, guint64, i));
     }
   for (guint i = 0; i < n_words; i++)
     {
