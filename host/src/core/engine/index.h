@@ -2,8 +2,9 @@
  * fingerprints and exact-data hashes). pack/ builds and loads it; the engine only reads.
  *
  * An index holds packs (IndexPack): each has its own keys, its document names, an
- * array of fingerprints sorted by hash (binary search, no per-entry allocation, so a
- * million fingerprints load in one copy) and optionally one EDM table. */
+ * array of fingerprints sorted by hash (looked up through a bitmap and a directory by
+ * the hash's top bits; no per-entry allocation, so a million fingerprints load in one
+ * copy) and optionally one EDM table. */
 #pragma once
 
 #include <glib.h>
