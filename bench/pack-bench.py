@@ -74,7 +74,8 @@ def frame(obj):
 
 
 def first_reply_ms(host, env, request):
-    """Spawn to first reply in ms, the reply, and the host's peak resident KiB."""
+    """Spawn to first reply in ms, the reply, the host's peak resident KiB and its CPU
+    time in ms (start, one request, stop: the figure a busy machine does not inflate)."""
     t0 = time.perf_counter()
     p = subprocess.Popen([host], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL)
@@ -87,18 +88,19 @@ def first_reply_ms(host, env, request):
     _, _, usage = os.wait4(p.pid, 0)
     p.returncode = 0
     p.stdout.close()
-    return elapsed, reply, usage.ru_maxrss
+    return elapsed, reply, usage.ru_maxrss, (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def cold_starts(host, env, request, runs):
     """Median spawn-to-first-reply over runs starts (after one to warm the page cache)."""
     first_reply_ms(host, env, request)
-    times, peak, reply = [], 0, None
+    times, cpu, peak, reply = [], [], 0, None
     for _ in range(runs):
-        ms, reply, rss = first_reply_ms(host, env, request)
+        ms, reply, rss, cpu_ms = first_reply_ms(host, env, request)
         times.append(ms)
+        cpu.append(cpu_ms)
         peak = max(peak, rss)
-    return statistics.median(times), min(times), max(times), reply, peak
+    return statistics.median(times), min(times), max(times), reply, peak, statistics.median(cpu)
 
 
 def timed_rusage(argv, env=None, stdin=None):
@@ -190,18 +192,21 @@ def main():
         shutil.rmtree(empty_env["WEIR_HOME"], ignore_errors=True)
         for name, req in (("hello", hello), ("scan", scan)):
             for store, e in (("full", env), ("empty", empty_env)):
-                med, lo, hi, reply, peak = cold_starts(host, e, req, args.runs)
+                med, lo, hi, reply, peak, cpu = cold_starts(host, e, req, args.runs)
                 what = f"{fps} fingerprints" if store == "full" else "empty store"
                 print(f"host cold start -> first {name} reply, {what}: min {lo:.0f} ms, median {med:.0f} ms, "
-                      f"max {hi:.0f} ms over {args.runs} starts, peak {peak / 1024:.1f} MiB"
+                      f"max {hi:.0f} ms wall over {args.runs} starts; host CPU time median {cpu:.0f} ms, "
+                      f"peak {peak / 1024:.1f} MiB"
                       + (f" (verdict {reply.get('verdict')})" if name == "scan" else ""))
                 kv[f"cold_{name}_{store}_ms"] = med
+                kv[f"cold_{name}_{store}_cpu_ms"] = cpu
                 kv[f"cold_{name}_{store}_peak_kib"] = peak
                 if name == "scan":
                     kv[f"cold_scan_{store}_verdict"] = reply.get("verdict")
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if args.kv:
         with open(args.kv, "a") as f:
             for k, v in kv.items():

@@ -33,4 +33,4 @@ for _ in 1 2 3; do
   [ "$cpu" -gt "$best_cpu" ] && best_cpu=$cpu
 done
 printf 'ripgrep %s:  %.1f MB, best of 3: %d MB/s (CPU time %d MB/s), %d matching lines\n' \
-  "$(rg --version | head -1 | cut -d' ' -f2)" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$best" "$best_cpu" "$lines"
+  "$(rg --version | awk 'NR == 1 { print $2 }')" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$best" "$best_cpu" "$lines"
