@@ -186,7 +186,8 @@ static const guchar ascii_lower[128] = {
 /* The common case, a whole word of ASCII letters and digits followed by a byte that
  * cannot continue or join it: lower-cased and emitted in one go, without the per-byte
  * buffer. Returns the offset after the word, or i when the slow path must take it (a
- * word already started, or one that ends at a non-ASCII byte or a hyphen). */
+ * word already started, or one that ends at a non-ASCII byte, a hyphen or an
+ * apostrophe, which may join it to the next). */
 static gsize
 ascii_word (Norm *n, gsize i)
 {
@@ -202,7 +203,7 @@ ascii_word (Norm *n, gsize i)
       if (j - i < sizeof local - 1)
         local[j - i] = (char) ascii_lower[c];
     }
-  if (j < n->len && ((guchar) n->text[j] >= 0x80 || n->text[j] == '-'))
+  if (j < n->len && ((guchar) n->text[j] >= 0x80 || n->text[j] == '-' || n->text[j] == '\''))
     return i;
   n->start = i;
   if (j - i < sizeof local)
