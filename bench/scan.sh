@@ -21,13 +21,16 @@ cat "$corpus" > /dev/null   # both read from the page cache
 
 "$build/bench/bench-scan" "$corpus" 5
 
-best=0
+best=0 best_cpu=0 times=$(mktemp)
+trap 'rm -f "$times"' EXIT
 for _ in 1 2 3; do
-  t0=$(date +%s%N)
-  lines=$(rg --no-config -a -c -f bench/scan-patterns.txt "$corpus")
-  t1=$(date +%s%N)
-  mbs=$(( bytes * 1000 / (t1 - t0) ))   # bytes/ns * 1000 = MB/s
+  lines=$(/usr/bin/time -f '%e %U %S' -o "$times" rg --no-config -a -c -f bench/scan-patterns.txt "$corpus")
+  read -r wall user sys < "$times"
+  # MB/s by wall time (start-up included) and by CPU time (user + system)
+  mbs=$(awk -v b="$bytes" -v t="$wall" 'BEGIN { printf "%d", (t > 0 ? b / 1e6 / t : 0) }')
+  cpu=$(awk -v b="$bytes" -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s > 0 ? b / 1e6 / (u + s) : 0) }')
   [ "$mbs" -gt "$best" ] && best=$mbs
+  [ "$cpu" -gt "$best_cpu" ] && best_cpu=$cpu
 done
-printf 'ripgrep %s:  %.1f MB, best of 3: %d MB/s, %d matching lines\n' \
-  "$(rg --version | awk 'NR == 1 { print $2 }')" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$best" "$lines"
+printf 'ripgrep %s:  %.1f MB, best of 3: %d MB/s (CPU time %d MB/s), %d matching lines\n' \
+  "$(rg --version | awk 'NR == 1 { print $2 }')" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$best" "$best_cpu" "$lines"

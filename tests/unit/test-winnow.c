@@ -1,5 +1,6 @@
 /* Winnowing and document matching, including the guarantee as a property test. */
 #include <glib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "engine/findings.h"
@@ -67,6 +68,37 @@ test_kgrams_keyed (void)
   g_array_set_size (a, 0);
   winnow_kgrams (words, WINNOW_K - 1, k1, a);
   g_assert_cmpuint (a->len, ==, 0);
+}
+
+/* The k-gram hash is SipHash-2-4 over the words' little-endian bytes, exactly as
+ * libsodium computes it: packs built before the inline version must still match. */
+static void
+test_kgrams_are_siphash (void)
+{
+  for (int round = 0; round < 200; round++)
+    {
+      guint8 key[WINNOW_KEY_BYTES];
+      guint64 words[WINNOW_K + 20];  /* 21 k-grams: eight-lane, four-lane and scalar code */
+      for (gsize i = 0; i < sizeof key; i++)
+        key[i] = (guint8) g_test_rand_int_range (0, 256);
+      for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
+        words[i] = ((guint64) g_test_rand_int () << 32) ^ (guint32) g_test_rand_int ();
+      g_autoptr (GArray) got = g_array_new (FALSE, FALSE, sizeof (guint64));
+      winnow_kgrams (words, G_N_ELEMENTS (words), key, got);
+      g_assert_cmpuint (got->len, ==, G_N_ELEMENTS (words) - WINNOW_K + 1);
+      for (guint i = 0; i < got->len; i++)
+        {
+          guint8 block[WINNOW_K * 8], mac[8];
+          for (gsize j = 0; j < WINNOW_K; j++)
+            for (gsize b = 0; b < 8; b++)
+              block[j * 8 + b] = (guint8) (words[i + j] >> (8 * b));
+          crypto_shorthash_siphash24 (mac, block, sizeof block, key);
+          guint64 want = 0;
+          for (gsize b = 0; b < 8; b++)
+            want |= (guint64) mac[b] << (8 * b);
+          g_assert_cmphex (g_array_index (got, guint64, i), ==, want);
+        }
+    }
 }
 
 /* Every window of w consecutive hashes holds a kept one; picks are distinct and ordered. */
@@ -267,6 +299,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   make_vocab ();
   g_test_add_func ("/winnow/kgrams-keyed", test_kgrams_keyed);
+  g_test_add_func ("/winnow/kgrams-are-siphash", test_kgrams_are_siphash);
   g_test_add_func ("/winnow/select-covers-every-window", test_select_covers_every_window);
   g_test_add_func ("/winnow/guarantee-property", test_guarantee_property);
   g_test_add_func ("/winnow/short-runs-never", test_short_runs_never);

@@ -3,6 +3,9 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "normalize.h"
 
@@ -161,19 +164,23 @@ edm_value_words (const guint8 key[EDM_KEY_BYTES], const char *norm, GArray *word
       }
 }
 
+/* Binary searches without a branch on the comparison (it compiles to a conditional
+ * move): the hashes are random, so a branch there was mispredicted half the time, and
+ * perf put this search at a quarter of EDM matching. */
 static gboolean
 word_known (const EdmTable *t, guint64 h)
 {
-  gsize lo = 0, hi = t->n_words;
-  while (lo < hi)
+  gsize n = t->n_words;
+  const guint64 *base = t->words;
+  if (n == 0)
+    return FALSE;
+  while (n > 1)
     {
-      gsize mid = lo + (hi - lo) / 2;
-      if (t->words[mid] < h)
-        lo = mid + 1;
-      else
-        hi = mid;
+      gsize half = n / 2;
+      base = base[half - 1] < h ? base + half : base;
+      n -= half;
     }
-  return lo < t->n_words && t->words[lo] == h;
+  return *base == h || (base + 1 < t->words + t->n_words && base[1] == h);
 }
 
 /* ---- matching ---- */
@@ -184,18 +191,87 @@ typedef struct {
   gsize offset;   /* where the candidate starts in the content */
 } Hit;
 
+/* Candidates repeat within a paste (the same "1", "2026", "split" again and again),
+ * and each costs two BLAKE2b compressions, or for a word one SipHash: a small
+ * direct-mapped memo of short candidates, compared byte for byte, so that it only
+ * ever returns what the hash would. */
+#define MEMO_SLOTS 1024
+#define MEMO_MAX 22
+
+typedef struct {
+  guint64 hash;      /* the value hash; for words, 1 when known, else 0 */
+  guint32 first;     /* values: the first entry not below hash */
+  guint8 len;        /* bytes + 1; 0 = empty */
+  guint8 kind;       /* EdmKind, or 0xff for the word filter */
+  char bytes[MEMO_MAX];
+} MemoSlot;
+
 typedef struct {
   const EdmTable *table;
   guint kinds;    /* bit per EdmKind present in the table */
   GArray *hits;   /* Hit */
   GString *norm;
   crypto_generichash_state keyed;  /* the state after the key block, copied per value */
+  MemoSlot *memo; /* MEMO_SLOTS, allocated on first use */
 } Matcher;
 
-static void
-lookup (Matcher *m, EdmKind kind, gsize offset)
+#define MEMO_WORD 0xff
+
+static MemoSlot *
+memo_slot (Matcher *m, guint8 kind, const char *s, gsize len)
 {
-  const EdmTable *t = m->table;
+  if (len > MEMO_MAX)
+    return NULL;
+  if (m->memo == NULL)
+    m->memo = g_new0 (MemoSlot, MEMO_SLOTS);
+  guint32 h = 2166136261u ^ kind;
+  for (gsize i = 0; i < len; i++)
+    h = (h ^ (guchar) s[i]) * 16777619u;
+  return &m->memo[(h ^ (h >> 15)) & (MEMO_SLOTS - 1)];
+}
+
+static gboolean
+memo_holds (const MemoSlot *slot, guint8 kind, const char *s, gsize len)
+{
+  return slot->len == len + 1 && slot->kind == kind && memcmp (slot->bytes, s, len) == 0;
+}
+
+static void
+memo_store (MemoSlot *slot, guint8 kind, const char *s, gsize len, guint64 hash, gsize first)
+{
+  slot->len = (guint8) (len + 1);
+  slot->kind = kind;
+  memcpy (slot->bytes, s, len);
+  slot->hash = hash;
+  slot->first = (guint32) first;
+}
+
+static gsize
+entries_lower_bound (const EdmTable *t, guint64 h)
+{
+  gsize n = t->n_entries;
+  const EdmEntry *base = t->entries;
+  if (n == 0)
+    return 0;
+  while (n > 1)
+    {
+      gsize half = n / 2;
+      base = base[half - 1].hash < h ? base + half : base;
+      n -= half;
+    }
+  return (gsize) (base - t->entries) + (base->hash < h);
+}
+
+/* The hash of m->norm as kind, and in *first where its entries start. */
+static guint64
+value_hash (Matcher *m, EdmKind kind, gsize *first)
+{
+  MemoSlot *slot = memo_slot (m, (guint8) kind, m->norm->str, m->norm->len);
+  if (slot != NULL && memo_holds (slot, (guint8) kind, m->norm->str, m->norm->len))
+    {
+      *first = slot->first;
+      return slot->hash;
+    }
   crypto_generichash_state state = m->keyed;
   guint8 kind_byte = (guint8) kind, digest[8];
   crypto_generichash_update (&state, &kind_byte, 1);
@@ -204,15 +280,33 @@ lookup (Matcher *m, EdmKind kind, gsize offset)
   guint64 h;
   memcpy (&h, digest, 8);
   h = GUINT64_FROM_LE (h);
-  gsize lo = 0, hi = t->n_entries;
-  while (lo < hi)
-    {
-      gsize mid = lo + (hi - lo) / 2;
-      if (t->entries[mid].hash < h)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
+  *first = entries_lower_bound (m->table, h);
+  if (slot != NULL && *first <= G_MAXUINT32)
+    memo_store (slot, (guint8) kind, m->norm->str, m->norm->len, h, *first);
+  return h;
+}
+
+/* hash is the word's normalize_word_hash, already at hand: it picks the slot. */
+static gboolean
+memo_word_known (Matcher *m, const char *word, gsize len, guint64 hash)
+{
+  if (m->memo == NULL)
+    m->memo = g_new0 (MemoSlot, MEMO_SLOTS);
+  MemoSlot *slot = len > MEMO_MAX ? NULL : &m->memo[(hash >> 32) & (MEMO_SLOTS - 1)];
+  if (slot != NULL && memo_holds (slot, MEMO_WORD, word, len))
+    return slot->hash != 0;
+  gboolean known = word_known (m->table, edm_word_hash (m->table->key, word, len));
+  if (slot != NULL)
+    memo_store (slot, MEMO_WORD, word, len, known, 0);
+  return known;
+}
+
+static void
+lookup (Matcher *m, EdmKind kind, gsize offset)
+{
+  const EdmTable *t = m->table;
+  gsize lo;
+  guint64 h = value_hash (m, kind, &lo);
   for (gsize i = lo; i < t->n_entries && t->entries[i].hash == h; i++)
     if (t->entries[i].column < t->n_columns && t->columns[t->entries[i].column].kind == kind)
       {
@@ -221,47 +315,37 @@ lookup (Matcher *m, EdmKind kind, gsize offset)
       }
 }
 
-typedef struct {
-  GPtrArray *words;
-  GArray *starts;  /* gsize */
-} Words;
-
-static void
-collect_positioned (const char *word, gsize len, gsize start, gsize end, gpointer data)
-{
-  Words *w = data;
-  g_ptr_array_add (w->words, g_strndup (word, len));
-  g_array_append_val (w->starts, start);
-}
-
 /* Every run of 1..EDM_MAX_WORDS words, in order (text) and sorted (name). */
 static void
-match_words (Matcher *m, const char *text, gsize len)
+match_words (Matcher *m, const NormWords *words)
 {
-  Words w = { g_ptr_array_new_with_free_func (g_free), g_array_new (FALSE, FALSE, sizeof (gsize)) };
-  normalize_foreach_word (text, len, collect_positioned, &w);
-  g_autofree gboolean *known = g_new (gboolean, w.words->len + 1);
-  for (guint i = 0; i < w.words->len; i++)
-    known[i] = word_known (m->table, edm_word_hash (m->table->key, w.words->pdata[i],
-                                                    strlen (w.words->pdata[i])));
-  for (guint i = 0; i < w.words->len; i++)
-    for (guint n = 1; n <= EDM_MAX_WORDS && i + n <= w.words->len && known[i + n - 1]; n++)
-      {
-        gsize offset = g_array_index (w.starts, gsize, i);
-        char **run = (char **) w.words->pdata + i;
-        if (m->kinds & (1u << EDM_KIND_TEXT))
-          {
-            join_words (run, n, FALSE, m->norm);
-            lookup (m, EDM_KIND_TEXT, offset);
-          }
-        if (m->kinds & (1u << EDM_KIND_NAME))
-          {
-            join_words (run, n, TRUE, m->norm);
-            lookup (m, EDM_KIND_NAME, offset);
-          }
-      }
-  g_ptr_array_unref (w.words);
-  g_array_unref (w.starts);
+  guint n_words = words->words->len;
+  g_autofree gboolean *known = g_new (gboolean, n_words + 1);
+  for (guint i = 0; i < n_words; i++)
+    {
+      const NormWord *w = &g_array_index (words->words, NormWord, i);
+      known[i] = memo_word_known (m, norm_word_text (words, i), w->len,
+                                  g_array_index (words->hashes, guint64, i));
+    }
+  for (guint i = 0; i < n_words; i++)
+    {
+      char *run[EDM_MAX_WORDS];
+      for (guint n = 1; n <= EDM_MAX_WORDS && i + n <= n_words && known[i + n - 1]; n++)
+        {
+          gsize offset = g_array_index (words->words, NormWord, i).start;
+          run[n - 1] = (char *) norm_word_text (words, i + n - 1);
+          if (m->kinds & (1u << EDM_KIND_TEXT))
+            {
+              join_words (run, n, FALSE, m->norm);
+              lookup (m, EDM_KIND_TEXT, offset);
+            }
+          if (m->kinds & (1u << EDM_KIND_NAME))
+            {
+              join_words (run, n, TRUE, m->norm);
+              lookup (m, EDM_KIND_NAME, offset);
+            }
+        }
+    }
 }
 
 static void
@@ -287,6 +371,26 @@ match_emails (Matcher *m, const char *text, gsize len)
     }
 }
 
+/* The offset of the first ASCII digit at or after i, or len. Prose has few digits:
+ * sixteen bytes at a time where SSE2 is there (every x86-64). */
+static gsize
+next_digit (const char *text, gsize len, gsize i)
+{
+#ifdef __SSE2__
+  const __m128i below = _mm_set1_epi8 ('0' - 1), above = _mm_set1_epi8 ('9' + 1);
+  for (; i + 16 <= len; i += 16)
+    {
+      __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) (text + i));
+      int mask = _mm_movemask_epi8 (_mm_and_si128 (_mm_cmpgt_epi8 (v, below), _mm_cmplt_epi8 (v, above)));
+      if (mask != 0)
+        return i + (gsize) __builtin_ctz ((unsigned) mask);
+    }
+#endif
+  while (i < len && !g_ascii_isdigit (text[i]))
+    i++;
+  return i;
+}
+
 static gboolean
 number_separator (char c)
 {
@@ -304,7 +408,7 @@ match_numbers (Matcher *m, const char *text, gsize len)
     {
       if (!g_ascii_isdigit (text[i]))
         {
-          i++;
+          i = next_digit (text, len, i + 1);
           continue;
         }
       gsize starts[NUMBER_MAX_GROUPS], ends[NUMBER_MAX_GROUPS];
@@ -368,6 +472,14 @@ record_evidence (const EdmTable *table, const Hit *hits, guint from, guint to)
 void
 edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *out)
 {
+  g_autoptr (NormWords) words = norm_words_new (text, len);
+  edm_table_match_words (table, text, len, words, out);
+}
+
+void
+edm_table_match_words (const EdmTable *table, const char *text, gsize len, const NormWords *words,
+                       EdmMatch *out)
+{
   *out = (EdmMatch) { 0 };
   if (table == NULL || table->n_entries == 0)
     return;
@@ -377,7 +489,7 @@ edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *o
   for (guint i = 0; i < table->n_columns; i++)
     m.kinds |= 1u << table->columns[i].kind;
   if (m.kinds & ((1u << EDM_KIND_TEXT) | (1u << EDM_KIND_NAME)))
-    match_words (&m, text, len);
+    match_words (&m, words);
   if (m.kinds & (1u << EDM_KIND_EMAIL))
     match_emails (&m, text, len);
   if (m.kinds & (1u << EDM_KIND_NUMBER))
@@ -399,4 +511,5 @@ edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *o
     }
   g_array_unref (m.hits);
   g_string_free (m.norm, TRUE);
+  g_free (m.memo);
 }

@@ -16,6 +16,8 @@
 
 #include <glib.h>
 
+#include "normalize.h"
+
 #define EDM_KEY_BYTES 32
 #define EDM_MAX_COLUMNS 32
 #define EDM_NEAR_BYTES 256
@@ -85,3 +87,7 @@ typedef struct {
 
 /* Finds the table's records in text. */
 void edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *out);
+/* The same with text's words already normalised (norm_words_new (text, len)), so that
+ * the fingerprint matcher and every table share one pass. */
+void edm_table_match_words (const EdmTable *table, const char *text, gsize len, const NormWords *words,
+                            EdmMatch *out);

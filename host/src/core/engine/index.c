@@ -37,6 +37,8 @@ index_pack_free (IndexPack *pack)
   g_free (pack->label);
   g_ptr_array_unref (pack->documents);
   g_free (pack->entries);
+  g_free (pack->directory);
+  g_free (pack->filter);
   edm_table_free (pack->edm);
   g_free (pack);
 }
@@ -69,9 +71,55 @@ engine_index_free (EngineIndex *index)
   g_free (index);
 }
 
+/* A binary search over a million fingerprints costs some 20 cache misses per k-gram
+ * of the paste, and nearly every k-gram of a paste is in no pack: a directory by the
+ * hash's top bits, about two entries per bucket, answers with one or two reads. Hashes
+ * are keyed SipHash, so buckets fill evenly. 4 bytes per 2 entries. */
+static void
+index_pack_build_directory (IndexPack *pack)
+{
+  g_clear_pointer (&pack->directory, g_free);
+  g_clear_pointer (&pack->filter, g_free);
+  if (pack->n_entries >= G_MAXUINT32)
+    return;  /* beyond any real pack: lookups fall back to the binary search */
+  guint bits = 1;
+  while (bits < 31 && ((gsize) 2 << bits) < pack->n_entries)
+    bits++;
+  gsize buckets = (gsize) 1 << bits;
+  pack->directory = g_new (guint32, buckets + 1);
+  pack->directory_bits = bits;
+  gsize j = 0;
+  for (gsize b = 0; b < buckets; b++)
+    {
+      pack->directory[b] = (guint32) j;
+      while (j < pack->n_entries && pack->entries[j].hash >> (64 - bits) == b)
+        j++;
+    }
+  pack->directory[buckets] = (guint32) j;
+  /* The entries are 16 bytes each (16 MB for a million) and a bucket holds two: a
+   * lookup in the directory alone still read the entries for nearly every k-gram. */
+  pack->filter_bits = bits + 5;
+  pack->filter = g_new0 (guint64, ((gsize) 1 << pack->filter_bits) / 64 + 1);
+  for (gsize i = 0; i < pack->n_entries; i++)
+    {
+      guint64 t = pack->entries[i].hash >> (64 - pack->filter_bits);
+      pack->filter[t / 64] |= G_GUINT64_CONSTANT (1) << (t % 64);
+    }
+}
+
+static gboolean
+filter_may_hold (const IndexPack *pack, guint64 hash)
+{
+  if (pack->filter == NULL)
+    return TRUE;
+  guint64 t = hash >> (64 - pack->filter_bits);
+  return (pack->filter[t / 64] >> (t % 64)) & 1;
+}
+
 void
 engine_index_add_pack (EngineIndex *index, IndexPack *pack)
 {
+  index_pack_build_directory (pack);
   g_ptr_array_add (index->packs, pack);
 }
 
@@ -129,6 +177,15 @@ static gsize
 lower_bound (const IndexPack *pack, guint64 hash)
 {
   gsize lo = 0, hi = pack->n_entries;
+  if (pack->directory != NULL)
+    {
+      gsize b = hash >> (64 - pack->directory_bits);
+      lo = pack->directory[b];
+      hi = pack->directory[b + 1];
+      while (lo < hi && pack->entries[lo].hash < hash)
+        lo++;
+      return lo;
+    }
   while (lo < hi)
     {
       gsize mid = lo + (hi - lo) / 2;
@@ -140,12 +197,21 @@ lower_bound (const IndexPack *pack, guint64 hash)
   return lo;
 }
 
+/* How many k-grams ahead to prefetch the filter: a paste's lookups are independent, so
+ * their cache misses can overlap. */
+#define PREFETCH_AHEAD 8
+
 static void
 collect_hits (const IndexPack *pack, const GArray *kgrams, GArray *hits)
 {
+  const guint64 *k = (const guint64 *) kgrams->data;
   for (guint i = 0; i < kgrams->len; i++)
     {
-      guint64 h = g_array_index (kgrams, guint64, i);
+      guint64 h = k[i];
+      if (pack->filter != NULL && i + PREFETCH_AHEAD < kgrams->len)
+        __builtin_prefetch (&pack->filter[(k[i + PREFETCH_AHEAD] >> (64 - pack->filter_bits)) / 64]);
+      if (!filter_may_hold (pack, h))
+        continue;
       gsize j = lower_bound (pack, h);
       for (gsize n = 0; j < pack->n_entries && pack->entries[j].hash == h && n < MAX_ENTRIES_PER_HASH; j++, n++)
         {
@@ -250,10 +316,10 @@ match_documents (const IndexPack *pack, const GArray *words, GPtrArray *findings
 /* ---- exact data ---- */
 
 static void
-match_edm (const IndexPack *pack, const char *text, gsize len, GPtrArray *findings)
+match_edm (const IndexPack *pack, const char *text, gsize len, const NormWords *words, GPtrArray *findings)
 {
   EdmMatch match;
-  edm_table_match (pack->edm, text, len, &match);
+  edm_table_match_words (pack->edm, text, len, words, &match);
   if (match.records == 0)
     return;
   g_autoptr (GString) columns = g_string_new (NULL);
@@ -273,13 +339,12 @@ engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrA
 {
   if (index->packs->len == 0)
     return;
-  g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (guint64));
-  normalize_word_hashes (text, len, words);
+  g_autoptr (NormWords) words = norm_words_new (text, len);
   for (guint i = 0; i < index->packs->len; i++)
     {
       const IndexPack *pack = index->packs->pdata[i];
-      match_documents (pack, words, findings);
+      match_documents (pack, words->hashes, findings);
       if (pack->edm != NULL)
-        match_edm (pack, text, len, findings);
+        match_edm (pack, text, len, words, findings);
     }
 }

@@ -2,8 +2,9 @@
  * fingerprints and exact-data hashes). pack/ builds and loads it; the engine only reads.
  *
  * An index holds packs (IndexPack): each has its own keys, its document names, an
- * array of fingerprints sorted by hash (binary search, no per-entry allocation, so a
- * million fingerprints load in one copy) and optionally one EDM table. */
+ * array of fingerprints sorted by hash (looked up through a bitmap and a directory by
+ * the hash's top bits; no per-entry allocation, so a million fingerprints load in one
+ * copy) and optionally one EDM table. */
 #pragma once
 
 #include <glib.h>
@@ -25,6 +26,15 @@ typedef struct {
   GPtrArray *documents;                /* char*: document names, by doc id */
   IndexEntry *entries;                 /* owned, sorted */
   gsize n_entries;
+  /* Built by engine_index_add_pack(): entries [directory[b], directory[b + 1]) are those
+   * whose hash starts with the directory_bits bits of b. NULL until then. */
+  guint32 *directory;
+  guint directory_bits;
+  /* Bit t is set when some entry's hash starts with the filter_bits bits of t (32 bits
+   * per directory bucket): a k-gram no entry has, nearly all of a paste's, is answered
+   * by one read of this bitmap, without touching the entries. */
+  guint64 *filter;
+  guint filter_bits;
   EdmTable *edm;                       /* owned; NULL when the pack has none */
 } IndexPack;
 

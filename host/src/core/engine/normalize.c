@@ -189,16 +189,65 @@ step_unicode (Norm *n, gsize *i)
   *i = next;
 }
 
+static const guchar ascii_lower[128] = {
+#define R(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') ? (c) : 0)
+#define R4(c) R (c), R (c + 1), R (c + 2), R (c + 3)
+#define R16(c) R4 (c), R4 (c + 4), R4 (c + 8), R4 (c + 12)
+  R16 (0), R16 (16), R16 (32), R16 (48), R16 (64), R16 (80), R16 (96), R16 (112),
+#undef R16
+#undef R4
+#undef R
+};
+
+/* The common case, a whole word of ASCII letters and digits followed by a byte that
+ * cannot continue or join it: lower-cased and emitted in one go, without the per-byte
+ * buffer. Returns the offset after the word, or i when the slow path must take it (a
+ * word already started, or one that ends at a non-ASCII byte, a hyphen or an
+ * apostrophe, which may join it to the next). */
+static gsize
+ascii_word (Norm *n, gsize i)
+{
+  if (n->buf->len != 0)
+    return i;
+  char local[128];
+  gsize j = i;
+  for (; j < n->len; j++)
+    {
+      guchar c = (guchar) n->text[j];
+      if (c >= 0x80 || ascii_lower[c] == 0)
+        break;
+      if (j - i < sizeof local - 1)
+        local[j - i] = (char) ascii_lower[c];
+    }
+  if (j < n->len && ((guchar) n->text[j] >= 0x80 || n->text[j] == '-' || n->text[j] == '\''))
+    return i;
+  n->start = i;
+  if (j - i < sizeof local)
+    {
+      local[j - i] = '\0';
+      n->fn (local, j - i, i, j, n->data);
+      return j;
+    }
+  g_string_set_size (n->buf, j - i);
+  for (gsize k = i; k < j; k++)
+    n->buf->str[k - i] = (char) ascii_lower[(guchar) n->text[k]];
+  n->fn (n->buf->str, j - i, i, j, n->data);
+  g_string_truncate (n->buf, 0);
+  return j;
+}
+
 void
 normalize_foreach_word (const char *text, gsize len, NormWordFunc fn, gpointer data)
 {
   Norm n = { .text = text, .len = len, .buf = g_string_sized_new (64),
              .scratch = g_string_sized_new (64), .fn = fn, .data = data };
-  gsize i = 0, joined;
+  gsize i = 0, joined, next;
   while (i < len)
     {
       guchar c = (guchar) text[i];
-      if (c >= 0x80)
+      if (c < 0x80 && ascii_lower[c] != 0 && (next = ascii_word (&n, i)) != i)
+        i = next;
+      else if (c >= 0x80)
         step_unicode (&n, &i);
       else if (is_ascii_alnum (c))
         {
@@ -213,7 +262,8 @@ normalize_foreach_word (const char *text, gsize len, NormWordFunc fn, gpointer d
         i++;
       else
         {
-          flush (&n, i);
+          if (n.buf->len != 0)
+            flush (&n, i);
           i++;
         }
     }
@@ -242,17 +292,93 @@ normalize_word_hash (const char *word, gsize len)
   return h;
 }
 
+/* Appends by growing the array and storing: g_array_append_val copies through memcpy,
+ * which showed in profiles at one call per word. */
+static inline void
+append_u64 (GArray *a, guint64 v)
+{
+  guint at = a->len;
+  g_array_set_size (a, at + 1);
+  ((guint64 *) (void *) a->data)[at] = v;
+}
+
 static void
 add_hash (const char *word, gsize len, gsize start, gsize end, gpointer data)
 {
-  guint64 h = normalize_word_hash (word, len);
-  g_array_append_val ((GArray *) data, h);
+  append_u64 (data, normalize_word_hash (word, len));
 }
 
 void
 normalize_word_hashes (const char *text, gsize len, GArray *hashes)
 {
   normalize_foreach_word (text, len, add_hash, hashes);
+}
+
+/* Words go straight into arrays sized for the worst case (a word and a separator every
+ * two bytes), trimmed at the end: per word, a store instead of three glib calls. */
+typedef struct {
+  NormWords *w;
+  guint64 *hashes;
+  NormWord *words;
+  guint n, cap;
+} NormSink;
+
+static void
+add_norm_word (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  NormSink *k = data;
+  if (k->n == k->cap)  /* only when NFKC split a run into more words than bytes */
+    {
+      k->cap = k->cap * 2 + 16;
+      g_array_set_size (k->w->hashes, k->cap);
+      g_array_set_size (k->w->words, k->cap);
+      k->hashes = (guint64 *) (void *) k->w->hashes->data;
+      k->words = (NormWord *) (void *) k->w->words->data;
+    }
+  GString *chars = k->w->chars;
+  k->hashes[k->n] = normalize_word_hash (word, len);
+  k->words[k->n++] = (NormWord) { .start = start, .at = (guint32) chars->len, .len = (guint32) len };
+  if (chars->len + len + 1 >= chars->allocated_len)
+    {
+      g_string_append_len (chars, word, (gssize) len);
+      g_string_append_c (chars, '\0');
+      return;
+    }
+  memcpy (chars->str + chars->len, word, len);
+  chars->len += len + 1;
+  chars->str[chars->len - 1] = '\0';
+  chars->str[chars->len] = '\0';
+}
+
+NormWords *
+norm_words_new (const char *text, gsize len)
+{
+  /* Offsets are 32-bit: a paste is at most NM_MAX_REQUEST (64 MiB) of JSON. */
+  len = MIN (len, (gsize) G_MAXUINT32 / 4);
+  NormWords *w = g_new (NormWords, 1);
+  NormSink k = { .w = w, .cap = (guint) (len / 2 + 1) };
+  w->hashes = g_array_sized_new (FALSE, FALSE, sizeof (guint64), k.cap);
+  w->words = g_array_sized_new (FALSE, FALSE, sizeof (NormWord), k.cap);
+  g_array_set_size (w->hashes, k.cap);
+  g_array_set_size (w->words, k.cap);
+  k.hashes = (guint64 *) (void *) w->hashes->data;
+  k.words = (NormWord *) (void *) w->words->data;
+  w->chars = g_string_sized_new (len + 16);
+  normalize_foreach_word (text, len, add_norm_word, &k);
+  g_array_set_size (w->hashes, k.n);
+  g_array_set_size (w->words, k.n);
+  return w;
+}
+
+void
+norm_words_free (NormWords *words)
+{
+  if (words == NULL)
+    return;
+  g_array_unref (words->hashes);
+  g_array_unref (words->words);
+  g_string_free (words->chars, TRUE);
+  g_free (words);
 }
 
 static void

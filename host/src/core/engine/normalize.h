@@ -29,5 +29,28 @@ guint64 normalize_word_hash (const char *word, gsize len);
 /* Appends the hash of every word to hashes, a GArray of guint64. */
 void normalize_word_hashes (const char *text, gsize len, GArray *hashes);
 
+/* Every word of a text once, for the matchers that share it (fingerprints and exact
+ * data): the hashes in order, and each word's text and where its run started. */
+typedef struct {
+  gsize start;       /* byte offset in the input of the run the word came from */
+  guint32 at, len;   /* the word is chars->str + at, len bytes, NUL-terminated */
+} NormWord;
+
+typedef struct {
+  GArray *hashes;    /* guint64: normalize_word_hash of each word */
+  GArray *words;     /* NormWord, parallel to hashes */
+  GString *chars;    /* the words' bytes, each followed by a NUL */
+} NormWords;
+
+NormWords *norm_words_new (const char *text, gsize len);
+void norm_words_free (NormWords *words);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NormWords, norm_words_free)
+
+static inline const char *
+norm_word_text (const NormWords *words, guint i)
+{
+  return words->chars->str + g_array_index (words->words, NormWord, i).at;
+}
+
 /* The normalised words joined by single spaces, for tests and tools. Caller frees. */
 char *normalize_text (const char *text, gsize len);

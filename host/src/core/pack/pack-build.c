@@ -212,11 +212,44 @@ drop_common (EdmEntry *e, gsize n, gsize *common)
   return out;
 }
 
+/* Sorts entries as index_entry_compare does, by LSD radix on the hash, 16 bits a pass.
+ * The sort is stable and entries arrive in (document, position) order, so ties come
+ * out in the comparator's order. A million entries: four linear passes instead of a
+ * comparison sort through a function pointer, which was a quarter of the build. */
+static void
+sort_entries (GArray *entries)
+{
+  gsize n = entries->len;
+  IndexEntry *a = (IndexEntry *) entries->data;
+  g_autofree IndexEntry *tmp = g_new (IndexEntry, MAX (n, 1));
+  g_autofree gsize *count = g_new (gsize, 65536);
+  IndexEntry *from = a, *to = tmp;
+  for (guint shift = 0; shift < 64; shift += 16)
+    {
+      memset (count, 0, 65536 * sizeof *count);
+      for (gsize i = 0; i < n; i++)
+        count[(from[i].hash >> shift) & 0xffff]++;
+      gsize sum = 0;
+      for (gsize d = 0; d < 65536; d++)
+        {
+          gsize c = count[d];
+          count[d] = sum;
+          sum += c;
+        }
+      for (gsize i = 0; i < n; i++)
+        to[count[(from[i].hash >> shift) & 0xffff]++] = from[i];
+      IndexEntry *t = from;
+      from = to;
+      to = t;
+    }
+  g_assert (from == a);  /* an even number of passes ends where it began */
+}
+
 IndexPack *
 pack_builder_finish (PackBuilder *b, PackStats *stats)
 {
   IndexPack *pack = g_steal_pointer (&b->pack);
-  g_array_sort (b->entries, index_entry_compare);
+  sort_entries (b->entries);
   guint limit = MAX (PACK_BOILERPLATE_MIN, (guint) (b->stats.documents * PACK_BOILERPLATE_SHARE + 0.5));
   gsize kept = drop_boilerplate ((IndexEntry *) b->entries->data, b->entries->len, b->doc_kgrams,
                                  limit, &b->stats.dropped);
