@@ -393,6 +393,30 @@ test_wal_recovery (Fixture *f, gconstpointer data)
   assert_refused (middle, WEIR_ERROR_TAMPERED, "in the WAL");
 }
 
+/* Commits never checkpoint (that would delay a verdict); store_maintain() does, once the
+ * WAL has passed the threshold, and the store reads back whole after it. */
+static void
+test_checkpoint_off_commit_path (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Store) store = open_ok (f->path);
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *filler = g_strnfill (3000, 'x');
+  g_assert_false (store_maintain (store));
+  append_many (store, 0, 1100, filler);
+  GStatBuf st;
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  /* Over 1000 pages of 4 KiB: SQLite's own auto-checkpoint would have reset it by now. */
+  g_assert_cmpint (st.st_size, >, 1000 * 4096);
+  g_assert_true (store_maintain (store));
+  g_assert_false (store_maintain (store));
+  append_many (store, 1100, 1110, filler);
+  g_autoptr (GError) error = NULL;
+  g_assert_cmpint (store_audit_count (store, &error), ==, 1110);
+  StoreCheck check;
+  g_assert_true (store_check (store, &check, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -406,5 +430,6 @@ main (int argc, char **argv)
   ADD ("/store/garbage-refused", test_garbage_refused);
   ADD ("/store/wal-tamper-seen", test_wal_tamper_seen);
   ADD ("/store/wal-recovery", test_wal_recovery);
+  ADD ("/store/checkpoint-off-commit-path", test_checkpoint_off_commit_path);
   return g_test_run ();
 }

@@ -55,6 +55,8 @@ serve (WeirContext *ctx, Proto *proto)
           proto_record_event (proto, "host-stop", error->message);
           return 0;
         }
+      /* After the reply, while the page is already inserting: nothing here delays it. */
+      store_maintain (ctx->store);
     }
 }
 

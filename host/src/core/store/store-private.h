@@ -23,7 +23,11 @@ struct Store {
   StoreVfs *vfs;      /* NULL only when opened unsealed for the bench */
   char *path;
   char *key_path;
+  int wal_pages;      /* pages in the WAL after the last commit (the WAL hook) */
 };
+
+/* SQLite's own automatic checkpoint threshold, kept. */
+#define STORE_CHECKPOINT_PAGES 1000
 
 /* Finalizes store-audit.c's statements; store_close calls it. */
 void store_audit_finalize (Store *store);

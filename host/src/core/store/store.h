@@ -39,6 +39,10 @@ typedef gboolean (*StoreAuditFunc) (gint64 seq, const char *id, const char *reco
 gboolean store_audit_foreach (Store *store, StoreAuditFunc fn, gpointer data, GError **error);
 gint64 store_audit_count (Store *store, GError **error);
 
+/* Work that must not delay a verdict: a checkpoint once the WAL has grown past 1000
+ * pages. Call it after a reply has been sent. TRUE when it ran one. NULL is allowed. */
+gboolean store_maintain (Store *store);
+
 /* ---- the audit chain (store-audit.c) ----
  * Appending to a hash chain from several processes: store_audit_begin takes SQLite's
  * write lock (BEGIN IMMEDIATE) before the head is read, so two appenders never link
