@@ -104,7 +104,17 @@ test_invalid_policies (void)
     "{\"rules\":[{\"id\":\"x\",\"detectors\":[\"no-such\"],\"verdict\":\"warn\"}]}",
     "{\"rules\":[{\"id\":\"x\",\"verdict\":\"warn\",\"labels\":[1]}]}",
     "{\"max_scan_bytes\":-1}",
-    "{\"rules\":[{\"id\":\"x\",\"verdict\":\"warn\"},{\"id\":\"x\",\"verdict\":\"block\"}]}", "{\"origins\":[{\"id\":\"o\",\"overrides\":{\"nope\":\"block\"}}]}",
+    "{\"rules\":[{\"id\":\"x\",\"verdict\":\"warn\",\"labels\":[\"*\"]},"
+    " {\"id\":\"x\",\"verdict\":\"block\",\"labels\":[\"*\"]}]}",
+    "{\"origins\":[{\"id\":\"o\",\"match\":[\"*\"],\"overrides\":{\"nope\":\"block\"}}]}",
+    /* A misspelt field must not silently switch a rule or a group off. */
+    "{\"rules\":[{\"id\":\"cards\",\"detector\":[\"credit-card\"],\"verdict\":\"warn\"}]}",
+    "{\"rules\":[{\"id\":\"cards\",\"verdict\":\"warn\"}]}",
+    "{\"origins\":[{\"id\":\"ai\",\"matches\":[\"https://chatgpt.com\"],\"max_verdict\":\"allow\"}]}",
+    "{\"rulez\":[]}", "{\"gpu\":{\"verdikt\":\"block\"}}",
+    /* An origin without a scheme would match nothing. */
+    "{\"origins\":[{\"id\":\"ai\",\"match\":[\"chatgpt.com\"]}]}",
+    "{\"origins\":[{\"id\":\"ai\",\"match\":[]}]}",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {

@@ -108,6 +108,10 @@ cmd_scan (int argc, char **argv)
   static const char *const events[] = { "paste", "drop", "upload", "clipboard-read", NULL };
   if (event != NULL && !g_strv_contains (events, event))
     return cli_fail ("scan", CLI_USAGE, "--event must be paste, drop, upload or clipboard-read");
+  /* An origin is scheme://host[:port], as a browser sends it; anything else would be
+   * scored against no origin group and recorded as given. */
+  if (origin != NULL && (strstr (origin, "://") == NULL || strstr (origin, "://")[3] == '\0'))
+    return cli_fail ("scan", CLI_USAGE, "--origin must be scheme://host, e.g. https://chatgpt.com");
   g_autoptr (GError) error = NULL;
   g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
   if (ctx == NULL)

@@ -125,7 +125,7 @@ context_poll_packs (WeirContext *ctx, gboolean force, GPtrArray *problems)
       for (guint i = 0; i < refused->len; i++)
         {
           g_message ("%s", (char *) refused->pdata[i]);
-          record_pack_event (ctx, "pack-refused", refused->pdata[i]);
+          record_pack_event (ctx, "pack-refuse", refused->pdata[i]);
           if (problems != NULL)
             g_ptr_array_add (problems, g_strdup (refused->pdata[i]));
         }
@@ -164,5 +164,7 @@ context_open (ContextFlags flags, GError **error)
     }
   ctx->inbox = pack_inbox_new (ctx->config_dir);
   load_packs (ctx, ctx->problems);
+  /* The inbox too, for every front end: weir scan must see the packs the host would. */
+  context_poll_packs (ctx, TRUE, ctx->problems);
   return g_steal_pointer (&ctx);
 }

@@ -109,7 +109,6 @@ main (int argc, char **argv)
       g_critical ("cannot start: %s", error->message);
       return 0;
     }
-  context_poll_packs (ctx, TRUE, ctx->problems);
   for (guint i = 0; i < ctx->problems->len; i++)
     notify_problem (ctx->problems->pdata[i]);
   g_autoptr (Proto) proto = proto_new (ctx);

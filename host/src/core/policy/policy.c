@@ -295,6 +295,38 @@ parse_downloads (const cJSON *doc, Policy *p, GError **error)
   return TRUE;
 }
 
+/* A misspelt field would otherwise be ignored, and a rule or an origin group with a
+ * typo would silently stop applying. Keys starting with "$" or "_" are comments. */
+static gboolean
+only_known_keys (const cJSON *obj, const char *where, const char *const *known, GError **error)
+{
+  const cJSON *child;
+  cJSON_ArrayForEach (child, obj)
+    {
+      if (child->string == NULL || child->string[0] == '$' || child->string[0] == '_'
+          || g_strv_contains (known, child->string))
+        continue;
+      g_autofree char *list = g_strjoinv (", ", (char **) known);
+      g_autofree char *what = g_strdup_printf ("unknown field \"%.40s\" (known here: %s)",
+                                               child->string, list);
+      return fail (error, where, what);
+    }
+  return TRUE;
+}
+
+/* An origin pattern is a star alone or scheme://host[:port]; "chatgpt.com" alone would
+ * match nothing, silently. */
+static gboolean
+check_origin_pattern (const char *pattern, const char *where, GError **error)
+{
+  const char *sep = strstr (pattern, "://");
+  if (strcmp (pattern, "*") == 0 || (sep != NULL && sep != pattern && sep[3] != '\0'))
+    return TRUE;
+  g_autofree char *what = g_strdup_printf ("\"%.80s\" is not an origin: write scheme://host, "
+                                           "e.g. https://chatgpt.com or https://*.example.com", pattern);
+  return fail (error, where, what);
+}
+
 /* ---- sections ---- */
 
 static gboolean
@@ -302,7 +334,10 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
 {
   if (!cJSON_IsObject (obj))
     return fail (error, where, "expected an object");
-  if (!get_string (obj, "id", where, &rule->id, error)
+  static const char *const known[] = { "id", "detectors", "labels", "min_words", "verdict",
+                                       "message", "learn_more", "justification", NULL };
+  if (!only_known_keys (obj, where, known, error)
+      || !get_string (obj, "id", where, &rule->id, error)
       || !get_strv (obj, "detectors", where, &rule->detectors, error)
       || !get_strv (obj, "labels", where, &rule->labels, error)
       || !get_size (obj, "min_words", where, 1e6, &rule->min_words, error)
@@ -314,6 +349,8 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
     return fail (error, where, "a rule needs an \"id\"");
   if (cJSON_GetObjectItemCaseSensitive (obj, "verdict") == NULL)
     return fail (error, where, "a rule needs a \"verdict\"");
+  if (rule->detectors[0] == NULL && rule->labels[0] == NULL)
+    return fail (error, where, "a rule needs \"detectors\" or \"labels\", or it matches nothing");
   if (!get_verdict (obj, "verdict", where, &rule->verdict, error))
     return FALSE;
   for (char **d = rule->detectors; *d != NULL; d++)
@@ -350,11 +387,29 @@ parse_overrides (const cJSON *obj, const char *where, const Policy *policy, Orig
 }
 
 static gboolean
+check_origin_patterns (const OriginGroup *group, const char *where, GError **error)
+{
+  if (group->match[0] == NULL)
+    return fail (error, where, "an origin group needs \"match\": a list of origins");
+  for (guint i = 0; group->match[i] != NULL; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s.match[%u]", where, i);
+      if (!check_origin_pattern (group->match[i], path, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginGroup *group,
               GError **error)
 {
   if (!cJSON_IsObject (obj))
     return fail (error, where, "expected an object");
+  static const char *const known[] = { "id", "match", "max_verdict", "gpu", "model_downloads",
+                                       "justification", "overrides", NULL };
+  if (!only_known_keys (obj, where, known, error))
+    return FALSE;
   group->overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   group->has_max = cJSON_GetObjectItemCaseSensitive (obj, "max_verdict") != NULL;
   group->has_gpu = cJSON_GetObjectItemCaseSensitive (obj, "gpu") != NULL;
@@ -365,7 +420,8 @@ parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginG
          && get_verdict (obj, "gpu", where, &group->gpu, error)
          && get_download_verdict (obj, "model_downloads", where, &group->downloads, error)
          && get_bool (obj, "justification", where, &group->justification, error)
-         && parse_overrides (obj, where, policy, group, error);
+         && parse_overrides (obj, where, policy, group, error)
+         && check_origin_patterns (group, where, error);
 }
 
 /* Overrides, replies and audit records name rules by id: two rules with one id would
@@ -415,7 +471,15 @@ static gboolean
 parse_sections (const cJSON *doc, Policy *p, GError **error)
 {
   const cJSON *oversize, *unreadable, *fallback, *gpu;
+  static const char *const top[] = { "version", "fail_mode", "timeout_ms", "min_scan_chars",
+                                     "max_scan_bytes", "oversize", "unreadable", "default", "rules",
+                                     "origins", "gpu", "model_downloads", NULL };
+  static const char *const verdict_message[] = { "verdict", "message", NULL };
+  static const char *const verdict_only[] = { "verdict", NULL };
+  static const char *const downloads[] = { "verdict", "audit", "patterns", NULL };
   const cJSON *version = cJSON_GetObjectItemCaseSensitive (doc, "version");
+  if (!only_known_keys (doc, "policy", top, error))
+    return FALSE;
   if (version != NULL && !(cJSON_IsNumber (version) && version->valuedouble == 1))
     return fail (error, "policy.version", "this host reads policy version 1");
   if (!get_verdict (doc, "fail_mode", "policy", &p->fail_mode, error)
@@ -430,6 +494,13 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
       || ((unreadable = get_object (doc, "unreadable", "policy", error)) == NULL && *error)
       || ((fallback = get_object (doc, "default", "policy", error)) == NULL && *error)
       || ((gpu = get_object (doc, "gpu", "policy", error)) == NULL && *error))
+    return FALSE;
+  const cJSON *md = cJSON_GetObjectItemCaseSensitive (doc, "model_downloads");
+  if (!only_known_keys (oversize, "oversize", verdict_message, error)
+      || !only_known_keys (unreadable, "unreadable", verdict_only, error)
+      || !only_known_keys (fallback, "default", verdict_only, error)
+      || !only_known_keys (gpu, "gpu", verdict_message, error)
+      || (cJSON_IsObject (md) && !only_known_keys (md, "model_downloads", downloads, error)))
     return FALSE;
   return get_verdict (oversize, "verdict", "oversize", &p->oversize, error)
          && get_string (oversize, "message", "oversize", &p->oversize_message, error)
