@@ -100,6 +100,17 @@ string_field (const cJSON *req, const char *field, gboolean required, const char
   return TRUE;
 }
 
+/* The first max_chars characters of s, copied. g_utf8_substring() cannot do this: it
+ * walks to its end offset even past the end of a shorter string (found by fuzzing). */
+static char *
+utf8_prefix (const char *s, gsize max_chars)
+{
+  const char *end = s + strlen (s), *p = s;
+  for (gsize i = 0; i < max_chars && p != NULL && p < end; i++)
+    p = g_utf8_find_next_char (p, end);
+  return g_strndup (s, (gsize) ((p != NULL ? p : end) - s));
+}
+
 static gboolean
 one_of (const char *value, const char *const *allowed)
 {
@@ -497,7 +508,7 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddStringToObject (record, "action", action);
   if (!blank (justification))
     {
-      g_autofree char *cut = g_utf8_substring (justification, 0, MAX_JUSTIFICATION);
+      g_autofree char *cut = utf8_prefix (justification, MAX_JUSTIFICATION);
       cJSON_AddStringToObject (record, "justification", g_utf8_validate (cut, -1, NULL) ? cut : "");
     }
   if (proto->ctx->audit == NULL)
@@ -535,7 +546,7 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
     cJSON_AddStringToObject (record, "verdict", verdict);
   if (detail)
     {
-      g_autofree char *cut = g_utf8_substring (detail, 0, 200);
+      g_autofree char *cut = utf8_prefix (detail, 200);
       cJSON_AddStringToObject (record, "detail", cut);
     }
   if (proto->ctx->audit == NULL)
