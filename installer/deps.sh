@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages Weir builds and tests with, when any is missing.
 set -euo pipefail
 packages=(meson ninja-build pkg-config gcc libcjson-dev libsqlite3-dev libsodium-dev
-          libglib2.0-dev libnotify-dev python3)
+          libglib2.0-dev libnotify-dev python3
+          clang libclang-rt-14-dev)  # clang + libFuzzer runtime: tests/fuzz/run.sh
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
