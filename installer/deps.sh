@@ -3,6 +3,7 @@
 set -euo pipefail
 packages=(meson ninja-build pkg-config gcc libcjson-dev libsqlite3-dev libsodium-dev
           libglib2.0-dev libnotify-dev python3
+          libseccomp-dev  # the host sandbox (-Dsandbox)
           clang libclang-rt-14-dev)  # clang + libFuzzer runtime: tests/fuzz/run.sh
 missing=()
 for p in "${packages[@]}"; do
