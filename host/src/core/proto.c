@@ -22,6 +22,7 @@ typedef struct {
 
 struct Proto {
   WeirContext *ctx;
+  gint64 scan_budget;    /* microseconds; 0 = half the policy's timeout */
   GHashTable *pending;   /* audit id -> Pending* */
   GQueue pending_order;  /* audit ids, oldest first, borrowed from pending */
 };
@@ -74,6 +75,21 @@ pending_remove (Proto *proto, const char *audit)
     return;
   g_queue_remove (&proto->pending_order, pending->audit);
   g_hash_table_remove (proto->pending, audit);
+}
+
+void
+proto_set_scan_budget (Proto *proto, gint64 usec)
+{
+  proto->scan_budget = MAX (usec, 0);
+}
+
+static gint64
+scan_deadline (const Proto *proto)
+{
+  gint64 budget = proto->scan_budget;
+  if (budget == 0)
+    budget = (gint64) policy_timeout_ms (proto->ctx->policy) * 1000 / 2;
+  return g_get_monotonic_time () + budget;
 }
 
 /* ---- request fields ---- */
@@ -343,7 +359,19 @@ looks_textual (const char *mime, const guchar *data, gsize len)
 typedef struct {
   guint unreadable;
   gsize chars;
+  gint64 deadline;   /* monotonic microseconds */
+  gboolean overrun;  /* a part was skipped: the budget ran out */
 } ScanTotals;
+
+/* Checked before each part, so a part that started in time always finishes: the
+ * verdict is then complete even if it arrives a little late. */
+static gboolean
+scan_in_time (ScanTotals *totals)
+{
+  if (!totals->overrun && g_get_monotonic_time () > totals->deadline)
+    totals->overrun = TRUE;
+  return !totals->overrun;
+}
 
 static void
 scan_files (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrArray *findings,
@@ -355,6 +383,8 @@ scan_files (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrArra
       const cJSON *data = cJSON_GetObjectItemCaseSensitive (file, "data");
       const cJSON *mime = cJSON_GetObjectItemCaseSensitive (file, "mime");
       gsize len = 0;
+      if (!scan_in_time (totals))
+        return;
       g_autofree guchar *bytes = NULL;
       if (cJSON_IsString (data) && data->valuestring[0] != '\0')
         bytes = g_base64_decode (data->valuestring, &len);
@@ -390,10 +420,11 @@ scan_content (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrAr
   totals->chars = MAX (totals->chars, (gsize) g_utf8_strlen (html_text ? html_text : "", (gssize) html_len));
   if (totals->chars >= min_chars)
     {
-      if (text_len > 0)
+      if (text_len > 0 && scan_in_time (totals))
         score_part (proto, scan->text, text_len, findings);
       /* The HTML a rich editor inserts can differ from the plain text: scan both. */
-      if (html_len > 0 && (text_len != html_len || memcmp (scan->text, html_text, text_len) != 0))
+      if (html_len > 0 && (text_len != html_len || memcmp (scan->text, html_text, text_len) != 0)
+          && scan_in_time (totals))
         score_part (proto, html_text, html_len, findings);
     }
   scan_files (proto, scan, digest, findings, totals);
@@ -408,6 +439,21 @@ findings_reasons (const GPtrArray *findings)
   return reasons;
 }
 
+/* The budget ran out with parts unread: the fail verdict, unless what was read
+ * already decides something stricter. The digest would cover only part of the
+ * content, so it is left out. */
+static void
+scan_fail_late (Proto *proto, PolicyDecision *decision, cJSON *reasons, char *digest_hex)
+{
+  PolicyDecision failure;
+  policy_decide_failure (proto->ctx->policy, &failure);
+  if (failure.verdict >= decision->verdict)
+    *decision = failure;
+  cJSON_AddItemToArray (reasons, policy_reason ("timeout", 0));
+  digest_hex[0] = '\0';
+  g_message ("a scan ran over its time budget; the fail verdict applies");
+}
+
 static cJSON *
 handle_scan (Proto *proto, const cJSON *req, GError **error)
 {
@@ -418,7 +464,7 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
   g_autoptr (GPtrArray) findings = findings_new ();
   PolicyDecision decision;
   cJSON *reasons;
-  ScanTotals totals = { 0 };
+  ScanTotals totals = { .deadline = scan_deadline (proto) };
   AuditDigest digest;
   char digest_hex[65] = "";
   gsize size = scan_size (&scan);
@@ -437,6 +483,8 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
         audit_digest_finish (&digest, digest_hex);
       policy_decide (policy, scan.origin, findings, &decision);
       reasons = findings_reasons (findings);
+      if (totals.overrun)
+        scan_fail_late (proto, &decision, reasons, digest_hex);
       PolicyDecision unreadable;
       policy_decide_unreadable (policy, &unreadable);
       if (totals.unreadable > 0)

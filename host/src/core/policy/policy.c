@@ -571,6 +571,12 @@ policy_max_scan_bytes (const Policy *policy)
   return policy->max_scan_bytes;
 }
 
+guint
+policy_timeout_ms (const Policy *policy)
+{
+  return policy->timeout_ms;
+}
+
 const char *
 policy_digest (const Policy *policy)
 {
