@@ -25,6 +25,8 @@ fi
 if [ ! -d build-fuzz ]; then
   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
     -Dwerror=false >/dev/null
+else
+  meson configure build-fuzz -Dfuzz=true -Dwerror=false >/dev/null
 fi
 ninja -C build-fuzz >/dev/null
 
@@ -33,6 +35,11 @@ if [ ${#targets[@]} -eq 0 ]; then
   for bin in build-fuzz/tests/fuzz/fuzz-*; do
     [ -x "$bin" ] && [ -f "$bin" ] && targets+=("${bin##*/fuzz-}")
   done
+fi
+
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "fuzz: no fuzz-* target in build-fuzz/tests/fuzz/" >&2
+  exit 2
 fi
 
 status=0
