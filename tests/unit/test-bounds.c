@@ -135,6 +135,24 @@ test_budget_follows_fail_mode (Fixture *f, gconstpointer data)
   g_assert_true (has_reason (reply, "policy", "timeout"));
 }
 
+/* Fields cut to a maximum length (a justification, a report's detail) that are
+ * shorter than it: once an over-read (found by fuzz-proto), caught here by ASan. */
+static void
+test_short_cut_fields (Fixture *f, gconstpointer data)
+{
+  g_autoptr (cJSON) warn = scan (f, "pay 4111 1111 1111 1111 now", NULL);
+  g_assert_cmpstr (verdict_of (warn), ==, "warn");
+  const char *audit = cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (warn, "audit"));
+  g_autofree char *decision = g_strdup_printf ("{\"type\":\"decision\",\"id\":2,\"audit\":\"%s\","
+                                               "\"action\":\"proceed\",\"justification\":\"ok \u00e9\"}",
+                                               audit);
+  g_autofree char *ack = proto_handle_frame (f->proto, decision, strlen (decision));
+  g_assert_nonnull (strstr (ack, "\"ack\""));
+  static const char report[] = "{\"type\":\"report\",\"id\":3,\"event\":\"timeout\",\"detail\":\"x\"}";
+  g_autofree char *ack2 = proto_handle_frame (f->proto, report, sizeof report - 1);
+  g_assert_nonnull (strstr (ack2, "\"ack\""));
+}
+
 /* ---- quadratic-looking shapes ---- */
 
 static guint
@@ -264,6 +282,8 @@ main (int argc, char **argv)
               test_budget_overrun_fails_safe, fixture_tear_down);
   g_test_add ("/bounds/budget-follows-fail-mode", Fixture, allow_on_failure, fixture_set_up,
               test_budget_follows_fail_mode, fixture_tear_down);
+  g_test_add ("/bounds/short-cut-fields", Fixture, NULL, fixture_set_up, test_short_cut_fields,
+              fixture_tear_down);
   g_test_add_func ("/bounds/one-repeated-character", test_one_repeated_character);
   g_test_add_func ("/bounds/million-short-lines", test_million_short_lines);
   g_test_add_func ("/bounds/pem-begins-without-end", test_pem_begins_without_end);
