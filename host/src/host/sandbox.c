@@ -62,12 +62,14 @@ static const char *const allowed_syscalls[] = {
   "getrandom",
   /* descriptors: frames on stdin/stdout, the store and its WAL and shm files */
   "read", "readv", "write", "writev", "pread64", "pwrite64", "preadv", "pwritev", "lseek",
-  "close", "dup", "dup3", "fcntl", "flock", "fsync", "fdatasync", "ftruncate", "fallocate",
+  "close", "dup", "dup2", "dup3", "fcntl", "flock", "fsync", "fdatasync", "ftruncate",
+  "fallocate", "msync",
   "fstat", "newfstatat", "statx", "fstatfs", "statfs",
   /* files, confined by Landlock: the store, the pack inbox, key files */
   "openat", "open", "stat", "lstat", "access", "faccessat", "faccessat2", "readlink",
   "readlinkat", "getdents", "getdents64", "unlink", "unlinkat", "rename", "renameat", "renameat2",
-  "mkdir", "mkdirat", "rmdir", "fchmod", "fchown", "umask", "getcwd",
+  "mkdir", "mkdirat", "rmdir", "fchmod", "fchmodat", "chmod", "fchown", "utimensat", "umask",
+  "getcwd",
   "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
   /* waiting: a GLib main context, should one run */
   "poll", "ppoll", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "eventfd2",
