@@ -108,7 +108,8 @@ seccomp_allow_conditional (scmp_filter_ctx ctx)
 {
   int rc = 0;
   /* Sockets: AF_UNIX only, so no network whatever else goes wrong. */
-  rc = rc ? rc : seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (socket), 1, SCMP_A0_32 (SCMP_CMP_EQ, AF_UNIX));
+  rc = rc ? rc : seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (socket), 1,
+                                   SCMP_A0_32 (SCMP_CMP_EQ, AF_UNIX));
   rc = rc ? rc : seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (socketpair), 1,
                                    SCMP_A0_32 (SCMP_CMP_EQ, AF_UNIX));
   /* Threads, never processes: clone only with CLONE_THREAD (fork and vfork lack it);
