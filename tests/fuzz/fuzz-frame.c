@@ -19,6 +19,7 @@ static int in_fd_ = -1, out_fd_ = -1;
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
+  FUZZ_FATAL_WARNINGS ();
   in_fd_ = memfd_create ("fuzz-frame-in", MFD_CLOEXEC);
   out_fd_ = memfd_create ("fuzz-frame-out", MFD_CLOEXEC);
   FUZZ_CHECK (in_fd_ >= 0 && out_fd_ >= 0);

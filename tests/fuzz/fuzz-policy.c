@@ -17,6 +17,7 @@ static GPtrArray *findings_;
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
+  FUZZ_FATAL_WARNINGS ();
   static const char *const rules[] = { "credit-card", "private-key", "no-such-rule" };
   findings_ = findings_new ();
   for (gsize i = 0; i < G_N_ELEMENTS (rules); i++)

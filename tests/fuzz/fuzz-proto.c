@@ -110,6 +110,7 @@ remove_stale (const char *base)
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
+  FUZZ_FATAL_WARNINGS ();
   /* tmpfs when there is one: the audit log is written on every verdict. */
   const char *base = g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR) && access ("/dev/shm", W_OK) == 0
                        ? "/dev/shm" : g_get_tmp_dir ();
@@ -121,8 +122,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
       FUZZ_CHECK (sites_[i].home != NULL);
       site_open (&sites_[i]);
     }
-  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL);
-  atexit (cleanup);
+    atexit (cleanup);
   return 0;
 }
 

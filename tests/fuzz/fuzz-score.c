@@ -14,6 +14,7 @@ static EngineIndex *index_;
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
+  FUZZ_FATAL_WARNINGS ();
   index_ = engine_index_new ();
   return 0;
 }

@@ -1,6 +1,7 @@
 /* fuzz.h: the libFuzzer entry points every target defines; replay.c calls them too. */
 #pragma once
 
+#include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,3 +20,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
         }                                                                           \
     }                                                                               \
   while (0)
+
+/* GLib warnings and criticals abort too: they flag bugs that do not crash, such as
+ * a GError set over another (found in the policy reader this way). */
+#define FUZZ_FATAL_WARNINGS() g_log_set_always_fatal (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL)
