@@ -3,7 +3,9 @@
 set -euo pipefail
 packages=(meson ninja-build pkg-config gcc libcjson-dev libsqlite3-dev libsodium-dev
           libglib2.0-dev libnotify-dev python3
-          rsyslog)  # rsyslog: tests/audit/test-rsyslog.py runs a device and a collector rsyslogd
+          rsyslog  # rsyslog: tests/audit/test-rsyslog.py runs a device and a collector rsyslogd
+          libseccomp-dev  # the host sandbox (-Dsandbox)
+          clang libclang-rt-14-dev)  # clang + libFuzzer runtime: tests/fuzz/run.sh
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

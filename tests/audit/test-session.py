@@ -56,7 +56,7 @@ def check_export(home, verdicts):
     records = [json.loads(line) for line in read_lines(home.path("export.jsonl"))]
     events = [r["event"] for r in records]
     # The chain's first key-epoch record, then one record per event of the session.
-    assert events == ["key-epoch", "host-start", "policy-load", "verdict", "verdict", "verdict", "verdict",
+    assert events == ["key-epoch", "host-start", "policy-load", "sandbox", "verdict", "verdict", "verdict", "verdict",
                       "decision", "decision", "host-stop"], events
     by_id = {r["id"]: r for r in records}
     for v in verdicts:
@@ -96,8 +96,8 @@ def expect_fault(home, lines, fault, pub=None, name="tampered.jsonl"):
 
 def check_tampering(home, lines):
     edited = list(lines)
-    assert '"verdict":"block"' in edited[6]
-    edited[6] = edited[6].replace('"verdict":"block"', '"verdict":"allow"')
+    block = next(i for i, line in enumerate(edited) if '"verdict":"block"' in line)
+    edited[block] = edited[block].replace('"verdict":"block"', '"verdict":"allow"')
     expect_fault(home, edited, "edited")
     expect_fault(home, lines[:3] + lines[4:], "missing")
     expect_fault(home, lines[:3] + [lines[4], lines[3]] + lines[5:], "out of order")

@@ -25,6 +25,7 @@ typedef struct {
 
 struct Proto {
   WeirContext *ctx;
+  gint64 scan_budget;    /* microseconds; 0 = half the policy's timeout */
   GHashTable *pending;   /* audit id -> Pending* */
   GQueue pending_order;  /* audit ids, oldest first, borrowed from pending */
 };
@@ -79,6 +80,21 @@ pending_remove (Proto *proto, const char *audit)
   g_hash_table_remove (proto->pending, audit);
 }
 
+void
+proto_set_scan_budget (Proto *proto, gint64 usec)
+{
+  proto->scan_budget = MAX (usec, 0);
+}
+
+static gint64
+scan_deadline (const Proto *proto)
+{
+  gint64 budget = proto->scan_budget;
+  if (budget == 0)
+    budget = (gint64) policy_timeout_ms (proto->ctx->policy) * 1000 / 2;
+  return g_get_monotonic_time () + budget;
+}
+
 /* ---- request fields ---- */
 
 static gboolean
@@ -101,6 +117,17 @@ string_field (const cJSON *req, const char *field, gboolean required, const char
     return bad_field (error, field, "must be a string");
   *out = item->valuestring;
   return TRUE;
+}
+
+/* The first max_chars characters of s, copied. g_utf8_substring() cannot do this: it
+ * walks to its end offset even past the end of a shorter string (found by fuzzing). */
+static char *
+utf8_prefix (const char *s, gsize max_chars)
+{
+  const char *end = s + strlen (s), *p = s;
+  for (gsize i = 0; i < max_chars && p != NULL && p < end; i++)
+    p = g_utf8_find_next_char (p, end);
+  return g_strndup (s, (gsize) ((p != NULL ? p : end) - s));
 }
 
 static gboolean
@@ -376,6 +403,8 @@ looks_textual (const char *mime, const guchar *data, gsize len)
 
 typedef struct {
   guint unreadable;
+  gint64 deadline;   /* monotonic microseconds */
+  gboolean overrun;  /* a part was skipped: the budget ran out */
 } ScanTotals;
 
 /* Whether s holds at least min characters, counting only as far as min: a full
@@ -390,6 +419,16 @@ reaches_chars (const char *s, gsize len, gsize min)
   return chars >= min;
 }
 
+/* Checked before each part, so a part that started in time always finishes: the
+ * verdict is then complete even if it arrives a little late. */
+static gboolean
+scan_in_time (ScanTotals *totals)
+{
+  if (!totals->overrun && g_get_monotonic_time () > totals->deadline)
+    totals->overrun = TRUE;
+  return !totals->overrun;
+}
+
 static void
 scan_files (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrArray *findings,
             ScanTotals *totals)
@@ -400,6 +439,8 @@ scan_files (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrArra
       const cJSON *data = cJSON_GetObjectItemCaseSensitive (file, "data");
       const cJSON *mime = cJSON_GetObjectItemCaseSensitive (file, "mime");
       gsize len = 0;
+      if (!scan_in_time (totals))
+        return;
       g_autofree guchar *bytes = NULL;
       if (cJSON_IsString (data) && data->valuestring[0] == '\0')
         continue;  /* an empty file: nothing to read, nothing hidden */
@@ -434,10 +475,11 @@ scan_content (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrAr
     }
   if (reaches_chars (scan->text, text_len, min_chars) || reaches_chars (html_text, html_len, min_chars))
     {
-      if (text_len > 0)
+      if (text_len > 0 && scan_in_time (totals))
         score_part (proto, scan->text, text_len, findings);
       /* The HTML a rich editor inserts can differ from the plain text: scan both. */
-      if (html_len > 0 && (text_len != html_len || memcmp (scan->text, html_text, text_len) != 0))
+      if (html_len > 0 && (text_len != html_len || memcmp (scan->text, html_text, text_len) != 0)
+          && scan_in_time (totals))
         score_part (proto, html_text, html_len, findings);
     }
   scan_files (proto, scan, digest, findings, totals);
@@ -452,6 +494,21 @@ findings_reasons (const GPtrArray *findings)
   return reasons;
 }
 
+/* The budget ran out with parts unread: the fail verdict, unless what was read
+ * already decides something stricter. The digest would cover only part of the
+ * content, so it is left out. */
+static void
+scan_fail_late (Proto *proto, PolicyDecision *decision, cJSON *reasons, char *digest_hex)
+{
+  PolicyDecision failure;
+  policy_decide_failure (proto->ctx->policy, &failure);
+  if (failure.verdict >= decision->verdict)
+    *decision = failure;
+  cJSON_AddItemToArray (reasons, policy_reason ("timeout", 0));
+  digest_hex[0] = '\0';
+  g_message ("a scan ran over its time budget; the fail verdict applies");
+}
+
 static cJSON *
 handle_scan (Proto *proto, const cJSON *req, GError **error)
 {
@@ -462,7 +519,7 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
   g_autoptr (GPtrArray) findings = findings_new ();
   PolicyDecision decision;
   cJSON *reasons;
-  ScanTotals totals = { 0 };
+  ScanTotals totals = { .deadline = scan_deadline (proto) };
   AuditDigest digest;
   char digest_hex[65] = "";
   gsize size = scan_size (&scan);
@@ -481,6 +538,8 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
         audit_digest_finish (&digest, digest_hex);
       policy_decide (policy, scan.origin, findings, &decision);
       reasons = findings_reasons (findings);
+      if (totals.overrun)
+        scan_fail_late (proto, &decision, reasons, digest_hex);
       PolicyDecision unreadable;
       policy_decide_unreadable (policy, &unreadable);
       if (totals.unreadable > 0)
@@ -517,15 +576,6 @@ handle_gpu (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddStringToObject (o.record, "origin", origin);
   cJSON_AddStringToObject (o.record, "api", api ? api : "requestAdapter");
   return outcome_finish (proto, &o, "gpu", decision.verdict, decision.justification);
-}
-
-/* The first max characters of s (valid UTF-8). g_utf8_substring() reads past the end
- * of a shorter string, so clamp first. */
-static char *
-utf8_prefix (const char *s, glong max)
-{
-  glong n = g_utf8_strlen (s, -1);
-  return g_utf8_substring (s, 0, MIN (n, max));
 }
 
 static gboolean

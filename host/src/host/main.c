@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "weir-config.h"
 #include "notify.h"
+#include "sandbox.h"
 
 /* A pack dropped into the inbox (or imported by weir pack import) while the host waits
  * is picked up before the next request is answered: the host has no main loop to watch
@@ -80,6 +81,27 @@ record_policy_load (WeirContext *ctx)
     g_warning ("audit: %s", error->message);
 }
 
+/* Restricts the host once its context is open (files it keeps open stay usable) and
+ * before any thread starts, and records what holds: the audit log says whether a
+ * decision was made by a sandboxed host. */
+static void
+host_sandbox (Proto *proto, const WeirContext *ctx)
+{
+  if (!sandbox_wanted ())
+    {
+      g_message ("sandbox off: WEIR_SANDBOX=0 (debugging only)");
+      proto_record_event (proto, "sandbox", "off: WEIR_SANDBOX=0");
+      return;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autofree char *summary = NULL;
+  SandboxPaths paths = { .state_dir = ctx->state_dir, .config_dir = ctx->config_dir };
+  sandbox_enter (&paths, &summary, &error);
+  if (error != NULL)
+    g_warning ("sandbox: %s", error->message);
+  proto_record_event (proto, "sandbox", summary);
+}
+
 static int
 usage (FILE *out)
 {
@@ -109,10 +131,12 @@ main (int argc, char **argv)
       g_critical ("cannot start: %s", error->message);
       return 0;
     }
-  for (guint i = 0; i < ctx->problems->len; i++)
-    notify_problem (ctx->problems->pdata[i]);
   g_autoptr (Proto) proto = proto_new (ctx);
   proto_record_event (proto, "host-start", argc > 1 ? argv[1] : NULL);
   record_policy_load (ctx);
+  host_sandbox (proto, ctx);
+  /* After the sandbox: a notice starts GDBus's thread, which Landlock would miss. */
+  for (guint i = 0; i < ctx->problems->len; i++)
+    notify_problem (ctx->problems->pdata[i]);
   return serve (ctx, proto);
 }

@@ -210,8 +210,11 @@ get_object (const cJSON *obj, const char *key, const char *where, GError **error
   const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
   if (item != NULL && !cJSON_IsObject (item))
     {
+      /* NULL with the error set: callers test for exactly that. Returning the item
+       * let parsing go on, so "gpu": "block" was accepted with the error dropped. */
       g_autofree char *path = g_strdup_printf ("%s.%s", where, key);
       fail (error, path, "expected an object");
+      return NULL;
     }
   return item;
 }
@@ -783,6 +786,12 @@ gsize
 policy_max_scan_bytes (const Policy *policy)
 {
   return policy->max_scan_bytes;
+}
+
+guint
+policy_timeout_ms (const Policy *policy)
+{
+  return policy->timeout_ms;
 }
 
 const char *

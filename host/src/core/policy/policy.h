@@ -57,6 +57,8 @@ void policy_decide_failure (const Policy *policy, PolicyDecision *out);
 gsize policy_min_scan_chars (const Policy *policy);
 /* Content over this many bytes gets the oversize verdict unscanned. */
 gsize policy_max_scan_bytes (const Policy *policy);
+/* How long the extension waits for a verdict before it applies the fail mode. */
+guint policy_timeout_ms (const Policy *policy);
 
 /* The part of the policy the extension needs, for the hello reply. Caller frees. */
 cJSON *policy_to_hello_json (const Policy *policy);
