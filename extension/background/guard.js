@@ -1,0 +1,189 @@
+// Turns a content script's scan (or, for issue 7, gpu) request into an outcome: asks the
+// host, applies its verdict, opens a dialog for warn and block, and applies the fail mode
+// when the host cannot answer. The origin and URL come from the browser (sender), never
+// from the page.
+
+import { HostUnavailable } from './native.js';
+
+const Msg = globalThis.WeirMsg;
+const MAX_REPORTS = 200;
+const REPORTS_KEY = 'weirReports';
+
+export class Guard {
+  constructor({ host, settings, dialogs }) {
+    this.host = host;
+    this.settings = settings;
+    this.dialogs = dialogs;
+    this.flushing = null;
+  }
+
+  // msg is a Msg.scan() or Msg.gpu() body from a content script.
+  async check(msg, sender) {
+    const origin = senderOrigin(sender);
+    if (!this.guarded(origin, msg.event)) return { action: Msg.ALLOW };
+    const request = msg.type === Msg.GPU ? gpuRequest(msg, origin, sender) : scanRequest(msg, origin, sender);
+    if (!request) return { action: Msg.BLOCK };
+    let reply;
+    try {
+      reply = await this.host.request(request);
+    } catch (e) {
+      if (!(e instanceof HostUnavailable)) throw e;
+      return this.failMode(request, sender, e.message);
+    }
+    if (!reply || reply.type !== 'verdict') {
+      const why = reply && reply.error ? `${reply.error.code}: ${reply.error.message}` : 'no verdict';
+      return this.failMode(request, sender, why);
+    }
+    return this.verdict(reply, request, sender);
+  }
+
+  guarded(origin, event) {
+    if (origin.startsWith('file:') && !this.settings.get('guard_file_pages')) return false;
+    if (event === 'clipboard-read' && !this.settings.get('guard_clipboard_read')) return false;
+    return !this.settings.get('exempt_origins').includes(origin);
+  }
+
+  verdict(reply, request, sender) {
+    if (reply.verdict === 'allow') return { action: Msg.ALLOW };
+    const verdict = reply.verdict === 'warn' ? 'warn' : 'block';
+    const view = {
+      verdict,
+      kind: request.type,
+      event: request.event || request.api,
+      message: typeof reply.message === 'string' ? reply.message : '',
+      rule: typeof reply.rule === 'string' ? reply.rule : '',
+      reasons: Array.isArray(reply.reasons) ? reply.reasons.slice(0, 20).map(reasonView) : [],
+      justification: verdict === 'warn' && reply.justification === true,
+      learn_more: safeLink(reply.learn_more) || this.settings.get('learn_more_url'),
+      origin: request.origin,
+    };
+    return this.openDialog(view, sender, verdict === 'warn' ? reply.audit : null);
+  }
+
+  // The host is unreachable, hung, or answered with an error: the policy's fail mode applies,
+  // the user is told, and a report goes to the host once it is back.
+  failMode(request, sender, reason) {
+    const mode = this.settings.get('fail_mode');
+    const event = reason === 'timeout' ? 'timeout' : 'fail-mode';
+    this.queueReport({ type: 'report', event, origin: request.origin, verdict: mode,
+                       detail: `${request.type}/${request.event || request.api}: ${reason}`.slice(0, 200) });
+    if (mode === 'allow') return { action: Msg.ALLOW, notice: 'fail_open' };
+    const view = { verdict: mode, kind: request.type, event: request.event || request.api, failure: true,
+                   message: '', rule: 'weir-unavailable', reasons: [], justification: false,
+                   learn_more: this.settings.get('learn_more_url'), origin: request.origin };
+    return this.openDialog(view, sender, null);
+  }
+
+  // A subframe's dialog goes to the top frame when its content script answers; otherwise
+  // (the top document is one Weir does not run in) the subframe shows it itself.
+  async openDialog(view, sender, audit) {
+    const tabId = sender.tab.id;
+    const id = this.dialogs.create(view, { tabId, frameId: sender.frameId, hostFrameId: sender.frameId, audit,
+                                           origin: view.origin });
+    if (sender.frameId !== 0) {
+      this.dialogs.setHostFrame(id, 0);     // before asking: the top frame waits on it at once
+      const shown = await chrome.tabs.sendMessage(tabId, Msg.dialogShow(id), { frameId: 0 }).catch(() => null);
+      if (shown && shown.shown === true) return { action: Msg.DIALOG, dialog: id, hosted: true };
+      this.dialogs.setHostFrame(id, sender.frameId);
+    }
+    return { action: Msg.DIALOG, dialog: id };
+  }
+
+  // The dialog page's choice. Proceed is honoured only on a warn; a required justification
+  // is checked here as well as by the host, so an empty one never gets through.
+  async decide(entry, action, justification) {
+    const view = entry.view;
+    if (action !== Msg.PROCEED && action !== Msg.CANCEL) return { error: 'bad-action' };
+    if (action === Msg.PROCEED && view.verdict !== 'warn') return { error: 'blocked' };
+    const text = typeof justification === 'string' ? justification.trim().slice(0, 2000) : '';
+    if (action === Msg.PROCEED && view.justification && !text) return { error: 'justification' };
+    if (entry.audit) {
+      const decision = { type: 'decision', audit: entry.audit, action };
+      if (text) decision.justification = text;
+      try {
+        const reply = await this.host.request(decision);
+        if (reply.type === 'error' && reply.error && reply.error.code !== 'not_found') {
+          return { error: 'host', detail: reply.error.message };
+        }
+      } catch (e) {
+        // The choice stands; the host hears of it when it is back.
+        this.queueReport(decision);
+      }
+    } else if (view.failure) {
+      this.queueReport({ type: 'report', event: 'fail-mode', origin: view.origin, verdict: view.verdict,
+                         detail: `user chose ${action}` });
+    }
+    this.dialogs.settle(entry.id, action);
+    return { ok: true };
+  }
+
+  // Reports (and decisions the host missed) wait in session storage, which outlives a
+  // service worker restart, and go out after the next successful hello.
+  async queueReport(body) {
+    const stored = (await chrome.storage.session.get(REPORTS_KEY))[REPORTS_KEY] || [];
+    stored.push(body);
+    await chrome.storage.session.set({ [REPORTS_KEY]: stored.slice(-MAX_REPORTS) });
+    if (this.host.state === 'connected') this.flushReports();
+  }
+
+  flushReports() {
+    if (this.flushing) return this.flushing;
+    this.flushing = (async () => {
+      const stored = (await chrome.storage.session.get(REPORTS_KEY))[REPORTS_KEY] || [];
+      let sent = 0;
+      for (const body of stored) {
+        try {
+          await this.host.send(body);
+          sent++;
+        } catch (e) {
+          break;
+        }
+      }
+      const now = (await chrome.storage.session.get(REPORTS_KEY))[REPORTS_KEY] || [];
+      await chrome.storage.session.set({ [REPORTS_KEY]: now.slice(sent) });
+    })().finally(() => { this.flushing = null; });
+    return this.flushing;
+  }
+}
+
+export function senderOrigin(sender) {
+  if (typeof sender.origin === 'string' && sender.origin !== 'null') return sender.origin;
+  try {
+    const url = new URL(sender.url);
+    return url.protocol === 'file:' ? 'file://' : url.origin;
+  } catch (e) {
+    return 'null';
+  }
+}
+
+function scanRequest(msg, origin, sender) {
+  if (!Msg.EVENTS.includes(msg.event)) return null;
+  const req = { type: 'scan', event: msg.event, origin, url: String(sender.url || '') };
+  if (typeof msg.text === 'string' && msg.text) req.text = msg.text;
+  if (typeof msg.html === 'string' && msg.html) req.html = msg.html;
+  if (Array.isArray(msg.files) && msg.files.length) req.files = msg.files.slice(0, 256).map(fileEntry);
+  return req;
+}
+
+function gpuRequest(msg, origin, sender) {
+  return { type: 'gpu', origin, url: String(sender.url || ''), api: String(msg.api || 'requestAdapter').slice(0, 64) };
+}
+
+function fileEntry(f) {
+  const entry = { name: String(f && f.name || 'file').slice(0, 255), mime: String(f && f.mime || '') };
+  if (f && Number.isFinite(f.size)) entry.size = f.size;
+  if (f && typeof f.data === 'string') entry.data = f.data;
+  return entry;
+}
+
+// What the dialog may name: rule, pack or document name, label, counts and scores.
+function reasonView(r) {
+  const out = {};
+  for (const k of ['kind', 'rule', 'name', 'label', 'columns']) if (typeof r[k] === 'string') out[k] = r[k].slice(0, 120);
+  for (const k of ['count', 'score']) if (typeof r[k] === 'number') out[k] = r[k];
+  return out;
+}
+
+function safeLink(url) {
+  return typeof url === 'string' && /^https:\/\//.test(url) ? url : '';
+}

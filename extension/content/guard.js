@@ -1,0 +1,153 @@
+// Weir's content script, isolated world, every frame, document_start. Stops trusted paste,
+// drop and file-input events before the page sees them, asks the service worker, and puts
+// allowed content back the way the page would have got it. Untrusted (page-made) events
+// pass untouched: the browser inserts nothing for them, and re-inserting their content
+// would let a page inject text. Also serves the MAIN-world clipboard wrapper over the
+// private MessagePort it hands over at document_start.
+(function () {
+  'use strict';
+  if (globalThis.WeirGuardInstalled) return;
+  globalThis.WeirGuardInstalled = true;
+
+  const Msg = globalThis.WeirMsg;
+  const Capture = globalThis.WeirCapture;
+  const Insert = globalThis.WeirInsert;
+  const DialogHost = globalThis.WeirDialogHost;
+
+  // One event at a time, in the order the user made them: a second paste made while a
+  // dialog is open lands after the first is settled, never before it.
+  let queue = Promise.resolve();
+  function serial(task) {
+    const run = queue.then(task, task);
+    queue = run.catch(() => {});
+    return run;
+  }
+
+  // Asks the service worker and, for warn and block, shows the dialog. Resolves true only
+  // when the service worker says the content may go through.
+  async function decide(request) {
+    let outcome;
+    try {
+      outcome = await chrome.runtime.sendMessage(request);
+    } catch (e) {
+      // The extension itself is gone (updated or disabled mid-page): nothing can check.
+      return false;
+    }
+    if (!outcome) return false;
+    if (outcome.action === Msg.ALLOW) {
+      if (outcome.notice) DialogHost.showNotice(chrome.i18n.getMessage('notice_' + outcome.notice));
+      return true;
+    }
+    if (outcome.action === Msg.DIALOG && typeof outcome.dialog === 'string') {
+      const action = outcome.hosted ? await DialogHost.waitDialog(outcome.dialog)
+                                    : await DialogHost.showDialog(outcome.dialog);
+      return action === Msg.PROCEED;
+    }
+    return false;
+  }
+
+  async function scanRequest(event, snap) {
+    return Msg.scan(event, snap.text, snap.html, await Capture.filesForHost(snap.files));
+  }
+
+  // ---- paste ----
+  function onPaste(e) {
+    if (!e.isTrusted || !e.clipboardData) return;
+    const snap = Capture.snapshot(e.clipboardData);
+    if (Capture.isEmpty(snap)) return;
+    const target = e.composedPath()[0];
+    const caret = Insert.saveCaret(target);
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    serial(async () => {
+      if (await decide(await scanRequest('paste', snap))) await Insert.deliverPaste(target, caret, snap);
+      else await Insert.restoreCaret(caret);
+    });
+  }
+
+  // ---- drop ----
+  function onDrop(e) {
+    if (!e.isTrusted || !e.dataTransfer) return;
+    const snap = Capture.snapshot(e.dataTransfer);
+    if (Capture.isEmpty(snap)) return;
+    const target = e.composedPath()[0];
+    const caret = Insert.saveCaret(target);
+    const point = { clientX: e.clientX, clientY: e.clientY, screenX: e.screenX, screenY: e.screenY };
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    serial(async () => {
+      if (await decide(await scanRequest('drop', snap))) await Insert.deliverDrop(target, caret, snap, point);
+      else await Insert.restoreCaret(caret);
+    });
+  }
+
+  // ---- <input type=file> ----
+  // The browser fires input then change. The first trusted one takes the files out of the
+  // input while Weir checks them (so a form submit or a poll of input.files sees nothing),
+  // the second is swallowed; allowed files go back and both events are re-dispatched.
+  const held = new WeakSet();
+  function onFileInput(e) {
+    if (!e.isTrusted) return;
+    const input = e.composedPath()[0];
+    if (!(input instanceof HTMLInputElement) || input.type !== 'file') return;
+    if (held.has(input)) {
+      e.stopImmediatePropagation();
+      return;
+    }
+    if (!input.files || !input.files.length) return;
+    e.stopImmediatePropagation();
+    // A copy: clearing the input empties its FileList object in place.
+    const files = Array.from(input.files);
+    input.value = '';
+    held.add(input);
+    setTimeout(() => held.delete(input), 0);
+    serial(async () => {
+      const request = Msg.scan('upload', '', '', await Capture.filesForHost(files));
+      if (!(await decide(request))) return;
+      const back = new DataTransfer();
+      for (const f of files) back.items.add(f);
+      input.files = back.files;
+      input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+  }
+
+  window.addEventListener('paste', onPaste, true);
+  window.addEventListener('drop', onDrop, true);
+  window.addEventListener('input', onFileInput, true);
+  window.addEventListener('change', onFileInput, true);
+
+  // ---- the MAIN world's private channel ----
+  // main-world.js runs right after this script, still before any page script, creates a
+  // MessageChannel and hands one port over in a synchronous event. Only the first such
+  // event counts; everything later (a page forging one) is ignored, and nothing arrives
+  // on the port except from the MAIN-world wrapper, which keeps its end in a closure.
+  const CHANNEL_EVENT = 'weir-channel';
+  function onChannel(e) {
+    window.removeEventListener(CHANNEL_EVENT, onChannel, true);
+    e.stopImmediatePropagation();
+    const port = e.ports && e.ports[0];
+    if (!(port instanceof MessagePort)) return;
+    port.onmessage = (m) => serveMain(port, m.data);
+  }
+  window.addEventListener(CHANNEL_EVENT, onChannel, true);
+
+  async function serveMain(port, m) {
+    if (!m || typeof m !== 'object' || !Number.isInteger(m.rid) || !Msg.MAIN_KINDS.includes(m.kind)) return;
+    let request;
+    if (m.kind === 'scan') {
+      if (m.event !== 'clipboard-read') return port.postMessage(Msg.mainReply(m.rid, false));
+      const files = Array.isArray(m.files) ? m.files.filter((f) => f instanceof Blob) : [];
+      const named = files.map((b, i) => (b instanceof File ? b : new File([b], `clipboard-${i}`, { type: b.type })));
+      request = Msg.scan('clipboard-read', str(m.text), str(m.html), await Capture.filesForHost(named));
+    } else {
+      request = Msg.gpu(str(m.api) || 'requestAdapter');
+    }
+    const allowed = await serial(() => decide(request));
+    port.postMessage(Msg.mainReply(m.rid, allowed));
+  }
+
+  function str(v) {
+    return typeof v === 'string' ? v : '';
+  }
+})();

@@ -1,0 +1,130 @@
+// Weir's MAIN-world script, every frame, document_start, before any page script. Wraps
+// navigator.clipboard.readText() and read() so content a page reads from the clipboard
+// itself goes through the same decision as a paste (event "clipboard-read").
+//
+// The channel: a MessageChannel made here; one port goes to the isolated world in a
+// synchronous event dispatched before the page exists, the other stays in this closure.
+// A page can forge events and postMessage all it likes, but cannot reach either port, so
+// it can neither answer in Weir's name nor read another frame's answers. Request shapes
+// are those of WeirMsg.mainRequest / mainReply in shared/messages.js (kind "scan" now,
+// "gpu" for WebGPU adapter requests later).
+//
+// Everything the wrappers call is captured first: a page may later replace
+// Promise.prototype.then, MessagePort.prototype.postMessage or Blob.prototype.text.
+(function () {
+  'use strict';
+  const P = Promise;
+  const then = P.prototype.then;
+  const promiseAll = P.all;
+  const apply = Reflect.apply;
+  const defineProperty = Object.defineProperty;
+  const postMessage = MessagePort.prototype.postMessage;
+  const blobText = Blob.prototype.text;
+  const getType = typeof ClipboardItem === 'function' ? ClipboardItem.prototype.getType : null;
+  const typesOf = typeof ClipboardItem === 'function'
+    ? Object.getOwnPropertyDescriptor(ClipboardItem.prototype, 'types').get : null;
+  const DOMEx = DOMException;
+  const MapC = Map;
+  const mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapDelete = Map.prototype.delete;
+
+  const channel = new MessageChannel();
+  const port = channel.port1;
+  window.dispatchEvent(new MessageEvent('weir-channel', { ports: [channel.port2] }));
+
+  const waiting = new MapC();
+  let nextRid = 1;
+  port.onmessage = (e) => {
+    const reply = e.data;
+    if (!reply || typeof reply.rid !== 'number') return;
+    const resolve = apply(mapGet, waiting, [reply.rid]);
+    if (!resolve) return;
+    apply(mapDelete, waiting, [reply.rid]);
+    resolve(reply.allowed === true);
+  };
+
+  // Resolves true when Weir lets the content through.
+  function ask(kind, fields) {
+    return new P((resolve) => {
+      const rid = nextRid++;
+      apply(mapSet, waiting, [rid, resolve]);
+      fields.kind = kind;
+      fields.rid = rid;
+      apply(postMessage, port, [fields]);
+    });
+  }
+
+  // then() on a promise we hold, without consulting anything the page can replace: the
+  // promise's own "constructor" shadows a getter a page may have put on Promise.prototype.
+  function on(promise, ok, fail) {
+    defineProperty(promise, 'constructor', { value: P });
+    return apply(then, promise, [ok, fail]);
+  }
+
+  function blocked() {
+    return new DOMEx('Weir blocked reading the clipboard.', 'NotAllowedError');
+  }
+
+  function wrapReadText(original) {
+    return function readText() {
+      const clip = this;
+      return new P((resolve, reject) => {
+        on(apply(original, clip, []), (text) => {
+          if (typeof text !== 'string' || text === '') return resolve(text);
+          on(ask('scan', { event: 'clipboard-read', text }), (ok) => (ok ? resolve(text) : reject(blocked())));
+        }, reject);
+      });
+    };
+  }
+
+  // read() hands out ClipboardItems: their text and HTML are read as text, anything else
+  // (images) goes to the host as a file it may not be able to read, which the policy covers.
+  function wrapRead(original) {
+    return function read() {
+      const clip = this;
+      const args = arguments;
+      return new P((resolve, reject) => {
+        on(apply(original, clip, args), (items) => {
+          on(collect(items), (fields) => {
+            on(ask('scan', fields), (ok) => (ok ? resolve(items) : reject(blocked())));
+          }, reject);
+        }, reject);
+      });
+    };
+  }
+
+  function collect(items) {
+    const fields = { event: 'clipboard-read', text: '', html: '', files: [] };
+    const reads = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const types = apply(typesOf, item, []);
+      for (let j = 0; j < types.length; j++) {
+        const type = types[j];
+        reads[reads.length] = on(apply(getType, item, [type]), (blob) => {
+          if (type === 'text/plain' || type === 'text/html') {
+            return on(apply(blobText, blob, []), (text) => {
+              fields[type === 'text/plain' ? 'text' : 'html'] += text;
+            });
+          }
+          fields.files[fields.files.length] = blob;
+          return undefined;
+        });
+      }
+    }
+    return on(apply(promiseAll, P, [reads]), () => fields);
+  }
+
+  function install(win) {
+    const proto = win.Clipboard && win.Clipboard.prototype;
+    if (!proto) return;
+    for (const [name, wrap] of [['readText', wrapReadText], ['read', wrapRead]]) {
+      const desc = Object.getOwnPropertyDescriptor(proto, name);
+      if (!desc || typeof desc.value !== 'function') continue;
+      const wrapped = wrap(desc.value);
+      defineProperty(wrapped, 'name', { value: name });
+      defineProperty(proto, name, { value: wrapped, writable: false, configurable: false, enumerable: desc.enumerable });
+    }
+  }
+
+  install(window);
+})();

@@ -1,0 +1,142 @@
+// The dialog page: an extension-origin document framed over the page. It claims its id
+// from the service worker, shows what matched (rule, pack or document name, label,
+// counts; never the content), and sends the user's choice back. Only trusted clicks and
+// keys count; the page around it cannot reach into this frame at all.
+
+const Msg = globalThis.WeirMsg;
+const t = (name, subs) => chrome.i18n.getMessage(name, subs) || name;
+const $ = (id) => document.getElementById(id);
+
+const id = location.hash.slice(1);
+const card = document.querySelector('.card');
+const cancel = $('cancel');
+const proceed = $('proceed');
+const justification = $('justification');
+let view = null;
+let busy = false;
+
+document.documentElement.lang = t('@@ui_locale').replace('_', '-');
+document.documentElement.dir = t('@@bidi_dir');
+
+async function start() {
+  const reply = await chrome.runtime.sendMessage(Msg.dialogGet(id)).catch(() => null);
+  if (!reply || !reply.view) {
+    document.body.textContent = '';
+    return;
+  }
+  view = reply.view;
+  render(view);
+  card.hidden = false;
+  window.focus();
+  cancel.focus();
+}
+
+function render(v) {
+  const event = ['paste', 'drop', 'upload', 'clipboard-read'].includes(v.event) ? v.event : 'paste';
+  const key = v.kind === 'gpu' ? 'gpu' : event.replace('-', '_');
+  card.dataset.verdict = v.verdict;
+  card.dataset.kind = v.kind;
+  $('title').textContent = t(`title_${v.verdict}_${key}`);
+  $('message').textContent = v.failure ? t(`failure_${v.verdict}`) : (v.message || t(`default_${v.verdict}`));
+  renderReasons(v);
+  if (v.verdict === 'warn') {
+    proceed.hidden = false;
+    proceed.textContent = t('proceed');
+    cancel.textContent = t('cancel');
+  } else {
+    cancel.textContent = t('close');
+  }
+  if (v.justification) {
+    document.querySelector('.justify').hidden = false;
+    $('justification-label').textContent = t('justification_label');
+    justification.placeholder = t('justification_placeholder');
+    justification.setAttribute('aria-required', 'true');
+    proceed.disabled = true;
+    justification.addEventListener('input', () => {
+      proceed.disabled = justification.value.trim() === '';
+      $('justification-error').hidden = true;
+    });
+  }
+  if (v.learn_more) {
+    const link = $('learn-more');
+    link.href = v.learn_more;
+    link.textContent = t('learn_more');
+    document.querySelector('.learn').hidden = false;
+  }
+}
+
+function renderReasons(v) {
+  const list = $('reasons');
+  for (const r of v.reasons) {
+    const li = document.createElement('li');
+    li.textContent = describe(r);
+    list.appendChild(li);
+  }
+  if (v.reasons.length) {
+    $('matched-title').textContent = t('matched_title');
+    document.querySelector('.matched').hidden = false;
+  }
+}
+
+function describe(r) {
+  const count = typeof r.count === 'number' ? t('reason_count', [String(r.count)]) : '';
+  const score = typeof r.score === 'number' ? t('reason_score', [String(Math.round(r.score * 100))]) : '';
+  const label = r.label ? ` (${r.label})` : '';
+  switch (r.kind) {
+    case 'document': return t('reason_document', [r.name || '?']) + label + score;
+    case 'edm': return t('reason_edm', [r.name || '?']) + label + (r.columns ? `: ${r.columns}` : '') + count;
+    case 'policy': return t('reason_policy', [r.rule || '?']) + count;
+    default: return t('reason_pattern', [r.rule || '?']) + count;
+  }
+}
+
+async function choose(action) {
+  if (busy || !view) return;
+  if (action === Msg.PROCEED && (view.verdict !== 'warn' || proceed.disabled)) return;
+  busy = true;
+  const text = justification.value;
+  const reply = await chrome.runtime.sendMessage(Msg.dialogDecision(id, action, text)).catch(() => null);
+  busy = false;
+  if (reply && reply.error === 'justification') {
+    $('justification-error').textContent = t('justification_required');
+    $('justification-error').hidden = false;
+    justification.focus();
+  }
+}
+
+// Trusted input only: a synthetic click or key event (from anywhere) never decides.
+document.addEventListener('click', (e) => {
+  if (!e.isTrusted) return;
+  const button = e.target.closest('button[data-action]');
+  if (button && !button.disabled) choose(button.dataset.action);
+}, true);
+
+document.addEventListener('keydown', (e) => {
+  if (!e.isTrusted) return;
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    choose(Msg.CANCEL);
+  } else if (e.key === 'Tab') {
+    trapFocus(e);
+  }
+}, true);
+
+// Keeps Tab and Shift+Tab inside the dialog.
+function trapFocus(e) {
+  const focusable = Array.from(card.querySelectorAll('button, textarea, a[href]'))
+    .filter((el) => !el.disabled && !el.closest('[hidden]'));
+  if (!focusable.length) return;
+  const first = focusable[0];
+  const last = focusable[focusable.length - 1];
+  const inside = focusable.includes(document.activeElement);
+  if (e.shiftKey && (document.activeElement === first || !inside)) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && (document.activeElement === last || !inside)) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
+// Clicks on the backdrop do nothing: a choice needs a button.
+start();

@@ -1,0 +1,79 @@
+// Every message between Weir's scripts, written once. Loaded as a classic script by the
+// content scripts and the dialog page, and as a module (for its side effect) by the
+// service worker, so it sets one frozen global instead of exporting.
+//
+// Content script -> service worker (chrome.runtime.sendMessage):
+//   scan          {type, event, text?, html?, files?: [{name, mime, size, data?}]}
+//                 -> Outcome: {action: "allow" | "dialog" | "block", dialog?, hosted?, notice?}
+//                 (hosted: the dialog shows in the top frame; just wait for it)
+//   gpu           {type, api}                          (issue 7; same Outcome)
+//   dialog-wait   {type, dialog}                       -> {action: "proceed" | "cancel"}
+//   dialog-abort  {type, dialog}                       (the page removed or navigated the dialog)
+// Service worker -> top frame's content script (chrome.tabs.sendMessage, frameId 0):
+//   dialog-show   {type, dialog}                       -> {shown: true}
+//                 A paste in a subframe gets its dialog in the top frame, where it is
+//                 large enough to read and a small or hidden frame cannot hide it.
+// Dialog page -> service worker:
+//   dialog-get      {type, dialog}                     -> DialogView | {error}
+//   dialog-decision {type, dialog, action, justification?} -> {ok} | {error}
+// MAIN world <-> isolated world (the private MessagePort, structured clone):
+//   request {kind: "scan" | "gpu", rid, ...fields of the scan/gpu message}
+//   reply   {rid, allowed: boolean}
+(function () {
+  'use strict';
+  const Msg = Object.freeze({
+    SCAN: 'scan',
+    GPU: 'gpu',
+    DIALOG_WAIT: 'dialog-wait',
+    DIALOG_ABORT: 'dialog-abort',
+    DIALOG_SHOW: 'dialog-show',
+    DIALOG_GET: 'dialog-get',
+    DIALOG_DECISION: 'dialog-decision',
+
+    // Outcome.action values
+    ALLOW: 'allow',
+    DIALOG: 'dialog',
+    BLOCK: 'block',
+    // Decision actions (also the host's decision.action values)
+    PROCEED: 'proceed',
+    CANCEL: 'cancel',
+
+    // Scan events of protocol 1
+    EVENTS: Object.freeze(['paste', 'drop', 'upload', 'clipboard-read']),
+    // Kinds the MAIN world may ask for over the private port
+    MAIN_KINDS: Object.freeze(['scan', 'gpu']),
+
+    scan(event, text, html, files) {
+      const msg = { type: 'scan', event };
+      if (text) msg.text = text;
+      if (html) msg.html = html;
+      if (files && files.length) msg.files = files;
+      return msg;
+    },
+    gpu(api) {
+      return { type: 'gpu', api };
+    },
+    dialogWait(dialog) {
+      return { type: 'dialog-wait', dialog };
+    },
+    dialogShow(dialog) {
+      return { type: 'dialog-show', dialog };
+    },
+    dialogAbort(dialog) {
+      return { type: 'dialog-abort', dialog };
+    },
+    dialogGet(dialog) {
+      return { type: 'dialog-get', dialog };
+    },
+    dialogDecision(dialog, action, justification) {
+      return { type: 'dialog-decision', dialog, action, justification: justification || '' };
+    },
+    mainRequest(kind, rid, fields) {
+      return Object.assign({}, fields, { kind, rid });
+    },
+    mainReply(rid, allowed) {
+      return { rid, allowed: allowed === true };
+    },
+  });
+  Object.defineProperty(globalThis, 'WeirMsg', { value: Msg, enumerable: false });
+})();

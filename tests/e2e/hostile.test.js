@@ -1,0 +1,90 @@
+// A page that tries to get content past Weir or to approve it in the user's name.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, noDialog,
+  PRIVATE_KEY, CARD } from './lib/harness.js';
+
+let env;
+let page;
+before(async () => {
+  env = await launch();
+  page = await env.open('hostile.html');
+});
+after(async () => env && env.close());
+
+async function reset() {
+  await page.bringToFront();
+  await page.evaluate(() => {
+    const ta = document.getElementById('ta');
+    ta.value = 'AB';
+    ta.focus();
+    ta.setSelectionRange(1, 1);
+    window.caught.length = 0;
+  });
+}
+
+const value = () => page.evaluate(() => document.getElementById('ta').value);
+
+test('a synthetic paste or drop from the page inserts nothing and asks nothing', async () => {
+  await reset();
+  await page.evaluate(() => window.attack.syntheticPaste('injected by the page'));
+  await sleep(500);
+  assert.equal(await value(), 'AB');
+  assert.ok(await noDialog(page), 'no dialog for an untrusted event');
+});
+
+test('forged channel messages get no answer and approve nothing', async () => {
+  await reset();
+  await page.evaluate(() => window.attack.forgeChannel());
+  await sleep(500);
+  assert.deepEqual(await page.evaluate(() => window.channelReplies), []);
+  assert.ok(await noDialog(page), 'no dialog from forged requests');
+  // Weir's own channel still works afterwards: a clipboard read of harmless text passes.
+  await writeClipboard(page, { text: 'just a harmless sentence' });
+  await reset();
+  assert.deepEqual(await page.evaluate(() => window.attack.readText()), { ok: true, length: 24 });
+});
+
+test('clicking everything, synthetic keys and messages to frames cannot approve a warn', async () => {
+  await writeClipboard(page, { text: CARD });
+  await reset();
+  await pasteKey(page);
+  const dialog = await findDialog(page);
+  assert.ok(dialog, 'warn dialog');
+  await dialog.locator('textarea').fill('the page will not get to use this');
+  const clicked = await page.evaluate(() => window.attack.clickEverything());
+  assert.ok(clicked > 3);
+  await page.evaluate(() => window.attack.forgeChannel());
+  await sleep(700);
+  assert.ok(await findDialog(page, 500), 'the dialog is still waiting for the user');
+  assert.equal(await value(), 'AB', 'nothing landed');
+  await press(page, dialog.locator('[data-action=cancel]'));
+  assert.ok(await waitGone(page));
+  await sleep(150);
+  assert.equal(await value(), 'AB');
+});
+
+test('removing the dialog from the page cancels, it does not approve', async () => {
+  await writeClipboard(page, { text: CARD });
+  await reset();
+  await pasteKey(page);
+  assert.ok(await findDialog(page), 'warn dialog');
+  // The page cannot see into the closed shadow root, but it can wipe the document's children.
+  await page.evaluate(() => { for (const el of Array.from(document.body.children)) if (!el.id && el.tagName === 'DIV') el.remove(); });
+  assert.ok(await waitGone(page), 'dialog gone');
+  await sleep(300);
+  assert.equal(await value(), 'AB');
+});
+
+test('a blocked clipboard read rejects, and hooks the page set up catch nothing', async () => {
+  await writeClipboard(page, { text: PRIVATE_KEY });
+  await reset();
+  const result = page.evaluate(() => window.attack.readText());
+  const dialog = await findDialog(page);
+  assert.ok(dialog, 'block dialog for the page reading the clipboard');
+  assert.match(await dialog.locator('h1').innerText(), /Clipboard read blocked/);
+  await press(page, dialog.locator('[data-action=cancel]'));
+  assert.deepEqual(await result, { ok: false, name: 'NotAllowedError' });
+  const caught = await page.evaluate(() => window.caught);
+  assert.ok(!caught.some((v) => v && v.includes('PRIVATE KEY')), 'Promise.prototype.then saw no content');
+});
