@@ -26,6 +26,26 @@ poll_packs (WeirContext *ctx)
     notify_problem (problems->pdata[i]);
 }
 
+/* What degrades protection, told once each: at start, and whenever a request finds a
+ * new one (the audit log refusing writes). notify_problem drops repeats. */
+static void
+tell_problems (WeirContext *ctx)
+{
+  for (guint i = 0; i < ctx->problems->len; i++)
+    notify_problem (ctx->problems->pdata[i]);
+}
+
+/* A store that would not open is tried again between requests: once it opens the
+ * checks are recorded again, with no browser restart. */
+static void
+retry_store (WeirContext *ctx, Proto *proto)
+{
+  if (!context_retry_store (ctx))
+    return;
+  g_message ("the store is available again: checks are recorded again");
+  proto_record_event (proto, "store-open", "the store opened after a failure");
+}
+
 static int
 serve (WeirContext *ctx, Proto *proto)
 {
@@ -46,9 +66,11 @@ serve (WeirContext *ctx, Proto *proto)
           proto_record_event (proto, "host-stop", error->message);
           return 0;
         }
+      retry_store (ctx, proto);
       poll_packs (ctx);
       g_autofree char *reply = proto_handle_frame (proto, frame, len);
       g_clear_pointer (&frame, g_free);
+      tell_problems (ctx);
       if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
         {
           g_message ("stopping: %s", error->message);
@@ -95,6 +117,9 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
   /* A closed pipe is the browser going away: see EPIPE and stop cleanly. */
   signal (SIGPIPE, SIG_IGN);
+  /* A file-size limit (RLIMIT_FSIZE) is a full disk to the store: a failed write and the
+   * fail verdict, not a host killed by SIGXFSZ. */
+  signal (SIGXFSZ, SIG_IGN);
   if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     return usage (stdout);
   if (argc > 1 && strcmp (argv[1], "--version") == 0)
@@ -108,8 +133,7 @@ main (int argc, char **argv)
       return 0;
     }
   context_poll_packs (ctx, TRUE, ctx->problems);
-  for (guint i = 0; i < ctx->problems->len; i++)
-    notify_problem (ctx->problems->pdata[i]);
+  tell_problems (ctx);
   g_autoptr (Proto) proto = proto_new (ctx);
   proto_record_event (proto, "host-start", argc > 1 ? argv[1] : NULL);
   record_policy_load (ctx);
