@@ -5,6 +5,7 @@
   'use strict';
   const Msg = globalThis.WeirMsg;
   const WATCH_MS = 250;
+  const REMOVE_DELAY_MS = 300;
 
   // The frame that asked and the hosting frame both learn the outcome here.
   async function waitDialog(id) {
@@ -28,14 +29,16 @@
     root.appendChild(frame);
 
     let loads = 0;
+    const takeFocus = () => {
+      window.focus();          // focus may sit in the subframe the paste came from
+      frame.focus();
+    };
     frame.addEventListener('load', () => {
       loads++;
-      if (loads === 1) {
-        window.focus();        // focus may sit in the subframe the paste came from
-        frame.focus();
-      }
+      if (loads === 1) takeFocus();
     });
     (document.body || document.documentElement).appendChild(holder);
+    takeFocus();
 
     // A page that removes or re-navigates the dialog gets a cancel, never a hang.
     const watch = setInterval(() => {
@@ -45,7 +48,12 @@
       return await waitDialog(id);
     } finally {
       clearInterval(watch);
-      holder.remove();
+      // Hidden at once, removed a moment later: destroying the frame while the browser still
+      // owes the click that closed it its input acknowledgement was seen to leave that
+      // acknowledgement (and automation waiting on it) hanging.
+      frame.style.visibility = 'hidden';
+      frame.style.pointerEvents = 'none';
+      setTimeout(() => holder.remove(), REMOVE_DELAY_MS);
     }
   }
 

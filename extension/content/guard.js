@@ -13,6 +13,8 @@
   const Capture = globalThis.WeirCapture;
   const Insert = globalThis.WeirInsert;
   const DialogHost = globalThis.WeirDialogHost;
+  const ORPHANED_NOTICE = 'Weir was updated or restarted and cannot check content on this page until it is ' +
+    'reloaded. Nothing was pasted, dropped or uploaded.';
 
   // One event at a time, in the order the user made them: a second paste made while a
   // dialog is open lands after the first is settled, never before it.
@@ -30,7 +32,9 @@
     try {
       outcome = await chrome.runtime.sendMessage(request);
     } catch (e) {
-      // The extension itself is gone (updated or disabled mid-page): nothing can check.
+      // The extension was updated, reloaded or disabled under this page: nothing can check
+      // the content, so it stays out, and the user learns why (chrome.i18n is gone too).
+      DialogHost.showNotice(ORPHANED_NOTICE);
       return false;
     }
     if (!outcome) return false;
@@ -66,11 +70,20 @@
   }
 
   // ---- drop ----
+  // A drag that started in this document moves content the page already has (text dragged
+  // within a textarea): it passes untouched, so the browser's move still removes the source.
+  let dragFromHere = false;
+  window.addEventListener('dragstart', (e) => { if (e.isTrusted) dragFromHere = true; }, true);
+  window.addEventListener('dragend', (e) => { if (e.isTrusted) dragFromHere = false; }, true);
+
   function onDrop(e) {
-    if (!e.isTrusted || !e.dataTransfer) return;
+    if (!e.isTrusted || !e.dataTransfer || dragFromHere) return;
+    const target = e.composedPath()[0];
+    // Files dropped on a file input become its files: the upload guard below checks them
+    // when the browser fires input and change, so the drop itself passes.
+    if (target instanceof HTMLInputElement && target.type === 'file') return;
     const snap = Capture.snapshot(e.dataTransfer);
     if (Capture.isEmpty(snap)) return;
-    const target = e.composedPath()[0];
     const caret = Insert.saveCaret(target);
     const point = { clientX: e.clientX, clientY: e.clientY, screenX: e.screenX, screenY: e.screenY };
     e.preventDefault();
@@ -143,7 +156,13 @@
     } else {
       request = Msg.gpu(str(m.api) || 'requestAdapter');
     }
-    const allowed = await serial(() => decide(request));
+    // A dialog takes the focus; the page gets it back where it was, as after a paste.
+    const caret = Insert.saveCaret(document.activeElement || document.body || document.documentElement);
+    const allowed = await serial(async () => {
+      const ok = await decide(request);
+      await Insert.restoreCaret(caret);
+      return ok;
+    });
     port.postMessage(Msg.mainReply(m.rid, allowed));
   }
 

@@ -31,6 +31,12 @@ async function start() {
   cancel.focus();
 }
 
+// The frame may receive the focus only after the view is shown (the host frame focuses it
+// on load); whenever it arrives with nothing focused inside, Cancel takes it.
+window.addEventListener('focus', () => {
+  if (view && !card.contains(document.activeElement)) cancel.focus();
+});
+
 function render(v) {
   const event = ['paste', 'drop', 'upload', 'clipboard-read'].includes(v.event) ? v.event : 'paste';
   const key = v.kind === 'gpu' ? 'gpu' : event.replace('-', '_');

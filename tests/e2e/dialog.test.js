@@ -2,7 +2,7 @@
 // and a screenshot of each state for the README.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, saveShot,
+import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, shot,
   PRIVATE_KEY, CARD } from './lib/harness.js';
 
 let env;
@@ -36,7 +36,7 @@ test('German and dark: the warn dialog', async () => {
   const [r, g, b] = bg.match(/\d+/g).map(Number);
   assert.ok(r + g + b < 200, `dark card background (${bg})`);
   await dialog.locator('textarea').fill('Kunde hat um Erstattung gebeten');
-  await page.screenshot({ path: saveShot('dialog-warn-de-dark.png') });
+  await shot(page, 'dialog-warn-de-dark.png');
   // Esc cancels.
   await page.keyboard.press('Escape');
   assert.ok(await waitGone(page));
@@ -51,7 +51,7 @@ test('German and dark: the block dialog', async () => {
   assert.equal(await dialog.locator('[data-action=cancel]').innerText(), 'Schließen');
   assert.equal(await dialog.locator('button:visible').count(), 1, 'a single close button');
   assert.equal(await dialog.locator('#learn-more').getAttribute('href'), 'https://weir.example/policy/credentials');
-  await page.screenshot({ path: saveShot('dialog-block-de-dark.png') });
+  await shot(page, 'dialog-block-de-dark.png');
   await press(page, dialog.locator('[data-action=cancel]'));
   assert.ok(await waitGone(page));
 });

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, findDialog, waitGone, press, sleep, PRIVATE_KEY, HARMLESS } from './lib/harness.js';
+import { launch, shot, findDialog, waitGone, press, sleep, PRIVATE_KEY, HARMLESS } from './lib/harness.js';
 
 let env;
 let page;
@@ -114,11 +114,29 @@ test('upload: a file holding a private key never reaches the page', async () => 
   assert.match(await dialog.locator('h1').innerText(), /Upload blocked/);
   // While the dialog is open the input holds nothing the page could read or submit.
   assert.equal(await page.evaluate(() => document.getElementById('file').files.length), 0);
-  await page.screenshot({ path: (await import('./lib/harness.js')).saveShot('dialog-upload-block.png') });
+  await shot(page, 'dialog-upload-block.png');
   await press(page, dialog.locator('[data-action=cancel]'));
   assert.ok(await waitGone(page));
   await sleep(150);
   assert.deepEqual(await page.evaluate(() => window.uploaded), []);
   assert.deepEqual(await page.evaluate(() => window.events), []);
+  assert.equal(await page.evaluate(() => document.getElementById('file').files.length), 0);
+});
+
+test('drop onto <input type=file>: harmless files arrive, a private key does not', async () => {
+  await reset();
+  await drop('#file', { items: [], files: [files.notes] });
+  await page.waitForFunction(() => window.uploaded.length > 0, null, { timeout: 3000 });
+  await sleep(150);
+  assert.deepEqual(await page.evaluate(() => window.uploaded), [{ name: 'notes.txt', text: 'meeting notes: buy more coffee\n' }]);
+
+  await reset();
+  await drop('#file', { items: [], files: [files.key] });
+  const dialog = await findDialog(page);
+  assert.ok(dialog, 'block dialog');
+  await press(page, dialog.locator('[data-action=cancel]'));
+  assert.ok(await waitGone(page));
+  await sleep(150);
+  assert.deepEqual(await page.evaluate(() => window.uploaded), []);
   assert.equal(await page.evaluate(() => document.getElementById('file').files.length), 0);
 });

@@ -3,7 +3,7 @@
 // paste works, and the fail-mode events reach the host's audit log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, saveShot, HARMLESS } from './lib/harness.js';
+import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, shot, HARMLESS } from './lib/harness.js';
 
 const TIMEOUT_MS = 1500;
 let env;
@@ -31,7 +31,7 @@ async function pasteLands() {
 }
 
 // Pastes and expects the fail-mode dialog; returns how long it took to show.
-async function pasteFails(shot) {
+async function pasteFails(shotName) {
   await writeClipboard(page, { text: HARMLESS });
   await reset();
   const start = Date.now();
@@ -41,7 +41,7 @@ async function pasteFails(shot) {
   assert.ok(dialog, 'the user is told');
   assert.match(await dialog.locator('#message').innerText(), /not responding/);
   assert.equal(await dialog.locator('[data-action=proceed]').isVisible(), false, 'fail mode block: no proceed');
-  if (shot) await page.screenshot({ path: saveShot(shot) });
+  if (shotName) await shot(page, shotName);
   await press(page, dialog.locator('[data-action=cancel]'));
   assert.ok(await waitGone(page));
   await sleep(100);

@@ -1,7 +1,7 @@
 // A page that tries to get content past Weir or to approve it in the user's name.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, noDialog,
+import { launch, within, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, noDialog,
   PRIVATE_KEY, CARD } from './lib/harness.js';
 
 let env;
@@ -84,7 +84,33 @@ test('a blocked clipboard read rejects, and hooks the page set up catch nothing'
   assert.ok(dialog, 'block dialog for the page reading the clipboard');
   assert.match(await dialog.locator('h1').innerText(), /Clipboard read blocked/);
   await press(page, dialog.locator('[data-action=cancel]'));
+  assert.ok(await waitGone(page));
   assert.deepEqual(await result, { ok: false, name: 'NotAllowedError' });
   const caught = await page.evaluate(() => window.caught);
   assert.ok(!caught.some((v) => v && v.includes('PRIVATE KEY')), 'Promise.prototype.then saw no content');
+});
+
+test('a page reading a card number from the clipboard gets the warn dialog; Proceed resolves it', async () => {
+  await writeClipboard(page, { text: CARD });
+  await reset();
+  const result = page.evaluate(() => navigator.clipboard.readText().then((t) => ({ ok: true, text: t }), (e) => ({ ok: false, name: e.name })));
+  const dialog = await findDialog(page);
+  assert.ok(dialog, 'warn dialog');
+  assert.match(await dialog.locator('h1').innerText(), /wants to read your clipboard/);
+  await dialog.locator('textarea').fill('pasting into our own billing form');
+  await press(page, dialog.locator('[data-action=proceed]'));
+  assert.ok(await waitGone(page));
+  assert.deepEqual(await result, { ok: true, text: CARD });
+});
+
+test('clipboard.read() of harmless rich content passes untouched', async () => {
+  await writeClipboard(page, { text: 'plain words here', html: '<b>plain</b> words here' });
+  await reset();
+  const got = await within(10000, page.evaluate(async () => {
+    const items = await navigator.clipboard.read();
+    const item = items[0];
+    return { types: [...item.types].sort(), text: await (await item.getType('text/plain')).text() };
+  }), 'clipboard.read()');
+  assert.deepEqual(got, { types: ['text/html', 'text/plain'], text: 'plain words here' });
+  assert.ok(await noDialog(page));
 });

@@ -1,16 +1,34 @@
 // Keyboard paste (Control+V from the real clipboard) into plain fields and a srcdoc
 // iframe, with the real host.
 import { before, after } from 'node:test';
-import { launch } from './lib/harness.js';
+import { launch, sleep } from './lib/harness.js';
+import { startServer } from './lib/server.js';
 import { pasteCases } from './lib/cases.js';
 
 let env;
 let page;
+let other;   // a second origin, for a cross-origin iframe
 before(async () => {
   env = await launch();
+  other = await startServer();
+  await env.ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: other.origin });
   page = await env.open('fields.html');
+  await page.evaluate((src) => {
+    const f = document.createElement('iframe');
+    f.id = 'cross';
+    f.src = src;
+    document.body.append(f);
+  }, `${other.origin}/frame-child.html`);
+  for (let i = 0; i < 50 && !crossFrame(); i++) await sleep(100);
 });
-after(async () => env && env.close());
+after(async () => {
+  if (env) await env.close();
+  if (other) await other.close();
+});
+
+function crossFrame() {
+  return page.frames().find((f) => other && f.url().startsWith(other.origin));
+}
 
 function plain(id, shots) {
   return {
@@ -47,3 +65,6 @@ pasteCases(() => page, plain('textarea', 'dialog'));
 pasteCases(() => page, plain('input'));
 pasteCases(() => page, plain('contenteditable'));
 pasteCases(() => page, srcdoc);
+// A cross-origin iframe: its dialog shows in the top frame, and the focus goes back into
+// the frame afterwards, so Proceed lands the content where the user pasted.
+pasteCases(() => page, Object.assign({}, srcdoc, { name: 'cross-origin iframe textarea', frame: () => crossFrame() }));

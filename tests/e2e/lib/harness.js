@@ -30,9 +30,10 @@ function hostBinary() {
 
 // The test policy: the shipped default with a short timeout (the hang test waits for it)
 // and a learn-more link on the credentials rule (the block dialog shows it).
-function writePolicy(weirHome, timeoutMs) {
+function writePolicy(weirHome, timeoutMs, overrides) {
   const policy = JSON.parse(fs.readFileSync(path.join(repo, 'rules/default-policy.json'), 'utf8'));
   policy.timeout_ms = timeoutMs;
+  Object.assign(policy, overrides);
   for (const rule of policy.rules) {
     if (rule.id === 'credentials') rule.learn_more = 'https://weir.example/policy/credentials';
   }
@@ -63,13 +64,13 @@ function writeHostManifest(userDataDir, wrapper) {
   }, null, 2));
 }
 
-export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = 'light' } = {}) {
+export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = 'light', policy = {} } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-e2e-'));
   const weirHome = path.join(dir, 'weir-home');
   const userDataDir = path.join(dir, 'profile');
   fs.mkdirSync(weirHome);
   fs.mkdirSync(userDataDir);
-  writePolicy(weirHome, timeoutMs);
+  writePolicy(weirHome, timeoutMs, policy);
   writeHostManifest(userDataDir, writeHost(dir, weirHome));
   const server = await startServer();
   const ctx = await chromium.launchPersistentContext(userDataDir, {
@@ -154,11 +155,25 @@ export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+// Playwright calls without a timeout of their own (evaluate, count) get one here, so a
+// stuck frame fails the test with a name instead of holding the suite.
+export async function within(ms, promise, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // ---- page helpers ----
 
 export async function writeClipboard(page, { text, html, png }) {
-  await page.bringToFront();
-  await page.evaluate(async ({ text, html, png }) => {
+  await within(5000, page.bringToFront(), 'bringToFront');
+  await within(5000, page.evaluate(async ({ text, html, png }) => {
     if (!html && !png) return navigator.clipboard.writeText(text);
     const parts = {};
     if (text) parts['text/plain'] = new Blob([text], { type: 'text/plain' });
@@ -168,11 +183,11 @@ export async function writeClipboard(page, { text, html, png }) {
       parts['image/png'] = new Blob([bytes], { type: 'image/png' });
     }
     return navigator.clipboard.write([new ClipboardItem(parts)]);
-  }, { text, html, png });
+  }, { text, html, png }), 'clipboard write');
 }
 
 export async function pasteKey(page) {
-  await page.keyboard.press('Control+V');
+  await within(5000, page.keyboard.press('Control+V'), 'Control+V');
 }
 
 // The dialog frame (extension origin) once its card is showing, or null after ms.
@@ -182,8 +197,11 @@ export async function findDialog(page, ms = 5000) {
   while (Date.now() < until) {
     for (const frame of page.frames()) {
       if (!frame.url().startsWith(prefix)) continue;
-      const shown = await frame.locator('.card:not([hidden])').count().catch(() => 0);
-      if (shown) return frame;
+      const shown = await within(1000, frame.locator('.card:not([hidden])').count(), 'dialog frame').catch(() => 0);
+      // A closed dialog's frame stays a moment, hidden, before it is removed.
+      const visible = shown && await within(1000, frame.frameElement().then((el) => el.isVisible()), 'dialog frame element')
+        .catch(() => false);
+      if (visible) return frame;
     }
     await sleep(50);
   }
@@ -212,10 +230,21 @@ export function saveShot(name) {
   return path.join(docsImg, name);
 }
 
+// A screenshot for the docs. caret: 'initial' keeps Playwright from injecting a style into
+// every frame (the dialog's frame included), which was seen to stall; a screenshot that
+// still fails is reported, not fatal: it documents, it does not test.
+export async function shot(page, name) {
+  try {
+    await within(15000, page.screenshot({ path: saveShot(name), caret: 'initial', animations: 'allow', timeout: 10000 }), 'screenshot');
+  } catch (e) {
+    console.error(`screenshot ${name} not taken: ${e.message}`);
+  }
+}
+
 // A trusted click at the element's centre, as raw input to the page (the dialog frame goes
 // away as a result of the click, which Playwright's own locator.click may wait on forever).
 export async function press(page, locator) {
   await locator.waitFor({ state: 'visible', timeout: 5000 });
-  const box = await locator.boundingBox();
-  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  const box = await within(5000, locator.boundingBox(), 'boundingBox');
+  await within(5000, page.mouse.click(box.x + box.width / 2, box.y + box.height / 2), 'mouse click');
 }
