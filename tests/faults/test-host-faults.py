@@ -217,5 +217,75 @@ class HostFaults(unittest.TestCase):
         self.assertIn("pack-import", events)
 
 
+NOTICE_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notice-server.py")
+
+
+def desktop_missing():
+    """Why a private session bus with a notification server cannot run here, or None."""
+    if not shutil.which("dbus-daemon"):
+        return "no dbus-daemon"
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import dbus, gi"], capture_output=True)
+    return "no python3-dbus or python3-gi for /usr/bin/python3" if probe.returncode else None
+
+
+@unittest.skipIf(desktop_missing(), desktop_missing())
+class DesktopNotices(unittest.TestCase):
+    """With a desktop session (a private dbus-daemon and a notification server on it), each
+    problem is one desktop notice: at start and when it arises later, never repeated."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="weir-notices-")
+        self.home = os.path.join(self.tmp, "home")
+        os.makedirs(self.home)
+        self.bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.addCleanup(self.stop, self.bus)
+        address = self.bus.stdout.readline().strip()
+        self.env = dict(os.environ, WEIR_HOME=self.home, WEIR_AUDIT_SHIP="off",
+                        DBUS_SESSION_BUS_ADDRESS=address)
+        self.env.pop("DISPLAY", None)
+        self.notices = os.path.join(self.tmp, "notices.jsonl")
+        self.server = subprocess.Popen(["/usr/bin/python3", NOTICE_SERVER, self.notices],
+                                       stdout=subprocess.PIPE, text=True, env=self.env)
+        self.addCleanup(self.stop, self.server)
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.assertEqual(self.server.stdout.readline().strip(), "ready")
+
+    @staticmethod
+    def stop(proc):
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+    def shown(self):
+        try:
+            with open(self.notices) as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def test_each_problem_one_notice(self):
+        with open(os.path.join(self.home, "policy.json"), "w") as f:
+            f.write("{")
+        host = Host(self.env)
+        host.ask({"type": "hello", "extension_version": "1.0.0"})
+        for _ in range(3):
+            self.assertEqual(host.paste()["verdict"], "allow")
+        with open(os.path.join(FIXTURES, "golden.weirpack"), "rb") as f:
+            pack = f.read()
+        os.makedirs(os.path.join(self.home, "packs"))
+        with open(os.path.join(self.home, "packs", "golden.weirpack"), "wb") as f:
+            f.write(pack[:100])
+        for _ in range(3):
+            time.sleep(POLL)
+            host.paste()
+        host.close()
+        shown = self.shown()
+        self.assertEqual([n["summary"] for n in shown], ["Weir protection is degraded"] * 2, shown)
+        self.assertIn("policy is invalid", shown[0]["body"])
+        self.assertIn("golden.weirpack", shown[1]["body"])
+        self.assertEqual(shown[0]["app"], "Weir")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
