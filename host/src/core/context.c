@@ -9,6 +9,8 @@
 #include "store/store-packs.h"
 #include "weir-error.h"
 
+#define STORE_PROBLEM "The store cannot be opened, so every check fails safe: "
+
 void
 context_free (WeirContext *ctx)
 {
@@ -139,6 +141,33 @@ context_poll_packs (WeirContext *ctx, gboolean force, GPtrArray *problems)
   return TRUE;
 }
 
+gboolean
+context_add_problem (WeirContext *ctx, const char *message)
+{
+  for (guint i = 0; i < ctx->problems->len; i++)
+    if (g_strcmp0 (ctx->problems->pdata[i], message) == 0)
+      return FALSE;
+  g_ptr_array_add (ctx->problems, g_strdup (message));
+  return TRUE;
+}
+
+gboolean
+context_retry_store (WeirContext *ctx)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (ctx->store != NULL || now < ctx->next_store_retry)
+    return FALSE;
+  ctx->next_store_retry = now + CONTEXT_STORE_RETRY_US;
+  g_autoptr (GError) error = NULL;
+  if (!open_store (ctx, &error))
+    return FALSE;
+  for (guint i = ctx->problems->len; i-- > 0;)
+    if (g_str_has_prefix (ctx->problems->pdata[i], STORE_PROBLEM))
+      g_ptr_array_remove_index (ctx->problems, i);
+  load_packs (ctx, ctx->problems);
+  return TRUE;
+}
+
 WeirContext *
 context_open (ContextFlags flags, GError **error)
 {
@@ -158,9 +187,8 @@ context_open (ContextFlags flags, GError **error)
           g_propagate_error (error, g_steal_pointer (&local));
           return NULL;
         }
-      g_ptr_array_add (ctx->problems,
-                       g_strdup_printf ("The store cannot be opened, so every check fails "
-                                        "safe: %s", local->message));
+      g_ptr_array_add (ctx->problems, g_strdup_printf (STORE_PROBLEM "%s", local->message));
+      ctx->next_store_retry = g_get_monotonic_time () + CONTEXT_STORE_RETRY_US;
     }
   ctx->inbox = pack_inbox_new (ctx->config_dir);
   load_packs (ctx, ctx->problems);

@@ -30,6 +30,7 @@ typedef struct {
   PackInbox *inbox;     /* CONFIG/packs/ as last seen */
   char *pack_stamp;     /* the store's packs when index was loaded; NULL without store */
   gint64 next_poll;     /* monotonic microseconds */
+  gint64 next_store_retry; /* monotonic microseconds */
 } WeirContext;
 
 WeirContext *context_open (ContextFlags flags, GError **error);
@@ -42,4 +43,15 @@ void context_free (WeirContext *ctx);
  * TRUE when the index was replaced. A stat of a few files and one small query: cheap. */
 #define CONTEXT_POLL_US (G_USEC_PER_SEC / 2)
 gboolean context_poll_packs (WeirContext *ctx, gboolean force, GPtrArray *problems);
+
+/* Adds a line to problems unless the same line is there: a fault that recurs on every
+ * request is still one problem. Returns TRUE when the line is new. */
+gboolean context_add_problem (WeirContext *ctx, const char *message);
+
+/* A host whose store could not be opened (corrupt, unreadable, its disk gone) tries
+ * again between two requests, at most every CONTEXT_STORE_RETRY_US, so service resumes
+ * once the store is repaired without restarting the browser. Returns TRUE when the store
+ * opened now; its problem line is then dropped. Does nothing while the store is open. */
+#define CONTEXT_STORE_RETRY_US G_USEC_PER_SEC
+gboolean context_retry_store (WeirContext *ctx);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WeirContext, context_free)

@@ -16,6 +16,9 @@
 #define MAX_PENDING 1024
 /* The id is echoed in the reply: a bounded one keeps every reply under NM_MAX_REPLY. */
 #define MAX_ID_BYTES 256
+#define FAIL_UNRECORDED_MESSAGE \
+  "Weir cannot write its audit log right now (its store is unavailable or the disk is " \
+  "full), so your organisation's fail mode applies."
 
 /* A warn verdict the user may still answer with a decision. */
 typedef struct {
@@ -28,6 +31,11 @@ struct Proto {
   gint64 scan_budget;    /* microseconds; 0 = half the policy's timeout */
   GHashTable *pending;   /* audit id -> Pending* */
   GQueue pending_order;  /* audit ids, oldest first, borrowed from pending */
+  /* Verdicts given without a record (the store unavailable, the disk full), told in
+   * one audit-gap record as soon as the log takes writes again. */
+  guint unrecorded;
+  char *unrecorded_since; /* UTC, ISO 8601, of the first */
+  char *unrecorded_why;   /* the first failure's message */
 };
 
 static void
@@ -55,6 +63,8 @@ proto_free (Proto *proto)
     return;
   g_queue_clear (&proto->pending_order);
   g_hash_table_unref (proto->pending);
+  g_free (proto->unrecorded_since);
+  g_free (proto->unrecorded_why);
   g_free (proto);
 }
 
@@ -230,6 +240,43 @@ outcome_init (Outcome *o, const PolicyDecision *decision, cJSON *reasons, const 
     cJSON_AddBoolToObject (o->reply, "justification", decision->justification);
 }
 
+static void
+gap_note (Proto *proto, const GError *error)
+{
+  if (proto->unrecorded++ > 0)
+    return;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  proto->unrecorded_since = g_date_time_format_iso8601 (now);
+  proto->unrecorded_why = g_strdup (error->message);
+  if (proto->ctx->audit != NULL)
+    {
+      /* The store is open but refuses writes: the user hears of it like a store that
+       * would not open (the host tells each problem once). */
+      g_autofree char *problem = g_strdup_printf ("The audit log cannot be written, so every "
+                                                  "check fails safe: %s", error->message);
+      context_add_problem (proto->ctx, problem);
+    }
+}
+
+/* Before the first record after a gap: how many verdicts went unrecorded, since when,
+ * and why. Kept for the next try when the log still refuses. */
+static void
+gap_record (Proto *proto)
+{
+  if (proto->unrecorded == 0 || proto->ctx->audit == NULL)
+    return;
+  g_autoptr (cJSON) fields = cJSON_CreateObject ();
+  cJSON_AddNumberToObject (fields, "count", proto->unrecorded);
+  cJSON_AddStringToObject (fields, "since", proto->unrecorded_since);
+  cJSON_AddStringToObject (fields, "detail", proto->unrecorded_why);
+  g_autofree char *id = audit_append (proto->ctx->audit, "audit-gap", fields, NULL);
+  if (id == NULL)
+    return;
+  proto->unrecorded = 0;
+  g_clear_pointer (&proto->unrecorded_since, g_free);
+  g_clear_pointer (&proto->unrecorded_why, g_free);
+}
+
 /* Writes the record; on success adds "audit" to the reply and remembers a warn. When
  * the audit log cannot be written the verdict becomes the fail verdict: a decision
  * that leaves no record is not one the organisation can stand behind. */
@@ -238,6 +285,7 @@ outcome_finish (Proto *proto, Outcome *o, const char *event, Verdict verdict, gb
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *id = NULL;
+  gap_record (proto);
   if (proto->ctx->audit == NULL)
     g_set_error (&error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
   else
@@ -247,8 +295,14 @@ outcome_finish (Proto *proto, Outcome *o, const char *event, Verdict verdict, gb
     {
       PolicyDecision failure;
       policy_decide_failure (proto->ctx->policy, &failure);
+      gap_note (proto, error);
       cJSON_ReplaceItemInObjectCaseSensitive (o->reply, "verdict",
                                               cJSON_CreateString (verdict_name (failure.verdict)));
+      /* The user sees why (the extension shows the message), not the scan's own text. */
+      cJSON_DeleteItemFromObjectCaseSensitive (o->reply, "message");
+      cJSON_AddStringToObject (o->reply, "message", FAIL_UNRECORDED_MESSAGE);
+      cJSON_DeleteItemFromObjectCaseSensitive (o->reply, "rule");
+      cJSON_AddStringToObject (o->reply, "rule", failure.rule_id);
       cJSON_DeleteItemFromObjectCaseSensitive (o->reply, "justification");
       cJSON *err = cJSON_AddObjectToObject (o->reply, "error");
       cJSON_AddStringToObject (err, "code", weir_error_code_name (error->code));

@@ -27,6 +27,26 @@ poll_packs (WeirContext *ctx)
     notify_problem (problems->pdata[i]);
 }
 
+/* What degrades protection, told once each: at start, and whenever a request finds a
+ * new one (the audit log refusing writes). notify_problem drops repeats. */
+static void
+tell_problems (WeirContext *ctx)
+{
+  for (guint i = 0; i < ctx->problems->len; i++)
+    notify_problem (ctx->problems->pdata[i]);
+}
+
+/* A store that would not open is tried again between requests: once it opens the
+ * checks are recorded again, with no browser restart. */
+static void
+retry_store (WeirContext *ctx, Proto *proto)
+{
+  if (!context_retry_store (ctx))
+    return;
+  g_message ("the store is available again: checks are recorded again");
+  proto_record_event (proto, "store-open", "the store opened after a failure");
+}
+
 static int
 serve (WeirContext *ctx, Proto *proto)
 {
@@ -47,6 +67,7 @@ serve (WeirContext *ctx, Proto *proto)
           proto_record_event (proto, "host-stop", error->message);
           return 0;
         }
+      retry_store (ctx, proto);
       poll_packs (ctx);
       g_autofree char *reply = proto_handle_frame (proto, frame, len);
       g_clear_pointer (&frame, g_free);
@@ -56,7 +77,9 @@ serve (WeirContext *ctx, Proto *proto)
           proto_record_event (proto, "host-stop", error->message);
           return 0;
         }
-      /* After the reply, while the page is already inserting: nothing here delays it. */
+      /* After the reply, while the page is already inserting: nothing here delays it
+       * (a desktop notice can take a while; a checkpoint too). */
+      tell_problems (ctx);
       store_maintain (ctx->store);
     }
 }
@@ -119,6 +142,9 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
   /* A closed pipe is the browser going away: see EPIPE and stop cleanly. */
   signal (SIGPIPE, SIG_IGN);
+  /* A file-size limit (RLIMIT_FSIZE) is a full disk to the store: a failed write and the
+   * fail verdict, not a host killed by SIGXFSZ. */
+  signal (SIGXFSZ, SIG_IGN);
   if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     return usage (stdout);
   if (argc > 1 && strcmp (argv[1], "--version") == 0)
@@ -136,7 +162,6 @@ main (int argc, char **argv)
   record_policy_load (ctx);
   host_sandbox (proto, ctx);
   /* After the sandbox: a notice starts GDBus's thread, which Landlock would miss. */
-  for (guint i = 0; i < ctx->problems->len; i++)
-    notify_problem (ctx->problems->pdata[i]);
+  tell_problems (ctx);
   return serve (ctx, proto);
 }

@@ -30,9 +30,18 @@ show_notice (const char *message)
 }
 #endif
 
-void
+/* Each problem once per host process: the browser keeps its host for the whole
+ * session, and a fault that recurs on every paste must not stack up notices. */
+static GHashTable *told;
+
+gboolean
 notify_problem (const char *message)
 {
+  if (told == NULL)
+    told = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (!g_hash_table_add (told, g_strdup (message)))
+    return FALSE;
   g_warning ("%s", message);
   show_notice (message);
+  return TRUE;
 }
