@@ -618,6 +618,27 @@ test_store_unavailable (void)
 #define ADD(path, fn, policy) \
   g_test_add ("/proto/" path, Fixture, policy, fixture_set_up, fn, fixture_tear_down)
 
+/* Audit records keep the origin; the full URL only where the policy asks for it. */
+static const char url_policy[] =
+  "{\"origins\":[{\"id\":\"wiki\",\"match\":[\"https://wiki.example\"],\"record_url\":true}]}";
+
+static void
+test_record_url (Fixture *f, gconstpointer data)
+{
+  g_autoptr (cJSON) a = send_json (f, "{\"type\":\"scan\",\"id\":1,\"event\":\"paste\","
+                                   "\"origin\":\"https://wiki.example\",\"url\":\"https://wiki.example/p/kept-path\","
+                                   "\"text\":\"hello there\"}");
+  g_autoptr (cJSON) b = send_json (f, "{\"type\":\"scan\",\"id\":2,\"event\":\"paste\","
+                                   "\"origin\":\"https://chat.example\",\"url\":\"https://chat.example/c/dropped-path\","
+                                   "\"text\":\"hello there\"}");
+  g_assert_cmpstr (str (a, "type"), ==, "verdict");
+  g_assert_cmpstr (str (b, "type"), ==, "verdict");
+  g_autofree char *log = audit_text (f);
+  g_assert_nonnull (strstr (log, "kept-path"));
+  g_assert_null (strstr (log, "dropped-path"));
+  g_assert_nonnull (strstr (log, "https://chat.example"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -644,6 +665,7 @@ main (int argc, char **argv)
   ADD ("gpu/default", test_gpu, NULL);
   ADD ("gpu/origin", test_gpu_origin, strict_policy);
   ADD ("report", test_report, NULL);
+  ADD ("record-url", test_record_url, url_policy);
   ADD ("reply-cap", test_reply_cap, huge);
   g_test_add_func ("/proto/store-unavailable", test_store_unavailable);
   return g_test_run ();

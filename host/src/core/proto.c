@@ -604,6 +604,11 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
   Outcome o;
   outcome_init (&o, &decision, reasons, findings);
   cJSON_AddStringToObject (o.record, "origin", scan.origin);
+  if (scan.url != NULL && policy_record_url (policy, scan.origin))
+    {
+      g_autofree char *url = utf8_prefix (scan.url, 2048);
+      cJSON_AddStringToObject (o.record, "url", url);
+    }
   cJSON_AddStringToObject (o.record, "scan_event", scan.event);
   cJSON_AddNumberToObject (o.record, "bytes", (double) size);
   if (digest_hex[0] != '\0')

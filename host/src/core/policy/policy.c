@@ -37,6 +37,8 @@ typedef struct {
   Verdict gpu;
   gboolean has_downloads;
   Verdict downloads;      /* model downloads started by these origins' pages */
+  gboolean has_record_url;
+  gboolean record_url;    /* audit records keep the full URL, not only the origin */
   GHashTable *overrides;  /* rule id -> GINT_TO_POINTER (Verdict + 1) */
 } OriginGroup;
 
@@ -56,6 +58,7 @@ struct Policy {
   Verdict downloads;
   gboolean downloads_audit;
   GStrv download_patterns;
+  gboolean record_url;
   GPtrArray *rules;    /* Rule* */
   GPtrArray *origins;  /* OriginGroup* */
 };
@@ -410,19 +413,21 @@ parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginG
   if (!cJSON_IsObject (obj))
     return fail (error, where, "expected an object");
   static const char *const known[] = { "id", "match", "max_verdict", "gpu", "model_downloads",
-                                       "justification", "overrides", NULL };
+                                       "justification", "overrides", "record_url", NULL };
   if (!only_known_keys (obj, where, known, error))
     return FALSE;
   group->overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   group->has_max = cJSON_GetObjectItemCaseSensitive (obj, "max_verdict") != NULL;
   group->has_gpu = cJSON_GetObjectItemCaseSensitive (obj, "gpu") != NULL;
   group->has_downloads = cJSON_GetObjectItemCaseSensitive (obj, "model_downloads") != NULL;
+  group->has_record_url = cJSON_GetObjectItemCaseSensitive (obj, "record_url") != NULL;
   return get_string (obj, "id", where, &group->id, error)
          && get_strv (obj, "match", where, &group->match, error)
          && get_verdict (obj, "max_verdict", where, &group->max_verdict, error)
          && get_verdict (obj, "gpu", where, &group->gpu, error)
          && get_download_verdict (obj, "model_downloads", where, &group->downloads, error)
          && get_bool (obj, "justification", where, &group->justification, error)
+         && get_bool (obj, "record_url", where, &group->record_url, error)
          && parse_overrides (obj, where, policy, group, error)
          && check_origin_patterns (group, where, error);
 }
@@ -476,12 +481,13 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
   const cJSON *oversize, *unreadable, *fallback, *gpu;
   static const char *const top[] = { "version", "fail_mode", "timeout_ms", "min_scan_chars",
                                      "max_scan_bytes", "oversize", "unreadable", "default", "rules",
-                                     "origins", "gpu", "model_downloads", NULL };
+                                     "origins", "gpu", "model_downloads", "record_url", NULL };
   static const char *const verdict_message[] = { "verdict", "message", NULL };
   static const char *const verdict_only[] = { "verdict", NULL };
   static const char *const downloads[] = { "verdict", "audit", "patterns", NULL };
   const cJSON *version = cJSON_GetObjectItemCaseSensitive (doc, "version");
-  if (!only_known_keys (doc, "policy", top, error))
+  if (!only_known_keys (doc, "policy", top, error)
+      || !get_bool (doc, "record_url", "policy", &p->record_url, error))
     return FALSE;
   if (version != NULL && !(cJSON_IsNumber (version) && version->valuedouble == 1))
     return fail (error, "policy.version", "this host reads policy version 1");
@@ -786,6 +792,13 @@ gsize
 policy_max_scan_bytes (const Policy *policy)
 {
   return policy->max_scan_bytes;
+}
+
+gboolean
+policy_record_url (const Policy *policy, const char *origin)
+{
+  const OriginGroup *group = find_origin (policy, origin);
+  return group != NULL && group->has_record_url ? group->record_url : policy->record_url;
 }
 
 guint

@@ -60,6 +60,10 @@ gsize policy_max_scan_bytes (const Policy *policy);
 /* How long the extension waits for a verdict before it applies the fail mode. */
 guint policy_timeout_ms (const Policy *policy);
 
+/* Whether audit records for this origin keep the request's full URL. Off by default:
+ * a URL can name a document or a person; the origin is enough to say where. */
+gboolean policy_record_url (const Policy *policy, const char *origin);
+
 /* The part of the policy the extension needs, for the hello reply. Caller frees. */
 cJSON *policy_to_hello_json (const Policy *policy);
 
