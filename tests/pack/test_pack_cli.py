@@ -67,6 +67,10 @@ class PackCli(WeirCase):
         records = [json.loads(line) for line in self.ok("audit", "export").stdout.splitlines()]
         events = [r["event"] for r in records if r["event"].startswith("pack-")]
         self.assertEqual(events, ["pack-import"] + ["pack-refuse"] * len(bad) + ["pack-import"])
+        # weir scan's verdicts are marked as an admin's test scans, not users' pastes.
+        verdicts = [r for r in records if r["event"] == "verdict"]
+        self.assertTrue(verdicts)
+        self.assertTrue(all(r.get("source") == "cli" for r in verdicts))
         self.ok("audit", "verify")
         self.assertEqual(documents(self.scan(OTHER)), ["minutes.md"])
         self.assertEqual(documents(self.scan(SECRET)), [])

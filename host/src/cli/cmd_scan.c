@@ -117,6 +117,7 @@ cmd_scan (int argc, char **argv)
   if (ctx == NULL)
     return cli_fail ("scan", CLI_FAILURE, "%s", error->message);
   g_autoptr (Proto) proto = proto_new (ctx);
+  proto_set_source (proto, "cli");
   if (batch)
     return scan_batch (proto);
   g_autofree char *data = NULL;

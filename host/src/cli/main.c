@@ -1,4 +1,5 @@
 /* weir: the admin and operator command line. main() only dispatches. */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,8 @@ int
 main (int argc, char **argv)
 {
   g_log_writer_default_set_use_stderr (TRUE);
+  /* The user's locale, so GOption's help and GLib's messages read right (UTF-8). */
+  setlocale (LC_ALL, "");
   if (argc < 2)
     return usage (stderr);
   if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "help") == 0)

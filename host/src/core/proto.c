@@ -28,6 +28,7 @@ typedef struct {
 
 struct Proto {
   WeirContext *ctx;
+  const char *source;    /* static; "cli" marks records of weir scan, NULL for the host */
   gint64 scan_budget;    /* microseconds; 0 = half the policy's timeout */
   GHashTable *pending;   /* audit id -> Pending* */
   GQueue pending_order;  /* audit ids, oldest first, borrowed from pending */
@@ -88,6 +89,12 @@ pending_remove (Proto *proto, const char *audit)
     return;
   g_queue_remove (&proto->pending_order, pending->audit);
   g_hash_table_remove (proto->pending, audit);
+}
+
+void
+proto_set_source (Proto *proto, const char *source)
+{
+  proto->source = source;
 }
 
 void
@@ -614,6 +621,8 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
   if (digest_hex[0] != '\0')
     cJSON_AddStringToObject (o.record, "content_digest", digest_hex);
   cJSON_AddStringToObject (o.record, "policy", policy_digest (policy));
+  if (proto->source != NULL)
+    cJSON_AddStringToObject (o.record, "source", proto->source);
   return outcome_finish (proto, &o, "verdict", decision.verdict, decision.justification);
 }
 

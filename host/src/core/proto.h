@@ -33,5 +33,9 @@ cJSON *proto_handle_request (Proto *proto, const cJSON *request);
  * default. */
 void proto_set_scan_budget (Proto *proto, gint64 usec);
 
+/* Marks every verdict record this Proto writes with "source" (a static string), so an
+ * admin's test scans ("cli") are not mistaken for users' pastes in the audit log. */
+void proto_set_source (Proto *proto, const char *source);
+
 /* Records a host event (start, stop, a broken stream) in the audit log, if there is one. */
 void proto_record_event (Proto *proto, const char *event, const char *detail);
