@@ -110,7 +110,7 @@ cmd_scan (int argc, char **argv)
     return cli_fail ("scan", CLI_USAGE, "--event must be paste, drop, upload or clipboard-read");
   /* An origin is scheme://host[:port], as a browser sends it; anything else would be
    * scored against no origin group and recorded as given. */
-  if (origin != NULL && (strstr (origin, "://") == NULL || strstr (origin, "://")[3] == '\0'))
+  if (origin != NULL && !policy_origin_wellformed (origin))
     return cli_fail ("scan", CLI_USAGE, "--origin must be scheme://host, e.g. https://chatgpt.com");
   g_autoptr (GError) error = NULL;
   g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);

@@ -322,11 +322,17 @@ only_known_keys (const cJSON *obj, const char *where, const char *const *known, 
 
 /* An origin pattern is a star alone or scheme://host[:port]; "chatgpt.com" alone would
  * match nothing, silently. */
+gboolean
+policy_origin_wellformed (const char *origin)
+{
+  const char *sep = origin != NULL ? strstr (origin, "://") : NULL;
+  return sep != NULL && sep != origin && sep[3] != '\0';
+}
+
 static gboolean
 check_origin_pattern (const char *pattern, const char *where, GError **error)
 {
-  const char *sep = strstr (pattern, "://");
-  if (strcmp (pattern, "*") == 0 || (sep != NULL && sep != pattern && sep[3] != '\0'))
+  if (strcmp (pattern, "*") == 0 || policy_origin_wellformed (pattern))
     return TRUE;
   g_autofree char *what = g_strdup_printf ("\"%.80s\" is not an origin: write scheme://host, "
                                            "e.g. https://chatgpt.com or https://*.example.com", pattern);

@@ -75,3 +75,7 @@ const char *policy_digest (const Policy *policy);
  * star, dot, "example.com") the host and its subdomains. A pattern without a port
  * matches any port. */
 gboolean policy_origin_matches (const char *pattern, const char *origin);
+
+/* TRUE when origin has the shape scheme://host (a scheme, "://", something after it):
+ * what policy patterns (besides a star alone) and weir scan --origin must be. */
+gboolean policy_origin_wellformed (const char *origin);
