@@ -231,6 +231,18 @@ test_invalid_policy (Fixture *f, gconstpointer data)
   assert_one_line_error (f, 2, "rules[0]");
 }
 
+/* A syntax error names the file, the line and the column, and what was expected. */
+static void
+test_policy_syntax (Fixture *f, gconstpointer data)
+{
+  testutil_write_file (f->home, "text.txt", "some text to scan");
+  g_autofree char *text = g_build_filename (f->home, "text.txt", NULL);
+  WEIR (f, NULL, "scan", text);
+  g_autofree char *policy = g_build_filename (f->home, "policy.json", NULL);
+  g_autofree char *want = g_strdup_printf ("weir scan: policy %s: line 3, column 3: expected ',' or '}'\n", policy);
+  assert_one_line_error (f, 2, want);
+}
+
 #define ADD(path, fn, policy) \
   g_test_add ("/cli/" path, Fixture, policy, fixture_set_up, fn, fixture_tear_down)
 
@@ -247,5 +259,6 @@ main (int argc, char **argv)
   ADD ("scan/batch", test_scan_batch, NULL);
   ADD ("exit-status", test_exit_status, NULL);
   ADD ("invalid-policy", test_invalid_policy, "{\"rules\":[{\"id\":\"x\",\"verdict\":\"nope\"}]}");
+  ADD ("policy-syntax", test_policy_syntax, "{\n  \"fail_mode\": \"warn\"\n  \"timeout_ms\": 100\n}\n");
   return g_test_run ();
 }

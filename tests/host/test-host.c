@@ -511,6 +511,22 @@ test_invalid_policy (Host *h, gconstpointer data)
   host_wait_exit (h);
 }
 
+/* A policy with a syntax error: the problem names the file, the line and the column. */
+static void
+test_policy_syntax (Host *h, gconstpointer data)
+{
+  send_json (h, "{\"type\":\"hello\",\"id\":1}");
+  g_autoptr (cJSON) hello = receive (h, NULL);
+  const cJSON *problems = cJSON_GetObjectItemCaseSensitive (hello, "problems");
+  g_assert_cmpint (cJSON_GetArraySize (problems), ==, 1);
+  g_autofree char *policy = g_build_filename (h->home, "policy.json", NULL);
+  g_autofree char *want = g_strdup_printf ("policy %s: line 2, column 11: a comma before '}'", policy);
+  g_assert_nonnull (strstr (cJSON_GetArrayItem (problems, 0)->valuestring, want));
+  g_assert_cmpstr (str (cJSON_GetObjectItemCaseSensitive (hello, "policy"), "fail_mode"), ==, "block");
+  close_input (h);
+  host_wait_exit (h);
+}
+
 /* A store that cannot open (weir.db is a folder): every verdict is the fail-mode
  * verdict with an error, the host keeps serving and still ends with status 0. */
 static void
@@ -559,6 +575,7 @@ main (int argc, char **argv)
   ADD ("oversize-paste", test_oversize_paste, small_policy);
   ADD ("frame-at-cap", test_frame_at_cap, NULL);
   ADD ("invalid-policy", test_invalid_policy, "{\"fail_mode\":\"maybe\"}");
+  ADD ("policy-syntax", test_policy_syntax, "{\n  \"min\": 1,\n}");
   g_test_add ("/host/store-unavailable", Host, NULL, host_start_broken_store, test_store_unavailable, host_stop);
   return g_test_run ();
 }

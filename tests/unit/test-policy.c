@@ -398,13 +398,57 @@ test_from_file (void)
   g_assert_cmpint (d.verdict, ==, VERDICT_WARN);
   g_autoptr (Policy) bad = policy_new_from_file (bad_path, &error);
   g_assert_null (bad);
-  g_assert_true (g_str_has_prefix (error->message, bad_path));
+  g_autofree char *prefix = g_strdup_printf ("policy %s: ", bad_path);
+  g_assert_true (g_str_has_prefix (error->message, prefix));
   g_assert_nonnull (strstr (error->message, "fail_mode"));
   g_clear_error (&error);
   g_autoptr (Policy) missing = policy_new_from_file (missing_path, &error);
   g_assert_null (missing);
   g_assert_nonnull (error);
   testutil_rmtree (dir);
+}
+
+/* A syntax error names the line and the column of the mistake, and what was expected. */
+static void
+test_syntax_errors (void)
+{
+  static const struct { const char *json; const char *message; } bad[] = {
+    { "{\n  \"fail_mode\": \"warn\"\n  \"timeout_ms\": 10\n}",
+      "policy: line 3, column 3: expected ',' or '}'" },
+    { "{\"rules\": [\n  {\"id\": \"a\"},\n]}", "policy: line 2, column 14: a comma before ']'" },
+    { "{\"a\": 1,}", "policy: line 1, column 8: a comma before '}'" },
+    { "{\"fail_mode\" \"warn\"}", "policy: line 1, column 14: expected ':' after the field name" },
+    { "{fail_mode: 1}", "policy: line 1, column 2: expected a field name in double quotes" },
+    { "{\"x\": tru}", "policy: line 1, column 7: expected a value" },
+    { "{\n\"x\": [1, 2\n", "policy: line 3, column 1: the file ends inside a list" },
+    { "{\"x\": 1", "policy: line 1, column 8: the file ends inside an object" },
+    { "{\"x\": \"abc}", "policy: line 1, column 7: a string that is never closed" },
+    { "{\"x\": \"a\\qb\"}", "policy: line 1, column 9: an unknown escape" },
+    { "{\"x\": \"a\nb\"}", "policy: line 1, column 9: a line break inside a string" },
+    { "{\"x\": 01}", "policy: line 1, column 8: expected ',' or '}'" },
+    { "{} {}", "policy: line 1, column 4: text after the end" },
+    /* Columns count characters, as editors do, not bytes. */
+    { "{\"\xc3\xa9t\xc3\xa9\": 1 2}", "policy: line 1, column 11: expected ',' or '}'" },
+    { "{\"x\": \"\xff\"}", "policy: line 1, column 8: not UTF-8 text" },
+    { "", "policy: line 1, column 1: the file ends where a value was expected" },
+    { "[]", "policy: a policy is one JSON object" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (Policy) policy = policy_new_from_data (bad[i].json, strlen (bad[i].json), &error);
+      g_assert_null (policy);
+      g_assert_error (error, WEIR_ERROR, WEIR_ERROR_POLICY);
+      if (!g_str_has_prefix (error->message, bad[i].message))
+        g_error ("%s: got \"%s\", want \"%s...\"", bad[i].json, error->message, bad[i].message);
+    }
+  /* Nesting deeper than the parsers take is refused, not a stack overflow. */
+  g_autoptr (GString) deep = g_string_new ("{\"x\":");
+  for (int i = 0; i < 5000; i++)
+    g_string_append_c (deep, '[');
+  g_autoptr (GError) error = NULL;
+  g_assert_null (policy_new_from_data (deep->str, deep->len, &error));
+  g_assert_nonnull (strstr (error->message, "nested too deeply"));
 }
 
 /* The documented examples (docs/policy.md, rules/examples/) load and mean what the
@@ -472,6 +516,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/digest", test_digest);
   g_test_add_func ("/policy/reply-safety", test_reply_safety);
   g_test_add_func ("/policy/from-file", test_from_file);
+  g_test_add_func ("/policy/syntax-errors", test_syntax_errors);
   g_test_add_func ("/policy/examples", test_examples);
   return g_test_run ();
 }

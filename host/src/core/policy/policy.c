@@ -5,6 +5,7 @@
 
 #include "engine/detect.h"
 #include "engine/findings.h"
+#include "json-syntax.h"
 #include "weir-error.h"
 #include "weir-rules.h"
 
@@ -128,7 +129,7 @@ policy_free (Policy *policy)
 static gboolean
 fail (GError **error, const char *where, const char *what)
 {
-  g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "policy: %s: %s", where, what);
+  g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "%s: %s", where, what);
   return FALSE;
 }
 
@@ -528,12 +529,61 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
          && parse_list (doc, "origins", p, p->origins, error);
 }
 
-Policy *
-policy_new_from_data (const char *json, gsize len, GError **error)
+/* Where the text stops being a UTF-8 JSON object, by line and column: cJSON only says
+ * where it gave up, json_syntax_check says what it expected there. */
+static gboolean
+check_syntax (const char *json, gsize len, GError **error)
+{
+  JsonSyntaxError where;
+  const char *end = NULL;
+  if (!g_utf8_validate_len (json, len, &end))
+    {
+      json_syntax_locate (json, len, (gsize) (end - json), &where);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "line %u, column %u: not UTF-8 text "
+                   "(save the file as UTF-8)", where.line, where.column);
+      return FALSE;
+    }
+  if (!json_syntax_check (json, len, &where))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "line %u, column %u: %s",
+                   where.line, where.column, where.what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static cJSON *
+parse_document (const char *json, gsize len, GError **error)
+{
+  if (!check_syntax (json, len, error))
+    return NULL;
+  const char *end = NULL;
+  cJSON *doc = cJSON_ParseWithLengthOpts (json, len, &end, FALSE);
+  if (doc == NULL)
+    {
+      /* Well-formed by the grammar but refused by cJSON (memory, its own limits). */
+      JsonSyntaxError where;
+      json_syntax_locate (json, len, end != NULL ? (gsize) (end - json) : 0, &where);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "line %u, column %u: cannot be read as JSON",
+                   where.line, where.column);
+      return NULL;
+    }
+  if (!cJSON_IsObject (doc))
+    {
+      cJSON_Delete (doc);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "a policy is one JSON object, {...}");
+      return NULL;
+    }
+  return doc;
+}
+
+/* Errors carry no prefix here: the callers name the source ("policy:" or the file). */
+static Policy *
+policy_parse (const char *json, gsize len, GError **error)
 {
   if (len > POLICY_MAX_BYTES)
     {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "policy: over %d bytes", POLICY_MAX_BYTES);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "over %d bytes", POLICY_MAX_BYTES);
       return NULL;
     }
   g_autoptr (Policy) p = g_new0 (Policy, 1);
@@ -549,14 +599,9 @@ policy_new_from_data (const char *json, gsize len, GError **error)
   p->downloads_audit = TRUE;
   p->download_patterns = g_strdupv ((char **) default_download_patterns);
   /* Its strings are copied into replies, which must stay valid UTF-8 JSON. */
-  if (g_utf8_validate_len (json, len, NULL))
-    p->doc = cJSON_ParseWithLength (json, len);
-  if (p->doc == NULL || !cJSON_IsObject (p->doc))
-    {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY,
-                   "policy: not a UTF-8 JSON object (check for a missing comma or brace)");
-      return NULL;
-    }
+  p->doc = parse_document (json, len, error);
+  if (p->doc == NULL)
+    return NULL;
   /* The section readers test *error to tell "absent" from "invalid", so they always
    * get a real one, whatever the caller passed. */
   g_autoptr (GError) local = NULL;
@@ -570,15 +615,24 @@ policy_new_from_data (const char *json, gsize len, GError **error)
 }
 
 Policy *
+policy_new_from_data (const char *json, gsize len, GError **error)
+{
+  Policy *policy = policy_parse (json, len, error);
+  if (policy == NULL)
+    g_prefix_error (error, "policy: ");
+  return policy;
+}
+
+Policy *
 policy_new_from_file (const char *path, GError **error)
 {
   g_autofree char *data = NULL;
   gsize len = 0;
   if (!g_file_get_contents (path, &data, &len, error))
     return NULL;
-  Policy *policy = policy_new_from_data (data, len, error);
+  Policy *policy = policy_parse (data, len, error);
   if (policy == NULL)
-    g_prefix_error (error, "%s: ", path);
+    g_prefix_error (error, "policy %s: ", path);
   return policy;
 }
 
