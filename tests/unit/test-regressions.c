@@ -18,7 +18,7 @@ test_policy_section_not_object (void)
     "{\"default\":\"allow\",\"rules\":[{}]}",
     "{\"origins\":[{\"id\":\"o\",\"overrides\":[\"x\"]}]}",
   };
-  static const char *const fields[] = { "policy.gpu", "policy.oversize", "policy.default",
+  static const char *const fields[] = { "policy: gpu:", "policy: oversize:", "policy: default:",
                                         "origins[0].overrides" };
   for (gsize i = 0; i < G_N_ELEMENTS (inputs); i++)
     {

@@ -126,11 +126,45 @@ policy_free (Policy *policy)
 
 /* ---- typed field readers: each names the field in its error ---- */
 
+/* where is the field's path from the top of the document, e.g. "origins[2].overrides.cards";
+ * "" is the document itself. */
 static gboolean
 fail (GError **error, const char *where, const char *what)
 {
-  g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "%s: %s", where, what);
+  if (where[0] == '\0')
+    g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "%s", what);
+  else
+    g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "%s: %s", where, what);
   return FALSE;
+}
+
+static char *
+field_path (const char *where, const char *key)
+{
+  return where[0] == '\0' ? g_strdup (key) : g_strdup_printf ("%s.%s", where, key);
+}
+
+/* The value as the admin wrote it, short, for "..., not X". */
+static char *
+json_shown (const cJSON *item)
+{
+  if (cJSON_IsString (item))
+    return g_strdup_printf ("\"%.40s\"", item->valuestring);
+  if (cJSON_IsNumber (item))
+    return g_strdup_printf ("%g", item->valuedouble);
+  if (cJSON_IsBool (item))
+    return g_strdup (cJSON_IsTrue (item) ? "true" : "false");
+  return g_strdup (cJSON_IsNull (item) ? "null" : cJSON_IsArray (item) ? "a list" : "an object");
+}
+
+static gboolean
+check_verdict (const cJSON *item, const char *path, Verdict *out, GError **error)
+{
+  if (cJSON_IsString (item) && verdict_parse (item->valuestring, out))
+    return TRUE;
+  g_autofree char *shown = json_shown (item);
+  g_autofree char *what = g_strdup_printf ("expected \"allow\", \"warn\" or \"block\", not %s", shown);
+  return fail (error, path, what);
 }
 
 static gboolean
@@ -139,10 +173,8 @@ get_verdict (const cJSON *obj, const char *key, const char *where, Verdict *out,
   const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
   if (item == NULL)
     return TRUE;
-  g_autofree char *path = g_strdup_printf ("%s.%s", where, key);
-  if (!cJSON_IsString (item) || !verdict_parse (item->valuestring, out))
-    return fail (error, path, "expected \"allow\", \"warn\" or \"block\"");
-  return TRUE;
+  g_autofree char *path = field_path (where, key);
+  return check_verdict (item, path, out, error);
 }
 
 static gboolean
@@ -151,11 +183,11 @@ get_string (const cJSON *obj, const char *key, const char *where, char **out, GE
   const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
   if (item == NULL || cJSON_IsNull (item))
     return TRUE;
-  g_autofree char *path = g_strdup_printf ("%s.%s", where, key);
+  g_autofree char *path = field_path (where, key);
   if (!cJSON_IsString (item))
     return fail (error, path, "expected a string");
   if (strlen (item->valuestring) > POLICY_MAX_STRING)
-    return fail (error, path, "longer than 2000 bytes");
+    return fail (error, path, "longer than " G_STRINGIFY (POLICY_MAX_STRING) " bytes");
   g_free (*out);
   *out = g_strdup (item->valuestring);
   return TRUE;
@@ -167,7 +199,7 @@ get_bool (const cJSON *obj, const char *key, const char *where, gboolean *out, G
   const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
   if (item == NULL)
     return TRUE;
-  g_autofree char *path = g_strdup_printf ("%s.%s", where, key);
+  g_autofree char *path = field_path (where, key);
   if (!cJSON_IsBool (item))
     return fail (error, path, "expected true or false");
   *out = cJSON_IsTrue (item);
@@ -181,10 +213,14 @@ get_size (const cJSON *obj, const char *key, const char *where, double max, gsiz
   const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
   if (item == NULL)
     return TRUE;
-  g_autofree char *path = g_strdup_printf ("%s.%s", where, key);
+  g_autofree char *path = field_path (where, key);
   if (!cJSON_IsNumber (item) || item->valuedouble < 0 || item->valuedouble > max
       || item->valuedouble != (double) (gint64) item->valuedouble)
-    return fail (error, path, "expected a whole number in range");
+    {
+      g_autofree char *shown = json_shown (item);
+      g_autofree char *what = g_strdup_printf ("expected a whole number from 0 to %.0f, not %s", max, shown);
+      return fail (error, path, what);
+    }
   *out = (gsize) item->valuedouble;
   return TRUE;
 }
@@ -193,15 +229,21 @@ static gboolean
 get_strv (const cJSON *obj, const char *key, const char *where, GStrv *out, GError **error)
 {
   const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
-  g_autofree char *path = g_strdup_printf ("%s.%s", where, key);
+  g_autofree char *path = field_path (where, key);
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  if (item != NULL && (!cJSON_IsArray (item) || cJSON_GetArraySize (item) > POLICY_MAX_ITEMS))
-    return fail (error, path, "expected a list of strings");
+  if (item != NULL && !cJSON_IsArray (item))
+    return fail (error, path, "expected a list of strings [\"...\", ...]");
+  if (cJSON_GetArraySize (item) > POLICY_MAX_ITEMS)
+    return fail (error, path, "more than " G_STRINGIFY (POLICY_MAX_ITEMS) " items");
   const cJSON *child;
+  guint i = 0;
   cJSON_ArrayForEach (child, item)
     {
-      if (!cJSON_IsString (child) || strlen (child->valuestring) > POLICY_MAX_STRING)
-        return fail (error, path, "expected a list of strings");
+      g_autofree char *item_path = g_strdup_printf ("%s[%u]", path, i++);
+      if (!cJSON_IsString (child))
+        return fail (error, item_path, "expected a string");
+      if (strlen (child->valuestring) > POLICY_MAX_STRING)
+        return fail (error, item_path, "longer than " G_STRINGIFY (POLICY_MAX_STRING) " bytes");
       g_strv_builder_add (builder, child->valuestring);
     }
   *out = g_strv_builder_end (builder);
@@ -216,8 +258,8 @@ get_object (const cJSON *obj, const char *key, const char *where, GError **error
     {
       /* NULL with the error set: callers test for exactly that. Returning the item
        * let parsing go on, so "gpu": "block" was accepted with the error dropped. */
-      g_autofree char *path = g_strdup_printf ("%s.%s", where, key);
-      fail (error, path, "expected an object");
+      g_autofree char *path = field_path (where, key);
+      fail (error, path, "expected an object {...}");
       return NULL;
     }
   return item;
@@ -249,7 +291,7 @@ get_download_verdict (const cJSON *obj, const char *key, const char *where, Verd
     return FALSE;
   if (*out == VERDICT_WARN)
     {
-      g_autofree char *path = g_strdup_printf ("%s.%s", where, key);
+      g_autofree char *path = field_path (where, key);
       return fail (error, path, "a download cannot wait for a dialog: use \"allow\" or \"block\"");
     }
   return TRUE;
@@ -281,7 +323,7 @@ check_download_pattern (const char *pattern, const char *where, GError **error)
 static gboolean
 parse_downloads (const cJSON *doc, Policy *p, GError **error)
 {
-  const cJSON *section = get_object (doc, "model_downloads", "policy", error);
+  const cJSON *section = get_object (doc, "model_downloads", "", error);
   if (section == NULL)
     return *error == NULL;
   if (!get_download_verdict (section, "verdict", "model_downloads", &p->downloads, error)
@@ -316,6 +358,8 @@ only_known_keys (const cJSON *obj, const char *where, const char *const *known, 
       g_autofree char *list = g_strjoinv (", ", (char **) known);
       g_autofree char *what = g_strdup_printf ("unknown field \"%.40s\" (known here: %s)",
                                                child->string, list);
+      if (where[0] == '\0')
+        return fail (error, "top level", what);
       return fail (error, where, what);
     }
   return TRUE;
@@ -342,6 +386,29 @@ check_origin_pattern (const char *pattern, const char *where, GError **error)
 
 /* ---- sections ---- */
 
+static char *
+detector_list (void)
+{
+  gsize n = 0;
+  const DetectorInfo *all = detect_detectors (&n);
+  g_autoptr (GString) list = g_string_new (NULL);
+  for (gsize i = 0; i < n; i++)
+    g_string_append_printf (list, "%s%s", i ? ", " : "", all[i].id);
+  return g_string_free (g_steal_pointer (&list), FALSE);
+}
+
+/* The rule ids so far, for "no rule has the id ..."; the list may be long, so it is cut. */
+static char *
+rule_id_list (const Policy *policy)
+{
+  g_autoptr (GString) list = g_string_new (NULL);
+  for (guint i = 0; i < policy->rules->len && list->len < 200; i++)
+    g_string_append_printf (list, "%s%s", i ? ", " : "", ((Rule *) policy->rules->pdata[i])->id);
+  if (list->len >= 200)
+    g_string_append (list, ", ...");
+  return g_string_free (g_steal_pointer (&list), FALSE);
+}
+
 static gboolean
 parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
 {
@@ -366,11 +433,14 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
     return fail (error, where, "a rule needs \"detectors\" or \"labels\", or it matches nothing");
   if (!get_verdict (obj, "verdict", where, &rule->verdict, error))
     return FALSE;
-  for (char **d = rule->detectors; *d != NULL; d++)
-    if (detect_lookup (*d) == NULL)
+  for (guint i = 0; rule->detectors[i] != NULL; i++)
+    if (detect_lookup (rule->detectors[i]) == NULL)
       {
-        g_autofree char *what = g_strdup_printf ("unknown detector \"%s\"", *d);
-        return fail (error, where, what);
+        g_autofree char *path = g_strdup_printf ("%s.detectors[%u]", where, i);
+        g_autofree char *detectors = detector_list ();
+        g_autofree char *what = g_strdup_printf ("unknown detector \"%.40s\" (detectors: %s)",
+                                                 rule->detectors[i], detectors);
+        return fail (error, path, what);
       }
   return TRUE;
 }
@@ -391,9 +461,16 @@ parse_overrides (const cJSON *obj, const char *where, const Policy *policy, Orig
         known |= g_strcmp0 (((Rule *) policy->rules->pdata[i])->id, child->string) == 0;
       Verdict v = VERDICT_ALLOW;
       if (!known)
-        return fail (error, path, "names a rule that does not exist");
-      if (!cJSON_IsString (child) || !verdict_parse (child->valuestring, &v))
-        return fail (error, path, "expected \"allow\", \"warn\" or \"block\" for each rule");
+        {
+          g_autofree char *rules = rule_id_list (policy);
+          g_autofree char *what = g_strdup_printf (
+            "origin group \"%.40s\" overrides rule \"%.40s\", but no rule has that id (rules: %s)",
+            group->id ? group->id : "(no id)", child->string, rules[0] ? rules : "none");
+          return fail (error, path, what);
+        }
+      g_autofree char *rule_path = field_path (path, child->string);
+      if (!check_verdict (child, rule_path, &v, error))
+        return FALSE;
       g_hash_table_insert (group->overrides, g_strdup (child->string), GINT_TO_POINTER (v + 1));
     }
   return TRUE;
@@ -446,7 +523,11 @@ rule_id_unique (const Policy *policy, const Rule *rule, const char *where, GErro
 {
   for (guint i = 0; i + 1 < policy->rules->len; i++)
     if (strcmp (((Rule *) policy->rules->pdata[i])->id, rule->id) == 0)
-      return fail (error, where, "another rule has the same \"id\"");
+      {
+        g_autofree char *path = g_strdup_printf ("%s.id", where);
+        g_autofree char *what = g_strdup_printf ("\"%.40s\" is already the id of rules[%u]", rule->id, i);
+        return fail (error, path, what);
+      }
   return TRUE;
 }
 
@@ -456,8 +537,10 @@ parse_list (const cJSON *doc, const char *key, Policy *policy, GPtrArray *into, 
   const cJSON *list = cJSON_GetObjectItemCaseSensitive (doc, key);
   if (list == NULL)
     return TRUE;
-  if (!cJSON_IsArray (list) || cJSON_GetArraySize (list) > POLICY_MAX_ITEMS)
-    return fail (error, key, "expected a list");
+  if (!cJSON_IsArray (list))
+    return fail (error, key, "expected a list [...]");
+  if (cJSON_GetArraySize (list) > POLICY_MAX_ITEMS)
+    return fail (error, key, "more than " G_STRINGIFY (POLICY_MAX_ITEMS) " items");
   int i = 0;
   const cJSON *child;
   cJSON_ArrayForEach (child, list)
@@ -493,23 +576,27 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
   static const char *const verdict_only[] = { "verdict", NULL };
   static const char *const downloads[] = { "verdict", "audit", "patterns", NULL };
   const cJSON *version = cJSON_GetObjectItemCaseSensitive (doc, "version");
-  if (!only_known_keys (doc, "policy", top, error)
-      || !get_bool (doc, "record_url", "policy", &p->record_url, error))
+  if (!only_known_keys (doc, "", top, error)
+      || !get_bool (doc, "record_url", "", &p->record_url, error))
     return FALSE;
   if (version != NULL && !(cJSON_IsNumber (version) && version->valuedouble == 1))
-    return fail (error, "policy.version", "this host reads policy version 1");
-  if (!get_verdict (doc, "fail_mode", "policy", &p->fail_mode, error)
-      || !get_size (doc, "min_scan_chars", "policy", 1e6, &p->min_scan_chars, error)
-      || !get_size (doc, "max_scan_bytes", "policy", 64.0 * 1024 * 1024, &p->max_scan_bytes, error))
+    {
+      g_autofree char *shown = json_shown (version);
+      g_autofree char *what = g_strdup_printf ("this host reads policy version 1, not %s", shown);
+      return fail (error, "version", what);
+    }
+  if (!get_verdict (doc, "fail_mode", "", &p->fail_mode, error)
+      || !get_size (doc, "min_scan_chars", "", 1e6, &p->min_scan_chars, error)
+      || !get_size (doc, "max_scan_bytes", "", 64.0 * 1024 * 1024, &p->max_scan_bytes, error))
     return FALSE;
   gsize timeout = p->timeout_ms;
-  if (!get_size (doc, "timeout_ms", "policy", 600000, &timeout, error))
+  if (!get_size (doc, "timeout_ms", "", 600000, &timeout, error))
     return FALSE;
   p->timeout_ms = (guint) timeout;
-  if (((oversize = get_object (doc, "oversize", "policy", error)) == NULL && *error)
-      || ((unreadable = get_object (doc, "unreadable", "policy", error)) == NULL && *error)
-      || ((fallback = get_object (doc, "default", "policy", error)) == NULL && *error)
-      || ((gpu = get_object (doc, "gpu", "policy", error)) == NULL && *error))
+  if (((oversize = get_object (doc, "oversize", "", error)) == NULL && *error)
+      || ((unreadable = get_object (doc, "unreadable", "", error)) == NULL && *error)
+      || ((fallback = get_object (doc, "default", "", error)) == NULL && *error)
+      || ((gpu = get_object (doc, "gpu", "", error)) == NULL && *error))
     return FALSE;
   const cJSON *md = cJSON_GetObjectItemCaseSensitive (doc, "model_downloads");
   if (!only_known_keys (oversize, "oversize", verdict_message, error)
@@ -583,7 +670,8 @@ policy_parse (const char *json, gsize len, GError **error)
 {
   if (len > POLICY_MAX_BYTES)
     {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "over %d bytes", POLICY_MAX_BYTES);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_POLICY, "%" G_GSIZE_FORMAT " bytes, over the limit of %d",
+                   len, POLICY_MAX_BYTES);
       return NULL;
     }
   g_autoptr (Policy) p = g_new0 (Policy, 1);
