@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "weir-error.h"
 
 gboolean
@@ -46,14 +47,15 @@ read_stream (FILE *in, gsize max, char **out, gsize *len, GError **error)
     {
       if (buf->len + n > max)
         {
-          g_set_error (error, WEIR_ERROR, WEIR_ERROR_TOO_LARGE, "input is over %zu bytes", max);
+          g_set_error (error, WEIR_ERROR, WEIR_ERROR_TOO_LARGE,
+                       "cannot read standard input: over the limit of %zu bytes", max);
           return FALSE;
         }
       g_string_append_len (buf, chunk, (gssize) n);
     }
   if (ferror (in))
     {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "reading failed");
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read standard input: %s", g_strerror (errno));
       return FALSE;
     }
   *len = buf->len;
@@ -66,15 +68,5 @@ cli_read_input (const char *path, gsize max, char **out, gsize *len, GError **er
 {
   if (path == NULL || g_strcmp0 (path, "-") == 0)
     return read_stream (stdin, max, out, len, error);
-  FILE *in = fopen (path, "rb");
-  if (in == NULL)
-    {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot open %s: %s", path, g_strerror (errno));
-      return FALSE;
-    }
-  gboolean ok = read_stream (in, max, out, len, error);
-  fclose (in);
-  if (!ok)
-    g_prefix_error (error, "%s: ", path);
-  return ok;
+  return file_read (path, max, out, len, error);
 }

@@ -1,4 +1,6 @@
 /* weir pack: build, verify, import and list fingerprint packs. */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,11 +9,13 @@
 #include "cli.h"
 #include "context.h"
 #include "engine/html.h"
+#include "file.h"
 #include "paths.h"
 #include "json.h"
 #include "pack/pack-build.h"
 #include "pack/pack.h"
 #include "store/store-packs.h"
+#include "weir-error.h"
 
 #define DOC_MAX_BYTES (256 * 1024 * 1024)
 #define CSV_MAX_BYTES ((gsize) 2 << 30)
@@ -30,27 +34,41 @@ is_document (const char *name)
   return FALSE;
 }
 
+static gboolean collect_documents (const char *dir, GPtrArray *files, GError **error);
+
+/* One folder entry: a document is kept, a folder walked (not a symlinked one). */
+static gboolean
+collect_entry (const char *dir, const char *name, GPtrArray *files, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  struct stat st;
+  if (name[0] == '.' || lstat (path, &st) != 0)
+    return TRUE;
+  if (S_ISDIR (st.st_mode))
+    return collect_documents (path, files, error);
+  if ((S_ISREG (st.st_mode) || (S_ISLNK (st.st_mode) && g_file_test (path, G_FILE_TEST_IS_REGULAR)))
+      && is_document (name))
+    g_ptr_array_add (files, g_steal_pointer (&path));
+  return TRUE;
+}
+
 /* Appends every document file below dir (not following symlinked folders) to files. */
 static gboolean
 collect_documents (const char *dir, GPtrArray *files, GError **error)
 {
-  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  DIR *d = opendir (dir);
   if (d == NULL)
-    return FALSE;
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL)
     {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      struct stat st;
-      if (lstat (path, &st) != 0 || name[0] == '.')
-        continue;
-      if (S_ISDIR (st.st_mode) && !collect_documents (path, files, error))
-        return FALSE;
-      if ((S_ISREG (st.st_mode) || (S_ISLNK (st.st_mode) && g_file_test (path, G_FILE_TEST_IS_REGULAR)))
-          && is_document (name))
-        g_ptr_array_add (files, g_steal_pointer (&path));
+      int saved = errno;
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read %s: %s", dir, g_strerror (saved));
+      return FALSE;
     }
-  return TRUE;
+  gboolean ok = TRUE;
+  const struct dirent *entry;
+  while (ok && (entry = readdir (d)) != NULL)
+    ok = collect_entry (dir, entry->d_name, files, error);
+  closedir (d);
+  return ok;
 }
 
 static int
@@ -257,7 +275,7 @@ build_run (BuildOptions *o)
   g_autoptr (GBytes) file = pack_file_write (&meta, pack, sk);
   gsize size = 0;
   const char *data = g_bytes_get_data (file, &size);
-  if (!g_file_set_contents_full (o->output, data, (gssize) size, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error))
+  if (!file_write (o->output, data, size, 0644, &error))
     return cli_fail ("pack build", CLI_FAILURE, "%s", error->message);
   print_build (&meta, &stats, o->output, size, bytes);
   return CLI_OK;

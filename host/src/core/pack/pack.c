@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file.h"
 #include "store/store-packs.h"
 #include "weir-error.h"
 
@@ -292,7 +293,7 @@ inbox_read (const char *path, GBytes **out, GError **error)
     }
   char *data = NULL;
   gsize len = 0;
-  if (!g_file_get_contents (path, &data, &len, error))
+  if (!file_read (path, PACK_MAX_BYTES, &data, &len, error))
     return FALSE;
   *out = g_bytes_new_take (data, len);
   return TRUE;

@@ -5,6 +5,7 @@
 
 #include "engine/detect.h"
 #include "engine/findings.h"
+#include "file.h"
 #include "json-syntax.h"
 #include "weir-error.h"
 #include "weir-rules.h"
@@ -716,8 +717,11 @@ policy_new_from_file (const char *path, GError **error)
 {
   g_autofree char *data = NULL;
   gsize len = 0;
-  if (!g_file_get_contents (path, &data, &len, error))
-    return NULL;
+  if (!file_read (path, POLICY_MAX_BYTES, &data, &len, error))
+    {
+      g_prefix_error (error, "policy: ");
+      return NULL;
+    }
   Policy *policy = policy_parse (data, len, error);
   if (policy == NULL)
     g_prefix_error (error, "policy %s: ", path);

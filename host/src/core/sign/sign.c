@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "weir-error.h"
 
 #define PUBLIC_BLOB_BYTES (2 + SIGN_KEY_ID_BYTES + crypto_sign_PUBLICKEYBYTES)
@@ -157,7 +158,7 @@ sign_public_key_load (const char *path, SignPublicKey *out, GError **error)
 {
   g_autofree char *text = NULL;
   gsize len = 0;
-  if (!g_file_get_contents (path, &text, &len, error))
+  if (!file_read (path, KEY_FILE_MAX, &text, &len, error))
     return FALSE;
   if (!sign_public_key_parse (text, len, out, error))
     {
@@ -208,7 +209,7 @@ sign_secret_key_load (const char *path, GError **error)
 {
   g_autofree char *text = NULL;
   gsize len = 0;
-  if (!g_file_get_contents (path, &text, &len, error))
+  if (!file_read (path, KEY_FILE_MAX, &text, &len, error))
     return NULL;
   guint8 *blob = sodium_malloc (SIGN_SECRET_BLOB_BYTES);
   g_assert (blob != NULL);
