@@ -221,6 +221,43 @@ test_exit_status (Fixture *f, gconstpointer data)
   assert_one_line_error (f, 2, "missing.txt");
 }
 
+/* A word that is no subcommand is named, before the usage; every command has --help. */
+static void
+test_subcommands (Fixture *f, gconstpointer data)
+{
+  static const char *const groups[] = { "pack", "trust", "audit", "store" };
+  for (gsize i = 0; i < G_N_ELEMENTS (groups); i++)
+    {
+      WEIR (f, NULL, groups[i], "bogus");
+      g_assert_cmpint (f->status, ==, 1);
+      g_assert_cmpstr (f->out, ==, "");
+      g_autofree char *want = g_strdup_printf ("weir %s: unknown command \"bogus\"\nUsage: weir %s ",
+                                               groups[i], groups[i]);
+      if (!g_str_has_prefix (f->err, want))
+        g_error ("weir %s bogus: %s", groups[i], f->err);
+      WEIR (f, NULL, groups[i]);
+      g_assert_cmpint (f->status, ==, 1);
+      g_autofree char *none = g_strdup_printf ("weir %s: a command is needed\nUsage: ", groups[i]);
+      g_assert_true (g_str_has_prefix (f->err, none));
+    }
+  static const char *const commands[][2] = {
+    { "scan" }, { "keygen" }, { "audit" }, { "audit", "key" }, { "audit", "export" },
+    { "audit", "verify" }, { "trust" }, { "trust", "add" }, { "trust", "list" },
+    { "trust", "remove" }, { "pack" }, { "pack", "build" }, { "pack", "verify" },
+    { "pack", "import" }, { "pack", "list" }, { "pack", "remove" }, { "store" },
+    { "store", "info" }, { "store", "check" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      const char *args[] = { commands[i][0], commands[i][1] ? commands[i][1] : "--help",
+                             commands[i][1] ? "--help" : NULL, NULL };
+      run_weir (f, NULL, args);
+      if (f->status != 0 || strstr (f->out, "Usage") == NULL || f->err[0] != '\0')
+        g_error ("weir %s %s --help: status %d, %s%s", commands[i][0], commands[i][1] ? commands[i][1] : "",
+                 f->status, f->out, f->err);
+    }
+}
+
 /* A file that cannot be read reads the same in every command, in our words, not GLib's. */
 static void
 test_unreadable_files (Fixture *f, gconstpointer data)
@@ -303,6 +340,7 @@ main (int argc, char **argv)
   ADD ("scan/batch", test_scan_batch, NULL);
   ADD ("exit-status", test_exit_status, NULL);
   ADD ("unreadable-files", test_unreadable_files, NULL);
+  ADD ("subcommands", test_subcommands, NULL);
   ADD ("invalid-policy", test_invalid_policy, "{\"rules\":[{\"id\":\"x\",\"verdict\":\"nope\"}]}");
   ADD ("policy-syntax", test_policy_syntax, "{\n  \"fail_mode\": \"warn\"\n  \"timeout_ms\": 100\n}\n");
   return g_test_run ();

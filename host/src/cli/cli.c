@@ -37,6 +37,16 @@ cli_fail (const char *name, int code, const char *format, ...)
   return code;
 }
 
+int
+cli_unknown_command (const char *name, const char *word)
+{
+  if (word == NULL)
+    fprintf (stderr, "weir %s: a command is needed\n", name);
+  else
+    fprintf (stderr, "weir %s: unknown command \"%s\"\n", name, word);
+  return CLI_USAGE;
+}
+
 static gboolean
 read_stream (FILE *in, gsize max, char **out, gsize *len, GError **error)
 {

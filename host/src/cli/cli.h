@@ -16,6 +16,11 @@ gboolean cli_parse (const char *name, const char *params, const char *summary,
 /* Prints "weir NAME: MESSAGE" on stderr and returns CLI_FAILURE (or code). */
 int cli_fail (const char *name, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
+/* For "weir NAME WORD" where WORD is no subcommand: prints "weir NAME: unknown command
+ * "WORD"" (or "a command is needed" for none) on stderr, for the caller's usage to
+ * follow; returns CLI_USAGE. */
+int cli_unknown_command (const char *name, const char *word);
+
 /* Reads a whole file, or stdin for "-", up to max bytes. */
 gboolean cli_read_input (const char *path, gsize max, char **out, gsize *len, GError **error);
 

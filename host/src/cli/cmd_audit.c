@@ -187,19 +187,24 @@ static const struct {
   { "verify", audit_verify },
 };
 
+static int
+usage (FILE *out)
+{
+  fprintf (out, "Usage: weir audit key [-o DEVICE.pub]\n"
+                "       weir audit export [--format jsonl|ocsf] [-o FILE]\n"
+                "       weir audit verify [--file EXPORT.jsonl] [-p DEVICE.pub]\n"
+                "weir audit COMMAND --help shows a command's options.\n");
+  return out == stdout ? CLI_OK : CLI_USAGE;
+}
+
 int
 cmd_audit (int argc, char **argv)
 {
   if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    {
-      printf ("Usage: weir audit key [-o DEVICE.pub]\n"
-              "       weir audit export [--format jsonl|ocsf] [-o FILE]\n"
-              "       weir audit verify [--file EXPORT.jsonl] [-p DEVICE.pub]\n"
-              "weir audit COMMAND --help shows a command's options.\n");
-      return CLI_OK;
-    }
+    return usage (stdout);
   for (gsize i = 0; argc >= 2 && i < G_N_ELEMENTS (audit_commands); i++)
     if (strcmp (argv[1], audit_commands[i].name) == 0)
       return audit_commands[i].run (argc - 1, argv + 1);
-  return cli_fail ("audit", CLI_USAGE, "give key, export or verify (see weir audit --help)");
+  cli_unknown_command ("audit", argc >= 2 ? argv[1] : NULL);
+  return usage (stderr);
 }

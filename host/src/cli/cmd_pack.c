@@ -498,6 +498,8 @@ cmd_pack (int argc, char **argv)
     if (strcmp (argv[1], subs[i].name) == 0)
       return subs[i].run (argc - 1, argv + 1);
   FILE *out = argc > 1 && (!strcmp (argv[1], "--help") || !strcmp (argv[1], "-h")) ? stdout : stderr;
+  if (out == stderr)
+    cli_unknown_command ("pack", argc > 1 ? argv[1] : NULL);
   fprintf (out, "Usage: weir pack build|verify|import|list|remove [OPTION...]\n"
                 "Fingerprint packs: build and sign (admins), verify, import and list (endpoints).\n"
                 "weir pack SUBCOMMAND --help shows its options.\n");

@@ -129,14 +129,13 @@ usage (FILE *out)
 int
 cmd_store (int argc, char **argv)
 {
-  if (argc < 2)
-    return usage (stderr);
-  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+  const char *sub = argc >= 2 ? argv[1] : NULL;
+  if (g_strcmp0 (sub, "--help") == 0 || g_strcmp0 (sub, "-h") == 0)
     return usage (stdout);
-  if (strcmp (argv[1], "info") == 0)
+  if (g_strcmp0 (sub, "info") == 0)
     return run_info (argc - 1, argv + 1);
-  if (strcmp (argv[1], "check") == 0)
+  if (g_strcmp0 (sub, "check") == 0)
     return run_check (argc - 1, argv + 1);
-  fprintf (stderr, "weir store: unknown command \"%s\" (see weir store --help)\n", argv[1]);
-  return CLI_USAGE;
+  cli_unknown_command ("store", sub);
+  return usage (stderr);
 }

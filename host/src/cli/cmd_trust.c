@@ -70,6 +70,8 @@ cmd_trust (int argc, char **argv)
   if (g_strcmp0 (sub, "remove") == 0)
     return trust_remove (argc - 1, argv + 1, config_dir);
   FILE *out = g_strcmp0 (sub, "--help") == 0 || g_strcmp0 (sub, "-h") == 0 ? stdout : stderr;
+  if (out == stderr)
+    cli_unknown_command ("trust", sub);
   fprintf (out, "Usage: weir trust add ADMIN.pub | weir trust list | weir trust remove KEYID\n"
                 "Admin keys whose packs this endpoint accepts (CONFIG/trusted/).\n");
   return out == stdout ? CLI_OK : CLI_USAGE;
