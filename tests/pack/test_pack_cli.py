@@ -15,6 +15,12 @@ class PackCli(WeirCase):
         self.ok("pack", "verify", pack, "-p", self.path("a.pub"))
         r = self.weir("pack", "verify", pack, "-p", self.path("b.pub"))
         self.assertEqual(r.returncode, 2)
+        # The user named the key: the error names both key ids, and does not advise trust.
+        ids = {k: read(self.path(k + ".pub")).decode().split("\n")[0].split()[-1] for k in ("a", "b")}
+        self.assertIn("is not signed by the key in %s (key %s): its signer is key %s"
+                      % (self.path("b.pub"), ids["b"], ids["a"]), r.stderr)
+        self.assertNotIn("trust add", r.stderr)
+        self.assertEqual(r.stderr.count("\n"), 1)
         self.assertEqual(documents(self.scan(SECRET)), [])
         self.ok("pack", "import", pack)
         listed = json.loads(self.ok("pack", "list", "--json").stdout)

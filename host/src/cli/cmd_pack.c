@@ -330,6 +330,25 @@ print_meta (const char *what, const PackMeta *m)
           m->fingerprints, m->records);
 }
 
+/* With -p the user named the key: a pack signed by another is not a question of trust
+ * ("weir trust add" would be wrong advice), so both key ids are named. A header that
+ * cannot be read is left to pack_file_open(), which says what is wrong with it. */
+static gboolean
+signed_by (GBytes *bytes, const char *path, const char *pub, const SignPublicKey *pk, GError **error)
+{
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  g_auto (PackMeta) meta = { 0 };
+  if (data == NULL || !pack_file_peek (data, len, len, &meta, NULL)
+      || memcmp (meta.key_id, pk->id, SIGN_KEY_ID_BYTES) == 0)
+    return TRUE;
+  g_autofree char *signer = sign_key_id_hex (meta.key_id);
+  g_autofree char *given = sign_key_id_hex (pk->id);
+  g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
+               "%s is not signed by the key in %s (key %s): its signer is key %s", path, pub, given, signer);
+  return FALSE;
+}
+
 static int
 pack_verify (int argc, char **argv)
 {
@@ -348,6 +367,8 @@ pack_verify (int argc, char **argv)
   SignPublicKey pk;
   if (!sign_init (&error) || !read_pack (argv[1], &bytes, &error)
       || (pub != NULL && !sign_public_key_load (pub, &pk, &error)))
+    return cli_fail ("pack verify", CLI_FAILURE, "%s", error->message);
+  if (pub != NULL && !signed_by (bytes, argv[1], pub, &pk, &error))
     return cli_fail ("pack verify", CLI_FAILURE, "%s", error->message);
   g_autoptr (GArray) keys = pub ? g_array_new (FALSE, FALSE, sizeof (SignPublicKey))
                                 : pack_trusted_keys (config_dir, NULL);
