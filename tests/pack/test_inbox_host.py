@@ -1,5 +1,6 @@
 """The inbox, through the real weir-host over pipes: packs dropped into packs/ while the
 host runs are picked up; bad ones are refused and the active pack keeps working."""
+import json
 import os
 import shutil
 import time
@@ -53,6 +54,27 @@ class InboxHost(WeirCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("was refused", err)
         self.assertNotIn("merger", err)
+        self.check_pack_records()
+
+    def check_pack_records(self):
+        """The inbox's records carry what weir pack import's do: one per pack, with the
+        pack, its version and signer, or the refused file and the reason."""
+        export = self.ok("audit", "export").stdout
+        records = [json.loads(line) for line in export.splitlines()]
+        packs = [r for r in records if r["event"] in ("pack-import", "pack-refuse")]
+        signer = read(self.path("a.pub")).decode().split("\n")[0].split()[-1]
+        imports = [(r["source"], r["pack"], r["pack_version"], r["signer"])
+                   for r in packs if r["event"] == "pack-import"]
+        self.assertEqual(imports, [("inbox", "board", "1", signer), ("inbox", "board", "2", signer),
+                                   ("cli", "board", "3", signer)])
+        # A refused file is tried again whenever the inbox changes, and recorded each time.
+        refusals = {(r["source"], r["pack"]): r["reason"] for r in packs if r["event"] == "pack-refuse"}
+        self.assertEqual(sorted(refusals), [("inbox", "broken.weirpack"), ("inbox", "evil.weirpack")])
+        self.assertIn("not trusted here", refusals[("inbox", "evil.weirpack")])
+        inbox_import, cli_import = packs[0], packs[-1]
+        inbox_import, cli_import = packs[0], packs[-1]
+        self.assertEqual(set(inbox_import) ^ set(cli_import), set())  # the same fields
+        self.assertNotIn("detail", inbox_import)
 
 
 if __name__ == "__main__":

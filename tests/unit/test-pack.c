@@ -256,13 +256,13 @@ test_inbox (Fixture *f, gconstpointer data)
   write_inbox (f, "board.weirpack", v3);
   g_assert_true (pack_inbox_changed (inbox));
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
-  g_assert_cmpuint (pack_inbox_import (inbox, f->store, problems), ==, 1);
-  g_assert_cmpuint (pack_inbox_import (inbox, f->store, problems), ==, 0);  /* not newer: quiet */
+  g_assert_cmpuint (pack_inbox_import (inbox, f->store, problems, NULL, NULL), ==, 1);
+  g_assert_cmpuint (pack_inbox_import (inbox, f->store, problems, NULL, NULL), ==, 0);  /* not newer: quiet */
   g_assert_cmpuint (problems->len, ==, 0);
   g_autoptr (GBytes) evil = make_pack ("board", 7, other_text, f->sk_b);
   write_inbox (f, "zz-evil.weirpack", evil);
   g_assert_true (pack_inbox_changed (inbox));
-  g_assert_cmpuint (pack_inbox_import (inbox, f->store, problems), ==, 0);
+  g_assert_cmpuint (pack_inbox_import (inbox, f->store, problems, NULL, NULL), ==, 0);
   g_assert_cmpuint (problems->len, ==, 1);
   g_autofree char *still = active_match (f, secret_text);
   g_assert_cmpstr (still, ==, "minutes.md");

@@ -382,21 +382,12 @@ pack_verify (int argc, char **argv)
   return CLI_OK;
 }
 
-/* Imports and refusals go in the audit log, like the host's inbox imports. A refused
- * file's metadata is unverified, so only its path and the reason are recorded. */
+/* Imports and refusals go in the audit log, as the host's inbox imports do. */
 static void
-record_import (WeirContext *ctx, gboolean ok, const char *path, const PackMeta *meta,
-               const GError *why)
+record_import (WeirContext *ctx, const char *path, const PackMeta *meta, const GError *refusal)
 {
-  if (ctx->audit == NULL)
-    return;
-  g_autofree char *version = ok ? g_strdup_printf ("%" G_GINT64_FORMAT, meta->version) : NULL;
-  g_autofree char *key_id = ok ? sign_key_id_hex (meta->key_id) : NULL;
-  g_autofree char *base = g_path_get_basename (path);
   g_autoptr (GError) error = NULL;
-  g_autofree char *id = audit_record_pack (ctx->audit, ok ? "import" : "refuse", ok ? meta->name : base,
-                                           version, key_id, ok ? NULL : why->message, &error);
-  if (id == NULL)
+  if (!context_record_pack (ctx, "cli", path, meta, refusal, &error))
     fprintf (stderr, "weir pack import: the audit log was not written: %s\n", error->message);
 }
 
@@ -417,7 +408,7 @@ pack_import_cmd (int argc, char **argv)
     return cli_fail ("pack import", CLI_FAILURE, "%s", error->message);
   g_auto (PackMeta) meta = { 0 };
   gboolean ok = pack_import (ctx->store, ctx->config_dir, bytes, &meta, &error);
-  record_import (ctx, ok, argv[1], &meta, error);
+  record_import (ctx, argv[1], &meta, ok ? NULL : error);
   if (!ok)
     return cli_fail ("pack import", CLI_FAILURE, "refused %s: %s", argv[1], error->message);
   print_meta ("imported", &meta);

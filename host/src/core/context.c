@@ -100,16 +100,27 @@ load_packs (WeirContext *ctx, GPtrArray *problems)
   ctx->index = pack_load_index (ctx->store, ctx->config_dir, problems);
 }
 
-static void
-record_pack_event (WeirContext *ctx, const char *event, const char *detail)
+gboolean
+context_record_pack (WeirContext *ctx, const char *source, const char *path, const PackMeta *meta,
+                     const GError *refusal, GError **error)
 {
   if (ctx->audit == NULL)
-    return;
-  g_autoptr (cJSON) fields = cJSON_CreateObject ();
-  cJSON_AddStringToObject (fields, "detail", detail);
+    return TRUE;
+  gboolean ok = refusal == NULL;
+  g_autofree char *version = ok ? g_strdup_printf ("%" G_GINT64_FORMAT, meta->version) : NULL;
+  g_autofree char *key_id = ok ? sign_key_id_hex (meta->key_id) : NULL;
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *id = audit_record_pack (ctx->audit, source, ok ? "import" : "refuse",
+                                           ok ? meta->name : base, version, key_id,
+                                           ok ? NULL : refusal->message, error);
+  return id != NULL;
+}
+
+static void
+record_inbox_pack (const char *path, const PackMeta *meta, const GError *refusal, gpointer data)
+{
   g_autoptr (GError) error = NULL;
-  g_autofree char *id = audit_append (ctx->audit, event, fields, &error);
-  if (id == NULL)
+  if (!context_record_pack (data, "inbox", path, meta, refusal, &error))
     g_warning ("audit: %s", error->message);
 }
 
@@ -123,16 +134,13 @@ context_poll_packs (WeirContext *ctx, gboolean force, GPtrArray *problems)
   if (pack_inbox_changed (ctx->inbox))
     {
       g_autoptr (GPtrArray) refused = g_ptr_array_new_with_free_func (g_free);
-      guint imported = pack_inbox_import (ctx->inbox, ctx->store, refused);
+      pack_inbox_import (ctx->inbox, ctx->store, refused, record_inbox_pack, ctx);
       for (guint i = 0; i < refused->len; i++)
         {
           g_message ("%s", (char *) refused->pdata[i]);
-          record_pack_event (ctx, "pack-refuse", refused->pdata[i]);
           if (problems != NULL)
             g_ptr_array_add (problems, g_strdup (refused->pdata[i]));
         }
-      if (imported > 0)
-        record_pack_event (ctx, "pack-import", "imported from the inbox");
     }
   g_autofree char *stamp = store_pack_stamp (ctx->store, NULL);
   if (stamp == NULL || g_strcmp0 (stamp, ctx->pack_stamp) == 0)

@@ -44,6 +44,14 @@ void context_free (WeirContext *ctx);
 #define CONTEXT_POLL_US (G_USEC_PER_SEC / 2)
 gboolean context_poll_packs (WeirContext *ctx, gboolean force, GPtrArray *problems);
 
+/* The audit record of a pack imported (refusal NULL) or refused, the same for
+ * `weir pack import` (source "cli") and a host's inbox (source "inbox"): an import
+ * records the pack, its version and its signer; a refusal the file's name and the
+ * reason, since a refused file's metadata is not to be trusted. Does nothing without
+ * an audit log. */
+gboolean context_record_pack (WeirContext *ctx, const char *source, const char *path,
+                              const PackMeta *meta, const GError *refusal, GError **error);
+
 /* Adds a line to problems unless the same line is there: a fault that recurs on every
  * request is still one problem. Returns TRUE when the line is new. */
 gboolean context_add_problem (WeirContext *ctx, const char *message);

@@ -427,10 +427,11 @@ audit_root_key (Audit *audit, SignPublicKey *out, GError **error)
 }
 
 char *
-audit_record_pack (Audit *audit, const char *action, const char *pack, const char *version,
-                   const char *key_id, const char *reason, GError **error)
+audit_record_pack (Audit *audit, const char *source, const char *action, const char *pack,
+                   const char *version, const char *key_id, const char *reason, GError **error)
 {
   g_autoptr (cJSON) fields = cJSON_CreateObject ();
+  cJSON_AddStringToObject (fields, "source", source);
   cJSON_AddStringToObject (fields, "pack", pack);
   if (version != NULL)
     cJSON_AddStringToObject (fields, "pack_version", version);

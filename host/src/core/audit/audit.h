@@ -40,9 +40,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Audit, audit_free)
 char *audit_append (Audit *audit, const char *event, const cJSON *fields, GError **error);
 
 /* Pack imports and refusals, for the pack loader: action is "import" or "refuse";
+ * source is how the pack came ("cli" for weir pack import, "inbox" for a host's inbox);
  * version, key_id and reason may be NULL. Returns the record id; caller frees. */
-char *audit_record_pack (Audit *audit, const char *action, const char *pack, const char *version,
-                         const char *key_id, const char *reason, GError **error);
+char *audit_record_pack (Audit *audit, const char *source, const char *action, const char *pack,
+                         const char *version, const char *key_id, const char *reason, GError **error);
 /* A policy load: source is the file (or "default"), digest the policy's digest,
  * problem why it fell back to the default (NULL when it did not). */
 char *audit_record_policy (Audit *audit, const char *source, const char *digest, const char *problem,

@@ -300,7 +300,8 @@ inbox_read (const char *path, GBytes **out, GError **error)
 }
 
 guint
-pack_inbox_import (PackInbox *inbox, Store *store, GPtrArray *problems)
+pack_inbox_import (PackInbox *inbox, Store *store, GPtrArray *problems, PackInboxFunc func,
+                   gpointer data)
 {
   g_autoptr (GPtrArray) files = inbox_files (inbox);
   guint imported = 0;
@@ -312,10 +313,12 @@ pack_inbox_import (PackInbox *inbox, Store *store, GPtrArray *problems)
       g_autoptr (GBytes) bytes = NULL;
       g_autoptr (GError) error = NULL;
       g_auto (PackMeta) meta = { 0 };
-      if (inbox_read (path, &bytes, &error) && pack_import (store, inbox->config_dir, bytes, &meta, &error))
-        imported++;
-      else if (problems != NULL)
+      gboolean ok = inbox_read (path, &bytes, &error) && pack_import (store, inbox->config_dir, bytes, &meta, &error);
+      imported += ok;
+      if (!ok && problems != NULL)
         g_ptr_array_add (problems, g_strdup_printf ("The pack %s was refused: %s", path, error->message));
+      if (func != NULL)
+        func (path, &meta, error, data);
     }
   return imported;
 }

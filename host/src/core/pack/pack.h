@@ -43,6 +43,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PackInbox, pack_inbox_free)
  * the last call; the first call is TRUE. A few stat calls: cheap to poll. */
 gboolean pack_inbox_changed (PackInbox *inbox);
 
+/* Told of each inbox pack imported (refusal NULL, meta verified) or refused (meta may
+ * be empty: a refused file's metadata is not to be trusted). */
+typedef void (*PackInboxFunc) (const char *path, const PackMeta *meta, const GError *refusal,
+                               gpointer data);
+
 /* Imports every inbox pack newer than the stored one; a pack that is not newer is
- * skipped quietly, a refused one noted in problems. Returns how many were imported. */
-guint pack_inbox_import (PackInbox *inbox, Store *store, GPtrArray *problems);
+ * skipped quietly, a refused one noted in problems (may be NULL). func (may be NULL)
+ * hears of each import and refusal. Returns how many were imported. */
+guint pack_inbox_import (PackInbox *inbox, Store *store, GPtrArray *problems, PackInboxFunc func,
+                         gpointer data);
