@@ -2,7 +2,8 @@
 # The deployment test, as root: build the Debian package and lint it, install it, write the
 # force-install policy, check in Chromium (no --load-extension) that the extension arrives by
 # policy and reaches the installed host, remove and purge the package and see it leave
-# nothing; then install.sh/uninstall.sh system-wide and --user (every file they wrote goes),
+# nothing; then install.sh/uninstall.sh system-wide and --user (every file they wrote goes;
+# the user's store and keys stay and are named, or go with --purge),
 # and the quick start headless with its output checked.
 #
 # It runs in a private mount namespace whose /etc, /usr and /var are overlays on tmpfs, so
@@ -184,9 +185,35 @@ for d in chromium google-chrome microsoft-edge BraveSoftware/Brave-Browser; do
 done
 [ -x "$home/.local/bin/weir" ] && [ -f "$home/.config/weir/policy.json" ] || fail "install.sh --user: files missing"
 echo "wrote $(($(listing "$home" | wc -l) - $(echo "$home_before" | wc -l))) files, links and folders under the scratch HOME"
-HOME=$home ./installer/uninstall.sh --user
-diff <(echo "$home_before") <(listing "$home") || fail "uninstall.sh --user left the files above behind"
-echo "every file install.sh --user wrote is gone; the browser's own file stayed"
+# The installed weir makes what a user's Weir holds: a trusted key and the store.
+as_user() { env -u XDG_DATA_HOME -u XDG_CONFIG_HOME -u WEIR_HOME HOME="$home" "$@"; }
+user_state() {
+  as_user "$home/.local/bin/weir" keygen -s "$work/user-$1.key" -p "$work/user-$1.pub" >/dev/null
+  as_user "$home/.local/bin/weir" trust add "$work/user-$1.pub" >/dev/null
+  echo "lunch at noon" | as_user "$home/.local/bin/weir" scan - >/dev/null
+  [ -d "$home/.config/weir/trusted" ] && [ -f "$home/.local/share/weir/weir.db" ] \
+    || fail "weir made no trusted key or store under the scratch HOME"
+}
+user_state 1
+as_user ./installer/uninstall.sh --user --purge >"$work/purge.log"
+grep -q "^purged $home/.local/share/weir$" "$work/purge.log" || { cat "$work/purge.log"; fail "uninstall.sh --purge"; }
+diff <(echo "$home_before") <(listing "$home") || fail "uninstall.sh --user --purge left the files above behind"
+echo "every file install.sh --user wrote is gone, and with --purge the store and the keys; the browser's own file stayed"
+# Without --purge, what Weir made stays and is named, and a later --purge removes it.
+as_user ./installer/install.sh --user --no-deps >>"$work/user.log" 2>&1 || { cat "$work/user.log"; fail "install.sh --user, a third time"; }
+user_state 2
+as_user ./installer/uninstall.sh --user >"$work/uninstall.log"
+cat "$work/uninstall.log"
+for expect in "^kept $home/.config/weir/trusted: trusted admin keys" "^kept $home/.local/share/weir: the store" \
+              "--user --purge removes them too"; do
+  grep -q -- "$expect" "$work/uninstall.log" || fail "uninstall.sh --user does not say: $expect"
+done
+[ -f "$home/.local/share/weir/weir.db" ] && [ -d "$home/.config/weir/trusted" ] || fail "uninstall.sh --user removed the store or the keys"
+[ ! -e "$home/.local/bin/weir" ] || fail "uninstall.sh --user left weir"
+as_user ./installer/uninstall.sh --user --purge >/dev/null
+diff <(echo "$home_before" | grep -v '^d ') <(listing "$home" | grep -v '^d ') \
+  || fail "uninstall.sh --user --purge (after an uninstall) left the files above behind"
+echo "without --purge the store and the keys stay, named; --purge later removes them"
 
 step "the quick start, headless (installer/demo.sh)"
 env -u DISPLAY ./installer/demo.sh >"$work/demo.log" 2>&1 || { cat "$work/demo.log"; fail "installer/demo.sh"; }
