@@ -7,6 +7,7 @@
 
 #include "json.h"
 #include "nm.h"
+#include "testproto.h"
 #include "testutil.h"
 
 #define CARD "4666 1760 3137 2159"
@@ -16,6 +17,7 @@ typedef struct {
   char *home;
   int status;
   char *out, *err;
+  gsize out_len;  /* out may hold NUL bytes (frames) */
 } Fixture;
 
 static void
@@ -79,6 +81,7 @@ run_binary (Fixture *f, const char *env, const char *input, gsize input_len, con
   g_clear_pointer (&f->out, g_free);
   g_clear_pointer (&f->err, g_free);
   f->out = bytes_text (out);
+  f->out_len = g_bytes_get_size (out);
   f->err = bytes_text (err);
 }
 
@@ -89,13 +92,6 @@ run_weir (Fixture *f, const char *input, const char *const *args)
 }
 
 #define WEIR(f, input, ...) run_weir (f, input, (const char *const[]) { __VA_ARGS__, NULL })
-
-static const char *
-str (const cJSON *obj, const char *key)
-{
-  const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
-  return cJSON_IsString (item) ? item->valuestring : NULL;
-}
 
 static void
 test_scan_human (Fixture *f, gconstpointer data)
@@ -123,7 +119,7 @@ test_scan_binary (Fixture *f, gconstpointer data)
   g_assert_cmpint (f->status, ==, 0);
   g_autoptr (cJSON) reply = cJSON_Parse (f->out);
   g_assert_nonnull (strstr (f->out, "\"rule\":\"unreadable\""));
-  g_assert_cmpstr (str (reply, "verdict"), ==, "allow");
+  g_assert_cmpstr (testproto_str (reply, "verdict"), ==, "allow");
 }
 
 /* `scan --json` is the host's verdict object for the same request, byte for byte,
@@ -139,26 +135,15 @@ test_scan_json_matches_host (Fixture *f, gconstpointer data)
   g_autoptr (cJSON) cli = cJSON_Parse (f->out);
   g_assert_nonnull (cli);
 
-  g_autoptr (cJSON) req = cJSON_CreateObject ();
-  cJSON_AddStringToObject (req, "type", "scan");
-  cJSON_AddNumberToObject (req, "id", 1);
-  cJSON_AddStringToObject (req, "event", "drop");
-  cJSON_AddStringToObject (req, "origin", "https://chat.example");
-  cJSON_AddStringToObject (req, "text", text);
-  g_autofree char *json = cJSON_PrintUnformatted (req);
-  guint32 len = (guint32) strlen (json);
-  GString *frame = g_string_new_len ((const char *) &len, sizeof len);
-  g_string_append (frame, json);
+  g_autofree char *json = testproto_scan_request (1, "drop", "https://chat.example", text);
+  GString *frame = testproto_frame (json, strlen (json));
   run_binary (f, "WEIR_HOST_BINARY", frame->str, frame->len, (const char *const[]) { "chrome-extension://x/", NULL });
   g_string_free (frame, TRUE);
   g_assert_cmpint (f->status, ==, 0);
-  guint32 reply_len;
-  memcpy (&reply_len, f->out, sizeof reply_len);
-  g_autoptr (cJSON) host = cJSON_ParseWithLength (f->out + sizeof reply_len, reply_len);
-  g_assert_nonnull (host);
+  g_autoptr (cJSON) host = testproto_first_reply (f->out, f->out_len);
 
-  g_assert_cmpstr (str (cli, "verdict"), ==, "block");
-  g_assert_cmpstr (str (cli, "audit"), !=, str (host, "audit"));
+  g_assert_cmpstr (testproto_str (cli, "verdict"), ==, "block");
+  g_assert_cmpstr (testproto_str (cli, "audit"), !=, testproto_str (host, "audit"));
   cJSON_DeleteItemFromObject (cli, "audit");
   cJSON_DeleteItemFromObject (host, "audit");
   g_autofree char *a = cJSON_PrintUnformatted (cli);
@@ -182,9 +167,9 @@ test_scan_batch (Fixture *f, gconstpointer data)
   g_autoptr (cJSON) one = cJSON_Parse (lines[0]);
   g_autoptr (cJSON) two = cJSON_Parse (lines[1]);
   g_autoptr (cJSON) three = cJSON_Parse (lines[2]);
-  g_assert_cmpstr (str (one, "verdict"), ==, "warn");
-  g_assert_cmpstr (str (two, "type"), ==, "error");
-  g_assert_cmpstr (str (three, "verdict"), ==, "allow");
+  g_assert_cmpstr (testproto_str (one, "verdict"), ==, "warn");
+  g_assert_cmpstr (testproto_str (two, "type"), ==, "error");
+  g_assert_cmpstr (testproto_str (three, "verdict"), ==, "allow");
   g_assert_cmpint (cJSON_GetObjectItem (three, "id")->valueint, ==, 3);
 }
 

@@ -407,6 +407,18 @@ test_from_file (void)
   testutil_rmtree (dir);
 }
 
+/* json is refused with a message that starts with prefix. */
+static void
+assert_refused (const char *json, const char *prefix)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Policy) policy = policy_new_from_data (json, strlen (json), &error);
+  g_assert_null (policy);
+  g_assert_error (error, WEIR_ERROR, WEIR_ERROR_POLICY);
+  if (!g_str_has_prefix (error->message, prefix))
+    g_error ("%s: got \"%s\", want \"%s...\"", json, error->message, prefix);
+}
+
 /* Every refusal names the field's path from the top, and what would be accepted. */
 static void
 test_messages (void)
@@ -438,14 +450,7 @@ test_messages (void)
       "policy: origins[0].match[1]: \"chatgpt.com\" is not an origin" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autoptr (GError) error = NULL;
-      g_autoptr (Policy) policy = policy_new_from_data (bad[i].json, strlen (bad[i].json), &error);
-      g_assert_null (policy);
-      g_assert_error (error, WEIR_ERROR, WEIR_ERROR_POLICY);
-      if (!g_str_has_prefix (error->message, bad[i].message))
-        g_error ("%s: got \"%s\", want \"%s...\"", bad[i].json, error->message, bad[i].message);
-    }
+    assert_refused (bad[i].json, bad[i].message);
 }
 
 /* A syntax error names the line and the column of the mistake, and what was expected. */
@@ -474,14 +479,7 @@ test_syntax_errors (void)
     { "[]", "policy: a policy is one JSON object" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autoptr (GError) error = NULL;
-      g_autoptr (Policy) policy = policy_new_from_data (bad[i].json, strlen (bad[i].json), &error);
-      g_assert_null (policy);
-      g_assert_error (error, WEIR_ERROR, WEIR_ERROR_POLICY);
-      if (!g_str_has_prefix (error->message, bad[i].message))
-        g_error ("%s: got \"%s\", want \"%s...\"", bad[i].json, error->message, bad[i].message);
-    }
+    assert_refused (bad[i].json, bad[i].message);
   /* Nesting deeper than the parsers take is refused, not a stack overflow. */
   g_autoptr (GString) deep = g_string_new ("{\"x\":");
   for (int i = 0; i < 5000; i++)

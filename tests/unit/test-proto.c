@@ -7,6 +7,7 @@
 #include "json.h"
 #include "nm.h"
 #include "proto.h"
+#include "testproto.h"
 #include "testutil.h"
 
 #define CARD "4666 1760 3137 2159"  /* Luhn-valid Visa range, not a well-known test number */
@@ -50,11 +51,7 @@ send_bytes (Fixture *f, const char *buf, gsize len)
 {
   g_autofree char *text = proto_handle_frame (f->proto, buf, len);
   g_assert_nonnull (text);
-  g_assert_cmpuint (strlen (text), <=, NM_MAX_REPLY);
-  g_assert_true (g_utf8_validate (text, -1, NULL));
-  cJSON *reply = cJSON_Parse (text);
-  g_assert_true (cJSON_IsObject (reply));
-  return reply;
+  return testproto_reply_parse (text, strlen (text));
 }
 
 static cJSON *
@@ -63,48 +60,28 @@ send_json (Fixture *f, const char *json)
   return send_bytes (f, json, strlen (json));
 }
 
-static const char *
-str (const cJSON *obj, const char *key)
-{
-  const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
-  return cJSON_IsString (item) ? item->valuestring : NULL;
-}
-
 static void
 assert_error (const cJSON *reply, const char *code)
 {
-  g_assert_cmpstr (str (reply, "type"), ==, "error");
+  g_assert_cmpstr (testproto_str (reply, "type"), ==, "error");
   const cJSON *err = cJSON_GetObjectItemCaseSensitive (reply, "error");
-  g_assert_cmpstr (str (err, "code"), ==, code);
-  g_assert_nonnull (str (err, "message"));
-}
-
-/* A scan request for text, built with cJSON so any text is escaped correctly. */
-static char *
-scan_request (int id, const char *origin, const char *text)
-{
-  g_autoptr (cJSON) req = cJSON_CreateObject ();
-  cJSON_AddStringToObject (req, "type", "scan");
-  cJSON_AddNumberToObject (req, "id", id);
-  cJSON_AddStringToObject (req, "event", "paste");
-  cJSON_AddStringToObject (req, "origin", origin);
-  cJSON_AddStringToObject (req, "text", text);
-  return cJSON_PrintUnformatted (req);
+  g_assert_cmpstr (testproto_str (err, "code"), ==, code);
+  g_assert_nonnull (testproto_str (err, "message"));
 }
 
 static cJSON *
 scan (Fixture *f, const char *origin, const char *text)
 {
-  g_autofree char *req = scan_request (7, origin, text);
+  g_autofree char *req = testproto_scan_request (7, "paste", origin, text);
   return send_json (f, req);
 }
 
 static void
 assert_verdict (const cJSON *reply, const char *verdict)
 {
-  g_assert_cmpstr (str (reply, "type"), ==, "verdict");
-  g_assert_cmpstr (str (reply, "verdict"), ==, verdict);
-  g_assert_nonnull (str (reply, "audit"));
+  g_assert_cmpstr (testproto_str (reply, "type"), ==, "verdict");
+  g_assert_cmpstr (testproto_str (reply, "verdict"), ==, verdict);
+  g_assert_nonnull (testproto_str (reply, "audit"));
 }
 
 static gboolean
@@ -112,27 +89,15 @@ has_reason (const cJSON *reply, const char *kind, const char *rule)
 {
   const cJSON *reason;
   cJSON_ArrayForEach (reason, cJSON_GetObjectItemCaseSensitive (reply, "reasons"))
-    if (!g_strcmp0 (str (reason, "kind"), kind) && !g_strcmp0 (str (reason, "rule"), rule))
+    if (!g_strcmp0 (testproto_str (reason, "kind"), kind) && !g_strcmp0 (testproto_str (reason, "rule"), rule))
       return TRUE;
   return FALSE;
-}
-
-/* Every audit record, as JSON text joined by newlines. */
-static gboolean
-collect_record (gint64 seq, const char *id, const char *record, gpointer data)
-{
-  g_string_append_printf (data, "%s\n", record);
-  return TRUE;
 }
 
 static char *
 audit_text (Fixture *f)
 {
-  GString *all = g_string_new (NULL);
-  g_autoptr (GError) error = NULL;
-  g_assert_true (store_audit_foreach (f->ctx->store, collect_record, all, &error));
-  g_assert_no_error (error);
-  return g_string_free (all, FALSE);
+  return testproto_audit_text (f->ctx->store);
 }
 
 /* ---- hello ---- */
@@ -141,12 +106,12 @@ static void
 test_hello (Fixture *f, gconstpointer data)
 {
   g_autoptr (cJSON) reply = send_json (f, "{\"type\":\"hello\",\"id\":\"h1\",\"extension_version\":\"1.0.0\"}");
-  g_assert_cmpstr (str (reply, "type"), ==, "hello");
-  g_assert_cmpstr (str (reply, "id"), ==, "h1");
+  g_assert_cmpstr (testproto_str (reply, "type"), ==, "hello");
+  g_assert_cmpstr (testproto_str (reply, "id"), ==, "h1");
   g_assert_cmpint (cJSON_GetObjectItemCaseSensitive (reply, "protocol")->valueint, ==, 1);
-  g_assert_nonnull (str (reply, "host_version"));
+  g_assert_nonnull (testproto_str (reply, "host_version"));
   const cJSON *policy = cJSON_GetObjectItemCaseSensitive (reply, "policy");
-  g_assert_cmpstr (str (policy, "fail_mode"), ==, "block");
+  g_assert_cmpstr (testproto_str (policy, "fail_mode"), ==, "block");
   g_assert_cmpint (cJSON_GetObjectItemCaseSensitive (policy, "min_scan_chars")->valueint, ==, 8);
   g_assert_true (cJSON_IsObject (cJSON_GetObjectItemCaseSensitive (policy, "gpu")));
 }
@@ -200,7 +165,7 @@ static void
 assert_served (Fixture *f)
 {
   g_autoptr (cJSON) next = send_json (f, "{\"type\":\"hello\",\"id\":10}");
-  g_assert_cmpstr (str (next, "type"), ==, "hello");
+  g_assert_cmpstr (testproto_str (next, "type"), ==, "hello");
   g_assert_cmpint (cJSON_GetObjectItemCaseSensitive (next, "id")->valueint, ==, 10);
 }
 
@@ -242,13 +207,7 @@ test_malformed_bytes (Fixture *f, gconstpointer data)
 static void
 test_deep_nesting (Fixture *f, gconstpointer data)
 {
-  const gsize depth = 100000;
-  GString *req = g_string_new ("{\"id\":9,\"type\":\"hello\",\"x\":");
-  for (gsize i = 0; i < depth; i++)
-    g_string_append_c (req, '[');
-  for (gsize i = 0; i < depth; i++)
-    g_string_append_c (req, ']');
-  g_string_append_c (req, '}');
+  GString *req = testproto_nested_request ("{\"id\":9,\"type\":\"hello\",\"x\":", 100000);
   g_autoptr (cJSON) reply = send_bytes (f, req->str, req->len);
   g_string_free (req, TRUE);
   assert_error (reply, "bad_json");
@@ -277,7 +236,7 @@ test_error_echo (Fixture *f, gconstpointer data)
   g_assert_null (strstr (text, CANARY));
   g_assert_null (strstr (text, CARD_PART));
   g_autoptr (cJSON) plain = send_json (f, "{\"id\":1,\"type\":\"launch\"}");
-  g_assert_nonnull (strstr (str (cJSON_GetObjectItemCaseSensitive (plain, "error"), "message"), "launch"));
+  g_assert_nonnull (strstr (testproto_str (cJSON_GetObjectItemCaseSensitive (plain, "error"), "message"), "launch"));
 }
 
 /* ---- scan ---- */
@@ -289,7 +248,7 @@ test_scan_allow (Fixture *f, gconstpointer data)
   assert_verdict (reply, "allow");
   g_assert_cmpint (cJSON_GetObjectItemCaseSensitive (reply, "id")->valueint, ==, 7);
   g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItemCaseSensitive (reply, "reasons")), ==, 0);
-  g_assert_null (str (reply, "message"));
+  g_assert_null (testproto_str (reply, "message"));
 }
 
 static char *
@@ -318,7 +277,7 @@ test_scan_no_content (Fixture *f, gconstpointer data)
 {
   g_autofree char *key = fake_private_key ();
   g_autofree char *text = g_strdup_printf ("%s\nmy card %s\n%s", CANARY, CARD, key);
-  g_autofree char *req = scan_request (3, "https://chat.example", text);
+  g_autofree char *req = testproto_scan_request (3, "paste", "https://chat.example", text);
   g_autofree char *reply_text = proto_handle_frame (f->proto, req, strlen (req));
   g_autoptr (cJSON) reply = cJSON_Parse (reply_text);
   assert_verdict (reply, "block");
@@ -330,7 +289,7 @@ test_scan_no_content (Fixture *f, gconstpointer data)
   g_autofree char *records = audit_text (f);
   g_assert_null (strstr (records, CANARY));
   g_assert_null (strstr (records, CARD_PART));
-  g_assert_nonnull (strstr (records, str (reply, "audit")));
+  g_assert_nonnull (strstr (records, testproto_str (reply, "audit")));
   g_assert_nonnull (strstr (records, "\"content_digest\""));
   g_assert_false (testutil_tree_contains (f->home, CANARY));
 }
@@ -440,7 +399,7 @@ test_oversize (Fixture *f, gconstpointer data)
   assert_verdict (reply, "block");
   g_assert_true (has_reason (reply, "policy", "oversize"));
   g_assert_false (has_reason (reply, "pattern", "credit-card"));  /* not scanned */
-  g_assert_cmpstr (str (reply, "message"), ==, "Too large to check.");
+  g_assert_cmpstr (testproto_str (reply, "message"), ==, "Too large to check.");
   /* A file that declares more than it carries counts at its declared size. */
   g_autoptr (cJSON) declared = send_json (f, "{\"id\":1,\"type\":\"scan\",\"event\":\"upload\",\"origin\":\"https://a.b\","
                                              "\"files\":[{\"name\":\"big.zip\",\"size\":5000000}]}");
@@ -464,7 +423,7 @@ static const char *
 warn_audit (const cJSON *reply)
 {
   assert_verdict (reply, "warn");
-  return str (reply, "audit");
+  return testproto_str (reply, "audit");
 }
 
 static cJSON *
@@ -494,7 +453,7 @@ test_decision_justification (Fixture *f, gconstpointer data)
   g_autoptr (cJSON) blank = decide (f, audit, "proceed", "   ");
   assert_error (blank, "bad_request");
   g_autoptr (cJSON) ack = decide (f, audit, "proceed", "customer asked for a refund");
-  g_assert_cmpstr (str (ack, "type"), ==, "ack");
+  g_assert_cmpstr (testproto_str (ack, "type"), ==, "ack");
   g_assert_cmpint (cJSON_GetObjectItemCaseSensitive (ack, "id")->valueint, ==, 4);
   g_autoptr (cJSON) again = decide (f, audit, "proceed", "again");
   assert_error (again, "not_found");
@@ -508,10 +467,10 @@ test_decision_cancel (Fixture *f, gconstpointer data)
 {
   g_autoptr (cJSON) warn = scan (f, "https://a.b", "pay with card " CARD);
   g_autoptr (cJSON) ack = decide (f, warn_audit (warn), "cancel", NULL);
-  g_assert_cmpstr (str (ack, "type"), ==, "ack");
+  g_assert_cmpstr (testproto_str (ack, "type"), ==, "ack");
   /* An allow verdict is no open warn: nothing to decide. */
   g_autoptr (cJSON) allow = scan (f, "https://a.b", "nothing to see here");
-  g_autoptr (cJSON) refused = decide (f, str (allow, "audit"), "proceed", "because");
+  g_autoptr (cJSON) refused = decide (f, testproto_str (allow, "audit"), "proceed", "because");
   assert_error (refused, "not_found");
 }
 
@@ -521,10 +480,10 @@ test_decision_origin_justification (Fixture *f, gconstpointer data)
 {
   g_autoptr (cJSON) plain = scan (f, "https://a.b", "pay with card " CARD);
   g_assert_false (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (plain, "justification")));
-  g_assert_cmpstr (str (plain, "learn_more"), ==, "https://intranet.example/dlp");
-  g_assert_cmpstr (str (plain, "message"), ==, "Cards.");
+  g_assert_cmpstr (testproto_str (plain, "learn_more"), ==, "https://intranet.example/dlp");
+  g_assert_cmpstr (testproto_str (plain, "message"), ==, "Cards.");
   g_autoptr (cJSON) ok = decide (f, warn_audit (plain), "proceed", NULL);
-  g_assert_cmpstr (str (ok, "type"), ==, "ack");
+  g_assert_cmpstr (testproto_str (ok, "type"), ==, "ack");
   g_autoptr (cJSON) ai = scan (f, "https://chat.example", "pay with card " CARD);
   g_assert_true (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (ai, "justification")));
   g_autoptr (cJSON) refused = decide (f, warn_audit (ai), "proceed", NULL);
@@ -555,8 +514,8 @@ test_report (Fixture *f, gconstpointer data)
 {
   g_autoptr (cJSON) reply = send_json (f, "{\"id\":1,\"type\":\"report\",\"event\":\"fail-mode\","
                                           "\"origin\":\"https://a.b\",\"verdict\":\"block\"}");
-  g_assert_cmpstr (str (reply, "type"), ==, "ack");
-  g_assert_nonnull (str (reply, "audit"));
+  g_assert_cmpstr (testproto_str (reply, "type"), ==, "ack");
+  g_assert_nonnull (testproto_str (reply, "audit"));
   g_autofree char *records = audit_text (f);
   g_assert_nonnull (strstr (records, "\"reported\":\"fail-mode\""));
 }
@@ -603,14 +562,14 @@ test_store_unavailable (void)
   g_assert_null (ctx->audit);
   g_assert_cmpuint (ctx->problems->len, ==, 1);
   g_autoptr (Proto) proto = proto_new (ctx);
-  g_autofree char *req = scan_request (1, "https://a.b", "nothing secret here");
+  g_autofree char *req = testproto_scan_request (1, "paste", "https://a.b", "nothing secret here");
   g_test_expect_message ("weir", G_LOG_LEVEL_WARNING, "audit: the store is unavailable");
   g_autofree char *text = proto_handle_frame (proto, req, strlen (req));
   g_test_assert_expected_messages ();
   g_autoptr (cJSON) reply = cJSON_Parse (text);
-  g_assert_cmpstr (str (reply, "verdict"), ==, "block");
-  g_assert_cmpstr (str (cJSON_GetObjectItemCaseSensitive (reply, "error"), "code"), ==, "store");
-  g_assert_null (str (reply, "audit"));
+  g_assert_cmpstr (testproto_str (reply, "verdict"), ==, "block");
+  g_assert_cmpstr (testproto_str (cJSON_GetObjectItemCaseSensitive (reply, "error"), "code"), ==, "store");
+  g_assert_null (testproto_str (reply, "audit"));
   testutil_rmtree (home);
   g_unsetenv ("WEIR_HOME");
 }
@@ -631,8 +590,8 @@ test_record_url (Fixture *f, gconstpointer data)
   g_autoptr (cJSON) b = send_json (f, "{\"type\":\"scan\",\"id\":2,\"event\":\"paste\","
                                    "\"origin\":\"https://chat.example\",\"url\":\"https://chat.example/c/dropped-path\","
                                    "\"text\":\"hello there\"}");
-  g_assert_cmpstr (str (a, "type"), ==, "verdict");
-  g_assert_cmpstr (str (b, "type"), ==, "verdict");
+  g_assert_cmpstr (testproto_str (a, "type"), ==, "verdict");
+  g_assert_cmpstr (testproto_str (b, "type"), ==, "verdict");
   g_autofree char *log = audit_text (f);
   g_assert_nonnull (strstr (log, "kept-path"));
   g_assert_null (strstr (log, "dropped-path"));
