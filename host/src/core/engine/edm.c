@@ -52,6 +52,7 @@ edm_table_free (EdmTable *table)
     g_free (table->columns[i].name);
   g_free (table->entries);
   g_free (table->words);
+  g_free (table->word_filter);
   g_free (table->name);
   g_free (table);
 }
@@ -164,6 +165,25 @@ edm_value_words (const guint8 key[EDM_KEY_BYTES], const char *norm, GArray *word
       }
 }
 
+void
+edm_table_index_words (EdmTable *t)
+{
+  g_clear_pointer (&t->word_filter, g_free);
+  if (t->n_words == 0)
+    return;
+  /* About 16 bits per word: a word not in the table passes for one about 1 time in 16. */
+  guint bits = 6;
+  while (bits < 32 && ((gsize) 1 << bits) < t->n_words * 16)
+    bits++;
+  t->word_filter_bits = bits;
+  t->word_filter = g_new0 (guint64, ((gsize) 1 << bits) / 64);
+  for (gsize i = 0; i < t->n_words; i++)
+    {
+      guint64 slot = t->words[i] >> (64 - bits);
+      t->word_filter[slot / 64] |= G_GUINT64_CONSTANT (1) << (slot % 64);
+    }
+}
+
 /* Binary searches without a branch on the comparison (it compiles to a conditional
  * move): the hashes are random, so a branch there was mispredicted half the time, and
  * perf put this search at a quarter of EDM matching. */
@@ -174,6 +194,12 @@ word_known (const EdmTable *t, guint64 h)
   const guint64 *base = t->words;
   if (n == 0)
     return FALSE;
+  if (t->word_filter != NULL)
+    {
+      guint64 slot = h >> (64 - t->word_filter_bits);
+      if (!((t->word_filter[slot / 64] >> (slot % 64)) & 1))
+        return FALSE;
+    }
   while (n > 1)
     {
       gsize half = n / 2;
