@@ -107,7 +107,7 @@ edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out)
       for (gsize i = 0; i < len; i++)
         if (g_ascii_isdigit (value[i]))
           g_string_append_c (out, value[i]);
-      return out->len > 0;
+      return out->len >= EDM_NUMBER_MIN_DIGITS;
     }
   if (kind == EDM_KIND_EMAIL)
     {
@@ -459,7 +459,8 @@ match_numbers (Matcher *m, const char *text, gsize len)
           for (guint b = a; b < n; b++)
             {
               g_string_append_len (m->norm, text + starts[b], (gssize) (ends[b] - starts[b]));
-              lookup (m, EDM_KIND_NUMBER, starts[a]);
+              if (m->norm->len >= EDM_NUMBER_MIN_DIGITS)
+                lookup (m, EDM_KIND_NUMBER, starts[a]);
             }
         }
       /* The next chain starts after this one's first group, so a chain cut at

@@ -23,6 +23,9 @@
 #define EDM_NEAR_BYTES 256
 #define EDM_COMMON_RECORDS 5
 #define EDM_MAX_WORDS 6      /* text and name values longer than this never match */
+/* Number values of fewer digits identify nobody and would match any text ("1", "42"):
+ * dropped when a table is built, never looked up in content. */
+#define EDM_NUMBER_MIN_DIGITS 3
 
 typedef enum {
   EDM_KIND_TEXT = 0,    /* words in order, case- and punctuation-folded */
