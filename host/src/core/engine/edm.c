@@ -228,9 +228,16 @@ typedef struct {
   guint64 hash;      /* the value hash; for words, 1 when known, else 0 */
   guint32 first;     /* values: the first entry not below hash */
   guint8 len;        /* bytes + 1; 0 = empty */
-  guint8 kind;       /* EdmKind, or 0xff for the word filter */
+  guint8 kind;       /* EdmKind */
   char bytes[MEMO_MAX];
 } MemoSlot;
+
+#define WORD_MEMO_SLOTS 4096
+
+typedef struct {
+  guint64 word;   /* normalize_word_hash */
+  enum { WORD_UNSEEN, WORD_UNKNOWN, WORD_KNOWN } state;
+} WordMemo;
 
 typedef struct {
   const EdmTable *table;
@@ -239,9 +246,8 @@ typedef struct {
   GString *norm;
   crypto_generichash_state keyed;  /* the state after the key block, copied per value */
   MemoSlot *memo; /* MEMO_SLOTS, allocated on first use */
+  WordMemo *word_memo;  /* WORD_MEMO_SLOTS, allocated on first use */
 } Matcher;
-
-#define MEMO_WORD 0xff
 
 static MemoSlot *
 memo_slot (Matcher *m, guint8 kind, const char *s, gsize len)
@@ -312,18 +318,23 @@ value_hash (Matcher *m, EdmKind kind, gsize *first)
   return h;
 }
 
-/* hash is the word's normalize_word_hash, already at hand: it picks the slot. */
+/* Whether word i of the paste is in the table, remembered by its normalize_word_hash:
+ * prose repeats its words, and a repeat then costs one compare instead of a keyed
+ * SipHash. Two different words with one 64-bit hash would share an answer; among
+ * natural words that does not happen, and a paste crafted to make it happen could as
+ * well misspell the name it hides. */
 static gboolean
-memo_word_known (Matcher *m, const char *word, gsize len, guint64 hash)
+word_in_table (Matcher *m, const NormWords *words, guint i)
 {
-  if (m->memo == NULL)
-    m->memo = g_new0 (MemoSlot, MEMO_SLOTS);
-  MemoSlot *slot = len > MEMO_MAX ? NULL : &m->memo[(hash >> 32) & (MEMO_SLOTS - 1)];
-  if (slot != NULL && memo_holds (slot, MEMO_WORD, word, len))
-    return slot->hash != 0;
-  gboolean known = word_known (m->table, edm_word_hash (m->table->key, word, len));
-  if (slot != NULL)
-    memo_store (slot, MEMO_WORD, word, len, known, 0);
+  if (m->word_memo == NULL)
+    m->word_memo = g_new0 (WordMemo, WORD_MEMO_SLOTS);
+  guint64 h = g_array_index (words->hashes, guint64, i);
+  WordMemo *slot = &m->word_memo[(h >> 32) & (WORD_MEMO_SLOTS - 1)];
+  if (slot->state != WORD_UNSEEN && slot->word == h)
+    return slot->state == WORD_KNOWN;
+  const NormWord *w = &g_array_index (words->words, NormWord, i);
+  gboolean known = word_known (m->table, edm_word_hash (m->table->key, norm_word_text (words, i), w->len));
+  *slot = (WordMemo) { .word = h, .state = known ? WORD_KNOWN : WORD_UNKNOWN };
   return known;
 }
 
@@ -348,11 +359,7 @@ match_words (Matcher *m, const NormWords *words)
   guint n_words = words->words->len;
   g_autofree gboolean *known = g_new (gboolean, n_words + 1);
   for (guint i = 0; i < n_words; i++)
-    {
-      const NormWord *w = &g_array_index (words->words, NormWord, i);
-      known[i] = memo_word_known (m, norm_word_text (words, i), w->len,
-                                  g_array_index (words->hashes, guint64, i));
-    }
+    known[i] = word_in_table (m, words, i);
   for (guint i = 0; i < n_words; i++)
     {
       char *run[EDM_MAX_WORDS];
@@ -539,4 +546,5 @@ edm_table_match_words (const EdmTable *table, const char *text, gsize len, const
   g_array_unref (m.hits);
   g_string_free (m.norm, TRUE);
   g_free (m.memo);
+  g_free (m.word_memo);
 }
