@@ -263,11 +263,14 @@ ascii_word_sink (Norm *n, gsize i)
   GString *chars = k->w->chars;
   if (k->n == k->cap || chars->len + (n->len - i) + 2 >= chars->allocated_len)
     return i;
-  char *out = chars->str + chars->len;
-  const guchar *text = (const guchar *) n->text;
+  /* Locals, restrict: stores through out would otherwise make the compiler reload
+   * n->len and the text pointer on every byte. */
+  char *restrict out = chars->str + chars->len;
+  const guchar *restrict text = (const guchar *) n->text;
+  const gsize len = n->len;
   guint64 h = WORD_HASH_SEED;
   gsize j = i;
-  for (guchar c; j < n->len && (c = ascii_lower[text[j]]) != 0; j++)
+  for (guchar c; j < len && (c = ascii_lower[text[j]]) != 0; j++)
     {
       out[j - i] = (char) c;
       h = WORD_HASH_STEP (h, c);
@@ -329,10 +332,15 @@ norm_walk (Norm *n)
   gsize len = n->len, i = 0, joined, next;
   while (i < len)
     {
+      if (n->buf->len == 0)
+        {
+          while (i < len && ascii_separator[(guchar) text[i]])
+            i++;
+          if (i == len)
+            break;
+        }
       guchar c = (guchar) text[i];
-      if (n->buf->len == 0 && ascii_separator[c])
-        i++;
-      else if (ascii_lower[c] != 0 && (next = ascii_word (n, i)) != i)
+      if (ascii_lower[c] != 0 && (next = ascii_word (n, i)) != i)
         i = next;
       else if (c >= 0x80)
         step_unicode (n, &i);
