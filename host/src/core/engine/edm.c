@@ -53,6 +53,7 @@ edm_table_free (EdmTable *table)
   g_free (table->entries);
   g_free (table->words);
   g_free (table->word_filter);
+  g_free (table->value_filter);
   g_free (table->name);
   g_free (table);
 }
@@ -165,23 +166,42 @@ edm_value_words (const guint8 key[EDM_KEY_BYTES], const char *norm, GArray *word
       }
 }
 
+static guint64 *
+filter_new (gsize n, guint *bits)
+{
+  *bits = 6;
+  while (*bits < 32 && ((gsize) 1 << *bits) < n * 16)
+    (*bits)++;
+  return g_new0 (guint64, ((gsize) 1 << *bits) / 64);
+}
+
+static void
+filter_add (guint64 *filter, guint bits, guint64 h)
+{
+  guint64 slot = h >> (64 - bits);
+  filter[slot / 64] |= G_GUINT64_CONSTANT (1) << (slot % 64);
+}
+
+static gboolean
+filter_may_hold (const guint64 *filter, guint bits, guint64 h)
+{
+  if (filter == NULL)
+    return TRUE;
+  guint64 slot = h >> (64 - bits);
+  return (filter[slot / 64] >> (slot % 64)) & 1;
+}
+
 void
-edm_table_index_words (EdmTable *t)
+edm_table_index (EdmTable *t)
 {
   g_clear_pointer (&t->word_filter, g_free);
-  if (t->n_words == 0)
-    return;
-  /* About 16 bits per word: a word not in the table passes for one about 1 time in 16. */
-  guint bits = 6;
-  while (bits < 32 && ((gsize) 1 << bits) < t->n_words * 16)
-    bits++;
-  t->word_filter_bits = bits;
-  t->word_filter = g_new0 (guint64, ((gsize) 1 << bits) / 64);
+  g_clear_pointer (&t->value_filter, g_free);
+  t->word_filter = filter_new (t->n_words, &t->word_filter_bits);
   for (gsize i = 0; i < t->n_words; i++)
-    {
-      guint64 slot = t->words[i] >> (64 - bits);
-      t->word_filter[slot / 64] |= G_GUINT64_CONSTANT (1) << (slot % 64);
-    }
+    filter_add (t->word_filter, t->word_filter_bits, t->words[i]);
+  t->value_filter = filter_new (t->n_entries, &t->value_filter_bits);
+  for (gsize i = 0; i < t->n_entries; i++)
+    filter_add (t->value_filter, t->value_filter_bits, t->entries[i].hash);
 }
 
 /* Binary searches without a branch on the comparison (it compiles to a conditional
@@ -192,14 +212,8 @@ word_known (const EdmTable *t, guint64 h)
 {
   gsize n = t->n_words;
   const guint64 *base = t->words;
-  if (n == 0)
+  if (n == 0 || !filter_may_hold (t->word_filter, t->word_filter_bits, h))
     return FALSE;
-  if (t->word_filter != NULL)
-    {
-      guint64 slot = h >> (64 - t->word_filter_bits);
-      if (!((t->word_filter[slot / 64] >> (slot % 64)) & 1))
-        return FALSE;
-    }
   while (n > 1)
     {
       gsize half = n / 2;
@@ -283,8 +297,8 @@ entries_lower_bound (const EdmTable *t, guint64 h)
 {
   gsize n = t->n_entries;
   const EdmEntry *base = t->entries;
-  if (n == 0)
-    return 0;
+  if (n == 0 || !filter_may_hold (t->value_filter, t->value_filter_bits, h))
+    return n;  /* no entry has h */
   while (n > 1)
     {
       gsize half = n / 2;

@@ -64,16 +64,16 @@ typedef struct {
    * here, which skips almost all prose. */
   guint64 *words;                /* owned */
   gsize n_words;
-  /* A bit per 2^word_filter_bits slice of hash space, set where a word lies: most
-   * words of a paste are in no table, and one bit answers for them where a binary
-   * search over words read a dozen cache lines. NULL until edm_table_index_words. */
-  guint64 *word_filter;          /* owned */
-  guint word_filter_bits;
+  /* Bit filters over the hashes of words and of entries, about 16 bits each: most
+   * words and candidate values of a paste are in no table, and one bit answers for
+   * them where a binary search read a dozen cache lines. NULL until edm_table_index. */
+  guint64 *word_filter, *value_filter;  /* owned */
+  guint word_filter_bits, value_filter_bits;
 } EdmTable;
 
 EdmTable *edm_table_new (const char *name);
-/* Builds word_filter over words, once they are in place (sorted). */
-void edm_table_index_words (EdmTable *table);
+/* Builds the filters over words and entries, once both are in place (sorted). */
+void edm_table_index (EdmTable *table);
 void edm_table_free (EdmTable *table);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EdmTable, edm_table_free)
 

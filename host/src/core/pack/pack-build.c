@@ -405,7 +405,6 @@ set_words (EdmTable *table, GArray *words)
       w[n++] = w[i];
   table->n_words = n;
   table->words = g_memdup2 (w, MAX (n, 1) * sizeof (guint64));
-  edm_table_index_words (table);
 }
 
 static void

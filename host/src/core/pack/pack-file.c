@@ -418,7 +418,6 @@ read_words (Reader *r, EdmTable *t)
       if (i > 0 && t->words[i - 1] >= t->words[i])
         return r->failed = "EDM word filter (unsorted)", FALSE;
     }
-  edm_table_index_words (t);
   return TRUE;
 }
 
