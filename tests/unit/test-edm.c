@@ -129,6 +129,24 @@ test_short_numbers (void)
   g_assert_cmpuint (f->count, ==, 1);
 }
 
+/* Number runs are looked up only at the digit counts the table's numbers have; the
+ * matches stay the same. */
+static void
+test_number_digits (void)
+{
+  PackStats stats;
+  g_autoptr (EngineIndex) index = make_index ("Full Name,Phone:number", &stats);
+  g_autoptr (GPtrArray) findings = findings_new ();
+  /* Phones of the table: 12, 11, 10, 11, 10, 10 and 10 digits. */
+  const Finding *f = match (index, "Edsger Dijkstra +31 20 555 0101; Grace Hopper (555) 010-4477", findings);
+  g_assert_nonnull (f);
+  g_assert_cmpuint (f->count, ==, 2);
+  const IndexPack *pack = engine_index_find_pack (index, "hr");
+  g_assert_nonnull (pack);
+  guint64 want = (G_GUINT64_CONSTANT (1) << 10) | (G_GUINT64_CONSTANT (1) << 11) | (G_GUINT64_CONSTANT (1) << 12);
+  g_assert_cmphex (pack->edm->number_digits, ==, want);
+}
+
 static void
 test_unique_alone (void)
 {
@@ -198,6 +216,7 @@ main (int argc, char **argv)
   g_test_add_func ("/edm/shapes-match", test_shapes_match);
   g_test_add_func ("/edm/unique-alone", test_unique_alone);
   g_test_add_func ("/edm/short-numbers", test_short_numbers);
+  g_test_add_func ("/edm/number-digits", test_number_digits);
   g_test_add_func ("/edm/not-in-table", test_not_in_table);
   g_test_add_func ("/edm/far-apart", test_far_apart);
   g_test_add_func ("/edm/bad-specs", test_bad_specs);

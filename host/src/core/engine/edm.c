@@ -40,6 +40,7 @@ edm_table_new (const char *name)
 {
   EdmTable *table = g_new0 (EdmTable, 1);
   table->name = g_strdup (name);
+  table->number_digits = G_MAXUINT64;
   return table;
 }
 
@@ -480,7 +481,8 @@ match_numbers (Matcher *m, const char *text, gsize len)
           for (guint b = a; b < n; b++)
             {
               g_string_append_len (m->norm, text + starts[b], (gssize) (ends[b] - starts[b]));
-              if (m->norm->len >= EDM_NUMBER_MIN_DIGITS)
+              if (m->norm->len >= EDM_NUMBER_MIN_DIGITS
+                  && (m->table->number_digits & edm_digits_bit (m->norm->len)) != 0)
                 lookup (m, EDM_KIND_NUMBER, starts[a]);
             }
         }

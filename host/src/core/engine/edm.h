@@ -64,6 +64,11 @@ typedef struct {
    * here, which skips almost all prose. */
   guint64 *words;                /* owned */
   gsize n_words;
+  /* Bit n set: some number value of the table has n digits (bit 63: 63 or more). A
+   * paste's digit runs of other lengths are not looked up: prose is full of short
+   * numbers and each lookup costs a keyed BLAKE2b. All ones when unknown (packs built
+   * before the pack metadata carried it). */
+  guint64 number_digits;
   /* Bit filters over the hashes of words and of entries, about 16 bits each: most
    * words and candidate values of a paste are in no table, and one bit answers for
    * them where a binary search read a dozen cache lines. NULL until edm_table_index. */
@@ -72,6 +77,13 @@ typedef struct {
 } EdmTable;
 
 EdmTable *edm_table_new (const char *name);
+/* The number_digits bit for a value of len digits. */
+static inline guint64
+edm_digits_bit (gsize len)
+{
+  return G_GUINT64_CONSTANT (1) << MIN (len, 63);
+}
+
 /* Builds the filters over words and entries, once both are in place (sorted). */
 void edm_table_index (EdmTable *table);
 void edm_table_free (EdmTable *table);
