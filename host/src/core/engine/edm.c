@@ -477,13 +477,17 @@ match_numbers (Matcher *m, const char *text, gsize len)
         }
       for (guint a = 0; a < n; a++)
         {
-          g_string_truncate (m->norm, 0);
+          /* Groups a..b joined; the string is built only for a digit count the table has. */
+          gsize digits = 0;
           for (guint b = a; b < n; b++)
             {
-              g_string_append_len (m->norm, text + starts[b], (gssize) (ends[b] - starts[b]));
-              if (m->norm->len >= EDM_NUMBER_MIN_DIGITS
-                  && (m->table->number_digits & edm_digits_bit (m->norm->len)) != 0)
-                lookup (m, EDM_KIND_NUMBER, starts[a]);
+              digits += ends[b] - starts[b];
+              if (digits < EDM_NUMBER_MIN_DIGITS || (m->table->number_digits & edm_digits_bit (digits)) == 0)
+                continue;
+              g_string_truncate (m->norm, 0);
+              for (guint g = a; g <= b; g++)
+                g_string_append_len (m->norm, text + starts[g], (gssize) (ends[g] - starts[g]));
+              lookup (m, EDM_KIND_NUMBER, starts[a]);
             }
         }
       /* The next chain starts after this one's first group, so a chain cut at
