@@ -62,6 +62,8 @@ test_normalize_values (void)
   check_norm (EDM_KIND_EMAIL, "no at sign", NULL);
   check_norm (EDM_KIND_NUMBER, "+44 (20) 7946-0018", "442079460018");
   check_norm (EDM_KIND_NUMBER, "n/a", NULL);
+  check_norm (EDM_KIND_NUMBER, "No. 42", NULL);  /* under EDM_NUMBER_MIN_DIGITS */
+  check_norm (EDM_KIND_NUMBER, "No. 421", "421");
   check_norm (EDM_KIND_NAME, "Turing, Alan", "alan turing");
   check_norm (EDM_KIND_NAME, "  ALAN   turing ", "alan turing");
   check_norm (EDM_KIND_TEXT, "Flat 3, 12 High St.", "flat 3 12 high st");
@@ -104,6 +106,45 @@ test_shapes_match (void)
       /* Reasons name columns, never values. */
       g_assert_null (strstr (f->detail, "Turing"));
     }
+}
+
+/* A number column whose values are too short to identify anyone: those values are
+ * dropped, and two-digit numbers in content are never candidates. */
+static void
+test_short_numbers (void)
+{
+  static const char rooms[] = "name,room\nAda Lovelace,7\nAlan Turing,12\nGrace Hopper,305\n";
+  g_autoptr (PackBuilder) b = pack_builder_new ("hr", "restricted");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (pack_builder_set_edm (b, "rooms", rooms, strlen (rooms), "name,room:number", &error));
+  g_assert_no_error (error);
+  PackStats stats;
+  g_autoptr (EngineIndex) index = engine_index_new ();
+  engine_index_add_pack (index, pack_builder_finish (g_steal_pointer (&b), &stats));
+  g_autoptr (GPtrArray) findings = findings_new ();
+  g_assert_null (match (index, "Alan Turing, room 12", findings));
+  g_assert_null (match (index, "Ada Lovelace, room 7", findings));
+  const Finding *f = match (index, "Grace Hopper, room 305", findings);
+  g_assert_nonnull (f);
+  g_assert_cmpuint (f->count, ==, 1);
+}
+
+/* Number runs are looked up only at the digit counts the table's numbers have; the
+ * matches stay the same. */
+static void
+test_number_digits (void)
+{
+  PackStats stats;
+  g_autoptr (EngineIndex) index = make_index ("Full Name,Phone:number", &stats);
+  g_autoptr (GPtrArray) findings = findings_new ();
+  /* Phones of the table: 12, 11, 10, 11, 10, 10 and 10 digits. */
+  const Finding *f = match (index, "Edsger Dijkstra +31 20 555 0101; Grace Hopper (555) 010-4477", findings);
+  g_assert_nonnull (f);
+  g_assert_cmpuint (f->count, ==, 2);
+  const IndexPack *pack = engine_index_find_pack (index, "hr");
+  g_assert_nonnull (pack);
+  guint64 want = (G_GUINT64_CONSTANT (1) << 10) | (G_GUINT64_CONSTANT (1) << 11) | (G_GUINT64_CONSTANT (1) << 12);
+  g_assert_cmphex (pack->edm->number_digits, ==, want);
 }
 
 static void
@@ -174,6 +215,8 @@ main (int argc, char **argv)
   g_test_add_func ("/edm/normalize-values", test_normalize_values);
   g_test_add_func ("/edm/shapes-match", test_shapes_match);
   g_test_add_func ("/edm/unique-alone", test_unique_alone);
+  g_test_add_func ("/edm/short-numbers", test_short_numbers);
+  g_test_add_func ("/edm/number-digits", test_number_digits);
   g_test_add_func ("/edm/not-in-table", test_not_in_table);
   g_test_add_func ("/edm/far-apart", test_far_apart);
   g_test_add_func ("/edm/bad-specs", test_bad_specs);

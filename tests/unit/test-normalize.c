@@ -131,6 +131,65 @@ test_hashes (void)
   g_assert_cmpuint (g_array_index (a, guint64, 0), !=, g_array_index (a, guint64, 1));
 }
 
+/* Packs hold k-grams of these hashes: a change here is a new pack format. */
+static void
+test_hash_pinned (void)
+{
+  g_assert_cmphex (normalize_word_hash ("hello", 5), ==, G_GUINT64_CONSTANT (0x16fe05a1c75bcd0f));
+}
+
+typedef struct {
+  GArray *hashes;
+  GString *words;
+} Collected;
+
+static void
+collect (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  Collected *c = data;
+  guint64 h = normalize_word_hash (word, len);
+  g_array_append_val (c->hashes, h);
+  g_string_append_printf (c->words, "%s@%zu ", word, start);
+}
+
+/* norm_words_new takes plain ASCII words through its own one-pass copy: on random
+ * mixes of the cases that leave that path (hyphens, apostrophes, non-ASCII, long
+ * words, the end of the text) it gives what the general walk gives. */
+static void
+test_sink_agrees (void)
+{
+  static const char *const pieces[] = {
+    "a", "Word", "DATA", "42", " ", "  ", "\n", "-", "-\n", "- \n x", "'", "don't", "\xe2\x80\x99s",
+    "caf\xc3\xa9", "\xef\xac\x81", "\xe6\x9d\xb1\xe4\xba\xac", ",", ".", "\xff", "\xc3",
+    "\xef\xb7\xba", "snake_case", "\xc2\xad",
+  };
+  GRand *rand = g_rand_new_with_seed (20261128);
+  for (guint round = 0; round < 2000; round++)
+    {
+      g_autoptr (GString) text = g_string_new (NULL);
+      guint n = (guint) g_rand_int_range (rand, 0, 40);
+      for (guint i = 0; i < n; i++)
+        {
+          if (g_rand_int_range (rand, 0, 50) == 0)  /* now and then a word over 128 bytes */
+            for (guint j = 0; j < 140; j++)
+              g_string_append_c (text, (char) ('A' + j % 26));
+          g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+        }
+      Collected want = { g_array_new (FALSE, FALSE, sizeof (guint64)), g_string_new (NULL) };
+      normalize_foreach_word (text->str, text->len, collect, &want);
+      g_autoptr (NormWords) got = norm_words_new (text->str, text->len);
+      g_autoptr (GString) got_words = g_string_new (NULL);
+      for (guint i = 0; i < got->words->len; i++)
+        g_string_append_printf (got_words, "%s@%zu ", norm_word_text (got, i),
+                                g_array_index (got->words, NormWord, i).start);
+      g_assert_cmpstr (got_words->str, ==, want.words->str);
+      g_assert_cmpmem (got->hashes->data, got->hashes->len * 8, want.hashes->data, want.hashes->len * 8);
+      g_array_unref (want.hashes);
+      g_string_free (want.words, TRUE);
+    }
+  g_rand_free (rand);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -145,5 +204,7 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/invalid-utf8", test_invalid_utf8);
   g_test_add_func ("/normalize/offsets", test_offsets);
   g_test_add_func ("/normalize/hashes", test_hashes);
+  g_test_add_func ("/normalize/hash-pinned", test_hash_pinned);
+  g_test_add_func ("/normalize/sink-agrees", test_sink_agrees);
   return g_test_run ();
 }

@@ -102,6 +102,9 @@ test_roundtrip (Fixture *f, gconstpointer data)
   g_assert_nonnull (pack->edm);
   g_assert_cmpuint (pack->edm->n_columns, ==, 3);
   g_assert_true (pack->edm->columns[0].unique);
+  /* The phone column's digit count travels in the metadata ("+44 20 7946 0018": 12). */
+  g_assert_cmphex (meta.edm_number_digits, ==, G_GUINT64_CONSTANT (1) << 12);
+  g_assert_cmphex (pack->edm->number_digits, ==, G_GUINT64_CONSTANT (1) << 12);
   /* No text and no value in the file. */
   gsize len;
   const char *raw = g_bytes_get_data (bytes, &len);
@@ -292,6 +295,8 @@ test_golden (void)
   g_assert_no_error (error);
   g_assert_cmpstr (meta.name, ==, "golden");
   g_assert_cmpint (meta.version, ==, 1);
+  /* Built before the metadata carried the number digit counts: every length counts. */
+  g_assert_cmphex (meta.edm_number_digits, ==, G_MAXUINT64);
   g_autoptr (EngineIndex) index = engine_index_new ();
   engine_index_add_pack (index, pack);
   g_autoptr (GPtrArray) findings = findings_new ();

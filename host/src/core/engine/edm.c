@@ -40,6 +40,7 @@ edm_table_new (const char *name)
 {
   EdmTable *table = g_new0 (EdmTable, 1);
   table->name = g_strdup (name);
+  table->number_digits = G_MAXUINT64;
   return table;
 }
 
@@ -52,6 +53,8 @@ edm_table_free (EdmTable *table)
     g_free (table->columns[i].name);
   g_free (table->entries);
   g_free (table->words);
+  g_free (table->word_filter);
+  g_free (table->value_filter);
   g_free (table->name);
   g_free (table);
 }
@@ -106,7 +109,7 @@ edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out)
       for (gsize i = 0; i < len; i++)
         if (g_ascii_isdigit (value[i]))
           g_string_append_c (out, value[i]);
-      return out->len > 0;
+      return out->len >= EDM_NUMBER_MIN_DIGITS;
     }
   if (kind == EDM_KIND_EMAIL)
     {
@@ -164,6 +167,44 @@ edm_value_words (const guint8 key[EDM_KEY_BYTES], const char *norm, GArray *word
       }
 }
 
+static guint64 *
+filter_new (gsize n, guint *bits)
+{
+  *bits = 6;
+  while (*bits < 32 && ((gsize) 1 << *bits) < n * 16)
+    (*bits)++;
+  return g_new0 (guint64, ((gsize) 1 << *bits) / 64);
+}
+
+static void
+filter_add (guint64 *filter, guint bits, guint64 h)
+{
+  guint64 slot = h >> (64 - bits);
+  filter[slot / 64] |= G_GUINT64_CONSTANT (1) << (slot % 64);
+}
+
+static gboolean
+filter_may_hold (const guint64 *filter, guint bits, guint64 h)
+{
+  if (filter == NULL)
+    return TRUE;
+  guint64 slot = h >> (64 - bits);
+  return (filter[slot / 64] >> (slot % 64)) & 1;
+}
+
+void
+edm_table_index (EdmTable *t)
+{
+  g_clear_pointer (&t->word_filter, g_free);
+  g_clear_pointer (&t->value_filter, g_free);
+  t->word_filter = filter_new (t->n_words, &t->word_filter_bits);
+  for (gsize i = 0; i < t->n_words; i++)
+    filter_add (t->word_filter, t->word_filter_bits, t->words[i]);
+  t->value_filter = filter_new (t->n_entries, &t->value_filter_bits);
+  for (gsize i = 0; i < t->n_entries; i++)
+    filter_add (t->value_filter, t->value_filter_bits, t->entries[i].hash);
+}
+
 /* Binary searches without a branch on the comparison (it compiles to a conditional
  * move): the hashes are random, so a branch there was mispredicted half the time, and
  * perf put this search at a quarter of EDM matching. */
@@ -172,7 +213,7 @@ word_known (const EdmTable *t, guint64 h)
 {
   gsize n = t->n_words;
   const guint64 *base = t->words;
-  if (n == 0)
+  if (n == 0 || !filter_may_hold (t->word_filter, t->word_filter_bits, h))
     return FALSE;
   while (n > 1)
     {
@@ -202,9 +243,16 @@ typedef struct {
   guint64 hash;      /* the value hash; for words, 1 when known, else 0 */
   guint32 first;     /* values: the first entry not below hash */
   guint8 len;        /* bytes + 1; 0 = empty */
-  guint8 kind;       /* EdmKind, or 0xff for the word filter */
+  guint8 kind;       /* EdmKind */
   char bytes[MEMO_MAX];
 } MemoSlot;
+
+#define WORD_MEMO_SLOTS 4096
+
+typedef struct {
+  guint64 word;   /* normalize_word_hash */
+  enum { WORD_UNSEEN, WORD_UNKNOWN, WORD_KNOWN } state;
+} WordMemo;
 
 typedef struct {
   const EdmTable *table;
@@ -213,9 +261,8 @@ typedef struct {
   GString *norm;
   crypto_generichash_state keyed;  /* the state after the key block, copied per value */
   MemoSlot *memo; /* MEMO_SLOTS, allocated on first use */
+  WordMemo *word_memo;  /* WORD_MEMO_SLOTS, allocated on first use */
 } Matcher;
-
-#define MEMO_WORD 0xff
 
 static MemoSlot *
 memo_slot (Matcher *m, guint8 kind, const char *s, gsize len)
@@ -251,8 +298,8 @@ entries_lower_bound (const EdmTable *t, guint64 h)
 {
   gsize n = t->n_entries;
   const EdmEntry *base = t->entries;
-  if (n == 0)
-    return 0;
+  if (n == 0 || !filter_may_hold (t->value_filter, t->value_filter_bits, h))
+    return n;  /* no entry has h */
   while (n > 1)
     {
       gsize half = n / 2;
@@ -286,18 +333,23 @@ value_hash (Matcher *m, EdmKind kind, gsize *first)
   return h;
 }
 
-/* hash is the word's normalize_word_hash, already at hand: it picks the slot. */
+/* Whether word i of the paste is in the table, remembered by its normalize_word_hash:
+ * prose repeats its words, and a repeat then costs one compare instead of a keyed
+ * SipHash. Two different words with one 64-bit hash would share an answer; among
+ * natural words that does not happen, and a paste crafted to make it happen could as
+ * well misspell the name it hides. */
 static gboolean
-memo_word_known (Matcher *m, const char *word, gsize len, guint64 hash)
+word_in_table (Matcher *m, const NormWords *words, guint i)
 {
-  if (m->memo == NULL)
-    m->memo = g_new0 (MemoSlot, MEMO_SLOTS);
-  MemoSlot *slot = len > MEMO_MAX ? NULL : &m->memo[(hash >> 32) & (MEMO_SLOTS - 1)];
-  if (slot != NULL && memo_holds (slot, MEMO_WORD, word, len))
-    return slot->hash != 0;
-  gboolean known = word_known (m->table, edm_word_hash (m->table->key, word, len));
-  if (slot != NULL)
-    memo_store (slot, MEMO_WORD, word, len, known, 0);
+  if (m->word_memo == NULL)
+    m->word_memo = g_new0 (WordMemo, WORD_MEMO_SLOTS);
+  guint64 h = g_array_index (words->hashes, guint64, i);
+  WordMemo *slot = &m->word_memo[(h >> 32) & (WORD_MEMO_SLOTS - 1)];
+  if (slot->state != WORD_UNSEEN && slot->word == h)
+    return slot->state == WORD_KNOWN;
+  const NormWord *w = &g_array_index (words->words, NormWord, i);
+  gboolean known = word_known (m->table, edm_word_hash (m->table->key, norm_word_text (words, i), w->len));
+  *slot = (WordMemo) { .word = h, .state = known ? WORD_KNOWN : WORD_UNKNOWN };
   return known;
 }
 
@@ -322,11 +374,7 @@ match_words (Matcher *m, const NormWords *words)
   guint n_words = words->words->len;
   g_autofree gboolean *known = g_new (gboolean, n_words + 1);
   for (guint i = 0; i < n_words; i++)
-    {
-      const NormWord *w = &g_array_index (words->words, NormWord, i);
-      known[i] = memo_word_known (m, norm_word_text (words, i), w->len,
-                                  g_array_index (words->hashes, guint64, i));
-    }
+    known[i] = word_in_table (m, words, i);
   for (guint i = 0; i < n_words; i++)
     {
       char *run[EDM_MAX_WORDS];
@@ -429,10 +477,16 @@ match_numbers (Matcher *m, const char *text, gsize len)
         }
       for (guint a = 0; a < n; a++)
         {
-          g_string_truncate (m->norm, 0);
+          /* Groups a..b joined; the string is built only for a digit count the table has. */
+          gsize digits = 0;
           for (guint b = a; b < n; b++)
             {
-              g_string_append_len (m->norm, text + starts[b], (gssize) (ends[b] - starts[b]));
+              digits += ends[b] - starts[b];
+              if (digits < EDM_NUMBER_MIN_DIGITS || (m->table->number_digits & edm_digits_bit (digits)) == 0)
+                continue;
+              g_string_truncate (m->norm, 0);
+              for (guint g = a; g <= b; g++)
+                g_string_append_len (m->norm, text + starts[g], (gssize) (ends[g] - starts[g]));
               lookup (m, EDM_KIND_NUMBER, starts[a]);
             }
         }
@@ -512,4 +566,5 @@ edm_table_match_words (const EdmTable *table, const char *text, gsize len, const
   g_array_unref (m.hits);
   g_string_free (m.norm, TRUE);
   g_free (m.memo);
+  g_free (m.word_memo);
 }

@@ -23,6 +23,9 @@
 #define EDM_NEAR_BYTES 256
 #define EDM_COMMON_RECORDS 5
 #define EDM_MAX_WORDS 6      /* text and name values longer than this never match */
+/* Number values of fewer digits identify nobody and would match any text ("1", "42"):
+ * dropped when a table is built, never looked up in content. */
+#define EDM_NUMBER_MIN_DIGITS 3
 
 typedef enum {
   EDM_KIND_TEXT = 0,    /* words in order, case- and punctuation-folded */
@@ -61,9 +64,28 @@ typedef struct {
    * here, which skips almost all prose. */
   guint64 *words;                /* owned */
   gsize n_words;
+  /* Bit n set: some number value of the table has n digits (bit 63: 63 or more). A
+   * paste's digit runs of other lengths are not looked up: prose is full of short
+   * numbers and each lookup costs a keyed BLAKE2b. All ones when unknown (packs built
+   * before the pack metadata carried it). */
+  guint64 number_digits;
+  /* Bit filters over the hashes of words and of entries, about 16 bits each: most
+   * words and candidate values of a paste are in no table, and one bit answers for
+   * them where a binary search read a dozen cache lines. NULL until edm_table_index. */
+  guint64 *word_filter, *value_filter;  /* owned */
+  guint word_filter_bits, value_filter_bits;
 } EdmTable;
 
 EdmTable *edm_table_new (const char *name);
+/* The number_digits bit for a value of len digits. */
+static inline guint64
+edm_digits_bit (gsize len)
+{
+  return G_GUINT64_CONSTANT (1) << MIN (len, 63);
+}
+
+/* Builds the filters over words and entries, once both are in place (sorted). */
+void edm_table_index (EdmTable *table);
 void edm_table_free (EdmTable *table);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EdmTable, edm_table_free)
 

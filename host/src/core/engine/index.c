@@ -120,6 +120,8 @@ void
 engine_index_add_pack (EngineIndex *index, IndexPack *pack)
 {
   index_pack_build_directory (pack);
+  if (pack->edm != NULL)
+    edm_table_index (pack->edm);
   g_ptr_array_add (index->packs, pack);
 }
 

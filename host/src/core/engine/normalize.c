@@ -2,6 +2,15 @@
 
 #include <string.h>
 
+/* Words go straight into arrays sized for the worst case (a word and a separator every
+ * two bytes), trimmed at the end: per word, a store instead of three glib calls. */
+typedef struct {
+  NormWords *w;
+  guint64 *hashes;
+  NormWord *words;
+  guint n, cap;
+} NormSink;
+
 /* One pass over the input: the current run of word characters is collected raw in
  * buf; a run that stayed ASCII is already lower-cased and final, any other run goes
  * through NFKC and case folding when it ends. */
@@ -14,6 +23,7 @@ typedef struct {
   gsize start;        /* byte offset where the current run began */
   NormWordFunc fn;
   gpointer data;
+  NormSink *sink;     /* set by norm_words_new: plain ASCII words go straight into it */
 } Norm;
 
 static gboolean
@@ -189,15 +199,91 @@ step_unicode (Norm *n, gsize *i)
   *i = next;
 }
 
-static const guchar ascii_lower[128] = {
+/* Lower-cased ASCII letters and digits; 0 for every other byte, non-ASCII included. */
+static const guchar ascii_lower[256] = {
 #define R(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') ? (c) : 0)
 #define R4(c) R (c), R (c + 1), R (c + 2), R (c + 3)
 #define R16(c) R4 (c), R4 (c + 4), R4 (c + 8), R4 (c + 12)
   R16 (0), R16 (16), R16 (32), R16 (48), R16 (64), R16 (80), R16 (96), R16 (112),
+  /* 128..255: 0 */
 #undef R16
 #undef R4
 #undef R
 };
+
+/* ASCII bytes that only ever separate words: not letters or digits, and not the
+ * hyphen and apostrophe, which may join two. Runs of them are skipped in one loop. */
+static const guchar ascii_separator[256] = {
+#define S(c) ((c) < 0x80 && !((c) >= 'A' && (c) <= 'Z') && !((c) >= 'a' && (c) <= 'z') \
+              && !((c) >= '0' && (c) <= '9') && (c) != '-' && (c) != '\'')
+#define S4(c) S (c), S (c + 1), S (c + 2), S (c + 3)
+#define S16(c) S4 (c), S4 (c + 4), S4 (c + 8), S4 (c + 12)
+  S16 (0), S16 (16), S16 (32), S16 (48), S16 (64), S16 (80), S16 (96), S16 (112),
+  /* 128..255: 0 */
+#undef S16
+#undef S4
+#undef S
+};
+
+/* normalize_word_hash in parts, so that the ASCII fast path hashes while it copies.
+ * FNV-1a, then a 64-bit finaliser (splitmix64) so that similar words spread over all
+ * bits: the k-gram hash is keyed SipHash over these, so this only has to be fast and
+ * collision-poor, not secret. Packs store hashes made from these: changing them is a
+ * new pack format. */
+#define WORD_HASH_SEED 0xcbf29ce484222325ULL
+#define WORD_HASH_STEP(h, c) (((h) ^ (guchar) (c)) * 0x100000001b3ULL)
+
+static inline guint64
+word_hash_finish (guint64 h)
+{
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+/* Whether the byte at j (or the end) lets an ASCII word end there: a non-ASCII
+ * character, a hyphen or an apostrophe may join it to what follows. */
+static inline gboolean
+ascii_word_ends (const Norm *n, gsize j)
+{
+  return j >= n->len || ((guchar) n->text[j] < 0x80 && n->text[j] != '-' && n->text[j] != '\'');
+}
+
+/* ascii_word for norm_words_new: the word is lower-cased straight into the sink's
+ * bytes and hashed in the same loop, one pass instead of three (copy, callback, hash),
+ * which was most of the time a paste spent in normalisation. Returns i when the
+ * general path must take the word (see ascii_word), or when the sink is full. */
+static gsize
+ascii_word_sink (Norm *n, gsize i)
+{
+  NormSink *k = n->sink;
+  GString *chars = k->w->chars;
+  if (k->n == k->cap || chars->len + (n->len - i) + 2 >= chars->allocated_len)
+    return i;
+  /* Locals, restrict: stores through out would otherwise make the compiler reload
+   * n->len and the text pointer on every byte. */
+  char *restrict out = chars->str + chars->len;
+  const guchar *restrict text = (const guchar *) n->text;
+  const gsize len = n->len;
+  guint64 h = WORD_HASH_SEED;
+  gsize j = i;
+  for (guchar c; j < len && (c = ascii_lower[text[j]]) != 0; j++)
+    {
+      out[j - i] = (char) c;
+      h = WORD_HASH_STEP (h, c);
+    }
+  if (!ascii_word_ends (n, j))
+    return i;
+  out[j - i] = '\0';
+  k->hashes[k->n] = word_hash_finish (h);
+  k->words[k->n++] = (NormWord) { .start = i, .at = (guint32) chars->len, .len = (guint32) (j - i) };
+  chars->len += j - i + 1;
+  chars->str[chars->len] = '\0';
+  return j;
+}
 
 /* The common case, a whole word of ASCII letters and digits followed by a byte that
  * cannot continue or join it: lower-cased and emitted in one go, without the per-byte
@@ -209,17 +295,20 @@ ascii_word (Norm *n, gsize i)
 {
   if (n->buf->len != 0)
     return i;
+  gsize end;
+  if (n->sink != NULL && (end = ascii_word_sink (n, i)) != i)
+    return end;
   char local[128];
   gsize j = i;
   for (; j < n->len; j++)
     {
       guchar c = (guchar) n->text[j];
-      if (c >= 0x80 || ascii_lower[c] == 0)
+      if (ascii_lower[c] == 0)
         break;
       if (j - i < sizeof local - 1)
         local[j - i] = (char) ascii_lower[c];
     }
-  if (j < n->len && ((guchar) n->text[j] >= 0x80 || n->text[j] == '-' || n->text[j] == '\''))
+  if (!ascii_word_ends (n, j))
     return i;
   n->start = i;
   if (j - i < sizeof local)
@@ -236,60 +325,63 @@ ascii_word (Norm *n, gsize i)
   return j;
 }
 
+static void
+norm_walk (Norm *n)
+{
+  const char *text = n->text;
+  gsize len = n->len, i = 0, joined, next;
+  while (i < len)
+    {
+      if (n->buf->len == 0)
+        {
+          while (i < len && ascii_separator[(guchar) text[i]])
+            i++;
+          if (i == len)
+            break;
+        }
+      guchar c = (guchar) text[i];
+      if (ascii_lower[c] != 0 && (next = ascii_word (n, i)) != i)
+        i = next;
+      else if (c >= 0x80)
+        step_unicode (n, &i);
+      else if (is_ascii_alnum (c))
+        {
+          if (n->buf->len == 0)
+            n->start = i;
+          g_string_append_c (n->buf, (char) g_ascii_tolower ((char) c));
+          i++;
+        }
+      else if (c == '-' && n->buf->len > 0 && (joined = hyphen_break_end (n, i + 1)) > 0)
+        i = joined;
+      else if (c == '\'' && apostrophe_joins (n, i + 1))
+        i++;
+      else
+        {
+          if (n->buf->len != 0)
+            flush (n, i);
+          i++;
+        }
+    }
+  flush (n, len);
+  g_string_free (n->buf, TRUE);
+  g_string_free (n->scratch, TRUE);
+}
+
 void
 normalize_foreach_word (const char *text, gsize len, NormWordFunc fn, gpointer data)
 {
   Norm n = { .text = text, .len = len, .buf = g_string_sized_new (64),
              .scratch = g_string_sized_new (64), .fn = fn, .data = data };
-  gsize i = 0, joined, next;
-  while (i < len)
-    {
-      guchar c = (guchar) text[i];
-      if (c < 0x80 && ascii_lower[c] != 0 && (next = ascii_word (&n, i)) != i)
-        i = next;
-      else if (c >= 0x80)
-        step_unicode (&n, &i);
-      else if (is_ascii_alnum (c))
-        {
-          if (n.buf->len == 0)
-            n.start = i;
-          g_string_append_c (n.buf, (char) g_ascii_tolower ((char) c));
-          i++;
-        }
-      else if (c == '-' && n.buf->len > 0 && (joined = hyphen_break_end (&n, i + 1)) > 0)
-        i = joined;
-      else if (c == '\'' && apostrophe_joins (&n, i + 1))
-        i++;
-      else
-        {
-          if (n.buf->len != 0)
-            flush (&n, i);
-          i++;
-        }
-    }
-  flush (&n, len);
-  g_string_free (n.buf, TRUE);
-  g_string_free (n.scratch, TRUE);
+  norm_walk (&n);
 }
 
-/* FNV-1a, then a 64-bit finaliser (splitmix64) so that similar words spread over all
- * bits: the k-gram hash is keyed SipHash over these, so this only has to be fast and
- * collision-poor, not secret. */
 guint64
 normalize_word_hash (const char *word, gsize len)
 {
-  guint64 h = 0xcbf29ce484222325ULL;
+  guint64 h = WORD_HASH_SEED;
   for (gsize i = 0; i < len; i++)
-    {
-      h ^= (guchar) word[i];
-      h *= 0x100000001b3ULL;
-    }
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  return h;
+    h = WORD_HASH_STEP (h, word[i]);
+  return word_hash_finish (h);
 }
 
 /* Appends by growing the array and storing: g_array_append_val copies through memcpy,
@@ -313,15 +405,6 @@ normalize_word_hashes (const char *text, gsize len, GArray *hashes)
 {
   normalize_foreach_word (text, len, add_hash, hashes);
 }
-
-/* Words go straight into arrays sized for the worst case (a word and a separator every
- * two bytes), trimmed at the end: per word, a store instead of three glib calls. */
-typedef struct {
-  NormWords *w;
-  guint64 *hashes;
-  NormWord *words;
-  guint n, cap;
-} NormSink;
 
 static void
 add_norm_word (const char *word, gsize len, gsize start, gsize end, gpointer data)
@@ -364,7 +447,9 @@ norm_words_new (const char *text, gsize len)
   k.hashes = (guint64 *) (void *) w->hashes->data;
   k.words = (NormWord *) (void *) w->words->data;
   w->chars = g_string_sized_new (len + 16);
-  normalize_foreach_word (text, len, add_norm_word, &k);
+  Norm n = { .text = text, .len = len, .buf = g_string_sized_new (64),
+             .scratch = g_string_sized_new (64), .fn = add_norm_word, .data = &k, .sink = &k };
+  norm_walk (&n);
   g_array_set_size (w->hashes, k.n);
   g_array_set_size (w->words, k.n);
   return w;

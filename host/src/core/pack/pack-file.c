@@ -44,8 +44,19 @@ put_string (GByteArray *out, const char *s)
   g_byte_array_append (out, (const guint8 *) s, (guint) n);
 }
 
+static void
+add_number_digits (cJSON *obj, const EdmTable *edm)
+{
+  if (edm == NULL || edm->number_digits == G_MAXUINT64)
+    return;
+  cJSON *digits = cJSON_AddArrayToObject (obj, "edm_number_digits");
+  for (int n = 0; n < 64; n++)
+    if (edm->number_digits & edm_digits_bit ((gsize) n))
+      cJSON_AddItemToArray (digits, cJSON_CreateNumber (n));
+}
+
 static char *
-meta_to_json (const PackMeta *meta)
+meta_to_json (const PackMeta *meta, const EdmTable *edm)
 {
   g_autoptr (cJSON) obj = cJSON_CreateObject ();
   g_autofree char *key_id = sign_key_id_hex (meta->key_id);
@@ -61,6 +72,7 @@ meta_to_json (const PackMeta *meta)
   cJSON_AddNumberToObject (obj, "values", (double) meta->values);
   cJSON_AddNumberToObject (obj, "k", WINNOW_K);
   cJSON_AddNumberToObject (obj, "w", WINNOW_W);
+  add_number_digits (obj, edm);
   return cJSON_PrintUnformatted (obj);
 }
 
@@ -94,7 +106,7 @@ put_edm (GByteArray *out, const EdmTable *t)
 static void
 put_body (GByteArray *out, const PackMeta *meta, const IndexPack *pack)
 {
-  g_autofree char *json = meta_to_json (meta);
+  g_autofree char *json = meta_to_json (meta, pack->edm);
   put_string (out, json);
   g_byte_array_append (out, pack->doc_key, WINNOW_KEY_BYTES);
   put_u32 (out, pack->documents->len);
@@ -281,6 +293,29 @@ json_number (const cJSON *obj, const char *key, double min, double max, double *
   return TRUE;
 }
 
+/* edm_number_digits: absent in packs built before it (every length may match), else
+ * an array of digit counts 0..63. */
+static gboolean
+parse_number_digits (const cJSON *obj, guint64 *out)
+{
+  const cJSON *digits = cJSON_GetObjectItemCaseSensitive (obj, "edm_number_digits");
+  *out = G_MAXUINT64;
+  if (digits == NULL)
+    return TRUE;
+  if (!cJSON_IsArray (digits) || cJSON_GetArraySize (digits) > 64)
+    return FALSE;
+  *out = 0;
+  const cJSON *n;
+  cJSON_ArrayForEach (n, digits)
+    {
+      if (!cJSON_IsNumber (n) || n->valuedouble < 0 || n->valuedouble > 63
+          || n->valuedouble != (double) (int) n->valuedouble)
+        return FALSE;
+      *out |= edm_digits_bit ((gsize) n->valuedouble);
+    }
+  return TRUE;
+}
+
 static gboolean
 parse_meta (const char *json, PackMeta *meta, GError **error)
 {
@@ -290,7 +325,8 @@ parse_meta (const char *json, PackMeta *meta, GError **error)
   double version, created, k = 0, w = 0, n;
   if (!cJSON_IsObject (obj) || !cJSON_IsString (name) || !cJSON_IsString (label)
       || !json_number (obj, "version", 0, 9007199254740992.0, &version)
-      || !json_number (obj, "created", 0, 9007199254740992.0, &created))
+      || !json_number (obj, "created", 0, 9007199254740992.0, &created)
+      || !parse_number_digits (obj, &meta->edm_number_digits))
     return fail (error, WEIR_ERROR_PACK, "the pack's metadata is malformed");
   if (!json_number (obj, "k", 1, 64, &k) || !json_number (obj, "w", 1, 1024, &w)
       || k != WINNOW_K || w != WINNOW_W)
@@ -455,6 +491,8 @@ parse_body (const guint8 *body, gsize len, PackMeta *meta, GError **error)
       fail (error, WEIR_ERROR_PACK, "the pack is malformed: %zu unread bytes", r.left);
       return NULL;
     }
+  if (pack->edm != NULL)
+    pack->edm->number_digits = meta->edm_number_digits;
   meta->documents = pack->documents->len;
   meta->fingerprints = pack->n_entries;
   meta->records = pack->edm ? pack->edm->n_records : 0;

@@ -12,7 +12,9 @@
  *   86  u64 body length       the file ends exactly after the body
  *   94  body:
  *       u32 n, metadata JSON (n bytes): name, label, version, created, key_id,
- *                             counts, k, w
+ *                             counts, k, w, and with an EDM table edm_number_digits
+ *                             (the digit counts of its number values; readers
+ *                             before it ignore it, packs before it lack it)
  *       k-gram key (16)
  *       u32 documents, then per document u32 n + name (UTF-8)
  *       u64 fingerprints, then per fingerprint u64 hash, u32 document, u32 position,
@@ -41,6 +43,7 @@
 typedef struct {
   char *name;
   char *label;
+  guint64 edm_number_digits;  /* EdmTable.number_digits; G_MAXUINT64 when not given */
   gint64 version;
   gint64 created;         /* unix seconds */
   guint8 key_id[SIGN_KEY_ID_BYTES];
