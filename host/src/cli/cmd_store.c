@@ -27,6 +27,7 @@ info_json (const StoreInfo *info)
     cJSON_AddStringToObject (o, "key_file", info->key_path);
   cJSON_AddStringToObject (o, "cipher", info->cipher);
   cJSON_AddStringToObject (o, "key_wrap", info->key_wrap);
+  cJSON_AddStringToObject (o, "key_protection", info->key_protection);
   cJSON_AddNumberToObject (o, "schema_version", info->schema_version);
   cJSON_AddNumberToObject (o, "page_size", (double) info->page_size);
   cJSON_AddNumberToObject (o, "reserved_bytes", (double) info->reserve_bytes);
@@ -52,6 +53,7 @@ info_print (const StoreInfo *info)
   if (info->key_path != NULL)
     printf ("key file        %s\n", info->key_path);
   printf ("encryption      %s, key wrapped by %s\n", info->cipher, info->key_wrap);
+  printf ("key             %s\n", info->key_protection);
   printf ("schema version  %d\n", info->schema_version);
   printf ("pages           %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " bytes (%" G_GINT64_FORMAT
           " reserved for nonce and tag), %" G_GINT64_FORMAT " free\n",

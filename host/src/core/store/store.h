@@ -80,7 +80,8 @@ typedef struct {
 typedef struct {
   const char *path, *key_path;   /* borrowed from the store */
   const char *cipher;            /* "xchacha20poly1305-ietf" or "none" */
-  const char *key_wrap;          /* "key-file" or "none" */
+  const char *key_wrap;          /* "key-file", "secret-service" or "none" */
+  const char *key_protection;    /* one line for people: what guards the store key */
   int schema_version;
   gint64 page_size, page_count, freelist_count, reserve_bytes;
   gint64 file_bytes, wal_bytes;
