@@ -201,10 +201,10 @@ class Keyring(unittest.TestCase):
                 env[key] = value
         return env
 
-    def weir(self, *args, env=None, status=0):
+    def weir(self, *args, env=None, status=0, stdin=None):
         start = time.monotonic()
         r = subprocess.run([WEIR, *args], env=env or self.env(), capture_output=True, text=True,
-                           timeout=60)
+                           timeout=60, input=stdin)
         elapsed = time.monotonic() - start
         self.assertEqual(r.returncode, status, f"weir {' '.join(args)}: {r.stderr}")
         return r, elapsed
@@ -347,6 +347,36 @@ class Keyring(unittest.TestCase):
         self.assertEqual(self.session.read_item(data[8:24].hex())["items"], [])
         # ... and it stays readable inside the session too.
         self.weir("store", "check")
+
+    def test_rewrap_both_ways(self):
+        """A key-file store moved into the keyring and back, its records intact."""
+        off = self.env(WEIR_KEYRING="off")
+        self.weir("scan", "--json", "-", env=off, stdin=PRIVATE_KEY)
+        records = self.info(env=off)["records"]
+        self.assertGreater(records, 0)
+        old = self.key_file()
+        self.assertEqual(old[24], 1)
+        r, _ = self.weir("store", "rewrap", "--to", "keyring")
+        self.assertIn("now wrapped by the desktop keyring", r.stdout)
+        data = self.key_file()
+        self.assertEqual((data[24], data[32:64]), (2, bytes(32)))
+        self.assertEqual(data[8:24], old[8:24], "the same store")
+        secret = bytes.fromhex(self.session.read_item(data[8:24].hex())["items"][0]["secret"])
+        self.assertNotEqual(secret, old[32:64], "a new wrapping key, not the one on disk before")
+        info = self.info()
+        self.assertEqual((info["key_wrap"], info["records"]), ("secret-service", records), info)
+        self.weir("store", "check", env=self.env(DBUS_SESSION_BUS_ADDRESS=None), status=2)
+        self.weir("store", "rewrap", "--to", "file")
+        data = self.key_file()
+        self.assertEqual(data[24], 1)
+        self.assertEqual(self.session.read_item(data[8:24].hex())["items"], [], "the item is gone")
+        info = self.info(env=self.env(DBUS_SESSION_BUS_ADDRESS=None))
+        self.assertEqual((info["key_wrap"], info["records"]), ("key-file", records), info)
+        # Into a keyring that is not there: refused, the key file untouched.
+        self.session.stop_keyring()
+        r, _ = self.weir("store", "rewrap", "--to", "keyring", status=2)
+        self.assertIn("cannot put the store key in the desktop keyring", r.stderr)
+        self.assertEqual(self.key_file(), data)
 
     def test_keyring_off_uses_key_file(self):
         info = self.info(env=self.env(WEIR_KEYRING="off"))

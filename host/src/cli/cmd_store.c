@@ -119,12 +119,41 @@ run_check (int argc, char **argv)
 }
 
 static int
+run_rewrap (int argc, char **argv)
+{
+  g_autofree char *to = NULL;
+  const GOptionEntry entries[] = {
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Where the wrapping key goes: keyring or file", "WHERE" },
+    { NULL },
+  };
+  if (!cli_parse ("store rewrap", "--to keyring|file",
+                  "Moves the key that wraps the store key into the desktop keyring (secret "
+                  "service) or back into the key file, with a new wrapping key.",
+                  entries, &argc, &argv))
+    return CLI_USAGE;
+  if (argc > 1)
+    return cli_fail ("store rewrap", CLI_USAGE, "unexpected argument \"%s\" (see weir store rewrap --help)", argv[1]);
+  if (g_strcmp0 (to, "keyring") != 0 && g_strcmp0 (to, "file") != 0)
+    return cli_fail ("store rewrap", CLI_USAGE, "say --to keyring or --to file (see weir store rewrap --help)");
+  gboolean to_keyring = strcmp (to, "keyring") == 0;
+  g_autofree char *path = paths_store_file ();
+  g_autoptr (GError) error = NULL;
+  if (!paths_ensure_state_dir (&error) || !store_rewrap_key (path, to_keyring, &error))
+    return cli_fail ("store rewrap", CLI_FAILURE, "%s", error->message);
+  printf ("ok: the key of %s is now wrapped by %s\n", path,
+          to_keyring ? "the desktop keyring" : "the key file");
+  return fflush (stdout) == 0 ? CLI_OK : CLI_FAILURE;
+}
+
+static int
 usage (FILE *out)
 {
   fprintf (out, "Usage: weir store COMMAND\n\n"
                 "Commands:\n"
-                "  info [--json]  pages, sizes, schema version, packs and records\n"
-                "  check          read and authenticate every page; exit 2 on any tampering\n");
+                "  info [--json]              pages, sizes, schema version, packs and records\n"
+                "  check                      read and authenticate every page; exit 2 on any tampering\n"
+                "  rewrap --to keyring|file   move the store key's wrapping key into the desktop\n"
+                "                             keyring or back into the key file\n");
   return out == stdout ? CLI_OK : CLI_USAGE;
 }
 
@@ -139,6 +168,8 @@ cmd_store (int argc, char **argv)
     return run_info (argc - 1, argv + 1);
   if (strcmp (argv[1], "check") == 0)
     return run_check (argc - 1, argv + 1);
+  if (strcmp (argv[1], "rewrap") == 0)
+    return run_rewrap (argc - 1, argv + 1);
   fprintf (stderr, "weir store: unknown command \"%s\" (see weir store --help)\n", argv[1]);
   return CLI_USAGE;
 }

@@ -222,9 +222,11 @@ write_all (int fd, const unsigned char *buf, gsize n)
 }
 
 /* Writes a temporary file, then links it into place: the key file appears whole or not
- * at all, and link() fails if another process got there first. */
+ * at all, and link() fails if another process got there first. replace (a rewrap):
+ * rename() over the old file instead, as atomically. */
 static gboolean
-key_file_publish (const char *path, const unsigned char *file, gboolean *lost_race, GError **error)
+key_file_publish (const char *path, const unsigned char *file, gboolean replace,
+                  gboolean *lost_race, GError **error)
 {
   g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
   int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0600);
@@ -232,7 +234,7 @@ key_file_publish (const char *path, const unsigned char *file, gboolean *lost_ra
   int saved = errno;
   if (fd >= 0)
     close (fd);
-  if (ok && link (tmp, path) != 0)
+  if (ok && (replace ? rename (tmp, path) : link (tmp, path)) != 0)
     {
       saved = errno;
       ok = FALSE;
@@ -260,7 +262,7 @@ key_file_publish (const char *path, const unsigned char *file, gboolean *lost_ra
  * become the store's (another process published its own first) is removed again. */
 static gboolean
 key_file_write (const char *path, const StoreKey *key, const unsigned char *kek,
-                gboolean *lost_race, GError **error)
+                gboolean replace, gboolean *lost_race, GError **error)
 {
   unsigned char *file = sodium_malloc (STORE_KEY_FILE_BYTES);
   if (file == NULL)
@@ -269,7 +271,7 @@ key_file_write (const char *path, const StoreKey *key, const unsigned char *kek,
       return FALSE;
     }
   key_file_build (file, key, kek);
-  gboolean ok = key_file_publish (path, file, lost_race, error);
+  gboolean ok = key_file_publish (path, file, replace, lost_race, error);
   sodium_free (file);
   if (!ok && key->wrap == STORE_KEY_WRAP_KEYRING)
     store_keyring_forget (key->salt, NULL);
@@ -292,7 +294,7 @@ key_file_create (const char *path, const char *store_path, GError **error)
   crypto_aead_xchacha20poly1305_ietf_keygen (kek);
   key->wrap = key_wrap_choose (key, kek, store_path);
   gboolean lost_race = FALSE;
-  gboolean ok = key_file_write (path, key, kek, &lost_race, error);
+  gboolean ok = key_file_write (path, key, kek, FALSE, &lost_race, error);
   sodium_free (kek);
   if (lost_race)
     return key_file_read (path, error);
@@ -340,4 +342,52 @@ store_key_load (const char *key_path, const char *store_path, GError **error)
       return NULL;
     }
   return key_file_create (key_path, store_path, error);
+}
+
+/* A fresh key-encryption key in the new place, then the key file replaced: until the
+ * rename the old file and its old wrap still open the store. */
+static gboolean
+key_rewrap_to (StoreKey *key, StoreKeyWrap to, const char *key_path, const char *store_path,
+               GError **error)
+{
+  unsigned char *kek = sodium_malloc (STORE_KEYRING_KEK_BYTES);
+  if (kek == NULL)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "store key: out of guarded memory");
+      return FALSE;
+    }
+  crypto_aead_xchacha20poly1305_ietf_keygen (kek);
+  const char *why = NULL;
+  g_autoptr (GError) local = NULL;
+  gboolean ok = TRUE;
+  if (to == STORE_KEY_WRAP_KEYRING
+      && (!store_keyring_wanted (&why) || !store_keyring_store (key->salt, kek, store_path, &local)))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
+                   "cannot put the store key in the desktop keyring: %s",
+                   why != NULL ? why : local->message);
+      ok = FALSE;
+    }
+  key->wrap = to;
+  gboolean lost_race = FALSE;
+  ok = ok && key_file_write (key_path, key, kek, TRUE, &lost_race, error);
+  sodium_free (kek);
+  return ok;
+}
+
+gboolean
+store_key_rewrap (const char *key_path, const char *store_path, StoreKeyWrap to, GError **error)
+{
+  g_autoptr (StoreKey) key = key_file_read (key_path, error);
+  if (key == NULL)
+    return FALSE;
+  StoreKeyWrap from = key->wrap;
+  if (from == to)
+    return TRUE;
+  if (!key_rewrap_to (key, to, key_path, store_path, error))
+    return FALSE;
+  /* The old item opens nothing now; a failure to delete it leaves only a stale item. */
+  if (from == STORE_KEY_WRAP_KEYRING)
+    store_keyring_forget (key->salt, NULL);
+  return TRUE;
 }

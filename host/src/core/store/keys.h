@@ -42,5 +42,11 @@ typedef struct {
  * file is an error that says what to do, and so is a keyring-wrapped key whose
  * keyring is absent, locked or silent (never a prompt; bounded by keyring.h's timeout). */
 StoreKey *store_key_load (const char *key_path, const char *store_path, GError **error);
+/* Moves the key-encryption key to the keyring or to the file, with a new one: reads
+ * the key file (which must open), stores the new key-encryption key, then replaces the
+ * key file atomically, then deletes the old keyring item. TRUE at once when the key is
+ * already wrapped that way. */
+gboolean store_key_rewrap (const char *key_path, const char *store_path, StoreKeyWrap to,
+                           GError **error);
 void store_key_free (StoreKey *key);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreKey, store_key_free)

@@ -491,3 +491,15 @@ store_check (Store *store, StoreCheck *out, GError **error)
     return FALSE;
   return integrity_check (store, error);
 }
+
+gboolean
+store_rewrap_key (const char *path, gboolean to_keyring, GError **error)
+{
+  g_autoptr (Store) store = store_open (path, error);
+  if (store == NULL)
+    return FALSE;
+  g_autofree char *key_path = g_strdup (store->key_path);
+  g_clear_pointer (&store, store_close);
+  return store_key_rewrap (key_path, path,
+                           to_keyring ? STORE_KEY_WRAP_KEYRING : STORE_KEY_WRAP_FILE, error);
+}

@@ -26,6 +26,11 @@ Store *store_open_full (const char *path, const char *key_path, StoreOpenFlags f
 void store_close (Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Store, store_close)
 
+/* Rewraps the key of the store at path (opened first, so only a key that opens it is
+ * touched): into the desktop keyring when to_keyring, else into the key file. Stores
+ * already open keep working; docs/security.md. */
+gboolean store_rewrap_key (const char *path, gboolean to_keyring, GError **error);
+
 /* Settings: small named blobs. *out is NULL when key is absent. */
 gboolean store_setting_get (Store *store, const char *key, GBytes **out, GError **error);
 gboolean store_setting_set (Store *store, const char *key, GBytes *value, GError **error);
