@@ -32,6 +32,7 @@ PASSWORD = b"correct horse battery staple"
 KEY_FILE_BYTES = 136
 # Generous bounds for a loaded machine (and ASan): the host's own limit is 2 s per ask.
 BOUND_S = 8.0
+RETRY_S = 1.2  # a little over the host's store retry interval (CONTEXT_STORE_RETRY_US)
 PRIVATE_KEY = ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
                "MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----")
 
@@ -229,19 +230,23 @@ class Keyring(unittest.TestCase):
         self.assertLess(elapsed, BOUND_S, "refused in bounded time")
         return elapsed
 
-    def assert_host_fails_safe(self, env=None):
+    def assert_host_fails_safe(self, env=None, retry=False):
         start = time.monotonic()
         host = Host(env or self.env())
         hello = host.ask({"type": "hello", "extension_version": "1.0.0"})
         self.assertTrue(any("wrapped by the desktop keyring" in p for p in hello.get("problems", [])),
                         hello)
-        reply = host.paste("hello from the clipboard, nothing to see here")
-        self.assertEqual(reply["type"], "verdict", reply)
-        self.assertEqual(reply["verdict"], "block", reply)
-        self.assertEqual(reply["error"]["code"], "store", reply)
-        self.assertNotIn("audit", reply)
+        for attempt in range(2 if retry else 1):
+            if attempt:
+                time.sleep(RETRY_S)  # the store is retried, now inside the sandbox: no crash
+            reply = host.paste("hello from the clipboard, nothing to see here")
+            self.assertEqual(reply["type"], "verdict", reply)
+            self.assertEqual(reply["verdict"], "block", reply)
+            self.assertEqual(reply["error"]["code"], "store", reply)
+            self.assertNotIn("audit", reply)
         host.close()
-        self.assertLess(time.monotonic() - start, BOUND_S, "the host answered in bounded time")
+        limit = BOUND_S + (RETRY_S if retry else 0)
+        self.assertLess(time.monotonic() - start, limit, "the host answered in bounded time")
 
     def make_wrapped_store(self):
         info = self.info()
@@ -308,7 +313,7 @@ class Keyring(unittest.TestCase):
         self.make_wrapped_store()
         self.session.stop_keyring()
         self.assert_refused("no secret service is running")
-        self.assert_host_fails_safe()
+        self.assert_host_fails_safe(retry=True)
         # Back again: the store opens.
         self.session.start_keyring()
         self.weir("store", "check")

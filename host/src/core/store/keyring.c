@@ -228,8 +228,9 @@ write_all (int fd, const guint8 *buf, gsize n)
 }
 
 /* Runs in the forked child and never returns. stdin and stdout become /dev/null: in
- * the host they carry protocol frames, which nothing here may touch. _exit, not exit:
- * no atexit handler or stdio buffer of the parent runs twice. */
+ * the host they carry protocol frames, which nothing here may touch; stderr too, as
+ * libsecret's own warnings would break the CLI's one-line errors (the reason travels
+ * in the reply). _exit, not exit: no atexit handler or stdio buffer runs twice. */
 G_GNUC_NORETURN static void
 child_run (int fd, const KeyringRequest *req)
 {
@@ -238,6 +239,7 @@ child_run (int fd, const KeyringRequest *req)
     {
       dup2 (null, STDIN_FILENO);
       dup2 (null, STDOUT_FILENO);
+      dup2 (null, STDERR_FILENO);
     }
   guint8 reply[REPLY_MAX] = { REPLY_OK };
   gsize len = 1;
