@@ -306,6 +306,9 @@ test_key_wrap_kinds (Fixture *f, gconstpointer data)
   g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
   assert_refused (f->path, WEIR_ERROR_STORE,
                   "wrapped by the desktop keyring, which is locked or not running: no session bus");
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
+  assert_refused (f->path, WEIR_ERROR_STORE, "no session bus (DBUS_SESSION_BUS_ADDRESS is disabled:)");
+  g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
   set_byte (key, 24, 3);
   assert_refused (f->path, WEIR_ERROR_REFUSED, "not a Weir store key this version can use");
   set_byte (key, 24, 1);

@@ -45,6 +45,10 @@ store_keyring_wanted (const char **why)
   const char *bus = g_getenv ("DBUS_SESSION_BUS_ADDRESS");
   if (bus == NULL || *bus == '\0')
     return *why = "no session bus (DBUS_SESSION_BUS_ADDRESS is not set)", FALSE;
+  /* GLib's way to say "no bus", which Chromium gives the processes it starts when it
+   * was itself started without one (headless, CI). */
+  if (g_str_has_prefix (bus, "disabled:"))
+    return *why = "no session bus (DBUS_SESSION_BUS_ADDRESS is disabled:)", FALSE;
   return TRUE;
 }
 
