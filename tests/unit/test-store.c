@@ -280,6 +280,42 @@ test_keys_refused (Fixture *f, gconstpointer data)
   store_close (open_ok (f->path));
 }
 
+static void
+set_byte (const char *path, gint64 offset, int value)
+{
+  FILE *file = fopen (path, "r+b");
+  g_assert_nonnull (file);
+  g_assert_cmpint (fseek (file, (long) offset, SEEK_SET), ==, 0);
+  fputc (value, file);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+/* The wrap kind byte (offset 24): a key file that says "keyring" needs the keyring and
+ * is refused in one line without one, never tried with the key in the file; an unknown
+ * kind is refused as such. Runs without a session bus: tests/store/test-keyring.py has
+ * the real keyring. */
+static void
+test_key_wrap_kinds (Fixture *f, gconstpointer data)
+{
+  g_autofree char *key = g_build_filename (f->dir, "store.key", NULL);
+  store_close (open_ok (f->path));
+  set_byte (key, 24, 2);
+  g_setenv ("WEIR_KEYRING", "off", TRUE);
+  assert_refused (f->path, WEIR_ERROR_STORE, "WEIR_KEYRING=off forbids asking it");
+  g_setenv ("WEIR_KEYRING", "auto", TRUE);
+  g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
+  assert_refused (f->path, WEIR_ERROR_STORE,
+                  "wrapped by the desktop keyring, which is locked or not running: no session bus");
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
+  assert_refused (f->path, WEIR_ERROR_STORE, "no session bus (DBUS_SESSION_BUS_ADDRESS is disabled:)");
+  g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
+  set_byte (key, 24, 3);
+  assert_refused (f->path, WEIR_ERROR_REFUSED, "not a Weir store key this version can use");
+  set_byte (key, 24, 1);
+  g_setenv ("WEIR_KEYRING", "off", TRUE);
+  store_close (open_ok (f->path));
+}
+
 /* A store from before the encryption (plain SQLite) is named as such, not misread. */
 static void
 test_plaintext_refused (Fixture *f, gconstpointer data)
@@ -426,6 +462,7 @@ main (int argc, char **argv)
   ADD ("/store/no-plaintext", test_no_plaintext);
   ADD ("/store/every-flip-caught", test_every_flip_caught);
   ADD ("/store/keys-refused", test_keys_refused);
+  ADD ("/store/key-wrap-kinds", test_key_wrap_kinds);
   ADD ("/store/plaintext-refused", test_plaintext_refused);
   ADD ("/store/garbage-refused", test_garbage_refused);
   ADD ("/store/wal-tamper-seen", test_wal_tamper_seen);

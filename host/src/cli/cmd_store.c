@@ -27,6 +27,7 @@ info_json (const StoreInfo *info)
     cJSON_AddStringToObject (o, "key_file", info->key_path);
   cJSON_AddStringToObject (o, "cipher", info->cipher);
   cJSON_AddStringToObject (o, "key_wrap", info->key_wrap);
+  cJSON_AddStringToObject (o, "key_protection", info->key_protection);
   cJSON_AddNumberToObject (o, "schema_version", info->schema_version);
   cJSON_AddNumberToObject (o, "page_size", (double) info->page_size);
   cJSON_AddNumberToObject (o, "reserved_bytes", (double) info->reserve_bytes);
@@ -52,6 +53,7 @@ info_print (const StoreInfo *info)
   if (info->key_path != NULL)
     printf ("key file        %s\n", info->key_path);
   printf ("encryption      %s, key wrapped by %s\n", info->cipher, info->key_wrap);
+  printf ("key             %s\n", info->key_protection);
   printf ("schema version  %d\n", info->schema_version);
   printf ("pages           %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " bytes (%" G_GINT64_FORMAT
           " reserved for nonce and tag), %" G_GINT64_FORMAT " free\n",
@@ -117,12 +119,41 @@ run_check (int argc, char **argv)
 }
 
 static int
+run_rewrap (int argc, char **argv)
+{
+  g_autofree char *to = NULL;
+  const GOptionEntry entries[] = {
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Where the wrapping key goes: keyring or file", "WHERE" },
+    { NULL },
+  };
+  if (!cli_parse ("store rewrap", "--to keyring|file",
+                  "Moves the key that wraps the store key into the desktop keyring (secret "
+                  "service) or back into the key file, with a new wrapping key.",
+                  entries, &argc, &argv))
+    return CLI_USAGE;
+  if (argc > 1)
+    return cli_fail ("store rewrap", CLI_USAGE, "unexpected argument \"%s\" (see weir store rewrap --help)", argv[1]);
+  if (g_strcmp0 (to, "keyring") != 0 && g_strcmp0 (to, "file") != 0)
+    return cli_fail ("store rewrap", CLI_USAGE, "say --to keyring or --to file (see weir store rewrap --help)");
+  gboolean to_keyring = strcmp (to, "keyring") == 0;
+  g_autofree char *path = paths_store_file ();
+  g_autoptr (GError) error = NULL;
+  if (!paths_ensure_state_dir (&error) || !store_rewrap_key (path, to_keyring, &error))
+    return cli_fail ("store rewrap", CLI_FAILURE, "%s", error->message);
+  printf ("ok: the key of %s is now wrapped by %s\n", path,
+          to_keyring ? "the desktop keyring" : "the key file");
+  return fflush (stdout) == 0 ? CLI_OK : CLI_FAILURE;
+}
+
+static int
 usage (FILE *out)
 {
   fprintf (out, "Usage: weir store COMMAND\n\n"
                 "Commands:\n"
-                "  info [--json]  pages, sizes, schema version, packs and records\n"
-                "  check          read and authenticate every page; exit 2 on any tampering\n");
+                "  info [--json]              pages, sizes, schema version, packs and records\n"
+                "  check                      read and authenticate every page; exit 2 on any tampering\n"
+                "  rewrap --to keyring|file   move the store key's wrapping key into the desktop\n"
+                "                             keyring or back into the key file\n");
   return out == stdout ? CLI_OK : CLI_USAGE;
 }
 
@@ -136,6 +167,8 @@ cmd_store (int argc, char **argv)
     return run_info (argc - 1, argv + 1);
   if (g_strcmp0 (sub, "check") == 0)
     return run_check (argc - 1, argv + 1);
+  if (g_strcmp0 (sub, "rewrap") == 0)
+    return run_rewrap (argc - 1, argv + 1);
   cli_unknown_command ("store", sub);
   return usage (stderr);
 }

@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/keyring.h"
 #include "weir-error.h"
 
 #define MAGIC "WEIRSK01"
-#define WRAP_FILE 1
 #define OFF_SALT 8
 #define OFF_KIND 24
 #define OFF_KEK 32
@@ -20,6 +20,7 @@
 #define AD_BYTES 32
 
 G_STATIC_ASSERT (OFF_TAG + crypto_aead_xchacha20poly1305_ietf_ABYTES == STORE_KEY_FILE_BYTES);
+G_STATIC_ASSERT (STORE_KEYRING_KEK_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 
 void
 store_key_free (StoreKey *key)
@@ -88,25 +89,64 @@ key_file_open (const char *path, GError **error)
   return fd;
 }
 
+/* The key-encryption key of a "secret service" wrap, from the keyring. */
+static gboolean
+key_file_kek_from_keyring (const unsigned char *file, unsigned char *kek, const char *path,
+                           GError **error)
+{
+  const char *why = NULL;
+  g_autoptr (GError) local = NULL;
+  if (!store_keyring_wanted (&why) && g_str_has_prefix (why, "WEIR_KEYRING"))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE,
+                   "the store key %s is wrapped by the desktop keyring, and %s forbids asking "
+                   "it (unset WEIR_KEYRING)", path, why);
+      return FALSE;
+    }
+  if (why != NULL || !store_keyring_lookup (file + OFF_SALT, kek, &local))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE,
+                   "the store key %s is wrapped by the desktop keyring, which is locked or not "
+                   "running: %s (unlock it, or run Weir in the desktop session that made the "
+                   "store, then try again)", path, why != NULL ? why : local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 key_file_unwrap (const unsigned char *file, StoreKey *key, const char *path, GError **error)
 {
-  if (memcmp (file, MAGIC, 8) != 0 || file[OFF_KIND] != WRAP_FILE)
+  int kind = file[OFF_KIND];
+  if (memcmp (file, MAGIC, 8) != 0 || (kind != STORE_KEY_WRAP_FILE && kind != STORE_KEY_WRAP_KEYRING))
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
                    "%s is not a Weir store key this version can use", path);
       return FALSE;
     }
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached (
-        key->key, NULL, file + OFF_WRAPPED, STORE_KEY_BYTES, file + OFF_TAG, file, AD_BYTES,
-        file + OFF_NONCE, file + OFF_KEK) != 0)
+  unsigned char *kek = sodium_malloc (STORE_KEYRING_KEK_BYTES);
+  if (kek == NULL)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "store key: out of guarded memory");
+      return FALSE;
+    }
+  gboolean ok = TRUE;
+  if (kind == STORE_KEY_WRAP_FILE)
+    memcpy (kek, file + OFF_KEK, STORE_KEYRING_KEK_BYTES);
+  else
+    ok = key_file_kek_from_keyring (file, kek, path, error);
+  if (ok && crypto_aead_xchacha20poly1305_ietf_decrypt_detached (
+              key->key, NULL, file + OFF_WRAPPED, STORE_KEY_BYTES, file + OFF_TAG, file, AD_BYTES,
+              file + OFF_NONCE, kek) != 0)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_TAMPERED,
                    "the store key %s is damaged or was tampered with", path);
-      return FALSE;
+      ok = FALSE;
     }
+  sodium_free (kek);
   memcpy (key->salt, file + OFF_SALT, STORE_SALT_BYTES);
-  return TRUE;
+  key->wrap = kind;
+  return ok;
 }
 
 static StoreKey *
@@ -130,19 +170,39 @@ key_file_read (const char *path, GError **error)
   return ok ? g_steal_pointer (&key) : NULL;
 }
 
-/* Fills file with a fresh store key wrapped under a fresh key-encryption key. */
+/* Fills file with the store key wrapped under kek; the "file" wrap keeps kek in it. */
 static void
-key_file_build (unsigned char *file, const StoreKey *key)
+key_file_build (unsigned char *file, const StoreKey *key, const unsigned char *kek)
 {
   memset (file, 0, STORE_KEY_FILE_BYTES);
   memcpy (file, MAGIC, 8);
   memcpy (file + OFF_SALT, key->salt, STORE_SALT_BYTES);
-  file[OFF_KIND] = WRAP_FILE;
-  crypto_aead_xchacha20poly1305_ietf_keygen (file + OFF_KEK);
+  file[OFF_KIND] = (unsigned char) key->wrap;
+  if (key->wrap == STORE_KEY_WRAP_FILE)
+    memcpy (file + OFF_KEK, kek, STORE_KEYRING_KEK_BYTES);
   randombytes_buf (file + OFF_NONCE, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   crypto_aead_xchacha20poly1305_ietf_encrypt_detached (
     file + OFF_WRAPPED, file + OFF_TAG, NULL, key->key, STORE_KEY_BYTES, file, AD_BYTES, NULL,
-    file + OFF_NONCE, file + OFF_KEK);
+    file + OFF_NONCE, kek);
+}
+
+/* The keyring where the session has an unlocked one, else the file. */
+static StoreKeyWrap
+key_wrap_choose (const StoreKey *key, const unsigned char *kek, const char *store_path)
+{
+  const char *why = NULL;
+  g_autoptr (GError) error = NULL;
+  if (!store_keyring_wanted (&why))
+    {
+      g_debug ("store key: kept in the key file: %s", why);
+      return STORE_KEY_WRAP_FILE;
+    }
+  if (!store_keyring_store (key->salt, kek, store_path, &error))
+    {
+      g_debug ("store key: kept in the key file: %s", error->message);
+      return STORE_KEY_WRAP_FILE;
+    }
+  return STORE_KEY_WRAP_KEYRING;
 }
 
 static gboolean
@@ -162,9 +222,11 @@ write_all (int fd, const unsigned char *buf, gsize n)
 }
 
 /* Writes a temporary file, then links it into place: the key file appears whole or not
- * at all, and link() fails if another process got there first. */
+ * at all, and link() fails if another process got there first. replace (a rewrap):
+ * rename() over the old file instead, as atomically. */
 static gboolean
-key_file_publish (const char *path, const unsigned char *file, gboolean *lost_race, GError **error)
+key_file_publish (const char *path, const unsigned char *file, gboolean replace,
+                  gboolean *lost_race, GError **error)
 {
   g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
   int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0600);
@@ -172,7 +234,7 @@ key_file_publish (const char *path, const unsigned char *file, gboolean *lost_ra
   int saved = errno;
   if (fd >= 0)
     close (fd);
-  if (ok && link (tmp, path) != 0)
+  if (ok && (replace ? rename (tmp, path) : link (tmp, path)) != 0)
     {
       saved = errno;
       ok = FALSE;
@@ -196,24 +258,44 @@ key_file_publish (const char *path, const unsigned char *file, gboolean *lost_ra
   return ok;
 }
 
-static StoreKey *
-key_file_create (const char *path, GError **error)
+/* Writes key, wrapped as key->wrap says, to path. A keyring item of a key that did not
+ * become the store's (another process published its own first) is removed again. */
+static gboolean
+key_file_write (const char *path, const StoreKey *key, const unsigned char *kek,
+                gboolean replace, gboolean *lost_race, GError **error)
 {
-  g_autoptr (StoreKey) key = store_key_alloc (error);
-  if (key == NULL)
-    return NULL;
-  randombytes_buf (key->key, STORE_KEY_BYTES);
-  randombytes_buf (key->salt, STORE_SALT_BYTES);
   unsigned char *file = sodium_malloc (STORE_KEY_FILE_BYTES);
   if (file == NULL)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "store key: out of guarded memory");
+      return FALSE;
+    }
+  key_file_build (file, key, kek);
+  gboolean ok = key_file_publish (path, file, replace, lost_race, error);
+  sodium_free (file);
+  if (!ok && key->wrap == STORE_KEY_WRAP_KEYRING)
+    store_keyring_forget (key->salt, NULL);
+  return ok;
+}
+
+static StoreKey *
+key_file_create (const char *path, const char *store_path, GError **error)
+{
+  g_autoptr (StoreKey) key = store_key_alloc (error);
+  unsigned char *kek = key != NULL ? sodium_malloc (STORE_KEYRING_KEK_BYTES) : NULL;
+  if (kek == NULL)
+    {
+      if (key != NULL)
+        g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "store key: out of guarded memory");
       return NULL;
     }
-  key_file_build (file, key);
+  randombytes_buf (key->key, STORE_KEY_BYTES);
+  randombytes_buf (key->salt, STORE_SALT_BYTES);
+  crypto_aead_xchacha20poly1305_ietf_keygen (kek);
+  key->wrap = key_wrap_choose (key, kek, store_path);
   gboolean lost_race = FALSE;
-  gboolean ok = key_file_publish (path, file, &lost_race, error);
-  sodium_free (file);
+  gboolean ok = key_file_write (path, key, kek, FALSE, &lost_race, error);
+  sodium_free (kek);
   if (lost_race)
     return key_file_read (path, error);
   return ok ? g_steal_pointer (&key) : NULL;
@@ -259,5 +341,53 @@ store_key_load (const char *key_path, const char *store_path, GError **error)
                    "the store aside to start an empty one)", store_path, key_path);
       return NULL;
     }
-  return key_file_create (key_path, error);
+  return key_file_create (key_path, store_path, error);
+}
+
+/* A fresh key-encryption key in the new place, then the key file replaced: until the
+ * rename the old file and its old wrap still open the store. */
+static gboolean
+key_rewrap_to (StoreKey *key, StoreKeyWrap to, const char *key_path, const char *store_path,
+               GError **error)
+{
+  unsigned char *kek = sodium_malloc (STORE_KEYRING_KEK_BYTES);
+  if (kek == NULL)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "store key: out of guarded memory");
+      return FALSE;
+    }
+  crypto_aead_xchacha20poly1305_ietf_keygen (kek);
+  const char *why = NULL;
+  g_autoptr (GError) local = NULL;
+  gboolean ok = TRUE;
+  if (to == STORE_KEY_WRAP_KEYRING
+      && (!store_keyring_wanted (&why) || !store_keyring_store (key->salt, kek, store_path, &local)))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
+                   "cannot put the store key in the desktop keyring: %s",
+                   why != NULL ? why : local->message);
+      ok = FALSE;
+    }
+  key->wrap = to;
+  gboolean lost_race = FALSE;
+  ok = ok && key_file_write (key_path, key, kek, TRUE, &lost_race, error);
+  sodium_free (kek);
+  return ok;
+}
+
+gboolean
+store_key_rewrap (const char *key_path, const char *store_path, StoreKeyWrap to, GError **error)
+{
+  g_autoptr (StoreKey) key = key_file_read (key_path, error);
+  if (key == NULL)
+    return FALSE;
+  StoreKeyWrap from = key->wrap;
+  if (from == to)
+    return TRUE;
+  if (!key_rewrap_to (key, to, key_path, store_path, error))
+    return FALSE;
+  /* The old item opens nothing now; a failure to delete it leaves only a stale item. */
+  if (from == STORE_KEY_WRAP_KEYRING)
+    store_keyring_forget (key->salt, NULL);
+  return TRUE;
 }

@@ -23,6 +23,7 @@ struct Store {
   StoreVfs *vfs;      /* NULL only when opened unsealed for the bench */
   char *path;
   char *key_path;
+  int key_wrap;       /* StoreKeyWrap (store/keys.h) of the key it was opened with */
   int wal_pages;      /* pages in the WAL after the last commit (the WAL hook) */
 };
 

@@ -140,6 +140,7 @@ open_sealed (Store *store, GError **error)
   g_autoptr (StoreKey) key = store_key_load (store->key_path, store->path, error);
   if (key == NULL)
     return FALSE;
+  store->key_wrap = key->wrap;
   store->vfs = store_vfs_new (key->key, key->salt, error);
   return store->vfs != NULL;
 }
@@ -416,7 +417,12 @@ store_info_get (Store *store, StoreInfo *info, GError **error)
     .path = store->path,
     .key_path = store->vfs ? store->key_path : NULL,
     .cipher = store->vfs ? "xchacha20poly1305-ietf" : "none",
-    .key_wrap = store->vfs ? "key-file" : "none",
+    .key_wrap = store->vfs == NULL ? "none"
+                : store->key_wrap == STORE_KEY_WRAP_KEYRING ? "secret-service" : "key-file",
+    .key_protection = store->vfs == NULL ? "none: the store is not sealed"
+                      : store->key_wrap == STORE_KEY_WRAP_KEYRING
+                        ? "desktop keyring (secret service); the key file alone cannot open the store"
+                        : "key file, readable by the user only",
     .schema_version = user_version (store),
     .page_size = query_int (store, "PRAGMA page_size"),
     .page_count = query_int (store, "PRAGMA page_count"),
@@ -484,4 +490,16 @@ store_check (Store *store, StoreCheck *out, GError **error)
   if (store->vfs != NULL && !verify_sealed (store, out, error))
     return FALSE;
   return integrity_check (store, error);
+}
+
+gboolean
+store_rewrap_key (const char *path, gboolean to_keyring, GError **error)
+{
+  g_autoptr (Store) store = store_open (path, error);
+  if (store == NULL)
+    return FALSE;
+  g_autofree char *key_path = g_strdup (store->key_path);
+  g_clear_pointer (&store, store_close);
+  return store_key_rewrap (key_path, path,
+                           to_keyring ? STORE_KEY_WRAP_KEYRING : STORE_KEY_WRAP_FILE, error);
 }

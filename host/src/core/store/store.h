@@ -26,6 +26,11 @@ Store *store_open_full (const char *path, const char *key_path, StoreOpenFlags f
 void store_close (Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Store, store_close)
 
+/* Rewraps the key of the store at path (opened first, so only a key that opens it is
+ * touched): into the desktop keyring when to_keyring, else into the key file. Stores
+ * already open keep working; docs/security.md. */
+gboolean store_rewrap_key (const char *path, gboolean to_keyring, GError **error);
+
 /* Settings: small named blobs. *out is NULL when key is absent. */
 gboolean store_setting_get (Store *store, const char *key, GBytes **out, GError **error);
 gboolean store_setting_set (Store *store, const char *key, GBytes *value, GError **error);
@@ -80,7 +85,8 @@ typedef struct {
 typedef struct {
   const char *path, *key_path;   /* borrowed from the store */
   const char *cipher;            /* "xchacha20poly1305-ietf" or "none" */
-  const char *key_wrap;          /* "key-file" or "none" */
+  const char *key_wrap;          /* "key-file", "secret-service" or "none" */
+  const char *key_protection;    /* one line for people: what guards the store key */
   int schema_version;
   gint64 page_size, page_count, freelist_count, reserve_bytes;
   gint64 file_bytes, wal_bytes;
