@@ -75,18 +75,24 @@ function fill(dir) {
 }
 
 test('disk full while auditing: fail safe with the reason, told once, resumes when space returns', async (t) => {
-  const env = await launch({ timeoutMs: TIMEOUT_MS });
-  let mounted = false;
+  // The small tmpfs and the wrapper go in before the browser starts: a host the
+  // extension started at once would otherwise write beside the tmpfs, not into it.
+  let why = null;
+  const env = await launch({
+    timeoutMs: TIMEOUT_MS,
+    beforeLaunch: (e) => {
+      const policy = fs.readFileSync(path.join(e.weirHome, 'policy.json'));
+      why = mountTmpfs(e.weirHome);
+      if (!why) fs.writeFileSync(path.join(e.weirHome, 'policy.json'), policy);
+      installWrapper(e);
+    },
+  });
+  const mounted = !why;
   try {
-    const policy = fs.readFileSync(path.join(env.weirHome, 'policy.json'));
-    const why = mountTmpfs(env.weirHome);
     if (why) {
       t.skip(`cannot mount a tmpfs: ${why}`);
       return;
     }
-    mounted = true;
-    fs.writeFileSync(path.join(env.weirHome, 'policy.json'), policy);
-    installWrapper(env);
     const paster = new Paster(await env.open('fields.html'));
     await paster.lands(HARMLESS);
     const key = pinKey(env);

@@ -169,9 +169,9 @@ export const UNRECORDED = /cannot write its audit log/; // the host's fail-safe 
 
 // A browser with the extension, the wrapper above and the plain-fields page, closed after.
 export async function withBrowser(options, body) {
-  const env = await launch({ timeoutMs: TIMEOUT_MS });
+  // The wrapper goes in before the browser starts: the extension may connect at once.
+  const env = await launch({ timeoutMs: TIMEOUT_MS, beforeLaunch: (e) => installWrapper(e, options) });
   try {
-    installWrapper(env, options);
     const paster = new Paster(await env.open('fields.html'));
     await body(env, paster);
   } finally {

@@ -64,7 +64,11 @@ export function writeHostManifest(userDataDir, wrapper) {
   }, null, 2));
 }
 
-export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = 'light', policy = {} } = {}) {
+// beforeLaunch({dir, weirHome}) runs once the folders and the host wrapper exist and
+// before the browser starts: a test that replaces the wrapper does it there, or the
+// extension may already have started a host through the old one.
+export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = 'light', policy = {},
+  beforeLaunch = null } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-e2e-'));
   const weirHome = path.join(dir, 'weir-home');
   const userDataDir = path.join(dir, 'profile');
@@ -72,6 +76,7 @@ export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = '
   fs.mkdirSync(userDataDir);
   writePolicy(weirHome, timeoutMs, policy);
   writeHostManifest(userDataDir, writeHost(dir, weirHome));
+  if (beforeLaunch) beforeLaunch({ dir, weirHome });
   const server = await startServer();
   const ctx = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium',
