@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "memcap.h"
 #include "nm.h"
 #include "proto.h"
 #include "weir-config.h"
@@ -19,10 +20,12 @@
  * is picked up before the next request is answered: the host has no main loop to watch
  * folders with, and a stat of packs/ between requests costs microseconds. */
 static void
-poll_packs (WeirContext *ctx)
+poll_packs (WeirContext *ctx, MemCap *memcap)
 {
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
-  context_poll_packs (ctx, FALSE, problems);
+  /* The cap follows the index: a new pack's memory is not a request's. */
+  if (context_poll_packs (ctx, FALSE, problems))
+    memcap_update (memcap);
   for (guint i = 0; i < problems->len; i++)
     notify_problem (problems->pdata[i]);
 }
@@ -48,7 +51,7 @@ retry_store (WeirContext *ctx, Proto *proto)
 }
 
 static int
-serve (WeirContext *ctx, Proto *proto)
+serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
 {
   for (;;)
     {
@@ -68,7 +71,7 @@ serve (WeirContext *ctx, Proto *proto)
           return 0;
         }
       retry_store (ctx, proto);
-      poll_packs (ctx);
+      poll_packs (ctx, memcap);
       g_autofree char *reply = proto_handle_frame (proto, frame, len);
       g_clear_pointer (&frame, g_free);
       if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
@@ -160,8 +163,12 @@ main (int argc, char **argv)
   g_autoptr (Proto) proto = proto_new (ctx);
   proto_record_event (proto, "host-start", argc > 1 ? argv[1] : NULL);
   record_policy_load (ctx);
+  /* Once the index is loaded, and before the sandbox: it measures in /proc/self. */
+  g_autoptr (MemCap) memcap = memcap_new ();
+  g_autofree char *cap = memcap_describe (memcap);
+  g_message ("%s", cap);
   host_sandbox (proto, ctx);
   /* After the sandbox: a notice starts GDBus's thread, which Landlock would miss. */
   tell_problems (ctx);
-  return serve (ctx, proto);
+  return serve (ctx, proto, memcap);
 }
