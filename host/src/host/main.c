@@ -19,15 +19,14 @@
 /* A pack dropped into the inbox (or imported by weir pack import) while the host waits
  * is picked up before the next request is answered: the host has no main loop to watch
  * folders with, and a stat of packs/ between requests costs microseconds. */
-static void
-poll_packs (WeirContext *ctx, MemCap *memcap)
+static gboolean
+poll_packs (WeirContext *ctx)
 {
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
-  /* The cap follows the index: a new pack's memory is not a request's. */
-  if (context_poll_packs (ctx, FALSE, problems))
-    memcap_update (memcap);
+  gboolean reloaded = context_poll_packs (ctx, FALSE, problems);
   for (guint i = 0; i < problems->len; i++)
     notify_problem (problems->pdata[i]);
+  return reloaded;
 }
 
 /* What degrades protection, told once each: at start, and whenever a request finds a
@@ -71,7 +70,7 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
           return 0;
         }
       retry_store (ctx, proto);
-      poll_packs (ctx, memcap);
+      gboolean reloaded = poll_packs (ctx);
       g_autofree char *reply = proto_handle_frame (proto, frame, len);
       g_clear_pointer (&frame, g_free);
       if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
@@ -84,6 +83,10 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
        * (a desktop notice can take a while; a checkpoint too). */
       tell_problems (ctx);
       store_maintain (ctx->store);
+      /* The cap follows the index, measured once the frame is freed:
+       * a new pack's memory is not a request's. */
+      if (reloaded)
+        memcap_update (memcap);
     }
 }
 
