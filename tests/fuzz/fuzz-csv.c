@@ -2,9 +2,15 @@
 #include <string.h>
 
 #include "pack/csv.h"
+#include "fuzz.h"
 #include "pack/pack-build.h"
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  FUZZ_FATAL_WARNINGS ();
+  return 0;
+}
 
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)

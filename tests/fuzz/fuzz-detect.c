@@ -1,13 +1,12 @@
 /* fuzz-detect: libFuzzer target for the pattern detectors, whose input is any page's
  * text. Build: CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined
- * -Db_lundef=false && ninja -C build-fuzz tests/fuzz-detect, then run
- * build-fuzz/tests/fuzz-detect tests/fixtures/detect/. Beyond memory errors it checks
+ * -Db_lundef=false && ninja -C build-fuzz, then tests/fuzz/run.sh SECONDS detect; the
+ * seeds are the detector golden files' cases (make-seeds.py). Beyond memory errors it checks
  * that every reported count is positive and that a scan is deterministic. */
 #include <stdint.h>
 
 #include "engine/detect.h"
-
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static GArray *
 scan (const uint8_t *data, size_t size)
@@ -15,6 +14,13 @@ scan (const uint8_t *data, size_t size)
   GArray *hits = g_array_new (FALSE, FALSE, sizeof (DetectHit));
   detect_scan ((const char *) data, size, hits);
   return hits;
+}
+
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  FUZZ_FATAL_WARNINGS ();
+  return 0;
 }
 
 int

@@ -3,14 +3,13 @@
 
 #include "engine/findings.h"
 #include "engine/normalize.h"
+#include "fuzz.h"
 #include "pack/pack-build.h"
 
 static EngineIndex *index_;
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
-
-static void
-init (void)
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
 {
   static const char doc[] = "the quick brown fox jumps over the lazy dog near the river bank "
                             "while 東京都 and ΣΊΣΥΦΟΣ watch infor-\nmation flow";
@@ -20,13 +19,13 @@ init (void)
   g_assert (pack_builder_set_edm (b, "t", csv, strlen (csv), "email!,name,phone", NULL));
   index_ = engine_index_new ();
   engine_index_add_pack (index_, pack_builder_finish (b, NULL));
+  FUZZ_FATAL_WARNINGS ();
+  return 0;
 }
 
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
-  if (index_ == NULL)
-    init ();
   g_free (normalize_text ((const char *) data, size));
   GPtrArray *findings = findings_new ();
   engine_index_match (index_, (const char *) data, size, findings);

@@ -56,7 +56,7 @@ for t in "${targets[@]}"; do
        -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
        -artifact_prefix=build-fuzz/fuzz-findings/"$t"- >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
     echo "fuzz-$t: ${runs:-?} executions in ${seconds} s, ${cov:-cov: ?}, no finding"
   else
     echo "fuzz-$t: FINDING, see $log and build-fuzz/fuzz-findings/$t-*" >&2

@@ -7,10 +7,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "json.h"
+#include "memcap.h"
 #include "nm.h"
 #include "store/store.h"
 #include "testproto.h"
@@ -28,7 +30,18 @@ typedef struct {
   int to_host;    /* the host's stdin */
   int from_host;  /* the host's stdout */
   gboolean reaped;
+  rlim_t data_limit;  /* when not 0, the RLIMIT_DATA (soft and hard) the host starts with */
 } Host;
+
+/* As an admin's ulimit -d would: a limit the host must keep to. */
+static void
+limit_data (gpointer data)
+{
+  const Host *h = data;
+  struct rlimit limit = { h->data_limit, h->data_limit };
+  if (h->data_limit != 0)
+    setrlimit (RLIMIT_DATA, &limit);
+}
 
 static void
 host_start (Host *h, gconstpointer policy)
@@ -47,7 +60,7 @@ host_start (Host *h, gconstpointer policy)
   char **envp = g_environ_setenv (g_get_environ (), "WEIR_HOME", h->home, TRUE);
   const char *argv[] = { binary, "chrome-extension://weirtestextension/", NULL };
   g_spawn_async_with_pipes_and_fds (NULL, argv, (const char *const *) envp, G_SPAWN_DO_NOT_REAP_CHILD,
-                                    NULL, NULL, -1, -1, err_fd, NULL, NULL, 0, &h->pid,
+                                    limit_data, h, -1, -1, err_fd, NULL, NULL, 0, &h->pid,
                                     &h->to_host, &h->from_host, NULL, &error);
   g_strfreev (envp);
   close (err_fd);
@@ -483,8 +496,161 @@ host_start_broken_store (Host *h, gconstpointer data)
   host_start (h, data);
 }
 
+/* The memory cap (host/src/host/memcap.h): a 64 MiB frame of each worst shape. Units
+ * repeat to fill the frame exactly; spaces after the opening brace take up the rest. */
+static char *
+frame_at_cap (const char *head, const char *unit, const char *tail)
+{
+  gsize body = NM_MAX_REQUEST - strlen (head) - strlen (tail);
+  gsize units = body / strlen (unit);
+  GString *frame = g_string_sized_new (NM_MAX_REQUEST);
+  g_string_append_c (frame, '{');
+  for (gsize i = 0; i < body - units * strlen (unit); i++)
+    g_string_append_c (frame, ' ');
+  g_string_append (frame, head + 1);
+  for (gsize i = 0; i < units; i++)
+    g_string_append (frame, unit);
+  g_string_append (frame, tail);
+  g_assert_cmpuint (frame->len, ==, NM_MAX_REQUEST);
+  return g_string_free (frame, FALSE);
+}
+
+/* The largest legal requests, each with what it costs most (memcap.h): text, HTML, and
+ * a base64 file that decodes to 48 MiB ("a a a " repeated). */
+static char *
+largest_request (guint which, int id)
+{
+  g_autofree char *head = NULL;
+  switch (which)
+    {
+    case 0:
+      head = g_strdup_printf ("{\"type\":\"scan\",\"id\":%d,\"event\":\"paste\",\"origin\":\"https://a.b\",\"text\":\"", id);
+      return frame_at_cap (head, "a ", "\"}");
+    case 1:
+      head = g_strdup_printf ("{\"type\":\"scan\",\"id\":%d,\"event\":\"paste\",\"origin\":\"https://a.b\",\"html\":\"", id);
+      return frame_at_cap (head, "<b>a</b> ", "\"}");
+    default:
+      head = g_strdup_printf ("{\"type\":\"scan\",\"id\":%d,\"event\":\"upload\",\"origin\":\"https://a.b\","
+                              "\"files\":[{\"name\":\"a.txt\",\"mime\":\"text/plain\",\"data\":\"", id);
+      return frame_at_cap (head, "YSBhIGEg", "\"}]}");
+    }
+}
+
+/* A field of /proc/PID/FILE: the first number after prefix. */
+static guint64
+proc_number (GPid pid, const char *file, const char *prefix)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/%s", (int) pid, file);
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  const char *line = strstr (text, prefix);
+  g_assert_nonnull (line);
+  line += strlen (prefix);
+  while (*line == ' ' || *line == '\t')
+    line++;
+  if (g_str_has_prefix (line, "unlimited"))
+    return G_MAXUINT64;
+  return g_ascii_strtoull (line, NULL, 10);
+}
+
+/* The host caps its data memory at what it uses once started plus the headroom of one
+ * request, and the largest legal requests still get their verdict under that cap. */
+static void
+test_memory_cap (Host *h, gconstpointer data)
+{
+  assert_hello_served (h, 1);
+  guint64 cap = proc_number (h->pid, "limits", "Max data size");
+  if (MEMCAP_SANITIZER)
+    {
+      struct rlimit own;
+      g_assert_cmpint (getrlimit (RLIMIT_DATA, &own), ==, 0);
+      g_assert_cmpuint (cap, ==, own.rlim_cur == RLIM_INFINITY ? G_MAXUINT64 : own.rlim_cur);
+      g_test_skip ("the memory cap is off in sanitizer builds");
+      close_input (h);
+      host_wait_exit (h);
+      return;
+    }
+  guint64 in_use = proc_number (h->pid, "status", "VmData:") * 1024;
+  g_test_message ("memory cap %" G_GUINT64_FORMAT " MiB, data in use %" G_GUINT64_FORMAT " KiB", cap >> 20,
+                  in_use >> 10);
+  g_assert_cmpuint (cap, >=, MEMCAP_HEADROOM);
+  g_assert_cmpuint (cap, <=, in_use + MEMCAP_HEADROOM);
+  for (guint which = 0; which < 3; which++)
+    {
+      g_autofree char *frame = largest_request (which, 10 + (int) which);
+      testproto_send_frame (h->to_host, frame, NM_MAX_REQUEST);
+      g_clear_pointer (&frame, g_free);
+      g_autoptr (cJSON) reply = receive (h, NULL);
+      g_assert_cmpstr (testproto_str (reply, "type"), ==, "verdict");
+      g_assert_cmpint (testproto_num (reply, "id"), ==, 10 + (int) which);
+      g_test_message ("request %u: peak resident %" G_GUINT64_FORMAT " MiB", which,
+                      proc_number (h->pid, "status", "VmHWM:") >> 10);
+    }
+  assert_hello_served (h, 20);
+  close_input (h);
+  host_wait_exit (h);
+}
+
+/* Started under a lower limit (an admin's ulimit -d), the host keeps it; a request that
+ * needs more fails, with an error reply or by ending the host (which the extension
+ * meets with its fail mode and a new host), and never takes more memory. */
+static void
+host_start_data_limited (Host *h, gconstpointer policy)
+{
+  h->data_limit = 128 * 1024 * 1024;
+  host_start (h, policy);
+}
+
+static void
+test_memory_cap_exceeded (Host *h, gconstpointer data)
+{
+  if (MEMCAP_SANITIZER)
+    {
+      g_test_skip ("sanitizers reserve more than the limit");
+      return;
+    }
+  assert_hello_served (h, 1);
+  g_assert_cmpuint (proc_number (h->pid, "limits", "Max data size"), ==, h->data_limit);
+  g_autofree char *frame = largest_request (1, 2);
+  testproto_send_frame (h->to_host, frame, NM_MAX_REQUEST);
+  struct pollfd pfd = { h->from_host, POLLIN, 0 };
+  g_assert_cmpint (poll (&pfd, 1, REPLY_TIMEOUT_MS), ==, 1);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  NmStatus status = nm_read_frame (h->from_host, NM_MAX_REPLY, &text, &len, NULL);
+  if (status == NM_FRAME_OK)
+    {
+      g_autoptr (cJSON) reply = cJSON_ParseWithLength (text, len);
+      g_test_message ("over the cap: %s", text);
+      g_assert_cmpstr (testproto_str (reply, "type"), ==, "error");
+      g_assert_cmpstr (testproto_str (cJSON_GetObjectItemCaseSensitive (reply, "error"), "code"), ==, "internal");
+      assert_hello_served (h, 3);  /* the memory came back */
+      close_input (h);
+      host_wait_exit (h);
+      return;
+    }
+  g_assert_cmpint (status, ==, NM_FRAME_EOF);
+  int wstatus = 0;
+  g_assert_cmpint (waitpid (h->pid, &wstatus, 0), ==, h->pid);
+  h->reaped = TRUE;
+  g_test_message ("over the cap: the host ended (status %d)", wstatus);
+  /* The next host, as the extension starts it, serves. */
+  g_spawn_close_pid (h->pid);
+  close (h->to_host);
+  close (h->from_host);
+  testutil_rmtree (h->logdir);
+  g_free (h->logdir);
+  h->reaped = FALSE;
+  host_start (h, NULL);
+  assert_hello_served (h, 4);
+  close_input (h);
+  host_wait_exit (h);
+}
+
 static const char small_policy[] =
   "{\"version\":1,\"max_scan_bytes\":1048576,\"oversize\":{\"verdict\":\"block\",\"message\":\"Too large.\"}}";
+/* The largest scans a policy allows: 64 MiB, and time enough to finish them. */
+static const char large_policy[] = "{\"version\":1,\"max_scan_bytes\":67108864,\"timeout_ms\":600000}";
 
 #define ADD(path, fn, policy) g_test_add ("/host/" path, Host, policy, host_start, fn, host_stop)
 
@@ -503,6 +669,9 @@ main (int argc, char **argv)
   ADD ("large-paste", test_large_paste, NULL);
   ADD ("oversize-paste", test_oversize_paste, small_policy);
   ADD ("frame-at-cap", test_frame_at_cap, NULL);
+  ADD ("memory-cap", test_memory_cap, large_policy);
+  g_test_add ("/host/memory-cap-exceeded", Host, large_policy, host_start_data_limited, test_memory_cap_exceeded,
+              host_stop);
   ADD ("invalid-policy", test_invalid_policy, "{\"fail_mode\":\"maybe\"}");
   ADD ("policy-syntax", test_policy_syntax, "{\n  \"min\": 1,\n}");
   g_test_add ("/host/store-unavailable", Host, NULL, host_start_broken_store, test_store_unavailable, host_stop);

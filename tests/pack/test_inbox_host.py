@@ -2,6 +2,7 @@
 host runs are picked up; bad ones are refused and the active pack keeps working."""
 import json
 import os
+import random
 import shutil
 import time
 import unittest
@@ -75,6 +76,42 @@ class InboxHost(WeirCase):
         inbox_import, cli_import = packs[0], packs[-1]
         self.assertEqual(set(inbox_import) ^ set(cli_import), set())  # the same fields
         self.assertNotIn("detail", inbox_import)
+
+    def test_memory_cap_follows_index(self):
+        """The host's memory cap (RLIMIT_DATA, docs/hardening.md) is set after its index
+        loaded; a pack picked up while it runs raises it by about the new index's size."""
+        rng = random.Random(9)
+        vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+                 for _ in range(5000)]
+        big = " ".join(rng.choice(vocab) for _ in range(1_300_000))  # ~200,000 fingerprints, 3 MiB
+        pack = self.build(self.path("big.weirpack"), text=big)
+        host = Host(self.env)
+        try:
+            host.request({"type": "hello", "extension_version": "1.0.0"})
+            before = data_limit(host.proc.pid)
+            self.drop(pack, "big.weirpack")
+            time.sleep(POLL)
+            host.scan(OTHER)   # picks the pack up; the cap follows once it is answered
+            host.scan(OTHER)
+            after = data_limit(host.proc.pid)
+        finally:
+            rc, err = host.close()
+        self.assertEqual(rc, 0, err)
+        if "memory cap off: sanitizer build" in err:
+            self.skipTest("the memory cap is off in sanitizer builds")
+        self.assertIn("memory cap ", err)
+        self.assertGreater(after - before, 2 << 20, (before, after))
+        self.assertLess(after - before, 64 << 20, (before, after))
+
+
+def data_limit(pid):
+    """The soft RLIMIT_DATA of a process, in bytes (None when unlimited)."""
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max data size"):
+                soft = line.split()[3]
+                return None if soft == "unlimited" else int(soft)
+    raise AssertionError("no data limit line")
 
 
 if __name__ == "__main__":

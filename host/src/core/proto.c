@@ -1,5 +1,6 @@
 #include "proto.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "engine/html.h"
@@ -885,8 +886,14 @@ proto_handle_frame (Proto *proto, const char *buf, gsize len)
     g_set_error (&error, WEIR_ERROR, WEIR_ERROR_BAD_JSON, "the message is not valid UTF-8");
   if (error == NULL)
     {
+      /* cJSON returns NULL for a failed allocation too: a request past the host's
+       * memory cap (docs/hardening.md) is not bad JSON. malloc sets ENOMEM. */
+      errno = 0;
       g_autoptr (cJSON) request = parse_request (buf, len);
-      if (request == NULL)
+      if (request == NULL && errno == ENOMEM)
+        g_set_error (&error, WEIR_ERROR, WEIR_ERROR_INTERNAL,
+                     "the host is out of memory for this message (its memory cap)");
+      else if (request == NULL)
         g_set_error (&error, WEIR_ERROR, WEIR_ERROR_BAD_JSON,
                      "the message is not one valid JSON value (or nests over 1000 deep)");
       else

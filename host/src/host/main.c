@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "memcap.h"
 #include "nm.h"
 #include "proto.h"
 #include "weir-config.h"
@@ -18,13 +19,14 @@
 /* A pack dropped into the inbox (or imported by weir pack import) while the host waits
  * is picked up before the next request is answered: the host has no main loop to watch
  * folders with, and a stat of packs/ between requests costs microseconds. */
-static void
+static gboolean
 poll_packs (WeirContext *ctx)
 {
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
-  context_poll_packs (ctx, FALSE, problems);
+  gboolean reloaded = context_poll_packs (ctx, FALSE, problems);
   for (guint i = 0; i < problems->len; i++)
     notify_problem (problems->pdata[i]);
+  return reloaded;
 }
 
 /* What degrades protection, told once each: at start, and whenever a request finds a
@@ -48,7 +50,7 @@ retry_store (WeirContext *ctx, Proto *proto)
 }
 
 static int
-serve (WeirContext *ctx, Proto *proto)
+serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
 {
   for (;;)
     {
@@ -68,7 +70,7 @@ serve (WeirContext *ctx, Proto *proto)
           return 0;
         }
       retry_store (ctx, proto);
-      poll_packs (ctx);
+      gboolean reloaded = poll_packs (ctx);
       g_autofree char *reply = proto_handle_frame (proto, frame, len);
       g_clear_pointer (&frame, g_free);
       if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
@@ -81,6 +83,10 @@ serve (WeirContext *ctx, Proto *proto)
        * (a desktop notice can take a while; a checkpoint too). */
       tell_problems (ctx);
       store_maintain (ctx->store);
+      /* The cap follows the index, measured once the frame is freed:
+       * a new pack's memory is not a request's. */
+      if (reloaded)
+        memcap_update (memcap);
     }
 }
 
@@ -160,8 +166,12 @@ main (int argc, char **argv)
   g_autoptr (Proto) proto = proto_new (ctx);
   proto_record_event (proto, "host-start", argc > 1 ? argv[1] : NULL);
   record_policy_load (ctx);
+  /* Once the index is loaded, and before the sandbox: it measures in /proc/self. */
+  g_autoptr (MemCap) memcap = memcap_new ();
+  g_autofree char *cap = memcap_describe (memcap);
+  g_message ("%s", cap);
   host_sandbox (proto, ctx);
   /* After the sandbox: a notice starts GDBus's thread, which Landlock would miss. */
   tell_problems (ctx);
-  return serve (ctx, proto);
+  return serve (ctx, proto, memcap);
 }
