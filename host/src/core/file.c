@@ -91,18 +91,36 @@ file_read (const char *path, gsize max, char **out, gsize *len, GError **error)
   return TRUE;
 }
 
-static gboolean
-write_all (int fd, const char *data, gsize len)
+gboolean
+file_write_all (int fd, const void *buf, gsize n)
 {
-  while (len > 0)
+  const char *data = buf;
+  while (n > 0)
     {
-      ssize_t n = write (fd, data, len);
-      if (n < 0 && errno == EINTR)
+      ssize_t w = write (fd, data, n);
+      if (w < 0 && errno == EINTR)
         continue;
-      if (n <= 0)
+      if (w <= 0)
         return FALSE;
-      data += n;
-      len -= (gsize) n;
+      data += w;
+      n -= (gsize) w;
+    }
+  return TRUE;
+}
+
+gboolean
+file_read_exact (int fd, void *buf, gsize n)
+{
+  char *data = buf;
+  while (n > 0)
+    {
+      ssize_t r = read (fd, data, n);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        return FALSE;
+      data += r;
+      n -= (gsize) r;
     }
   return TRUE;
 }
@@ -114,7 +132,7 @@ file_write (const char *path, const void *data, gsize len, int mode, GError **er
   int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, mode);
   if (fd < 0)
     return fail_errno (error, "write", path, errno);
-  gboolean ok = write_all (fd, data, len) && fsync (fd) == 0;
+  gboolean ok = file_write_all (fd, data, len) && fsync (fd) == 0;
   int saved = errno;
   ok = close (fd) == 0 && ok;
   if (ok && rename (tmp, path) != 0)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "weir-config.h"
+#include "file.h"
 #include "weir-error.h"
 
 #if WEIR_HAVE_LIBSECRET
@@ -215,21 +216,6 @@ child_serve (const KeyringRequest *req, guint8 *kek, GError **error)
 }
 #endif
 
-static gboolean
-write_all (int fd, const guint8 *buf, gsize n)
-{
-  gsize done = 0;
-  while (done < n)
-    {
-      ssize_t w = write (fd, buf + done, n - done);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return FALSE;
-      done += (gsize) w;
-    }
-  return TRUE;
-}
 
 /* Runs in the forked child and never returns. stdin and stdout become /dev/null: in
  * the host they carry protocol frames, which nothing here may touch; stderr too, as
@@ -256,7 +242,7 @@ child_run (int fd, const KeyringRequest *req)
       len += MIN (strlen (error->message), (gsize) REPLY_REASON_MAX);
       memcpy (reply + 1, error->message, len - 1);
     }
-  gboolean sent = write_all (fd, reply, len);
+  gboolean sent = file_write_all (fd, reply, len);
   sodium_memzero (reply, sizeof reply);
   _exit (sent ? 0 : 1);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "store/keyring.h"
+#include "file.h"
 #include "weir-error.h"
 
 #define MAGIC "WEIRSK01"
@@ -44,21 +45,6 @@ store_key_alloc (GError **error)
   return g_steal_pointer (&key);
 }
 
-static gboolean
-read_exact (int fd, unsigned char *buf, gsize n)
-{
-  gsize done = 0;
-  while (done < n)
-    {
-      ssize_t r = read (fd, buf + done, n - done);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        return FALSE;
-      done += (gsize) r;
-    }
-  return TRUE;
-}
 
 /* Opens the key file, refusing one that is not a plain file of ours, unreadable by others. */
 static int
@@ -158,7 +144,7 @@ key_file_read (const char *path, GError **error)
   g_autoptr (StoreKey) key = store_key_alloc (error);
   unsigned char *file = sodium_malloc (STORE_KEY_FILE_BYTES);
   gboolean ok = key != NULL && file != NULL;
-  if (ok && !read_exact (fd, file, STORE_KEY_FILE_BYTES))
+  if (ok && !file_read_exact (fd, file, STORE_KEY_FILE_BYTES))
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read the store key %s", path);
       ok = FALSE;
@@ -205,21 +191,6 @@ key_wrap_choose (const StoreKey *key, const unsigned char *kek, const char *stor
   return STORE_KEY_WRAP_KEYRING;
 }
 
-static gboolean
-write_all (int fd, const unsigned char *buf, gsize n)
-{
-  gsize done = 0;
-  while (done < n)
-    {
-      ssize_t w = write (fd, buf + done, n - done);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return FALSE;
-      done += (gsize) w;
-    }
-  return TRUE;
-}
 
 /* Writes a temporary file, then links it into place: the key file appears whole or not
  * at all, and link() fails if another process got there first. replace (a rewrap):
@@ -230,7 +201,7 @@ key_file_publish (const char *path, const unsigned char *file, gboolean replace,
 {
   g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
   int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0600);
-  gboolean ok = fd >= 0 && write_all (fd, file, STORE_KEY_FILE_BYTES) && fsync (fd) == 0;
+  gboolean ok = fd >= 0 && file_write_all (fd, file, STORE_KEY_FILE_BYTES) && fsync (fd) == 0;
   int saved = errno;
   if (fd >= 0)
     close (fd);
@@ -315,7 +286,7 @@ store_is_plaintext (const char *store_path)
 {
   unsigned char head[16];
   int fd = open (store_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  gboolean plain = fd >= 0 && read_exact (fd, head, sizeof head)
+  gboolean plain = fd >= 0 && file_read_exact (fd, head, sizeof head)
                    && memcmp (head, "SQLite format 3", sizeof head) == 0;
   if (fd >= 0)
     close (fd);
