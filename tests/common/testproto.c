@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "nm.h"
 
 const char *
@@ -58,16 +59,7 @@ testproto_frame (const char *buf, gsize len)
 void
 testproto_write_all (int fd, const void *buf, gsize len)
 {
-  const char *p = buf;
-  while (len > 0)
-    {
-      gssize n = write (fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      g_assert_cmpint (n, >, 0);
-      p += n;
-      len -= (gsize) n;
-    }
+  g_assert_true (file_write_all (fd, buf, len));
 }
 
 void
