@@ -32,8 +32,10 @@ class Host:
 
     def close(self):
         self.proc.stdin.close()
-        status = self.proc.wait(timeout=30)
+        status = self.proc.wait(timeout=60)
         err = self.proc.stderr.read().decode(errors="replace")
+        self.proc.stdout.close()
+        self.proc.stderr.close()
         assert status == 0, f"weir-host exited {status}: {err}"
         return err
 

@@ -18,12 +18,14 @@ import json
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "audit"))
+from weirtest import Host as FramedHost  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build"
 HOST = os.path.join(BUILD, "host/src/host/weir-host")
@@ -150,21 +152,11 @@ class Session:
         self.bus.stdout.close()
 
 
-class Host:
-    def __init__(self, env):
-        self.proc = subprocess.Popen([HOST, "chrome-extension://keyring/"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        self.next_id = 1
+class Host(FramedHost):
+    """weir-host over pipes (tests/audit/weirtest.py), with the one request these tests make."""
 
-    def ask(self, request):
-        request = dict(request, id=self.next_id)
-        self.next_id += 1
-        data = json.dumps(request).encode()
-        self.proc.stdin.write(struct.pack("=I", len(data)) + data)
-        self.proc.stdin.flush()
-        head = self.proc.stdout.read(4)
-        assert len(head) == 4, "the host closed its output"
-        return json.loads(self.proc.stdout.read(struct.unpack("=I", head)[0]))
+    def __init__(self, env):
+        super().__init__(HOST, env)
 
     def paste(self, text):
         return self.ask({"type": "scan", "event": "paste", "origin": "https://chat.example",
@@ -172,15 +164,6 @@ class Host:
 
     def threads(self):
         return len(os.listdir(f"/proc/{self.proc.pid}/task"))
-
-    def close(self):
-        self.proc.stdin.close()
-        status = self.proc.wait(timeout=60)
-        err = self.proc.stderr.read().decode(errors="replace")
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        assert status == 0, f"weir-host exited {status}: {err}"
-        return err
 
 
 class Keyring(unittest.TestCase):
