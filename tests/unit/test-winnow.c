@@ -12,6 +12,8 @@
 #define VOCAB 3000
 
 static char *vocab[VOCAB];
+static const char *const vocab_fixed[WINNOW_K] = { "the", "quarterly", "figures", "show", "a", "loss", "of", "12" };
+#define PINNED_MULTILINEAR 0x73a526f8064db3b8ULL
 
 static void
 make_vocab (void)
@@ -53,20 +55,21 @@ render (char **words, guint from, guint to, gboolean shout)
 }
 
 static void
-test_kgrams_keyed (void)
+test_kgrams_keyed (gconstpointer data)
 {
+  WinnowHash hash = GPOINTER_TO_INT (data);
   guint64 words[10];
   for (int i = 0; i < 10; i++)
     words[i] = normalize_word_hash (vocab[i], strlen (vocab[i]));
   guint8 k1[WINNOW_KEY_BYTES] = { 1 }, k2[WINNOW_KEY_BYTES] = { 2 };
   g_autoptr (GArray) a = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr (GArray) b = g_array_new (FALSE, FALSE, sizeof (guint64));
-  winnow_kgrams (words, 10, k1, a);
-  winnow_kgrams (words, 10, k2, b);
+  winnow_kgrams (words, 10, hash, k1, a);
+  winnow_kgrams (words, 10, hash, k2, b);
   g_assert_cmpuint (a->len, ==, 10 - WINNOW_K + 1);
   g_assert_cmpuint (g_array_index (a, guint64, 0), !=, g_array_index (b, guint64, 0));
   g_array_set_size (a, 0);
-  winnow_kgrams (words, WINNOW_K - 1, k1, a);
+  winnow_kgrams (words, WINNOW_K - 1, hash, k1, a);
   g_assert_cmpuint (a->len, ==, 0);
 }
 
@@ -84,7 +87,7 @@ test_kgrams_are_siphash (void)
       for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
         words[i] = ((guint64) g_test_rand_int () << 32) ^ (guint32) g_test_rand_int ();
       g_autoptr (GArray) got = g_array_new (FALSE, FALSE, sizeof (guint64));
-      winnow_kgrams (words, G_N_ELEMENTS (words), key, got);
+      winnow_kgrams (words, G_N_ELEMENTS (words), WINNOW_HASH_SIPHASH, key, got);
       g_assert_cmpuint (got->len, ==, G_N_ELEMENTS (words) - WINNOW_K + 1);
       for (guint i = 0; i < got->len; i++)
         {
@@ -99,6 +102,60 @@ test_kgrams_are_siphash (void)
           g_assert_cmphex (g_array_index (got, guint64, i), ==, want);
         }
     }
+}
+
+/* Format 2's k-gram hash as docs/packs.md specifies it, written plainly. */
+static guint64
+mix (guint64 z)
+{
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static guint64
+multilinear_reference (const guint64 *words, const guint8 key[WINNOW_KEY_BYTES])
+{
+  guint64 k0 = 0, k1 = 0;
+  for (int b = 0; b < 8; b++)
+    {
+      k0 |= (guint64) key[b] << (8 * b);
+      k1 |= (guint64) key[8 + b] << (8 * b);
+    }
+  guint64 h = k0;
+  for (int j = 0; j < WINNOW_K; j++)
+    h += words[j] * (mix (k1 + (guint64) (j + 1) * 0x9e3779b97f4a7c15ULL) | 1);
+  return mix (h);
+}
+
+/* The eight-lane code (where the CPU has AVX-512DQ) and the scalar code both equal the
+ * specification, and one value is pinned: packs of format 2 hold these hashes. */
+static void
+test_kgrams_are_multilinear (void)
+{
+  for (int round = 0; round < 200; round++)
+    {
+      guint8 key[WINNOW_KEY_BYTES];
+      guint64 words[WINNOW_K + 20];  /* 21 k-grams: two runs of eight lanes, five scalar */
+      for (gsize i = 0; i < sizeof key; i++)
+        key[i] = (guint8) g_test_rand_int_range (0, 256);
+      for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
+        words[i] = ((guint64) g_test_rand_int () << 32) ^ (guint32) g_test_rand_int ();
+      g_autoptr (GArray) got = g_array_new (FALSE, FALSE, sizeof (guint64));
+      winnow_kgrams (words, G_N_ELEMENTS (words), WINNOW_HASH_MULTILINEAR, key, got);
+      g_assert_cmpuint (got->len, ==, G_N_ELEMENTS (words) - WINNOW_K + 1);
+      for (guint i = 0; i < got->len; i++)
+        g_assert_cmphex (g_array_index (got, guint64, i), ==, multilinear_reference (words + i, key));
+    }
+  guint8 key[WINNOW_KEY_BYTES];
+  guint64 words[WINNOW_K];
+  for (int i = 0; i < WINNOW_KEY_BYTES; i++)
+    key[i] = (guint8) i;
+  for (int i = 0; i < WINNOW_K; i++)
+    words[i] = normalize_word_hash (vocab_fixed[i], strlen (vocab_fixed[i]));
+  g_autoptr (GArray) one = g_array_new (FALSE, FALSE, sizeof (guint64));
+  winnow_kgrams (words, WINNOW_K, WINNOW_HASH_MULTILINEAR, key, one);
+  g_assert_cmphex (g_array_index (one, guint64, 0), ==, PINNED_MULTILINEAR);
 }
 
 /* Every window of w consecutive hashes holds a kept one; picks are distinct and ordered. */
@@ -298,8 +355,11 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   make_vocab ();
-  g_test_add_func ("/winnow/kgrams-keyed", test_kgrams_keyed);
+  g_test_add_data_func ("/winnow/kgrams-keyed/siphash", GINT_TO_POINTER (WINNOW_HASH_SIPHASH), test_kgrams_keyed);
+  g_test_add_data_func ("/winnow/kgrams-keyed/multilinear", GINT_TO_POINTER (WINNOW_HASH_MULTILINEAR),
+                        test_kgrams_keyed);
   g_test_add_func ("/winnow/kgrams-are-siphash", test_kgrams_are_siphash);
+  g_test_add_func ("/winnow/kgrams-are-multilinear", test_kgrams_are_multilinear);
   g_test_add_func ("/winnow/select-covers-every-window", test_select_covers_every_window);
   g_test_add_func ("/winnow/guarantee-property", test_guarantee_property);
   g_test_add_func ("/winnow/short-runs-never", test_short_runs_never);

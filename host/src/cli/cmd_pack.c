@@ -205,6 +205,7 @@ typedef struct {
   char *name, *label, *edm, *edm_columns, *sign, *output;
   char **docs;
   gint64 version;
+  gint format;
 } BuildOptions;
 
 static void
@@ -233,6 +234,8 @@ build_check (const BuildOptions *o)
     return cli_fail ("pack build", CLI_USAGE, "--edm and --edm-columns go together");
   if (o->version < 0)
     return cli_fail ("pack build", CLI_USAGE, "--version must be 0 or more");
+  if (o->format < PACK_FORMAT_OLDEST || o->format > PACK_FORMAT)
+    return cli_fail ("pack build", CLI_USAGE, "--format must be %d to %d", PACK_FORMAT_OLDEST, PACK_FORMAT);
   return CLI_OK;
 }
 
@@ -256,6 +259,7 @@ build_run (BuildOptions *o)
   if (sk == NULL)
     return cli_fail ("pack build", CLI_FAILURE, "%s", error->message);
   g_autoptr (PackBuilder) b = pack_builder_new (o->name, o->label);
+  pack_builder_set_format (b, (guint) o->format);
   guint64 bytes = 0;
   if (!add_documents (b, o->docs, &bytes, &error)
       || (o->edm != NULL && !add_edm (b, o->edm, o->edm_columns, &error)))
@@ -284,7 +288,7 @@ build_run (BuildOptions *o)
 static int
 pack_build (int argc, char **argv)
 {
-  g_auto (BuildOptions) o = { .version = G_MININT64 };
+  g_auto (BuildOptions) o = { .version = G_MININT64, .format = PACK_FORMAT };
   const GOptionEntry entries[] = {
     { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "The pack's name (one pack per name on an endpoint)", "NAME" },
     { "label", 0, 0, G_OPTION_ARG_STRING, &o.label, "The label the policy maps, e.g. restricted", "LABEL" },
@@ -295,6 +299,8 @@ pack_build (int argc, char **argv)
       "Columns to match: COL[:text|email|number|name][!], ! = unique on its own", "COL,..." },
     { "sign", 0, 0, G_OPTION_ARG_FILENAME, &o.sign, "The admin secret key (weir keygen)", "ADMIN.key" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "The pack file to write", "FILE.weirpack" },
+    { "format", 0, 0, G_OPTION_ARG_INT, &o.format,
+      "Pack format (default 2; 1 for endpoints whose Weir predates format 2)", "N" },
     G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("pack build", "", "Builds and signs a fingerprint pack from documents and a CSV table.\n"
@@ -326,8 +332,8 @@ print_meta (const char *what, const PackMeta *m)
   g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (m->created);
   g_autofree char *when = t ? g_date_time_format_iso8601 (t) : g_strdup ("?");
   printf ("%s \"%s\" version %" G_GINT64_FORMAT " (label %s), signed by %s on %s: %u documents, "
-          "%zu fingerprints, %u records\n", what, m->name, m->version, m->label, id, when, m->documents,
-          m->fingerprints, m->records);
+          "%zu fingerprints, %u records, format %u\n", what, m->name, m->version, m->label, id, when,
+          m->documents, m->fingerprints, m->records, m->format);
 }
 
 /* With -p the user named the key: a pack signed by another is not a question of trust

@@ -23,6 +23,7 @@ typedef struct {
   char *name;                          /* the pack's name */
   char *label;                         /* the pack's label, which the policy maps */
   guint8 doc_key[WINNOW_KEY_BYTES];    /* k-gram hash key */
+  WinnowHash kgram_hash;               /* the k-gram hash, from the pack's format */
   GPtrArray *documents;                /* char*: document names, by doc id */
   IndexEntry *entries;                 /* owned, sorted */
   gsize n_entries;
@@ -30,9 +31,9 @@ typedef struct {
    * whose hash starts with the directory_bits bits of b. NULL until then. */
   guint32 *directory;
   guint directory_bits;
-  /* Bit t is set when some entry's hash starts with the filter_bits bits of t (32 bits
-   * per directory bucket): a k-gram no entry has, nearly all of a paste's, is answered
-   * by one read of this bitmap, without touching the entries. */
+  /* A blocked Bloom filter of 2^filter_bits bits (32 per directory bucket), three bits
+   * per entry in one 64-bit word (index.c): a k-gram no entry has, nearly all of a
+   * paste's, is answered by one read of it, without touching the entries. */
   guint64 *filter;
   guint filter_bits;
   EdmTable *edm;                       /* owned; NULL when the pack has none */

@@ -151,8 +151,64 @@ kgrams_avx512 (const guint64 *words, gsize count, guint64 k0, guint64 k1, guint6
 }
 #endif
 
+/* ---- format 2: multilinear ---- */
+
+static inline guint64
+splitmix64_finish (guint64 z)
+{
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static void
+multilinear_key (guint64 k1, guint64 m[WINNOW_K])
+{
+  guint64 z = k1;
+  for (gsize j = 0; j < WINNOW_K; j++)
+    {
+      z += 0x9e3779b97f4a7c15ULL;
+      m[j] = splitmix64_finish (z) | 1;
+    }
+}
+
+static inline guint64
+multilinear_hash (const guint64 *words, guint64 k0, const guint64 m[WINNOW_K])
+{
+  guint64 h = k0;
+  for (gsize j = 0; j < WINNOW_K; j++)
+    h += words[j] * m[j];
+  return splitmix64_finish (h);
+}
+
+#ifdef WINNOW_AVX2
+/* Eight consecutive k-grams at once, one per lane; AVX-512DQ has the 64-bit multiply. */
+__attribute__ ((target ("avx512f,avx512dq"))) static gsize
+multilinear_avx512 (const guint64 *words, gsize count, guint64 k0, const guint64 m[WINNOW_K], guint64 *dst)
+{
+  __m512i mj[WINNOW_K];
+  for (gsize j = 0; j < WINNOW_K; j++)
+    mj[j] = _mm512_set1_epi64 ((long long) m[j]);
+  const __m512i seed = _mm512_set1_epi64 ((long long) k0);
+  const __m512i c1 = _mm512_set1_epi64 ((long long) 0xbf58476d1ce4e5b9ULL);
+  const __m512i c2 = _mm512_set1_epi64 ((long long) 0x94d049bb133111ebULL);
+  gsize i = 0;
+  for (; i + 8 <= count; i += 8)
+    {
+      __m512i h = seed;
+      for (gsize j = 0; j < WINNOW_K; j++)
+        h = _mm512_add_epi64 (h, _mm512_mullo_epi64 (_mm512_loadu_si512 ((const void *) (words + i + j)), mj[j]));
+      h = _mm512_mullo_epi64 (_mm512_xor_si512 (h, _mm512_srli_epi64 (h, 30)), c1);
+      h = _mm512_mullo_epi64 (_mm512_xor_si512 (h, _mm512_srli_epi64 (h, 27)), c2);
+      h = _mm512_xor_si512 (h, _mm512_srli_epi64 (h, 31));
+      _mm512_storeu_si512 ((void *) (dst + i), h);
+    }
+  return i;
+}
+#endif
+
 void
-winnow_kgrams (const guint64 *words, gsize n, const guint8 key[WINNOW_KEY_BYTES], GArray *out)
+winnow_kgrams (const guint64 *words, gsize n, WinnowHash hash, const guint8 key[WINNOW_KEY_BYTES], GArray *out)
 {
   G_STATIC_ASSERT (WINNOW_KEY_BYTES == 16);
   if (n < WINNOW_K)
@@ -165,10 +221,21 @@ winnow_kgrams (const guint64 *words, gsize n, const guint8 key[WINNOW_KEY_BYTES]
   gsize count = n - WINNOW_K + 1, i = 0;
   g_array_set_size (out, out->len + (guint) count);
   guint64 *dst = &g_array_index (out, guint64, out->len - count);
+  if (hash == WINNOW_HASH_MULTILINEAR)
+    {
+      guint64 m[WINNOW_K];
+      multilinear_key (k1, m);
 #ifdef WINNOW_AVX2
-  /* Every k-gram of every paste and document is hashed: the one cost the pack format
-   * fixes. Eight lanes of AVX-512 or four of AVX2
-   * take a fraction of the scalar instructions. */
+      if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512dq"))
+        i = multilinear_avx512 (words, count, k0, m, dst);
+#endif
+      for (; i < count; i++)
+        dst[i] = multilinear_hash (words + i, k0, m);
+      return;
+    }
+  g_assert (hash == WINNOW_HASH_SIPHASH);
+#ifdef WINNOW_AVX2
+  /* Eight lanes of AVX-512 or four of AVX2 take a fraction of the scalar instructions. */
   if (__builtin_cpu_supports ("avx512f"))
     i = kgrams_avx512 (words, count, k0, k1, dst);
   if (__builtin_cpu_supports ("avx2"))

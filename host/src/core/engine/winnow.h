@@ -1,7 +1,8 @@
 /* winnow.h: document fingerprints by winnowing (Schleimer, Wilkerson, Aiken 2003).
  *
- * A k-gram is WINNOW_K consecutive normalised words; its hash is keyed SipHash-2-4
- * over the k word hashes, with a key that belongs to the pack. When a document is
+ * A k-gram is WINNOW_K consecutive normalised words; its hash is keyed over the k word
+ * hashes, with a key that belongs to the pack, by the function the pack's format
+ * names (WinnowHash). When a document is
  * indexed, robust winnowing keeps, in every window of WINNOW_W consecutive k-grams,
  * the smallest hash. On the paste side every k-gram is looked up.
  *
@@ -22,14 +23,30 @@
 #define WINNOW_GUARANTEE (WINNOW_K + WINNOW_W - 1)
 #define WINNOW_KEY_BYTES 16
 
+/* The keyed k-gram hash, fixed by the pack's format (pack/pack-file.h). */
+typedef enum {
+  /* Format 1: SipHash-2-4 over the k word hashes' little-endian bytes, keyed by the
+   * pack's 16-byte key (libsodium crypto_shorthash). */
+  WINNOW_HASH_SIPHASH = 1,
+  /* Format 2: multilinear, k0 + sum of word[j] * m[j] modulo 2^64, through the
+   * splitmix64 finaliser. k0 and k1 are the key's two little-endian halves; m[j] is
+   * the splitmix64 output j + 1 seeded with k1, made odd. Distinct k-grams that differ
+   * in one word never collide (an odd multiplier is invertible and the finaliser a
+   * bijection); eight lanes take a handful of instructions where SipHash took 22
+   * rounds. The key keeps a pack's fingerprints apart from every other pack's; it is
+   * not a secret (every endpoint holds it, docs/packs.md). */
+  WINNOW_HASH_MULTILINEAR = 2,
+} WinnowHash;
+
 typedef struct {
   guint64 hash;
   guint32 pos;   /* index of the k-gram = index of its first word */
 } WinnowPick;
 
-/* Appends the hashes of the n - K + 1 k-grams of words (none when n < K) to out, a
- * GArray of guint64. */
-void winnow_kgrams (const guint64 *words, gsize n, const guint8 key[WINNOW_KEY_BYTES], GArray *out);
+/* Appends the hashes (by hash, keyed by key) of the n - K + 1 k-grams of words (none
+ * when n < K) to out, a GArray of guint64. */
+void winnow_kgrams (const guint64 *words, gsize n, WinnowHash hash, const guint8 key[WINNOW_KEY_BYTES],
+                    GArray *out);
 
 /* Robust winnowing of hashes[0..n) with window w: appends each kept k-gram once, in
  * position order, to picks (a GArray of WinnowPick). A text shorter than one window

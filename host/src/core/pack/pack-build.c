@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "pack-file.h"
 #include "engine/normalize.h"
 #include "weir-error.h"
 
@@ -34,6 +35,16 @@ pack_builder_new (const char *name, const char *label)
   return b;
 }
 
+gboolean
+pack_builder_set_format (PackBuilder *b, guint format)
+{
+  g_return_val_if_fail (b->pack->documents->len == 0, FALSE);
+  if (format < PACK_FORMAT_OLDEST || format > PACK_FORMAT)
+    return FALSE;
+  b->pack->kgram_hash = format == 1 ? WINNOW_HASH_SIPHASH : WINNOW_HASH_MULTILINEAR;
+  return TRUE;
+}
+
 void
 pack_builder_free (PackBuilder *b)
 {
@@ -60,7 +71,8 @@ pack_builder_add_document (PackBuilder *b, const char *name, const char *text, g
   g_array_set_size (b->picks, 0);
   GArray *kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
   normalize_word_hashes (text, len, b->words);
-  winnow_kgrams ((const guint64 *) b->words->data, b->words->len, b->pack->doc_key, kgrams);
+  winnow_kgrams ((const guint64 *) b->words->data, b->words->len, b->pack->kgram_hash, b->pack->doc_key,
+                 kgrams);
   winnow_select ((const guint64 *) kgrams->data, kgrams->len, WINNOW_W, b->picks);
   g_ptr_array_add (b->doc_kgrams, kgrams);
   for (guint i = 0; i < b->picks->len; i++)

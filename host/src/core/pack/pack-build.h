@@ -30,6 +30,10 @@ typedef struct PackBuilder PackBuilder;
 
 PackBuilder *pack_builder_new (const char *name, const char *label);
 void pack_builder_free (PackBuilder *builder);
+
+/* The pack format to build, PACK_FORMAT_OLDEST..PACK_FORMAT (default PACK_FORMAT):
+ * format 1 for endpoints whose Weir predates format 2. Before any document. */
+gboolean pack_builder_set_format (PackBuilder *builder, guint format);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PackBuilder, pack_builder_free)
 
 void pack_builder_add_document (PackBuilder *builder, const char *name, const char *text, gsize len);

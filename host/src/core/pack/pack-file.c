@@ -147,7 +147,8 @@ pack_file_write (const PackMeta *meta, const IndexPack *pack, const SignSecretKe
   GByteArray *out = g_byte_array_new ();
   guint8 zero_sig[SIGN_BYTES] = { 0 };
   g_byte_array_append (out, (const guint8 *) PACK_MAGIC, 8);
-  put_u32 (out, PACK_FORMAT);
+  /* The format number names the k-gram hash: 1 SipHash, 2 multilinear. */
+  put_u32 (out, pack->kgram_hash == WINNOW_HASH_SIPHASH ? 1 : 2);
   g_byte_array_append (out, (const guint8 *) SIGN_ALG, 2);
   g_byte_array_append (out, m.key_id, SIGN_KEY_ID_BYTES);
   g_byte_array_append (out, zero_sig, SIGN_BYTES);
@@ -259,7 +260,7 @@ fail (GError **error, int code, const char *format, ...)
 
 /* Checks the fixed header and the body length; *body_len receives it. */
 static gboolean
-check_header (const guint8 *data, gsize len, guint64 *body_len, GError **error)
+check_header (const guint8 *data, gsize len, guint *format_out, guint64 *body_len, GError **error)
 {
   if (len < 8 || memcmp (data, PACK_MAGIC, 8) != 0)
     return fail (error, WEIR_ERROR_PACK, "not a Weir pack (no WEIRPACK header)");
@@ -267,9 +268,11 @@ check_header (const guint8 *data, gsize len, guint64 *body_len, GError **error)
     return fail (error, WEIR_ERROR_PACK, "the pack is truncated (%zu bytes)", len);
   guint32 format;
   memcpy (&format, data + 8, 4);
-  if (GUINT32_FROM_LE (format) != PACK_FORMAT)
-    return fail (error, WEIR_ERROR_PACK, "pack format %u is not supported by this Weir (%d)",
-                 GUINT32_FROM_LE (format), PACK_FORMAT);
+  format = GUINT32_FROM_LE (format);
+  if (format < PACK_FORMAT_OLDEST || format > PACK_FORMAT)
+    return fail (error, WEIR_ERROR_PACK, "pack format %u is not supported by this Weir (it reads %d to %d)",
+                 format, PACK_FORMAT_OLDEST, PACK_FORMAT);
+  *format_out = format;
   if (memcmp (data + 12, SIGN_ALG, 2) != 0)
     return fail (error, WEIR_ERROR_PACK, "the pack's signature algorithm is not Ed25519");
   memcpy (body_len, data + BODY_LEN_OFFSET, 8);
@@ -506,7 +509,7 @@ pack_file_peek (const guint8 *data, gsize avail, gsize file_len, PackMeta *meta,
   guint64 body_len = 0;
   /* check_header reads only the first PACK_HEADER_BYTES, and checks the length claimed
    * there against the whole file's. */
-  if (!check_header (data, avail < PACK_HEADER_BYTES ? avail : file_len, &body_len, error))
+  if (!check_header (data, avail < PACK_HEADER_BYTES ? avail : file_len, &meta->format, &body_len, error))
     return FALSE;
   Reader r = { data + PACK_HEADER_BYTES, MIN (body_len, avail - PACK_HEADER_BYTES), NULL };
   memcpy (meta->key_id, data + 14, SIGN_KEY_ID_BYTES);
@@ -528,7 +531,8 @@ open_file (GBytes *bytes, GArray *keys, gboolean verify, PackMeta *meta, GError 
   gsize len = 0;
   const guint8 *data = g_bytes_get_data (bytes, &len);
   guint64 body_len = 0;
-  if (data == NULL || !check_header (data, len, &body_len, error))
+  guint format = 0;
+  if (data == NULL || !check_header (data, len, &format, &body_len, error))
     return NULL;
   const SignPublicKey *key = find_key (keys, data + 14);
   if (key == NULL)
@@ -555,6 +559,8 @@ open_file (GBytes *bytes, GArray *keys, gboolean verify, PackMeta *meta, GError 
       return NULL;
     }
   memcpy (parsed.key_id, data + 14, SIGN_KEY_ID_BYTES);
+  parsed.format = format;
+  pack->kgram_hash = format == 1 ? WINNOW_HASH_SIPHASH : WINNOW_HASH_MULTILINEAR;
   pack_meta_clear (meta);
   *meta = parsed;
   return pack;

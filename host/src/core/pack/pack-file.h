@@ -4,7 +4,11 @@
  * All integers little-endian.
  *
  *   0   "WEIRPACK"            magic (8)
- *   8   u32 format            PACK_FORMAT
+ *   8   u32 format            PACK_FORMAT (2), or 1: the same layout, but the
+ *                             fingerprints are SipHash-2-4 k-gram hashes instead of
+ *                             multilinear ones (engine/winnow.h, WinnowHash). Both
+ *                             are read; a pack is written in the format its
+ *                             IndexPack.kgram_hash names.
  *   12  "Ed"                  signature algorithm (2)
  *   14  key id (8)            the admin key that signed
  *   22  signature (64)        Ed25519 over PACK_SIG_CONTEXT | BLAKE2b-512 of every
@@ -34,13 +38,15 @@
 #include "sign/sign.h"
 
 #define PACK_MAGIC "WEIRPACK"
-#define PACK_FORMAT 1
+#define PACK_FORMAT 2          /* the newest format, written by default */
+#define PACK_FORMAT_OLDEST 1   /* the oldest format still read */
 #define PACK_HEADER_BYTES 94
 #define PACK_SIG_CONTEXT "weir pack signature v1"
 #define PACK_MAX_BYTES ((gsize) 1 << 32)   /* 4 GiB */
 #define PACK_NAME_MAX 200
 
 typedef struct {
+  guint format;           /* the file's format, PACK_FORMAT_OLDEST..PACK_FORMAT */
   char *name;
   char *label;
   guint64 edm_number_digits;  /* EdmTable.number_digits; G_MAXUINT64 when not given */
