@@ -32,6 +32,34 @@ class PackCli(WeirCase):
         self.assertNotIn("merger", json.dumps(verdict))
         self.assertEqual(documents(self.scan(OTHER)), [])
 
+    def test_formats(self):
+        """Format 2 (multilinear k-gram hashes) by default; format 1 (SipHash) on request,
+        for endpoints that predate format 2, and still read and matched; newer refused."""
+        new = self.build(self.path("new.weirpack"), version=5)
+        old = self.build(self.path("old.weirpack"), version=4, extra=("--format", "1"))
+        self.assertIn("format 2", self.ok("pack", "verify", new).stdout)
+        self.assertIn("format 1", self.ok("pack", "verify", old).stdout)
+        self.assertEqual(read(new)[8:12], b"\x02\0\0\0")
+        self.assertEqual(read(old)[8:12], b"\x01\0\0\0")
+        self.ok("pack", "import", old)
+        self.assertEqual(documents(self.scan("Forwarding this: " + SECRET)), ["minutes.md"])
+        self.assertEqual(documents(self.scan(OTHER)), [])
+        self.ok("pack", "import", new)
+        self.assertEqual(documents(self.scan("Forwarding this: " + SECRET)), ["minutes.md"])
+        self.assertEqual(documents(self.scan(OTHER)), [])
+        future = self.path("future.weirpack")
+        with open(future, "wb") as f:
+            data = read(new)
+            f.write(data[:8] + b"\x03\0\0\0" + data[12:])
+        r = self.weir("pack", "import", future)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("pack format 3 is not supported by this Weir (it reads 1 to 2)", r.stderr)
+        for bad in ("0", "3", "two"):
+            r = self.weir("pack", "build", "--name", "x", "--label", "y", "--docs", self.path("docs-new.weirpack"),
+                          "--sign", self.path("a.key"), "-o", self.path("x.weirpack"), "--format", bad)
+            self.assertEqual(r.returncode, 1, bad)
+            self.assertFalse(os.path.exists(self.path("x.weirpack")))
+
     def test_restricted_long_run_blocks_short_warns(self):
         self.ok("pack", "import", self.build(self.path("r.weirpack"), label="restricted"))
         words = SECRET.split()

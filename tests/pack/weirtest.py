@@ -60,10 +60,10 @@ class WeirCase(unittest.TestCase):
             f.write(text)
         return d
 
-    def build(self, out, text=SECRET, version=1, key="a", name="board", label="confidential"):
+    def build(self, out, text=SECRET, version=1, key="a", name="board", label="confidential", extra=()):
         docs = self.write_docs("docs-" + os.path.basename(out), text)
         self.ok("pack", "build", "--name", name, "--label", label, "--version", str(version),
-                "--docs", docs, "--sign", self.path(key + ".key"), "-o", out)
+                "--docs", docs, "--sign", self.path(key + ".key"), "-o", out, *extra)
         return out
 
     def scan(self, text):
