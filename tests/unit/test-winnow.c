@@ -321,6 +321,52 @@ test_evidence (void)
 }
 
 /* Text shared by PACK_BOILERPLATE_MIN documents never raises a match. */
+static int
+compare_entries (gconstpointer a, gconstpointer b)
+{
+  guint64 x = ((const IndexEntry *) a)->hash, y = ((const IndexEntry *) b)->hash;
+  return x < y ? -1 : x > y;
+}
+
+/* A pack keeps the smallest hash of every window, so its hashes crowd the bottom of
+ * the range: the filter must still let through only about 0.7% of the k-grams no
+ * entry has (3.4% when it picked its words by the top bits), and every one it has. */
+static void
+test_filter_with_kept_hashes (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261128);
+  gsize n = 600000;
+  g_autofree guint64 *hashes = g_new (guint64, n);
+  for (gsize i = 0; i < n; i++)
+    hashes[i] = ((guint64) g_rand_int (rand) << 32) | g_rand_int (rand);
+  g_autoptr (GArray) picks = g_array_new (FALSE, FALSE, sizeof (WinnowPick));
+  winnow_select (hashes, n, WINNOW_W, picks);
+  g_assert_cmpuint (picks->len, >, n / WINNOW_W);
+
+  IndexPack *pack = index_pack_new ("kept", "confidential");
+  g_ptr_array_add (pack->documents, g_strdup ("doc"));
+  pack->n_entries = picks->len;
+  pack->entries = g_new (IndexEntry, picks->len);
+  for (guint i = 0; i < picks->len; i++)
+    {
+      const WinnowPick *p = &g_array_index (picks, WinnowPick, i);
+      pack->entries[i] = (IndexEntry) { .hash = p->hash, .doc = 0, .pos = p->pos };
+    }
+  qsort (pack->entries, pack->n_entries, sizeof (IndexEntry), compare_entries);
+  /* Half the kept hashes lie in the bottom eleventh of the range. */
+  g_assert_cmpuint (pack->entries[pack->n_entries / 2].hash, <, G_MAXUINT64 / 11);
+  g_autoptr (EngineIndex) index = engine_index_new ();
+  engine_index_add_pack (index, pack);
+
+  for (gsize i = 0; i < pack->n_entries; i++)
+    g_assert_true (index_pack_may_hold (pack, pack->entries[i].hash));
+  guint probes = 200000, passed = 0;
+  for (guint i = 0; i < probes; i++)
+    passed += index_pack_may_hold (pack, ((guint64) g_rand_int (rand) << 32) | g_rand_int (rand));
+  g_test_message ("%u of %u random hashes passed the filter", passed, probes);
+  g_assert_cmpuint (passed, <, probes / 80);
+}
+
 static void
 test_boilerplate_dropped (void)
 {
@@ -365,6 +411,7 @@ main (int argc, char **argv)
   g_test_add_func ("/winnow/short-runs-never", test_short_runs_never);
   g_test_add_func ("/winnow/evidence", test_evidence);
   g_test_add_func ("/winnow/boilerplate-dropped", test_boilerplate_dropped);
+  g_test_add_func ("/winnow/filter-with-kept-hashes", test_filter_with_kept_hashes);
   int rc = g_test_run ();
   for (int i = 0; i < VOCAB; i++)
     g_free (vocab[i]);

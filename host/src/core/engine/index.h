@@ -53,6 +53,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineIndex, engine_index_free)
 /* Takes ownership of pack. */
 void engine_index_add_pack (EngineIndex *index, IndexPack *pack);
 guint engine_index_pack_count (const EngineIndex *index);
+/* Whether the filter in front of pack's entries lets a k-gram hash through: FALSE
+ * means no entry has it, TRUE may be a false positive (always TRUE until the pack is
+ * in an index). */
+gboolean index_pack_may_hold (const IndexPack *pack, guint64 hash);
 /* The loaded pack of that name, or NULL. */
 const IndexPack *engine_index_find_pack (const EngineIndex *index, const char *name);
 /* Fingerprints over every pack. */
