@@ -59,16 +59,45 @@ const handlers = {
   },
 };
 
-chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
-  // Only this extension's own scripts reach onMessage (no externally_connectable); every
-  // request still comes from a tab's frame, content script or dialog alike.
+// Only this extension's own scripts reach onMessage and onConnect (no
+// externally_connectable); every request still comes from a tab's frame, content script
+// or dialog alike.
+function handlerFor(msg, sender) {
   const handler = msg && typeof msg.type === 'string' && Object.hasOwn(handlers, msg.type) && handlers[msg.type];
-  if (!handler || sender.id !== chrome.runtime.id || !sender.tab) return false;
-  loaded.then(() => handler(msg, sender)).then(sendResponse, (e) => {
+  if (!handler || sender.id !== chrome.runtime.id || !sender.tab) return null;
+  return handler;
+}
+
+function answer(handler, msg, sender) {
+  return loaded.then(() => handler(msg, sender)).catch((e) => {
     console.error('weir:', e);
-    sendResponse({ action: Msg.BLOCK, error: String(e && e.message || e) });
+    return { action: Msg.BLOCK, error: String(e && e.message || e) };
   });
+}
+
+chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  const handler = handlerFor(msg, sender);
+  if (!handler) return false;
+  answer(handler, msg, sender).then(sendResponse);
   return true;
+});
+
+// The content scripts' checks (scan, gpu) over their port: {rid, body} -> {rid, reply}.
+chrome.runtime.onConnect.addListener((port) => {
+  if (port.name !== Msg.GUARD_PORT) return;
+  port.onMessage.addListener((m) => {
+    const body = m && m.body;
+    const handler = Number.isInteger(m && m.rid) && body && (body.type === Msg.SCAN || body.type === Msg.GPU) &&
+      handlerFor(body, port.sender);
+    if (!handler) return;
+    answer(handler, body, port.sender).then((reply) => {
+      try {
+        port.postMessage({ rid: m.rid, reply });
+      } catch {
+        // The frame went away while it was being checked: nobody is left to tell.
+      }
+    });
+  });
 });
 
 chrome.tabs.onRemoved.addListener((tabId) => dialogs.dropTab(tabId));

@@ -2,7 +2,8 @@
 // content scripts and the dialog page, and as a module (for its side effect) by the
 // service worker, so it sets one frozen global instead of exporting.
 //
-// Content script -> service worker (chrome.runtime.sendMessage):
+// Content script -> service worker (chrome.runtime.sendMessage; scan and gpu also go as
+// {rid, body} over a port named GUARD_PORT, answered {rid, reply}):
 //   scan          {type, event, text?, html?, files?: [{name, mime, size, data?}]}
 //                 -> Outcome: {action: "allow" | "dialog" | "block", dialog?, hosted?, notice?}
 //                 (hosted: the dialog shows in the top frame; just wait for it)
@@ -29,6 +30,8 @@
     DIALOG_SHOW: 'dialog-show',
     DIALOG_GET: 'dialog-get',
     DIALOG_DECISION: 'dialog-decision',
+    // The content script's port for scan and gpu checks (runtime.connect name)
+    GUARD_PORT: 'weir-guard',
 
     // Outcome.action values
     ALLOW: 'allow',

@@ -3,7 +3,8 @@
 // paste works, and the fail-mode events reach the host's audit log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, shot, HARMLESS } from './lib/harness.js';
+import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, shot, HARMLESS,
+  resetTextarea, textareaValue } from './lib/harness.js';
 
 const TIMEOUT_MS = 1500;
 let env;
@@ -14,14 +15,8 @@ before(async () => {
 });
 after(async () => env && env.close());
 
-async function reset() {
-  await page.bringToFront();
-  await page.evaluate(() => {
-    document.getElementById('textarea').value = 'AB';
-    window.caret('textarea', 1);
-  });
-}
-const value = () => page.evaluate(() => window.valueOf('textarea'));
+const reset = () => resetTextarea(page);
+const value = () => textareaValue(page);
 
 async function pasteLands() {
   await writeClipboard(page, { text: HARMLESS });

@@ -191,6 +191,19 @@ export async function writeClipboard(page, { text, html, png }) {
   }, { text, html, png }), 'clipboard write');
 }
 
+// fields.html's textarea: "AB" with the caret between the two letters, and its value.
+export async function resetTextarea(page) {
+  await within(5000, page.bringToFront(), 'bringToFront');
+  await within(5000, page.evaluate(() => {
+    document.getElementById('textarea').value = 'AB';
+    window.caret('textarea', 1);
+  }), 'reset the textarea');
+}
+
+export function textareaValue(page) {
+  return within(3000, page.evaluate(() => window.valueOf('textarea')), 'read the textarea');
+}
+
 export async function pasteKey(page) {
   await within(5000, page.keyboard.press('Control+V'), 'Control+V');
 }
