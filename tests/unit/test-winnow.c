@@ -75,6 +75,16 @@ test_kgrams_keyed (gconstpointer data)
 
 /* The k-gram hash is SipHash-2-4 over the words' little-endian bytes, exactly as
  * libsodium computes it: packs built before the inline version must still match. */
+/* A random k-gram key and n random word hashes, from the test's seed. */
+static void
+random_input (guint8 key[WINNOW_KEY_BYTES], guint64 *words, gsize n)
+{
+  for (gsize i = 0; i < WINNOW_KEY_BYTES; i++)
+    key[i] = (guint8) g_test_rand_int_range (0, 256);
+  for (gsize i = 0; i < n; i++)
+    words[i] = ((guint64) g_test_rand_int () << 32) ^ (guint32) g_test_rand_int ();
+}
+
 static void
 test_kgrams_are_siphash (void)
 {
@@ -82,10 +92,7 @@ test_kgrams_are_siphash (void)
     {
       guint8 key[WINNOW_KEY_BYTES];
       guint64 words[WINNOW_K + 20];  /* 21 k-grams: eight-lane, four-lane and scalar code */
-      for (gsize i = 0; i < sizeof key; i++)
-        key[i] = (guint8) g_test_rand_int_range (0, 256);
-      for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
-        words[i] = ((guint64) g_test_rand_int () << 32) ^ (guint32) g_test_rand_int ();
+      random_input (key, words, G_N_ELEMENTS (words));
       g_autoptr (GArray) got = g_array_new (FALSE, FALSE, sizeof (guint64));
       winnow_kgrams (words, G_N_ELEMENTS (words), WINNOW_HASH_SIPHASH, key, got);
       g_assert_cmpuint (got->len, ==, G_N_ELEMENTS (words) - WINNOW_K + 1);
@@ -137,10 +144,7 @@ test_kgrams_are_multilinear (void)
     {
       guint8 key[WINNOW_KEY_BYTES];
       guint64 words[WINNOW_K + 20];  /* 21 k-grams: two runs of eight lanes, five scalar */
-      for (gsize i = 0; i < sizeof key; i++)
-        key[i] = (guint8) g_test_rand_int_range (0, 256);
-      for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
-        words[i] = ((guint64) g_test_rand_int () << 32) ^ (guint32) g_test_rand_int ();
+      random_input (key, words, G_N_ELEMENTS (words));
       g_autoptr (GArray) got = g_array_new (FALSE, FALSE, sizeof (guint64));
       winnow_kgrams (words, G_N_ELEMENTS (words), WINNOW_HASH_MULTILINEAR, key, got);
       g_assert_cmpuint (got->len, ==, G_N_ELEMENTS (words) - WINNOW_K + 1);
