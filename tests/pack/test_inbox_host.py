@@ -103,6 +103,35 @@ class InboxHost(WeirCase):
         self.assertGreater(after - before, 2 << 20, (before, after))
         self.assertLess(after - before, 64 << 20, (before, after))
 
+    def test_pack_larger_than_headroom(self):
+        """A pack whose index is larger than the cap's headroom, picked up while the host
+        runs, loads with the cap lifted: the host keeps serving, matches the new pack, and
+        its cap then follows the larger index."""
+        rng = random.Random(10)
+        vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+                 for _ in range(5000)]
+        words = [rng.choice(vocab) for _ in range(1_300_000)]   # ~200,000 fingerprints
+        excerpt = " ".join(words[700_000:700_040])
+        pack = self.build(self.path("big.weirpack"), text=" ".join(words))
+        env = dict(self.env, WEIR_MEMCAP_HEADROOM_MIB="4")
+        host = Host(env)
+        try:
+            host.request({"type": "hello", "extension_version": "1.0.0"})
+            before = data_limit(host.proc.pid)
+            self.drop(pack, "big.weirpack")
+            time.sleep(POLL)
+            reply = host.scan(excerpt)   # picks the pack up, then answers from it
+            self.assertEqual(documents(reply), ["minutes.md"], reply)
+            self.assertEqual(documents(host.scan(OTHER)), [])
+            after = data_limit(host.proc.pid)
+        finally:
+            rc, err = host.close()
+        self.assertEqual(rc, 0, err)
+        if "memory cap off: sanitizer build" in err:
+            self.skipTest("the memory cap is off in sanitizer builds")
+        self.assertIn("memory cap ", err)
+        self.assertGreater(after - before, 2 << 20, (before, after))
+
 
 def data_limit(pid):
     """The soft RLIMIT_DATA of a process, in bytes (None when unlimited)."""

@@ -176,6 +176,13 @@ context_retry_store (WeirContext *ctx)
   return TRUE;
 }
 
+gboolean
+context_load_due (const WeirContext *ctx)
+{
+  gint64 now = g_get_monotonic_time ();
+  return ctx->store != NULL ? now >= ctx->next_poll : now >= ctx->next_store_retry;
+}
+
 WeirContext *
 context_open (ContextFlags flags, GError **error)
 {

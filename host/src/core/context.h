@@ -62,4 +62,8 @@ gboolean context_add_problem (WeirContext *ctx, const char *message);
  * opened now; its problem line is then dropped. Does nothing while the store is open. */
 #define CONTEXT_STORE_RETRY_US G_USEC_PER_SEC
 gboolean context_retry_store (WeirContext *ctx);
+
+/* Whether context_retry_store or context_poll_packs (without force) would do more than
+ * return at once if called now: either may load an index. */
+gboolean context_load_due (const WeirContext *ctx);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WeirContext, context_free)

@@ -19,14 +19,13 @@
 /* A pack dropped into the inbox (or imported by weir pack import) while the host waits
  * is picked up before the next request is answered: the host has no main loop to watch
  * folders with, and a stat of packs/ between requests costs microseconds. */
-static gboolean
+static void
 poll_packs (WeirContext *ctx)
 {
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
-  gboolean reloaded = context_poll_packs (ctx, FALSE, problems);
+  context_poll_packs (ctx, FALSE, problems);
   for (guint i = 0; i < problems->len; i++)
     notify_problem (problems->pdata[i]);
-  return reloaded;
 }
 
 /* What degrades protection, told once each: at start, and whenever a request finds a
@@ -69,8 +68,15 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
           proto_record_event (proto, "host-stop", error->message);
           return 0;
         }
+      /* The store and packs load with the cap lifted (a new index is not a request's),
+       * and it is set again from what they use before the request is handled. */
+      gboolean due = context_load_due (ctx);
+      if (due)
+        memcap_lift (memcap);
       retry_store (ctx, proto);
-      gboolean reloaded = poll_packs (ctx);
+      poll_packs (ctx);
+      if (due)
+        memcap_update (memcap);
       g_autofree char *reply = proto_handle_frame (proto, frame, len);
       g_clear_pointer (&frame, g_free);
       if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
@@ -83,9 +89,8 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
        * (a desktop notice can take a while; a checkpoint too). */
       tell_problems (ctx);
       store_maintain (ctx->store);
-      /* The cap follows the index, measured once the frame is freed:
-       * a new pack's memory is not a request's. */
-      if (reloaded)
+      /* Measured again once the frame is freed, which the measure above counted. */
+      if (due)
         memcap_update (memcap);
     }
 }

@@ -44,9 +44,14 @@ MemCap *memcap_new (void);
 void memcap_free (MemCap *cap);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MemCap, memcap_free)
 
-/* After the index was replaced (packs imported or removed): the memory in use now,
- * plus the headroom. */
+/* The memory in use now, plus the headroom: after the index was replaced (packs
+ * imported or removed), or after memcap_lift. */
 void memcap_update (MemCap *cap);
+
+/* Lifts the cap to the limit the host started with while packs or the store load: a
+ * new index is not a request's, and one larger than the headroom would otherwise end
+ * the host. memcap_update sets it again. */
+void memcap_lift (MemCap *cap);
 
 /* The cap in bytes; 0 when off. */
 guint64 memcap_bytes (const MemCap *cap);
