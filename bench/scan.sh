@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
+for tool in rg /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "bench/scan.sh: $tool is missing (apt-get install ripgrep time; bench/run installs them)" >&2; exit 2; }
+done
 corpus=$build/bench/scan-corpus.txt
 if [ ! -s "$corpus" ]; then
   mkdir -p "$(dirname "$corpus")"
