@@ -3,12 +3,18 @@
 # bounded time, starting from the seed corpus in tests/fuzz/corpus/TARGET/.
 #
 #   tests/fuzz/run.sh [SECONDS_PER_TARGET [TARGET...]]     (default 20 s, every target)
+#   tests/fuzz/run.sh --build                               (builds build-fuzz/ only)
 #
 # The growing corpus stays in build-fuzz/fuzz-corpus/ between runs; a crash, leak,
 # timeout or failed property is kept in build-fuzz/fuzz-findings/ and fails the run.
 # Copy a finding into tests/fuzz/corpus/TARGET/ once fixed: every build replays it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+build_only=0
+if [ "${1:-}" = "--build" ]; then
+  build_only=1
+  shift
+fi
 seconds=${1:-20}
 shift || true
 
@@ -29,6 +35,7 @@ else
   meson configure build-fuzz -Dfuzz=true -Dwerror=false >/dev/null
 fi
 ninja -C build-fuzz >/dev/null
+[ "$build_only" -eq 0 ] || exit 0
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
