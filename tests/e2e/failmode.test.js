@@ -2,7 +2,8 @@
 // proceeds without the host; allow lets content through and tells the user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, within, HARMLESS } from './lib/harness.js';
+import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, within, HARMLESS, allTexts }
+  from './lib/harness.js';
 
 async function hostDown(env, page) {
   await writeClipboard(page, { text: HARMLESS });
@@ -45,13 +46,7 @@ test('fail mode allow: content goes through and the user is told', async () => {
     await pasteKey(page);
     await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 3000 });
     // The notice sits in a closed shadow root the page cannot read; CDP can.
-    const cdp = await env.ctx.newCDPSession(page);
-    const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
-    const texts = [];
-    (function walk(n) {
-      if (n.nodeType === 3) texts.push(n.nodeValue);
-      for (const c of [...(n.children || []), ...(n.shadowRoots || [])]) walk(c);
-    })(root);
+    const texts = await allTexts(env.ctx, page);
     assert.ok(texts.some((t) => /could not check this content/.test(t)), 'a notice tells the user');
     assert.equal(await page.evaluate(() => document.body.innerText.includes('could not check')), false,
       'the page cannot read it');

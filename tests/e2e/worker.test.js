@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, writeClipboard, pasteKey, findDialog, waitGone, press, sleep, CARD, HARMLESS, EXTENSION_ID,
-  resetTextarea, textareaValue } from './lib/harness.js';
+  resetTextarea, textareaValue, allTexts } from './lib/harness.js';
 
 let env;
 let page;
@@ -99,4 +99,19 @@ test('a dialog open when the service worker stops cancels: nothing lands, the ne
   assert.equal(await value(), 'AB', 'cancelled, not let through');
   await paste(HARMLESS);
   await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 5000 });
+});
+
+// Last: it leaves this page without a working extension.
+test('the extension reloaded under a page: a paste is kept out and the user is told why', async () => {
+  await paste(HARMLESS);   // a port is open when the extension goes
+  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 5000 });
+  const sw = env.ctx.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)) ||
+    await env.ctx.waitForEvent('serviceworker');
+  await sw.evaluate(() => chrome.runtime.reload()).catch(() => {});   // the worker goes with it
+  await sleep(1000);
+  await paste(HARMLESS);
+  await sleep(500);
+  assert.equal(await value(), 'AB', 'nothing pasted without a check');
+  const texts = await allTexts(env.ctx, page);
+  assert.ok(texts.some((t) => /Weir was updated or restarted/.test(t)), 'a notice tells the user');
 });

@@ -204,6 +204,23 @@ export function textareaValue(page) {
   return within(3000, page.evaluate(() => window.valueOf('textarea')), 'read the textarea');
 }
 
+// Every text node of the page, closed shadow roots included (which the page cannot
+// read; CDP can): where Weir's notices are.
+export async function allTexts(ctx, page) {
+  const cdp = await ctx.newCDPSession(page);
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+    const texts = [];
+    (function walk(n) {
+      if (n.nodeType === 3) texts.push(n.nodeValue);
+      for (const c of [...(n.children || []), ...(n.shadowRoots || [])]) walk(c);
+    })(root);
+    return texts;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
 export async function pasteKey(page) {
   await within(5000, page.keyboard.press('Control+V'), 'Control+V');
 }
