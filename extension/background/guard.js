@@ -15,6 +15,9 @@ export class Guard {
     this.settings = settings;
     this.dialogs = dialogs;
     this.flushing = null;
+    this.flushAgain = false;
+    this.reportsTurn = Promise.resolve();
+    this.queued = 0;
   }
 
   // msg is a Msg.scan() or Msg.gpu() body from a content script.
@@ -131,29 +134,45 @@ export class Guard {
   }
 
   // Reports (and decisions the host missed) wait in session storage, which outlives a
-  // service worker restart, and go out after the next successful hello.
+  // service worker restart, and go out after the next successful hello. Each carries a queue
+  // id so a flush removes exactly what it sent; changes to the stored list run one at a time,
+  // so a report queued while a flush is sending is neither lost nor left behind.
   async queueReport(body) {
-    const stored = (await chrome.storage.session.get(REPORTS_KEY))[REPORTS_KEY] || [];
-    stored.push(body);
-    await chrome.storage.session.set({ [REPORTS_KEY]: stored.slice(-MAX_REPORTS) });
+    const entry = { qid: `${Date.now()}-${++this.queued}`, body };
+    await this.changeReports((stored) => stored.concat([entry]).slice(-MAX_REPORTS));
     if (this.host.state === 'connected') this.flushReports();
   }
 
-  flushReports() {
-    if (this.flushing) return this.flushing;
-    this.flushing = (async () => {
+  changeReports(change) {
+    const run = this.reportsTurn.then(async () => {
       const stored = (await chrome.storage.session.get(REPORTS_KEY))[REPORTS_KEY] || [];
-      let sent = 0;
-      for (const body of stored) {
-        try {
-          await this.host.send(body);
-          sent++;
-        } catch (e) {
-          break;
+      await chrome.storage.session.set({ [REPORTS_KEY]: change(stored) });
+    });
+    this.reportsTurn = run.catch(() => {});
+    return run;
+  }
+
+  // Sends until the list is empty or the host stops answering; a flush asked for while one
+  // runs makes that one look again when it is done.
+  flushReports() {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      do {
+        this.flushAgain = false;
+        await this.reportsTurn;
+        const stored = (await chrome.storage.session.get(REPORTS_KEY))[REPORTS_KEY] || [];
+        for (const entry of stored) {
+          try {
+            await this.host.send(entry.body);
+          } catch (e) {
+            return;
+          }
+          await this.changeReports((now) => now.filter((e) => e.qid !== entry.qid));
         }
-      }
-      const now = (await chrome.storage.session.get(REPORTS_KEY))[REPORTS_KEY] || [];
-      await chrome.storage.session.set({ [REPORTS_KEY]: now.slice(sent) });
+      } while (this.flushAgain);
     })().finally(() => { this.flushing = null; });
     return this.flushing;
   }

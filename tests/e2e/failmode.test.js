@@ -50,7 +50,7 @@ test('fail mode allow: content goes through and the user is told', async () => {
     assert.ok(texts.some((t) => /could not check this content/.test(t)), 'a notice tells the user');
     assert.equal(await page.evaluate(() => document.body.innerText.includes('could not check')), false,
       'the page cannot read it');
-    const reports = await env.sw.evaluate(async () => ((await chrome.storage.session.get('weirReports')).weirReports || []));
+    const reports = await env.sw.evaluate(async () => ((await chrome.storage.session.get('weirReports')).weirReports || []).map((r) => r.body));
     assert.ok(reports.some((r) => r.event === 'fail-mode' && r.verdict === 'allow'), 'the event is queued for the audit log');
     assert.ok(!JSON.stringify(reports).includes(HARMLESS), 'reports never hold content');
   } finally {
