@@ -145,7 +145,7 @@ export class Guard {
 
   changeReports(change) {
     const run = this.reportsTurn.then(async () => {
-      const stored = (await chrome.storage.session.get(REPORTS_KEY))[REPORTS_KEY] || [];
+      const stored = await storedReports();
       await chrome.storage.session.set({ [REPORTS_KEY]: change(stored) });
     });
     this.reportsTurn = run.catch(() => {});
@@ -163,7 +163,7 @@ export class Guard {
       do {
         this.flushAgain = false;
         await this.reportsTurn;
-        const stored = (await chrome.storage.session.get(REPORTS_KEY))[REPORTS_KEY] || [];
+        const stored = await storedReports();
         for (const entry of stored) {
           try {
             await this.host.send(entry.body);
@@ -176,6 +176,10 @@ export class Guard {
     })().finally(() => { this.flushing = null; });
     return this.flushing;
   }
+}
+
+async function storedReports() {
+  return (await chrome.storage.session.get(REPORTS_KEY))[REPORTS_KEY] || [];
 }
 
 export function senderOrigin(sender) {
