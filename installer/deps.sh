@@ -12,8 +12,12 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# The quick start's browser demo and the browser tests: Debian's Chromium, node and npm.
+# The quick start's browser demo and the browser tests: Debian's Chromium, a font it can draw
+# the dialog with, node and npm (which fetches playwright-core over TLS: ca-certificates).
 # By command, not package: a nodejs that bundles npm (NodeSource's) must not pull Debian's npm.
+for p in ca-certificates fonts-dejavu-core; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
 command -v chromium >/dev/null || missing+=(chromium)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
@@ -22,4 +26,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The browser demo and tests run on Node.js 18.17 or newer (tests/e2e/package.json's engines:
+# Debian 12's own nodejs is 18.20). Say so here rather than fail deep inside npm or a test.
+node_version=$(node -p 'process.versions.node' 2>/dev/null || echo none)
+node_ok=$(node -e '
+  const [a, b] = process.versions.node.split(".").map(Number);
+  console.log(a > 18 || (a === 18 && b >= 17) ? "yes" : "no")' 2>/dev/null || echo no)
+if [ "$node_ok" != yes ]; then
+  echo "installer/deps.sh: found Node.js $node_version at $(command -v node || echo '(none)');" \
+       "Weir's browser demo and tests need Node.js 18.17 or newer (Debian 12's nodejs package is 18.20):" \
+       "install Debian's nodejs and npm, or put a newer node first on PATH" >&2
+  exit 2
 fi
