@@ -9,6 +9,7 @@ audit-gap record and the chain still verifying.
 usage: test-host-faults.py BUILD_DIR"""
 import json
 import os
+import pwd
 import resource
 import shutil
 import struct
@@ -141,6 +142,10 @@ class HostFaults(unittest.TestCase):
         records = self.records()
         events = [r["event"] for r in records]
         self.assertIn("store-open", events)
+        # Opened late, inside the sandbox: the records still name the user, resolved before.
+        me = pwd.getpwuid(os.getuid()).pw_name
+        late = records[events.index("store-open"):]
+        self.assertEqual({r.get("user") for r in late}, {me}, late)
         gap = [r for r in records if r["event"] == "audit-gap"]
         self.assertEqual(len(gap), 1, events)
         self.assertEqual(gap[0]["count"], 3, "the three checks that failed safe unrecorded")

@@ -2,7 +2,12 @@
  * use) score and append for a while (WEIR_CONCURRENCY_SECONDS, default 10), one thread
  * each sending scan requests and reading verdicts, while `weir store check` runs again
  * and again beside them. Then every audit id a verdict named must be in the store,
- * once, and nothing else but the hosts' start and stop records. */
+ * once, and nothing else but the hosts' start and stop records.
+ *
+ * And processes that start together: eight hosts and four CLI commands at the same
+ * instant on a fresh WEIR_HOME (two browser profiles at login, a restored session), with
+ * CPU burners beside them so that their opens interleave; every host answers its first
+ * scan with a verdict, never an error, and every command succeeds. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,10 +113,115 @@ test_four_writers (void)
   test_remove_tree (home);
 }
 
+#define TOGETHER_HOSTS 8
+#define TOGETHER_ROUNDS 50
+
+static gpointer
+burn (gpointer data)
+{
+  volatile guint64 spin = 0;
+  while (!g_atomic_int_get ((int *) data))
+    spin++;
+  return NULL;
+}
+
+/* The four commands: read-only ones and a scan, which records its verdict. */
+static GPid
+spawn_weir (const char *home, int which, int *err_fd)
+{
+  g_autofree char *text = g_build_filename (home, "..", "together.txt", NULL);
+  const char *commands[][4] = {
+    { "store", "info", NULL }, { "store", "check", NULL },
+    { "audit", "verify", NULL }, { "scan", "--json", text, NULL },
+  };
+  const char *argv[6] = { test_program ("WEIR_CLI") };
+  for (int i = 0; commands[which][i] != NULL; i++)
+    argv[i + 1] = commands[which][i];
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "WEIR_HOME", home, TRUE);
+  g_autoptr (GError) error = NULL;
+  GPid pid = 0;
+  if (!g_spawn_async_with_pipes (NULL, (char **) argv, env,
+                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                 &pid, NULL, NULL, err_fd, &error))
+    g_error ("cannot run weir: %s", error->message);
+  return pid;
+}
+
+static int
+wait_weir (GPid pid, int err_fd, char **err)
+{
+  g_autoptr (GIOChannel) channel = g_io_channel_unix_new (err_fd);
+  g_io_channel_set_close_on_unref (channel, TRUE);
+  g_io_channel_read_to_end (channel, err, NULL, NULL);
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  g_spawn_close_pid (pid);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+start_together_round (const char *base, int round)
+{
+  g_autofree char *home = g_strdup_printf ("%s/home-%d", base, round);
+  g_assert_cmpint (g_mkdir (home, 0700), ==, 0);
+  TestHost hosts[TOGETHER_HOSTS];
+  GPid cli[4];
+  int cli_err[4];
+  for (int i = 0; i < TOGETHER_HOSTS; i++)
+    {
+      test_host_start (&hosts[i], home);
+      if (i % 2 == 1)
+        cli[i / 2] = spawn_weir (home, i / 2, &cli_err[i / 2]);
+    }
+  for (int i = 0; i < TOGETHER_HOSTS; i++)
+    {
+      g_autofree char *request = g_strdup_printf (
+        "{\"type\":\"scan\",\"id\":%d,\"event\":\"paste\",\"origin\":\"https://chat.example\","
+        "\"text\":\"round %d: nothing confidential here\"}", i, round);
+      cJSON *reply = test_host_ask (&hosts[i], request);
+      g_assert_nonnull (reply);
+      g_autofree char *printed = cJSON_PrintUnformatted (reply);
+      const cJSON *type = cJSON_GetObjectItemCaseSensitive (reply, "type");
+      const cJSON *audit = cJSON_GetObjectItemCaseSensitive (reply, "audit");
+      if (!cJSON_IsString (type) || strcmp (type->valuestring, "verdict") != 0 || !cJSON_IsString (audit))
+        g_error ("round %d, host %d answered %s", round, i, printed);
+      cJSON_Delete (reply);
+    }
+  for (int i = 0; i < TOGETHER_HOSTS; i++)
+    g_assert_cmpint (test_host_stop (&hosts[i]), ==, 0);
+  for (int i = 0; i < 4; i++)
+    {
+      g_autofree char *err = NULL;
+      int rc = wait_weir (cli[i], cli_err[i], &err);
+      if (rc != 0)
+        g_error ("round %d, command %d exited %d: %s", round, i, rc, err);
+    }
+  test_remove_tree (home);
+}
+
+static void
+test_start_together (void)
+{
+  g_autofree char *base = g_dir_make_tmp ("weir-together-XXXXXX", NULL);
+  g_autofree char *text = g_build_filename (base, "together.txt", NULL);
+  g_assert_true (g_file_set_contents (text, "a harmless line\n", -1, NULL));
+  int stop = 0;
+  GThread *burners[2] = { g_thread_new ("burn", burn, &stop), g_thread_new ("burn", burn, &stop) };
+  for (int round = 0; round < TOGETHER_ROUNDS; round++)
+    start_together_round (base, round);
+  g_atomic_int_set (&stop, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (burners); i++)
+    g_thread_join (burners[i]);
+  g_unlink (text);
+  g_rmdir (base);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/store/concurrency/four-writers", test_four_writers);
+  g_test_add_func ("/store/concurrency/start-together", test_start_together);
   return g_test_run ();
 }

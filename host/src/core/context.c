@@ -1,9 +1,5 @@
 #include "context.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "json.h"
 #include "paths.h"
 #include "store/store-packs.h"
@@ -49,23 +45,6 @@ load_policy (WeirContext *ctx, ContextFlags flags, GError **error)
   return policy_new_default (error);
 }
 
-/* The store holds the device's digest key and the audit log: only its owner may read
- * it, whatever the umask or the mode of a WEIR_HOME made by someone else. SQLite gives
- * the -wal and -shm files the mode of the database file. An empty file is a new store. */
-static gboolean
-create_private (const char *path, GError **error)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    {
-      int saved = errno;
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot create %s: %s", path, g_strerror (saved));
-      return FALSE;
-    }
-  close (fd);
-  return TRUE;
-}
-
 static gboolean
 open_store (WeirContext *ctx, GError **error)
 {
@@ -73,8 +52,6 @@ open_store (WeirContext *ctx, GError **error)
   if (!paths_ensure_state_dir (error))
     return FALSE;
   path = g_build_filename (ctx->state_dir, "weir.db", NULL);
-  if (!g_file_test (path, G_FILE_TEST_EXISTS) && !create_private (path, error))
-    return FALSE;
   ctx->store = store_open (path, error);
   if (ctx->store == NULL)
     return FALSE;

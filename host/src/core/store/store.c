@@ -1,6 +1,10 @@
 #include "store-private.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/keys.h"
 #include "store/vfs.h"
@@ -183,6 +187,77 @@ set_geometry (Store *store, GError **error)
   return TRUE;
 }
 
+/* The store holds the device's digest key and the audit log: only its owner may read
+ * it, whatever the umask or the mode of a WEIR_HOME made by someone else. SQLite gives
+ * the -wal and -shm files the mode of the database file. An empty file is a new store.
+ * O_NONBLOCK: a FIFO in its place must not hang the open (SQLite then refuses it). */
+static gboolean
+create_private (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "store: cannot create %s: %s", path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+/* Opening is one Weir process at a time: hosts of several browser profiles and the CLI
+ * start together, and SQLite alone cannot make that safe. Switching a new store to WAL
+ * takes an exclusive lock that another opener's shared lock makes fail at once (SQLite
+ * skips the busy handler where waiting could deadlock), and the page check reads the
+ * file while a creator may still be writing it. An flock on the key file (which SQLite
+ * never opens, so closing this descriptor drops none of SQLite's POSIX locks) waits,
+ * bounded by the busy timeout; -1 when it cannot be had, and the open goes on without
+ * it, as before. Landlock and the seccomp filter both allow it. */
+static int
+setup_lock (const char *key_path)
+{
+  int fd = open (key_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    return -1;
+  gint64 deadline = g_get_monotonic_time () + (gint64) STORE_BUSY_TIMEOUT_MS * 1000;
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      if ((errno != EWOULDBLOCK && errno != EINTR) || g_get_monotonic_time () >= deadline)
+        {
+          g_warning ("store: %s stayed locked by another Weir process; opening anyway", key_path);
+          close (fd);
+          return -1;
+        }
+      g_usleep (2000);
+    }
+  return fd;
+}
+
+static void
+setup_unlock (int fd)
+{
+  if (fd >= 0)
+    close (fd);  /* drops the flock */
+}
+
+/* WAL is chosen once, when the store is made, not on every open: setting it takes a
+ * write lock, which a read-only command on a full disk or beside a busy writer must
+ * not need. Reading the mode only takes a shared lock, which the busy handler waits for. */
+static gboolean
+ensure_wal (Store *store, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean wal = FALSE;
+  int rc = sqlite3_prepare_v2 (store->db, "PRAGMA journal_mode", -1, &stmt, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    wal = g_ascii_strcasecmp ((const char *) sqlite3_column_text (stmt, 0), "wal") == 0;
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_ROW)
+    return sql_fail (store->db, "PRAGMA journal_mode", error);
+  return wal || exec (store, "PRAGMA journal_mode = WAL", error);
+}
+
 /* Authenticates every page of the store file, then the frames of its WAL. */
 static gboolean
 verify_sealed (Store *store, StoreCheck *out, GError **error)
@@ -207,6 +282,23 @@ verify_pages (Store *store, GError **error)
   return store->vfs == NULL || verify_sealed (store, &check, error);
 }
 
+/* The connection's settings, the WAL and the schema. */
+static gboolean
+set_up (Store *store, GError **error)
+{
+  /* Temporary tables and sort spills stay in memory: nothing derived from content
+   * lands in a temporary file (the VFS refuses them anyway). synchronous=NORMAL in
+   * WAL mode: a committed record survives a crash of the process (and the browser);
+   * only power loss can lose the last commits. */
+  return verify_pages (store, error)
+         && exec (store, "PRAGMA temp_store = MEMORY", error)
+         && exec (store, "PRAGMA mmap_size = 0", error)
+         && set_geometry (store, error)
+         && ensure_wal (store, error)
+         && exec (store, "PRAGMA synchronous = NORMAL", error)
+         && migrate (store, error);
+}
+
 Store *
 store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, GError **error)
 {
@@ -216,20 +308,16 @@ store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, G
   store->key_path = key_path ? g_strdup (key_path) : g_build_filename (dir, "store.key", NULL);
   if (!(flags & STORE_OPEN_UNSEALED_FOR_BENCH) && !open_sealed (store, error))
     return NULL;
-  if (!open_db (store, error))
-    return NULL;
-  sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
-  /* Temporary tables and sort spills stay in memory: nothing derived from content
-   * lands in a temporary file (the VFS refuses them anyway). synchronous=NORMAL in
-   * WAL mode: a committed record survives a crash of the process (and the browser);
-   * only power loss can lose the last commits. */
-  if (!verify_pages (store, error)
-      || !exec (store, "PRAGMA temp_store = MEMORY", error)
-      || !exec (store, "PRAGMA mmap_size = 0", error)
-      || !set_geometry (store, error)
-      || !exec (store, "PRAGMA journal_mode = WAL", error)
-      || !exec (store, "PRAGMA synchronous = NORMAL", error)
-      || !migrate (store, error))
+  int lock = setup_lock (store->key_path);
+  gboolean ok = create_private (store->path, error) && open_db (store, error);
+  if (ok)
+    {
+      /* Before the first statement: every lock it meets is waited for. */
+      sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
+      ok = set_up (store, error);
+    }
+  setup_unlock (lock);
+  if (!ok)
     return NULL;
   /* Checkpoints move off the commit path: this hook replaces SQLite's automatic
    * checkpoint, which ran inside whichever commit crossed 1000 WAL pages (8 to 17 ms
