@@ -22,10 +22,19 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
+  # apt's own output (thousands of lines on a bare system) goes to a log, shown on failure.
+  log=$(mktemp -t weir-deps-XXXXXX.log)
+  echo "installing with apt-get (a few minutes on a bare system; log: $log): ${missing[*]}"
   SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if ! { $SUDO apt-get update -qq \
+         && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+       } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "installer/deps.sh: apt-get could not install the packages above (full log: $log)" >&2
+    exit 2
+  fi
+  rm -f "$log"
+  echo "installed."
 fi
 
 # The browser demo and tests run on Node.js 18.17 or newer (tests/e2e/package.json's engines:
