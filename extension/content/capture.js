@@ -7,8 +7,17 @@
   // policy's oversize verdict; it keeps messages under Chrome's 64 MiB message limit.
   const MAX_INLINE_BYTES = 32 * 1024 * 1024;
 
+  // What one check may carry, as the protocol allows (a request names at most 256 files).
+  const MAX_FILES = 256;
+  // A dropped folder is walked to this depth; its files count towards MAX_FILES.
+  const MAX_DEPTH = 16;
+
   // Each getData of a trusted paste asks the browser for the clipboard (0.1 to 0.2 ms
-  // measured): every type is read once, text and HTML included.
+  // measured): every type is read once, text and HTML included. Every string type is
+  // kept, because every one of them reaches the page: text and HTML go to the host as
+  // such, the others (text/uri-list, a page's custom or "web " types) as text parts.
+  // Folders are noted as entries now (webkitGetAsEntry works only during the dispatch)
+  // and walked afterwards.
   function snapshot(dt) {
     const strings = [];
     for (const type of dt.types) {
@@ -19,22 +28,74 @@
       return found ? found[1] : '';
     };
     const files = [];
+    const folders = [];
     for (const item of dt.items) {
       if (item.kind !== 'file') continue;
+      const entry = typeof item.webkitGetAsEntry === 'function' ? item.webkitGetAsEntry() : null;
+      if (entry && entry.isDirectory) {
+        folders.push(entry);
+        continue;
+      }
       const file = item.getAsFile();
       if (file) files.push(file);
     }
-    if (!files.length && dt.files) for (const file of dt.files) files.push(file);
+    if (!files.length && !folders.length && dt.files) for (const file of dt.files) files.push(file);
     return {
       text: read('text/plain'),
       html: read('text/html'),
       strings,
       files,
+      folders,
     };
   }
 
   function isEmpty(snap) {
-    return !snap.files.length && !snap.strings.some(([, v]) => v);
+    return !snap.files.length && !snap.folders.length && !snap.strings.some(([, v]) => v);
+  }
+
+  // The files inside dropped folders, depth first, at most `room` of them; resolves to
+  // {files, more}: more is true when there were others past the bound.
+  async function folderFiles(folders, room) {
+    const out = [];
+    let more = false;
+    const readAll = (reader) => new Promise((resolve, reject) => {
+      const all = [];
+      const next = () => reader.readEntries((batch) => {
+        if (!batch.length) return resolve(all);
+        all.push(...batch);
+        next();
+      }, reject);
+      next();
+    });
+    const fileOf = (entry) => new Promise((resolve, reject) => entry.file(resolve, reject));
+    async function walk(entry, depth) {
+      if (more) return;
+      if (entry.isFile) {
+        if (out.length >= room) more = true;
+        else out.push(await fileOf(entry));
+        return;
+      }
+      if (depth >= MAX_DEPTH) {
+        more = true;
+        return;
+      }
+      for (const child of await readAll(entry.createReader())) await walk(child, depth + 1);
+    }
+    for (const folder of folders) await walk(folder, 0);
+    return { files: out, more };
+  }
+
+  // Resolves the snapshot's folders into files (snap.files grows); false when the drop
+  // holds more than one check may carry, which is then refused whole rather than passed
+  // in part.
+  async function expand(snap) {
+    if (snap.folders.length) {
+      const { files, more } = await folderFiles(snap.folders, MAX_FILES - snap.files.length);
+      snap.files.push(...files);
+      snap.folders = [];
+      if (more) return false;
+    }
+    return snap.files.length <= MAX_FILES;
   }
 
   function rebuild(snap) {
@@ -44,13 +105,30 @@
     return dt;
   }
 
-  // Files as protocol 1 wants them: {name, mime, size, data: base64}.
+  // The string types other than text and HTML, as text parts the host reads like a
+  // text file (mime text/plain, named after the type).
+  function otherStrings(snap) {
+    const parts = [];
+    for (const [type, value] of snap.strings) {
+      if (type === 'text/plain' || type === 'text/html' || !value) continue;
+      parts.push(new File([value], `clipboard (${type})`.slice(0, 255), { type: 'text/plain' }));
+    }
+    return parts;
+  }
+
+  // Files as protocol 1 wants them: {name, mime, size, data: base64}. Each file whose
+  // bytes fit in what is left of MAX_INLINE_BYTES is sent whole; one that does not goes
+  // as its name and size only, and gets the policy's oversize verdict by itself, so a
+  // small key file beside a big video is still read.
   async function filesForHost(files) {
-    const total = files.reduce((n, f) => n + f.size, 0);
+    let room = MAX_INLINE_BYTES;
     const out = [];
     for (const f of files) {
       const entry = { name: f.name || 'file', mime: f.type || '', size: f.size };
-      if (total <= MAX_INLINE_BYTES) entry.data = base64(new Uint8Array(await f.arrayBuffer()));
+      if (f.size <= room) {
+        entry.data = base64(new Uint8Array(await f.arrayBuffer()));
+        room -= f.size;
+      }
       out.push(entry);
     }
     return out;
@@ -65,5 +143,5 @@
     return btoa(s);
   }
 
-  globalThis.WeirCapture = Object.freeze({ snapshot, isEmpty, rebuild, filesForHost });
+  globalThis.WeirCapture = Object.freeze({ MAX_FILES, snapshot, isEmpty, expand, rebuild, otherStrings, filesForHost });
 })();

@@ -105,7 +105,14 @@
   }
 
   async function scanRequest(event, snap) {
-    return Msg.scan(event, snap.text, snap.html, await Capture.filesForHost(snap.files));
+    const parts = snap.files.concat(Capture.otherStrings(snap));
+    return Msg.scan(event, snap.text, snap.html, await Capture.filesForHost(parts));
+  }
+
+  // More files than one check may carry (a drop, an upload, a folder): refused whole, and
+  // the user told why, rather than any of them passed unchecked.
+  function tooMany() {
+    DialogHost.showNotice(chrome.i18n.getMessage('notice_too_many_files', [String(Capture.MAX_FILES)]));
   }
 
   // ---- paste ----
@@ -126,16 +133,30 @@
   // ---- drop ----
   // A drag that started in this document moves content the page already has (text dragged
   // within a textarea): it passes untouched, so the browser's move still removes the source.
-  let dragFromHere = false;
-  window.addEventListener('dragstart', (e) => { if (e.isTrusted) dragFromHere = true; }, true);
-  window.addEventListener('dragend', (e) => { if (e.isTrusted) dragFromHere = false; }, true);
+  // Such a drag is known by its source node: it ends at dragend (heard on the source node
+  // itself too, which a page that removes the node keeps from reaching the window), at the
+  // drop, and at the first pointer event after it (none fires during a drag); and a source
+  // no longer in the document moves nothing, so a drop then is checked like any other.
+  let dragSource = null;
+  function onDragStart(e) {
+    if (!e.isTrusted) return;
+    const source = e.composedPath()[0];
+    dragSource = source instanceof Node ? source : null;
+    if (dragSource) dragSource.addEventListener('dragend', onDragEnd, { capture: true, once: true });
+  }
+  function onDragEnd(e) { if (e.isTrusted) dragSource = null; }
+  function onPointer(e) { if (e.isTrusted && dragSource) dragSource = null; }
+  function dragFromHere() {
+    const source = dragSource;
+    dragSource = null;
+    return !!source && source.isConnected;
+  }
 
   function onDrop(e) {
-    if (!e.isTrusted || !e.dataTransfer || dragFromHere) return;
+    if (!e.isTrusted || !e.dataTransfer || dragFromHere()) return;
+    // Every drop is checked where it lands, a file input too: a page that cancels the drop
+    // there reads dataTransfer itself, and the input's own events would never come.
     const target = e.composedPath()[0];
-    // Files dropped on a file input become its files: the upload guard below checks them
-    // when the browser fires input and change, so the drop itself passes.
-    if (target instanceof HTMLInputElement && target.type === 'file') return;
     const snap = Capture.snapshot(e.dataTransfer);
     if (Capture.isEmpty(snap)) return;
     const caret = Insert.saveCaret(target);
@@ -143,8 +164,11 @@
     e.preventDefault();
     e.stopImmediatePropagation();
     serial(async () => {
-      if (await decide(await scanRequest('drop', snap))) await Insert.deliverDrop(target, caret, snap, point);
-      else await Insert.restoreCaret(caret);
+      if (!(await Capture.expand(snap))) return tooMany();
+      if (!(await decide(await scanRequest('drop', snap)))) return Insert.restoreCaret(caret);
+      const how = await Insert.deliverDrop(target, caret, snap, point);
+      // The browser's own default for files dropped on a file input: they become its files.
+      if (how === 'none' && isFileInput(target) && snap.files.length) giveFiles(target, snap.files);
     });
   }
 
@@ -152,11 +176,43 @@
   // The browser fires input then change. The first trusted one takes the files out of the
   // input while Weir checks them (so a form submit or a poll of input.files sees nothing),
   // the second is swallowed; allowed files go back and both events are re-dispatched.
+  // input is composed, so it reaches the window even from a closed shadow root, whose
+  // input the path hides from this world; change is not, and finds the input emptied.
   const held = new WeakSet();
+  function isFileInput(el) {
+    return el instanceof HTMLInputElement && el.type === 'file';
+  }
+
+  // The file input an event came from, looking into shadow roots a page closed.
+  function fileInputOf(e) {
+    const first = e.composedPath()[0];
+    if (isFileInput(first)) return first;
+    return first instanceof Element ? filledInputIn(first, 0) : null;
+  }
+
+  function filledInputIn(host, depth) {
+    const root = chrome.dom && chrome.dom.openOrClosedShadowRoot ? chrome.dom.openOrClosedShadowRoot(host) : host.shadowRoot;
+    if (!root || depth > 32) return null;
+    for (const el of root.querySelectorAll('*')) {
+      if (isFileInput(el) && el.files && el.files.length && !held.has(el)) return el;
+      const inner = filledInputIn(el, depth + 1);
+      if (inner) return inner;
+    }
+    return null;
+  }
+
+  function giveFiles(input, files) {
+    const back = new DataTransfer();
+    for (const f of files) back.items.add(f);
+    input.files = back.files;
+    input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }
+
   function onFileInput(e) {
     if (!e.isTrusted) return;
-    const input = e.composedPath()[0];
-    if (!(input instanceof HTMLInputElement) || input.type !== 'file') return;
+    const input = fileInputOf(e);
+    if (!input) return;
     if (held.has(input)) {
       e.stopImmediatePropagation();
       return;
@@ -169,20 +225,35 @@
     held.add(input);
     setTimeout(() => held.delete(input), 0);
     serial(async () => {
+      if (files.length > Capture.MAX_FILES) return tooMany();
       const request = Msg.scan('upload', '', '', await Capture.filesForHost(files));
-      if (!(await decide(request))) return;
-      const back = new DataTransfer();
-      for (const f of files) back.items.add(f);
-      input.files = back.files;
-      input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
-      input.dispatchEvent(new Event('change', { bubbles: true }));
+      if (await decide(request)) giveFiles(input, files);
     });
   }
 
-  window.addEventListener('paste', onPaste, true);
-  window.addEventListener('drop', onDrop, true);
-  window.addEventListener('input', onFileInput, true);
-  window.addEventListener('change', onFileInput, true);
+  // document.open() (or a write that opens) erases every listener of the window and the
+  // document, Weir's too. They are added again at once: main-world.js wraps open and
+  // write and, right after the browser erased them, dispatches an event at a detached
+  // element, which keeps its listeners; a MutationObserver on the document catches an
+  // open through another frame's wrapper, at the next microtask. Adding a listener twice
+  // is a no-op, so listen() is safe to call any time.
+  function listen() {
+    window.addEventListener('paste', onPaste, true);
+    window.addEventListener('drop', onDrop, true);
+    window.addEventListener('input', onFileInput, true);
+    window.addEventListener('change', onFileInput, true);
+    window.addEventListener('dragstart', onDragStart, true);
+    window.addEventListener('dragend', onDragEnd, true);
+    for (const type of ['pointerdown', 'pointermove', 'pointerup']) window.addEventListener(type, onPointer, true);
+  }
+  listen();
+  const REOPEN_EVENT = 'weir-reopen';
+  const reopened = document.createElement('weir-reopen');
+  reopened.addEventListener(REOPEN_EVENT, (e) => { e.stopImmediatePropagation(); listen(); });
+  // main-world.js, the next script, takes the element from here and removes it before any
+  // page script runs.
+  (document.documentElement || document).appendChild(reopened);
+  new MutationObserver(listen).observe(document, { childList: true });
 
   // ---- the MAIN world's private channel ----
   // main-world.js runs right after this script, still before any page script, creates a

@@ -131,4 +131,48 @@
   }
 
   install(window);
+
+  // document.open(), and a write() that opens, erase every event listener of the window
+  // and the document, the isolated world's too. Right after the browser erased them, this
+  // tells the isolated world over a detached element it left here (a detached element
+  // keeps its listeners), synchronously, so Weir's listeners are back before anything the
+  // page writes next can run. An open of another frame's document through this frame's
+  // function is caught by that frame's MutationObserver instead (content/guard.js).
+  const reopenEl = document.querySelector('weir-reopen');
+  if (reopenEl) {
+    reopenEl.remove();
+    const dispatch = EventTarget.prototype.dispatchEvent;
+    const Ev = Event;
+    const docProto = Document.prototype;
+    const nativeOpen = docProto.open;
+    const nativeWrite = docProto.write;
+    const nativeWriteln = docProto.writeln;
+    const readyStateOf = Object.getOwnPropertyDescriptor(docProto, 'readyState').get;
+    const currentScriptOf = Object.getOwnPropertyDescriptor(docProto, 'currentScript').get;
+    const tell = (doc) => {
+      if (doc === document) apply(dispatch, reopenEl, [new Ev('weir-reopen')]);
+    };
+    const open = function open() {
+      const result = apply(nativeOpen, this, arguments);
+      if (arguments.length < 3) tell(this);  // with three arguments it is window.open
+      return result;
+    };
+    // A write outside a running parser-inserted script opens the document first: done
+    // here through open(), so the listeners are back before the written markup runs.
+    const wrapWrite = (native, name) => {
+      const write = function () {
+        if (this === document && (apply(readyStateOf, this, []) !== 'loading' || !apply(currentScriptOf, this, []))) {
+          apply(open, this, []);
+        }
+        return apply(native, this, arguments);
+      };
+      defineProperty(write, 'name', { value: name });
+      return write;
+    };
+    for (const [name, fn] of [['open', open], ['write', wrapWrite(nativeWrite, 'write')],
+      ['writeln', wrapWrite(nativeWriteln, 'writeln')]]) {
+      const desc = Object.getOwnPropertyDescriptor(docProto, name);
+      defineProperty(docProto, name, { value: fn, writable: false, configurable: false, enumerable: desc.enumerable });
+    }
+  }
 })();

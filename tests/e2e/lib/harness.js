@@ -12,7 +12,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, '../../..');
 export const extensionDir = path.join(repo, 'extension');
 export const EXTENSION_ID = 'lofofefebcjmdipjobeoencailainimi';
-export const docsImg = path.join(repo, 'docs', 'img');
+// Screenshots the tests take go under build/; WEIR_UPDATE_DOCS_IMG=1 writes them into
+// docs/img instead, to refresh the pictures the docs show (tests never touch tracked files
+// otherwise).
+export const docsImg = process.env.WEIR_UPDATE_DOCS_IMG === '1'
+  ? path.join(repo, 'docs', 'img') : path.join(repo, 'build', 'e2e-shots');
 
 export const PRIVATE_KEY = '-----BEGIN RSA PRIVATE KEY-----\n' +
   'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n' +
