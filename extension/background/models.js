@@ -19,6 +19,12 @@ const RULE_ID_BASE = 7000;          // dynamic rule ids this module owns: 7000 a
 const MAX_RULES = 900;              // Chromium allows 1000 regex rules; leave room
 const SEEN_MAX = 512;
 const STORE_KEY = 'weirModelPolicy';
+// A path that spells out an unreserved character (a letter, a digit, - . _ ~) in
+// percent-encoding: servers decode it to the same file (model%2Esafetensors is
+// model.safetensors, %72esolve is resolve), and no page needs to send it so. Where model
+// downloads are blocked, such requests are blocked too; the patterns themselves are
+// matched against the decoded URL as well.
+export const ENCODED_UNRESERVED = '^[^?#]*%(2[dDeE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA]|5[fF]|7[eE])';
 
 export class ModelDownloads {
   // report(body): sends a protocol "report" request to the host (queued while it is down).
@@ -54,7 +60,7 @@ export class ModelDownloads {
     if (details.initiator && details.initiator.startsWith('chrome-extension://')) return;
     await this.ready;
     const policy = this.policy;
-    if (!policy || !policy.patterns.some((re) => re.test(details.url))) return;
+    if (!policy || !isModelUrl(policy, details.url)) return;
     if (this.seen.has(details.requestId)) return;
     this.remember(details.requestId);
     const origin = details.initiator || 'null';
@@ -81,7 +87,7 @@ export class ModelDownloads {
       levels.push({ domains: null, verdict: policy.verdict });
       levels.forEach((level, i) => {
         if (level.domains && level.domains.length === 0) return;     // matches no web origin
-        for (const source of policy.sources) {
+        for (const source of policy.sources.concat(ENCODED_UNRESERVED)) {
           const condition = { regexFilter: source, isUrlFilterCaseSensitive: false, resourceTypes: types };
           if (level.domains) condition.initiatorDomains = level.domains;
           rules.push({ id: RULE_ID_BASE + rules.length, priority: levels.length - i,
@@ -126,6 +132,21 @@ function compile(section) {
                    verdict: g.verdict === 'block' || g.verdict === 'allow' ? g.verdict : null })) : [];
   return { verdict: section.verdict === 'block' ? 'block' : 'allow', audit: section.audit !== false,
            patterns, sources, origins };
+}
+
+// Whether url names a model file, as written or as a server would decode it.
+export function isModelUrl(policy, url) {
+  const decoded = decodeUnreserved(url);
+  return policy.patterns.some((re) => re.test(url) || (decoded !== url && re.test(decoded)));
+}
+
+// Decodes the percent-encoded unreserved characters of a URL, and only those: what every
+// server does before it looks for the file.
+export function decodeUnreserved(url) {
+  return String(url).replace(/%([0-9a-fA-F]{2})/g, (whole, hex) => {
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(c) ? c : whole;
+  });
 }
 
 // The first origin group matching origin decides; one without a verdict leaves the default.

@@ -58,6 +58,20 @@ describe('model downloads: block', () => {
       await page.close();
     });
   }
+
+  // What a server decodes or ignores on its way to the same file: percent-encoded dots and
+  // letters, a ";params" suffix, a trailing slash.
+  const EVASIONS = ['/weights/model%2Esafetensors', '/weights/model%2esafetensors', '/Xenova/tiny/%72esolve/main/config.json',
+    '/weights/model.safetensors;v=1', '/models/llama/model-q4_k_m.gguf/', '/mlc/%70arams_shard_0.bin'];
+  test('encoded, suffixed and slashed spellings of model files are blocked too', async () => {
+    const page = await fetchPage(env);
+    for (const url of EVASIONS) {
+      assert.match(await page.evaluate((u) => window.fetchFrom('page', u), url), /^error:/, url);
+    }
+    assert.equal(await page.evaluate(() => window.fetchFrom('page', '/gpu/data.json')), 'status:200');
+    assert.deepEqual(env.server.hits.filter((h) => EVASIONS.some((e) => h.startsWith(e.split(';')[0]))), []);
+    await page.close();
+  });
 });
 
 describe('model downloads: default audit only, an origin group blocks', () => {

@@ -274,14 +274,19 @@ get_object (const cJSON *obj, const char *key, const char *where, GError **error
  * declarativeNetRequest) share. */
 static const char *const default_download_patterns[] = {
   "^https?://[^/?#]+/[^?#]*/resolve/[^/?#]+/",          /* Hugging Face (and mirrors) */
-  "/params_shard_[0-9]+\\.bin([?#]|$)",                  /* WebLLM / MLC weights */
-  "/(tensor|ndarray)-cache\\.json([?#]|$)",              /* MLC weight manifests */
-  "/mlc-chat-config\\.json([?#]|$)",                     /* MLC model config */
-  "\\.(gguf|safetensors|onnx|onnx_data|task|litertlm)([?#]|$)",  /* llama.cpp, HF, ONNX, MediaPipe, LiteRT */
-  "/binary-mlc-llm-libs/[^?#]*\\.wasm([?#]|$)",          /* WebLLM model libraries */
-  "-webgpu\\.wasm([?#]|$)",                               /* WebLLM model libraries elsewhere */
+  "/params_shard_[0-9]+\\.bin([/;?#]|$)",                /* WebLLM / MLC weights */
+  "/(tensor|ndarray)-cache\\.json([/;?#]|$)",            /* MLC weight manifests */
+  "/mlc-chat-config\\.json([/;?#]|$)",                   /* MLC model config */
+  "\\.(gguf|safetensors|onnx|onnx_data|task|litertlm)([/;?#]|$)",  /* llama.cpp, HF, ONNX, MediaPipe, LiteRT */
+  "/binary-mlc-llm-libs/[^?#]*\\.wasm([/;?#]|$)",        /* WebLLM model libraries */
+  "-webgpu\\.wasm([/;?#]|$)",                             /* WebLLM model libraries elsewhere */
   NULL,
 };
+/* A file name ends at the query, the fragment, a ";params" suffix or a trailing "/", all
+ * of which servers commonly ignore when they find the file. Percent-encoded forms of the
+ * same names (model%2Esafetensors, %72esolve) are the extension's part: it matches the
+ * decoded URL and, where downloads are blocked, blocks paths that spell out unreserved
+ * characters in percent-encoding (docs/webgpu.md). */
 
 /* A download cannot wait for a dialog: a model download is allowed (and audited) or
  * blocked. */
