@@ -125,9 +125,24 @@
     e.preventDefault();
     e.stopImmediatePropagation();
     serial(async () => {
-      if (await decide(await scanRequest('paste', snap))) await Insert.deliverPaste(target, caret, snap);
-      else await Insert.restoreCaret(caret);
+      if (!(await decide(await scanRequest('paste', snap)))) return Insert.restoreCaret(caret);
+      approve(snap);
+      await Insert.deliverPaste(target, caret, snap);
     });
+  }
+
+  // What the user just let through a paste, for a moment: editors such as Monaco answer
+  // the re-dispatched paste by reading the clipboard themselves, and that read must get the
+  // same content without a second dialog (which left the paste waiting on it). Only the
+  // exact text and HTML approved, in this frame, within APPROVED_MS.
+  const APPROVED_MS = 3000;
+  let approved = null;
+  function approve(snap) {
+    approved = { text: snap.text, html: snap.html, until: performance.now() + APPROVED_MS };
+  }
+  function wasApproved(text, html, files) {
+    return !!approved && performance.now() < approved.until && !files.length && text === approved.text &&
+      (html === '' || html === approved.html);
   }
 
   // ---- drop ----
@@ -276,6 +291,7 @@
     if (m.kind === 'scan') {
       if (m.event !== 'clipboard-read') return port.postMessage(Msg.mainReply(m.rid, false));
       const files = Array.isArray(m.files) ? m.files.filter((f) => f instanceof Blob) : [];
+      if (wasApproved(str(m.text), str(m.html), files)) return port.postMessage(Msg.mainReply(m.rid, true));
       const named = files.map((b, i) => (b instanceof File ? b : new File([b], `clipboard-${i}`, { type: b.type })));
       request = Msg.scan('clipboard-read', str(m.text), str(m.html), await Capture.filesForHost(named));
     } else if (m.api === 'report') {

@@ -1,5 +1,5 @@
-// Keyboard paste into editors installed from npm and served locally: ProseMirror and
-// CodeMirror 6 run their own paste handling on the re-dispatched event.
+// Keyboard paste into editors installed from npm and served locally: ProseMirror,
+// CodeMirror 6 and Monaco run their own paste handling on the re-dispatched event.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, writeClipboard, pasteKey, sleep, PNG_1x1 } from './lib/harness.js';
@@ -8,12 +8,15 @@ import { pasteCases } from './lib/cases.js';
 let env;
 let pm;
 let cm;
+let mo;
 before(async () => {
   env = await launch();
   pm = await env.open('prosemirror.html');
   await pm.waitForFunction(() => window.ready === true);
   cm = await env.open('codemirror.html');
   await cm.waitForFunction(() => window.ready === true);
+  mo = await env.open('monaco.html');
+  await mo.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
 });
 after(async () => env && env.close());
 
@@ -32,6 +35,7 @@ function editorField(name, shots) {
 
 pasteCases(() => pm, editorField('ProseMirror', 'prosemirror'));
 pasteCases(() => cm, editorField('CodeMirror 6'));
+pasteCases(() => mo, editorField('Monaco'));
 
 function marksIn(json) {
   const marks = new Set();
@@ -48,7 +52,7 @@ test('ProseMirror: rich HTML keeps its formatting', async () => {
   await writeClipboard(pm, { text: 'plain bold and slanted words', html });
   await pm.evaluate(() => window.editor.reset());
   await pasteKey(pm);
-  await pm.waitForFunction(() => window.editor.text().includes('bold'), null, { timeout: 3000 });
+  await pm.waitForFunction(() => window.editor.text().includes('bold'), null, { timeout: 15000 });
   await sleep(150);
   const json = await pm.evaluate(() => window.editor.json());
   const marks = marksIn(json);
@@ -63,7 +67,7 @@ test('ProseMirror: an image paste still reaches the editor', async () => {
   await writeClipboard(pm, { png: PNG_1x1 });
   await pm.evaluate(() => window.editor.reset());
   await pasteKey(pm);
-  await pm.waitForFunction(() => window.images.length > 0, null, { timeout: 3000 });
+  await pm.waitForFunction(() => window.images.length > 0, null, { timeout: 15000 });
   await sleep(150);
   const images = await pm.evaluate(() => window.images);
   assert.equal(images.length, 1, 'one image, once');
