@@ -38,11 +38,22 @@
       if (loads === 1) takeFocus();
     });
     (document.body || document.documentElement).appendChild(holder);
+    // In the top layer, above every z-index of the page (a popover, so the page stays
+    // usable behind it as before). A page's later modal or popover can still rise above
+    // it; the dialog then refuses a Proceed the user could not see (dialog.js).
+    holder.popover = 'manual';
+    const raise = () => {
+      try {
+        if (holder.isConnected && !holder.matches(':popover-open')) holder.showPopover();
+      } catch (e) { /* no popover support: the z-index stands */ }
+    };
+    raise();
     takeFocus();
 
     // A page that removes or re-navigates the dialog gets a cancel, never a hang.
     const watch = setInterval(() => {
       if (!holder.isConnected || loads > 1) chrome.runtime.sendMessage(Msg.dialogAbort(id)).catch(() => {});
+      else raise();  // a page that hid the popover
     }, WATCH_MS);
     try {
       return await waitDialog(id);

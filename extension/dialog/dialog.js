@@ -27,6 +27,7 @@ async function start() {
   view = reply.view;
   render(view);
   card.hidden = false;
+  watchVisibility();
   window.focus();
   cancel.focus();
 }
@@ -96,9 +97,43 @@ function describe(r) {
   }
 }
 
+// A Proceed the user could not see does not count. A page can cover this frame (a later
+// top-layer element, an overlay that lets clicks through, opacity or a filter on the
+// holder) and trick the user into clicking where Proceed is. IntersectionObserver v2
+// (trackVisibility) tells whether the card is unoccluded and unaltered; a Proceed counts
+// only after it has been so for VISIBLE_MS without a break. card.dataset.seen says when
+// that holds (the tests wait for it before they click).
+const VISIBLE_MS = 500;
+let visibleSince = 0;
+let seenTimer = 0;
+function watchVisibility() {
+  const io = new IntersectionObserver((entries) => {
+    const visible = entries[entries.length - 1].isVisible === true;
+    clearTimeout(seenTimer);
+    if (!visible) {
+      visibleSince = 0;
+      delete card.dataset.seen;
+      return;
+    }
+    if (!visibleSince) visibleSince = performance.now();
+    seenTimer = setTimeout(() => { if (visibleSince) card.dataset.seen = 'true'; }, VISIBLE_MS);
+  }, { trackVisibility: true, delay: 100, threshold: [1] });
+  io.observe(card);
+}
+
+function seenLongEnough() {
+  return visibleSince !== 0 && performance.now() - visibleSince >= VISIBLE_MS;
+}
+
 async function choose(action) {
   if (busy || !view) return;
   if (action === Msg.PROCEED && (view.verdict !== 'warn' || proceed.disabled)) return;
+  if (action === Msg.PROCEED && !seenLongEnough()) {
+    $('justification-error').textContent = t('not_seen');
+    $('justification-error').hidden = false;
+    document.querySelector('.justify').hidden = false;
+    return;
+  }
   busy = true;
   const text = justification.value;
   const reply = await chrome.runtime.sendMessage(Msg.dialogDecision(id, action, text)).catch(() => null);

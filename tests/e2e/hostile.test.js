@@ -114,3 +114,39 @@ test('clipboard.read() of harmless rich content passes untouched', async () => {
   assert.deepEqual(got, { types: ['text/html', 'text/plain'], text: 'plain words here' });
   assert.ok(await noDialog(page));
 });
+
+test('a Proceed clicked through an overlay the page put above the dialog does not count', async () => {
+  await writeClipboard(page, { text: CARD });
+  await reset();
+  await pasteKey(page);
+  const dialog = await findDialog(page);
+  assert.ok(dialog, 'warn dialog');
+  await dialog.locator('textarea').fill('the page wants me to click OK');
+  const proceed = dialog.locator('[data-action=proceed]');
+  await proceed.waitFor({ state: 'visible' });
+  const box = await proceed.boundingBox();
+  // The page raises its own popover above Weir's (the top layer is in order of showing): an
+  // opaque fake "OK" that lets clicks through to whatever is below it.
+  await page.evaluate(() => {
+    const fake = document.createElement('div');
+    fake.id = 'fake';
+    fake.popover = 'manual';
+    fake.textContent = 'Click OK to continue';
+    fake.style.cssText = 'position:fixed;inset:0;width:100vw;height:100vh;margin:0;border:0;background:#fff;' +
+      'pointer-events:none;font:40px system-ui;display:grid;place-items:center;';
+    document.body.appendChild(fake);
+    fake.showPopover();
+  });
+  await sleep(1000);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await sleep(700);
+  assert.equal(await within(3000, page.evaluate(() => document.getElementById('ta').value), 'value'), 'AB',
+    'nothing landed from a click the user could not see');
+  assert.ok(await findDialog(page, 1000), 'the dialog still waits');
+  assert.match(await dialog.locator('#justification-error').innerText(), /covered/);
+  // The overlay gone, the user sees the dialog and chooses Proceed: that counts.
+  await page.evaluate(() => document.getElementById('fake').remove());
+  await press(page, proceed);
+  assert.ok(await waitGone(page));
+  await page.waitForFunction((c) => document.getElementById('ta').value === `A${c}B`, CARD, { timeout: 15000 });
+});
