@@ -54,7 +54,7 @@ async function reset() {
 test('drop: harmless text lands once in the textarea', async () => {
   await reset();
   await drop('#ta', { items: [{ mimeType: 'text/plain', data: HARMLESS }] });
-  await page.waitForFunction((t) => document.getElementById('ta').value.includes(t), HARMLESS, { timeout: 3000 });
+  await page.waitForFunction((t) => document.getElementById('ta').value.includes(t), HARMLESS, { timeout: 15000 });
   await sleep(150);
   const value = await page.evaluate(() => document.getElementById('ta').value);
   assert.equal(value.split(HARMLESS).length - 1, 1, 'once');
@@ -78,7 +78,7 @@ test('drop: a private key as text is blocked', async () => {
 test('drop: a harmless file reaches the page once', async () => {
   await reset();
   await drop('#zone', { items: [], files: [files.notes] });
-  await page.waitForFunction(() => window.dropped.length > 0, null, { timeout: 3000 });
+  await page.waitForFunction(() => window.dropped.length > 0, null, { timeout: 15000 });
   await sleep(150);
   const dropped = await page.evaluate(() => window.dropped);
   assert.deepEqual(dropped, [{ name: 'notes.txt', text: 'meeting notes: buy more coffee\n' }]);
@@ -99,7 +99,7 @@ test('drop: a file holding a private key is blocked', async () => {
 test('upload: a harmless file chosen in <input type=file> reaches the page', async () => {
   await reset();
   await choose(files.notes);
-  await page.waitForFunction(() => window.uploaded.length > 0, null, { timeout: 3000 });
+  await page.waitForFunction(() => window.uploaded.length > 0, null, { timeout: 15000 });
   await sleep(150);
   assert.deepEqual(await page.evaluate(() => window.uploaded), [{ name: 'notes.txt', text: 'meeting notes: buy more coffee\n' }]);
   const events = await page.evaluate(() => window.events.map((e) => e.type));
@@ -126,7 +126,7 @@ test('upload: a file holding a private key never reaches the page', async () => 
 test('drop onto <input type=file>: harmless files arrive, a private key does not', async () => {
   await reset();
   await drop('#file', { items: [], files: [files.notes] });
-  await page.waitForFunction(() => window.uploaded.length > 0, null, { timeout: 3000 });
+  await page.waitForFunction(() => window.uploaded.length > 0, null, { timeout: 15000 });
   await sleep(150);
   assert.deepEqual(await page.evaluate(() => window.uploaded), [{ name: 'notes.txt', text: 'meeting notes: buy more coffee\n' }]);
 

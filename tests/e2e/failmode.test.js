@@ -9,11 +9,11 @@ async function hostDown(env, page) {
   await writeClipboard(page, { text: HARMLESS });
   await page.evaluate(() => { document.getElementById('textarea').value = 'AB'; window.caret('textarea', 1); });
   await pasteKey(page);
-  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 5000 });
+  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 15000 });
   await env.waitConnected();
   env.setHostDown(true);
   process.kill(env.hostPid(), 'SIGKILL');
-  for (let i = 0; i < 50 && (await env.status()).state !== 'down'; i++) await sleep(100);
+  for (let i = 0; i < 150 && (await env.status()).state !== 'down'; i++) await sleep(100);
   await page.evaluate(() => { document.getElementById('textarea').value = 'AB'; window.caret('textarea', 1); });
 }
 
@@ -30,7 +30,7 @@ test('fail mode warn: the user decides, and a Proceed lands once', async () => {
     assert.match(await dialog.locator('#message').innerText(), /not responding/);
     await press(page, dialog.locator('[data-action=proceed]'));
     assert.ok(await waitGone(page));
-    await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 3000 });
+    await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 15000 });
     await sleep(150);
     assert.equal(await value(page), `A${HARMLESS}B`);
   } finally {
@@ -44,7 +44,7 @@ test('fail mode allow: content goes through and the user is told', async () => {
     const page = await env.open('fields.html');
     await hostDown(env, page);
     await pasteKey(page);
-    await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 3000 });
+    await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 15000 });
     // The notice sits in a closed shadow root the page cannot read; CDP can.
     const texts = await allTexts(env.ctx, page);
     assert.ok(texts.some((t) => /could not check this content/.test(t)), 'a notice tells the user');

@@ -30,7 +30,7 @@ test('pack half-written into the inbox: refused and told once, then imported and
     // The rest of the file arrives: the running host imports it and enforces it.
     fs.writeFileSync(path.join(inbox, 'golden.weirpack'), pack);
     await sleep(INBOX_POLL_MS);
-    const out = await paster.blocked(minutes, TIMEOUT_MS + 3000);
+    const out = await paster.blocked(minutes, TIMEOUT_MS + 8000);
     assert.match(out.reasons, /minutes\.md/, 'the matched document is named');
     assert.equal(out.value, 'AB');
     assert.equal(env.hostPid(), pid, 'the same host');

@@ -30,7 +30,7 @@ test('store unreadable: the host fails safe and says why; repaired, the same hos
     await env.waitConnected();
     const pid = env.hostPid();
     for (let i = 0; i < 2; i++) {
-      const out = await paster.blocked(HARMLESS, TIMEOUT_MS + 3000);
+      const out = await paster.blocked(HARMLESS, TIMEOUT_MS + 8000);
       assert.match(out.message, UNRECORDED, 'the user sees why');
       assert.equal(out.proceed, false);
       assert.equal(out.value, 'AB', 'nothing let through');
@@ -99,7 +99,7 @@ test('disk full while auditing: fail safe with the reason, told once, resumes wh
     const pid = env.hostPid();
     fill(env.weirHome);
     for (let i = 0; i < 2; i++) {
-      const out = await paster.blocked(`${HARMLESS} ${i}`, TIMEOUT_MS + 3000);
+      const out = await paster.blocked(`${HARMLESS} ${i}`, TIMEOUT_MS + 8000);
       assert.match(out.message, UNRECORDED, 'the user sees why');
       assert.equal(out.value, 'AB', 'nothing let through');
     }

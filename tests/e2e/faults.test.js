@@ -21,7 +21,7 @@ test('host killed, then hung: fail mode, the user told, both events in the audit
     const pid = env.hostPid();
     env.setHostDown(true);
     process.kill(pid, 'SIGKILL');
-    const killed = await paster.blocked(HARMLESS, TIMEOUT_MS + 3000);
+    const killed = await paster.blocked(HARMLESS, TIMEOUT_MS + 8000);
     assert.match(killed.message, NOT_RESPONDING);
     assert.equal(killed.proceed, false, 'fail mode block: no way through');
     assert.equal(killed.value, 'AB', 'nothing let through');
@@ -33,11 +33,13 @@ test('host killed, then hung: fail mode, the user told, both events in the audit
     const hung = env.hostPid();
     process.kill(hung, 'SIGSTOP');
     try {
-      const stopped = await paster.blocked(HARMLESS, TIMEOUT_MS + 3000);
+      const stopped = await paster.blocked(HARMLESS, TIMEOUT_MS + 8000);
       assert.match(stopped.message, NOT_RESPONDING);
-      assert.ok(stopped.took >= TIMEOUT_MS - 100 && stopped.took < TIMEOUT_MS + 2000, `${stopped.took} ms`);
+      assert.ok(stopped.took >= TIMEOUT_MS - 100 && stopped.took < TIMEOUT_MS + 4000, `${stopped.took} ms`);
     } finally {
-      process.kill(hung, 'SIGCONT');
+      // Chrome may already have killed the stopped host after the port closed (it ends a
+      // host that does not exit on its own): then there is nothing to continue.
+      try { process.kill(hung, 'SIGCONT'); } catch (e) { if (e.code !== 'ESRCH') throw e; }
     }
     await env.waitConnected();
     await paster.lands(HARMLESS);
@@ -60,11 +62,11 @@ test('host answering garbage: each kind fails safe, is reported, and the next pa
     // not-a-verdict is answered on a live port; wrong-id is never answered: the timeout.
     for (const mode of ['bad-json', 'huge', 'not-a-verdict', 'wrong-id']) {
       setGarbage(env, mode);
-      const out = await paster.blocked(HARMLESS, TIMEOUT_MS + 3000);
+      const out = await paster.blocked(HARMLESS, TIMEOUT_MS + 8000);
       assert.match(out.message, NOT_RESPONDING, mode);
       assert.equal(out.proceed, false, mode);
       assert.equal(out.value, 'AB', `${mode}: nothing let through`);
-      assert.ok(out.took < TIMEOUT_MS + 1500, `${mode}: within the timeout (${out.took} ms)`);
+      assert.ok(out.took < TIMEOUT_MS + 4000, `${mode}: within the timeout (${out.took} ms)`);
       setGarbage(env, null);
       await env.waitConnected();
       await paster.lands(HARMLESS);

@@ -51,7 +51,7 @@ describe('gpu: allow', () => {
     await env.waitConnected();
     env.setHostDown(true);
     process.kill(env.hostPid(), 'SIGKILL');
-    for (let i = 0; i < 100 && (await env.status()).state === 'connected'; i++) await sleep(50);
+    for (let i = 0; i < 300 && (await env.status()).state === 'connected'; i++) await sleep(50);
     const page = await openPage(env);
     assert.equal(await page.evaluate(() => window.pageAdapter()), 'null');
     assert.equal(await findDialog(page, 300), null);

@@ -19,7 +19,7 @@ before(async () => {
     f.src = src;
     document.body.append(f);
   }, `${other.origin}/frame-child.html`);
-  for (let i = 0; i < 50 && !crossFrame(); i++) await sleep(100);
+  for (let i = 0; i < 150 && !crossFrame(); i++) await sleep(100);
 });
 after(async () => {
   if (env) await env.close();

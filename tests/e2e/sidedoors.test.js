@@ -184,7 +184,7 @@ test('after document.open() a pasted key is still blocked, and the page\'s new l
   await writeClipboard(page, { text: HARMLESS });
   await page.locator('#ta').click();
   await pasteKey(page);
-  await page.waitForFunction((t) => document.getElementById('ta').value.includes(t), HARMLESS, { timeout: 5000 });
+  await page.waitForFunction((t) => document.getElementById('ta').value.includes(t), HARMLESS, { timeout: 15000 });
   const seen = await got();
   assert.ok(seen.every((g) => g.value === HARMLESS), JSON.stringify(seen));
   // Reload for any test after this one: the reopened document has no helpers.

@@ -34,13 +34,13 @@ async function stopWorker() {
     cdp.on('ServiceWorker.workerVersionUpdated', (e) => seen.push(...e.versions));
     await cdp.send('ServiceWorker.enable');
     const ours = (v) => v.scriptURL.startsWith(`chrome-extension://${EXTENSION_ID}/`);
-    for (let i = 0; i < 40 && !seen.some((v) => ours(v) && v.runningStatus === 'running'); i++) await sleep(50);
+    for (let i = 0; i < 300 && !seen.some((v) => ours(v) && v.runningStatus === 'running'); i++) await sleep(50);
     const sw = seen.find((v) => ours(v) && v.runningStatus === 'running');
     assert.ok(sw, 'the service worker is running');
     const from = seen.length;
     await cdp.send('ServiceWorker.stopWorker', { versionId: sw.versionId });
     const stopped = () => seen.slice(from).some((v) => v.versionId === sw.versionId && v.runningStatus === 'stopped');
-    for (let i = 0; i < 100 && !stopped(); i++) await sleep(50);
+    for (let i = 0; i < 300 && !stopped(); i++) await sleep(50);
     assert.ok(stopped(), 'the service worker stopped');
   } finally {
     await cdp.detach();
@@ -49,11 +49,11 @@ async function stopWorker() {
 
 test('a paste after the service worker stopped opens a new port and is still checked', async () => {
   await paste(HARMLESS);
-  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 3000 });
+  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 15000 });
   await stopWorker();
 
   await paste(HARMLESS);
-  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 5000 });
+  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 15000 });
 
   await paste(CARD);
   const dialog = await findDialog(page);
@@ -82,7 +82,7 @@ test('a check in flight when the service worker stops is asked again, not lost o
     await dialog.locator('textarea').fill('support case 4471');
     await press(page, dialog.locator('[data-action=proceed]'));
     assert.ok(await waitGone(page));
-    await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, CARD, { timeout: 5000 });
+    await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, CARD, { timeout: 15000 });
     await sleep(150);
     assert.equal(await value(), `A${CARD}B`, 'lands once');
   } finally {
@@ -98,13 +98,13 @@ test('a dialog open when the service worker stops cancels: nothing lands, the ne
   await sleep(150);
   assert.equal(await value(), 'AB', 'cancelled, not let through');
   await paste(HARMLESS);
-  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 5000 });
+  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 15000 });
 });
 
 // Last: it leaves this page without a working extension.
 test('the extension reloaded under a page: a paste is kept out and the user is told why', async () => {
   await paste(HARMLESS);   // a port is open when the extension goes
-  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 5000 });
+  await page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, HARMLESS, { timeout: 15000 });
   const sw = env.ctx.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)) ||
     await env.ctx.waitForEvent('serviceworker');
   await sw.evaluate(() => chrome.runtime.reload()).catch(() => {});   // the worker goes with it

@@ -115,7 +115,7 @@ export class Paster {
   }
 
   // The text is inserted: Weir let it through.
-  async lands(text, ms = 4000) {
+  async lands(text, ms = 15000) {
     await this.paste(text);
     await this.page.waitForFunction((t) => window.valueOf('textarea') === `A${t}B`, text, { timeout: ms });
   }
@@ -147,7 +147,7 @@ export class Paster {
 // and that acknowledgement was seen lost now and then (the click then hung for good).
 // Its effect is awaited instead (waitGone).
 async function click(page, locator) {
-  await locator.waitFor({ state: 'visible', timeout: 5000 });
+  await locator.waitFor({ state: 'visible', timeout: 15000 });
   const box = await locator.boundingBox();
   page.mouse.click(box.x + box.width / 2, box.y + box.height / 2).catch(() => {});
 }
@@ -163,7 +163,9 @@ export async function reportsFlushed(env, ms = 8000) {
   }
 }
 
-export const TIMEOUT_MS = 1500;
+// Long enough that "at once" (a dead host) and "after the timeout" (a hung one) stay apart
+// on a busy machine, where a dialog can take a second or two to show.
+export const TIMEOUT_MS = 4000;
 export const NOT_RESPONDING = /not responding/;       // the extension's own fail-mode text
 export const UNRECORDED = /cannot write its audit log/; // the host's fail-safe verdict text
 

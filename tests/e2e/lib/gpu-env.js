@@ -94,7 +94,9 @@ export async function launchGpu({ policy = policyWith(), models = {}, webgpu = t
   });
   const isOurs = (w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`);
   const sw = ctx.serviceWorkers().find(isOurs) || await ctx.waitForEvent('serviceworker', { predicate: isOurs });
-  return new Env({ dir, weirHome, ctx, sw, server });
+  const env = new Env({ dir, weirHome, ctx, sw, server });
+  await env.ready();
+  return env;
 }
 
 // The audit log as `weir audit export` prints it from the test's WEIR_HOME: one object a record.

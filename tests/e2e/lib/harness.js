@@ -97,6 +97,7 @@ export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = '
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
   const sw = ctx.serviceWorkers().find(isOurs) || await ctx.waitForEvent('serviceworker', { predicate: isOurs });
   const env = new Env({ dir, weirHome, ctx, sw, server });
+  await env.ready();
   return env;
 }
 
@@ -122,6 +123,13 @@ export class Env {
   // The service worker's view of the host: {state, lastError, ...}.
   status() {
     return this.sw.evaluate(() => globalThis.weir.status());
+  }
+
+  // The first check of a test must not race the host's start: on a busy machine a cold
+  // start can take longer than the extension's timeout, and the paste would then meet the
+  // fail mode. Waits for the host unless the test keeps it away (WEIR_HOME/down).
+  async ready() {
+    if (!fs.existsSync(path.join(this.weirHome, 'down'))) await this.waitConnected(60000);
   }
 
   async waitConnected(ms = 20000) {
@@ -229,8 +237,10 @@ export async function pasteKey(page) {
   await within(5000, page.keyboard.press('Control+V'), 'Control+V');
 }
 
-// The dialog frame (extension origin) once its card is showing, or null after ms.
-export async function findDialog(page, ms = 5000) {
+// The dialog frame (extension origin) once its card is showing, or null after ms. Waits
+// that expect something to happen are generous (15 s): they return as soon as it does, and
+// CI runs on a busy machine, where a host's cold start can take seconds.
+export async function findDialog(page, ms = 15000) {
   const until = Date.now() + ms;
   const prefix = `chrome-extension://${EXTENSION_ID}/dialog/dialog.html`;
   while (Date.now() < until) {
@@ -252,7 +262,7 @@ export async function noDialog(page) {
   return !page.frames().some((f) => f.url().startsWith(prefix));
 }
 
-export async function waitGone(page, ms = 5000) {
+export async function waitGone(page, ms = 15000) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (await noDialog(page)) return true;
@@ -282,8 +292,14 @@ export async function shot(page, name) {
 
 // A trusted click at the element's centre, as raw input to the page (the dialog frame goes
 // away as a result of the click, which Playwright's own locator.click may wait on forever).
+// In Weir's dialog it first waits until the dialog has been in plain view long enough for a
+// Proceed to count (card[data-seen], dialog.js), as a user's reading time would.
 export async function press(page, locator) {
-  await locator.waitFor({ state: 'visible', timeout: 5000 });
+  await locator.waitFor({ state: 'visible', timeout: 15000 });
+  await within(15000, locator.evaluate(async (el) => {
+    const card = el.closest('.card');
+    for (let i = 0; card && card.dataset.seen !== 'true' && i < 280; i++) await new Promise((r) => setTimeout(r, 50));
+  }), 'the dialog in plain view');
   const box = await within(5000, locator.boundingBox(), 'boundingBox');
   await within(5000, page.mouse.click(box.x + box.width / 2, box.y + box.height / 2), 'mouse click');
 }
