@@ -185,23 +185,25 @@
   function wrapWorker(OriginalWorker, win) {
     function Worker(url, options) {
       if (!new.target) return apply(OriginalWorker, this, arguments);   // throws as native does
-      const args = arguments;
       const target = new.target === Worker ? OriginalWorker : new.target;
-      const real = resolveScript(url, win);
-      if (real === null) return construct(OriginalWorker, args, target);   // native errors
-      const module = options !== null && typeof options === 'object' && options.type === 'module';
+      // The arguments are read once, here: a URL whose toString() changes between calls, or
+      // an options getter that throws once, must not show the native constructor something
+      // other than what was checked. Nothing below falls back to an unguarded worker.
+      const href = StringC(url);
+      const opts = workerOptions(options);
+      const real = resolveScript(href, win);
+      if (real === null) return construct(OriginalWorker, opts ? [href, opts] : [href], target);   // native errors
+      const module = opts !== undefined && opts.type === 'module';
       const blobUrl = apply(createObjectURL, URLC, [new BlobC([preludeSource(real, module)],
                                                              { type: 'text/javascript' })]);
       let worker;
       try {
-        worker = construct(OriginalWorker, [blobUrl, options], target);
-      } catch (e) {
-        return construct(OriginalWorker, args, target);
+        worker = construct(OriginalWorker, opts ? [blobUrl, opts] : [blobUrl], target);
       } finally {
         setTimeoutF(() => apply(revokeObjectURL, URLC, [blobUrl]), 30000);
       }
       const relay = { state: 'starting', held: [], plain: null,
-                      fallback: () => construct(OriginalWorker, [real, options], OriginalWorker),
+                      fallback: () => construct(OriginalWorker, opts ? [real, opts] : [real], OriginalWorker),
                       what: `${module ? 'module' : 'classic'} worker ${withoutQuery(real)}` };
       apply(weakMapSet, relays, [worker, relay]);
       apply(addListener, worker, ['error', (e) => onStartError(worker, relay, e), true]);
@@ -212,6 +214,19 @@
     defineProperty(Worker, 'name', { value: 'Worker' });
     defineProperty(Worker, 'length', { value: 1 });
     return Worker;
+  }
+
+  // WorkerOptions as a plain object read once (undefined when none were given), so that
+  // getters run once, before anything is decided.
+  function workerOptions(options) {
+    if (options === undefined) return undefined;
+    if (options === null || typeof options !== 'object') return options;
+    const copy = {};
+    for (const key of ['type', 'credentials', 'name']) {
+      const value = options[key];
+      if (value !== undefined) copy[key] = StringC(value);
+    }
+    return copy;
   }
 
   // A report names the script, never its query string (which may carry a token).
@@ -230,7 +245,7 @@
   function resolveScript(url, win) {
     let parsed;
     try {
-      parsed = new URLC(StringC(url), apply(docBaseURI, win.document, []));
+      parsed = new URLC(url, apply(docBaseURI, win.document, []));
     } catch (e) {
       return null;
     }
@@ -385,6 +400,18 @@
     const MessageEventC = MessageEvent;
     const URLC = URL;
     const StringC = String;
+    // Captured before the worker's own code runs, which may replace any of them before it
+    // starts a nested worker.
+    const BlobC = Blob;
+    const createObjectURL = URL.createObjectURL;
+    const MessageChannelC = MessageChannel;
+    const channelPort1 = getDescriptor(MessageChannel.prototype, 'port1').get;
+    const channelPort2 = getDescriptor(MessageChannel.prototype, 'port2').get;
+    const portOnMessage = getDescriptor(MessagePort.prototype, 'onmessage').set;
+    const urlHref = getDescriptor(URL.prototype, 'href').get;
+    const jsonStringify = JSON.stringify;
+    const MapC = Map;
+    const mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapDelete = Map.prototype.delete;
     const base = new URLC(realUrl);
     // A URL the browser could not parse is passed on as it was, to fail as it would have.
     const resolve = (u) => {
@@ -399,7 +426,7 @@
     // The page's port arrives as the first message; requests made before it wait for it.
     let port = null;
     const queued = [];
-    const waiting = new Map();
+    const waiting = new MapC();
     let nextRid = 1;
     function onFirst(e) {
       const data = apply(eventData, e, []);
@@ -410,25 +437,26 @@
       apply(removeListener, self, ['message', onFirst, true]);
       port = data.weirGpuPort;
       apply(portPost, port, [{ kind: 'ready' }]);
-      port.onmessage = (m) => {
+      apply(portOnMessage, port, [(m) => {
         const reply = apply(eventData, m, []);
-        const done = reply && waiting.get(reply.rid);
+        const done = reply && apply(mapGet, waiting, [reply.rid]);
         if (!done) return;
-        waiting.delete(reply.rid);
+        apply(mapDelete, waiting, [reply.rid]);
         done(reply.allowed === true);
-      };
-      for (const body of queued.splice(0)) apply(portPost, port, [body]);
+      }]);
+      for (let i = 0; i < queued.length; i++) apply(portPost, port, [queued[i]]);
+      queued.length = 0;
     }
     apply(addListener, self, ['message', onFirst, true]);
 
     function send(body) {
       if (port) apply(portPost, port, [body]);
-      else queued.push(body);
+      else queued[queued.length] = body;
     }
     function ask() {
       return new P((done) => {
         const rid = nextRid++;
-        waiting.set(rid, done);
+        apply(mapSet, waiting, [rid, done]);
         send({ rid, kind: 'gpu', api: 'requestAdapter' });
       });
     }
@@ -453,26 +481,34 @@
       const OriginalWorker = Worker;
       const workerPost = Worker.prototype.postMessage;
       const prelude = `(${StringC(WORKER_PRELUDE)})`;
+      // Options read once into a plain object, as in the page's wrapper.
+      const optionsOnce = (options) => {
+        if (options === undefined || options === null || typeof options !== 'object') return options;
+        const copy = {};
+        for (const key of ['type', 'credentials', 'name']) {
+          const value = options[key];
+          if (value !== undefined) copy[key] = StringC(value);
+        }
+        return copy;
+      };
       const NestedWorker = function Worker(url, options) {
         if (!new.target) return apply(OriginalWorker, this, arguments);
-        const real = new URLC(StringC(url), base).href;
-        const module = options !== null && typeof options === 'object' && options.type === 'module';
-        const blob = new Blob([`${prelude}(${JSON.stringify(real)}, ${module});`], { type: 'text/javascript' });
-        let worker;
-        try {
-          worker = construct(OriginalWorker, [URL.createObjectURL(blob), options], new.target);
-        } catch (e) {
-          send({ rid: 0, kind: 'report', detail: `nested worker: CSP refuses blob:; ${real}` });
-          return construct(OriginalWorker, [real, options], new.target);
-        }
-        const channel = new MessageChannel();
-        channel.port1.onmessage = (m) => {
+        const real = apply(urlHref, new URLC(StringC(url), base), []);
+        const opts = optionsOnce(options);
+        const module = opts !== null && typeof opts === 'object' && opts.type === 'module';
+        const blob = new BlobC([`${prelude}(${jsonStringify(real)}, ${module});`], { type: 'text/javascript' });
+        const worker = construct(OriginalWorker, opts === undefined ? [apply(createObjectURL, URLC, [blob])]
+          : [apply(createObjectURL, URLC, [blob]), opts], new.target);
+        const channel = new MessageChannelC();
+        const mine = apply(channelPort1, channel, []);
+        const theirs = apply(channelPort2, channel, []);
+        apply(portOnMessage, mine, [(m) => {
           const body = apply(eventData, m, []);
-          if (!body || typeof body.rid !== 'number') return;
+          if (!body || typeof body.rid !== 'number') return undefined;
           if (body.kind === 'report') return send(body);
-          return apply(then, ask(), [(yes) => apply(portPost, channel.port1, [{ rid: body.rid, allowed: yes }])]);
-        };
-        apply(workerPost, worker, [{ weirGpuPort: channel.port2 }, [channel.port2]]);
+          return apply(then, ask(), [(yes) => apply(portPost, mine, [{ rid: body.rid, allowed: yes }])]);
+        }]);
+        apply(workerPost, worker, [{ weirGpuPort: theirs }, [theirs]]);
         return worker;
       };
       defineProperty(NestedWorker, 'prototype', { value: OriginalWorker.prototype });

@@ -37,6 +37,39 @@ describe('gpu: block', () => {
     await page.close();
   });
 
+  test('a worker that replaces URL.createObjectURL, Blob and MessageChannel gets no adapter in its nested worker', async () => {
+    const page = await openPage(env);
+    const answer = await page.evaluate(() => window.workerAdapter('classic', 'nested-hostile.js'));
+    assert.ok(!/adapter:/.test(answer), answer);
+    await page.close();
+  });
+
+  test('a worker URL whose toString() changes, and options that throw on a second read, get no adapter', async () => {
+    const page = await openPage(env);
+    const answers = await page.evaluate(async () => {
+      const ask = (make) => new Promise((resolve) => {
+        let w;
+        try {
+          w = make();
+        } catch (e) {
+          resolve('threw:' + e.name);
+          return;
+        }
+        w.onmessage = (e) => { resolve(String(e.data)); w.terminate(); };
+        w.onerror = (e) => { resolve('error:' + (e.message || 'worker error')); w.terminate(); };
+        w.postMessage('go');
+        setTimeout(() => resolve('no answer'), 8000);
+      });
+      let calls = 0;
+      const shifty = { toString: () => (calls++ === 0 ? 'https://elsewhere.example/worker-classic.js' : 'worker-classic.js') };
+      let reads = 0;
+      const options = { get type() { if (++reads === 2) throw new Error('second read'); return 'classic'; } };
+      return [await ask(() => new Worker(shifty)), await ask(() => new Worker('worker-classic.js', options))];
+    });
+    for (const a of answers) assert.ok(!/^adapter:/.test(a), JSON.stringify(answers));
+    await page.close();
+  });
+
   test('data: workers (classic and module) are guarded too', async () => {
     const page = await openPage(env);
     const src = 'onmessage = async () => postMessage(String(await navigator.gpu.requestAdapter()));';
