@@ -194,6 +194,55 @@ test_select_covers_every_window (void)
     }
 }
 
+/* Skipped k-grams are never kept, every window holding one that is not skipped keeps one
+ * that is not, and with nothing skipped the picks are winnow_select's. */
+static void
+test_select_skipping (void)
+{
+  for (int round = 0; round < 400; round++)
+    {
+      guint n = g_test_rand_int_range (1, 400), w = g_test_rand_int_range (1, 20);
+      g_autofree guint64 *h = g_new (guint64, n);
+      g_autofree guint8 *skip = g_new (guint8, n);
+      guint share = g_test_rand_int_range (0, 101);  /* percent skipped, 0 to all */
+      for (guint i = 0; i < n; i++)
+        {
+          h[i] = g_test_rand_int_range (0, round % 2 ? 5 : 1000000);
+          skip[i] = (guint) g_test_rand_int_range (0, 100) < share;
+        }
+      g_autoptr (GArray) picks = g_array_new (FALSE, FALSE, sizeof (WinnowPick));
+      winnow_select_skipping (h, skip, n, w, picks);
+      g_autofree gboolean *kept = g_new0 (gboolean, n);
+      for (guint i = 0; i < picks->len; i++)
+        {
+          WinnowPick *p = &g_array_index (picks, WinnowPick, i);
+          g_assert_false (skip[p->pos]);
+          if (i > 0)
+            g_assert_cmpuint (p->pos, >, g_array_index (picks, WinnowPick, i - 1).pos);
+          kept[p->pos] = TRUE;
+        }
+      for (guint start = 0; start < n; start++)
+        {
+          guint end = MIN (start + w, n);
+          if (start > 0 && end - start < w)
+            break;  /* a text shorter than a window is one window */
+          gboolean any = FALSE, open = FALSE;
+          for (guint i = start; i < end; i++)
+            {
+              any |= kept[i];
+              open |= !skip[i];
+            }
+          g_assert_true (any == open);
+        }
+      memset (skip, 0, n);
+      g_autoptr (GArray) plain = g_array_new (FALSE, FALSE, sizeof (WinnowPick));
+      g_array_set_size (picks, 0);
+      winnow_select_skipping (h, skip, n, w, picks);
+      winnow_select (h, n, w, plain);
+      g_assert_cmpmem (picks->data, picks->len * sizeof (WinnowPick), plain->data, plain->len * sizeof (WinnowPick));
+    }
+}
+
 typedef struct {
   char **docs[20];
   guint lens[20];
@@ -411,6 +460,7 @@ main (int argc, char **argv)
   g_test_add_func ("/winnow/kgrams-are-siphash", test_kgrams_are_siphash);
   g_test_add_func ("/winnow/kgrams-are-multilinear", test_kgrams_are_multilinear);
   g_test_add_func ("/winnow/select-covers-every-window", test_select_covers_every_window);
+  g_test_add_func ("/winnow/select-skipping", test_select_skipping);
   g_test_add_func ("/winnow/guarantee-property", test_guarantee_property);
   g_test_add_func ("/winnow/short-runs-never", test_short_runs_never);
   g_test_add_func ("/winnow/evidence", test_evidence);

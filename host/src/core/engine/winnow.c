@@ -252,19 +252,44 @@ pick (GArray *picks, const guint64 *hashes, gsize pos)
   g_array_append_val (picks, p);
 }
 
-/* The rightmost smallest hash of [from, to). */
+/* Whether k-gram a ranks at or below k-gram b: by hash, except that a skipped k-gram
+ * ranks above every k-gram that is not, as if its hash were larger than any hash. */
+static inline gboolean
+ranks_at_most (const guint64 *hashes, const guint8 *skip, gsize a, gsize b)
+{
+  if (skip != NULL && !skip[a] != !skip[b])
+    return skip[b] != 0;
+  return hashes[a] <= hashes[b];
+}
+
+static inline gboolean
+ranks_below (const guint64 *hashes, const guint8 *skip, gsize a, gsize b)
+{
+  return !ranks_at_most (hashes, skip, b, a);
+}
+
+/* The rightmost lowest-ranked k-gram of [from, to). */
 static gsize
-rightmost_min (const guint64 *hashes, gsize from, gsize to)
+rightmost_min (const guint64 *hashes, const guint8 *skip, gsize from, gsize to)
 {
   gsize best = from;
   for (gsize i = from + 1; i < to; i++)
-    if (hashes[i] <= hashes[best])
+    if (ranks_at_most (hashes, skip, i, best))
       best = i;
   return best;
 }
 
+/* A window whose lowest-ranked k-gram is skipped holds only skipped k-grams: it keeps
+ * none. */
+static void
+pick_unless_skipped (GArray *picks, const guint64 *hashes, const guint8 *skip, gsize pos)
+{
+  if (skip == NULL || !skip[pos])
+    pick (picks, hashes, pos);
+}
+
 void
-winnow_select (const guint64 *hashes, gsize n, guint w, GArray *picks)
+winnow_select_skipping (const guint64 *hashes, const guint8 *skip, gsize n, guint w, GArray *picks)
 {
   g_assert (w > 0);
   g_assert (n <= G_MAXUINT32);
@@ -272,20 +297,26 @@ winnow_select (const guint64 *hashes, gsize n, guint w, GArray *picks)
     return;
   if (n <= w)
     {
-      pick (picks, hashes, rightmost_min (hashes, 0, n));
+      pick_unless_skipped (picks, hashes, skip, rightmost_min (hashes, skip, 0, n));
       return;
     }
-  gsize min = rightmost_min (hashes, 0, w);
-  pick (picks, hashes, min);
+  gsize min = rightmost_min (hashes, skip, 0, w);
+  pick_unless_skipped (picks, hashes, skip, min);
   for (gsize end = w; end < n; end++)
     {
       gsize first = end - w + 1;
       if (min < first)
-        min = rightmost_min (hashes, first, end + 1);
-      else if (hashes[end] < hashes[min])
+        min = rightmost_min (hashes, skip, first, end + 1);
+      else if (ranks_below (hashes, skip, end, min))
         min = end;
       else
         continue;  /* robust: a tie keeps the k-gram the previous window kept */
-      pick (picks, hashes, min);
+      pick_unless_skipped (picks, hashes, skip, min);
     }
+}
+
+void
+winnow_select (const guint64 *hashes, gsize n, guint w, GArray *picks)
+{
+  winnow_select_skipping (hashes, NULL, n, w, picks);
 }
