@@ -257,12 +257,18 @@ sort_entries (GArray *entries)
   g_assert (from == a);  /* an even number of passes ends where it began */
 }
 
+guint
+pack_boilerplate_limit (guint documents)
+{
+  return MAX (PACK_BOILERPLATE_MIN, (guint) (documents * PACK_BOILERPLATE_SHARE + 0.5));
+}
+
 IndexPack *
 pack_builder_finish (PackBuilder *b, PackStats *stats)
 {
   IndexPack *pack = g_steal_pointer (&b->pack);
   sort_entries (b->entries);
-  guint limit = MAX (PACK_BOILERPLATE_MIN, (guint) (b->stats.documents * PACK_BOILERPLATE_SHARE + 0.5));
+  guint limit = pack_boilerplate_limit (b->stats.documents);
   gsize kept = drop_boilerplate ((IndexEntry *) b->entries->data, b->entries->len, b->doc_kgrams,
                                  limit, &b->stats.dropped);
   g_ptr_array_set_size (b->doc_kgrams, 0);

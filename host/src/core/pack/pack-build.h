@@ -13,6 +13,9 @@
 
 #define PACK_BOILERPLATE_MIN 3      /* documents */
 #define PACK_BOILERPLATE_SHARE 0.01 /* of the pack's documents */
+/* How many documents of a pack of documents documents make a k-gram boilerplate:
+ * max(PACK_BOILERPLATE_MIN, PACK_BOILERPLATE_SHARE of them, rounded). */
+guint pack_boilerplate_limit (guint documents);
 /* One document's repeated k-gram keeps at most this many positions. */
 #define PACK_MAX_REPEATS 4
 
