@@ -245,51 +245,31 @@ winnow_kgrams (const guint64 *words, gsize n, WinnowHash hash, const guint8 key[
     dst[i] = kgram_hash (words + i, k0, k1);
 }
 
-static void
-pick (GArray *picks, const guint64 *hashes, gsize pos)
-{
-  WinnowPick p = { .hash = hashes[pos], .pos = (guint32) pos };
-  g_array_append_val (picks, p);
-}
-
-/* Whether k-gram a ranks at or below k-gram b: by hash, except that a skipped k-gram
- * ranks above every k-gram that is not, as if its hash were larger than any hash. */
-static inline gboolean
-ranks_at_most (const guint64 *hashes, const guint8 *skip, gsize a, gsize b)
-{
-  if (skip != NULL && !skip[a] != !skip[b])
-    return skip[b] != 0;
-  return hashes[a] <= hashes[b];
-}
-
-static inline gboolean
-ranks_below (const guint64 *hashes, const guint8 *skip, gsize a, gsize b)
-{
-  return !ranks_at_most (hashes, skip, b, a);
-}
-
-/* The rightmost lowest-ranked k-gram of [from, to). */
-static gsize
-rightmost_min (const guint64 *hashes, const guint8 *skip, gsize from, gsize to)
+/* The rightmost smallest rank of [from, to). */
+static inline gsize
+rightmost_min (const guint64 *rank, gsize from, gsize to)
 {
   gsize best = from;
   for (gsize i = from + 1; i < to; i++)
-    if (ranks_at_most (hashes, skip, i, best))
+    if (rank[i] <= rank[best])
       best = i;
   return best;
 }
 
-/* A window whose lowest-ranked k-gram is skipped holds only skipped k-grams: it keeps
- * none. */
-static void
-pick_unless_skipped (GArray *picks, const guint64 *hashes, const guint8 *skip, gsize pos)
+static inline void
+pick (GArray *picks, const guint64 *hashes, const guint8 *skip, gsize pos)
 {
-  if (skip == NULL || !skip[pos])
-    pick (picks, hashes, pos);
+  if (skip != NULL && skip[pos])
+    return;  /* a window of skipped k-grams only keeps none */
+  WinnowPick p = { .hash = hashes[pos], .pos = (guint32) pos };
+  g_array_append_val (picks, p);
 }
 
-void
-winnow_select_skipping (const guint64 *hashes, const guint8 *skip, gsize n, guint w, GArray *picks)
+/* Robust winnowing by rank; picks record the hashes. Inlined twice, so that the
+ * common call (no skip) tests nothing more per k-gram. */
+static inline __attribute__ ((always_inline)) void
+select_by_rank (const guint64 *rank, const guint64 *hashes, const guint8 *skip, gsize n, guint w,
+                GArray *picks)
 {
   g_assert (w > 0);
   g_assert (n <= G_MAXUINT32);
@@ -297,26 +277,45 @@ winnow_select_skipping (const guint64 *hashes, const guint8 *skip, gsize n, guin
     return;
   if (n <= w)
     {
-      pick_unless_skipped (picks, hashes, skip, rightmost_min (hashes, skip, 0, n));
+      pick (picks, hashes, skip, rightmost_min (rank, 0, n));
       return;
     }
-  gsize min = rightmost_min (hashes, skip, 0, w);
-  pick_unless_skipped (picks, hashes, skip, min);
+  gsize min = rightmost_min (rank, 0, w);
+  pick (picks, hashes, skip, min);
   for (gsize end = w; end < n; end++)
     {
       gsize first = end - w + 1;
       if (min < first)
-        min = rightmost_min (hashes, skip, first, end + 1);
-      else if (ranks_below (hashes, skip, end, min))
+        min = rightmost_min (rank, first, end + 1);
+      else if (rank[end] < rank[min])
         min = end;
       else
         continue;  /* robust: a tie keeps the k-gram the previous window kept */
-      pick_unless_skipped (picks, hashes, skip, min);
+      pick (picks, hashes, skip, min);
     }
 }
 
 void
 winnow_select (const guint64 *hashes, gsize n, guint w, GArray *picks)
 {
-  winnow_select_skipping (hashes, NULL, n, w, picks);
+  select_by_rank (hashes, hashes, NULL, n, w, picks);
+}
+
+/* A k-gram that is not skipped ranks by half its hash, at most 2^63 - 1, so that a
+ * skipped one, ranked 2^64 - 1, ranks above every one of them: a window's smallest rank
+ * is a k-gram that is not skipped whenever the window holds one. Halving merges a hash
+ * with its neighbour (h and h ^ 1) for ties, which only picks another of the window's
+ * k-grams. */
+void
+winnow_select_skipping (const guint64 *hashes, const guint8 *skip, gsize n, guint w, GArray *picks)
+{
+  if (skip == NULL)
+    {
+      winnow_select (hashes, n, w, picks);
+      return;
+    }
+  g_autofree guint64 *rank = g_new (guint64, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    rank[i] = skip[i] ? G_MAXUINT64 : hashes[i] >> 1;
+  select_by_rank (rank, hashes, skip, n, w, picks);
 }

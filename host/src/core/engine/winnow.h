@@ -57,6 +57,7 @@ void winnow_select (const guint64 *hashes, gsize n, guint w, GArray *picks);
 
 /* winnow_select, where the k-grams i with skip[i] nonzero rank after every other, as if
  * their hash were larger than any hash, and are never kept: every window that holds a
- * k-gram not skipped keeps one (the smallest of those), a window of skipped k-grams
- * keeps none. skip has n entries, or is NULL for winnow_select. */
+ * k-gram not skipped keeps one (the smallest of those, up to ties between hashes that
+ * differ in their lowest bit), a window of skipped k-grams keeps none. skip has n
+ * entries, or is NULL for winnow_select. */
 void winnow_select_skipping (const guint64 *hashes, const guint8 *skip, gsize n, guint w, GArray *picks);

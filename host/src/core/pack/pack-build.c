@@ -83,14 +83,20 @@ pack_builder_add_document (PackBuilder *b, const char *name, const char *text, g
 /* ---- boilerplate: the k-grams held by many documents ---- */
 
 /* A set of 64-bit hashes by open addressing, with a count for each. The hashes are
- * keyed hash output, uniform already: their low bits index the slots. A zero hash
- * marks an empty slot; the hash 0 itself is counted in zero. */
+ * keyed hash output, uniform already: their low bits index the slots. A slot is in
+ * use when its stamp is the set's: emptying the set is one increment, not a memset
+ * (it is emptied for every document and every bucket). */
 typedef struct {
-  guint64 *slots;
-  guint32 *counts;
+  guint64 hash;
+  guint32 count;
+  guint32 stamp;
+} HashSlot;
+
+typedef struct {
+  HashSlot *slots;
   gsize mask;
   gsize allocated;
-  guint32 zero;
+  guint32 stamp;
 } HashSet;
 
 /* Empties s and makes room for n hashes, reusing its memory when it is large enough. */
@@ -100,40 +106,34 @@ hash_set_reset (HashSet *s, gsize n)
   gsize size = 16;
   while (size < n * 2)
     size *= 2;
-  if (size > s->allocated)
+  if (size > s->allocated || s->stamp == G_MAXUINT32)
     {
       g_free (s->slots);
-      g_free (s->counts);
-      s->slots = g_new (guint64, size);
-      s->counts = g_new (guint32, size);
-      s->allocated = size;
+      s->allocated = MAX (size, s->allocated);
+      s->slots = g_new0 (HashSlot, s->allocated);
+      s->stamp = 0;
     }
-  memset (s->slots, 0, size * sizeof *s->slots);
+  s->stamp++;
   s->mask = size - 1;
-  s->zero = 0;
 }
 
 /* Counts one more h; returns its count. */
-static guint32
+static inline guint32
 hash_set_add (HashSet *s, guint64 h)
 {
-  if (h == 0)
-    return ++s->zero;
   gsize at = h & s->mask;
-  for (; s->slots[at] != 0; at = (at + 1) & s->mask)
-    if (s->slots[at] == h)
-      return ++s->counts[at];
-  s->slots[at] = h;
-  return s->counts[at] = 1;
+  for (; s->slots[at].stamp == s->stamp; at = (at + 1) & s->mask)
+    if (s->slots[at].hash == h)
+      return ++s->slots[at].count;
+  s->slots[at] = (HashSlot) { h, 1, s->stamp };
+  return 1;
 }
 
 static gboolean
 hash_set_has (const HashSet *s, guint64 h)
 {
-  if (h == 0)
-    return s->zero > 0;
-  for (gsize at = h & s->mask; s->slots[at] != 0; at = (at + 1) & s->mask)
-    if (s->slots[at] == h)
+  for (gsize at = h & s->mask; s->slots[at].stamp == s->stamp; at = (at + 1) & s->mask)
+    if (s->slots[at].hash == h)
       return TRUE;
   return FALSE;
 }
@@ -142,67 +142,67 @@ static void
 hash_set_clear (HashSet *s)
 {
   g_clear_pointer (&s->slots, g_free);
-  g_clear_pointer (&s->counts, g_free);
   s->allocated = 0;
 }
 
-/* One document's distinct k-grams, into out (room for kg's length); returns how many. */
-static gsize
-distinct_kgrams (const GArray *kg, HashSet *seen, guint64 *out)
-{
-  gsize n = 0;
-  hash_set_reset (seen, kg->len);
-  for (guint i = 0; i < kg->len; i++)
-    if (hash_set_add (seen, g_array_index (kg, guint64, i)) == 1)
-      out[n++] = g_array_index (kg, guint64, i);
-  return n;
-}
-
-/* The buckets of find_boilerplate(): by the hash's top bits, about 4096 hashes each,
- * so that each is counted in a table that stays in cache. */
+/* The buckets of find_boilerplate(): by the hash's top bits, at most 32768 hashes each,
+ * so that each is counted in a table of 1 MiB at most (16 bytes a slot, half full), and
+ * few enough (256 for 7.5 million k-grams) that grouping writes to few places at once:
+ * with 4096 hashes a bucket the grouping's scattered writes cost more than counting. */
 static guint
 bucket_bits (gsize n)
 {
   guint bits = 0;
-  while (bits < 16 && (n >> bits) > 4096)
+  while (bits < 16 && (n >> bits) > 32768)
     bits++;
   return bits;
 }
 
-/* Every document's distinct k-grams, grouped by bucket into all (room for every
- * k-gram); bucket b is [start[b], start[b + 1]). Two passes over the documents (count,
- * then place), so that one array is enough. */
+static inline gsize
+bucket_of (guint64 h, guint bits)
+{
+  return bits ? (gsize) (h >> (64 - bits)) : 0;
+}
+
+/* Every document's distinct k-grams into all (room for every k-gram), grouped by
+ * bucket: bucket b is [start[b], start[b + 1]). */
 static void
 bucket_kgrams (GPtrArray *doc_kgrams, guint bits, guint64 *all, gsize *start)
 {
-  gsize buckets = (gsize) 1 << bits, longest = 1;
-  for (guint d = 0; d < doc_kgrams->len; d++)
-    longest = MAX (longest, ((GArray *) doc_kgrams->pdata[d])->len);
-  g_autofree guint64 *one = g_new (guint64, longest);
-  g_autofree gsize *next = g_new0 (gsize, buckets + 1);
+  gsize buckets = (gsize) 1 << bits, n = 0;
   HashSet seen = { 0 };
-  for (guint pass = 0; pass < 2; pass++)
+  memset (start, 0, (buckets + 1) * sizeof *start);
+  for (guint d = 0; d < doc_kgrams->len; d++)
     {
-      for (guint d = 0; d < doc_kgrams->len; d++)
+      const GArray *kg = doc_kgrams->pdata[d];
+      hash_set_reset (&seen, kg->len);
+      for (guint i = 0; i < kg->len; i++)
         {
-          gsize n = distinct_kgrams (doc_kgrams->pdata[d], &seen, one);
-          for (gsize i = 0; i < n; i++)
+          guint64 h = g_array_index (kg, guint64, i);
+          if (hash_set_add (&seen, h) == 1)
             {
-              gsize b = bits ? one[i] >> (64 - bits) : 0;
-              if (pass == 0)
-                next[b + 1]++;
-              else
-                all[next[b]++] = one[i];
+              all[n++] = h;
+              start[bucket_of (h, bits) + 1]++;
             }
-        }
-      if (pass == 0)
-        {
-          for (gsize b = 1; b <= buckets; b++)
-            next[b] += next[b - 1];
-          memcpy (start, next, (buckets + 1) * sizeof *start);
         }
     }
   hash_set_clear (&seen);
+  for (gsize b = 1; b <= buckets; b++)
+    start[b] += start[b - 1];
+  /* In place (American flag sort): each hash is swapped straight into its bucket. */
+  g_autofree gsize *head = g_memdup2 (start, buckets * sizeof *start);
+  for (gsize b = 0; b < buckets; b++)
+    while (head[b] < start[b + 1])
+      {
+        guint64 h = all[head[b]];
+        for (gsize to = bucket_of (h, bits); to != b; to = bucket_of (h, bits))
+          {
+            guint64 t = all[head[to]];
+            all[head[to]++] = h;
+            h = t;
+          }
+        all[head[b]++] = h;
+      }
 }
 
 /* The k-grams held by limit documents or more, into boiler; returns how many. Every
@@ -251,10 +251,11 @@ winnow_documents (PackBuilder *b, const HashSet *boiler, gboolean any)
       GArray *kg = b->doc_kgrams->pdata[d];
       const guint64 *h = (const guint64 *) kg->data;
       g_array_set_size (skip, kg->len);
+      guint8 *flags = (guint8 *) skip->data, skipped = 0;
       for (guint i = 0; any && i < kg->len; i++)
-        g_array_index (skip, guint8, i) = hash_set_has (boiler, h[i]);
+        skipped |= flags[i] = hash_set_has (boiler, h[i]);
       g_array_set_size (picks, 0);
-      winnow_select_skipping (h, any ? (const guint8 *) skip->data : NULL, kg->len, WINNOW_W, picks);
+      winnow_select_skipping (h, skipped ? flags : NULL, kg->len, WINNOW_W, picks);
       for (guint i = 0; i < picks->len; i++)
         {
           const WinnowPick *p = &g_array_index (picks, WinnowPick, i);
