@@ -145,10 +145,11 @@ hash_set_clear (HashSet *s)
   s->allocated = 0;
 }
 
-/* The buckets of find_boilerplate(): by the hash's top bits, at most 32768 hashes each,
- * so that each is counted in a table of 1 MiB at most (16 bytes a slot, half full), and
- * few enough (256 for 7.5 million k-grams) that grouping writes to few places at once:
- * with 4096 hashes a bucket the grouping's scattered writes cost more than counting. */
+/* The buckets of find_boilerplate(): by the hash's top bits, about 32768 hashes each,
+ * so that each is counted in a table of about 1 MiB (16-byte slots, under half full),
+ * and few enough (256 for 7.5 million k-grams) that grouping writes to few places at
+ * once: with 4096 hashes a bucket, the grouping's scattered writes cost more than the
+ * counting. */
 static guint
 bucket_bits (gsize n)
 {
