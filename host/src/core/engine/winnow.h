@@ -10,9 +10,10 @@
  *
  * The guarantee, from these two constants:
  *   - a run of WINNOW_GUARANTEE = K + W - 1 = 19 or more normalised words shared with a
- *     protected document holds a whole window, so at least one of its k-grams was
- *     kept: it is always detected, unless every k-gram of that window was skipped (a
- *     window holding one k-gram that is not skipped keeps one that is not);
+ *     protected document holds a whole window around each of its k-grams, and a
+ *     window holding a k-gram that is not skipped keeps one that is not: the run is
+ *     always detected (every k-gram of the paste is looked up), unless every one of
+ *     its k-grams was skipped;
  *   - a run shorter than K = 8 words holds no k-gram at all: it is never detected, so
  *     common phrases ("at the end of the day") cannot raise a match.
  * The issue asked for "20 or more always, under 5 never"; 19 and 8 are stronger. */
