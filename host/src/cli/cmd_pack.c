@@ -245,7 +245,8 @@ print_build (const PackMeta *meta, const PackStats *s, const char *output, gsize
   printf ("pack \"%s\" version %" G_GINT64_FORMAT " (label %s) -> %s (%zu bytes)\n", meta->name,
           meta->version, meta->label, output, size);
   printf ("  documents    %u (%.1f MB, %zu words)\n", s->documents, bytes / 1e6, s->words);
-  printf ("  fingerprints %zu (%zu dropped as boilerplate shared by many documents)\n", s->fingerprints, s->dropped);
+  printf ("  fingerprints %zu (%zu boilerplate k-grams shared by many documents, never fingerprints)\n",
+          s->fingerprints, s->dropped);
   printf ("  records      %u (%zu values, %zu dropped as common)\n", s->records, s->values, s->common);
 }
 

@@ -245,26 +245,31 @@ winnow_kgrams (const guint64 *words, gsize n, WinnowHash hash, const guint8 key[
     dst[i] = kgram_hash (words + i, k0, k1);
 }
 
-static void
-pick (GArray *picks, const guint64 *hashes, gsize pos)
-{
-  WinnowPick p = { .hash = hashes[pos], .pos = (guint32) pos };
-  g_array_append_val (picks, p);
-}
-
-/* The rightmost smallest hash of [from, to). */
-static gsize
-rightmost_min (const guint64 *hashes, gsize from, gsize to)
+/* The rightmost smallest rank of [from, to). */
+static inline gsize
+rightmost_min (const guint64 *rank, gsize from, gsize to)
 {
   gsize best = from;
   for (gsize i = from + 1; i < to; i++)
-    if (hashes[i] <= hashes[best])
+    if (rank[i] <= rank[best])
       best = i;
   return best;
 }
 
-void
-winnow_select (const guint64 *hashes, gsize n, guint w, GArray *picks)
+static inline void
+pick (GArray *picks, const guint64 *hashes, const guint8 *skip, gsize pos)
+{
+  if (skip != NULL && skip[pos])
+    return;  /* a window of skipped k-grams only keeps none */
+  WinnowPick p = { .hash = hashes[pos], .pos = (guint32) pos };
+  g_array_append_val (picks, p);
+}
+
+/* Robust winnowing by rank; picks record the hashes. Inlined twice, so that the
+ * common call (no skip) tests nothing more per k-gram. */
+static inline __attribute__ ((always_inline)) void
+select_by_rank (const guint64 *rank, const guint64 *hashes, const guint8 *skip, gsize n, guint w,
+                GArray *picks)
 {
   g_assert (w > 0);
   g_assert (n <= G_MAXUINT32);
@@ -272,20 +277,45 @@ winnow_select (const guint64 *hashes, gsize n, guint w, GArray *picks)
     return;
   if (n <= w)
     {
-      pick (picks, hashes, rightmost_min (hashes, 0, n));
+      pick (picks, hashes, skip, rightmost_min (rank, 0, n));
       return;
     }
-  gsize min = rightmost_min (hashes, 0, w);
-  pick (picks, hashes, min);
+  gsize min = rightmost_min (rank, 0, w);
+  pick (picks, hashes, skip, min);
   for (gsize end = w; end < n; end++)
     {
       gsize first = end - w + 1;
       if (min < first)
-        min = rightmost_min (hashes, first, end + 1);
-      else if (hashes[end] < hashes[min])
+        min = rightmost_min (rank, first, end + 1);
+      else if (rank[end] < rank[min])
         min = end;
       else
         continue;  /* robust: a tie keeps the k-gram the previous window kept */
-      pick (picks, hashes, min);
+      pick (picks, hashes, skip, min);
     }
+}
+
+void
+winnow_select (const guint64 *hashes, gsize n, guint w, GArray *picks)
+{
+  select_by_rank (hashes, hashes, NULL, n, w, picks);
+}
+
+/* A k-gram that is not skipped ranks by half its hash, at most 2^63 - 1, so that a
+ * skipped one, ranked 2^64 - 1, ranks above every one of them: a window's smallest rank
+ * is a k-gram that is not skipped whenever the window holds one. Halving merges a hash
+ * with its neighbour (h and h ^ 1) for ties, which only picks another of the window's
+ * k-grams. */
+void
+winnow_select_skipping (const guint64 *hashes, const guint8 *skip, gsize n, guint w, GArray *picks)
+{
+  if (skip == NULL)
+    {
+      winnow_select (hashes, n, w, picks);
+      return;
+    }
+  g_autofree guint64 *rank = g_new (guint64, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    rank[i] = skip[i] ? G_MAXUINT64 : hashes[i] >> 1;
+  select_by_rank (rank, hashes, skip, n, w, picks);
 }

@@ -14,11 +14,17 @@ struct PackBuilder {
   GArray *entries;     /* IndexEntry, unsorted until finish */
   GArray *edm;         /* EdmEntry, unsorted until finish */
   GArray *words;       /* scratch: word hashes */
-  GArray *picks;       /* scratch: WinnowPick */
-  GPtrArray *doc_kgrams; /* GArray of guint64 per document: every k-gram, for counting
-                          * in how many documents a kept fingerprint occurs at all */
+  GPtrArray *doc_kgrams; /* GArray of guint64 per document: every k-gram, winnowed at
+                          * finish, once the boilerplate of the whole pack is known */
   PackStats stats;
 };
+
+static void
+free_kgrams (gpointer kgrams)
+{
+  if (kgrams != NULL)
+    g_array_unref (kgrams);
+}
 
 PackBuilder *
 pack_builder_new (const char *name, const char *label)
@@ -30,8 +36,7 @@ pack_builder_new (const char *name, const char *label)
   b->entries = g_array_new (FALSE, FALSE, sizeof (IndexEntry));
   b->edm = g_array_new (FALSE, FALSE, sizeof (EdmEntry));
   b->words = g_array_new (FALSE, FALSE, sizeof (guint64));
-  b->picks = g_array_new (FALSE, FALSE, sizeof (WinnowPick));
-  b->doc_kgrams = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  b->doc_kgrams = g_ptr_array_new_with_free_func (free_kgrams);
   return b;
 }
 
@@ -56,7 +61,6 @@ pack_builder_free (PackBuilder *b)
   if (b->edm)
     g_array_unref (b->edm);
   g_array_unref (b->words);
-  g_array_unref (b->picks);
   g_ptr_array_unref (b->doc_kgrams);
   g_free (b);
 }
@@ -65,129 +69,217 @@ void
 pack_builder_add_document (PackBuilder *b, const char *name, const char *text, gsize len)
 {
   g_assert (b->pack->documents->len < G_MAXUINT32);
-  guint32 doc = b->pack->documents->len;
   g_ptr_array_add (b->pack->documents, g_strdup (name));
   g_array_set_size (b->words, 0);
-  g_array_set_size (b->picks, 0);
   GArray *kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
   normalize_word_hashes (text, len, b->words);
   winnow_kgrams ((const guint64 *) b->words->data, b->words->len, b->pack->kgram_hash, b->pack->doc_key,
                  kgrams);
-  winnow_select ((const guint64 *) kgrams->data, kgrams->len, WINNOW_W, b->picks);
   g_ptr_array_add (b->doc_kgrams, kgrams);
-  for (guint i = 0; i < b->picks->len; i++)
-    {
-      const WinnowPick *p = &g_array_index (b->picks, WinnowPick, i);
-      IndexEntry e = { p->hash, doc, p->pos };
-      g_array_append_val (b->entries, e);
-    }
   b->stats.documents++;
   b->stats.words += b->words->len;
 }
 
-/* The distinct kept hashes, sorted, with how many documents hold each k-gram anywhere
- * (not only where winnowing kept it: a shared paragraph's edges are kept in some
- * documents and not in others, and must go all the same). */
+/* ---- boilerplate: the k-grams held by many documents ---- */
+
+/* A set of 64-bit hashes by open addressing, with a count for each. The hashes are
+ * keyed hash output, uniform already: their low bits index the slots. A slot is in
+ * use when its stamp is the set's: emptying the set is one increment, not a memset
+ * (it is emptied for every document and every bucket). */
 typedef struct {
-  guint64 *hashes;
-  guint32 *docs;      /* documents holding the k-gram */
-  guint32 *last_doc;  /* the last document counted, + 1 */
-  gsize n;
-  guint32 *slots;     /* open addressing over hashes: index + 1, 0 = empty */
+  guint64 hash;
+  guint32 count;
+  guint32 stamp;
+} HashSlot;
+
+typedef struct {
+  HashSlot *slots;
   gsize mask;
-} DocFreq;
+  gsize allocated;
+  guint32 stamp;
+} HashSet;
 
-/* The hashes are keyed SipHash output, uniform already: their low bits index slots. */
+/* Empties s and makes room for n hashes, reusing its memory when it is large enough. */
 static void
-docfreq_init (DocFreq *f, const IndexEntry *e, gsize n)
+hash_set_reset (HashSet *s, gsize n)
 {
-  f->hashes = g_new (guint64, MAX (n, 1));
-  f->n = 0;
-  for (gsize i = 0; i < n; i++)
-    if (f->n == 0 || f->hashes[f->n - 1] != e[i].hash)
-      f->hashes[f->n++] = e[i].hash;
-  g_assert (f->n < G_MAXUINT32);
-  f->docs = g_new0 (guint32, MAX (f->n, 1));
-  f->last_doc = g_new0 (guint32, MAX (f->n, 1));
   gsize size = 16;
-  while (size < f->n * 2)
+  while (size < n * 2)
     size *= 2;
-  f->mask = size - 1;
-  f->slots = g_new0 (guint32, size);
-  for (gsize i = 0; i < f->n; i++)
+  if (size > s->allocated || s->stamp == G_MAXUINT32)
     {
-      gsize at = f->hashes[i] & f->mask;
-      while (f->slots[at] != 0)
-        at = (at + 1) & f->mask;
-      f->slots[at] = (guint32) (i + 1);
+      g_free (s->slots);
+      s->allocated = MAX (size, s->allocated);
+      s->slots = g_new0 (HashSlot, s->allocated);
+      s->stamp = 0;
     }
+  s->stamp++;
+  s->mask = size - 1;
 }
 
-static gssize
-docfreq_find (const DocFreq *f, guint64 h)
+/* Counts one more h; returns its count. */
+static inline guint32
+hash_set_add (HashSet *s, guint64 h)
 {
-  for (gsize at = h & f->mask; f->slots[at] != 0; at = (at + 1) & f->mask)
-    if (f->hashes[f->slots[at] - 1] == h)
-      return (gssize) f->slots[at] - 1;
-  return -1;
+  gsize at = h & s->mask;
+  for (; s->slots[at].stamp == s->stamp; at = (at + 1) & s->mask)
+    if (s->slots[at].hash == h)
+      return ++s->slots[at].count;
+  s->slots[at] = (HashSlot) { h, 1, s->stamp };
+  return 1;
+}
+
+static gboolean
+hash_set_has (const HashSet *s, guint64 h)
+{
+  for (gsize at = h & s->mask; s->slots[at].stamp == s->stamp; at = (at + 1) & s->mask)
+    if (s->slots[at].hash == h)
+      return TRUE;
+  return FALSE;
 }
 
 static void
-docfreq_count (DocFreq *f, GPtrArray *doc_kgrams)
+hash_set_clear (HashSet *s)
 {
+  g_clear_pointer (&s->slots, g_free);
+  s->allocated = 0;
+}
+
+/* The buckets of find_boilerplate(): by the hash's top bits, about 32768 hashes each,
+ * so that each is counted in a table of about 1 MiB (16-byte slots, under half full),
+ * and few enough (256 for 7.5 million k-grams) that grouping writes to few places at
+ * once: with 4096 hashes a bucket, the grouping's scattered writes cost more than the
+ * counting. */
+static guint
+bucket_bits (gsize n)
+{
+  guint bits = 0;
+  while (bits < 16 && (n >> bits) > 32768)
+    bits++;
+  return bits;
+}
+
+static inline gsize
+bucket_of (guint64 h, guint bits)
+{
+  return bits ? (gsize) (h >> (64 - bits)) : 0;
+}
+
+/* Every document's distinct k-grams into all (room for every k-gram), grouped by
+ * bucket: bucket b is [start[b], start[b + 1]). */
+static void
+bucket_kgrams (GPtrArray *doc_kgrams, guint bits, guint64 *all, gsize *start)
+{
+  gsize buckets = (gsize) 1 << bits, n = 0;
+  HashSet seen = { 0 };
+  memset (start, 0, (buckets + 1) * sizeof *start);
   for (guint d = 0; d < doc_kgrams->len; d++)
     {
-      GArray *kg = doc_kgrams->pdata[d];
+      const GArray *kg = doc_kgrams->pdata[d];
+      hash_set_reset (&seen, kg->len);
       for (guint i = 0; i < kg->len; i++)
         {
-          gssize at = docfreq_find (f, g_array_index (kg, guint64, i));
-          if (at >= 0 && f->last_doc[at] != d + 1)
+          guint64 h = g_array_index (kg, guint64, i);
+          if (hash_set_add (&seen, h) == 1)
             {
-              f->last_doc[at] = d + 1;
-              f->docs[at]++;
+              all[n++] = h;
+              start[bucket_of (h, bits) + 1]++;
             }
         }
     }
-}
-
-static void
-docfreq_clear (DocFreq *f)
-{
-  g_free (f->hashes);
-  g_free (f->docs);
-  g_free (f->last_doc);
-  g_free (f->slots);
-}
-
-/* Keeps fingerprints whose k-gram occurs in fewer than limit documents, each (hash,
- * document) with at most PACK_MAX_REPEATS positions. e must be sorted. Returns the
- * kept count. */
-static gsize
-drop_boilerplate (IndexEntry *e, gsize n, GPtrArray *doc_kgrams, guint limit, gsize *dropped)
-{
-  DocFreq f;
-  docfreq_init (&f, e, n);
-  docfreq_count (&f, doc_kgrams);
-  gsize out = 0, h = 0;
-  for (gsize i = 0; i < n;)
-    {
-      gsize j = i;
-      while (j < n && e[j].hash == e[i].hash)
-        j++;
-      while (f.hashes[h] != e[i].hash)
-        h++;
-      if (f.docs[h] >= limit)
-        *dropped += 1;
-      else
-        for (gsize k = i, repeat = 0; k < j; k++)
+  hash_set_clear (&seen);
+  for (gsize b = 1; b <= buckets; b++)
+    start[b] += start[b - 1];
+  /* In place (American flag sort): each hash is swapped straight into its bucket. */
+  g_autofree gsize *head = g_memdup2 (start, buckets * sizeof *start);
+  for (gsize b = 0; b < buckets; b++)
+    while (head[b] < start[b + 1])
+      {
+        guint64 h = all[head[b]];
+        for (gsize to = bucket_of (h, bits); to != b; to = bucket_of (h, bits))
           {
-            repeat = k > i && e[k].doc == e[k - 1].doc ? repeat + 1 : 0;
-            if (repeat < PACK_MAX_REPEATS)
-              e[out++] = e[k];
+            guint64 t = all[head[to]];
+            all[head[to]++] = h;
+            h = t;
           }
-      i = j;
+        all[head[b]++] = h;
+      }
+}
+
+/* The k-grams held by limit documents or more, into boiler; returns how many. Every
+ * k-gram is counted before any is winnowed, so that winnowing can pass over them: a
+ * window whose smallest hash was boilerplate used to keep that one and lose it, and
+ * with it the window's fingerprint. Costs 8 bytes per k-gram while it counts. */
+static gsize
+find_boilerplate (GPtrArray *doc_kgrams, guint limit, HashSet *boiler)
+{
+  gsize total = 0;
+  for (guint d = 0; d < doc_kgrams->len; d++)
+    total += ((GArray *) doc_kgrams->pdata[d])->len;
+  guint bits = bucket_bits (total);
+  gsize buckets = (gsize) 1 << bits;
+  g_autofree guint64 *all = g_new (guint64, MAX (total, 1));
+  g_autofree gsize *start = g_new (gsize, buckets + 1);
+  bucket_kgrams (doc_kgrams, bits, all, start);
+  /* A bucket's hashes counted in a small table; those reaching limit move to the front
+   * of all, which the buckets already read are done with. */
+  HashSet count = { 0 };
+  gsize found = 0;
+  for (gsize b = 0; b < buckets; b++)
+    {
+      hash_set_reset (&count, start[b + 1] - start[b]);
+      for (gsize i = start[b]; i < start[b + 1]; i++)
+        if (hash_set_add (&count, all[i]) == limit)
+          all[found++] = all[i];
     }
-  docfreq_clear (&f);
+  hash_set_clear (&count);
+  *boiler = (HashSet) { 0 };
+  hash_set_reset (boiler, found);
+  for (gsize i = 0; i < found; i++)
+    hash_set_add (boiler, all[i]);
+  return found;
+}
+
+/* Winnows every document, passing over boilerplate: each window that holds a k-gram
+ * held by fewer than limit documents keeps one (engine/winnow.h). */
+static void
+winnow_documents (PackBuilder *b, const HashSet *boiler, gboolean any)
+{
+  g_autoptr (GArray) picks = g_array_new (FALSE, FALSE, sizeof (WinnowPick));
+  g_autoptr (GArray) skip = g_array_new (FALSE, FALSE, sizeof (guint8));
+  for (guint d = 0; d < b->doc_kgrams->len; d++)
+    {
+      GArray *kg = b->doc_kgrams->pdata[d];
+      const guint64 *h = (const guint64 *) kg->data;
+      g_array_set_size (skip, kg->len);
+      guint8 *flags = (guint8 *) skip->data, skipped = 0;
+      for (guint i = 0; any && i < kg->len; i++)
+        skipped |= flags[i] = hash_set_has (boiler, h[i]);
+      g_array_set_size (picks, 0);
+      winnow_select_skipping (h, skipped ? flags : NULL, kg->len, WINNOW_W, picks);
+      for (guint i = 0; i < picks->len; i++)
+        {
+          const WinnowPick *p = &g_array_index (picks, WinnowPick, i);
+          IndexEntry e = { p->hash, d, p->pos };
+          g_array_append_val (b->entries, e);
+        }
+      /* spent: its memory goes back while the entries grow */
+      g_clear_pointer (&b->doc_kgrams->pdata[d], g_array_unref);
+    }
+}
+
+/* Keeps at most PACK_MAX_REPEATS positions of each (hash, document). e must be sorted.
+ * Returns the kept count. */
+static gsize
+cap_repeats (IndexEntry *e, gsize n)
+{
+  gsize out = 0;
+  for (gsize k = 0, repeat = 0; k < n; k++)
+    {
+      repeat = k > 0 && e[k].hash == e[k - 1].hash && e[k].doc == e[k - 1].doc ? repeat + 1 : 0;
+      if (repeat < PACK_MAX_REPEATS)
+        e[out++] = e[k];
+    }
   return out;
 }
 
@@ -257,15 +349,23 @@ sort_entries (GArray *entries)
   g_assert (from == a);  /* an even number of passes ends where it began */
 }
 
+guint
+pack_boilerplate_limit (guint documents)
+{
+  return MAX (PACK_BOILERPLATE_MIN, (guint) (documents * PACK_BOILERPLATE_SHARE + 0.5));
+}
+
 IndexPack *
 pack_builder_finish (PackBuilder *b, PackStats *stats)
 {
   IndexPack *pack = g_steal_pointer (&b->pack);
-  sort_entries (b->entries);
-  guint limit = MAX (PACK_BOILERPLATE_MIN, (guint) (b->stats.documents * PACK_BOILERPLATE_SHARE + 0.5));
-  gsize kept = drop_boilerplate ((IndexEntry *) b->entries->data, b->entries->len, b->doc_kgrams,
-                                 limit, &b->stats.dropped);
+  HashSet boiler;
+  b->stats.dropped = find_boilerplate (b->doc_kgrams, pack_boilerplate_limit (b->stats.documents), &boiler);
+  winnow_documents (b, &boiler, b->stats.dropped > 0);
+  hash_set_clear (&boiler);
   g_ptr_array_set_size (b->doc_kgrams, 0);
+  sort_entries (b->entries);
+  gsize kept = cap_repeats ((IndexEntry *) b->entries->data, b->entries->len);
   g_array_set_size (b->entries, (guint) kept);
   pack->n_entries = kept;
   pack->entries = (IndexEntry *) g_array_free (g_steal_pointer (&b->entries), FALSE);

@@ -1,10 +1,12 @@
 /* pack-build.h: from documents and a CSV table to an in-memory IndexPack, the content
  * of a pack before it is serialised and signed (pack-file.h).
  *
- * Documents are normalised, hashed into k-grams with a fresh random key and winnowed
- * (engine/winnow.h). Fingerprints shared by PACK_BOILERPLATE_SHARE documents or more
- * (at least PACK_BOILERPLATE_MIN) are dropped at the end: boilerplate, licence text and
- * headers must never raise a match. */
+ * Documents are normalised and hashed into k-grams with a fresh random key. At finish,
+ * the k-grams held by PACK_BOILERPLATE_SHARE of the documents or more (at least
+ * PACK_BOILERPLATE_MIN) are boilerplate: licence text and headers must never raise a
+ * match. Then every document is winnowed passing over boilerplate (engine/winnow.h),
+ * so that a window keeps a fingerprint whenever it holds one k-gram that is not
+ * boilerplate: the guarantee of docs/packs.md holds next to boilerplate too. */
 #pragma once
 
 #include <glib.h>
@@ -13,6 +15,9 @@
 
 #define PACK_BOILERPLATE_MIN 3      /* documents */
 #define PACK_BOILERPLATE_SHARE 0.01 /* of the pack's documents */
+/* How many documents of a pack of documents documents make a k-gram boilerplate:
+ * max(PACK_BOILERPLATE_MIN, PACK_BOILERPLATE_SHARE of them, rounded). */
+guint pack_boilerplate_limit (guint documents);
 /* One document's repeated k-gram keeps at most this many positions. */
 #define PACK_MAX_REPEATS 4
 
@@ -20,7 +25,7 @@ typedef struct {
   guint documents;
   gsize words;
   gsize fingerprints;   /* kept */
-  gsize dropped;        /* boilerplate fingerprints dropped */
+  gsize dropped;        /* distinct boilerplate k-grams, passed over by winnowing */
   guint records;        /* EDM records */
   gsize values;         /* EDM hashed values kept */
   gsize common;         /* EDM values dropped as common */
@@ -44,5 +49,6 @@ void pack_builder_add_document (PackBuilder *builder, const char *name, const ch
 gboolean pack_builder_set_edm (PackBuilder *builder, const char *table, const char *csv, gsize len,
                                const char *spec, GError **error);
 
-/* Sorts, drops boilerplate and common values; returns the pack. The builder is spent. */
+/* Finds boilerplate, winnows, sorts, drops common values; returns the pack. The
+ * builder is spent. */
 IndexPack *pack_builder_finish (PackBuilder *builder, PackStats *stats);
