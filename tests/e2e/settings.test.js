@@ -4,6 +4,7 @@
 // holding what an administrator's policy would put there; the module under test is real.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 
 function fakeChrome(managed) {
   return {
@@ -14,7 +15,11 @@ function fakeChrome(managed) {
   };
 }
 
-const { Settings } = await import('../../extension/background/settings.js');
+// The extension's .js files are ES modules without a package.json to say so (Chrome needs
+// none). Node 20 detects that; Node 18 (Debian 12's) does not, so the file is imported as a
+// module from its text. It imports nothing itself.
+const source = fs.readFileSync(new URL('../../extension/background/settings.js', import.meta.url), 'utf8');
+const { Settings } = await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`);
 
 test('defaults fail safe before the host or an admin said anything', async () => {
   globalThis.chrome = fakeChrome({});
