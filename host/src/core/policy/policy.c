@@ -23,7 +23,7 @@ typedef struct {
   GStrv detectors;  /* detector ids; may be empty */
   GStrv labels;     /* pack labels; "*" is any label */
   gsize min_words;  /* documents: the rule applies from this many matched words on */
-  Verdict verdict;
+  VerdictLevel verdict;
   char *message;
   char *learn_more;
   gboolean justification;
@@ -33,31 +33,31 @@ typedef struct {
   char *id;
   GStrv match;
   gboolean has_max;
-  Verdict max_verdict;
+  VerdictLevel max_verdict;
   gboolean justification;
   gboolean has_gpu;
-  Verdict gpu;
+  VerdictLevel gpu;
   gboolean has_downloads;
-  Verdict downloads;      /* model downloads started by these origins' pages */
+  VerdictLevel downloads;      /* model downloads started by these origins' pages */
   gboolean has_record_url;
   gboolean record_url;    /* audit records keep the full URL, not only the origin */
-  GHashTable *overrides;  /* rule id -> GINT_TO_POINTER (Verdict + 1) */
+  GHashTable *overrides;  /* rule id -> GINT_TO_POINTER (VerdictLevel + 1) */
 } OriginGroup;
 
 struct Policy {
   cJSON *doc;
   char *digest;
-  Verdict fail_mode;
+  VerdictLevel fail_mode;
   guint timeout_ms;
   gsize min_scan_chars;
   gsize max_scan_bytes;
-  Verdict oversize;
+  VerdictLevel oversize;
   char *oversize_message;
-  Verdict unreadable;
-  Verdict fallback;
-  Verdict gpu;
+  VerdictLevel unreadable;
+  VerdictLevel fallback;
+  VerdictLevel gpu;
   char *gpu_message;
-  Verdict downloads;
+  VerdictLevel downloads;
   gboolean downloads_audit;
   GStrv download_patterns;
   gboolean record_url;
@@ -66,7 +66,7 @@ struct Policy {
 };
 
 const char *
-verdict_name (Verdict verdict)
+verdict_name (VerdictLevel verdict)
 {
   switch (verdict)
     {
@@ -78,9 +78,9 @@ verdict_name (Verdict verdict)
 }
 
 gboolean
-verdict_parse (const char *name, Verdict *out)
+verdict_parse (const char *name, VerdictLevel *out)
 {
-  static const Verdict all[] = { VERDICT_ALLOW, VERDICT_WARN, VERDICT_BLOCK };
+  static const VerdictLevel all[] = { VERDICT_ALLOW, VERDICT_WARN, VERDICT_BLOCK };
   for (gsize i = 0; name != NULL && i < G_N_ELEMENTS (all); i++)
     if (strcmp (name, verdict_name (all[i])) == 0)
       {
@@ -159,7 +159,7 @@ json_shown (const cJSON *item)
 }
 
 static gboolean
-check_verdict (const cJSON *item, const char *path, Verdict *out, GError **error)
+check_verdict (const cJSON *item, const char *path, VerdictLevel *out, GError **error)
 {
   if (cJSON_IsString (item) && verdict_parse (item->valuestring, out))
     return TRUE;
@@ -169,7 +169,7 @@ check_verdict (const cJSON *item, const char *path, Verdict *out, GError **error
 }
 
 static gboolean
-get_verdict (const cJSON *obj, const char *key, const char *where, Verdict *out, GError **error)
+get_verdict (const cJSON *obj, const char *key, const char *where, VerdictLevel *out, GError **error)
 {
   const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
   if (item == NULL)
@@ -286,7 +286,7 @@ static const char *const default_download_patterns[] = {
 /* A download cannot wait for a dialog: a model download is allowed (and audited) or
  * blocked. */
 static gboolean
-get_download_verdict (const cJSON *obj, const char *key, const char *where, Verdict *out, GError **error)
+get_download_verdict (const cJSON *obj, const char *key, const char *where, VerdictLevel *out, GError **error)
 {
   if (!get_verdict (obj, key, where, out, error))
     return FALSE;
@@ -460,7 +460,7 @@ parse_overrides (const cJSON *obj, const char *where, const Policy *policy, Orig
       gboolean known = FALSE;
       for (guint i = 0; i < policy->rules->len; i++)
         known |= g_strcmp0 (((Rule *) policy->rules->pdata[i])->id, child->string) == 0;
-      Verdict v = VERDICT_ALLOW;
+      VerdictLevel v = VERDICT_ALLOW;
       if (!known)
         {
           g_autofree char *rules = rule_id_list (policy);
@@ -836,11 +836,11 @@ first_rule (const Policy *policy, const Finding *finding)
   return NULL;
 }
 
-static Verdict
+static VerdictLevel
 rule_verdict (const Rule *rule, const OriginGroup *group)
 {
   gpointer v = group ? g_hash_table_lookup (group->overrides, rule->id) : NULL;
-  return v != NULL ? (Verdict) (GPOINTER_TO_INT (v) - 1) : rule->verdict;
+  return v != NULL ? (VerdictLevel) (GPOINTER_TO_INT (v) - 1) : rule->verdict;
 }
 
 void
@@ -849,13 +849,13 @@ policy_decide (const Policy *policy, const char *origin, const GPtrArray *findin
 {
   const OriginGroup *group = find_origin (policy, origin);
   const Rule *deciding = NULL;
-  Verdict verdict = policy->fallback;
+  VerdictLevel verdict = policy->fallback;
   for (guint i = 0; findings != NULL && i < findings->len; i++)
     {
       const Rule *rule = first_rule (policy, findings->pdata[i]);
       if (rule == NULL)
         continue;
-      Verdict v = rule_verdict (rule, group);
+      VerdictLevel v = rule_verdict (rule, group);
       /* A rule decides only when it raises the verdict: one below the default verdict
        * must not lend its message to a verdict it did not set. */
       if (deciding == NULL ? v >= verdict : v > verdict)
@@ -880,7 +880,7 @@ void
 policy_decide_gpu (const Policy *policy, const char *origin, PolicyDecision *out)
 {
   const OriginGroup *group = find_origin (policy, origin);
-  Verdict verdict = group != NULL && group->has_gpu ? group->gpu : policy->gpu;
+  VerdictLevel verdict = group != NULL && group->has_gpu ? group->gpu : policy->gpu;
   *out = (PolicyDecision) {
     .verdict = verdict,
     .rule_id = "gpu",
@@ -892,7 +892,7 @@ void
 policy_decide_download (const Policy *policy, const char *origin, PolicyDecision *out)
 {
   const OriginGroup *group = find_origin (policy, origin);
-  Verdict verdict = group != NULL && group->has_downloads ? group->downloads : policy->downloads;
+  VerdictLevel verdict = group != NULL && group->has_downloads ? group->downloads : policy->downloads;
   *out = (PolicyDecision) { .verdict = verdict, .rule_id = "model-download" };
 }
 
