@@ -413,7 +413,7 @@ pack_import_cmd (int argc, char **argv)
   if (ctx == NULL)
     return cli_fail ("pack import", CLI_FAILURE, "%s", error->message);
   g_auto (PackMeta) meta = { 0 };
-  gboolean ok = pack_import (ctx->store, ctx->config_dir, bytes, &meta, &error);
+  gboolean ok = pack_import (context_store (ctx), context_config_dir (ctx), bytes, &meta, &error);
   record_import (ctx, argv[1], &meta, ok ? NULL : error);
   if (!ok)
     return cli_fail ("pack import", CLI_FAILURE, "refused %s: %s", argv[1], error->message);
@@ -474,16 +474,17 @@ pack_list (int argc, char **argv)
   if (ctx == NULL)
     return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
   g_autoptr (cJSON) array = json ? cJSON_CreateArray () : NULL;
-  Lister lister = { array, ctx->index };
-  if (!store_pack_foreach (ctx->store, FALSE, list_one, &lister, &error))
+  Lister lister = { array, context_index (ctx) };
+  if (!store_pack_foreach (context_store (ctx), FALSE, list_one, &lister, &error))
     return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
   if (json)
     {
       g_autofree char *text = cJSON_PrintUnformatted (array);
       printf ("%s\n", text);
     }
-  for (guint i = 0; i < ctx->problems->len; i++)
-    fprintf (stderr, "weir pack list: %s\n", (char *) ctx->problems->pdata[i]);
+  const GPtrArray *problems = context_problems (ctx);
+  for (guint i = 0; i < problems->len; i++)
+    fprintf (stderr, "weir pack list: %s\n", ((const ContextProblem *) problems->pdata[i])->text);
   return CLI_OK;
 }
 
@@ -496,7 +497,7 @@ pack_remove (int argc, char **argv)
     return cli_fail ("pack remove", CLI_USAGE, "give one pack NAME (see weir pack list)");
   g_autoptr (GError) error = NULL;
   g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
-  if (ctx == NULL || !store_pack_remove (ctx->store, argv[1], &error))
+  if (ctx == NULL || !store_pack_remove (context_store (ctx), argv[1], &error))
     return cli_fail ("pack remove", CLI_FAILURE, "%s", error->message);
   printf ("removed pack \"%s\"\n", argv[1]);
   return CLI_OK;

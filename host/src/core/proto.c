@@ -291,12 +291,12 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
       g_autofree char *cut = text_utf8_prefix (justification, MAX_JUSTIFICATION);
       cJSON_AddStringToObject (record, "justification", g_utf8_validate (cut, -1, NULL) ? cut : "");
     }
-  if (proto->ctx->audit == NULL)
+  if (context_audit (proto->ctx) == NULL)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
       return NULL;
     }
-  g_autofree char *id = audit_append (proto->ctx->audit, "decision", record, error);
+  g_autofree char *id = audit_append (context_audit (proto->ctx), "decision", record, error);
   if (id == NULL)
     return NULL;
   pending_remove (proto, audit);
@@ -332,12 +332,12 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
       g_autofree char *cut = text_utf8_prefix (detail, 200);
       cJSON_AddStringToObject (record, "detail", cut);
     }
-  if (proto->ctx->audit == NULL)
+  if (context_audit (proto->ctx) == NULL)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
       return NULL;
     }
-  g_autofree char *id = audit_append (proto->ctx->audit, "report", record, error);
+  g_autofree char *id = audit_append (context_audit (proto->ctx), "report", record, error);
   if (id == NULL)
     return NULL;
   cJSON *reply = cJSON_CreateObject ();
@@ -356,10 +356,11 @@ handle_hello (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddStringToObject (reply, "type", "hello");
   cJSON_AddStringToObject (reply, "host_version", WEIR_VERSION);
   cJSON_AddNumberToObject (reply, "protocol", PROTO_VERSION);
-  cJSON_AddItemToObject (reply, "policy", policy_to_hello_json (proto->ctx->policy));
+  cJSON_AddItemToObject (reply, "policy", policy_to_hello_json (context_policy (proto->ctx)));
   cJSON *problems = cJSON_AddArrayToObject (reply, "problems");
-  for (guint i = 0; i < proto->ctx->problems->len; i++)
-    cJSON_AddItemToArray (problems, cJSON_CreateString (proto->ctx->problems->pdata[i]));
+  const GPtrArray *told = context_problems (proto->ctx);
+  for (guint i = 0; i < told->len; i++)
+    cJSON_AddItemToArray (problems, cJSON_CreateString (((const ContextProblem *) told->pdata[i])->text));
   return reply;
 }
 
@@ -510,19 +511,4 @@ proto_handle_frame (Proto *proto, const char *buf, gsize len)
   if (reply == NULL)
     reply = error_reply (NULL, error);
   return reply_text (reply);
-}
-
-void
-proto_record_event (Proto *proto, const char *event, const char *detail)
-{
-  if (proto->ctx->audit == NULL)
-    return;
-  g_autoptr (cJSON) record = cJSON_CreateObject ();
-  if (detail != NULL)
-    cJSON_AddStringToObject (record, "detail", detail);
-  cJSON_AddStringToObject (record, "policy", policy_digest (proto->ctx->policy));
-  g_autoptr (GError) error = NULL;
-  g_autofree char *id = audit_append (proto->ctx->audit, event, record, &error);
-  if (id == NULL)
-    g_warning ("audit: %s", error->message);
 }

@@ -30,6 +30,3 @@ void proto_set_scan_budget (Proto *proto, gint64 usec);
 
 /* Marks every verdict record this Proto writes with "source": decider_set_source. */
 void proto_set_source (Proto *proto, const char *source);
-
-/* Records a host event (start, stop, a broken stream) in the audit log, if there is one. */
-void proto_record_event (Proto *proto, const char *event, const char *detail);

@@ -54,7 +54,7 @@ scan_deadline (const Decider *decider)
 {
   gint64 budget = decider->scan_budget;
   if (budget == 0)
-    budget = (gint64) policy_timeout_ms (decider->ctx->policy) * 1000 / 2;
+    budget = (gint64) policy_timeout_ms (context_policy (decider->ctx)) * 1000 / 2;
   return g_get_monotonic_time () + budget;
 }
 
@@ -140,13 +140,13 @@ gap_note (Decider *decider, const GError *error)
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   decider->unrecorded_since = g_date_time_format_iso8601 (now);
   decider->unrecorded_why = g_strdup (error->message);
-  if (decider->ctx->audit != NULL)
+  if (context_audit (decider->ctx) != NULL)
     {
       /* The store is open but refuses writes: the user hears of it like a store that
        * would not open (the host tells each problem once). */
       g_autofree char *problem = g_strdup_printf ("The audit log cannot be written, so every "
                                                   "check fails safe: %s", error->message);
-      context_add_problem (decider->ctx, problem);
+      context_add_problem (decider->ctx, CONTEXT_PROBLEM_AUDIT, problem);
     }
 }
 
@@ -157,7 +157,7 @@ static void
 override_unrecorded (Decider *decider, Verdict *verdict, GError *error)
 {
   PolicyDecision failure;
-  policy_decide_failure (decider->ctx->policy, &failure);
+  policy_decide_failure (context_policy (decider->ctx), &failure);
   gap_note (decider, error);
   verdict->verdict = failure.verdict;
   g_free (verdict->message);
@@ -177,13 +177,13 @@ override_unrecorded (Decider *decider, Verdict *verdict, GError *error)
 static void
 gap_record (Decider *decider)
 {
-  if (decider->unrecorded == 0 || decider->ctx->audit == NULL)
+  if (decider->unrecorded == 0 || context_audit (decider->ctx) == NULL)
     return;
   g_autoptr (cJSON) fields = cJSON_CreateObject ();
   cJSON_AddNumberToObject (fields, "count", decider->unrecorded);
   cJSON_AddStringToObject (fields, "since", decider->unrecorded_since);
   cJSON_AddStringToObject (fields, "detail", decider->unrecorded_why);
-  g_autofree char *id = audit_append (decider->ctx->audit, "audit-gap", fields, NULL);
+  g_autofree char *id = audit_append (context_audit (decider->ctx), "audit-gap", fields, NULL);
   if (id == NULL)
     return;
   decider->unrecorded = 0;
@@ -209,10 +209,10 @@ decider_record (Decider *decider, Verdict *verdict, const char *event, const cJS
 {
   GError *error = NULL;
   gap_record (decider);
-  if (decider->ctx->audit == NULL)
+  if (context_audit (decider->ctx) == NULL)
     g_set_error (&error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
   else
-    verdict->audit = audit_append (decider->ctx->audit, event, record, &error);
+    verdict->audit = audit_append (context_audit (decider->ctx), event, record, &error);
   if (verdict->audit == NULL)
     override_unrecorded (decider, verdict, error);
 }
@@ -222,7 +222,7 @@ decider_record (Decider *decider, Verdict *verdict, const char *event, const cJS
 Verdict *
 decider_scan (Decider *decider, const ScanRequest *request)
 {
-  const Policy *policy = decider->ctx->policy;
+  const Policy *policy = context_policy (decider->ctx);
   Verdict *verdict = g_new0 (Verdict, 1);
   PolicyDecision decision;
   ScanResult scan = { 0 };
@@ -237,8 +237,8 @@ decider_scan (Decider *decider, const ScanRequest *request)
     }
   else
     {
-      scan_run (request, decider->ctx->index, policy_min_scan_chars (policy), scan_deadline (decider),
-                decider->ctx->audit, &scan);
+      scan_run (request, context_index (decider->ctx), policy_min_scan_chars (policy), scan_deadline (decider),
+                context_audit (decider->ctx), &scan);
       policy_decide (policy, request->origin, scan.findings, &decision);
       if (scan.overrun)
         override_timeout (verdict, policy, &decision);
@@ -270,7 +270,7 @@ decider_gpu (Decider *decider, const char *origin, const char *api)
 {
   Verdict *verdict = g_new0 (Verdict, 1);
   PolicyDecision decision;
-  policy_decide_gpu (decider->ctx->policy, origin, &decision);
+  policy_decide_gpu (context_policy (decider->ctx), origin, &decision);
   add_policy_reason (verdict, "gpu", 0);
   verdict_settle (verdict, &decision, findings_new ());
 
