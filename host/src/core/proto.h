@@ -1,4 +1,5 @@
-/* proto.h: protocol 1: a request object in, a reply object out (CONTRACT.md).
+/* proto.h: protocol 1: a request object in, a reply object out (the README's
+ * "Protocol 1" section).
  *
  * Every request gets exactly one reply; anything malformed gets an "error" reply and
  * the caller reads on. Replies never hold content or matched values. */
