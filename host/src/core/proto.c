@@ -142,7 +142,7 @@ echo_safe (const char *s)
  * is protocol 1's: a verdict with a record ends with "audit"; one without (the audit
  * log refused it) carries the fail verdict, why, and an "error". */
 static cJSON *
-verdict_reply (Proto *proto, const Verdict *verdict)
+verdict_reply (const Verdict *verdict)
 {
   cJSON *reply = cJSON_CreateObject ();
   cJSON_AddStringToObject (reply, "type", "verdict");
@@ -168,10 +168,17 @@ verdict_reply (Proto *proto, const Verdict *verdict)
   if (verdict->verdict == VERDICT_WARN)
     cJSON_AddBoolToObject (reply, "justification", verdict->justification);
   cJSON_AddStringToObject (reply, "audit", verdict->audit);
-  /* A warn the user may still answer with a decision. */
-  if (verdict->verdict == VERDICT_WARN)
-    pending_add (proto, verdict->audit, verdict->justification);
   return reply;
+}
+
+/* The reply to a verdict; a recorded warn is one the user may still answer with a
+ * decision. */
+static cJSON *
+verdict_answer (Proto *proto, const Verdict *verdict)
+{
+  if (verdict->verdict == VERDICT_WARN && verdict->audit != NULL)
+    pending_add (proto, verdict->audit, verdict->justification);
+  return verdict_reply (verdict);
 }
 
 /* ---- scan ---- */
@@ -239,7 +246,7 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
   if (!parse_scan (req, &scan, &files, error))
     return NULL;
   g_autoptr (Verdict) verdict = decider_scan (proto->decider, &scan);
-  return verdict_reply (proto, verdict);
+  return verdict_answer (proto, verdict);
 }
 
 /* ---- gpu, decision, report, hello ---- */
@@ -252,7 +259,7 @@ handle_gpu (Proto *proto, const cJSON *req, GError **error)
       || !string_field (req, "api", FALSE, &api, error))
     return NULL;
   g_autoptr (Verdict) verdict = decider_gpu (proto->decider, origin, api);
-  return verdict_reply (proto, verdict);
+  return verdict_answer (proto, verdict);
 }
 
 static gboolean
