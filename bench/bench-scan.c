@@ -96,7 +96,7 @@ main (int argc, char **argv)
       gint64 t0 = g_get_monotonic_time ();
       double c0 = cpu_seconds ();
       if (full)
-        score_pass (ctx->index, text, len, &hits);
+        score_pass (context_index (ctx), text, len, &hits);
       else
         scan_pass (text, len, &hits);
       double secs = (double) (g_get_monotonic_time () - t0) / 1e6, cpu = cpu_seconds () - c0;
@@ -107,7 +107,7 @@ main (int argc, char **argv)
     printf ("engine_score: %.1f MB in 64 KiB chunks, %" G_GSIZE_FORMAT " fingerprints, best of %d: "
             "%.0f MB/s (CPU time %.0f MB/s), %" G_GUINT64_FORMAT " pattern hits, %" G_GUINT64_FORMAT " document k-grams, %"
             G_GUINT64_FORMAT " EDM records\n", (double) len / 1e6,
-            engine_index_fingerprint_count (ctx->index), passes, best, best_cpu, hits.patterns, hits.documents, hits.edm);
+            engine_index_fingerprint_count (context_index (ctx)), passes, best, best_cpu, hits.patterns, hits.documents, hits.edm);
   else
     printf ("detect_scan: %.1f MB in 64 KiB chunks, best of %d: %.0f MB/s (CPU time %.0f MB/s), %" G_GUINT64_FORMAT
             " hits\n", (double) len / 1e6, passes, best, best_cpu, hits.patterns);

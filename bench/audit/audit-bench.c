@@ -104,7 +104,7 @@ bench_in_process (WeirContext *ctx, const char *dir, guint n)
   g_autofree char *request = paste_request ();
   g_autoptr (GArray) warm = time_frames (proto, request, n / 10, -1);
   g_autoptr (GArray) with = time_frames (proto, request, n, -1);
-  Audit *audit = g_steal_pointer (&ctx->audit);
+  Audit *audit = context_replace_audit (ctx, NULL);
   g_autoptr (GArray) without = time_frames (proto, request, n, -1);
   report ("4 KB paste, signed audit record", with);
   report ("4 KB paste, no audit record", without);
@@ -115,11 +115,10 @@ bench_in_process (WeirContext *ctx, const char *dir, guint n)
   int fd = bind_socket (sock);
   g_setenv ("WEIR_AUDIT_SHIP", "journal", TRUE);
   g_setenv ("WEIR_AUDIT_JOURNAL_SOCKET", sock, TRUE);
-  ctx->audit = audit_new (ctx->store, NULL);
+  context_replace_audit (ctx, audit_new (context_store (ctx), NULL));
   g_autoptr (GArray) shipped = time_frames (proto, request, n, fd);
   report ("4 KB paste, signed and shipped to a socket", shipped);
-  audit_free (ctx->audit);
-  ctx->audit = audit;
+  audit_free (context_replace_audit (ctx, audit));
   close (fd);
   g_setenv ("WEIR_AUDIT_SHIP", "off", TRUE);
 }
@@ -138,7 +137,7 @@ bench_parts (WeirContext *ctx, guint n)
   for (guint i = 0; i < n; i++)
     {
       gint64 start = now_ns ();
-      g_autofree char *id = audit_append (ctx->audit, "verdict", fields, NULL);
+      g_autofree char *id = audit_append (context_audit (ctx), "verdict", fields, NULL);
       gint64 mid = now_ns ();
       sign_detached (sk, msg, sizeof msg, sig);
       gint64 end = now_ns (), a = mid - start, s = end - mid;

@@ -54,7 +54,7 @@ before(async () => {
     headless: true,
     viewport: { width: 900, height: 640 },
     // No --load-extension. Playwright's --disable-background-networking would stop the
-    // policy's extension download (BROWSER.md), so it goes too.
+    // policy's extension download, so it goes too.
     ignoreDefaultArgs: ['--disable-extensions', '--disable-component-extensions-with-background-pages',
       '--disable-background-networking'],
     args: ['--no-first-run', '--disable-sync', '--disable-component-update', '--disable-quic'],

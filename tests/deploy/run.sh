@@ -115,7 +115,7 @@ step "the force-install policy, and Chromium without --load-extension"
 cmp -s /usr/share/weir/policies/weir.json manifests/policies/linux/weir.json \
   || fail "manifests/policies/linux/weir.json differs from the policy the package ships: regenerate it (docs/deploy.md)"
 for d in "${policy_dirs[@]}"; do install -D -m 0644 /usr/share/weir/policies/weir.json "$d/weir.json"; done
-# Automation reaches a policy-installed extension only with developer tools allowed (BROWSER.md).
+# Automation reaches a policy-installed extension only with developer tools allowed.
 echo '{"DeveloperToolsAvailability": 1}' >/etc/chromium/policies/managed/weir-test-devtools.json
 node tests/e2e/lib/run-tests.mjs --timeout 180000 tests/deploy/forceinstall.test.js
 rm -f /etc/chromium/policies/managed/weir-test-devtools.json

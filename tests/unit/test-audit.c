@@ -13,6 +13,7 @@
 #include "audit/audit-ship.h"
 #include "audit/audit-verify.h"
 #include "json.h"
+#include "store/store-audit.h"
 
 typedef struct {
   char *dir;

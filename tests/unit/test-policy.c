@@ -33,7 +33,7 @@ document (const char *label)
   return document_words (label, 200);
 }
 
-static Verdict
+static VerdictLevel
 decide (const Policy *policy, const char *origin, Finding *finding)
 {
   g_autoptr (GPtrArray) findings = findings_new ();

@@ -97,7 +97,7 @@ has_reason (const cJSON *reply, const char *kind, const char *rule)
 static char *
 audit_text (Fixture *f)
 {
-  return testproto_audit_text (f->ctx->store);
+  return testproto_audit_text (context_store (f->ctx));
 }
 
 /* ---- hello ---- */
@@ -559,8 +559,8 @@ test_store_unavailable (void)
   g_assert_nonnull (error);
   g_autoptr (WeirContext) ctx = context_open (CONTEXT_LENIENT, NULL);
   g_assert_nonnull (ctx);
-  g_assert_null (ctx->audit);
-  g_assert_cmpuint (ctx->problems->len, ==, 1);
+  g_assert_null (context_audit (ctx));
+  g_assert_cmpuint (context_problems (ctx)->len, ==, 1);
   g_autoptr (Proto) proto = proto_new (ctx);
   g_autofree char *req = testproto_scan_request (1, "paste", "https://a.b", "nothing secret here");
   g_test_expect_message ("weir", G_LOG_LEVEL_WARNING, "audit: the store is unavailable");

@@ -243,7 +243,7 @@ test_core_serves (Fixture *f, gconstpointer data)
       g_assert_nonnull (cJSON_GetObjectItemCaseSensitive (parsed, "audit"));
     }
   /* plus the chain's first record, the root key's key-epoch */
-  g_assert_cmpint (store_audit_count (ctx->store, &error), ==, 3001);
+  g_assert_cmpint (store_audit_count (context_store (ctx), &error), ==, 3001);
   g_assert_no_error (error);
 }
 

@@ -16,22 +16,10 @@
 #include "audit/audit-verify.h"
 #include "cli.h"
 #include "json.h"
-#include "paths.h"
+#include "state.h"
 
 /* Exports and collector files can be large; this bounds what verify reads at once. */
 #define AUDIT_FILE_MAX ((gsize) 4 << 30)
-
-/* The store and its audit log, without the policy: a broken policy file must not
- * keep an admin from the audit log. Free audit before store. */
-static gboolean
-audit_open (Store **store, Audit **audit, GError **error)
-{
-  g_autofree char *path = paths_store_file ();
-  if (!paths_ensure_state_dir (error) || (*store = store_open (path, error)) == NULL)
-    return FALSE;
-  *audit = audit_new (*store, error);
-  return *audit != NULL;
-}
 
 static int
 audit_key (int argc, char **argv)
@@ -50,7 +38,7 @@ audit_key (int argc, char **argv)
   g_autoptr (Store) store = NULL;
   g_autoptr (Audit) audit = NULL;
   SignPublicKey pk;
-  if (!audit_open (&store, &audit, &error) || !audit_root_key (audit, &pk, &error))
+  if (!state_open_audit (&store, &audit, &error) || !audit_root_key (audit, &pk, &error))
     return cli_fail ("audit key", CLI_FAILURE, "%s", error->message);
   if (out != NULL)
     return sign_public_key_save (&pk, out, &error) ? CLI_OK
@@ -96,7 +84,7 @@ audit_export (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (Store) store = NULL;
   g_autoptr (Audit) audit = NULL;
-  g_autoptr (GPtrArray) lines = audit_open (&store, &audit, &error) ? audit_store_lines (store, &error) : NULL;
+  g_autoptr (GPtrArray) lines = state_open_audit (&store, &audit, &error) ? audit_store_lines (store, &error) : NULL;
   if (lines == NULL)
     return cli_fail ("audit export", CLI_FAILURE, "%s", error->message);
   FILE *file = out ? fopen (out, "w") : stdout;
@@ -136,7 +124,7 @@ verify_inputs (const char *file, const char *pub, GPtrArray **lines, SignPublicK
 {
   g_autoptr (Store) store = NULL;
   g_autoptr (Audit) audit = NULL;
-  if ((file == NULL || pub == NULL) && !audit_open (&store, &audit, error))
+  if ((file == NULL || pub == NULL) && !state_open_audit (&store, &audit, error))
     return FALSE;
   if (pub != NULL ? !sign_public_key_load (pub, root, error) : !audit_root_key (audit, root, error))
     return FALSE;

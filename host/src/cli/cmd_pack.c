@@ -1,9 +1,6 @@
 /* weir pack: build, verify, import and list fingerprint packs. */
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -13,6 +10,7 @@
 #include "paths.h"
 #include "json.h"
 #include "pack/pack-build.h"
+#include "pack/pack-docs.h"
 #include "pack/pack.h"
 #include "store/store-packs.h"
 #include "weir-error.h"
@@ -21,61 +19,6 @@
 #define CSV_MAX_BYTES ((gsize) 2 << 30)
 #define PROGRESS_AFTER_US G_USEC_PER_SEC
 #define PROGRESS_EVERY_US (G_USEC_PER_SEC / 10)
-
-static const char *const doc_extensions[] = { ".txt", ".md", ".csv", ".json", ".html", ".htm", NULL };
-
-static gboolean
-is_document (const char *name)
-{
-  g_autofree char *lower = g_ascii_strdown (name, -1);
-  for (guint i = 0; doc_extensions[i] != NULL; i++)
-    if (g_str_has_suffix (lower, doc_extensions[i]))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean collect_documents (const char *dir, GPtrArray *files, GError **error);
-
-/* One folder entry: a document is kept, a folder walked (not a symlinked one). */
-static gboolean
-collect_entry (const char *dir, const char *name, GPtrArray *files, GError **error)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  struct stat st;
-  if (name[0] == '.' || lstat (path, &st) != 0)
-    return TRUE;
-  if (S_ISDIR (st.st_mode))
-    return collect_documents (path, files, error);
-  if ((S_ISREG (st.st_mode) || (S_ISLNK (st.st_mode) && g_file_test (path, G_FILE_TEST_IS_REGULAR)))
-      && is_document (name))
-    g_ptr_array_add (files, g_steal_pointer (&path));
-  return TRUE;
-}
-
-/* Appends every document file below dir (not following symlinked folders) to files. */
-static gboolean
-collect_documents (const char *dir, GPtrArray *files, GError **error)
-{
-  DIR *d = opendir (dir);
-  if (d == NULL)
-    {
-      int saved = errno;
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read %s: %s", dir, g_strerror (saved));
-      return FALSE;
-    }
-  gboolean ok = TRUE;
-  const struct dirent *entry;
-  while (ok && (entry = readdir (d)) != NULL)
-    ok = collect_entry (dir, entry->d_name, files, error);
-  closedir (d);
-  return ok;
-}
-
-static int
-compare_paths (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
 
 typedef struct {
   gboolean tty;
@@ -98,30 +41,6 @@ progress_show (Progress *p, gboolean final)
   fflush (stderr);
 }
 
-/* The name a document has in reasons: its path below the --docs folder, as valid UTF-8
- * without control characters (packs refuse those). */
-static char *
-document_name (const char *root, const char *path)
-{
-  gsize n = strlen (root);
-  while (n > 1 && root[n - 1] == '/')
-    n--;
-  g_autofree char *raw = strncmp (path, root, n) == 0 && path[n] == '/' ? g_strdup (path + n + 1)
-                                                                        : g_path_get_basename (path);
-  char *name = g_utf8_make_valid (raw, -1);
-  for (char *p = name; *p; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      if (c < 0x20 || c == 0x7f)
-        *p = '?';
-      else if (c >= 0x80 && c < 0xa0)  /* C1 controls: two bytes */
-        p[0] = '?', p[1] = '?';
-    }
-  if (strlen (name) > 4000)
-    name[4000] = '\0';
-  return name;
-}
-
 static gboolean
 add_document (PackBuilder *b, const char *root, const char *path, Progress *p, GError **error)
 {
@@ -129,9 +48,8 @@ add_document (PackBuilder *b, const char *root, const char *path, Progress *p, G
   gsize len = 0;
   if (!cli_read_input (path, DOC_MAX_BYTES, &data, &len, error))
     return FALSE;
-  g_autofree char *name = document_name (root, path);
-  g_autofree char *lower = g_ascii_strdown (path, -1);
-  if (g_str_has_suffix (lower, ".html") || g_str_has_suffix (lower, ".htm"))
+  g_autofree char *name = pack_docs_name (root, path);
+  if (pack_docs_is_html (path))
     {
       gsize text_len = 0;
       g_autofree char *text = engine_html_to_text (data, len, &text_len);
@@ -152,11 +70,10 @@ add_documents (PackBuilder *b, char **dirs, guint64 *bytes, GError **error)
   Progress p = { .tty = isatty (STDERR_FILENO), .start = g_get_monotonic_time () };
   for (guint i = 0; dirs != NULL && dirs[i] != NULL; i++)
     {
-      GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
-      g_ptr_array_add (roots, files);
-      if (!collect_documents (dirs[i], files, error))
+      GPtrArray *files = pack_docs_collect (dirs[i], error);
+      if (files == NULL)
         return FALSE;
-      g_ptr_array_sort (files, compare_paths);
+      g_ptr_array_add (roots, files);
       p.total += files->len;
     }
   for (guint i = 0; i < roots->len; i++)
@@ -414,7 +331,7 @@ pack_import_cmd (int argc, char **argv)
   if (ctx == NULL)
     return cli_fail ("pack import", CLI_FAILURE, "%s", error->message);
   g_auto (PackMeta) meta = { 0 };
-  gboolean ok = pack_import (ctx->store, ctx->config_dir, bytes, &meta, &error);
+  gboolean ok = pack_import (context_store (ctx), context_config_dir (ctx), bytes, &meta, &error);
   record_import (ctx, argv[1], &meta, ok ? NULL : error);
   if (!ok)
     return cli_fail ("pack import", CLI_FAILURE, "refused %s: %s", argv[1], error->message);
@@ -475,16 +392,17 @@ pack_list (int argc, char **argv)
   if (ctx == NULL)
     return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
   g_autoptr (cJSON) array = json ? cJSON_CreateArray () : NULL;
-  Lister lister = { array, ctx->index };
-  if (!store_pack_foreach (ctx->store, FALSE, list_one, &lister, &error))
+  Lister lister = { array, context_index (ctx) };
+  if (!store_pack_foreach (context_store (ctx), FALSE, list_one, &lister, &error))
     return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
   if (json)
     {
       g_autofree char *text = cJSON_PrintUnformatted (array);
       printf ("%s\n", text);
     }
-  for (guint i = 0; i < ctx->problems->len; i++)
-    fprintf (stderr, "weir pack list: %s\n", (char *) ctx->problems->pdata[i]);
+  const GPtrArray *problems = context_problems (ctx);
+  for (guint i = 0; i < problems->len; i++)
+    fprintf (stderr, "weir pack list: %s\n", ((const ContextProblem *) problems->pdata[i])->text);
   return CLI_OK;
 }
 
@@ -497,7 +415,7 @@ pack_remove (int argc, char **argv)
     return cli_fail ("pack remove", CLI_USAGE, "give one pack NAME (see weir pack list)");
   g_autoptr (GError) error = NULL;
   g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
-  if (ctx == NULL || !store_pack_remove (ctx->store, argv[1], &error))
+  if (ctx == NULL || !store_pack_remove (context_store (ctx), argv[1], &error))
     return cli_fail ("pack remove", CLI_FAILURE, "%s", error->message);
   printf ("removed pack \"%s\"\n", argv[1]);
   return CLI_OK;

@@ -4,44 +4,52 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine/findings.h"
 #include "json.h"
 #include "nm.h"
 #include "proto.h"
+#include "verdict/verdict.h"
 
 static void
-print_human (const cJSON *reply)
+print_reason (const char *kind, const char *what, const char *label)
 {
-  const cJSON *verdict = cJSON_GetObjectItemCaseSensitive (reply, "verdict");
-  const cJSON *message = cJSON_GetObjectItemCaseSensitive (reply, "message");
-  const cJSON *reasons = cJSON_GetObjectItemCaseSensitive (reply, "reasons");
-  const cJSON *audit = cJSON_GetObjectItemCaseSensitive (reply, "audit");
-  printf ("%s", cJSON_IsString (verdict) ? verdict->valuestring : "error");
-  if (cJSON_IsString (message))
-    printf (": %s", message->valuestring);
+  printf ("  %-8s %s", kind, what != NULL ? what : "");
+  if (label != NULL)
+    printf (" [%s]", label);
+}
+
+/* The verdict for a person: the verdict and its message, one line per reason, whether a
+ * reason is needed to proceed, and the audit record's id. */
+static void
+print_verdict (const Verdict *verdict)
+{
+  printf ("%s", verdict_name (verdict->verdict));
+  if (verdict->message != NULL)
+    printf (": %s", verdict->message);
   printf ("\n");
-  const cJSON *reason;
-  cJSON_ArrayForEach (reason, reasons)
+  for (guint i = 0; i < verdict->findings->len && i < VERDICT_MAX_FINDINGS; i++)
     {
-      const cJSON *kind = cJSON_GetObjectItemCaseSensitive (reason, "kind");
-      const cJSON *rule = cJSON_GetObjectItemCaseSensitive (reason, "rule");
-      const cJSON *name = cJSON_GetObjectItemCaseSensitive (reason, "name");
-      const cJSON *label = cJSON_GetObjectItemCaseSensitive (reason, "label");
-      const cJSON *count = cJSON_GetObjectItemCaseSensitive (reason, "count");
-      const cJSON *score = cJSON_GetObjectItemCaseSensitive (reason, "score");
-      printf ("  %-8s %s", kind->valuestring,
-              cJSON_IsString (rule) ? rule->valuestring : cJSON_IsString (name) ? name->valuestring : "");
-      if (cJSON_IsString (label))
-        printf (" [%s]", label->valuestring);
-      if (cJSON_IsNumber (count))
-        printf (" x%d", count->valueint);
-      if (cJSON_IsNumber (score))
-        printf (" score %.2f", score->valuedouble);
+      const Finding *f = verdict->findings->pdata[i];
+      print_reason (finding_kind_name (f->kind), f->rule != NULL ? f->rule : f->name, f->label);
+      /* The score as the reply tells it, to two decimals. */
+      if (f->kind == FINDING_DOCUMENT)
+        printf (" score %.2f", (double) (gint) (f->score * 100 + 0.5) / 100);
+      else
+        printf (" x%u", f->count);
       printf ("\n");
     }
-  if (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (reply, "justification")))
+  for (guint i = 0; i < verdict->n_policy_reasons; i++)
+    {
+      const VerdictPolicyReason *r = &verdict->policy_reasons[i];
+      print_reason ("policy", r->rule, NULL);
+      if (r->count > 0)
+        printf (" x%u", r->count);
+      printf ("\n");
+    }
+  if (verdict->justification)
     printf ("  the user must give a reason to proceed\n");
-  if (cJSON_IsString (audit))
-    printf ("  audit    %s\n", audit->valuestring);
+  if (verdict->audit != NULL)
+    printf ("  audit    %s\n", verdict->audit);
 }
 
 /* One request object a line in, one reply a line out; a bad line gets an error reply. */
@@ -64,28 +72,91 @@ scan_batch (Proto *proto)
   return fflush (stdout) == 0 ? CLI_OK : CLI_FAILURE;
 }
 
+/* The request weir scan makes of its input: text, or bytes that are not text as one
+ * file, as a dropped file would come. Strings point into data, b64 and name. */
+typedef struct {
+  ScanRequest request;
+  ScanFile file;
+  char *b64;
+  char *name;
+} CliScan;
+
+static void
+cli_scan_init (CliScan *scan, const char *data, gsize len, const char *path, const char *origin,
+               const char *event)
+{
+  *scan = (CliScan) { .request = { .event = event, .origin = origin } };
+  if (g_utf8_validate_len (data, len, NULL) && memchr (data, '\0', len) == NULL)
+    {
+      scan->request.text = data;
+      return;
+    }
+  scan->b64 = g_base64_encode ((const guchar *) data, len);
+  scan->name = path && strcmp (path, "-") ? g_path_get_basename (path) : g_strdup ("stdin");
+  scan->file = (ScanFile) { .name = scan->name, .data = scan->b64, .size = (double) len };
+  scan->request.files = &scan->file;
+  scan->request.n_files = 1;
+}
+
+static void
+cli_scan_clear (CliScan *scan)
+{
+  g_free (scan->b64);
+  g_free (scan->name);
+}
+
+/* The protocol's scan request for the same input: what --json sends through proto, so
+ * it prints exactly what the host would. */
 static cJSON *
-build_request (const char *data, gsize len, const char *path, const char *origin, const char *event)
+request_json (const ScanRequest *scan)
 {
   cJSON *req = cJSON_CreateObject ();
   cJSON_AddStringToObject (req, "type", "scan");
   cJSON_AddNumberToObject (req, "id", 1);
-  cJSON_AddStringToObject (req, "event", event);
-  cJSON_AddStringToObject (req, "origin", origin);
-  if (g_utf8_validate_len (data, len, NULL) && memchr (data, '\0', len) == NULL)
+  cJSON_AddStringToObject (req, "event", scan->event);
+  cJSON_AddStringToObject (req, "origin", scan->origin);
+  if (scan->text != NULL)
+    cJSON_AddStringToObject (req, "text", scan->text);
+  cJSON *files = scan->n_files > 0 ? cJSON_AddArrayToObject (req, "files") : NULL;
+  for (guint i = 0; i < scan->n_files; i++)
     {
-      cJSON_AddStringToObject (req, "text", data);
-      return req;
+      cJSON *file = cJSON_CreateObject ();
+      cJSON_AddStringToObject (file, "name", scan->files[i].name);
+      cJSON_AddNumberToObject (file, "size", scan->files[i].size);
+      cJSON_AddStringToObject (file, "data", scan->files[i].data);
+      cJSON_AddItemToArray (files, file);
     }
-  /* Bytes that are not text go in as a file, as a dropped file would. */
-  g_autofree char *b64 = g_base64_encode ((const guchar *) data, len);
-  g_autofree char *base = path && strcmp (path, "-") ? g_path_get_basename (path) : g_strdup ("stdin");
-  cJSON *file = cJSON_CreateObject ();
-  cJSON_AddStringToObject (file, "name", base);
-  cJSON_AddNumberToObject (file, "size", (double) len);
-  cJSON_AddStringToObject (file, "data", b64);
-  cJSON_AddItemToArray (cJSON_AddArrayToObject (req, "files"), file);
   return req;
+}
+
+static int
+scan_json (WeirContext *ctx, const ScanRequest *scan)
+{
+  g_autoptr (Proto) proto = proto_new (ctx);
+  proto_set_source (proto, "cli");
+  g_autoptr (cJSON) req = request_json (scan);
+  g_autoptr (cJSON) reply = proto_handle_request (proto, req);
+  g_autofree char *text = cJSON_PrintUnformatted (reply);
+  printf ("%s\n", text);
+  const cJSON *err = cJSON_GetObjectItemCaseSensitive (reply, "error");
+  if (cJSON_IsObject (err))
+    {
+      const cJSON *message = cJSON_GetObjectItemCaseSensitive (err, "message");
+      return cli_fail ("scan", CLI_FAILURE, "%s", cJSON_IsString (message) ? message->valuestring : "failed");
+    }
+  return CLI_OK;
+}
+
+static int
+scan_human (WeirContext *ctx, const ScanRequest *scan)
+{
+  g_autoptr (Decider) decider = decider_new (ctx);
+  decider_set_source (decider, "cli");
+  g_autoptr (Verdict) verdict = decider_scan (decider, scan);
+  if (verdict->overrides & VERDICT_OVERRIDE_UNRECORDED)
+    return cli_fail ("scan", CLI_FAILURE, "%s", VERDICT_UNRECORDED_ERROR);
+  print_verdict (verdict);
+  return CLI_OK;
 }
 
 int
@@ -116,29 +187,20 @@ cmd_scan (int argc, char **argv)
   g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
   if (ctx == NULL)
     return cli_fail ("scan", CLI_FAILURE, "%s", error->message);
-  g_autoptr (Proto) proto = proto_new (ctx);
-  proto_set_source (proto, "cli");
   if (batch)
-    return scan_batch (proto);
+    {
+      g_autoptr (Proto) proto = proto_new (ctx);
+      proto_set_source (proto, "cli");
+      return scan_batch (proto);
+    }
   g_autofree char *data = NULL;
   gsize len = 0;
   if (!cli_read_input (argc > 1 ? argv[1] : "-", NM_MAX_REQUEST, &data, &len, &error))
     return cli_fail ("scan", CLI_FAILURE, "%s", error->message);
-  g_autoptr (cJSON) req = build_request (data, len, argc > 1 ? argv[1] : NULL,
-                                         origin ? origin : "https://example.com", event ? event : "paste");
-  g_autoptr (cJSON) reply = proto_handle_request (proto, req);
-  const cJSON *err = cJSON_GetObjectItemCaseSensitive (reply, "error");
-  if (json)
-    {
-      g_autofree char *text = cJSON_PrintUnformatted (reply);
-      printf ("%s\n", text);
-    }
-  else if (!cJSON_IsObject (err))
-    print_human (reply);
-  if (cJSON_IsObject (err))
-    {
-      const cJSON *message = cJSON_GetObjectItemCaseSensitive (err, "message");
-      return cli_fail ("scan", CLI_FAILURE, "%s", cJSON_IsString (message) ? message->valuestring : "failed");
-    }
-  return CLI_OK;
+  CliScan scan;
+  cli_scan_init (&scan, data, len, argc > 1 ? argv[1] : NULL, origin ? origin : "https://example.com",
+                 event ? event : "paste");
+  int status = json ? scan_json (ctx, &scan.request) : scan_human (ctx, &scan.request);
+  cli_scan_clear (&scan);
+  return status;
 }

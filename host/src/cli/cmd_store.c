@@ -7,15 +7,12 @@
 #include "cli.h"
 #include "json.h"
 #include "paths.h"
-#include "store/store.h"
+#include "state.h"
 
 static Store *
 open_store (GError **error)
 {
-  if (!paths_ensure_state_dir (error))
-    return NULL;
-  g_autofree char *path = paths_store_file ();
-  return store_open (path, error);
+  return state_open_store (error);
 }
 
 static cJSON *
@@ -138,7 +135,7 @@ run_rewrap (int argc, char **argv)
   gboolean to_keyring = strcmp (to, "keyring") == 0;
   g_autofree char *path = paths_store_file ();
   g_autoptr (GError) error = NULL;
-  if (!paths_ensure_state_dir (&error) || !store_rewrap_key (path, to_keyring, &error))
+  if (!state_rewrap_store_key (to_keyring, &error))
     return cli_fail ("store rewrap", CLI_FAILURE, "%s", error->message);
   printf ("ok: the key of %s is now wrapped by %s\n", path,
           to_keyring ? "the desktop keyring" : "the key file");

@@ -2,10 +2,30 @@
 
 #include "json.h"
 #include "paths.h"
+#include "state.h"
 #include "store/store-packs.h"
 #include "weir-error.h"
 
-#define STORE_PROBLEM "The store cannot be opened, so every check fails safe: "
+struct WeirContext {
+  char *config_dir;
+  char *state_dir;
+  Policy *policy;       /* never NULL */
+  Store *store;         /* NULL when the store could not be opened (lenient only) */
+  Audit *audit;         /* NULL with store */
+  EngineIndex *index;   /* never NULL; may be empty */
+  GPtrArray *problems;  /* ContextProblem*, what degrades protection */
+  PackInbox *inbox;     /* CONFIG/packs/ as last seen */
+  char *pack_stamp;     /* the store's packs when index was loaded; NULL without store */
+  gint64 next_poll;     /* monotonic microseconds */
+  gint64 next_store_retry; /* monotonic microseconds */
+};
+
+static void
+problem_free (ContextProblem *problem)
+{
+  g_free (problem->text);
+  g_free (problem);
+}
 
 void
 context_free (WeirContext *ctx)
@@ -24,6 +44,109 @@ context_free (WeirContext *ctx)
   g_free (ctx);
 }
 
+const Policy *
+context_policy (const WeirContext *ctx)
+{
+  return ctx->policy;
+}
+
+Store *
+context_store (const WeirContext *ctx)
+{
+  return ctx->store;
+}
+
+Audit *
+context_audit (const WeirContext *ctx)
+{
+  return ctx->audit;
+}
+
+const EngineIndex *
+context_index (const WeirContext *ctx)
+{
+  return ctx->index;
+}
+
+const char *
+context_config_dir (const WeirContext *ctx)
+{
+  return ctx->config_dir;
+}
+
+const char *
+context_state_dir (const WeirContext *ctx)
+{
+  return ctx->state_dir;
+}
+
+Audit *
+context_replace_audit (WeirContext *ctx, Audit *audit)
+{
+  Audit *old = ctx->audit;
+  ctx->audit = audit;
+  return old;
+}
+
+/* ---- problems ---- */
+
+const GPtrArray *
+context_problems (const WeirContext *ctx)
+{
+  return ctx->problems;
+}
+
+const ContextProblem *
+context_problem_find (const WeirContext *ctx, ContextProblemKind kind)
+{
+  for (guint i = 0; i < ctx->problems->len; i++)
+    {
+      const ContextProblem *problem = ctx->problems->pdata[i];
+      if (problem->kind == kind)
+        return problem;
+    }
+  return NULL;
+}
+
+gboolean
+context_add_problem (WeirContext *ctx, ContextProblemKind kind, const char *text)
+{
+  for (guint i = 0; i < ctx->problems->len; i++)
+    {
+      const ContextProblem *problem = ctx->problems->pdata[i];
+      if (problem->kind == kind && g_strcmp0 (problem->text, text) == 0)
+        return FALSE;
+    }
+  ContextProblem *problem = g_new0 (ContextProblem, 1);
+  problem->kind = kind;
+  problem->text = g_strdup (text);
+  g_ptr_array_add (ctx->problems, problem);
+  return TRUE;
+}
+
+static void
+drop_problems (WeirContext *ctx, ContextProblemKind kind)
+{
+  for (guint i = ctx->problems->len; i-- > 0;)
+    if (((const ContextProblem *) ctx->problems->pdata[i])->kind == kind)
+      g_ptr_array_remove_index (ctx->problems, i);
+}
+
+/* Lines the pack module noted (char*), as problems of the context, each as it came. */
+static void
+add_pack_problems (WeirContext *ctx, const GPtrArray *lines)
+{
+  for (guint i = 0; i < lines->len; i++)
+    {
+      ContextProblem *problem = g_new0 (ContextProblem, 1);
+      problem->kind = CONTEXT_PROBLEM_PACK;
+      problem->text = g_strdup (lines->pdata[i]);
+      g_ptr_array_add (ctx->problems, problem);
+    }
+}
+
+/* ---- opening ---- */
+
 static Policy *
 load_policy (WeirContext *ctx, ContextFlags flags, GError **error)
 {
@@ -39,29 +162,16 @@ load_policy (WeirContext *ctx, ContextFlags flags, GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
-  g_ptr_array_add (ctx->problems,
-                   g_strdup_printf ("The policy is invalid, so the default policy applies: %s",
-                                    local->message));
+  g_autofree char *text = g_strdup_printf ("The policy is invalid, so the default policy applies: %s",
+                                           local->message);
+  context_add_problem (ctx, CONTEXT_PROBLEM_POLICY, text);
   return policy_new_default (error);
 }
 
 static gboolean
 open_store (WeirContext *ctx, GError **error)
 {
-  g_autofree char *path = NULL;
-  if (!paths_ensure_state_dir (error))
-    return FALSE;
-  path = g_build_filename (ctx->state_dir, "weir.db", NULL);
-  ctx->store = store_open (path, error);
-  if (ctx->store == NULL)
-    return FALSE;
-  ctx->audit = audit_new (ctx->store, error);
-  if (ctx->audit == NULL)
-    {
-      g_clear_pointer (&ctx->store, store_close);
-      return FALSE;
-    }
-  return TRUE;
+  return state_open_audit (&ctx->store, &ctx->audit, error);
 }
 
 /* Replaces the index with the store's packs whose signers are still trusted. */
@@ -91,6 +201,37 @@ context_record_pack (WeirContext *ctx, const char *source, const char *path, con
                                            ok ? meta->name : base, version, key_id,
                                            ok ? NULL : refusal->message, error);
   return id != NULL;
+}
+
+void
+context_record_event (WeirContext *ctx, const char *event, const char *detail)
+{
+  if (ctx->audit == NULL)
+    return;
+  g_autoptr (cJSON) record = cJSON_CreateObject ();
+  if (detail != NULL)
+    cJSON_AddStringToObject (record, "detail", detail);
+  cJSON_AddStringToObject (record, "policy", policy_digest (ctx->policy));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = audit_append (ctx->audit, event, record, &error);
+  if (id == NULL)
+    g_warning ("audit: %s", error->message);
+}
+
+void
+context_record_policy (WeirContext *ctx)
+{
+  if (ctx->audit == NULL)
+    return;
+  g_autofree char *path = g_build_filename (ctx->config_dir, "policy.json", NULL);
+  gboolean custom = g_file_test (path, G_FILE_TEST_EXISTS);
+  const ContextProblem *problem = context_problem_find (ctx, CONTEXT_PROBLEM_POLICY);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = audit_record_policy (ctx->audit, custom ? path : "default",
+                                             policy_digest (ctx->policy),
+                                             problem != NULL ? problem->text : NULL, &error);
+  if (id == NULL)
+    g_warning ("audit: %s", error->message);
 }
 
 static void
@@ -127,16 +268,6 @@ context_poll_packs (WeirContext *ctx, gboolean force, GPtrArray *problems)
 }
 
 gboolean
-context_add_problem (WeirContext *ctx, const char *message)
-{
-  for (guint i = 0; i < ctx->problems->len; i++)
-    if (g_strcmp0 (ctx->problems->pdata[i], message) == 0)
-      return FALSE;
-  g_ptr_array_add (ctx->problems, g_strdup (message));
-  return TRUE;
-}
-
-gboolean
 context_retry_store (WeirContext *ctx)
 {
   gint64 now = g_get_monotonic_time ();
@@ -146,10 +277,10 @@ context_retry_store (WeirContext *ctx)
   g_autoptr (GError) error = NULL;
   if (!open_store (ctx, &error))
     return FALSE;
-  for (guint i = ctx->problems->len; i-- > 0;)
-    if (g_str_has_prefix (ctx->problems->pdata[i], STORE_PROBLEM))
-      g_ptr_array_remove_index (ctx->problems, i);
-  load_packs (ctx, ctx->problems);
+  drop_problems (ctx, CONTEXT_PROBLEM_STORE);
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  load_packs (ctx, lines);
+  add_pack_problems (ctx, lines);
   return TRUE;
 }
 
@@ -164,7 +295,7 @@ WeirContext *
 context_open (ContextFlags flags, GError **error)
 {
   g_autoptr (WeirContext) ctx = g_new0 (WeirContext, 1);
-  ctx->problems = g_ptr_array_new_with_free_func (g_free);
+  ctx->problems = g_ptr_array_new_with_free_func ((GDestroyNotify) problem_free);
   ctx->config_dir = paths_config_dir ();
   ctx->state_dir = paths_state_dir ();
   ctx->policy = load_policy (ctx, flags, error);
@@ -179,12 +310,16 @@ context_open (ContextFlags flags, GError **error)
           g_propagate_error (error, g_steal_pointer (&local));
           return NULL;
         }
-      g_ptr_array_add (ctx->problems, g_strdup_printf (STORE_PROBLEM "%s", local->message));
+      g_autofree char *text = g_strdup_printf ("The store cannot be opened, so every check fails safe: %s",
+                                               local->message);
+      context_add_problem (ctx, CONTEXT_PROBLEM_STORE, text);
       ctx->next_store_retry = g_get_monotonic_time () + CONTEXT_STORE_RETRY_US;
     }
   ctx->inbox = pack_inbox_new (ctx->config_dir);
-  load_packs (ctx, ctx->problems);
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  load_packs (ctx, lines);
   /* The inbox too, for every front end: weir scan must see the packs the host would. */
-  context_poll_packs (ctx, TRUE, ctx->problems);
+  context_poll_packs (ctx, TRUE, lines);
+  add_pack_problems (ctx, lines);
   return g_steal_pointer (&ctx);
 }

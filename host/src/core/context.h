@@ -2,8 +2,9 @@
  * the store, the audit log and the protected-content index, opened from paths.h.
  *
  * The host opens it leniently: a broken policy falls back to the default and a broken
- * store leaves store and audit NULL, each noted in problems, so the host can still
- * answer (with the fail verdict). The CLI opens it strictly and reports the error. */
+ * store leaves store and audit NULL, each noted as a typed problem, so the host can
+ * still answer (with the fail verdict). The CLI opens it strictly and reports the
+ * error. */
 #pragma once
 
 #include <glib.h>
@@ -19,28 +20,53 @@ typedef enum {
   CONTEXT_STRICT = 1 << 0,
 } ContextFlags;
 
-typedef struct {
-  char *config_dir;
-  char *state_dir;
-  Policy *policy;       /* never NULL */
-  Store *store;         /* NULL when the store could not be opened (lenient only) */
-  Audit *audit;         /* NULL with store */
-  EngineIndex *index;   /* never NULL; may be empty */
-  GPtrArray *problems;  /* char*: what degrades protection, one line each, for the user */
-  PackInbox *inbox;     /* CONFIG/packs/ as last seen */
-  char *pack_stamp;     /* the store's packs when index was loaded; NULL without store */
-  gint64 next_poll;     /* monotonic microseconds */
-  gint64 next_store_retry; /* monotonic microseconds */
-} WeirContext;
+typedef struct WeirContext WeirContext;
 
 WeirContext *context_open (ContextFlags flags, GError **error);
 void context_free (WeirContext *ctx);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WeirContext, context_free)
+
+/* Borrowed from the context, valid until it changes them (context_retry_store,
+ * context_poll_packs) or is freed. */
+const Policy *context_policy (const WeirContext *ctx);              /* never NULL */
+Store *context_store (const WeirContext *ctx);                      /* NULL: the store did not open */
+Audit *context_audit (const WeirContext *ctx);                      /* NULL with the store */
+const EngineIndex *context_index (const WeirContext *ctx);          /* never NULL; may be empty */
+const char *context_config_dir (const WeirContext *ctx);
+const char *context_state_dir (const WeirContext *ctx);
+
+/* For benchmarks: puts audit (may be NULL) in place of the context's audit log and
+ * returns the one it held, which the caller then owns. */
+Audit *context_replace_audit (WeirContext *ctx, Audit *audit);
+
+/* What degrades protection, each told to the user as one line. The kind says what it
+ * is; code never finds a problem again by its wording. */
+typedef enum {
+  CONTEXT_PROBLEM_POLICY,  /* the policy is invalid: the default policy applies */
+  CONTEXT_PROBLEM_STORE,   /* the store cannot be opened: every check fails safe */
+  CONTEXT_PROBLEM_AUDIT,   /* the audit log refuses writes: every check fails safe */
+  CONTEXT_PROBLEM_PACK,    /* a trusted key or a pack was refused */
+} ContextProblemKind;
+
+typedef struct {
+  ContextProblemKind kind;
+  char *text;  /* the whole line for the user, e.g. "The policy is invalid, so ...: why" */
+} ContextProblem;
+
+/* ContextProblem*, oldest first, borrowed. */
+const GPtrArray *context_problems (const WeirContext *ctx);
+/* The first problem of kind, or NULL. */
+const ContextProblem *context_problem_find (const WeirContext *ctx, ContextProblemKind kind);
+/* Adds a problem unless the same one is there: a fault that recurs on every request is
+ * still one problem. Returns TRUE when it is new. */
+gboolean context_add_problem (WeirContext *ctx, ContextProblemKind kind, const char *text);
 
 /* Between two requests the host calls this, at most every CONTEXT_POLL_US unless force:
  * it imports packs dropped into CONFIG/packs/ (newer versions only) and reloads the
  * index when the store's packs changed (an import here, by `weir pack import` or by
- * another host). Refusals are logged and appended to problems (may be NULL). Returns
- * TRUE when the index was replaced. A stat of a few files and one small query: cheap. */
+ * another host). Refusals are logged and appended to problems (char*, may be NULL).
+ * Returns TRUE when the index was replaced. A stat of a few files and one small query:
+ * cheap. */
 #define CONTEXT_POLL_US (G_USEC_PER_SEC / 2)
 gboolean context_poll_packs (WeirContext *ctx, gboolean force, GPtrArray *problems);
 
@@ -52,18 +78,21 @@ gboolean context_poll_packs (WeirContext *ctx, gboolean force, GPtrArray *proble
 gboolean context_record_pack (WeirContext *ctx, const char *source, const char *path,
                               const PackMeta *meta, const GError *refusal, GError **error);
 
-/* Adds a line to problems unless the same line is there: a fault that recurs on every
- * request is still one problem. Returns TRUE when the line is new. */
-gboolean context_add_problem (WeirContext *ctx, const char *message);
+/* Records a host event (start, stop, a broken stream, the sandbox) with the policy's
+ * digest in the audit log, if there is one; a failure is logged. */
+void context_record_event (WeirContext *ctx, const char *event, const char *detail);
+
+/* The policy this context enforces, in the audit log: which file (or the default), its
+ * digest, and the problem that made it fall back to the default, if any. */
+void context_record_policy (WeirContext *ctx);
 
 /* A host whose store could not be opened (corrupt, unreadable, its disk gone) tries
  * again between two requests, at most every CONTEXT_STORE_RETRY_US, so service resumes
  * once the store is repaired without restarting the browser. Returns TRUE when the store
- * opened now; its problem line is then dropped. Does nothing while the store is open. */
+ * opened now; its problem is then dropped. Does nothing while the store is open. */
 #define CONTEXT_STORE_RETRY_US G_USEC_PER_SEC
 gboolean context_retry_store (WeirContext *ctx);
 
 /* Whether context_retry_store or context_poll_packs (without force) would do more than
  * return at once if called now: either may load an index. */
 gboolean context_load_due (const WeirContext *ctx);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (WeirContext, context_free)

@@ -3,23 +3,19 @@
 #include <errno.h>
 #include <string.h>
 
-#include "engine/html.h"
 #include "json.h"
 #include "nm.h"
-#include "engine/score.h"
+#include "text.h"
+#include "verdict/verdict.h"
 #include "weir-config.h"
 #include "weir-error.h"
 
 /* Bounds on what one request may ask for; the frame cap bounds the bytes. */
 #define MAX_FILES 256
-#define MAX_REASONS 64
 #define MAX_JUSTIFICATION 2000
 #define MAX_PENDING 1024
 /* The id is echoed in the reply: a bounded one keeps every reply under NM_MAX_REPLY. */
 #define MAX_ID_BYTES 256
-#define FAIL_UNRECORDED_MESSAGE \
-  "Weir cannot write its audit log right now (its store is unavailable or the disk is " \
-  "full), so your organisation's fail mode applies."
 
 /* A warn verdict the user may still answer with a decision. */
 typedef struct {
@@ -29,15 +25,9 @@ typedef struct {
 
 struct Proto {
   WeirContext *ctx;
-  const char *source;    /* static; "cli" marks records of weir scan, NULL for the host */
-  gint64 scan_budget;    /* microseconds; 0 = half the policy's timeout */
+  Decider *decider;
   GHashTable *pending;   /* audit id -> Pending* */
   GQueue pending_order;  /* audit ids, oldest first, borrowed from pending */
-  /* Verdicts given without a record (the store unavailable, the disk full), told in
-   * one audit-gap record as soon as the log takes writes again. */
-  guint unrecorded;
-  char *unrecorded_since; /* UTC, ISO 8601, of the first */
-  char *unrecorded_why;   /* the first failure's message */
 };
 
 static void
@@ -52,6 +42,7 @@ proto_new (WeirContext *ctx)
 {
   Proto *proto = g_new0 (Proto, 1);
   proto->ctx = ctx;
+  proto->decider = decider_new (ctx);
   proto->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) pending_free);
   g_queue_init (&proto->pending_order);
@@ -65,8 +56,7 @@ proto_free (Proto *proto)
     return;
   g_queue_clear (&proto->pending_order);
   g_hash_table_unref (proto->pending);
-  g_free (proto->unrecorded_since);
-  g_free (proto->unrecorded_why);
+  decider_free (proto->decider);
   g_free (proto);
 }
 
@@ -95,22 +85,13 @@ pending_remove (Proto *proto, const char *audit)
 void
 proto_set_source (Proto *proto, const char *source)
 {
-  proto->source = source;
+  decider_set_source (proto->decider, source);
 }
 
 void
 proto_set_scan_budget (Proto *proto, gint64 usec)
 {
-  proto->scan_budget = MAX (usec, 0);
-}
-
-static gint64
-scan_deadline (const Proto *proto)
-{
-  gint64 budget = proto->scan_budget;
-  if (budget == 0)
-    budget = (gint64) policy_timeout_ms (proto->ctx->policy) * 1000 / 2;
-  return g_get_monotonic_time () + budget;
+  decider_set_scan_budget (proto->decider, usec);
 }
 
 /* ---- request fields ---- */
@@ -137,17 +118,6 @@ string_field (const cJSON *req, const char *field, gboolean required, const char
   return TRUE;
 }
 
-/* The first max_chars characters of s, copied. g_utf8_substring() cannot do this: it
- * walks to its end offset even past the end of a shorter string (found by fuzzing). */
-static char *
-utf8_prefix (const char *s, gsize max_chars)
-{
-  const char *end = s + strlen (s), *p = s;
-  for (gsize i = 0; i < max_chars && p != NULL && p < end; i++)
-    p = g_utf8_find_next_char (p, end);
-  return g_strndup (s, (gsize) ((p != NULL ? p : end) - s));
-}
-
 static gboolean
 one_of (const char *value, const char *const *allowed)
 {
@@ -168,170 +138,52 @@ echo_safe (const char *s)
 
 /* ---- verdict replies ---- */
 
+/* The reply to a scan or gpu request, from its verdict. The wire order of the fields
+ * is protocol 1's: a verdict with a record ends with "audit"; one without (the audit
+ * log refused it) carries the fail verdict, why, and an "error". */
 static cJSON *
-reason_json (const Finding *finding)
+verdict_reply (const Verdict *verdict)
 {
-  cJSON *reason = cJSON_CreateObject ();
-  cJSON_AddStringToObject (reason, "kind", finding_kind_name (finding->kind));
-  if (finding->rule)
-    cJSON_AddStringToObject (reason, "rule", finding->rule);
-  if (finding->name)
-    cJSON_AddStringToObject (reason, "name", finding->name);
-  if (finding->label)
-    cJSON_AddStringToObject (reason, "label", finding->label);
-  if (finding->detail)
-    cJSON_AddStringToObject (reason, "columns", finding->detail);
-  if (finding->kind == FINDING_DOCUMENT)
-    cJSON_AddNumberToObject (reason, "score", (double) (gint) (finding->score * 100 + 0.5) / 100);
-  else
-    cJSON_AddNumberToObject (reason, "count", finding->count);
-  return reason;
+  cJSON *reply = cJSON_CreateObject ();
+  cJSON_AddStringToObject (reply, "type", "verdict");
+  cJSON_AddStringToObject (reply, "verdict", verdict_name (verdict->verdict));
+  cJSON_AddItemToObject (reply, "reasons", verdict_reasons_json (verdict));
+  if (verdict->overrides & VERDICT_OVERRIDE_UNRECORDED)
+    {
+      if (verdict->learn_more != NULL)
+        cJSON_AddStringToObject (reply, "learn_more", verdict->learn_more);
+      cJSON_AddStringToObject (reply, "message", verdict->message);
+      cJSON_AddStringToObject (reply, "rule", verdict->rule);
+      cJSON *err = cJSON_AddObjectToObject (reply, "error");
+      cJSON_AddStringToObject (err, "code", weir_error_code_name (verdict->unrecorded->code));
+      cJSON_AddStringToObject (err, "message", VERDICT_UNRECORDED_ERROR);
+      return reply;
+    }
+  if (verdict->message != NULL)
+    cJSON_AddStringToObject (reply, "message", verdict->message);
+  if (verdict->rule != NULL)
+    cJSON_AddStringToObject (reply, "rule", verdict->rule);
+  if (verdict->learn_more != NULL)
+    cJSON_AddStringToObject (reply, "learn_more", verdict->learn_more);
+  if (verdict->verdict == VERDICT_WARN)
+    cJSON_AddBoolToObject (reply, "justification", verdict->justification);
+  cJSON_AddStringToObject (reply, "audit", verdict->audit);
+  return reply;
 }
 
+/* The reply to a verdict; a recorded warn is one the user may still answer with a
+ * decision. */
 static cJSON *
-policy_reason (const char *rule, guint count)
+verdict_answer (Proto *proto, const Verdict *verdict)
 {
-  cJSON *reason = cJSON_CreateObject ();
-  cJSON_AddStringToObject (reason, "kind", "policy");
-  cJSON_AddStringToObject (reason, "rule", rule);
-  if (count > 0)
-    cJSON_AddNumberToObject (reason, "count", count);
-  return reason;
-}
-
-/* The user-facing sentence: a protected document by name when one matched, else the
- * deciding rule's message. Names come from packs and the policy, never from content. */
-static char *
-verdict_message (const PolicyDecision *decision, const GPtrArray *findings)
-{
-  if (decision->verdict == VERDICT_ALLOW)
-    return NULL;
-  for (guint i = 0; findings != NULL && i < findings->len; i++)
-    {
-      const Finding *f = findings->pdata[i];
-      if (f->kind != FINDING_PATTERN && f->name != NULL)
-        return f->label ? g_strdup_printf ("This text matches %s (%s).", f->name, f->label)
-                        : g_strdup_printf ("This text matches %s.", f->name);
-    }
-  if (decision->message != NULL)
-    return g_strdup (decision->message);
-  return g_strdup ("This content matches your organisation's data protection policy.");
-}
-
-/* Builds the verdict reply and its audit record together, so both say the same. */
-typedef struct {
-  cJSON *reply;   /* the reply body */
-  cJSON *record;  /* the audit record's fields */
-} Outcome;
-
-static void
-outcome_init (Outcome *o, const PolicyDecision *decision, cJSON *reasons, const GPtrArray *findings)
-{
-  g_autofree char *message = verdict_message (decision, findings);
-  o->reply = cJSON_CreateObject ();
-  o->record = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o->reply, "type", "verdict");
-  cJSON_AddStringToObject (o->reply, "verdict", verdict_name (decision->verdict));
-  cJSON_AddItemToObject (o->reply, "reasons", reasons);
-  cJSON_AddItemToObject (o->record, "reasons", cJSON_Duplicate (reasons, TRUE));
-  cJSON_AddStringToObject (o->record, "verdict", verdict_name (decision->verdict));
-  if (message != NULL)
-    cJSON_AddStringToObject (o->reply, "message", message);
-  if (decision->rule_id != NULL)
-    {
-      cJSON_AddStringToObject (o->reply, "rule", decision->rule_id);
-      cJSON_AddStringToObject (o->record, "rule", decision->rule_id);
-    }
-  if (decision->learn_more != NULL && decision->learn_more[0] != '\0')
-    cJSON_AddStringToObject (o->reply, "learn_more", decision->learn_more);
-  if (decision->verdict == VERDICT_WARN)
-    cJSON_AddBoolToObject (o->reply, "justification", decision->justification);
-}
-
-static void
-gap_note (Proto *proto, const GError *error)
-{
-  if (proto->unrecorded++ > 0)
-    return;
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  proto->unrecorded_since = g_date_time_format_iso8601 (now);
-  proto->unrecorded_why = g_strdup (error->message);
-  if (proto->ctx->audit != NULL)
-    {
-      /* The store is open but refuses writes: the user hears of it like a store that
-       * would not open (the host tells each problem once). */
-      g_autofree char *problem = g_strdup_printf ("The audit log cannot be written, so every "
-                                                  "check fails safe: %s", error->message);
-      context_add_problem (proto->ctx, problem);
-    }
-}
-
-/* Before the first record after a gap: how many verdicts went unrecorded, since when,
- * and why. Kept for the next try when the log still refuses. */
-static void
-gap_record (Proto *proto)
-{
-  if (proto->unrecorded == 0 || proto->ctx->audit == NULL)
-    return;
-  g_autoptr (cJSON) fields = cJSON_CreateObject ();
-  cJSON_AddNumberToObject (fields, "count", proto->unrecorded);
-  cJSON_AddStringToObject (fields, "since", proto->unrecorded_since);
-  cJSON_AddStringToObject (fields, "detail", proto->unrecorded_why);
-  g_autofree char *id = audit_append (proto->ctx->audit, "audit-gap", fields, NULL);
-  if (id == NULL)
-    return;
-  proto->unrecorded = 0;
-  g_clear_pointer (&proto->unrecorded_since, g_free);
-  g_clear_pointer (&proto->unrecorded_why, g_free);
-}
-
-/* Writes the record; on success adds "audit" to the reply and remembers a warn. When
- * the audit log cannot be written the verdict becomes the fail verdict: a decision
- * that leaves no record is not one the organisation can stand behind. */
-static cJSON *
-outcome_finish (Proto *proto, Outcome *o, const char *event, Verdict verdict, gboolean justification)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *id = NULL;
-  gap_record (proto);
-  if (proto->ctx->audit == NULL)
-    g_set_error (&error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
-  else
-    id = audit_append (proto->ctx->audit, event, o->record, &error);
-  cJSON_Delete (o->record);
-  if (id == NULL)
-    {
-      PolicyDecision failure;
-      policy_decide_failure (proto->ctx->policy, &failure);
-      gap_note (proto, error);
-      cJSON_ReplaceItemInObjectCaseSensitive (o->reply, "verdict",
-                                              cJSON_CreateString (verdict_name (failure.verdict)));
-      /* The user sees why (the extension shows the message), not the scan's own text. */
-      cJSON_DeleteItemFromObjectCaseSensitive (o->reply, "message");
-      cJSON_AddStringToObject (o->reply, "message", FAIL_UNRECORDED_MESSAGE);
-      cJSON_DeleteItemFromObjectCaseSensitive (o->reply, "rule");
-      cJSON_AddStringToObject (o->reply, "rule", failure.rule_id);
-      cJSON_DeleteItemFromObjectCaseSensitive (o->reply, "justification");
-      cJSON *err = cJSON_AddObjectToObject (o->reply, "error");
-      cJSON_AddStringToObject (err, "code", weir_error_code_name (error->code));
-      cJSON_AddStringToObject (err, "message", "Weir could not record this decision, so it fails safe.");
-      g_warning ("audit: %s", error->message);
-      return o->reply;
-    }
-  cJSON_AddStringToObject (o->reply, "audit", id);
-  if (verdict == VERDICT_WARN)
-    pending_add (proto, id, justification);
-  return o->reply;
+  if (verdict->verdict == VERDICT_WARN && verdict->audit != NULL)
+    pending_add (proto, verdict->audit, verdict->justification);
+  return verdict_reply (verdict);
 }
 
 /* ---- scan ---- */
 
 static const char *const scan_events[] = { "paste", "drop", "upload", "clipboard-read", NULL };
-
-typedef struct {
-  const char *event, *origin, *url, *text, *html;
-  const cJSON *files;
-} ScanRequest;
 
 /* Standard base64 (what the extension's btoa writes), padding only at the end. */
 static gboolean
@@ -343,24 +195,26 @@ base64_valid (const char *s)
 }
 
 static gboolean
-parse_file (const cJSON *file, GError **error)
+parse_file (const cJSON *item, ScanFile *file, GError **error)
 {
-  const char *name, *mime, *data;
-  const cJSON *size = cJSON_GetObjectItemCaseSensitive (file, "size");
-  if (!cJSON_IsObject (file))
+  const cJSON *size = cJSON_GetObjectItemCaseSensitive (item, "size");
+  if (!cJSON_IsObject (item))
     return bad_field (error, "files", "must hold objects");
-  if (!string_field (file, "name", TRUE, &name, error) || !string_field (file, "mime", FALSE, &mime, error)
-      || !string_field (file, "data", FALSE, &data, error))
+  if (!string_field (item, "name", TRUE, &file->name, error)
+      || !string_field (item, "mime", FALSE, &file->mime, error)
+      || !string_field (item, "data", FALSE, &file->data, error))
     return FALSE;
   if (size != NULL && !cJSON_IsNull (size) && (!cJSON_IsNumber (size) || size->valuedouble < 0))
     return bad_field (error, "size", "must be a number of bytes");
-  if (data != NULL && !base64_valid (data))
+  if (file->data != NULL && !base64_valid (file->data))
     return bad_field (error, "data", "must be base64");
+  file->size = cJSON_IsNumber (size) ? size->valuedouble : -1;
   return TRUE;
 }
 
+/* Fills scan with strings borrowed from req; *files (caller frees) holds its files. */
 static gboolean
-parse_scan (const cJSON *req, ScanRequest *scan, GError **error)
+parse_scan (const cJSON *req, ScanRequest *scan, ScanFile **files, GError **error)
 {
   if (!string_field (req, "event", TRUE, &scan->event, error)
       || !string_field (req, "origin", TRUE, &scan->origin, error)
@@ -370,261 +224,29 @@ parse_scan (const cJSON *req, ScanRequest *scan, GError **error)
     return FALSE;
   if (!one_of (scan->event, scan_events))
     return bad_field (error, "event", "must be paste, drop, upload or clipboard-read");
-  scan->files = cJSON_GetObjectItemCaseSensitive (req, "files");
-  if (scan->files == NULL || cJSON_IsNull (scan->files))
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive (req, "files");
+  if (list == NULL || cJSON_IsNull (list))
     return TRUE;
-  if (!cJSON_IsArray (scan->files) || cJSON_GetArraySize (scan->files) > MAX_FILES)
+  if (!cJSON_IsArray (list) || cJSON_GetArraySize (list) > MAX_FILES)
     return bad_field (error, "files", "must be a list of at most 256 files");
-  const cJSON *file;
-  cJSON_ArrayForEach (file, scan->files)
-    if (!parse_file (file, error))
+  *files = g_new0 (ScanFile, MAX (cJSON_GetArraySize (list), 1));
+  const cJSON *item;
+  cJSON_ArrayForEach (item, list)
+    if (!parse_file (item, &(*files)[scan->n_files++], error))
       return g_prefix_error_literal (error, "files: "), FALSE;
+  scan->files = *files;
   return TRUE;
-}
-
-/* Bytes the request asks Weir to read, counting base64 as what it decodes to. */
-static gsize
-scan_size (const ScanRequest *scan)
-{
-  gsize total = (scan->text ? strlen (scan->text) : 0) + (scan->html ? strlen (scan->html) : 0);
-  const cJSON *file;
-  cJSON_ArrayForEach (file, scan->files)
-    {
-      const cJSON *data = cJSON_GetObjectItemCaseSensitive (file, "data");
-      const cJSON *size = cJSON_GetObjectItemCaseSensitive (file, "size");
-      gsize part = 0;
-      if (cJSON_IsString (data))
-        part = strlen (data->valuestring) / 4 * 3;
-      else if (cJSON_IsNumber (size) && size->valuedouble > 0)
-        part = (gsize) MIN (size->valuedouble, (double) NM_MAX_REQUEST * 4);
-      /* A declared size the host never saw still counts, but saturates rather than
-       * wrapping round to a small total. */
-      total = part > G_MAXSIZE - total ? G_MAXSIZE : total + part;
-    }
-  return total;
-}
-
-/* Keeps one finding per (kind, rule, name, label), with the largest count and score:
- * the same card in the text and the HTML of one paste is one card. */
-static void
-merge_findings (GPtrArray *into, GPtrArray *from)
-{
-  for (guint i = 0; i < from->len; i++)
-    {
-      Finding *f = from->pdata[i];
-      gboolean merged = FALSE;
-      for (guint j = 0; j < into->len && !merged; j++)
-        {
-          Finding *g = into->pdata[j];
-          if (g->kind == f->kind && !g_strcmp0 (g->rule, f->rule) && !g_strcmp0 (g->name, f->name)
-              && !g_strcmp0 (g->label, f->label))
-            {
-              g->count = MAX (g->count, f->count);
-              g->longest = MAX (g->longest, f->longest);
-              g->words = MAX (g->words, f->words);
-              g->score = MAX (g->score, f->score);
-              merged = TRUE;
-            }
-        }
-      if (!merged)
-        g_ptr_array_add (into, g_ptr_array_steal_index (from, i--));
-    }
-}
-
-static void
-score_part (Proto *proto, const char *data, gsize len, GPtrArray *findings)
-{
-  g_autoptr (GPtrArray) part = findings_new ();
-  engine_score (proto->ctx->index, data, len, part);
-  merge_findings (findings, part);
-}
-
-/* digest is NULL when there is no audit log (the store failed to open). */
-static void
-digest_update (AuditDigest *digest, const void *data, gsize len)
-{
-  if (digest != NULL)
-    audit_digest_update (digest, data, len);
-}
-
-/* A file is read as text when it says so or when its first 4 KiB are valid UTF-8
- * without NUL bytes; anything else (images, archives, office files) is unreadable. */
-static gboolean
-looks_textual (const char *mime, const guchar *data, gsize len)
-{
-  if (mime != NULL && (g_str_has_prefix (mime, "text/") || strstr (mime, "json") || strstr (mime, "xml")
-                       || strstr (mime, "csv") || strstr (mime, "javascript")))
-    return TRUE;
-  gsize head = MIN (len, 4096);
-  if (memchr (data, '\0', head) != NULL)
-    return FALSE;
-  const char *end = NULL;
-  /* A multi-byte sequence cut at the 4 KiB boundary is still text. */
-  return g_utf8_validate ((const char *) data, (gssize) head, &end) || (head - (gsize) (end - (const char *) data)) < 4;
-}
-
-typedef struct {
-  guint unreadable;
-  gint64 deadline;   /* monotonic microseconds */
-  gboolean overrun;  /* a part was skipped: the budget ran out */
-} ScanTotals;
-
-/* Whether s holds at least min characters, counting only as far as min: a full
- * g_utf8_strlen() of a large paste cost a third of the host's time. Any bytes are
- * safe here; a character is a byte that does not continue a UTF-8 sequence. */
-static gboolean
-reaches_chars (const char *s, gsize len, gsize min)
-{
-  gsize chars = 0;
-  for (gsize i = 0; i < len && chars < min; i++)
-    chars += ((guchar) s[i] & 0xC0) != 0x80;
-  return chars >= min;
-}
-
-/* Checked before each part, so a part that started in time always finishes: the
- * verdict is then complete even if it arrives a little late. */
-static gboolean
-scan_in_time (ScanTotals *totals)
-{
-  if (!totals->overrun && g_get_monotonic_time () > totals->deadline)
-    totals->overrun = TRUE;
-  return !totals->overrun;
-}
-
-static void
-scan_files (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrArray *findings,
-            ScanTotals *totals)
-{
-  const cJSON *file;
-  cJSON_ArrayForEach (file, scan->files)
-    {
-      const cJSON *data = cJSON_GetObjectItemCaseSensitive (file, "data");
-      const cJSON *mime = cJSON_GetObjectItemCaseSensitive (file, "mime");
-      gsize len = 0;
-      if (!scan_in_time (totals))
-        return;
-      g_autofree guchar *bytes = NULL;
-      if (cJSON_IsString (data) && data->valuestring[0] == '\0')
-        continue;  /* an empty file: nothing to read, nothing hidden */
-      if (cJSON_IsString (data))
-        bytes = g_base64_decode (data->valuestring, &len);
-      if (bytes == NULL || !looks_textual (cJSON_IsString (mime) ? mime->valuestring : NULL, bytes, len))
-        {
-          totals->unreadable++;
-          if (bytes != NULL)
-            digest_update (digest, bytes, len);
-          continue;
-        }
-      digest_update (digest, bytes, len);
-      score_part (proto, (const char *) bytes, len, findings);
-    }
-}
-
-static void
-scan_content (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrArray *findings,
-              ScanTotals *totals)
-{
-  gsize min_chars = policy_min_scan_chars (proto->ctx->policy);
-  gsize text_len = scan->text ? strlen (scan->text) : 0;
-  g_autofree char *html_text = NULL;
-  gsize html_len = 0;
-  if (scan->text != NULL)
-    digest_update (digest, scan->text, text_len);
-  if (scan->html != NULL)
-    {
-      digest_update (digest, scan->html, strlen (scan->html));
-      html_text = engine_html_to_text (scan->html, strlen (scan->html), &html_len);
-    }
-  if (reaches_chars (scan->text, text_len, min_chars) || reaches_chars (html_text, html_len, min_chars))
-    {
-      if (text_len > 0 && scan_in_time (totals))
-        score_part (proto, scan->text, text_len, findings);
-      /* The HTML a rich editor inserts can differ from the plain text: scan both. */
-      if (html_len > 0 && (text_len != html_len || memcmp (scan->text, html_text, text_len) != 0)
-          && scan_in_time (totals))
-        score_part (proto, html_text, html_len, findings);
-    }
-  scan_files (proto, scan, digest, findings, totals);
-}
-
-static cJSON *
-findings_reasons (const GPtrArray *findings)
-{
-  cJSON *reasons = cJSON_CreateArray ();
-  for (guint i = 0; i < findings->len && i < MAX_REASONS; i++)
-    cJSON_AddItemToArray (reasons, reason_json (findings->pdata[i]));
-  return reasons;
-}
-
-/* The budget ran out with parts unread: the fail verdict, unless what was read
- * already decides something stricter. The digest would cover only part of the
- * content, so it is left out. */
-static void
-scan_fail_late (Proto *proto, PolicyDecision *decision, cJSON *reasons, char *digest_hex)
-{
-  PolicyDecision failure;
-  policy_decide_failure (proto->ctx->policy, &failure);
-  if (failure.verdict >= decision->verdict)
-    *decision = failure;
-  cJSON_AddItemToArray (reasons, policy_reason ("timeout", 0));
-  digest_hex[0] = '\0';
-  g_message ("a scan ran over its time budget; the fail verdict applies");
 }
 
 static cJSON *
 handle_scan (Proto *proto, const cJSON *req, GError **error)
 {
   ScanRequest scan = { 0 };
-  if (!parse_scan (req, &scan, error))
+  g_autofree ScanFile *files = NULL;
+  if (!parse_scan (req, &scan, &files, error))
     return NULL;
-  const Policy *policy = proto->ctx->policy;
-  g_autoptr (GPtrArray) findings = findings_new ();
-  PolicyDecision decision;
-  cJSON *reasons;
-  ScanTotals totals = { .deadline = scan_deadline (proto) };
-  AuditDigest digest;
-  char digest_hex[65] = "";
-  gsize size = scan_size (&scan);
-  if (size > policy_max_scan_bytes (policy))
-    {
-      policy_decide_oversize (policy, &decision);
-      reasons = cJSON_CreateArray ();
-      cJSON_AddItemToArray (reasons, policy_reason ("oversize", 0));
-    }
-  else
-    {
-      if (proto->ctx->audit != NULL)
-        audit_digest_init (proto->ctx->audit, &digest);
-      scan_content (proto, &scan, proto->ctx->audit != NULL ? &digest : NULL, findings, &totals);
-      if (proto->ctx->audit != NULL)
-        audit_digest_finish (&digest, digest_hex);
-      policy_decide (policy, scan.origin, findings, &decision);
-      reasons = findings_reasons (findings);
-      if (totals.overrun)
-        scan_fail_late (proto, &decision, reasons, digest_hex);
-      PolicyDecision unreadable;
-      policy_decide_unreadable (policy, &unreadable);
-      if (totals.unreadable > 0)
-        cJSON_AddItemToArray (reasons, policy_reason ("unreadable", totals.unreadable));
-      if (totals.unreadable > 0 && unreadable.verdict > decision.verdict)
-        decision = unreadable;
-    }
-  Outcome o;
-  outcome_init (&o, &decision, reasons, findings);
-  cJSON_AddStringToObject (o.record, "origin", scan.origin);
-  if (scan.url != NULL && policy_record_url (policy, scan.origin))
-    {
-      g_autofree char *url = utf8_prefix (scan.url, 2048);
-      cJSON_AddStringToObject (o.record, "url", url);
-    }
-  cJSON_AddStringToObject (o.record, "scan_event", scan.event);
-  cJSON_AddNumberToObject (o.record, "bytes", (double) size);
-  if (digest_hex[0] != '\0')
-    cJSON_AddStringToObject (o.record, "content_digest", digest_hex);
-  cJSON_AddStringToObject (o.record, "policy", policy_digest (policy));
-  if (proto->source != NULL)
-    cJSON_AddStringToObject (o.record, "source", proto->source);
-  return outcome_finish (proto, &o, "verdict", decision.verdict, decision.justification);
+  g_autoptr (Verdict) verdict = decider_scan (proto->decider, &scan);
+  return verdict_answer (proto, verdict);
 }
 
 /* ---- gpu, decision, report, hello ---- */
@@ -636,15 +258,8 @@ handle_gpu (Proto *proto, const cJSON *req, GError **error)
   if (!string_field (req, "origin", TRUE, &origin, error) || !string_field (req, "url", FALSE, &url, error)
       || !string_field (req, "api", FALSE, &api, error))
     return NULL;
-  PolicyDecision decision;
-  policy_decide_gpu (proto->ctx->policy, origin, &decision);
-  cJSON *reasons = cJSON_CreateArray ();
-  cJSON_AddItemToArray (reasons, policy_reason ("gpu", 0));
-  Outcome o;
-  outcome_init (&o, &decision, reasons, NULL);
-  cJSON_AddStringToObject (o.record, "origin", origin);
-  cJSON_AddStringToObject (o.record, "api", api ? api : "requestAdapter");
-  return outcome_finish (proto, &o, "gpu", decision.verdict, decision.justification);
+  g_autoptr (Verdict) verdict = decider_gpu (proto->decider, origin, api);
+  return verdict_answer (proto, verdict);
 }
 
 static gboolean
@@ -680,15 +295,15 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddStringToObject (record, "action", action);
   if (!blank (justification))
     {
-      g_autofree char *cut = utf8_prefix (justification, MAX_JUSTIFICATION);
+      g_autofree char *cut = text_utf8_prefix (justification, MAX_JUSTIFICATION);
       cJSON_AddStringToObject (record, "justification", g_utf8_validate (cut, -1, NULL) ? cut : "");
     }
-  if (proto->ctx->audit == NULL)
+  if (context_audit (proto->ctx) == NULL)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
       return NULL;
     }
-  g_autofree char *id = audit_append (proto->ctx->audit, "decision", record, error);
+  g_autofree char *id = audit_append (context_audit (proto->ctx), "decision", record, error);
   if (id == NULL)
     return NULL;
   pending_remove (proto, audit);
@@ -710,7 +325,7 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
     return NULL;
   if (!one_of (event, events))
     return bad_field (error, "event", "is not an event the host records"), NULL;
-  Verdict reported;
+  VerdictLevel reported;
   if (verdict != NULL && !verdict_parse (verdict, &reported))
     return bad_field (error, "verdict", "must be allow, warn or block"), NULL;
   g_autoptr (cJSON) record = cJSON_CreateObject ();
@@ -721,15 +336,15 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
     cJSON_AddStringToObject (record, "verdict", verdict);
   if (detail)
     {
-      g_autofree char *cut = utf8_prefix (detail, 200);
+      g_autofree char *cut = text_utf8_prefix (detail, 200);
       cJSON_AddStringToObject (record, "detail", cut);
     }
-  if (proto->ctx->audit == NULL)
+  if (context_audit (proto->ctx) == NULL)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
       return NULL;
     }
-  g_autofree char *id = audit_append (proto->ctx->audit, "report", record, error);
+  g_autofree char *id = audit_append (context_audit (proto->ctx), "report", record, error);
   if (id == NULL)
     return NULL;
   cJSON *reply = cJSON_CreateObject ();
@@ -748,10 +363,11 @@ handle_hello (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddStringToObject (reply, "type", "hello");
   cJSON_AddStringToObject (reply, "host_version", WEIR_VERSION);
   cJSON_AddNumberToObject (reply, "protocol", PROTO_VERSION);
-  cJSON_AddItemToObject (reply, "policy", policy_to_hello_json (proto->ctx->policy));
+  cJSON_AddItemToObject (reply, "policy", policy_to_hello_json (context_policy (proto->ctx)));
   cJSON *problems = cJSON_AddArrayToObject (reply, "problems");
-  for (guint i = 0; i < proto->ctx->problems->len; i++)
-    cJSON_AddItemToArray (problems, cJSON_CreateString (proto->ctx->problems->pdata[i]));
+  const GPtrArray *told = context_problems (proto->ctx);
+  for (guint i = 0; i < told->len; i++)
+    cJSON_AddItemToArray (problems, cJSON_CreateString (((const ContextProblem *) told->pdata[i])->text));
   return reply;
 }
 
@@ -902,19 +518,4 @@ proto_handle_frame (Proto *proto, const char *buf, gsize len)
   if (reply == NULL)
     reply = error_reply (NULL, error);
   return reply_text (reply);
-}
-
-void
-proto_record_event (Proto *proto, const char *event, const char *detail)
-{
-  if (proto->ctx->audit == NULL)
-    return;
-  g_autoptr (cJSON) record = cJSON_CreateObject ();
-  if (detail != NULL)
-    cJSON_AddStringToObject (record, "detail", detail);
-  cJSON_AddStringToObject (record, "policy", policy_digest (proto->ctx->policy));
-  g_autoptr (GError) error = NULL;
-  g_autofree char *id = audit_append (proto->ctx->audit, event, record, &error);
-  if (id == NULL)
-    g_warning ("audit: %s", error->message);
 }

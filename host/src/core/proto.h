@@ -1,4 +1,5 @@
-/* proto.h: protocol 1: a request object in, a reply object out (CONTRACT.md).
+/* proto.h: protocol 1: a request object in, a reply object out (the README's
+ * "Protocol 1" section).
  *
  * Every request gets exactly one reply; anything malformed gets an "error" reply and
  * the caller reads on. Replies never hold content or matched values. */
@@ -25,17 +26,8 @@ char *proto_handle_frame (Proto *proto, const char *buf, gsize len);
 /* Handles a parsed request; returns the reply object, always, which the caller frees. */
 cJSON *proto_handle_request (Proto *proto, const cJSON *request);
 
-/* A scan checks a monotonic deadline between its parts (text, HTML, each file); a
- * part that would start after it is skipped and the verdict is the policy's fail
- * verdict, so the page gets an answer instead of a hang. By default the budget is
- * half the policy's timeout_ms, leaving the other half for the browser's messaging
- * so the host's answer beats the extension's own timeout. usec <= 0 restores the
- * default. */
+/* The scan budget of decider_set_scan_budget (verdict/verdict.h). */
 void proto_set_scan_budget (Proto *proto, gint64 usec);
 
-/* Marks every verdict record this Proto writes with "source" (a static string), so an
- * admin's test scans ("cli") are not mistaken for users' pastes in the audit log. */
+/* Marks every verdict record this Proto writes with "source": decider_set_source. */
 void proto_set_source (Proto *proto, const char *source);
-
-/* Records a host event (start, stop, a broken stream) in the audit log, if there is one. */
-void proto_record_event (Proto *proto, const char *event, const char *detail);

@@ -33,19 +33,20 @@ poll_packs (WeirContext *ctx)
 static void
 tell_problems (WeirContext *ctx)
 {
-  for (guint i = 0; i < ctx->problems->len; i++)
-    notify_problem (ctx->problems->pdata[i]);
+  const GPtrArray *problems = context_problems (ctx);
+  for (guint i = 0; i < problems->len; i++)
+    notify_problem (((const ContextProblem *) problems->pdata[i])->text);
 }
 
 /* A store that would not open is tried again between requests: once it opens the
  * checks are recorded again, with no browser restart. */
 static void
-retry_store (WeirContext *ctx, Proto *proto)
+retry_store (WeirContext *ctx)
 {
   if (!context_retry_store (ctx))
     return;
   g_message ("the store is available again: checks are recorded again");
-  proto_record_event (proto, "store-open", "the store opened after a failure");
+  context_record_event (ctx, "store-open", "the store opened after a failure");
 }
 
 static int
@@ -59,13 +60,13 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
       NmStatus status = nm_read_frame (STDIN_FILENO, NM_MAX_REQUEST, &frame, &len, &error);
       if (status == NM_FRAME_EOF)
         {
-          proto_record_event (proto, "host-stop", "end of input");
+          context_record_event (ctx, "host-stop", "end of input");
           return 0;
         }
       if (status == NM_FRAME_BROKEN)
         {
           g_message ("stopping: %s", error->message);
-          proto_record_event (proto, "host-stop", error->message);
+          context_record_event (ctx, "host-stop", error->message);
           return 0;
         }
       /* The store and packs load with the cap lifted (a new index is not a request's),
@@ -73,7 +74,7 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
       gboolean due = context_load_due (ctx);
       if (due)
         memcap_lift (memcap);
-      retry_store (ctx, proto);
+      retry_store (ctx);
       poll_packs (ctx);
       if (due)
         memcap_update (memcap);
@@ -82,58 +83,38 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
       if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
         {
           g_message ("stopping: %s", error->message);
-          proto_record_event (proto, "host-stop", error->message);
+          context_record_event (ctx, "host-stop", error->message);
           return 0;
         }
       /* After the reply, while the page is already inserting: nothing here delays it
        * (a desktop notice can take a while; a checkpoint too). */
       tell_problems (ctx);
-      store_maintain (ctx->store);
+      store_maintain (context_store (ctx));
       /* Measured again once the frame is freed, which the measure above counted. */
       if (due)
         memcap_update (memcap);
     }
 }
 
-/* The policy this host enforces, in the audit log: which file (or the default) and
- * its digest, and why it fell back to the default when it did. */
-static void
-record_policy_load (WeirContext *ctx)
-{
-  if (ctx->audit == NULL)
-    return;
-  g_autofree char *path = g_build_filename (ctx->config_dir, "policy.json", NULL);
-  gboolean custom = g_file_test (path, G_FILE_TEST_EXISTS);
-  const char *problem = NULL;
-  for (guint i = 0; i < ctx->problems->len; i++)
-    if (g_str_has_prefix (ctx->problems->pdata[i], "The policy"))
-      problem = ctx->problems->pdata[i];
-  g_autoptr (GError) error = NULL;
-  g_autofree char *id = audit_record_policy (ctx->audit, custom ? path : "default",
-                                             policy_digest (ctx->policy), problem, &error);
-  if (id == NULL)
-    g_warning ("audit: %s", error->message);
-}
-
 /* Restricts the host once its context is open (files it keeps open stay usable) and
  * before any thread starts, and records what holds: the audit log says whether a
  * decision was made by a sandboxed host. */
 static void
-host_sandbox (Proto *proto, const WeirContext *ctx)
+host_sandbox (WeirContext *ctx)
 {
   if (!sandbox_wanted ())
     {
       g_message ("sandbox off: WEIR_SANDBOX=0 (debugging only)");
-      proto_record_event (proto, "sandbox", "off: WEIR_SANDBOX=0");
+      context_record_event (ctx, "sandbox", "off: WEIR_SANDBOX=0");
       return;
     }
   g_autoptr (GError) error = NULL;
   g_autofree char *summary = NULL;
-  SandboxPaths paths = { .state_dir = ctx->state_dir, .config_dir = ctx->config_dir };
+  SandboxPaths paths = { .state_dir = context_state_dir (ctx), .config_dir = context_config_dir (ctx) };
   sandbox_enter (&paths, &summary, &error);
   if (error != NULL)
     g_warning ("sandbox: %s", error->message);
-  proto_record_event (proto, "sandbox", summary);
+  context_record_event (ctx, "sandbox", summary);
 }
 
 static int
@@ -169,8 +150,8 @@ main (int argc, char **argv)
       return 0;
     }
   g_autoptr (Proto) proto = proto_new (ctx);
-  proto_record_event (proto, "host-start", argc > 1 ? argv[1] : NULL);
-  record_policy_load (ctx);
+  context_record_event (ctx, "host-start", argc > 1 ? argv[1] : NULL);
+  context_record_policy (ctx);
   /* Once the index is loaded, and before the sandbox: it measures in /proc/self. */
   g_autoptr (MemCap) memcap = memcap_new ();
   g_autofree char *cap = memcap_describe (memcap);
@@ -179,7 +160,7 @@ main (int argc, char **argv)
    * after the sandbox is up (which refuses the lookup) still names the user, not
    * "somebody", in its records. */
   (void) g_get_user_name ();
-  host_sandbox (proto, ctx);
+  host_sandbox (ctx);
   /* After the sandbox: a notice starts GDBus's thread, which Landlock would miss. */
   tell_problems (ctx);
   return serve (ctx, proto, memcap);

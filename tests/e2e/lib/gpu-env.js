@@ -1,5 +1,5 @@
 // The WebGPU and model-download suites' browser: the harness's Chromium, extension and real
-// weir-host, plus --enable-unsafe-webgpu (a SwiftShader adapter, see shared BROWSER.md), a
+// weir-host, plus --enable-unsafe-webgpu (a SwiftShader adapter in headless Chromium), a
 // policy of the test's choosing in WEIR_HOME/policy.json, and a server that also serves
 // model files (small placeholders at the paths real model hubs use) and per-page headers.
 import fs from 'node:fs';

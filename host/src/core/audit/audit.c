@@ -5,6 +5,7 @@
 #include "audit-record.h"
 #include "audit-ship.h"
 #include "json.h"
+#include "store/store-audit.h"
 #include "weir-error.h"
 
 #define DIGEST_KEY_BYTES crypto_generichash_KEYBYTES

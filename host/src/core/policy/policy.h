@@ -11,10 +11,10 @@ typedef enum {
   VERDICT_ALLOW = 0,
   VERDICT_WARN = 1,
   VERDICT_BLOCK = 2,
-} Verdict;
+} VerdictLevel;
 
-const char *verdict_name (Verdict verdict);
-gboolean verdict_parse (const char *name, Verdict *out);
+const char *verdict_name (VerdictLevel verdict);
+gboolean verdict_parse (const char *name, VerdictLevel *out);
 
 typedef struct Policy Policy;
 
@@ -28,7 +28,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Policy, policy_free)
 
 /* What the policy says; strings are borrowed from the Policy and live as long as it. */
 typedef struct {
-  Verdict verdict;
+  VerdictLevel verdict;
   const char *rule_id;      /* the rule that set the verdict; NULL for the default */
   const char *message;      /* for the user; NULL when allow */
   const char *learn_more;   /* a URL or NULL */

@@ -1,4 +1,5 @@
 /* store-audit.c: the transactional helpers the audit chain needs (see store.h). */
+#include "store-audit.h"
 #include "store-private.h"
 
 #include <string.h>

@@ -1,0 +1,52 @@
+/* policy-private.h: the parsed policy, shared by policy-parse.c (which builds and
+ * frees it) and policy.c (which decides with it). Nothing outside policy/ includes it. */
+#pragma once
+
+#include "policy.h"
+
+typedef struct {
+  char *id;
+  GStrv detectors;  /* detector ids; may be empty */
+  GStrv labels;     /* pack labels; "*" is any label */
+  gsize min_words;  /* documents: the rule applies from this many matched words on */
+  VerdictLevel verdict;
+  char *message;
+  char *learn_more;
+  gboolean justification;
+} Rule;
+
+typedef struct {
+  char *id;
+  GStrv match;
+  gboolean has_max;
+  VerdictLevel max_verdict;
+  gboolean justification;
+  gboolean has_gpu;
+  VerdictLevel gpu;
+  gboolean has_downloads;
+  VerdictLevel downloads;      /* model downloads started by these origins' pages */
+  gboolean has_record_url;
+  gboolean record_url;    /* audit records keep the full URL, not only the origin */
+  GHashTable *overrides;  /* rule id -> GINT_TO_POINTER (VerdictLevel + 1) */
+} OriginGroup;
+
+struct Policy {
+  cJSON *doc;
+  char *digest;
+  VerdictLevel fail_mode;
+  guint timeout_ms;
+  gsize min_scan_chars;
+  gsize max_scan_bytes;
+  VerdictLevel oversize;
+  char *oversize_message;
+  VerdictLevel unreadable;
+  VerdictLevel fallback;
+  VerdictLevel gpu;
+  char *gpu_message;
+  VerdictLevel downloads;
+  gboolean downloads_audit;
+  GStrv download_patterns;
+  gboolean record_url;
+  GPtrArray *rules;    /* Rule* */
+  GPtrArray *origins;  /* OriginGroup* */
+};

@@ -1,0 +1,34 @@
+#include "state.h"
+
+#include "paths.h"
+
+Store *
+state_open_store (GError **error)
+{
+  if (!paths_ensure_state_dir (error))
+    return NULL;
+  g_autofree char *path = paths_store_file ();
+  return store_open (path, error);
+}
+
+gboolean
+state_open_audit (Store **store, Audit **audit, GError **error)
+{
+  g_autoptr (Store) opened = state_open_store (error);
+  if (opened == NULL)
+    return FALSE;
+  *audit = audit_new (opened, error);
+  if (*audit == NULL)
+    return FALSE;
+  *store = g_steal_pointer (&opened);
+  return TRUE;
+}
+
+gboolean
+state_rewrap_store_key (gboolean to_keyring, GError **error)
+{
+  if (!paths_ensure_state_dir (error))
+    return FALSE;
+  g_autofree char *path = paths_store_file ();
+  return store_rewrap_key (path, to_keyring, error);
+}

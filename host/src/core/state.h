@@ -1,0 +1,19 @@
+/* state.h: the store, opened in one place for every front end: the host's context,
+ * weir audit, weir store. The file's name is paths.h's (paths_store_file); the state
+ * folder is made 0700 here and the store file 0600 by store.c, which also serialises
+ * opens between Weir processes. */
+#pragma once
+
+#include <glib.h>
+
+#include "audit/audit.h"
+#include "store/store.h"
+
+/* The store of the state folder, created when absent. */
+Store *state_open_store (GError **error);
+
+/* The store and its audit log, both or neither. Free the audit log before the store. */
+gboolean state_open_audit (Store **store, Audit **audit, GError **error);
+
+/* Rewraps the store key of the state folder's store (store_rewrap_key). */
+gboolean state_rewrap_store_key (gboolean to_keyring, GError **error);

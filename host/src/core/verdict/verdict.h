@@ -1,0 +1,87 @@
+/* verdict.h: the one place a verdict is made.
+ *
+ * A Decider takes a request (a scan, a GPU request), has it scanned, asks the policy,
+ * applies every override in one sequence (oversize, the scan's time budget, unreadable
+ * files, an audit record that cannot be written) and returns one Verdict. The audit
+ * record is written from that value before it is returned, and the protocol's reply
+ * (proto.c) and weir scan's output are both made from it. */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <glib.h>
+
+#include "context.h"
+#include "scan/scan.h"
+
+/* Why the policy's verdict was replaced, as flags: more than one can apply. */
+typedef enum {
+  VERDICT_OVERRIDE_NONE = 0,
+  VERDICT_OVERRIDE_OVERSIZE = 1 << 0,   /* too large to scan: the policy's oversize verdict */
+  VERDICT_OVERRIDE_TIMEOUT = 1 << 1,    /* the scan ran out of time: the fail verdict, when stricter */
+  VERDICT_OVERRIDE_UNREADABLE = 1 << 2, /* a file that is not text: the unreadable verdict, when stricter */
+  VERDICT_OVERRIDE_UNRECORDED = 1 << 3, /* no audit record could be written: the fail verdict */
+} VerdictOverrides;
+
+/* A reason the policy itself gives (not a finding): "oversize", "timeout",
+ * "unreadable" (count: the files), "gpu". */
+typedef struct {
+  const char *rule;   /* static */
+  guint count;        /* 0: none to tell */
+} VerdictPolicyReason;
+
+#define VERDICT_MAX_FINDINGS 64  /* reasons told per verdict; keeps a reply far under 1 MiB */
+#define VERDICT_MAX_POLICY_REASONS 4
+
+/* A verdict and everything said about it. Owns every field. */
+typedef struct {
+  VerdictLevel verdict;
+  char *rule;               /* the deciding rule; NULL for the policy's default */
+  GPtrArray *findings;      /* Finding*, what was found, in order; told up to VERDICT_MAX_FINDINGS */
+  VerdictPolicyReason policy_reasons[VERDICT_MAX_POLICY_REASONS];  /* told after the findings */
+  guint n_policy_reasons;
+  char *message;            /* for the user; NULL for a plain allow */
+  char *learn_more;         /* a URL or NULL */
+  gboolean justification;   /* warn only: the user must say why to proceed */
+  char *audit;              /* the audit record's id; NULL when unrecorded */
+  VerdictOverrides overrides;
+  GError *unrecorded;       /* with VERDICT_OVERRIDE_UNRECORDED: why no record was written */
+} Verdict;
+
+void verdict_free (Verdict *verdict);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Verdict, verdict_free)
+
+/* The reasons as protocol 1 writes them (the reply's and the audit record's
+ * "reasons"): the findings, then the policy's reasons. Caller frees. */
+cJSON *verdict_reasons_json (const Verdict *verdict);
+
+/* What the user reads when the audit log cannot be written, and the reply's error. */
+#define VERDICT_UNRECORDED_MESSAGE \
+  "Weir cannot write its audit log right now (its store is unavailable or the disk is " \
+  "full), so your organisation's fail mode applies."
+#define VERDICT_UNRECORDED_ERROR "Weir could not record this decision, so it fails safe."
+
+typedef struct Decider Decider;
+
+/* ctx is borrowed and must outlive the Decider. */
+Decider *decider_new (WeirContext *ctx);
+void decider_free (Decider *decider);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Decider, decider_free)
+
+/* Marks every verdict record with "source" (a static string), so an admin's test scans
+ * ("cli") are not mistaken for users' pastes in the audit log. */
+void decider_set_source (Decider *decider, const char *source);
+
+/* A scan checks a monotonic deadline between its parts (text, HTML, each file); a
+ * part that would start after it is skipped and the verdict is the policy's fail
+ * verdict, so the page gets an answer instead of a hang. By default the budget is
+ * half the policy's timeout_ms, leaving the other half for the browser's messaging
+ * so the host's answer beats the extension's own timeout. usec <= 0 restores the
+ * default. */
+void decider_set_scan_budget (Decider *decider, gint64 usec);
+
+/* The verdict on a scan request, recorded ("verdict" record). Never NULL; caller frees. */
+Verdict *decider_scan (Decider *decider, const ScanRequest *request);
+
+/* The verdict on a page's use of the GPU (api NULL: requestAdapter), recorded ("gpu"
+ * record). Never NULL; caller frees. */
+Verdict *decider_gpu (Decider *decider, const char *origin, const char *api);

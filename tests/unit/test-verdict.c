@@ -1,0 +1,165 @@
+/* verdict/: the Decider's sequence through a real context (policy, store, audit log in
+ * a temporary WEIR_HOME): the policy's verdict and every override, each named in the
+ * Verdict, and the audit id of the record written from it. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "context.h"
+#include "testutil.h"
+#include "verdict/verdict.h"
+#include "weir-error.h"
+
+#define CARD "Please charge 4111 1111 1111 1111 for the order"
+#define SMALL_POLICY "{\"version\": 1, \"max_scan_bytes\": 100, \"unreadable\": {\"verdict\": \"warn\"}}"
+
+typedef struct {
+  char *home;
+  WeirContext *ctx;
+  Decider *decider;
+} Fixture;
+
+/* data: the text of policy.json, or NULL for the default policy. */
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  f->home = testutil_tmpdir_new ("weir-verdict");
+  if (data != NULL)
+    testutil_write_file (f->home, "policy.json", data);
+  g_setenv ("WEIR_HOME", f->home, TRUE);
+  f->ctx = context_open (CONTEXT_STRICT, &error);
+  g_assert_no_error (error);
+  f->decider = decider_new (f->ctx);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  decider_free (f->decider);
+  context_free (f->ctx);
+  testutil_rmtree (f->home);
+  g_free (f->home);
+  g_unsetenv ("WEIR_HOME");
+}
+
+static Verdict *
+scan_text (Fixture *f, const char *text)
+{
+  ScanRequest request = { .event = "paste", .origin = "https://chat.example", .text = text };
+  return decider_scan (f->decider, &request);
+}
+
+static void
+test_policy_verdict (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Verdict) v = scan_text (f, CARD);
+  g_assert_cmpint (v->verdict, ==, VERDICT_WARN);
+  g_assert_cmpint (v->overrides, ==, VERDICT_OVERRIDE_NONE);
+  g_assert_cmpstr (v->rule, ==, "financial-and-national-ids");
+  g_assert_true (v->justification);
+  g_assert_nonnull (v->message);
+  g_assert_nonnull (v->audit);
+  g_assert_cmpuint (v->findings->len, ==, 1);
+  g_assert_cmpuint (v->n_policy_reasons, ==, 0);
+
+  g_autoptr (Verdict) allow = scan_text (f, "nothing to see here at all");
+  g_assert_cmpint (allow->verdict, ==, VERDICT_ALLOW);
+  g_assert_null (allow->message);
+  g_assert_null (allow->rule);
+  g_assert_false (allow->justification);
+}
+
+static void
+test_oversize (Fixture *f, gconstpointer data)
+{
+  g_autofree char *text = g_strnfill (200, 'x');
+  g_autoptr (Verdict) v = scan_text (f, text);
+  g_assert_cmpint (v->overrides, ==, VERDICT_OVERRIDE_OVERSIZE);
+  g_assert_cmpint (v->verdict, ==, VERDICT_WARN);
+  g_assert_cmpstr (v->rule, ==, "oversize");
+  g_assert_cmpuint (v->n_policy_reasons, ==, 1);
+  g_assert_cmpstr (v->policy_reasons[0].rule, ==, "oversize");
+  g_assert_nonnull (v->audit);
+}
+
+static void
+test_unreadable (Fixture *f, gconstpointer data)
+{
+  ScanFile file = { .name = "remote.bin", .size = 10 };
+  ScanRequest request = { .event = "upload", .origin = "https://chat.example", .files = &file, .n_files = 1 };
+  g_autoptr (Verdict) v = decider_scan (f->decider, &request);
+  g_assert_cmpint (v->overrides, ==, VERDICT_OVERRIDE_UNREADABLE);
+  g_assert_cmpint (v->verdict, ==, VERDICT_WARN);
+  g_assert_cmpstr (v->rule, ==, "unreadable");
+  g_assert_cmpstr (v->policy_reasons[0].rule, ==, "unreadable");
+  g_assert_cmpuint (v->policy_reasons[0].count, ==, 1);
+}
+
+static void
+test_timeout (Fixture *f, gconstpointer data)
+{
+  GString *text = g_string_new (NULL);
+  for (int i = 0; i < 20000; i++)
+    g_string_append (text, "plain words ");
+  decider_set_scan_budget (f->decider, 1);
+  g_autoptr (Verdict) v = decider_scan (f->decider, &(ScanRequest) {
+    .event = "paste", .origin = "https://chat.example", .text = text->str, .html = "<p>more</p>" });
+  g_string_free (text, TRUE);
+  g_assert_cmpint (v->overrides, ==, VERDICT_OVERRIDE_TIMEOUT);
+  g_assert_cmpint (v->verdict, ==, VERDICT_BLOCK);  /* the default fail mode */
+  g_assert_cmpstr (v->rule, ==, "fail-mode");
+  g_assert_cmpstr (v->policy_reasons[0].rule, ==, "timeout");
+}
+
+static void
+test_gpu (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Verdict) v = decider_gpu (f->decider, "https://chat.example", NULL);
+  g_assert_cmpint (v->verdict, ==, VERDICT_WARN);
+  g_assert_cmpstr (v->rule, ==, "gpu");
+  g_assert_false (v->justification);
+  g_assert_cmpstr (v->policy_reasons[0].rule, ==, "gpu");
+  g_assert_nonnull (v->audit);
+}
+
+/* A store that will not open (its file is a folder): the host's lenient context has no
+ * audit log, and every verdict becomes the fail verdict, unrecorded. */
+static void
+test_unrecorded (void)
+{
+  g_autofree char *home = testutil_tmpdir_new ("weir-verdict");
+  g_autofree char *db = g_build_filename (home, "weir.db", NULL);
+  g_assert_cmpint (g_mkdir (db, 0700), ==, 0);
+  g_setenv ("WEIR_HOME", home, TRUE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WeirContext) ctx = context_open (CONTEXT_LENIENT, &error);
+  g_assert_no_error (error);
+  g_autoptr (Decider) decider = decider_new (ctx);
+  ScanRequest request = { .event = "paste", .origin = "https://chat.example", .text = "nothing to see here" };
+  g_test_expect_message ("weir", G_LOG_LEVEL_WARNING, "audit: the store is unavailable");
+  g_autoptr (Verdict) v = decider_scan (decider, &request);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (v->overrides, ==, VERDICT_OVERRIDE_UNRECORDED);
+  g_assert_cmpint (v->verdict, ==, VERDICT_BLOCK);
+  g_assert_cmpstr (v->rule, ==, "fail-mode");
+  g_assert_cmpstr (v->message, ==, VERDICT_UNRECORDED_MESSAGE);
+  g_assert_null (v->audit);
+  g_assert_error (v->unrecorded, WEIR_ERROR, WEIR_ERROR_STORE);
+  g_clear_pointer (&decider, decider_free);
+  g_clear_pointer (&ctx, context_free);
+  testutil_rmtree (home);
+  g_unsetenv ("WEIR_HOME");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/verdict/policy", Fixture, NULL, fixture_set_up, test_policy_verdict, fixture_tear_down);
+  g_test_add ("/verdict/oversize", Fixture, SMALL_POLICY, fixture_set_up, test_oversize, fixture_tear_down);
+  g_test_add ("/verdict/unreadable", Fixture, SMALL_POLICY, fixture_set_up, test_unreadable, fixture_tear_down);
+  g_test_add ("/verdict/timeout", Fixture, NULL, fixture_set_up, test_timeout, fixture_tear_down);
+  g_test_add ("/verdict/gpu", Fixture, NULL, fixture_set_up, test_gpu, fixture_tear_down);
+  g_test_add_func ("/verdict/unrecorded", test_unrecorded);
+  return g_test_run ();
+}
