@@ -148,6 +148,25 @@ test('a harmless folder dropped on a drop zone reaches the page as its files', a
   assert.deepEqual(now.filter((x) => x.how === 'zone-file').map((x) => x.value).sort(), ['first note\n', 'second note\n']);
 });
 
+test('a key file beside a file too large to send is still read, and blocked', async () => {
+  await reset();
+  const big = path.join(dir, 'video.bin');
+  fs.writeFileSync(big, Buffer.alloc(33 * 1024 * 1024, 7));
+  await drop('#zone', { files: [big, file('id_rsa.txt')] });
+  const dialog = await findDialog(page);
+  assert.ok(dialog, 'a dialog');
+  assert.match(await dialog.locator('.card').innerText(), /private-key/, 'the small file was read');
+  await assertBlocked('a key beside a big file');
+});
+
+test('a private key in a UTF-16 text file (as PowerShell writes it) is blocked', async () => {
+  await reset();
+  const utf16 = path.join(dir, 'key-utf16.txt');
+  fs.writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(PRIVATE_KEY, 'utf16le')]));
+  await drop('#zone', { files: [utf16] });
+  await assertBlocked('a UTF-16 key file');
+});
+
 test('a drag whose source removed itself does not let a later outside drop through', async () => {
   await reset();
   // A real drag from the page's own element (raw mouse input, intercepted by CDP), then

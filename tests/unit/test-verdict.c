@@ -6,6 +6,7 @@
 
 #include "context.h"
 #include "testutil.h"
+#include "engine/findings.h"
 #include "verdict/verdict.h"
 #include "weir-error.h"
 
@@ -95,6 +96,27 @@ test_unreadable (Fixture *f, gconstpointer data)
   g_assert_cmpuint (v->policy_reasons[0].count, ==, 1);
 }
 
+/* A file sent as name and size only, too large to send, beside a small one that was read:
+ * the small one is scanned (its card found), the large one gets the oversize verdict on
+ * its own. Before, the whole request was oversize and nothing was read. */
+static void
+test_unsent_beside_read (Fixture *f, gconstpointer data)
+{
+  g_autofree char *b64 = g_base64_encode ((const guchar *) "card 4111 1111 1111 1111", 24);
+  ScanFile files[] = {
+    { .name = "small.txt", .mime = "text/plain", .data = b64, .size = 24 },
+    { .name = "video.mp4", .mime = "video/mp4", .size = 40.0 * 1024 * 1024 },
+  };
+  ScanRequest request = { .event = "drop", .origin = "https://chat.example", .files = files, .n_files = 2 };
+  g_autoptr (Verdict) v = decider_scan (f->decider, &request);
+  g_assert_cmpint (v->overrides & VERDICT_OVERRIDE_OVERSIZE, !=, 0);
+  g_assert_cmpuint (v->n_policy_reasons, >=, 1);
+  g_assert_cmpstr (v->policy_reasons[0].rule, ==, "oversize");
+  g_assert_cmpuint (v->policy_reasons[0].count, ==, 1);
+  g_assert_cmpuint (v->findings->len, ==, 1);
+  g_assert_cmpstr (((Finding *) v->findings->pdata[0])->rule, ==, "credit-card");
+}
+
 static void
 test_timeout (Fixture *f, gconstpointer data)
 {
@@ -158,6 +180,8 @@ main (int argc, char **argv)
   g_test_add ("/verdict/policy", Fixture, NULL, fixture_set_up, test_policy_verdict, fixture_tear_down);
   g_test_add ("/verdict/oversize", Fixture, SMALL_POLICY, fixture_set_up, test_oversize, fixture_tear_down);
   g_test_add ("/verdict/unreadable", Fixture, SMALL_POLICY, fixture_set_up, test_unreadable, fixture_tear_down);
+  g_test_add ("/verdict/unsent-beside-read", Fixture, SMALL_POLICY, fixture_set_up, test_unsent_beside_read,
+              fixture_tear_down);
   g_test_add ("/verdict/timeout", Fixture, NULL, fixture_set_up, test_timeout, fixture_tear_down);
   g_test_add ("/verdict/gpu", Fixture, NULL, fixture_set_up, test_gpu, fixture_tear_down);
   g_test_add_func ("/verdict/unrecorded", test_unrecorded);

@@ -5,10 +5,21 @@
 #include "engine/findings.h"
 #include "engine/html.h"
 #include "engine/score.h"
+#include "scan/text-decode.h"
 
 /* A declared size the host never saw counts at most four times the largest request a
  * browser may send (NM_MAX_REQUEST, 64 MiB): over any policy's limit, never a wrap. */
 #define MAX_DECLARED_SIZE ((double) (G_GUINT64_CONSTANT (256) << 20))
+
+gsize
+scan_request_readable_size (const ScanRequest *request)
+{
+  gsize total = (request->text ? strlen (request->text) : 0) + (request->html ? strlen (request->html) : 0);
+  for (guint i = 0; i < request->n_files; i++)
+    if (request->files[i].data != NULL)
+      total += strlen (request->files[i].data) / 4 * 3;
+  return total;
+}
 
 gsize
 scan_request_size (const ScanRequest *request)
@@ -116,6 +127,23 @@ reaches_chars (const char *s, gsize len, gsize min)
   return chars >= min;
 }
 
+/* A file's text: UTF-16 or UTF-32 with a byte-order mark, or a declared charset, is
+ * decoded first (a key in UTF-16 is otherwise a NUL between every letter); UTF-8 is read
+ * as it is, past a byte-order mark. Anything else is unreadable. */
+static void
+scan_file_text (Scan *scan, const char *mime, const guchar *bytes, gsize len)
+{
+  gsize skip = 0, text_len = 0;
+  TextEncoding encoding;
+  g_autofree char *text = text_decode (mime, bytes, len, &skip, &text_len, &encoding);
+  if (text != NULL)
+    scan_part (scan, text, text_len);
+  else if (looks_textual (mime, bytes + skip, len - skip))
+    scan_part (scan, (const char *) bytes + skip, len - skip);
+  else
+    scan->out->unreadable++;
+}
+
 static void
 scan_files (Scan *scan, const ScanRequest *request)
 {
@@ -127,16 +155,11 @@ scan_files (Scan *scan, const ScanRequest *request)
         return;
       if (file->data != NULL && file->data[0] == '\0')
         continue;  /* an empty file: nothing to read, nothing hidden */
-      g_autofree guchar *bytes = file->data != NULL ? g_base64_decode (file->data, &len) : NULL;
-      if (bytes == NULL || !looks_textual (file->mime, bytes, len))
-        {
-          scan->out->unreadable++;
-          if (bytes != NULL)
-            scan_digest (scan, bytes, len);
-          continue;
-        }
+      if (file->data == NULL)
+        continue;  /* sent as its name and size only: the verdict module counts it */
+      g_autofree guchar *bytes = g_base64_decode (file->data, &len);
       scan_digest (scan, bytes, len);
-      scan_part (scan, (const char *) bytes, len);
+      scan_file_text (scan, file->mime, bytes, len);
     }
 }
 

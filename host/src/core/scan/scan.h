@@ -33,11 +33,15 @@ typedef struct {
 /* Bytes the request asks Weir to read, counting base64 as what it decodes to and a
  * file without data at its declared size (saturating, never wrapping). */
 gsize scan_request_size (const ScanRequest *request);
+/* The bytes Weir would read: text, HTML and the files whose data came (what the
+ * policy's max_scan_bytes limits; a file sent without data is oversize by itself). */
+gsize scan_request_readable_size (const ScanRequest *request);
 
 /* What the scan found and how it went. */
 typedef struct {
   GPtrArray *findings;    /* Finding*, owned */
-  guint unreadable;       /* files that are not text, or came without data */
+  guint unreadable;       /* files that are not text (files sent without data are not
+                           * read, and not counted here) */
   gboolean overrun;       /* the deadline passed with parts unread */
   char digest[65];        /* keyed SHA-256 hex of what was read; "" without an audit log
                            * or when parts went unread */

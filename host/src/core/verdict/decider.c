@@ -118,6 +118,38 @@ override_timeout (Verdict *verdict, const Policy *policy, PolicyDecision *decisi
   g_message ("a scan ran over its time budget; the fail verdict applies");
 }
 
+/* Files that came as name and size only: *unsent those larger than max_bytes (the
+ * extension sends no bytes of a file past what one message may carry), *unseen the rest,
+ * which Weir cannot read either. */
+static void
+count_unsent (const ScanRequest *request, gsize max_bytes, guint *unsent, guint *unseen)
+{
+  for (guint i = 0; i < request->n_files; i++)
+    if (request->files[i].data == NULL)
+      {
+        if (request->files[i].size > (double) max_bytes)
+          (*unsent)++;
+        else
+          (*unseen)++;
+      }
+}
+
+/* Files the extension sent as name and size only, too large to send: the policy's
+ * oversize verdict for them, when it is stricter than what the rest of the request,
+ * which was read, decided. */
+static void
+override_unsent (Verdict *verdict, const Policy *policy, guint files, PolicyDecision *decision)
+{
+  PolicyDecision oversize;
+  policy_decide_oversize (policy, &oversize);
+  add_policy_reason (verdict, "oversize", files);
+  if (oversize.verdict > decision->verdict)
+    {
+      *decision = oversize;
+      verdict->overrides |= VERDICT_OVERRIDE_OVERSIZE;
+    }
+}
+
 /* Files Weir could not read: the policy's unreadable verdict, when it is stricter. */
 static void
 override_unreadable (Verdict *verdict, const Policy *policy, guint files, PolicyDecision *decision)
@@ -227,7 +259,7 @@ decider_scan (Decider *decider, const ScanRequest *request)
   PolicyDecision decision;
   ScanResult scan = { 0 };
   gsize size = scan_request_size (request);
-  if (size > policy_max_scan_bytes (policy))
+  if (scan_request_readable_size (request) > policy_max_scan_bytes (policy))
     {
       /* Too large to read: nothing is scanned. */
       policy_decide_oversize (policy, &decision);
@@ -242,8 +274,12 @@ decider_scan (Decider *decider, const ScanRequest *request)
       policy_decide (policy, request->origin, scan.findings, &decision);
       if (scan.overrun)
         override_timeout (verdict, policy, &decision);
-      if (scan.unreadable > 0)
-        override_unreadable (verdict, policy, scan.unreadable, &decision);
+      guint unsent = 0, unseen = 0;
+      count_unsent (request, policy_max_scan_bytes (policy), &unsent, &unseen);
+      if (unsent > 0)
+        override_unsent (verdict, policy, unsent, &decision);
+      if (scan.unreadable + unseen > 0)
+        override_unreadable (verdict, policy, scan.unreadable + unseen, &decision);
     }
   verdict_settle (verdict, &decision, g_steal_pointer (&scan.findings));
 
