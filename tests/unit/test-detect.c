@@ -234,7 +234,7 @@ static void
 test_hostile_no_match (void)
 {
   static const char *const units[] = {
-    "0", "1 ", "1-", "1234 ", "A", "AKIA", "AIza", "DE89 ", "DE", "eyJ", "eyJ-", "eyJ.",
+    "0", "1 ", "1-", "1.", "123.45.", "1234 ", "A", "AKIA", "AIza", "DE89 ", "DE89-", "DE", "eyJ", "eyJ-", "eyJ.",
     "eyJhbGciOiJIUzI1NiJ9.eyJ.", "-", "-----BEGIN ", "-----BEGIN RSA PRIVATE KEY-----\n",
     "password=", "token: ", "=", ":", "sk-", "sk-ant-api03-", "ghp_", "github_pat_",
     "xoxb-", "xoxb-1234567890-", "hooks.slack.com/services/", "sk_live_", "secret=\"",

@@ -146,10 +146,29 @@ token_body (const DetectScan *scan, gsize at, guint8 cls, guint8 bound, gsize mi
   return n;
 }
 
+/* Stand-ins typed by hand: five equal bytes in a row (AKIAXXXXXXXXXXXXXXXX) or five
+ * ascending letters or digits (AIzaSyabcdefghijklmnop..., 12345). In a random body of
+ * base32 or more the chance of either is under 1 in 1,000 per token (hex: ~1 in 1,500
+ * per 32 characters), so real tokens are hardly ever lost. */
+static gboolean
+token_is_placeholder (const guchar *s, gsize n)
+{
+  guint same = 1, up = 1;
+  for (gsize k = 1; k < n; k++)
+    {
+      same = s[k] == s[k - 1] ? same + 1 : 1;
+      up = g_ascii_isalnum (s[k]) && s[k] == s[k - 1] + 1 ? up + 1 : 1;
+      if (same >= 5 || up >= 5)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static gsize
 token_accept (DetectScan *scan, DetectId id, gsize i, gsize end, gsize body)
 {
-  if (detect_entropy (scan->text + body, end - body) < TOKEN_MIN_ENTROPY)
+  if (detect_entropy (scan->text + body, end - body) < TOKEN_MIN_ENTROPY
+      || token_is_placeholder (scan->text + body, end - body))
     return 0;
   detect_note (scan, id, scan->text + i, end - i);
   return end;
@@ -262,7 +281,7 @@ match_aws (DetectScan *scan, gsize i)
   if (n != 16 || detect_has (scan, at + n, DETECT_WORD))
     return 0;
   /* AKIAIOSFODNN7EXAMPLE and its kin are AWS's documentation examples. */
-  if (memcmp (scan->text + at + 9, "EXAMPLE", 7) == 0)
+  if (memcmp (scan->text + at + 9, "EXAMPLE", 7) == 0 || token_is_placeholder (scan->text + at, 16))
     return 0;
   detect_note (scan, DET_AWS_ACCESS_KEY, scan->text + i, 20);
   return at + n;

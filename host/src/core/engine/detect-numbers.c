@@ -7,7 +7,8 @@
 
 #define CARD_MAX_GROUPS 6
 
-/* A run of digit groups joined by one separator kind (' ' or '-'), read from an anchor. */
+/* A run of digit groups joined by one separator kind (' ', '-' or '.'), read from an
+ * anchor. Dots separate only SSNs (123.45.6789): cards are never read with them. */
 typedef struct {
   char digits[20];
   guint n;                       /* digits read, at most 19 */
@@ -63,7 +64,8 @@ digit_run_read (const DetectScan *scan, gsize i, DigitRun *run)
       run->sizes[run->groups] = (guint) size;
       run->ends[run->groups++] = (guint) (at - i);
       char c = at < scan->len ? (char) scan->text[at] : 0;
-      if ((c != ' ' && c != '-') || (run->sep != 0 && c != run->sep) || !digit_at (scan, at + 1))
+      if ((c != ' ' && c != '-' && c != '.') || (run->sep != 0 && c != run->sep)
+          || !digit_at (scan, at + 1))
         return TRUE;
       run->sep = c;
       at++;
@@ -150,6 +152,8 @@ static gsize
 card_match (DetectScan *scan, gsize i, const DigitRun *run)
 {
   guint n = 0;
+  if (run->sep == '.')
+    return 0;
   for (guint g = run->groups; g > 0; g--)
     {
       n = 0;
@@ -300,17 +304,18 @@ iban_checksum_ok (const char *iban, guint n)
 }
 
 /* Reads exactly want characters, either contiguous (electronic format) or in groups of
- * four separated by single spaces (paper format). Returns the end offset or 0. */
+ * four separated by single spaces (paper format) or single dashes (as some forms and
+ * spreadsheets print them), one separator kind throughout. Returns the end offset or 0. */
 static gsize
 iban_read (const DetectScan *scan, gsize i, guint want, char *out)
 {
-  gboolean spaced = detect_at (scan, i + 4, " ");
+  char sep = detect_at (scan, i + 4, " ") ? ' ' : detect_at (scan, i + 4, "-") ? '-' : 0;
   gsize at = i;
   for (guint n = 0; n < want; n++)
     {
-      if (spaced && n > 0 && n % 4 == 0)
+      if (sep != 0 && n > 0 && n % 4 == 0)
         {
-          if (!detect_at (scan, at, " "))
+          if (at >= scan->len || scan->text[at] != (guchar) sep)
             return 0;
           at++;
         }
@@ -321,6 +326,30 @@ iban_read (const DetectScan *scan, gsize i, guint want, char *out)
   return detect_has (scan, at, DETECT_WORD) ? 0 : at;
 }
 
+/* End of the grouped run an IBAN-shaped candidate spans (country, check digits, then
+ * groups of capitals and digits after single spaces or dashes). When the candidate
+ * fails its own check, the scan resumes here: the groups of a mistyped or made-up IBAN
+ * must not be read again as a card (GB12 5105 1051 0510 5100). Each byte is passed
+ * once, so the scan stays linear. */
+static gsize
+iban_shape_end (const DetectScan *scan, gsize i)
+{
+  guchar sep = i + 4 < scan->len ? scan->text[i + 4] : 0;
+  if (sep != ' ' && sep != '-')
+    return 0;
+  gsize at = i + 4;
+  guint groups = 0;
+  while (at < scan->len && scan->text[at] == sep)
+    {
+      gsize n = detect_span (scan, at + 1, DETECT_UPPER | DETECT_DIGIT, 5);
+      if (n == 0 || n > 4)
+        break;
+      at += 1 + n;
+      groups++;
+    }
+  return groups >= 2 ? at : 0;
+}
+
 gsize
 detect_match_iban (DetectScan *scan, gsize i)
 {
@@ -328,12 +357,14 @@ detect_match_iban (DetectScan *scan, gsize i)
       || !detect_has (scan, i + 3, DETECT_DIGIT))
     return 0;
   guint want = iban_length (scan->text + i);
+  if (want == 0)
+    return 0;
   char iban[34];
-  gsize end = want ? iban_read (scan, i, want, iban) : 0;
+  gsize end = iban_read (scan, i, want, iban);
   if (end != 0 && iban_checksum_ok (iban, want))
     detect_note (scan, DET_IBAN, (const guchar *) iban, want);
   else
-    end = 0;
+    end = iban_shape_end (scan, i);
   explicit_bzero (iban, sizeof iban);
   return end;
 }

@@ -111,22 +111,36 @@ static const SizedWord metadata_words[] = {
 };
 #undef WORD
 
-/* The lower-cased key ends in a metadata word after '_', '-' or '.'. */
+/* Keys that hold something public or single-use next to a secret-sounding word:
+ * publicToken, public_key, CSRF and XSRF form tokens, Rails' authenticity_token, the
+ * Jenkins credentialsId. */
+static const char *const key_not_secret[] = {
+  "public", "csrf", "xsrf", "authenticity", "credentialsid", "withcredentials",
+};
+
+/* The key ends in a metadata word after '_', '-' or '.', or as the last camelCase word
+ * (credentialsId, apiTokenName: orig is the key as written, key lower-cased). */
 static gboolean
-key_names_metadata (const char *key, gsize n)
+key_names_metadata (const char *key, const char *orig, gsize n)
 {
   for (gsize w = 0; w < G_N_ELEMENTS (metadata_words); w++)
     {
       gsize len = metadata_words[w].len;
-      if (n > len && detect_in ((guchar) key[n - len - 1], "_-.")
-          && memcmp (key + n - len, metadata_words[w].word, len) == 0)
+      if (n <= len || memcmp (key + n - len, metadata_words[w].word, len) != 0)
+        continue;
+      guchar before = (guchar) orig[n - len - 1], first = (guchar) orig[n - len];
+      if (detect_in (before, "_-.")
+          || (g_ascii_isupper (first) && (g_ascii_islower (before) || g_ascii_isdigit (before))))
         return TRUE;
     }
+  for (gsize w = 0; w < G_N_ELEMENTS (key_not_secret); w++)
+    if (g_strstr_len (key, (gssize) n, key_not_secret[w]) != NULL)
+      return TRUE;
   return FALSE;
 }
 
 static gboolean
-key_names_secret (const char *key, gsize n)
+key_names_secret (const char *key, const char *orig, gsize n)
 {
   for (gsize k = 0; k + 3 <= n; k++)
     {
@@ -138,7 +152,7 @@ key_names_secret (const char *key, gsize n)
           gsize len = key_words[w].len;
           if (key_words[w].word[0] == c && k + len <= n
               && memcmp (key + k, key_words[w].word, len) == 0)
-            return !key_names_metadata (key, n);
+            return !key_names_metadata (key, orig, n);
         }
     }
   return FALSE;
@@ -360,7 +374,8 @@ detect_match_assignment (DetectScan *scan, gsize i)
   for (gsize k = 0; k < a.key_len; k++)
     key[k] = detect_lower (scan->text[a.key + k]);
   key[a.key_len] = 0;
-  if (!key_names_secret (key, a.key_len) || !assignment_value (scan, value, &a))
+  if (!key_names_secret (key, (const char *) scan->text + a.key, a.key_len)
+      || !assignment_value (scan, value, &a))
     return 0;
   /* A bare value after ':' that a ',' or ')' ends is a type hint or a parameter
    * (private_key: PKCS7PrivateKeyTypes,), not configuration. */
