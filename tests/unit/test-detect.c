@@ -128,7 +128,7 @@ test_golden (gconstpointer data)
 
 static const char *const golden_files[] = {
   "credit-card.txt", "iban.txt", "us-ssn.txt", "private-key.txt", "tokens.txt", "jwt.txt",
-  "generic-secret.txt", "hard-negatives.txt",
+  "generic-secret.txt", "hard-negatives.txt", "vendor-tokens.txt",
 };
 
 /* Every detector has at least one positive golden case. */
@@ -161,6 +161,9 @@ test_registry (void)
   static const char *const ids[] = {
     "private-key", "aws-access-key", "github-token", "slack-token", "stripe-live-key",
     "google-api-key", "llm-api-key", "jwt", "generic-secret", "credit-card", "iban", "us-ssn",
+    "gitlab-token", "npm-token", "pypi-token", "docker-hub-token", "sendgrid-key",
+    "shopify-token", "digitalocean-token", "hashicorp-token", "databricks-token", "twilio-key",
+    "mailgun-key", "atlassian-token", "datadog-key", "heroku-key",
   };
   gsize n;
   const DetectorInfo *all = detect_detectors (&n);
@@ -237,7 +240,9 @@ test_hostile_no_match (void)
     "0", "1 ", "1-", "1.", "123.45.", "1234 ", "A", "AKIA", "AIza", "DE89 ", "DE89-", "DE", "eyJ", "eyJ-", "eyJ.",
     "eyJhbGciOiJIUzI1NiJ9.eyJ.", "-", "-----BEGIN ", "-----BEGIN RSA PRIVATE KEY-----\n",
     "password=", "token: ", "=", ":", "sk-", "sk-ant-api03-", "ghp_", "github_pat_",
-    "xoxb-", "xoxb-1234567890-", "hooks.slack.com/services/", "sk_live_", "secret=\"",
+    "xoxb-", "xoxb-1234567890-", "hooks.slack.com/services/", "sk_live_", "secret=\"", "glpat-", "npm_",
+    "pypi-AgEIcHlwaS5vcmc", "SG.", "dapi", "key-", "mailgun key-", ".atlasv1.", "ewog", "ewogICJhbGciOiAiSFMyNTYiCn0.ewo",
+    "xoxe.xoxp-1-", "xapp-1-", "A3T", "DD_API_KEY=", "heroku=",
     "ssn 12345678 ", "a=b:c=", "\n",
   };
   for (gsize u = 0; u < G_N_ELEMENTS (units); u++)

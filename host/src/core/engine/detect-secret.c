@@ -139,23 +139,47 @@ key_names_metadata (const char *key, const char *orig, gsize n)
   return FALSE;
 }
 
+/* Services whose keys have no prefix of their own, so that the key name tells them
+ * (assignment_keyed): Datadog (datadog, dd_, dd-) and Heroku. */
+static const SizedWord service_words[] = {
+  { "datadog", 7 }, { "heroku", 6 }, { "dd_", 3 }, { "dd-", 3 },
+};
+
+enum {
+  KEY_SECRET = 1 << 0,       /* names a secret (key_words, not metadata) */
+  KEY_SERVICE = 1 << 1,      /* names a service of service_words */
+};
+
 static gboolean
-key_names_secret (const char *key, const char *orig, gsize n)
+word_at (const char *key, gsize n, gsize k, const SizedWord *words, gsize count)
 {
+  for (gsize w = 0; w < count; w++)
+    if (words[w].word[0] == key[k] && k + words[w].len <= n
+        && memcmp (key + k, words[w].word, words[w].len) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* One pass over the lower-cased key: each byte selects the few words that start with
+ * it. */
+static guint
+key_kind (const char *key, const char *orig, gsize n)
+{
+  guint kind = 0;
   for (gsize k = 0; k + 3 <= n; k++)
     {
       char c = key[k];
-      if (c != 'p' && c != 's' && c != 't' && c != 'a' && c != 'c')
+      if (c != 'p' && c != 's' && c != 't' && c != 'a' && c != 'c' && c != 'd' && c != 'h')
         continue;
-      for (gsize w = 0; w < G_N_ELEMENTS (key_words); w++)
-        {
-          gsize len = key_words[w].len;
-          if (key_words[w].word[0] == c && k + len <= n
-              && memcmp (key + k, key_words[w].word, len) == 0)
-            return !key_names_metadata (key, orig, n);
-        }
+      if (!(kind & KEY_SECRET) && word_at (key, n, k, key_words, G_N_ELEMENTS (key_words)))
+        kind |= KEY_SECRET;
+      if ((c == 'd' || c == 'h') && (c != 'd' || key[k + 1] != 'd' || k == 0 || key[k - 1] == '_')
+          && word_at (key, n, k, service_words, G_N_ELEMENTS (service_words)))
+        kind |= KEY_SERVICE;
     }
-  return FALSE;
+  if ((kind & KEY_SECRET) && key_names_metadata (key, orig, n))
+    kind &= ~(guint) KEY_SECRET;
+  return kind;
 }
 
 static gboolean
@@ -236,7 +260,7 @@ value_is_placeholder (const char *lower, gsize n)
     "${", "{{", "}}", "$(", "%s", "%(", "<", ">", "xxx", "***", "...", "example", "dummy",
     "changeme", "change_me", "change-me", "placeholder", "your", "redacted", "sample",
     "fake", "todo", "replace", "insert", "secret", "password", "test", "foobar",
-    "mock", "token", "privatekey",
+    "mock", "token", "privatekey", "private_key", "api_key", "apikey", "api-key", "access_key",
   };
   if (detect_in ((guchar) lower[0], "$@{") || detect_in ((guchar) lower[n - 1], "}*")
       || (lower[0] == '%' && lower[n - 1] == '%'))
@@ -327,34 +351,86 @@ value_is_plain (const char *v, gsize n)
   return value_is_identifier (v, n) || value_is_dotted_name (v, n) || value_has_sequence (v, n);
 }
 
-/* AWS secret access keys: 40 base64 characters assigned to a key naming both. */
 static gboolean
-assignment_aws_secret (DetectScan *scan, const char *key, const guchar *v, gsize n)
+all_hex_lower (const guchar *s, gsize n)
 {
-  if (n != 40 || strstr (key, "aws") == NULL || strstr (key, "secret") == NULL
-      || detect_span (scan, (gsize) (v - scan->text), DETECT_B64, 41) != 40
-      || g_strstr_len ((const char *) v, 40, "EXAMPLE") != NULL)
-    return FALSE;
-  detect_note (scan, DET_AWS_SECRET, v, n);
+  for (gsize k = 0; k < n; k++)
+    if (!g_ascii_isdigit (s[k]) && !(s[k] >= 'a' && s[k] <= 'f'))
+      return FALSE;
   return TRUE;
 }
 
+/* 8-4-4-4-12 hex digits: a UUID (Heroku's classic API keys have this shape). */
+static gboolean
+is_uuid (const guchar *s, gsize n)
+{
+  static const guint8 dashes[] = { 8, 13, 18, 23 };
+  if (n != 36)
+    return FALSE;
+  for (gsize k = 0, d = 0; k < n; k++)
+    {
+      if (d < G_N_ELEMENTS (dashes) && k == dashes[d])
+        {
+          if (s[k] != '-')
+            return FALSE;
+          d++;
+        }
+      else if (!g_ascii_isxdigit (s[k]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Credentials whose value has no prefix of its own, told by the key they are assigned
+ * to: AWS secret access keys (40 base64 characters; "aws" and "secret" in the key, or
+ * SecretAccessKey as AWS's own JSON prints it) and session tokens (100+ base64
+ * characters); Datadog API keys (32 hex) and application keys (40 hex); Heroku API
+ * keys (a UUID). Returns the detector, or DET_SLOTS for none. */
+static DetectId
+assignment_keyed (DetectScan *scan, const char *key, const guchar *v, gsize n)
+{
+  gsize at = (gsize) (v - scan->text);
+  if (n == 40 && detect_span (scan, at, DETECT_B64, 41) == 40
+      && ((strstr (key, "aws") != NULL && strstr (key, "secret") != NULL)
+          || strstr (key, "secretaccesskey") != NULL || strstr (key, "secret_access_key") != NULL)
+      && g_strstr_len ((const char *) v, 40, "EXAMPLE") == NULL)
+    return DET_AWS_SECRET;
+  if (n >= 100 && (strstr (key, "sessiontoken") != NULL || strstr (key, "session_token") != NULL
+                   || strstr (key, "security_token") != NULL)
+      && detect_span (scan, at, DETECT_B64, n + 1) == n)
+    return DET_AWS_SECRET;
+  if ((n == 32 || n == 40) && all_hex_lower (v, n)
+      && (strstr (key, "datadog") != NULL || g_str_has_prefix (key, "dd_")
+          || g_str_has_prefix (key, "dd-") || strstr (key, "_dd_") != NULL))
+    return DET_DATADOG_KEY;
+  if (is_uuid (v, n) && strstr (key, "heroku") != NULL)
+    return DET_HEROKU_KEY;
+  return DET_SLOTS;
+}
+
 static gsize
-assignment_judge (DetectScan *scan, const Assignment *a, const char *key)
+assignment_judge (DetectScan *scan, const Assignment *a, const char *key, guint kind)
 {
   const guchar *v = scan->text + a->value;
   gsize n = a->value_len;
-  if (n < VALUE_MIN || value_is_plain ((const char *) v, n)
-      || detect_entropy (v, n) < VALUE_MIN_ENTROPY || detect_token_prefix_at (scan, a->value))
+  if (n < VALUE_MIN || detect_token_prefix_at (scan, a->value))
+    return 0;
+  DetectId keyed = assignment_keyed (scan, key, v, n);
+  if (keyed != DET_SLOTS)
+    {
+      if (detect_token_is_placeholder (v, n) || detect_entropy (v, n) < VALUE_MIN_ENTROPY)
+        return 0;
+      detect_note (scan, keyed, v, n);
+      return a->end;
+    }
+  if (!(kind & KEY_SECRET) || value_is_plain ((const char *) v, n) || detect_entropy (v, n) < VALUE_MIN_ENTROPY)
     return 0;
   char lower[VALUE_MAX + 1];
   for (gsize k = 0; k < n; k++)
     lower[k] = detect_lower (v[k]);
   lower[n] = 0;
   gsize end = 0;
-  if (assignment_aws_secret (scan, key, v, n))
-    end = a->end;
-  else if (!value_is_placeholder (lower, n))
+  if (!value_is_placeholder (lower, n))
     {
       detect_note (scan, DET_GENERIC_SECRET, v, n);
       end = a->end;
@@ -362,6 +438,7 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key)
   explicit_bzero (lower, sizeof lower);
   return end;
 }
+
 
 gsize
 detect_match_assignment (DetectScan *scan, gsize i)
@@ -374,13 +451,13 @@ detect_match_assignment (DetectScan *scan, gsize i)
   for (gsize k = 0; k < a.key_len; k++)
     key[k] = detect_lower (scan->text[a.key + k]);
   key[a.key_len] = 0;
-  if (!key_names_secret (key, (const char *) scan->text + a.key, a.key_len)
-      || !assignment_value (scan, value, &a))
+  guint kind = key_kind (key, (const char *) scan->text + a.key, a.key_len);
+  if (kind == 0 || !assignment_value (scan, value, &a))
     return 0;
   /* A bare value after ':' that a ',' or ')' ends is a type hint or a parameter
    * (private_key: PKCS7PrivateKeyTypes,), not configuration. */
   gboolean bare = a.end == a.value + a.value_len;
   if (scan->text[i] == ':' && bare && a.end < scan->len && detect_in (scan->text[a.end], ",)"))
     return 0;
-  return assignment_judge (scan, &a, key);
+  return assignment_judge (scan, &a, key, kind);
 }
