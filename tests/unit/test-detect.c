@@ -129,6 +129,7 @@ test_golden (gconstpointer data)
 static const char *const golden_files[] = {
   "credit-card.txt", "iban.txt", "us-ssn.txt", "private-key.txt", "tokens.txt", "jwt.txt",
   "generic-secret.txt", "hard-negatives.txt", "vendor-tokens.txt",
+  "credentials-in-text.txt",
 };
 
 /* Every detector has at least one positive golden case. */
@@ -163,7 +164,7 @@ test_registry (void)
     "google-api-key", "llm-api-key", "jwt", "generic-secret", "credit-card", "iban", "us-ssn",
     "gitlab-token", "npm-token", "pypi-token", "docker-hub-token", "sendgrid-key",
     "shopify-token", "digitalocean-token", "hashicorp-token", "databricks-token", "twilio-key",
-    "mailgun-key", "atlassian-token", "datadog-key", "heroku-key",
+    "mailgun-key", "atlassian-token", "datadog-key", "heroku-key", "url-credentials",
   };
   gsize n;
   const DetectorInfo *all = detect_detectors (&n);
@@ -242,7 +243,8 @@ test_hostile_no_match (void)
     "password=", "token: ", "=", ":", "sk-", "sk-ant-api03-", "ghp_", "github_pat_",
     "xoxb-", "xoxb-1234567890-", "hooks.slack.com/services/", "sk_live_", "secret=\"", "glpat-", "npm_",
     "pypi-AgEIcHlwaS5vcmc", "SG.", "dapi", "key-", "mailgun key-", ".atlasv1.", "ewog", "ewogICJhbGciOiAiSFMyNTYiCn0.ewo",
-    "xoxe.xoxp-1-", "xapp-1-", "A3T", "DD_API_KEY=", "heroku=",
+    "xoxe.xoxp-1-", "xapp-1-", "A3T", "DD_API_KEY=", "heroku=", "postgres://", "a://b:",
+    "://", "x://u:p@", "LS0tLS1CRUdJTi", "PuTTY-User-Key-File-2:",
     "ssn 12345678 ", "a=b:c=", "\n",
   };
   for (gsize u = 0; u < G_N_ELEMENTS (units); u++)

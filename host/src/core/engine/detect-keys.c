@@ -133,6 +133,63 @@ detect_match_private_key (DetectScan *scan, gsize i)
   return pem_body_end (scan, body);
 }
 
+/* A PEM private key written in base64 once more, as Kubernetes stores it
+ * (kubeconfig's client-key-data, a Secret's tls.key): "LS0tLS1CRUdJTi" is the base64
+ * of "-----BEGIN". The first 96 characters are decoded and must hold a private key's
+ * armour header; the whole run of base64 must be long enough for a key. */
+#define PEM_B64_HEAD 96
+#define PEM_B64_MIN 200
+
+static gsize base64_decode (const guchar *in, gsize n, guchar *out);
+
+gsize
+detect_match_pem_base64 (DetectScan *scan, gsize i)
+{
+  if (!detect_at (scan, i, "LS0tLS1CRUdJTi") || detect_span (scan, i, DETECT_B64, PEM_B64_HEAD) < PEM_B64_HEAD)
+    return 0;
+  guchar head[PEM_B64_HEAD];
+  gsize m = base64_decode (scan->text + i, PEM_B64_HEAD, head);
+  DetectScan decoded = { .text = head, .len = m };
+  if (pem_header_end (&decoded, 0) == 0)
+    return 0;
+  gsize end = i;
+  while (detect_has (scan, end, DETECT_B64))
+    end++;             /* unbounded, but the scan resumes past it: each byte read once */
+  if (end - i < PEM_B64_MIN)
+    return 0;
+  detect_note (scan, DET_PRIVATE_KEY, scan->text + i + 64, PEM_B64_HEAD);
+  return end;
+}
+
+/* PuTTY's .ppk files (PuTTY manual, appendix C): a "PuTTY-User-Key-File-2:" or "-3:"
+ * header, then within a few lines "Private-Lines: N" and the base64 private blob. At
+ * i is the ':' of the header. */
+#define PPK_WINDOW 4096
+
+gsize
+detect_match_putty (DetectScan *scan, gsize i)
+{
+  static const char head[] = "PuTTY-User-Key-File-";
+  gsize hn = sizeof head - 1;
+  if (i < hn + 1 || memcmp (scan->text + i - hn - 1, head, hn) != 0
+      || !detect_in (scan->text[i - 1], "123"))
+    return 0;
+  gsize stop = MIN (scan->len, i + PPK_WINDOW);
+  const char *p = (const char *) scan->text;
+  const char *lines = g_strstr_len (p + i, (gssize) (stop - i), "Private-Lines:");
+  if (lines == NULL)
+    return 0;
+  gsize at = (gsize) (lines - p) + strlen ("Private-Lines:");
+  while (at < stop && (p[at] == ' ' || g_ascii_isdigit (p[at])))
+    at++;
+  if (!pem_body_ok (scan, at, stop))
+    return 0;
+  while (at < scan->len && pem_break (scan, at) != 0)
+    at++;
+  detect_note (scan, DET_PRIVATE_KEY, scan->text + at, MIN (scan->len - at, (gsize) PEM_BODY_MIN));
+  return pem_body_end (scan, at);
+}
+
 /* ---- prefixed tokens ------------------------------------------------------------- */
 
 /* A token body of min..max bytes of class cls that ends at a boundary (the next byte is
@@ -417,7 +474,7 @@ detect_token_prefix_at (const DetectScan *scan, gsize i)
     "glft-", "glimt-", "glagent-", "gloas-", "glptt-", "glcbt-", "glsoat-", "glffct-",
     "GR1348941", "npm_", "pypi-", "dckr_pat_", "dckr_oat_", "SG.", "shpat_", "shpss_",
     "shpca_", "shppa_", "dop_v1_", "doo_v1_", "dor_v1_", "hvs.", "hvb.", "dapi", "api_org_",
-    "ATATT3", "HRKU-AA",
+    "ATATT3", "HRKU-AA", "LS0tLS1CRUdJTi",
   };
   for (gsize k = 0; k < G_N_ELEMENTS (prefixes); k++)
     if (detect_at (scan, i, prefixes[k]))
@@ -463,6 +520,8 @@ detect_match_token (DetectScan *scan, gsize i)
       if (detect_at (scan, i, "sk-"))
         return match_sk_dash (scan, i);
       return detect_at (scan, i, "sh") ? detect_match_vendor (scan, i) : match_shape (scan, i);
+    case 'L':
+      return detect_match_pem_base64 (scan, i);
     case 'r':
     case 'p':
       return detect_at (scan, i, "py") ? detect_match_vendor (scan, i) : match_shape (scan, i);
@@ -486,6 +545,31 @@ base64url_decode (const guchar *in, gsize n, guchar *out)
       guchar c = in[k];
       int v = g_ascii_isupper (c) ? c - 'A' : g_ascii_islower (c) ? c - 'a' + 26
               : g_ascii_isdigit (c) ? c - '0' + 52 : c == '-' ? 62 : 63;
+      acc = (acc << 6) | (guint32) v;
+      bits += 6;
+      if (bits >= 8)
+        {
+          bits -= 8;
+          out[o++] = (guchar) (acc >> bits);
+        }
+    }
+  return o;
+}
+
+/* Standard base64 ('+' and '/'); stops at the first byte of no value ('=' padding). */
+static gsize
+base64_decode (const guchar *in, gsize n, guchar *out)
+{
+  guint32 acc = 0;
+  int bits = 0;
+  gsize o = 0;
+  for (gsize k = 0; k < n; k++)
+    {
+      guchar c = in[k];
+      int v = g_ascii_isupper (c) ? c - 'A' : g_ascii_islower (c) ? c - 'a' + 26
+              : g_ascii_isdigit (c) ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+      if (v < 0)
+        break;
       acc = (acc << 6) | (guint32) v;
       bits += 6;
       if (bits >= 8)

@@ -41,6 +41,7 @@ typedef enum {
   DET_ATLASSIAN_TOKEN,
   DET_DATADOG_KEY,
   DET_HEROKU_KEY,
+  DET_URL_CREDENTIALS,
   DET_N,
   DET_AWS_SECRET = DET_N,       /* AWS secret access keys: paired with key ids, not reported */
   DET_SLOTS,
@@ -138,6 +139,8 @@ void detect_note (DetectScan *scan, DetectId id, const guchar *value, gsize n);
 gsize detect_match_number (DetectScan *scan, gsize i);      /* cards, SSNs */
 gsize detect_match_iban (DetectScan *scan, gsize i);
 gsize detect_match_private_key (DetectScan *scan, gsize i);
+gsize detect_match_pem_base64 (DetectScan *scan, gsize i);   /* LS0tLS1CRUdJTi... */
+gsize detect_match_putty (DetectScan *scan, gsize i);        /* at the ':' of PuTTY-User-Key-File-N: */
 gsize detect_match_token (DetectScan *scan, gsize i);       /* prefixed keys and tokens */
 gsize detect_match_vendor (DetectScan *scan, gsize i);      /* detect-vendors.c */
 gsize detect_match_jwt (DetectScan *scan, gsize i);

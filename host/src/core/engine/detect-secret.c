@@ -440,10 +440,83 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key, guint 
 }
 
 
+/* ---- credentials in URLs ------------------------------------------------------------ */
+
+#define URL_USER_MAX 64
+#define URL_PASSWORD_MIN 6     /* shorter ones are stand-ins: pass, 1234, pw */
+#define URL_PASSWORD_MAX 128
+
+/* A URL scheme ends at i (postgres, mongodb+srv, jdbc:mysql's mysql): 2 to 32 bytes of
+ * [A-Za-z0-9+.-] starting with a letter. */
+static gboolean
+url_scheme_before (const DetectScan *scan, gsize i)
+{
+  gsize k = i;
+  while (k > 0 && i - k <= 32 && (g_ascii_isalnum (scan->text[k - 1]) || detect_in (scan->text[k - 1], "+.-")))
+    k--;
+  return i - k >= 2 && i - k <= 32 && g_ascii_isalpha (scan->text[k]);
+}
+
+/* Length of the run at at of bytes that may stand in a URL's user or password (RFC 3986
+ * userinfo, less the delimiters stop), up to max + 1. */
+static gsize
+url_part (const DetectScan *scan, gsize at, const char *stop, gsize max)
+{
+  gsize n = 0;
+  while (n <= max && at + n < scan->len)
+    {
+      guchar c = scan->text[at + n];
+      if (c <= ' ' || c >= 0x7f || detect_in (c, "\"'<>`") || detect_in (c, stop))
+        break;
+      n++;
+    }
+  return n;
+}
+
+/* scheme://user:password@host (postgres, mysql, mongodb+srv, redis, amqp, https...): at
+ * i is the ':' of "://". The password must not be a stand-in (the placeholder words of
+ * generic-secret, "pass", the user name again, under six bytes) nor a token that its own
+ * detector reports. */
+static gsize
+match_url_credentials (DetectScan *scan, gsize i)
+{
+  if (!url_scheme_before (scan, i))
+    return 0;
+  gsize user = i + 3;
+  gsize u = url_part (scan, user, "/@:?#", URL_USER_MAX);
+  if (u > URL_USER_MAX || !detect_at (scan, user + u, ":"))
+    return 0;
+  gsize pw = user + u + 1;
+  gsize n = url_part (scan, pw, "/@?#", URL_PASSWORD_MAX);
+  if (n < URL_PASSWORD_MIN || n > URL_PASSWORD_MAX || !detect_at (scan, pw + n, "@")
+      || !detect_has (scan, pw + n + 1, DETECT_WORD) || detect_token_prefix_at (scan, pw))
+    return 0;
+  const guchar *v = scan->text + pw;
+  char lower[URL_PASSWORD_MAX + 1];
+  for (gsize k = 0; k < n; k++)
+    lower[k] = detect_lower (v[k]);
+  lower[n] = 0;
+  gboolean stand_in = value_is_placeholder (lower, n) || strstr (lower, "pass") != NULL
+                      || (u == n && memcmp (scan->text + user, v, n) == 0);
+  explicit_bzero (lower, sizeof lower);
+  if (stand_in)
+    return 0;
+  detect_note (scan, DET_URL_CREDENTIALS, scan->text + user, u + 1 + n);
+  return pw + n + 1;
+}
+
 gsize
 detect_match_assignment (DetectScan *scan, gsize i)
 {
   Assignment a = { 0 };
+  if (detect_at (scan, i, "://"))
+    return match_url_credentials (scan, i);
+  if (i > 0 && detect_in (scan->text[i - 1], "23") && scan->text[i] == ':')
+    {
+      gsize end = detect_match_putty (scan, i);
+      if (end != 0)
+        return end;
+    }
   gsize value = assignment_operator (scan, i);
   if (value == 0 || !assignment_key (scan, i, &a) || a.key_len < 3)
     return 0;

@@ -42,6 +42,8 @@ static const DetectorInfo detectors[DET_N] = {
   [DET_ATLASSIAN_TOKEN] = { "atlassian-token", "Atlassian API token", DETECT_SEVERITY_HIGH },
   [DET_DATADOG_KEY] = { "datadog-key", "Datadog API or application key", DETECT_SEVERITY_HIGH },
   [DET_HEROKU_KEY] = { "heroku-key", "Heroku API key", DETECT_SEVERITY_HIGH },
+  [DET_URL_CREDENTIALS] = { "url-credentials", "Password in a URL or connection string",
+                            DETECT_SEVERITY_HIGH },
 };
 
 const DetectorInfo *
@@ -191,7 +193,7 @@ scan_word (DetectScan *scan, gsize i)
   if (!(class_table[d] & DETECT_UPPER))
     return 0;
   gsize end = detect_match_iban (scan, i);
-  if (end == 0 && (c == 'A' || c == 'S' || c == 'G' || c == 'H'))
+  if (end == 0 && (c == 'A' || c == 'S' || c == 'G' || c == 'H' || c == 'L'))
     end = detect_match_token (scan, i);
   return end;
 }
