@@ -499,7 +499,10 @@ detect_match_token (DetectScan *scan, gsize i)
     case 'g':
       if (detect_at (scan, i, "gh") || detect_at (scan, i, "github_pat_"))
         return match_github (scan, i);
-      return detect_at (scan, i, "gl") ? detect_match_vendor (scan, i) : match_shape (scan, i);
+      if (detect_at (scan, i, "gl"))      /* glpat-, gldt-, glagent-...: a '-' by the eighth byte */
+        return memchr (scan->text + i + 4, '-', MIN ((gsize) 5, scan->len - MIN (scan->len, i + 4))) != NULL
+               ? detect_match_vendor (scan, i) : 0;
+      return match_shape (scan, i);
     case 'x':
       if (detect_at (scan, i, "xox") && scan->len - i > 5
           && (scan->text[i + 4] == '-' || detect_at (scan, i, "xoxe."))
@@ -515,7 +518,15 @@ detect_match_token (DetectScan *scan, gsize i)
     case 'A':
       if (aws_prefix_at (scan, i))
         return match_aws (scan, i);
-      return detect_at (scan, i, "AIza") ? match_shape (scan, i) : detect_match_vendor (scan, i);
+      if (detect_at (scan, i, "AIza"))
+        return match_shape (scan, i);
+      return detect_at (scan, i, "ATATT3") ? detect_match_vendor (scan, i) : 0;
+    case 'S':
+      return detect_at (scan, i, "SG.") || detect_at (scan, i, "SK") ? detect_match_vendor (scan, i) : 0;
+    case 'G':
+      return detect_at (scan, i, "GR1348941") ? detect_match_vendor (scan, i) : 0;
+    case 'H':
+      return detect_at (scan, i, "HRKU-AA") ? detect_match_vendor (scan, i) : 0;
     case 's':
       if (detect_at (scan, i, "sk-"))
         return match_sk_dash (scan, i);

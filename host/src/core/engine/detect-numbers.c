@@ -211,8 +211,8 @@ ssn_keyword_before (const DetectScan *scan, gsize i)
     window[k] = detect_lower (scan->text[from + k]);
   for (gsize k = 0; k < n; k++)
     {
-      if (k > 0 && g_ascii_isalpha (window[k - 1]))
-        continue;
+      if (window[k] != 's' || (k > 0 && g_ascii_isalpha (window[k - 1])))
+        continue;      /* every keyword starts with 's' */
       for (gsize w = 0; w < G_N_ELEMENTS (keywords); w++)
         {
           gsize len = strlen (keywords[w]);
@@ -238,6 +238,35 @@ ssn_match (DetectScan *scan, gsize i, const DigitRun *run)
   return end;
 }
 
+/* The first group of every national format that starts with digits: its length and
+ * the separator after it (ddd.ddd.ddd-dd: 3 and '.'), or nine digits and more, or
+ * digits then a capital (DNI 12345678Z). Years, counts, times and dates
+ * (2026-11-05) stop here. */
+static gboolean
+national_may_start (const DetectScan *scan, gsize i)
+{
+  gsize d = detect_span (scan, i, DETECT_DIGIT, 9);
+  guchar next = i + d < scan->len ? scan->text[i + d] : 0;
+  if (d >= 9 || g_ascii_isupper (next))
+    return TRUE;
+  if (!detect_has (scan, i + d + 1, DETECT_DIGIT))
+    return FALSE;
+  gsize d2 = detect_span (scan, i + d + 1, DETECT_DIGIT, 8);
+  switch (next)
+    {
+    case '.':    /* BSN dddd.dd, CPF ddd.ddd, AHV ddd.dddd */
+      return (d == 4 && d2 == 2) || (d == 3 && (d2 == 3 || d2 == 4));
+    case '-':    /* Aadhaar dddd-dddd, SIN/ITIN ddd-dd(d), personnummer, CPR, HETU, RRN dddddd-, DNI dddddddd- */
+      return (d == 4 && d2 == 4) || (d == 3 && (d2 == 2 || d2 == 3)) || d == 6 || d == 8;
+    case ' ':    /* Aadhaar/My Number/Medicare dddd dddd(d), SIN/TFN ddd ddd, FNR dddddd ddddd */
+      return (d == 4 && d2 >= 4) || (d == 3 && d2 == 3) || (d == 6 && d2 == 5);
+    case '+':    /* personnummer and HETU of people over 100 */
+      return d == 6;
+    default:
+      return FALSE;
+    }
+}
+
 gsize
 detect_match_number (DetectScan *scan, gsize i)
 {
@@ -248,6 +277,13 @@ detect_match_number (DetectScan *scan, gsize i)
       end = card_match (scan, i, &run);
       if (end == 0)
         end = ssn_match (scan, i, &run);
+    }
+  /* National ids have nine or more digits and capitals: a shorter number that neither
+   * continues after a separator nor ends in a capital is none (years, counts, ports). */
+  if (end == 0 && !number_continues_before (scan, i))
+    {
+      if (national_may_start (scan, i))
+        end = detect_match_national (scan, i);
     }
   explicit_bzero (&run, sizeof run);   /* the digits are a copy of the value */
   return end;

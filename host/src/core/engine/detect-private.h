@@ -42,6 +42,33 @@ typedef enum {
   DET_DATADOG_KEY,
   DET_HEROKU_KEY,
   DET_URL_CREDENTIALS,
+  DET_UK_NINO,
+  DET_DE_TAX_ID,
+  DET_FR_NIR,
+  DET_ES_DNI,
+  DET_IT_CODICE_FISCALE,
+  DET_NL_BSN,
+  DET_BE_NATIONAL_NUMBER,
+  DET_PL_PESEL,
+  DET_SE_PERSONNUMMER,
+  DET_DK_CPR,
+  DET_FI_HETU,
+  DET_NO_FNR,
+  DET_CH_AHV,
+  DET_IN_AADHAAR,
+  DET_IN_PAN,
+  DET_CA_SIN,
+  DET_AU_TFN,
+  DET_AU_MEDICARE,
+  DET_BR_CPF,
+  DET_BR_CNPJ,
+  DET_CN_RESIDENT_ID,
+  DET_JP_MY_NUMBER,
+  DET_KR_RRN,
+  DET_SG_NRIC,
+  DET_MX_CURP,
+  DET_US_ITIN,
+  DET_US_ABA_ROUTING,
   DET_N,
   DET_AWS_SECRET = DET_N,       /* AWS secret access keys: paired with key ids, not reported */
   DET_SLOTS,
@@ -143,6 +170,7 @@ gsize detect_match_pem_base64 (DetectScan *scan, gsize i);   /* LS0tLS1CRUdJTi..
 gsize detect_match_putty (DetectScan *scan, gsize i);        /* at the ':' of PuTTY-User-Key-File-N: */
 gsize detect_match_token (DetectScan *scan, gsize i);       /* prefixed keys and tokens */
 gsize detect_match_vendor (DetectScan *scan, gsize i);      /* detect-vendors.c */
+gsize detect_match_national (DetectScan *scan, gsize i);    /* detect-national.c */
 gsize detect_match_jwt (DetectScan *scan, gsize i);
 gsize detect_match_assignment (DetectScan *scan, gsize i);  /* generic secrets at '=' / ':' */
 

@@ -44,6 +44,33 @@ static const DetectorInfo detectors[DET_N] = {
   [DET_HEROKU_KEY] = { "heroku-key", "Heroku API key", DETECT_SEVERITY_HIGH },
   [DET_URL_CREDENTIALS] = { "url-credentials", "Password in a URL or connection string",
                             DETECT_SEVERITY_HIGH },
+  [DET_UK_NINO] = { "uk-nino", "UK National Insurance number", DETECT_SEVERITY_MEDIUM },
+  [DET_DE_TAX_ID] = { "de-tax-id", "German tax identification number", DETECT_SEVERITY_MEDIUM },
+  [DET_FR_NIR] = { "fr-nir", "French social security number (NIR)", DETECT_SEVERITY_MEDIUM },
+  [DET_ES_DNI] = { "es-dni", "Spanish DNI or NIE", DETECT_SEVERITY_MEDIUM },
+  [DET_IT_CODICE_FISCALE] = { "it-codice-fiscale", "Italian codice fiscale", DETECT_SEVERITY_MEDIUM },
+  [DET_NL_BSN] = { "nl-bsn", "Dutch citizen service number (BSN)", DETECT_SEVERITY_MEDIUM },
+  [DET_BE_NATIONAL_NUMBER] = { "be-national-number", "Belgian national number", DETECT_SEVERITY_MEDIUM },
+  [DET_PL_PESEL] = { "pl-pesel", "Polish PESEL", DETECT_SEVERITY_MEDIUM },
+  [DET_SE_PERSONNUMMER] = { "se-personnummer", "Swedish personal identity number", DETECT_SEVERITY_MEDIUM },
+  [DET_DK_CPR] = { "dk-cpr", "Danish CPR number", DETECT_SEVERITY_MEDIUM },
+  [DET_FI_HETU] = { "fi-hetu", "Finnish personal identity code", DETECT_SEVERITY_MEDIUM },
+  [DET_NO_FNR] = { "no-fnr", "Norwegian national identity number", DETECT_SEVERITY_MEDIUM },
+  [DET_CH_AHV] = { "ch-ahv", "Swiss AHV number", DETECT_SEVERITY_MEDIUM },
+  [DET_IN_AADHAAR] = { "in-aadhaar", "Indian Aadhaar number", DETECT_SEVERITY_MEDIUM },
+  [DET_IN_PAN] = { "in-pan", "Indian PAN", DETECT_SEVERITY_MEDIUM },
+  [DET_CA_SIN] = { "ca-sin", "Canadian social insurance number", DETECT_SEVERITY_MEDIUM },
+  [DET_AU_TFN] = { "au-tfn", "Australian tax file number", DETECT_SEVERITY_MEDIUM },
+  [DET_AU_MEDICARE] = { "au-medicare", "Australian Medicare number", DETECT_SEVERITY_MEDIUM },
+  [DET_BR_CPF] = { "br-cpf", "Brazilian CPF", DETECT_SEVERITY_MEDIUM },
+  [DET_BR_CNPJ] = { "br-cnpj", "Brazilian CNPJ", DETECT_SEVERITY_MEDIUM },
+  [DET_CN_RESIDENT_ID] = { "cn-resident-id", "Chinese resident identity number", DETECT_SEVERITY_MEDIUM },
+  [DET_JP_MY_NUMBER] = { "jp-my-number", "Japanese My Number", DETECT_SEVERITY_MEDIUM },
+  [DET_KR_RRN] = { "kr-rrn", "Korean resident registration number", DETECT_SEVERITY_MEDIUM },
+  [DET_SG_NRIC] = { "sg-nric", "Singapore NRIC or FIN", DETECT_SEVERITY_MEDIUM },
+  [DET_MX_CURP] = { "mx-curp", "Mexican CURP", DETECT_SEVERITY_MEDIUM },
+  [DET_US_ITIN] = { "us-itin", "US individual taxpayer identification number", DETECT_SEVERITY_MEDIUM },
+  [DET_US_ABA_ROUTING] = { "us-aba-routing", "US ABA routing number", DETECT_SEVERITY_MEDIUM },
 };
 
 const DetectorInfo *
@@ -141,10 +168,26 @@ detect_note (DetectScan *scan, DetectId id, const guchar *value, gsize n)
   guint64 h = 14695981039346656037ULL ^ (guint64) id;
   for (gsize i = 0; i < n; i++)
     h = (h ^ value[i]) * 1099511628211ULL;
+  if (scan->seen[id] == NULL)
+    scan->seen[id] = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_array_append_val (scan->seen[id], h);
 }
 
 /* ---- the scan -------------------------------------------------------------------- */
+
+/* National formats that start with capitals have their first digit right after them:
+ * NRIC and NIE after one, NINO after two (or "AB 12"), CURP after four, PAN after
+ * five, codice fiscale after six. */
+static inline gboolean
+capitals_then_digit (const DetectScan *scan, gsize i)
+{
+  gsize k = 1;
+  while (k < 7 && detect_has (scan, i + k, DETECT_UPPER))
+    k++;
+  if (k == 2 && detect_at (scan, i + 2, " "))
+    k = 3;
+  return k < 7 && detect_has (scan, i + k, DETECT_DIGIT);
+}
 
 /* At a word start: the first bytes pick the matchers that can begin there, so that
  * ordinary words cost one switch. Prefixes that begin common words ("do", "at", "sh",
@@ -155,7 +198,8 @@ scan_word (DetectScan *scan, gsize i)
 {
   const guchar *p = scan->text + i;
   guchar c = p[0], d = i + 1 < scan->len ? p[1] : 0;
-  guchar e = i + 2 < scan->len ? p[2] : 0, f = i + 3 < scan->len ? p[3] : 0;
+#define e (i + 2 < scan->len ? p[2] : 0)
+#define f (i + 3 < scan->len ? p[3] : 0)
   switch (c)
     {
     case 'e':
@@ -186,16 +230,33 @@ scan_word (DetectScan *scan, gsize i)
       break;
     }
   if (class_table[c] & DETECT_DIGIT)
-    return (class_table[d] & DETECT_DIGIT) && detect_has (scan, i + 2, DETECT_DIGIT)
-           ? detect_match_number (scan, i) : 0;
+    {
+      if (d == ' ' && (c == '1' || c == '2'))
+        return (class_table[e] & DETECT_DIGIT) && (class_table[f] & DETECT_DIGIT)
+               && detect_at (scan, i + 4, " ") ? detect_match_national (scan, i) : 0;
+      if (!(class_table[d] & DETECT_DIGIT))
+        return 0;
+      if (class_table[e] & DETECT_DIGIT)
+        return detect_match_number (scan, i);
+      /* dd.dd.dd-ddd.dd (Belgium), dd.ddd.ddd/dddd-dd (CNPJ): no card or SSN starts so */
+      return e == '.' && (class_table[f] & DETECT_DIGIT) && (i == 0 || !detect_in (scan->text[i - 1], ".,-/"))
+             ? detect_match_national (scan, i) : 0;
+    }
   if (c == 'A' && d == '3')
     return detect_match_token (scan, i);
+  if (class_table[d] & DETECT_DIGIT)   /* NRIC/FIN S1234567D, NIE X1234567L */
+    return strchr ("STFGXYZ", c) != NULL ? detect_match_national (scan, i) : 0;
   if (!(class_table[d] & DETECT_UPPER))
     return 0;
   gsize end = detect_match_iban (scan, i);
   if (end == 0 && (c == 'A' || c == 'S' || c == 'G' || c == 'H' || c == 'L'))
     end = detect_match_token (scan, i);
+  if (end == 0 && (class_table[e] & (DETECT_UPPER | DETECT_DIGIT) || e == ' ')
+      && capitals_then_digit (scan, i))
+    end = detect_match_national (scan, i);
   return end;
+#undef e
+#undef f
 }
 
 static gsize
@@ -216,6 +277,8 @@ digest_cmp (gconstpointer a, gconstpointer b)
 static guint
 distinct_count (GArray *digests)
 {
+  if (digests == NULL)
+    return 0;
   g_array_sort (digests, digest_cmp);
   guint n = 0;
   for (guint i = 0; i < digests->len; i++)
@@ -271,6 +334,8 @@ static const struct {
   { "d", "coa" },                          /* dckr_pat_, dop_v1_, dapi */
   { "a", "tp" },                           /* atlasv1, api_org_ */
   { "k", "e" },                            /* key- (Mailgun) */
+  { "STFGXYZ", "0123456789" },             /* NRIC/FIN, NIE */
+  { "12", " " },                           /* a spaced French NIR: 1 85 05 78 006 084 36 */
 };
 
 /* lo0, hi0 (first byte), lo1, hi1 (second byte) for buckets 0-7, then for 8-15. */
@@ -428,9 +493,7 @@ detect_scan (const char *text, gsize len, GArray *hits)
 {
   g_return_if_fail (text != NULL || len == 0);
   class_table_init ();
-  DetectScan scan = { .text = (const guchar *) text, .len = len };
-  for (int d = 0; d < DET_SLOTS; d++)
-    scan.seen[d] = g_array_new (FALSE, FALSE, sizeof (guint64));
+  DetectScan scan = { .text = (const guchar *) text, .len = len };   /* seen[]: made on first note */
   scan_walk (&scan);
   for (int d = 0; d < DET_N; d++)
     {
@@ -439,5 +502,6 @@ detect_scan (const char *text, gsize len, GArray *hits)
         g_array_append_val (hits, ((DetectHit) { &detectors[d], count }));
     }
   for (int d = 0; d < DET_SLOTS; d++)
-    g_array_free (scan.seen[d], TRUE);
+    if (scan.seen[d] != NULL)
+      g_array_free (scan.seen[d], TRUE);
 }
