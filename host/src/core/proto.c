@@ -526,16 +526,20 @@ scan_content (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrAr
 {
   gsize min_chars = policy_min_scan_chars (proto->ctx->policy);
   gsize text_len = scan->text ? strlen (scan->text) : 0;
-  g_autofree char *html_text = NULL;
-  gsize html_len = 0;
+  g_autofree char *html_text = NULL, *hidden = NULL;
+  gsize html_len = 0, hidden_len = 0;
   if (scan->text != NULL)
     digest_update (digest, scan->text, text_len);
   if (scan->html != NULL)
     {
       digest_update (digest, scan->html, strlen (scan->html));
       html_text = engine_html_to_text (scan->html, strlen (scan->html), &html_len);
+      /* The page also receives what the HTML does not show: attributes, comments,
+       * scripts, styles, hidden fields. */
+      hidden = engine_html_hidden_text (scan->html, strlen (scan->html), &hidden_len);
     }
-  if (reaches_chars (scan->text, text_len, min_chars) || reaches_chars (html_text, html_len, min_chars))
+  if (reaches_chars (scan->text, text_len, min_chars) || reaches_chars (html_text, html_len, min_chars)
+      || reaches_chars (hidden, hidden_len, min_chars))
     {
       if (text_len > 0 && scan_in_time (totals))
         score_part (proto, scan->text, text_len, findings);
@@ -543,6 +547,8 @@ scan_content (Proto *proto, const ScanRequest *scan, AuditDigest *digest, GPtrAr
       if (html_len > 0 && (text_len != html_len || memcmp (scan->text, html_text, text_len) != 0)
           && scan_in_time (totals))
         score_part (proto, html_text, html_len, findings);
+      if (hidden_len > 0 && scan_in_time (totals))
+        score_part (proto, hidden, hidden_len, findings);
     }
   scan_files (proto, scan, digest, findings, totals);
 }
