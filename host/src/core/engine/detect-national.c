@@ -5,7 +5,7 @@
  * capital, separators as written) must equal one of a format's shapes exactly; then
  * the format's validator checks the characters (checksums, dates, issuer rules), and a
  * format whose check is weak (a bare nine-digit number passes a mod-11 check one time
- * in eleven) also needs one of its context words in the 48 bytes before. A space-
+ * in eleven) also needs one of its context words in the 56 bytes before. A space-
  * separated token longer than any format is also tried cut at each space (an id
  * followed by a date or an amount). Sources and limits: docs/detectors.md. */
 #include "detect-private.h"
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define ID_SHAPE_MAX 31
-#define CONTEXT_WINDOW 40
+#define CONTEXT_WINDOW 56   /* a Markdown table's header is ~45 bytes before its first cell */
 
 typedef struct {
   char v[ID_SHAPE_MAX + 1];      /* the digits and capitals, separators removed */
