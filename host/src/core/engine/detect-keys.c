@@ -150,7 +150,7 @@ detect_match_pem_base64 (DetectScan *scan, gsize i)
   guchar head[PEM_B64_HEAD];
   gsize m = base64_decode (scan->text + i, PEM_B64_HEAD, head);
   DetectScan decoded = { .text = head, .len = m };
-  if (pem_header_end (&decoded, 0) == 0)
+  if (!detect_at (&decoded, 0, "-----BEGIN ") || pem_header_end (&decoded, 0) == 0)
     return 0;
   gsize end = i;
   while (detect_has (scan, end, DETECT_B64))
