@@ -620,12 +620,14 @@ shape_matches (const IdFormat *fmt, const char *got, guint len)
   return TRUE;
 }
 
-/* The CONTEXT_WINDOW bytes before a candidate, lower-cased once per candidate. */
+/* The CONTEXT_WINDOW bytes before a candidate, lower-cased once per candidate, with
+ * where its words start: each context word is compared at word starts only. */
 typedef struct {
   char text[CONTEXT_WINDOW + 1];
   gsize n;
-  gboolean first_is_word_start;  /* the byte before the window is not a letter */
-  guint32 starts;                /* first letters of the window's words (bit 26: non-ASCII) */
+  guint8 starts[CONTEXT_WINDOW];
+  guint nstarts;
+  guint32 letters;               /* first letters of the window's words (bit 26: non-ASCII) */
   gboolean ready;
 } Context;
 
@@ -639,15 +641,23 @@ static void
 context_load (Context *cx, const DetectScan *scan, gsize i)
 {
   gsize from = i > CONTEXT_WINDOW ? i - CONTEXT_WINDOW : 0;
+  gboolean after_letter = from > 0 && g_ascii_isalpha (scan->text[from - 1]);
   cx->n = i - from;
+  cx->nstarts = 0;
+  cx->letters = 0;
   for (gsize k = 0; k < cx->n; k++)
-    cx->text[k] = detect_lower (scan->text[from + k]);
+    {
+      char c = detect_lower (scan->text[from + k]);
+      cx->text[k] = c;
+      gboolean letter = g_ascii_isalpha (c);
+      if (!after_letter && (letter || (guchar) c >= 0x80))
+        {
+          cx->starts[cx->nstarts++] = (guint8) k;
+          cx->letters |= letter_bit ((guchar) c);
+        }
+      after_letter = letter;
+    }
   cx->text[cx->n] = 0;
-  cx->first_is_word_start = from == 0 || !g_ascii_isalpha (scan->text[from - 1]);
-  cx->starts = 0;
-  for (gsize k = 0; k < cx->n; k++)
-    if (k == 0 ? cx->first_is_word_start : !g_ascii_isalpha (cx->text[k - 1]))
-      cx->starts |= letter_bit ((guchar) cx->text[k]);
   cx->ready = TRUE;
 }
 
@@ -659,19 +669,16 @@ context_has (const Context *cx, const SizedWord *words)
   guint32 firsts = 0;
   for (const SizedWord *w = words; w->word != NULL; w++)
     firsts |= letter_bit ((guchar) w->word[0]);
-  if ((firsts & cx->starts) == 0)
+  if ((firsts & cx->letters) == 0)
     return FALSE;      /* no word of the window starts like a context word */
-  for (gsize k = 0; k < cx->n; k++)
+  for (guint s = 0; s < cx->nstarts; s++)
     {
-      if (k == 0 ? !cx->first_is_word_start : g_ascii_isalpha (cx->text[k - 1]))
-        continue;
+      gsize k = cx->starts[s];
       for (const SizedWord *w = words; w->word != NULL; w++)
-        {
-          gsize len = w->len;
-          if (w->word[0] == cx->text[k] && k + len <= cx->n && memcmp (cx->text + k, w->word, len) == 0
-              && (k + len == cx->n || !g_ascii_isalpha (cx->text[k + len])))
-            return TRUE;
-        }
+        if (w->word[0] == cx->text[k] && k + w->len <= cx->n
+            && memcmp (cx->text + k, w->word, w->len) == 0
+            && (k + w->len == cx->n || !g_ascii_isalpha (cx->text[k + w->len])))
+          return TRUE;
     }
   return FALSE;
 }

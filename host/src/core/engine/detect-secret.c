@@ -173,7 +173,8 @@ key_kind (const char *key, const char *orig, gsize n)
         continue;
       if (!(kind & KEY_SECRET) && word_at (key, n, k, key_words, G_N_ELEMENTS (key_words)))
         kind |= KEY_SECRET;
-      if ((c == 'd' || c == 'h') && (c != 'd' || key[k + 1] != 'd' || k == 0 || key[k - 1] == '_')
+      if (((c == 'd' && (key[k + 1] == 'a' || (key[k + 1] == 'd' && (k == 0 || key[k - 1] == '_'))))
+           || (c == 'h' && key[k + 1] == 'e'))
           && word_at (key, n, k, service_words, G_N_ELEMENTS (service_words)))
         kind |= KEY_SERVICE;
     }

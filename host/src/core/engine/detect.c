@@ -249,7 +249,10 @@ scan_word (DetectScan *scan, gsize i)
   if (!(class_table[d] & DETECT_UPPER))
     return 0;
   gsize end = detect_match_iban (scan, i);
-  if (end == 0 && (c == 'A' || c == 'S' || c == 'G' || c == 'H' || c == 'L'))
+  /* AKIA, ASIA, ABIA, ACCA, AIza, ATATT3; SG., SK; GR1348941; HRKU-AA; LS0tLS1CRUdJTi */
+  if (end == 0 && ((c == 'A' && detect_in (d, "KSBCIT")) || (c == 'S' && (d == 'K' || (d == 'G' && e == '.')))
+                   || (c == 'G' && d == 'R' && e == '1') || (c == 'H' && d == 'R' && e == 'K')
+                   || (c == 'L' && d == 'S' && e == '0')))
     end = detect_match_token (scan, i);
   if (end == 0 && (class_table[e] & (DETECT_UPPER | DETECT_DIGIT) || e == ' ')
       && capitals_then_digit (scan, i))
@@ -308,38 +311,40 @@ scan_anchor (DetectScan *scan, gsize i)
 #define DETECT_BLOCKS 1
 #include <tmmintrin.h>
 
-/* The pairs of first bytes that can begin a value, in buckets of (first bytes) x
- * (second bytes). Sixteen bytes are judged at once the way Hyperscan's Teddy matcher
+/* The first bytes that can begin a value, in buckets of (first bytes) x (second bytes)
+ * x (third bytes). Sixteen bytes are judged at once the way Hyperscan's Teddy matcher
  * does: each byte's low and high nibble select, through PSHUFB, the buckets whose
- * bytes have that nibble; a position is a candidate when some bucket holds both its
- * byte and the next. A bucket's set is the product of its nibbles, so keep each
+ * bytes have that nibble; a position is a candidate when some bucket holds its byte
+ * and the two after it. The third byte keeps common words ("do", "at", "sh", "key")
+ * away from scan_word. A bucket's set is the product of its nibbles, so keep each
  * bucket's bytes within one row of the ASCII table (the capitals' bucket also admits
  * @ [ \ ] ^ _, which scan_word turns away at once). The cost is the same for any
  * number of prefixes, which the byte-compare gates it replaces were not. scan_word
  * applies the exact rules (and third-byte gates); this is only a superset of them. */
 static const struct {
-  const char *first, *second;
+  const char *first, *second, *third;    /* third NULL: any byte */
 } pair_buckets[16] = {
-  { "0123456789", "0123456789" },          /* cards, SSNs */
-  { "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ABCDEFGHIJKLMNOPQRSTUVWXYZ" },  /* IBANs, AKIA, SG. */
-  { "A", "3" },                            /* A3T */
-  { "e", "yw" },                           /* JWTs */
-  { "g", "hisl" },                         /* ghp_, github_pat_, gsk_, glpat- */
-  { "h", "ofv" },                          /* hooks.slack.com, hf_, hvs. */
-  { "p", "py" },                           /* pplx-, pypi- */
-  { "rs", "k" },                           /* sk_live_, rk_live_, sk- */
-  { "s", "h" },                            /* shpat_ */
-  { "x", "oa" },                           /* xoxb-, xapp-, xai- */
-  { "n", "p" },                            /* npm_ */
-  { "d", "coa" },                          /* dckr_pat_, dop_v1_, dapi */
-  { "a", "tp" },                           /* atlasv1, api_org_ */
-  { "k", "e" },                            /* key- (Mailgun) */
-  { "STFGXYZ", "0123456789" },             /* NRIC/FIN, NIE */
-  { "12", " " },                           /* a spaced French NIR: 1 85 05 78 006 084 36 */
+  { "0123456789", "0123456789", NULL },                            /* cards, SSNs, ids */
+  { "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", NULL },  /* IBANs, AKIA, SG. */
+  { "A", "3", "T" },                       /* A3T */
+  { "e", "yw", "JAo0" },                   /* JWTs: eyJ, eyA, ewo, ew0 */
+  { "g", "hisl", NULL },                   /* ghp_, github_pat_, gsk_, glpat- */
+  { "h", "ofv", "o_sb" },                  /* hooks.slack.com, hf_, hvs., hvb. */
+  { "p", "py", "lp" },                     /* pplx-, pypi- */
+  { "rs", "k", "_-" },                     /* sk_live_, rk_live_, sk- */
+  { "s", "h", "p" },                       /* shpat_ */
+  { "x", "oa", "xip" },                    /* xoxb-, xai-, xapp- */
+  { "n", "p", "m" },                       /* npm_ */
+  { "d", "coa", "kpor" },                  /* dckr_pat_, dop_v1_, dapi */
+  { "a", "tp", "li" },                     /* atlasv1, api_org_ */
+  { "k", "e", "y" },                       /* key- (Mailgun) */
+  { "STFGXYZ", "0123456789", "0123456789" },  /* NRIC/FIN, NIE */
+  { "12", " ", "0123456789" },             /* a spaced French NIR: 1 85 05 78 006 084 36 */
 };
 
-/* lo0, hi0 (first byte), lo1, hi1 (second byte) for buckets 0-7, then for 8-15. */
-static guint8 pair_tables[8][16] __attribute__ ((aligned (16)));
+/* lo0, hi0 (first byte), lo1, hi1 (second byte), lo2, hi2 (third byte) for buckets
+ * 0-7, then for 8-15. */
+static guint8 pair_tables[12][16] __attribute__ ((aligned (16)));
 
 static void
 pair_tables_init (void)
@@ -348,7 +353,7 @@ pair_tables_init (void)
     {
       if (pair_buckets[b].first == NULL)
         continue;
-      guint8 bit = (guint8) (1u << (b % 8)), set = (guint8) (b / 8 * 4);
+      guint8 bit = (guint8) (1u << (b % 8)), set = (guint8) (b / 8 * 6);
       for (const char *c = pair_buckets[b].first; *c != 0; c++)
         {
           pair_tables[set][(guchar) *c & 15] |= bit;
@@ -358,6 +363,17 @@ pair_tables_init (void)
         {
           pair_tables[set + 2][(guchar) *c & 15] |= bit;
           pair_tables[set + 3][(guchar) *c >> 4] |= bit;
+        }
+      for (int n = 0; n < 16; n++)
+        if (pair_buckets[b].third == NULL)
+          {
+            pair_tables[set + 4][n] |= bit;
+            pair_tables[set + 5][n] |= bit;
+          }
+      for (const char *c = pair_buckets[b].third; c != NULL && *c != 0; c++)
+        {
+          pair_tables[set + 4][(guchar) *c & 15] |= bit;
+          pair_tables[set + 5][(guchar) *c >> 4] |= bit;
         }
     }
 }
@@ -384,18 +400,19 @@ table (int k)
   return _mm_load_si128 ((const __m128i *) pair_tables[k]);
 }
 
-/* Buckets (of one table set) that hold each byte of v as a first byte and each byte of
- * w as a second byte. */
+/* Buckets (of one table set) that hold each byte of v as a first byte, each byte of w
+ * as a second and each byte of x as a third. */
 static inline SSSE3 __m128i
-pair_hits (int set, __m128i vl, __m128i vh, __m128i wl, __m128i wh)
+pair_hits (int set, __m128i vl, __m128i vh, __m128i wl, __m128i wh, __m128i xl, __m128i xh)
 {
   __m128i first = _mm_and_si128 (_mm_shuffle_epi8 (table (set), vl), _mm_shuffle_epi8 (table (set + 1), vh));
   __m128i second = _mm_and_si128 (_mm_shuffle_epi8 (table (set + 2), wl), _mm_shuffle_epi8 (table (set + 3), wh));
-  return _mm_and_si128 (first, second);
+  __m128i third = _mm_and_si128 (_mm_shuffle_epi8 (table (set + 4), xl), _mm_shuffle_epi8 (table (set + 5), xh));
+  return _mm_and_si128 (_mm_and_si128 (first, second), third);
 }
 
-/* Candidate starts among the 16 bytes at p, as a bit mask: a pair of pair_buckets at a
- * word start, or a punctuation anchor ("--", '=', ':'). Reads p[0..17). */
+/* Candidate starts among the 16 bytes at p, as a bit mask: a bucket of pair_buckets at
+ * a word start, or a punctuation anchor ("--", '=', ':'). Reads p[0..18). */
 static inline SSSE3 guint
 candidates16 (const guchar *p, gboolean prev_word)
 {
@@ -403,8 +420,10 @@ candidates16 (const guchar *p, gboolean prev_word)
   __m128i w = _mm_loadu_si128 ((const __m128i *) (p + 1));
   __m128i nib = _mm_set1_epi8 (0x0f);
   __m128i vl = _mm_and_si128 (v, nib), vh = _mm_and_si128 (_mm_srli_epi16 (v, 4), nib);
+  __m128i x = _mm_loadu_si128 ((const __m128i *) (p + 2));
   __m128i wl = _mm_and_si128 (w, nib), wh = _mm_and_si128 (_mm_srli_epi16 (w, 4), nib);
-  __m128i hits = _mm_or_si128 (pair_hits (0, vl, vh, wl, wh), pair_hits (4, vl, vh, wl, wh));
+  __m128i xl = _mm_and_si128 (x, nib), xh = _mm_and_si128 (_mm_srli_epi16 (x, 4), nib);
+  __m128i hits = _mm_or_si128 (pair_hits (0, vl, vh, wl, wh, xl, xh), pair_hits (6, vl, vh, wl, wh, xl, xh));
   guint pairs = ~(guint) _mm_movemask_epi8 (_mm_cmpeq_epi8 (hits, _mm_setzero_si128 ())) & 0xffffu;
   __m128i word = _mm_or_si128 (_mm_or_si128 (lanes_in (v, '0', '9'), lanes_in (v, 'A', 'Z')),
                                _mm_or_si128 (lanes_in (v, 'a', 'z'), lanes_eq (v, '_')));
@@ -421,7 +440,7 @@ scan_walk_blocks (DetectScan *scan)
 {
   const guchar *p = scan->text;
   gsize i = 0;
-  while (i + 17 <= scan->len)
+  while (i + 18 <= scan->len)
     {
       gboolean prev_word = i > 0 && (class_table[p[i - 1]] & DETECT_WORD);
       guint mask = candidates16 (p + i, prev_word);
