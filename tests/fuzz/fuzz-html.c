@@ -29,5 +29,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   FUZZ_CHECK (text != NULL && len <= 2 * size + 1 && text[len] == '\0');
   g_autoptr (GPtrArray) findings = findings_new ();
   engine_score (index_, text, len, findings);
+  gsize hidden_len = 0;
+  g_autofree char *hidden = engine_html_hidden_text ((const char *) data, size, &hidden_len);
+  FUZZ_CHECK (hidden != NULL && hidden_len <= 2 * size + 1 && hidden[hidden_len] == '\0');
+  engine_score (index_, hidden, hidden_len, findings);
   return 0;
 }

@@ -267,6 +267,26 @@ test_deeply_nested_html (Fixture *f, gconstpointer data)
   g_string_free (card, TRUE);
 }
 
+/* What pasted HTML carries but does not show is scanned too: a card in an attribute,
+ * a key in a comment, a secret in a hidden field (the visible text holds none). */
+static void
+test_hidden_html_parts (Fixture *f, gconstpointer data)
+{
+  GString *card = g_string_new (NULL);
+  append_card (card, 4242);
+  g_autofree char *attr = g_strdup_printf ("<p title=\"%s\">see the card</p>", card->str);
+  g_autoptr (cJSON) r1 = scan (f, "see the card", attr);
+  g_assert_true (has_reason (r1, "pattern", "credit-card"));
+  g_autoptr (cJSON) r2 = scan (f, "nothing here", "<p>nothing here</p><!-- AKIAQ3N4TV5S7W2XY6ZD -->");
+  g_assert_true (has_reason (r2, "pattern", "aws-access-key"));
+  g_autoptr (cJSON) r3 = scan (f, "send", "<form><input type=\"hidden\" name=\"db_password\" "
+                                         "value=\"Xk9#mQ2$vLp7\">send</form>");
+  g_assert_true (has_reason (r3, "pattern", "generic-secret"));
+  g_autoptr (cJSON) r4 = scan (f, "x", "<img alt=\"x\" src=\"a.png\">");
+  g_assert_cmpstr (verdict_of (r4), ==, "allow");
+  g_string_free (card, TRUE);
+}
+
 /* A megabyte of one character through the protocol: allowed, and recorded. */
 static void
 test_large_plain_scan (Fixture *f, gconstpointer data)
@@ -291,6 +311,8 @@ main (int argc, char **argv)
   g_test_add_func ("/bounds/one-repeated-character", test_one_repeated_character);
   g_test_add_func ("/bounds/million-short-lines", test_million_short_lines);
   g_test_add_func ("/bounds/pem-begins-without-end", test_pem_begins_without_end);
+  g_test_add ("/bounds/hidden-html-parts", Fixture, NULL, fixture_set_up, test_hidden_html_parts,
+              fixture_tear_down);
   g_test_add ("/bounds/deeply-nested-html", Fixture, NULL, fixture_set_up, test_deeply_nested_html,
               fixture_tear_down);
   g_test_add ("/bounds/large-plain-scan", Fixture, NULL, fixture_set_up, test_large_plain_scan,

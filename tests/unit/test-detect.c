@@ -128,7 +128,8 @@ test_golden (gconstpointer data)
 
 static const char *const golden_files[] = {
   "credit-card.txt", "iban.txt", "us-ssn.txt", "private-key.txt", "tokens.txt", "jwt.txt",
-  "generic-secret.txt", "hard-negatives.txt",
+  "generic-secret.txt", "hard-negatives.txt", "vendor-tokens.txt",
+  "credentials-in-text.txt", "national-ids.txt",
 };
 
 /* Every detector has at least one positive golden case. */
@@ -161,6 +162,13 @@ test_registry (void)
   static const char *const ids[] = {
     "private-key", "aws-access-key", "github-token", "slack-token", "stripe-live-key",
     "google-api-key", "llm-api-key", "jwt", "generic-secret", "credit-card", "iban", "us-ssn",
+    "gitlab-token", "npm-token", "pypi-token", "docker-hub-token", "sendgrid-key",
+    "shopify-token", "digitalocean-token", "hashicorp-token", "databricks-token", "twilio-key",
+    "mailgun-key", "atlassian-token", "datadog-key", "heroku-key", "url-credentials",
+    "uk-nino", "de-tax-id", "fr-nir", "es-dni", "it-codice-fiscale", "nl-bsn", "be-national-number",
+    "pl-pesel", "se-personnummer", "dk-cpr", "fi-hetu", "no-fnr", "ch-ahv", "in-aadhaar", "in-pan",
+    "ca-sin", "au-tfn", "au-medicare", "br-cpf", "br-cnpj", "cn-resident-id", "jp-my-number",
+    "kr-rrn", "sg-nric", "mx-curp", "us-itin", "us-aba-routing",
   };
   gsize n;
   const DetectorInfo *all = detect_detectors (&n);
@@ -234,10 +242,14 @@ static void
 test_hostile_no_match (void)
 {
   static const char *const units[] = {
-    "0", "1 ", "1-", "1234 ", "A", "AKIA", "AIza", "DE89 ", "DE", "eyJ", "eyJ-", "eyJ.",
+    "0", "1 ", "1-", "1.", "123.45.", "1234 ", "A", "AKIA", "AIza", "DE89 ", "DE89-", "DE", "eyJ", "eyJ-", "eyJ.",
     "eyJhbGciOiJIUzI1NiJ9.eyJ.", "-", "-----BEGIN ", "-----BEGIN RSA PRIVATE KEY-----\n",
     "password=", "token: ", "=", ":", "sk-", "sk-ant-api03-", "ghp_", "github_pat_",
-    "xoxb-", "xoxb-1234567890-", "hooks.slack.com/services/", "sk_live_", "secret=\"",
+    "xoxb-", "xoxb-1234567890-", "hooks.slack.com/services/", "sk_live_", "secret=\"", "glpat-", "npm_",
+    "pypi-AgEIcHlwaS5vcmc", "SG.", "dapi", "key-", "mailgun key-", ".atlasv1.", "ewog", "ewogICJhbGciOiAiSFMyNTYiCn0.ewo",
+    "xoxe.xoxp-1-", "xapp-1-", "A3T", "DD_API_KEY=", "heroku=", "postgres://", "a://b:",
+    "://", "x://u:p@", "LS0tLS1CRUdJTi", "PuTTY-User-Key-File-2:", "S1", "X123", "12.", "1-", "BSN ",
+    "123456789 ", "AB 12 ", "110105199001011234",
     "ssn 12345678 ", "a=b:c=", "\n",
   };
   for (gsize u = 0; u < G_N_ELEMENTS (units); u++)

@@ -78,6 +78,53 @@ test_deep_nesting (void)
   g_assert_cmpstr (text, ==, "deep");
 }
 
+static char *
+hidden_of (const char *html)
+{
+  gsize len = 0;
+  char *text = engine_html_hidden_text (html, strlen (html), &len);
+  g_assert_cmpuint (strlen (text), ==, len);
+  return text;
+}
+
+/* What the page receives but does not show: attributes, comments, scripts, styles,
+ * and a form field's name and value as an assignment. */
+static void
+test_hidden_text (void)
+{
+  g_autofree char *a = hidden_of ("<img src=\"x.png\" alt=\"card 4111 1111 1111 1111\"> text");
+  g_assert_nonnull (strstr (a, "alt=\"card 4111 1111 1111 1111\""));
+  g_autofree char *b = hidden_of ("<p title='A &amp; B' data-k=\"{&quot;t&quot;:1}\">x</p>");
+  g_assert_nonnull (strstr (b, "title='A & B' data-k=\"{\"t\":1}\""));
+  g_autofree char *c = hidden_of ("a<!-- key AKIA -->b<script>var k = '&amp;';</script><style>p{}</style>");
+  g_assert_nonnull (strstr (c, " key AKIA \n"));
+  g_assert_nonnull (strstr (c, "var k = '&amp;';\n"));
+  g_assert_nonnull (strstr (c, "p{}\n"));
+  g_autofree char *d = hidden_of ("<input type=\"hidden\" name=\"api_key\" value=\"Xk9#mQ2$vLp7\">");
+  g_assert_nonnull (strstr (d, "\napi_key=Xk9#mQ2$vLp7\n"));
+  g_autofree char *e = hidden_of ("plain text, <b>bold</b>, a < b, <");
+  g_assert_cmpstr (e, ==, "");
+  g_autofree char *f = hidden_of ("<a href='x' never closed");
+  g_assert_nonnull (strstr (f, "href='x' never closed"));
+}
+
+/* Hostile input stays linear: a megabyte of attributes and unclosed comments. */
+static void
+test_hidden_hostile (void)
+{
+  static const char *const units[] = { "<a b=c>", "<!--", "<script>", "<i name=n value=v>", "<<" };
+  for (gsize u = 0; u < G_N_ELEMENTS (units); u++)
+    {
+      GString *s = g_string_new (NULL);
+      while (s->len < (1 << 20))
+        g_string_append (s, units[u]);
+      gsize len = 0;
+      g_autofree char *text = engine_html_hidden_text (s->str, s->len, &len);
+      g_assert_cmpuint (len, <=, 2 * s->len + 1);
+      g_string_free (s, TRUE);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -87,5 +134,7 @@ main (int argc, char **argv)
   g_test_add_func ("/html/hidden-parts", test_hidden_parts);
   g_test_add_func ("/html/hostile-bytes", test_hostile_bytes);
   g_test_add_func ("/html/deep-nesting", test_deep_nesting);
+  g_test_add_func ("/html/hidden-text", test_hidden_text);
+  g_test_add_func ("/html/hidden-hostile", test_hidden_hostile);
   return g_test_run ();
 }

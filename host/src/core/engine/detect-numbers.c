@@ -7,7 +7,8 @@
 
 #define CARD_MAX_GROUPS 6
 
-/* A run of digit groups joined by one separator kind (' ' or '-'), read from an anchor. */
+/* A run of digit groups joined by one separator kind (' ', '-' or '.'), read from an
+ * anchor. Dots separate only SSNs (123.45.6789): cards are never read with them. */
 typedef struct {
   char digits[20];
   guint n;                       /* digits read, at most 19 */
@@ -63,7 +64,8 @@ digit_run_read (const DetectScan *scan, gsize i, DigitRun *run)
       run->sizes[run->groups] = (guint) size;
       run->ends[run->groups++] = (guint) (at - i);
       char c = at < scan->len ? (char) scan->text[at] : 0;
-      if ((c != ' ' && c != '-') || (run->sep != 0 && c != run->sep) || !digit_at (scan, at + 1))
+      if ((c != ' ' && c != '-' && c != '.') || (run->sep != 0 && c != run->sep)
+          || !digit_at (scan, at + 1))
         return TRUE;
       run->sep = c;
       at++;
@@ -150,6 +152,8 @@ static gsize
 card_match (DetectScan *scan, gsize i, const DigitRun *run)
 {
   guint n = 0;
+  if (run->sep == '.')
+    return 0;
   for (guint g = run->groups; g > 0; g--)
     {
       n = 0;
@@ -207,8 +211,8 @@ ssn_keyword_before (const DetectScan *scan, gsize i)
     window[k] = detect_lower (scan->text[from + k]);
   for (gsize k = 0; k < n; k++)
     {
-      if (k > 0 && g_ascii_isalpha (window[k - 1]))
-        continue;
+      if (window[k] != 's' || (k > 0 && g_ascii_isalpha (window[k - 1])))
+        continue;      /* every keyword starts with 's' */
       for (gsize w = 0; w < G_N_ELEMENTS (keywords); w++)
         {
           gsize len = strlen (keywords[w]);
@@ -234,6 +238,35 @@ ssn_match (DetectScan *scan, gsize i, const DigitRun *run)
   return end;
 }
 
+/* The first group of every national format that starts with digits: its length and
+ * the separator after it (ddd.ddd.ddd-dd: 3 and '.'), or nine digits and more, or
+ * digits then a capital (DNI 12345678Z). Years, counts, times and dates
+ * (2026-11-05) stop here. */
+static gboolean
+national_may_start (const DetectScan *scan, gsize i)
+{
+  gsize d = detect_span (scan, i, DETECT_DIGIT, 9);
+  guchar next = i + d < scan->len ? scan->text[i + d] : 0;
+  if (d >= 9 || g_ascii_isupper (next))
+    return TRUE;
+  if (!detect_has (scan, i + d + 1, DETECT_DIGIT))
+    return FALSE;
+  gsize d2 = detect_span (scan, i + d + 1, DETECT_DIGIT, 8);
+  switch (next)
+    {
+    case '.':    /* BSN dddd.dd, CPF ddd.ddd, AHV ddd.dddd */
+      return (d == 4 && d2 == 2) || (d == 3 && (d2 == 3 || d2 == 4));
+    case '-':    /* Aadhaar dddd-dddd, SIN/ITIN ddd-dd(d), personnummer, CPR, HETU, RRN dddddd-, DNI dddddddd- */
+      return (d == 4 && d2 == 4) || (d == 3 && (d2 == 2 || d2 == 3)) || d == 6 || d == 8;
+    case ' ':    /* Aadhaar/My Number/Medicare dddd dddd(d), SIN/TFN ddd ddd, FNR dddddd ddddd */
+      return (d == 4 && d2 >= 4) || (d == 3 && d2 == 3) || (d == 6 && d2 == 5);
+    case '+':    /* personnummer and HETU of people over 100 */
+      return d == 6;
+    default:
+      return FALSE;
+    }
+}
+
 gsize
 detect_match_number (DetectScan *scan, gsize i)
 {
@@ -244,6 +277,13 @@ detect_match_number (DetectScan *scan, gsize i)
       end = card_match (scan, i, &run);
       if (end == 0)
         end = ssn_match (scan, i, &run);
+    }
+  /* National ids have nine or more digits and capitals: a shorter number that neither
+   * continues after a separator nor ends in a capital is none (years, counts, ports). */
+  if (end == 0 && !number_continues_before (scan, i))
+    {
+      if (national_may_start (scan, i))
+        end = detect_match_national (scan, i);
     }
   explicit_bzero (&run, sizeof run);   /* the digits are a copy of the value */
   return end;
@@ -300,17 +340,18 @@ iban_checksum_ok (const char *iban, guint n)
 }
 
 /* Reads exactly want characters, either contiguous (electronic format) or in groups of
- * four separated by single spaces (paper format). Returns the end offset or 0. */
+ * four separated by single spaces (paper format) or single dashes (as some forms and
+ * spreadsheets print them), one separator kind throughout. Returns the end offset or 0. */
 static gsize
 iban_read (const DetectScan *scan, gsize i, guint want, char *out)
 {
-  gboolean spaced = detect_at (scan, i + 4, " ");
+  char sep = detect_at (scan, i + 4, " ") ? ' ' : detect_at (scan, i + 4, "-") ? '-' : 0;
   gsize at = i;
   for (guint n = 0; n < want; n++)
     {
-      if (spaced && n > 0 && n % 4 == 0)
+      if (sep != 0 && n > 0 && n % 4 == 0)
         {
-          if (!detect_at (scan, at, " "))
+          if (at >= scan->len || scan->text[at] != (guchar) sep)
             return 0;
           at++;
         }
@@ -321,6 +362,30 @@ iban_read (const DetectScan *scan, gsize i, guint want, char *out)
   return detect_has (scan, at, DETECT_WORD) ? 0 : at;
 }
 
+/* End of the grouped run an IBAN-shaped candidate spans (country, check digits, then
+ * groups of capitals and digits after single spaces or dashes). When the candidate
+ * fails its own check, the scan resumes here: the groups of a mistyped or made-up IBAN
+ * must not be read again as a card (GB12 5105 1051 0510 5100). Each byte is passed
+ * once, so the scan stays linear. */
+static gsize
+iban_shape_end (const DetectScan *scan, gsize i)
+{
+  guchar sep = i + 4 < scan->len ? scan->text[i + 4] : 0;
+  if (sep != ' ' && sep != '-')
+    return 0;
+  gsize at = i + 4;
+  guint groups = 0;
+  while (at < scan->len && scan->text[at] == sep)
+    {
+      gsize n = detect_span (scan, at + 1, DETECT_UPPER | DETECT_DIGIT, 5);
+      if (n == 0 || n > 4)
+        break;
+      at += 1 + n;
+      groups++;
+    }
+  return groups >= 2 ? at : 0;
+}
+
 gsize
 detect_match_iban (DetectScan *scan, gsize i)
 {
@@ -328,12 +393,14 @@ detect_match_iban (DetectScan *scan, gsize i)
       || !detect_has (scan, i + 3, DETECT_DIGIT))
     return 0;
   guint want = iban_length (scan->text + i);
+  if (want == 0)
+    return 0;
   char iban[34];
-  gsize end = want ? iban_read (scan, i, want, iban) : 0;
+  gsize end = iban_read (scan, i, want, iban);
   if (end != 0 && iban_checksum_ok (iban, want))
     detect_note (scan, DET_IBAN, (const guchar *) iban, want);
   else
-    end = 0;
+    end = iban_shape_end (scan, i);
   explicit_bzero (iban, sizeof iban);
   return end;
 }

@@ -27,6 +27,48 @@ typedef enum {
   DET_CREDIT_CARD,
   DET_IBAN,
   DET_US_SSN,
+  DET_GITLAB_TOKEN,
+  DET_NPM_TOKEN,
+  DET_PYPI_TOKEN,
+  DET_DOCKER_HUB_TOKEN,
+  DET_SENDGRID_KEY,
+  DET_SHOPIFY_TOKEN,
+  DET_DIGITALOCEAN_TOKEN,
+  DET_HASHICORP_TOKEN,
+  DET_DATABRICKS_TOKEN,
+  DET_TWILIO_KEY,
+  DET_MAILGUN_KEY,
+  DET_ATLASSIAN_TOKEN,
+  DET_DATADOG_KEY,
+  DET_HEROKU_KEY,
+  DET_URL_CREDENTIALS,
+  DET_UK_NINO,
+  DET_DE_TAX_ID,
+  DET_FR_NIR,
+  DET_ES_DNI,
+  DET_IT_CODICE_FISCALE,
+  DET_NL_BSN,
+  DET_BE_NATIONAL_NUMBER,
+  DET_PL_PESEL,
+  DET_SE_PERSONNUMMER,
+  DET_DK_CPR,
+  DET_FI_HETU,
+  DET_NO_FNR,
+  DET_CH_AHV,
+  DET_IN_AADHAAR,
+  DET_IN_PAN,
+  DET_CA_SIN,
+  DET_AU_TFN,
+  DET_AU_MEDICARE,
+  DET_BR_CPF,
+  DET_BR_CNPJ,
+  DET_CN_RESIDENT_ID,
+  DET_JP_MY_NUMBER,
+  DET_KR_RRN,
+  DET_SG_NRIC,
+  DET_MX_CURP,
+  DET_US_ITIN,
+  DET_US_ABA_ROUTING,
   DET_N,
   DET_AWS_SECRET = DET_N,       /* AWS secret access keys: paired with key ids, not reported */
   DET_SLOTS,
@@ -100,6 +142,23 @@ gsize detect_run_b64url (DetectScan *scan, gsize i);
 /* Shannon entropy of s[0..n) in bits per byte. */
 double detect_entropy (const guchar *s, gsize n);
 
+#define DETECT_ALNUM (DETECT_UPPER | DETECT_LOWER | DETECT_DIGIT)
+
+/* A token body of min..max bytes of class cls that ends at a boundary (the next byte
+ * is not of class bound). Returns the body length, or 0. */
+gsize detect_token_body (const DetectScan *scan, gsize at, guint8 cls, guint8 bound,
+                         gsize min, gsize max);
+
+/* Notes text[i..end) as a value of detector id and returns end, unless the body
+ * text[body..end) is a placeholder (low entropy, runs); then 0. */
+gsize detect_token_accept (DetectScan *scan, DetectId id, gsize i, gsize end, gsize body);
+
+/* Five equal bytes or five ascending letters or digits in a row: a stand-in. */
+gboolean detect_token_is_placeholder (const guchar *s, gsize n);
+
+/* 30 random characters followed by their CRC-32 in six base62 digits (GitHub, npm). */
+gboolean detect_crc32_base62_ok (const guchar *random36);
+
 /* Records an accepted value (never stored, only its digest). */
 void detect_note (DetectScan *scan, DetectId id, const guchar *value, gsize n);
 
@@ -107,7 +166,11 @@ void detect_note (DetectScan *scan, DetectId id, const guchar *value, gsize n);
 gsize detect_match_number (DetectScan *scan, gsize i);      /* cards, SSNs */
 gsize detect_match_iban (DetectScan *scan, gsize i);
 gsize detect_match_private_key (DetectScan *scan, gsize i);
+gsize detect_match_pem_base64 (DetectScan *scan, gsize i);   /* LS0tLS1CRUdJTi... */
+gsize detect_match_putty (DetectScan *scan, gsize i);        /* at the ':' of PuTTY-User-Key-File-N: */
 gsize detect_match_token (DetectScan *scan, gsize i);       /* prefixed keys and tokens */
+gsize detect_match_vendor (DetectScan *scan, gsize i);      /* detect-vendors.c */
+gsize detect_match_national (DetectScan *scan, gsize i);    /* detect-national.c */
 gsize detect_match_jwt (DetectScan *scan, gsize i);
 gsize detect_match_assignment (DetectScan *scan, gsize i);  /* generic secrets at '=' / ':' */
 

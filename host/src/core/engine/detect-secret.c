@@ -111,37 +111,76 @@ static const SizedWord metadata_words[] = {
 };
 #undef WORD
 
-/* The lower-cased key ends in a metadata word after '_', '-' or '.'. */
+/* Keys that hold something public or single-use next to a secret-sounding word:
+ * publicToken, public_key, CSRF and XSRF form tokens, Rails' authenticity_token, the
+ * Jenkins credentialsId. */
+static const char *const key_not_secret[] = {
+  "public", "csrf", "xsrf", "authenticity", "credentialsid", "withcredentials",
+};
+
+/* The key ends in a metadata word after '_', '-' or '.', or as the last camelCase word
+ * (credentialsId, apiTokenName: orig is the key as written, key lower-cased). */
 static gboolean
-key_names_metadata (const char *key, gsize n)
+key_names_metadata (const char *key, const char *orig, gsize n)
 {
   for (gsize w = 0; w < G_N_ELEMENTS (metadata_words); w++)
     {
       gsize len = metadata_words[w].len;
-      if (n > len && detect_in ((guchar) key[n - len - 1], "_-.")
-          && memcmp (key + n - len, metadata_words[w].word, len) == 0)
+      if (n <= len || memcmp (key + n - len, metadata_words[w].word, len) != 0)
+        continue;
+      guchar before = (guchar) orig[n - len - 1], first = (guchar) orig[n - len];
+      if (detect_in (before, "_-.")
+          || (g_ascii_isupper (first) && (g_ascii_islower (before) || g_ascii_isdigit (before))))
         return TRUE;
     }
+  for (gsize w = 0; w < G_N_ELEMENTS (key_not_secret); w++)
+    if (g_strstr_len (key, (gssize) n, key_not_secret[w]) != NULL)
+      return TRUE;
   return FALSE;
 }
 
+/* Services whose keys have no prefix of their own, so that the key name tells them
+ * (assignment_keyed): Datadog (datadog, dd_, dd-) and Heroku. */
+static const SizedWord service_words[] = {
+  { "datadog", 7 }, { "heroku", 6 }, { "dd_", 3 }, { "dd-", 3 },
+};
+
+enum {
+  KEY_SECRET = 1 << 0,       /* names a secret (key_words, not metadata) */
+  KEY_SERVICE = 1 << 1,      /* names a service of service_words */
+};
+
 static gboolean
-key_names_secret (const char *key, gsize n)
+word_at (const char *key, gsize n, gsize k, const SizedWord *words, gsize count)
 {
+  for (gsize w = 0; w < count; w++)
+    if (words[w].word[0] == key[k] && k + words[w].len <= n
+        && memcmp (key + k, words[w].word, words[w].len) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* One pass over the lower-cased key: each byte selects the few words that start with
+ * it. */
+static guint
+key_kind (const char *key, const char *orig, gsize n)
+{
+  guint kind = 0;
   for (gsize k = 0; k + 3 <= n; k++)
     {
       char c = key[k];
-      if (c != 'p' && c != 's' && c != 't' && c != 'a' && c != 'c')
+      if (c != 'p' && c != 's' && c != 't' && c != 'a' && c != 'c' && c != 'd' && c != 'h')
         continue;
-      for (gsize w = 0; w < G_N_ELEMENTS (key_words); w++)
-        {
-          gsize len = key_words[w].len;
-          if (key_words[w].word[0] == c && k + len <= n
-              && memcmp (key + k, key_words[w].word, len) == 0)
-            return !key_names_metadata (key, n);
-        }
+      if (!(kind & KEY_SECRET) && word_at (key, n, k, key_words, G_N_ELEMENTS (key_words)))
+        kind |= KEY_SECRET;
+      if (((c == 'd' && (key[k + 1] == 'a' || (key[k + 1] == 'd' && (k == 0 || key[k - 1] == '_'))))
+           || (c == 'h' && key[k + 1] == 'e'))
+          && word_at (key, n, k, service_words, G_N_ELEMENTS (service_words)))
+        kind |= KEY_SERVICE;
     }
-  return FALSE;
+  if ((kind & KEY_SECRET) && key_names_metadata (key, orig, n))
+    kind &= ~(guint) KEY_SECRET;
+  return kind;
 }
 
 static gboolean
@@ -222,7 +261,7 @@ value_is_placeholder (const char *lower, gsize n)
     "${", "{{", "}}", "$(", "%s", "%(", "<", ">", "xxx", "***", "...", "example", "dummy",
     "changeme", "change_me", "change-me", "placeholder", "your", "redacted", "sample",
     "fake", "todo", "replace", "insert", "secret", "password", "test", "foobar",
-    "mock", "token", "privatekey",
+    "mock", "token", "privatekey", "private_key", "api_key", "apikey", "api-key", "access_key",
   };
   if (detect_in ((guchar) lower[0], "$@{") || detect_in ((guchar) lower[n - 1], "}*")
       || (lower[0] == '%' && lower[n - 1] == '%'))
@@ -313,34 +352,86 @@ value_is_plain (const char *v, gsize n)
   return value_is_identifier (v, n) || value_is_dotted_name (v, n) || value_has_sequence (v, n);
 }
 
-/* AWS secret access keys: 40 base64 characters assigned to a key naming both. */
 static gboolean
-assignment_aws_secret (DetectScan *scan, const char *key, const guchar *v, gsize n)
+all_hex_lower (const guchar *s, gsize n)
 {
-  if (n != 40 || strstr (key, "aws") == NULL || strstr (key, "secret") == NULL
-      || detect_span (scan, (gsize) (v - scan->text), DETECT_B64, 41) != 40
-      || g_strstr_len ((const char *) v, 40, "EXAMPLE") != NULL)
-    return FALSE;
-  detect_note (scan, DET_AWS_SECRET, v, n);
+  for (gsize k = 0; k < n; k++)
+    if (!g_ascii_isdigit (s[k]) && !(s[k] >= 'a' && s[k] <= 'f'))
+      return FALSE;
   return TRUE;
 }
 
+/* 8-4-4-4-12 hex digits: a UUID (Heroku's classic API keys have this shape). */
+static gboolean
+is_uuid (const guchar *s, gsize n)
+{
+  static const guint8 dashes[] = { 8, 13, 18, 23 };
+  if (n != 36)
+    return FALSE;
+  for (gsize k = 0, d = 0; k < n; k++)
+    {
+      if (d < G_N_ELEMENTS (dashes) && k == dashes[d])
+        {
+          if (s[k] != '-')
+            return FALSE;
+          d++;
+        }
+      else if (!g_ascii_isxdigit (s[k]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Credentials whose value has no prefix of its own, told by the key they are assigned
+ * to: AWS secret access keys (40 base64 characters; "aws" and "secret" in the key, or
+ * SecretAccessKey as AWS's own JSON prints it) and session tokens (100+ base64
+ * characters); Datadog API keys (32 hex) and application keys (40 hex); Heroku API
+ * keys (a UUID). Returns the detector, or DET_SLOTS for none. */
+static DetectId
+assignment_keyed (DetectScan *scan, const char *key, const guchar *v, gsize n)
+{
+  gsize at = (gsize) (v - scan->text);
+  if (n == 40 && detect_span (scan, at, DETECT_B64, 41) == 40
+      && ((strstr (key, "aws") != NULL && strstr (key, "secret") != NULL)
+          || strstr (key, "secretaccesskey") != NULL || strstr (key, "secret_access_key") != NULL)
+      && g_strstr_len ((const char *) v, 40, "EXAMPLE") == NULL)
+    return DET_AWS_SECRET;
+  if (n >= 100 && (strstr (key, "sessiontoken") != NULL || strstr (key, "session_token") != NULL
+                   || strstr (key, "security_token") != NULL)
+      && detect_span (scan, at, DETECT_B64, n + 1) == n)
+    return DET_AWS_SECRET;
+  if ((n == 32 || n == 40) && all_hex_lower (v, n)
+      && (strstr (key, "datadog") != NULL || g_str_has_prefix (key, "dd_")
+          || g_str_has_prefix (key, "dd-") || strstr (key, "_dd_") != NULL))
+    return DET_DATADOG_KEY;
+  if (is_uuid (v, n) && strstr (key, "heroku") != NULL)
+    return DET_HEROKU_KEY;
+  return DET_SLOTS;
+}
+
 static gsize
-assignment_judge (DetectScan *scan, const Assignment *a, const char *key)
+assignment_judge (DetectScan *scan, const Assignment *a, const char *key, guint kind)
 {
   const guchar *v = scan->text + a->value;
   gsize n = a->value_len;
-  if (n < VALUE_MIN || value_is_plain ((const char *) v, n)
-      || detect_entropy (v, n) < VALUE_MIN_ENTROPY || detect_token_prefix_at (scan, a->value))
+  if (n < VALUE_MIN || detect_token_prefix_at (scan, a->value))
+    return 0;
+  DetectId keyed = assignment_keyed (scan, key, v, n);
+  if (keyed != DET_SLOTS)
+    {
+      if (detect_token_is_placeholder (v, n) || detect_entropy (v, n) < VALUE_MIN_ENTROPY)
+        return 0;
+      detect_note (scan, keyed, v, n);
+      return a->end;
+    }
+  if (!(kind & KEY_SECRET) || value_is_plain ((const char *) v, n) || detect_entropy (v, n) < VALUE_MIN_ENTROPY)
     return 0;
   char lower[VALUE_MAX + 1];
   for (gsize k = 0; k < n; k++)
     lower[k] = detect_lower (v[k]);
   lower[n] = 0;
   gsize end = 0;
-  if (assignment_aws_secret (scan, key, v, n))
-    end = a->end;
-  else if (!value_is_placeholder (lower, n))
+  if (!value_is_placeholder (lower, n))
     {
       detect_note (scan, DET_GENERIC_SECRET, v, n);
       end = a->end;
@@ -349,10 +440,84 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key)
   return end;
 }
 
+
+/* ---- credentials in URLs ------------------------------------------------------------ */
+
+#define URL_USER_MAX 64
+#define URL_PASSWORD_MIN 6     /* shorter ones are stand-ins: pass, 1234, pw */
+#define URL_PASSWORD_MAX 128
+
+/* A URL scheme ends at i (postgres, mongodb+srv, jdbc:mysql's mysql): 2 to 32 bytes of
+ * [A-Za-z0-9+.-] starting with a letter. */
+static gboolean
+url_scheme_before (const DetectScan *scan, gsize i)
+{
+  gsize k = i;
+  while (k > 0 && i - k <= 32 && (g_ascii_isalnum (scan->text[k - 1]) || detect_in (scan->text[k - 1], "+.-")))
+    k--;
+  return i - k >= 2 && i - k <= 32 && g_ascii_isalpha (scan->text[k]);
+}
+
+/* Length of the run at at of bytes that may stand in a URL's user or password (RFC 3986
+ * userinfo, less the delimiters stop), up to max + 1. */
+static gsize
+url_part (const DetectScan *scan, gsize at, const char *stop, gsize max)
+{
+  gsize n = 0;
+  while (n <= max && at + n < scan->len)
+    {
+      guchar c = scan->text[at + n];
+      if (c <= ' ' || c >= 0x7f || detect_in (c, "\"'<>`") || detect_in (c, stop))
+        break;
+      n++;
+    }
+  return n;
+}
+
+/* scheme://user:password@host (postgres, mysql, mongodb+srv, redis, amqp, https...): at
+ * i is the ':' of "://". The password must not be a stand-in (the placeholder words of
+ * generic-secret, "pass", the user name again, under six bytes) nor a token that its own
+ * detector reports. */
+static gsize
+match_url_credentials (DetectScan *scan, gsize i)
+{
+  if (!url_scheme_before (scan, i))
+    return 0;
+  gsize user = i + 3;
+  gsize u = url_part (scan, user, "/@:?#", URL_USER_MAX);
+  if (u > URL_USER_MAX || !detect_at (scan, user + u, ":"))
+    return 0;
+  gsize pw = user + u + 1;
+  gsize n = url_part (scan, pw, "/@?#", URL_PASSWORD_MAX);
+  if (n < URL_PASSWORD_MIN || n > URL_PASSWORD_MAX || !detect_at (scan, pw + n, "@")
+      || !detect_has (scan, pw + n + 1, DETECT_WORD) || detect_token_prefix_at (scan, pw))
+    return 0;
+  const guchar *v = scan->text + pw;
+  char lower[URL_PASSWORD_MAX + 1];
+  for (gsize k = 0; k < n; k++)
+    lower[k] = detect_lower (v[k]);
+  lower[n] = 0;
+  gboolean stand_in = value_is_placeholder (lower, n) || strstr (lower, "pass") != NULL
+                      || (u == n && memcmp (scan->text + user, v, n) == 0);
+  explicit_bzero (lower, sizeof lower);
+  if (stand_in)
+    return 0;
+  detect_note (scan, DET_URL_CREDENTIALS, scan->text + user, u + 1 + n);
+  return pw + n + 1;
+}
+
 gsize
 detect_match_assignment (DetectScan *scan, gsize i)
 {
   Assignment a = { 0 };
+  if (detect_at (scan, i, "://"))
+    return match_url_credentials (scan, i);
+  if (i > 0 && detect_in (scan->text[i - 1], "23") && scan->text[i] == ':')
+    {
+      gsize end = detect_match_putty (scan, i);
+      if (end != 0)
+        return end;
+    }
   gsize value = assignment_operator (scan, i);
   if (value == 0 || !assignment_key (scan, i, &a) || a.key_len < 3)
     return 0;
@@ -360,12 +525,13 @@ detect_match_assignment (DetectScan *scan, gsize i)
   for (gsize k = 0; k < a.key_len; k++)
     key[k] = detect_lower (scan->text[a.key + k]);
   key[a.key_len] = 0;
-  if (!key_names_secret (key, a.key_len) || !assignment_value (scan, value, &a))
+  guint kind = key_kind (key, (const char *) scan->text + a.key, a.key_len);
+  if (kind == 0 || !assignment_value (scan, value, &a))
     return 0;
   /* A bare value after ':' that a ',' or ')' ends is a type hint or a parameter
    * (private_key: PKCS7PrivateKeyTypes,), not configuration. */
   gboolean bare = a.end == a.value + a.value_len;
   if (scan->text[i] == ':' && bare && a.end < scan->len && detect_in (scan->text[a.end], ",)"))
     return 0;
-  return assignment_judge (scan, &a, key);
+  return assignment_judge (scan, &a, key, kind);
 }

@@ -168,16 +168,20 @@ scan_content (Scan *scan, const ScanRequest *request, gsize min_chars)
 {
   const char *text = request->text, *html = request->html;
   gsize text_len = text ? strlen (text) : 0;
-  g_autofree char *html_text = NULL;
-  gsize html_len = 0;
+  g_autofree char *html_text = NULL, *hidden = NULL;
+  gsize html_len = 0, hidden_len = 0;
   if (text != NULL)
     scan_digest (scan, text, text_len);
   if (html != NULL)
     {
       scan_digest (scan, html, strlen (html));
       html_text = engine_html_to_text (html, strlen (html), &html_len);
+      /* The page also receives what the HTML does not show: attributes, comments,
+       * scripts, styles, hidden fields. */
+      hidden = engine_html_hidden_text (html, strlen (html), &hidden_len);
     }
-  if (reaches_chars (text, text_len, min_chars) || reaches_chars (html_text, html_len, min_chars))
+  if (reaches_chars (text, text_len, min_chars) || reaches_chars (html_text, html_len, min_chars)
+      || reaches_chars (hidden, hidden_len, min_chars))
     {
       if (text_len > 0 && scan_in_time (scan))
         scan_part (scan, text, text_len);
@@ -185,6 +189,8 @@ scan_content (Scan *scan, const ScanRequest *request, gsize min_chars)
       if (html_len > 0 && (text_len != html_len || memcmp (text, html_text, text_len) != 0)
           && scan_in_time (scan))
         scan_part (scan, html_text, html_len);
+      if (hidden_len > 0 && scan_in_time (scan))
+        scan_part (scan, hidden, hidden_len);
     }
   scan_files (scan, request);
 }
