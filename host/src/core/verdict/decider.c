@@ -134,6 +134,20 @@ count_unsent (const ScanRequest *request, gsize max_bytes, guint *unsent, guint 
       }
 }
 
+/* A policy reason for files (rule, count), and its verdict when that is stricter than
+ * what was decided so far. */
+static void
+override_files (Verdict *verdict, const PolicyDecision *by, const char *rule, guint files,
+                guint flag, PolicyDecision *decision)
+{
+  add_policy_reason (verdict, rule, files);
+  if (by->verdict > decision->verdict)
+    {
+      *decision = *by;
+      verdict->overrides |= flag;
+    }
+}
+
 /* Files the extension sent as name and size only, too large to send: the policy's
  * oversize verdict for them, when it is stricter than what the rest of the request,
  * which was read, decided. */
@@ -142,12 +156,7 @@ override_unsent (Verdict *verdict, const Policy *policy, guint files, PolicyDeci
 {
   PolicyDecision oversize;
   policy_decide_oversize (policy, &oversize);
-  add_policy_reason (verdict, "oversize", files);
-  if (oversize.verdict > decision->verdict)
-    {
-      *decision = oversize;
-      verdict->overrides |= VERDICT_OVERRIDE_OVERSIZE;
-    }
+  override_files (verdict, &oversize, "oversize", files, VERDICT_OVERRIDE_OVERSIZE, decision);
 }
 
 /* Files Weir could not read: the policy's unreadable verdict, when it is stricter. */
@@ -156,12 +165,7 @@ override_unreadable (Verdict *verdict, const Policy *policy, guint files, Policy
 {
   PolicyDecision unreadable;
   policy_decide_unreadable (policy, &unreadable);
-  add_policy_reason (verdict, "unreadable", files);
-  if (unreadable.verdict > decision->verdict)
-    {
-      *decision = unreadable;
-      verdict->overrides |= VERDICT_OVERRIDE_UNREADABLE;
-    }
+  override_files (verdict, &unreadable, "unreadable", files, VERDICT_OVERRIDE_UNREADABLE, decision);
 }
 
 static void
