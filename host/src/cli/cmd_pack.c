@@ -12,7 +12,6 @@
 #include "pack/pack-build.h"
 #include "pack/pack-docs.h"
 #include "pack/pack.h"
-#include "store/store-packs.h"
 #include "weir-error.h"
 
 #define DOC_MAX_BYTES (256 * 1024 * 1024)
@@ -345,7 +344,7 @@ typedef struct {
 } Lister;
 
 static gboolean
-list_one (const StorePackInfo *info, GBytes *pack, gpointer data)
+list_one (const PackImported *info, gpointer data)
 {
   Lister *l = data;
   cJSON *array = l->array;
@@ -393,7 +392,7 @@ pack_list (int argc, char **argv)
     return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
   g_autoptr (cJSON) array = json ? cJSON_CreateArray () : NULL;
   Lister lister = { array, context_index (ctx) };
-  if (!store_pack_foreach (context_store (ctx), FALSE, list_one, &lister, &error))
+  if (!pack_imported_foreach (context_store (ctx), list_one, &lister, &error))
     return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
   if (json)
     {
@@ -415,7 +414,7 @@ pack_remove (int argc, char **argv)
     return cli_fail ("pack remove", CLI_USAGE, "give one pack NAME (see weir pack list)");
   g_autoptr (GError) error = NULL;
   g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
-  if (ctx == NULL || !store_pack_remove (context_store (ctx), argv[1], &error))
+  if (ctx == NULL || !pack_imported_remove (context_store (ctx), argv[1], &error))
     return cli_fail ("pack remove", CLI_FAILURE, "%s", error->message);
   printf ("removed pack \"%s\"\n", argv[1]);
   return CLI_OK;

@@ -322,3 +322,33 @@ pack_inbox_import (PackInbox *inbox, Store *store, GPtrArray *problems, PackInbo
     }
   return imported;
 }
+
+typedef struct {
+  PackImportedFunc fn;
+  gpointer data;
+} ImportedWalk;
+
+static gboolean
+imported_one (const StorePackInfo *info, GBytes *pack, gpointer data)
+{
+  const ImportedWalk *walk = data;
+  const PackImported pack_info = {
+    .name = info->name, .label = info->label, .key_id = info->key_id, .version = info->version,
+    .created = info->created, .imported = info->imported, .documents = info->documents,
+    .fingerprints = info->fingerprints, .records = info->records,
+  };
+  return walk->fn (&pack_info, walk->data);
+}
+
+gboolean
+pack_imported_foreach (Store *store, PackImportedFunc fn, gpointer data, GError **error)
+{
+  ImportedWalk walk = { fn, data };
+  return store_pack_foreach (store, FALSE, imported_one, &walk, error);
+}
+
+gboolean
+pack_imported_remove (Store *store, const char *name, GError **error)
+{
+  return store_pack_remove (store, name, error);
+}

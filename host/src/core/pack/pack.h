@@ -53,3 +53,27 @@ typedef void (*PackInboxFunc) (const char *path, const PackMeta *meta, const GEr
  * hears of each import and refusal. Returns how many were imported. */
 guint pack_inbox_import (PackInbox *inbox, Store *store, GPtrArray *problems, PackInboxFunc func,
                          gpointer data);
+
+/* ---- the packs imported into a store (weir pack list, weir pack remove) ---- */
+
+/* One imported pack: what the store keeps beside its bytes. Strings borrowed for the
+ * call only. */
+typedef struct {
+  const char *name;
+  const char *label;
+  const char *key_id;   /* 16 hex digits */
+  gint64 version;
+  gint64 created;       /* unix seconds, from the pack */
+  gint64 imported;      /* unix microseconds */
+  gint64 documents;
+  gint64 fingerprints;
+  gint64 records;
+} PackImported;
+typedef gboolean (*PackImportedFunc) (const PackImported *info, gpointer data);
+
+/* Calls fn for each imported pack, by name; FALSE from fn stops. */
+gboolean pack_imported_foreach (Store *store, PackImportedFunc fn, gpointer data, GError **error);
+
+/* Removes the imported pack name (WEIR_ERROR_NOT_FOUND when absent); a running host
+ * stops enforcing it at its next request. */
+gboolean pack_imported_remove (Store *store, const char *name, GError **error);
