@@ -12,7 +12,6 @@
 
 /* Bounds on what one request may ask for; the frame cap bounds the bytes. */
 #define MAX_FILES 256
-#define MAX_JUSTIFICATION 2000
 #define MAX_PENDING 1024
 /* The id is echoed in the reply: a bounded one keeps every reply under NM_MAX_REPLY. */
 #define MAX_ID_BYTES 256
@@ -290,20 +289,8 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
     }
   if (strcmp (action, "proceed") == 0 && pending->justification && blank (justification))
     return bad_field (error, "justification", "is required to proceed"), NULL;
-  g_autoptr (cJSON) record = cJSON_CreateObject ();
-  cJSON_AddStringToObject (record, "ref", audit);
-  cJSON_AddStringToObject (record, "action", action);
-  if (!blank (justification))
-    {
-      g_autofree char *cut = text_utf8_prefix (justification, MAX_JUSTIFICATION);
-      cJSON_AddStringToObject (record, "justification", g_utf8_validate (cut, -1, NULL) ? cut : "");
-    }
-  if (context_audit (proto->ctx) == NULL)
-    {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
-      return NULL;
-    }
-  g_autofree char *id = audit_append (context_audit (proto->ctx), "decision", record, error);
+  g_autofree char *id = decider_record_decision (proto->decider, audit, action,
+                                                 blank (justification) ? NULL : justification, error);
   if (id == NULL)
     return NULL;
   pending_remove (proto, audit);
@@ -328,23 +315,7 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
   VerdictLevel reported;
   if (verdict != NULL && !verdict_parse (verdict, &reported))
     return bad_field (error, "verdict", "must be allow, warn or block"), NULL;
-  g_autoptr (cJSON) record = cJSON_CreateObject ();
-  cJSON_AddStringToObject (record, "reported", event);
-  if (origin)
-    cJSON_AddStringToObject (record, "origin", origin);
-  if (verdict)
-    cJSON_AddStringToObject (record, "verdict", verdict);
-  if (detail)
-    {
-      g_autofree char *cut = text_utf8_prefix (detail, 200);
-      cJSON_AddStringToObject (record, "detail", cut);
-    }
-  if (context_audit (proto->ctx) == NULL)
-    {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
-      return NULL;
-    }
-  g_autofree char *id = audit_append (context_audit (proto->ctx), "report", record, error);
+  g_autofree char *id = decider_record_report (proto->decider, event, origin, verdict, detail, error);
   if (id == NULL)
     return NULL;
   cJSON *reply = cJSON_CreateObject ();

@@ -320,3 +320,53 @@ decider_gpu (Decider *decider, const char *origin, const char *api)
   decider_record (decider, verdict, "gpu", record);
   return verdict;
 }
+
+/* ---- what the user and the extension tell the host ---- */
+
+#define MAX_JUSTIFICATION 2000
+#define MAX_REPORT_DETAIL 200
+
+static char *
+record_append (Decider *decider, const char *event, cJSON *record, GError **error)
+{
+  Audit *audit = context_audit (decider->ctx);
+  if (audit == NULL)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
+      return NULL;
+    }
+  return audit_append (audit, event, record, error);
+}
+
+char *
+decider_record_decision (Decider *decider, const char *ref, const char *action,
+                         const char *justification, GError **error)
+{
+  g_autoptr (cJSON) record = cJSON_CreateObject ();
+  cJSON_AddStringToObject (record, "ref", ref);
+  cJSON_AddStringToObject (record, "action", action);
+  if (justification != NULL)
+    {
+      g_autofree char *cut = text_utf8_prefix (justification, MAX_JUSTIFICATION);
+      cJSON_AddStringToObject (record, "justification", g_utf8_validate (cut, -1, NULL) ? cut : "");
+    }
+  return record_append (decider, "decision", record, error);
+}
+
+char *
+decider_record_report (Decider *decider, const char *event, const char *origin, const char *verdict,
+                       const char *detail, GError **error)
+{
+  g_autoptr (cJSON) record = cJSON_CreateObject ();
+  cJSON_AddStringToObject (record, "reported", event);
+  if (origin)
+    cJSON_AddStringToObject (record, "origin", origin);
+  if (verdict)
+    cJSON_AddStringToObject (record, "verdict", verdict);
+  if (detail)
+    {
+      g_autofree char *cut = text_utf8_prefix (detail, MAX_REPORT_DETAIL);
+      cJSON_AddStringToObject (record, "detail", cut);
+    }
+  return record_append (decider, "report", record, error);
+}

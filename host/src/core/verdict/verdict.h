@@ -85,3 +85,15 @@ Verdict *decider_scan (Decider *decider, const ScanRequest *request);
 /* The verdict on a page's use of the GPU (api NULL: requestAdapter), recorded ("gpu"
  * record). Never NULL; caller frees. */
 Verdict *decider_gpu (Decider *decider, const char *origin, const char *api);
+
+/* The audit record of the user's answer to a warn verdict (event "decision": the verdict's
+ * audit id as ref, proceed or cancel, the justification cut at 2000 bytes, NULL for
+ * none); the record's id, or NULL with error (WEIR_ERROR_STORE without an audit log). */
+char *decider_record_decision (Decider *decider, const char *ref, const char *action,
+                               const char *justification, GError **error);
+
+/* The audit record of something the extension saw that the host could not (event
+ * "report": fail-mode, timeout, model-download, unguarded); origin, verdict and detail
+ * may be NULL, detail is cut at 200 bytes. The record's id, or NULL with error. */
+char *decider_record_report (Decider *decider, const char *event, const char *origin,
+                             const char *verdict, const char *detail, GError **error);
