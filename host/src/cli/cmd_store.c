@@ -9,12 +9,6 @@
 #include "paths.h"
 #include "state.h"
 
-static Store *
-open_store (GError **error)
-{
-  return state_open_store (error);
-}
-
 static cJSON *
 info_json (const StoreInfo *info)
 {
@@ -80,9 +74,8 @@ run_info (int argc, char **argv)
   if (argc > 1)
     return cli_fail ("store info", CLI_USAGE, "unexpected argument \"%s\" (see weir store info --help)", argv[1]);
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = open_store (&error);
   StoreInfo info;
-  if (store == NULL || !store_info_get (store, &info, &error))
+  if (!state_store_info (&info, &error))
     return cli_fail ("store info", CLI_FAILURE, "%s", error->message);
   if (json)
     {
@@ -106,9 +99,8 @@ run_check (int argc, char **argv)
   if (argc > 1)
     return cli_fail ("store check", CLI_USAGE, "unexpected argument \"%s\" (see weir store check --help)", argv[1]);
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = open_store (&error);
   StoreCheck check;
-  if (store == NULL || !store_check (store, &check, &error))
+  if (!state_store_check (&check, &error))
     return cli_fail ("store check", CLI_FAILURE, "%s", error->message);
   printf ("ok: %u pages and %u WAL frames authenticated, structure intact\n", check.pages,
           check.wal_frames);

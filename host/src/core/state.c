@@ -32,3 +32,17 @@ state_rewrap_store_key (gboolean to_keyring, GError **error)
   g_autofree char *path = paths_store_file ();
   return store_rewrap_key (path, to_keyring, error);
 }
+
+gboolean
+state_store_info (StoreInfo *info, GError **error)
+{
+  g_autoptr (Store) store = state_open_store (error);
+  return store != NULL && store_info_get (store, info, error);
+}
+
+gboolean
+state_store_check (StoreCheck *check, GError **error)
+{
+  g_autoptr (Store) store = state_open_store (error);
+  return store != NULL && store_check (store, check, error);
+}

@@ -17,3 +17,11 @@ gboolean state_open_audit (Store **store, Audit **audit, GError **error);
 
 /* Rewraps the store key of the state folder's store (store_rewrap_key). */
 gboolean state_rewrap_store_key (gboolean to_keyring, GError **error);
+
+/* What the state folder's store holds (weir store info); clear info with
+ * store_info_clear. */
+gboolean state_store_info (StoreInfo *info, GError **error);
+
+/* Reads and authenticates every page of the state folder's store and its WAL, then
+ * checks its structure (weir store check); WEIR_ERROR_TAMPERED names the first bad page. */
+gboolean state_store_check (StoreCheck *check, GError **error);

@@ -502,8 +502,8 @@ store_info_get (Store *store, StoreInfo *info, GError **error)
   int reserve = -1;
   g_autofree char *wal = g_strconcat (store->path, "-wal", NULL);
   *info = (StoreInfo) {
-    .path = store->path,
-    .key_path = store->vfs ? store->key_path : NULL,
+    .path = g_strdup (store->path),
+    .key_path = store->vfs ? g_strdup (store->key_path) : NULL,
     .cipher = store->vfs ? "xchacha20poly1305-ietf" : "none",
     .key_wrap = store->vfs == NULL ? "none"
                 : store->key_wrap == STORE_KEY_WRAP_KEYRING ? "secret-service" : "key-file",
@@ -539,6 +539,8 @@ store_info_get (Store *store, StoreInfo *info, GError **error)
 void
 store_info_clear (StoreInfo *info)
 {
+  g_clear_pointer (&info->path, g_free);
+  g_clear_pointer (&info->key_path, g_free);
   g_clear_pointer (&info->tables, g_ptr_array_unref);
 }
 

@@ -55,7 +55,7 @@ typedef struct {
 } StoreTable;
 
 typedef struct {
-  const char *path, *key_path;   /* borrowed from the store */
+  char *path, *key_path;         /* owned: the info outlives the open store */
   const char *cipher;            /* "xchacha20poly1305-ietf" or "none" */
   const char *key_wrap;          /* "key-file", "secret-service" or "none" */
   const char *key_protection;    /* one line for people: what guards the store key */
@@ -67,7 +67,7 @@ typedef struct {
   GPtrArray *tables;             /* StoreTable*, owned */
 } StoreInfo;
 
-gboolean store_info_get (Store *store, StoreInfo *info, GError **error);
+gboolean store_info_get (Store *store, StoreInfo *info, GError **error);  /* clear with store_info_clear */
 void store_info_clear (StoreInfo *info);
 
 /* Reads and authenticates every page of the store file and every frame of its WAL,
