@@ -854,6 +854,21 @@ verify_db_page (StoreVfs *vfs, sqlite3_file *fd, guint32 pgno, unsigned char *pa
   return FALSE;
 }
 
+/* A page that failed: read it again a few times. Another Weir process may have been
+ * writing it back from the WAL (a checkpoint) while it was read, which no SQLite lock
+ * held here prevents; a page that still fails is damaged or tampered with. */
+static gboolean
+db_page_settles (StoreVfs *vfs, sqlite3_file *file, guint32 pgno, unsigned char *page)
+{
+  for (int attempt = 0; attempt < 4; attempt++)
+    {
+      g_usleep ((gulong) 2000 << attempt);
+      if (verify_db_page (vfs, file, pgno, page))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 gboolean
 store_vfs_verify_file (StoreVfs *vfs, const char *path, guint32 *pages, guint32 *bad, GError **error)
 {
@@ -871,7 +886,7 @@ store_vfs_verify_file (StoreVfs *vfs, const char *path, guint32 *pages, guint32 
   unsigned char *page = sodium_malloc (P);
   guint32 n = (guint32) ((size + P - 1) / P);
   for (guint32 pgno = 1; pgno <= n && *bad == 0; pgno++)
-    if (!verify_db_page (vfs, file, pgno, page))
+    if (!verify_db_page (vfs, file, pgno, page) && !db_page_settles (vfs, file, pgno, page))
       *bad = pgno;
   *pages = n;
   sodium_free (page);
