@@ -90,20 +90,6 @@ weighted (const char *v, const guint8 *w, guint n)
   return s;
 }
 
-static gboolean
-luhn (const char *v, guint n)
-{
-  guint sum = 0;
-  for (guint k = 0; k < n; k++)
-    {
-      guint d = (guint) (v[n - 1 - k] - '0');
-      if (k % 2 == 1)
-        d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-      sum += d;
-    }
-  return sum % 10 == 0;
-}
-
 /* A calendar date; day up to 31 in any month (ids are checked, not calendars). */
 static gboolean
 date_ok (guint day, guint month)
@@ -142,7 +128,7 @@ valid_personnummer (const char *v, guint n)
   if (n == 12)
     v += 2, n = 10;
   guint day = num (v + 4, 2);
-  return n == 10 && date_ok (day > 60 ? day - 60 : day, num (v + 2, 2)) && luhn (v, 10)
+  return n == 10 && date_ok (day > 60 ? day - 60 : day, num (v + 2, 2)) && detect_luhn_ok (v, 10)
          && num (v + 6, 3) != 0;
 }
 
@@ -248,7 +234,7 @@ valid_aadhaar (const char *v, guint n)
 static gboolean
 valid_sin (const char *v, guint n)
 {
-  return n == 9 && v[0] != '0' && v[0] != '8' && luhn (v, 9) && !one_digit_repeated (v, n);
+  return n == 9 && v[0] != '0' && v[0] != '8' && detect_luhn_ok (v, 9) && !one_digit_repeated (v, n);
 }
 
 /* Australian TFN: nine digits, weights 1 4 3 7 5 8 6 9 10, sum divisible by 11. */

@@ -81,8 +81,8 @@ digits_value (const char *d, guint n)
   return v;
 }
 
-static gboolean
-luhn_ok (const char *digits, guint n)
+gboolean
+detect_luhn_ok (const char *digits, guint n)
 {
   guint sum = 0;
   for (guint i = 0; i < n; i++)
@@ -143,7 +143,7 @@ card_groups_ok (const DigitRun *run, guint groups)
 static gboolean
 card_ok (const char *d, guint n)
 {
-  return n >= 13 && n <= 19 && card_issuer_ok (d, n) && luhn_ok (d, n);
+  return n >= 13 && n <= 19 && card_issuer_ok (d, n) && detect_luhn_ok (d, n);
 }
 
 /* The whole run, or (a card followed by its security code or a year) the longest run of

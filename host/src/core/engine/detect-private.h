@@ -158,6 +158,8 @@ gboolean detect_token_is_placeholder (const guchar *s, gsize n);
 
 /* 30 random characters followed by their CRC-32 in six base62 digits (GitHub, npm). */
 gboolean detect_crc32_base62_ok (const guchar *random36);
+/* The Luhn check over n ASCII digits (cards, and the ids that use it). */
+gboolean detect_luhn_ok (const char *digits, guint n);
 
 /* Records an accepted value (never stored, only its digest). */
 void detect_note (DetectScan *scan, DetectId id, const guchar *value, gsize n);
