@@ -23,7 +23,8 @@ if [ -z "${WEIR_DEPLOY_INNER:-}" ]; then
   # Outside the namespace: the tools, installed for real (an overlay would forget them).
   ./installer/deps.sh
   need=()
-  for p in debhelper dpkg-dev fakeroot lintian; do
+  # build-essential: dpkg-buildpackage checks for it (a bare Debian has no compiler toolchain package).
+  for p in build-essential debhelper dpkg-dev fakeroot lintian; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then
