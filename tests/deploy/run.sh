@@ -118,7 +118,7 @@ cmp -s /usr/share/weir/policies/weir.json manifests/policies/linux/weir.json \
 for d in "${policy_dirs[@]}"; do install -D -m 0644 /usr/share/weir/policies/weir.json "$d/weir.json"; done
 # Automation reaches a policy-installed extension only with developer tools allowed.
 echo '{"DeveloperToolsAvailability": 1}' >/etc/chromium/policies/managed/weir-test-devtools.json
-node tests/e2e/lib/run-tests.mjs --timeout 180000 tests/deploy/forceinstall.test.js
+node tests/e2e/lib/run-tests.mjs --timeout 180000 tests/deploy/forceinstall.test.mjs
 rm -f /etc/chromium/policies/managed/weir-test-devtools.json
 for d in "${policy_dirs[@]}"; do rm -f "$d/weir.json"; rmdir -p --ignore-fail-on-non-empty "$d"; done
 
@@ -167,7 +167,7 @@ grep -q "chrome-extension://$org_id/" /usr/share/weir/native-messaging-hosts/dev
 grep -q "\"$org_id;file:///usr/share/weir/extension/updates.xml\"" /etc/chromium/policies/managed/weir.json \
   || fail "the policy does not force-install $org_id"
 echo '{"DeveloperToolsAvailability": 1}' >/etc/chromium/policies/managed/weir-test-devtools.json
-node tests/e2e/lib/run-tests.mjs --timeout 180000 tests/deploy/forceinstall.test.js
+node tests/e2e/lib/run-tests.mjs --timeout 180000 tests/deploy/forceinstall.test.mjs
 rm -f /etc/chromium/policies/managed/weir-test-devtools.json
 ./installer/uninstall.sh
 diff <(echo "$before") <(listing /etc /usr /opt) || fail "uninstall.sh left the files above behind"
