@@ -115,12 +115,19 @@ echo "installed weir scan: ${out%%$'\n'*}"
 step "the force-install policy, and Chromium without --load-extension"
 cmp -s /usr/share/weir/policies/weir.json manifests/policies/linux/weir.json \
   || fail "manifests/policies/linux/weir.json differs from the policy the package ships: regenerate it (docs/deploy.md)"
-for d in "${policy_dirs[@]}"; do install -D -m 0644 /usr/share/weir/policies/weir.json "$d/weir.json"; done
+# Only the folders this step makes are removed after it (a machine may have them already).
+made_dirs=()
+for d in "${policy_dirs[@]}"; do
+  p=$d
+  while [ ! -e "$p" ]; do made_dirs+=("$p"); p=$(dirname "$p"); done
+  install -D -m 0644 /usr/share/weir/policies/weir.json "$d/weir.json"
+done
 # Automation reaches a policy-installed extension only with developer tools allowed.
 echo '{"DeveloperToolsAvailability": 1}' >/etc/chromium/policies/managed/weir-test-devtools.json
 node tests/e2e/lib/run-tests.mjs --timeout 180000 tests/deploy/forceinstall.test.mjs
 rm -f /etc/chromium/policies/managed/weir-test-devtools.json
-for d in "${policy_dirs[@]}"; do rm -f "$d/weir.json"; rmdir -p --ignore-fail-on-non-empty "$d"; done
+for d in "${policy_dirs[@]}"; do rm -f "$d/weir.json"; done
+for d in "${made_dirs[@]}"; do rmdir "$d" 2>/dev/null || true; done
 
 step "remove the package (dpkg -r), then purge it"
 dpkg -r weir >"$work/remove.log" 2>&1 || { cat "$work/remove.log"; fail "dpkg -r"; }
