@@ -140,7 +140,7 @@ detect_match_private_key (DetectScan *scan, gsize i)
 #define PEM_B64_HEAD 96
 #define PEM_B64_MIN 200
 
-static gsize base64_decode (const guchar *in, gsize n, guchar *out);
+static gsize decode_base64 (const guchar *in, gsize n, guchar *out, gboolean url);
 
 gsize
 detect_match_pem_base64 (DetectScan *scan, gsize i)
@@ -148,7 +148,7 @@ detect_match_pem_base64 (DetectScan *scan, gsize i)
   if (!detect_at (scan, i, "LS0tLS1CRUdJTi") || detect_span (scan, i, DETECT_B64, PEM_B64_HEAD) < PEM_B64_HEAD)
     return 0;
   guchar head[PEM_B64_HEAD];
-  gsize m = base64_decode (scan->text + i, PEM_B64_HEAD, head);
+  gsize m = decode_base64 (scan->text + i, PEM_B64_HEAD, head, FALSE);
   DetectScan decoded = { .text = head, .len = m };
   if (!detect_at (&decoded, 0, "-----BEGIN ") || pem_header_end (&decoded, 0) == 0)
     return 0;
@@ -545,8 +545,11 @@ detect_match_token (DetectScan *scan, gsize i)
 
 #define JWT_HEADER_MAX 1024   /* base64url characters; real headers are under 300 */
 
+/* Decodes base64 into out (room for n * 3 / 4 bytes). url: the base64url alphabet, whose
+ * callers have already bounded the run, so any other byte counts as 63; otherwise the
+ * standard alphabet ('+' and '/'), stopping at the first byte of no value ('=' padding). */
 static gsize
-base64url_decode (const guchar *in, gsize n, guchar *out)
+decode_base64 (const guchar *in, gsize n, guchar *out, gboolean url)
 {
   guint32 acc = 0;
   int bits = 0;
@@ -555,30 +558,9 @@ base64url_decode (const guchar *in, gsize n, guchar *out)
     {
       guchar c = in[k];
       int v = g_ascii_isupper (c) ? c - 'A' : g_ascii_islower (c) ? c - 'a' + 26
-              : g_ascii_isdigit (c) ? c - '0' + 52 : c == '-' ? 62 : 63;
-      acc = (acc << 6) | (guint32) v;
-      bits += 6;
-      if (bits >= 8)
-        {
-          bits -= 8;
-          out[o++] = (guchar) (acc >> bits);
-        }
-    }
-  return o;
-}
-
-/* Standard base64 ('+' and '/'); stops at the first byte of no value ('=' padding). */
-static gsize
-base64_decode (const guchar *in, gsize n, guchar *out)
-{
-  guint32 acc = 0;
-  int bits = 0;
-  gsize o = 0;
-  for (gsize k = 0; k < n; k++)
-    {
-      guchar c = in[k];
-      int v = g_ascii_isupper (c) ? c - 'A' : g_ascii_islower (c) ? c - 'a' + 26
-              : g_ascii_isdigit (c) ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+              : g_ascii_isdigit (c) ? c - '0' + 52
+              : url ? (c == '-' ? 62 : 63)
+              : c == '+' ? 62 : c == '/' ? 63 : -1;
       if (v < 0)
         break;
       acc = (acc << 6) | (guint32) v;
@@ -598,7 +580,7 @@ static gboolean
 jwt_header_ok (const guchar *b64, gsize n)
 {
   guchar json[JWT_HEADER_MAX];
-  gsize m = base64url_decode (b64, n, json);
+  gsize m = decode_base64 (b64, n, json, TRUE);
   g_autoptr (cJSON) header = cJSON_ParseWithLength ((const char *) json, m);
   return cJSON_IsObject (header)
          && cJSON_IsString (cJSON_GetObjectItemCaseSensitive (header, "alg"));
