@@ -129,7 +129,7 @@ test_golden (gconstpointer data)
 static const char *const golden_files[] = {
   "credit-card.txt", "iban.txt", "us-ssn.txt", "private-key.txt", "tokens.txt", "jwt.txt",
   "generic-secret.txt", "hard-negatives.txt", "vendor-tokens.txt",
-  "credentials-in-text.txt", "national-ids.txt",
+  "credentials-in-text.txt", "national-ids.txt", "cloud-keys.txt",
 };
 
 /* Every detector has at least one positive golden case. */
@@ -168,7 +168,7 @@ test_registry (void)
     "uk-nino", "de-tax-id", "fr-nir", "es-dni", "it-codice-fiscale", "nl-bsn", "be-national-number",
     "pl-pesel", "se-personnummer", "dk-cpr", "fi-hetu", "no-fnr", "ch-ahv", "in-aadhaar", "in-pan",
     "ca-sin", "au-tfn", "au-medicare", "br-cpf", "br-cnpj", "cn-resident-id", "jp-my-number",
-    "kr-rrn", "sg-nric", "mx-curp", "us-itin", "us-aba-routing",
+    "kr-rrn", "sg-nric", "mx-curp", "us-itin", "us-aba-routing", "azure-key",
   };
   gsize n;
   const DetectorInfo *all = detect_detectors (&n);

@@ -95,6 +95,50 @@ detect_luhn_ok (const char *digits, guint n)
   return sum % 10 == 0;
 }
 
+/* Domestic schemes, from the IIN tables the schemes and their national switches publish
+ * (as collected in ISO/IEC 7812 registers and Wikipedia's "Payment card number"): a
+ * prefix range of `digits` digits and the card lengths issued.
+ * Ranges already inside an international scheme (Elo's 4..., Verve's and RuPay's 65...,
+ * RuPay's 353/356 in JCB's) are read there. UATP (1..., 15 digits) is left out: it is
+ * the shape of ordinary 15-digit order numbers. */
+#define LEN(n) (1u << (n))
+static const struct {
+  guint8 digits;
+  guint32 lo, hi;
+  guint32 lengths;         /* bit n: n-digit cards are issued */
+} domestic[] = {
+  { 4, 5019, 5019, LEN (16) },                       /* Dankort (Denmark) */
+  { 4, 2200, 2204, LEN (16) | LEN (17) | LEN (18) | LEN (19) },  /* Mir (Russia) */
+  { 4, 2205, 2205, LEN (16) },                       /* BORICA (Bulgaria) */
+  { 4, 9792, 9792, LEN (16) },                       /* Troy (Turkey) */
+  { 4, 9860, 9860, LEN (16) },                       /* Humo (Uzbekistan) */
+  { 4, 8600, 8600, LEN (16) },                       /* UzCard (Uzbekistan) */
+  { 2, 60, 60, LEN (16) },                           /* RuPay (India) */
+  { 2, 81, 82, LEN (16) },                           /* RuPay */
+  { 3, 508, 508, LEN (16) },                         /* RuPay */
+  { 6, 506099, 506198, LEN (16) | LEN (18) | LEN (19) },  /* Verve (Nigeria) */
+  { 6, 507865, 507964, LEN (16) | LEN (18) | LEN (19) },  /* Verve */
+  { 6, 504175, 504175, LEN (16) },                   /* Elo (Brazil) */
+  { 6, 506699, 506778, LEN (16) },                   /* Elo */
+  { 6, 509000, 509999, LEN (16) },                   /* Elo */
+  { 6, 606282, 606282, LEN (16) | LEN (19) },        /* Hipercard (Brazil) */
+  { 3, 636, 636, LEN (16) | LEN (17) | LEN (18) | LEN (19) },  /* InterPayment */
+  { 3, 637, 639, LEN (16) },                         /* InstaPayment */
+};
+#undef LEN
+
+static gboolean
+domestic_issuer_ok (const char *d, guint n)
+{
+  for (gsize k = 0; k < G_N_ELEMENTS (domestic); k++)
+    {
+      guint32 p = digits_value (d, domestic[k].digits);
+      if (p >= domestic[k].lo && p <= domestic[k].hi)
+        return (domestic[k].lengths >> n & 1) != 0;
+    }
+  return FALSE;
+}
+
 /* Issuer identification number ranges and the lengths each scheme issues. */
 static gboolean
 card_issuer_ok (const char *d, guint n)
@@ -119,7 +163,7 @@ card_issuer_ok (const char *d, guint n)
     return n >= 16;
   if ((p3 >= 300 && p3 <= 305) || p4 == 3095 || p2 == 36 || p2 == 38 || p2 == 39)
     return n >= 14;                                      /* Diners Club */
-  return FALSE;
+  return domestic_issuer_ok (d, n);
 }
 
 /* Separated digits must be grouped the way cards are printed: fours with a shorter

@@ -140,9 +140,9 @@ key_names_metadata (const char *key, const char *orig, gsize n)
 }
 
 /* Services whose keys have no prefix of their own, so that the key name tells them
- * (assignment_keyed): Datadog (datadog, dd_, dd-) and Heroku. */
+ * (assignment_keyed): Datadog (datadog, dd_, dd-), Heroku, Azure storage. */
 static const SizedWord service_words[] = {
-  { "datadog", 7 }, { "heroku", 6 }, { "dd_", 3 }, { "dd-", 3 },
+  { "datadog", 7 }, { "heroku", 6 }, { "dd_", 3 }, { "dd-", 3 }, { "azure", 5 }, { "storage", 7 },
 };
 
 enum {
@@ -174,10 +174,13 @@ key_kind (const char *key, const char *orig, gsize n)
       if (!(kind & KEY_SECRET) && word_at (key, n, k, key_words, G_N_ELEMENTS (key_words)))
         kind |= KEY_SECRET;
       if (((c == 'd' && (key[k + 1] == 'a' || (key[k + 1] == 'd' && (k == 0 || key[k - 1] == '_'))))
-           || (c == 'h' && key[k + 1] == 'e'))
+           || (c == 'h' && key[k + 1] == 'e') || (c == 'a' && key[k + 1] == 'z')
+           || (c == 's' && key[k + 1] == 't' && key[k + 2] == 'o'))
           && word_at (key, n, k, service_words, G_N_ELEMENTS (service_words)))
         kind |= KEY_SERVICE;
     }
+  if (n == 4 && memcmp (key, "key", 3) == 0 && (key[3] == '1' || key[3] == '2'))
+    kind |= KEY_SERVICE;     /* key1, key2: `az storage account keys list` */
   if ((kind & KEY_SECRET) && key_names_metadata (key, orig, n))
     kind &= ~(guint) KEY_SECRET;
   return kind;
@@ -406,6 +409,12 @@ assignment_keyed (DetectScan *scan, const char *key, const guchar *v, gsize n)
     return DET_DATADOG_KEY;
   if (is_uuid (v, n) && strstr (key, "heroku") != NULL)
     return DET_HEROKU_KEY;
+  if (n == 88 && detect_azure_storage_key (key, v, n))
+    return DET_AZURE_KEY;
+  if (n == 32 && detect_twilio_token (scan, key, v, n))
+    return DET_TWILIO_SECRET;
+  if (n == 40 && detect_aws_secret_by_keyword (scan, key, v, n))
+    return DET_AWS_SECRET;
   return DET_SLOTS;
 }
 
@@ -414,6 +423,8 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key, guint 
 {
   const guchar *v = scan->text + a->value;
   gsize n = a->value_len;
+  if (a->value == scan->claimed)
+    return a->end;     /* counted already, as the other half of a key id before it */
   if (n < VALUE_MIN || detect_token_prefix_at (scan, a->value))
     return 0;
   DetectId keyed = assignment_keyed (scan, key, v, n);
@@ -526,8 +537,15 @@ detect_match_assignment (DetectScan *scan, gsize i)
     key[k] = detect_lower (scan->text[a.key + k]);
   key[a.key_len] = 0;
   guint kind = key_kind (key, (const char *) scan->text + a.key, a.key_len);
-  if (kind == 0 || !assignment_value (scan, value, &a))
+  gboolean cloud = detect_cloud_key (key);
+  if ((kind == 0 && !cloud) || !assignment_value (scan, value, &a))
     return 0;
+  if (cloud)
+    {
+      gsize end = detect_match_cloud_value (scan, key, a.value, a.value_len, a.end);
+      if (end != 0 || kind == 0)
+        return end;
+    }
   /* A bare value after ':' that a ',' or ')' ends is a type hint or a parameter
    * (private_key: PKCS7PrivateKeyTypes,), not configuration. */
   gboolean bare = a.end == a.value + a.value_len;

@@ -71,6 +71,7 @@ static const DetectorInfo detectors[DET_N] = {
   [DET_MX_CURP] = { "mx-curp", "Mexican CURP", DETECT_SEVERITY_MEDIUM },
   [DET_US_ITIN] = { "us-itin", "US individual taxpayer identification number", DETECT_SEVERITY_MEDIUM },
   [DET_US_ABA_ROUTING] = { "us-aba-routing", "US ABA routing number", DETECT_SEVERITY_MEDIUM },
+  [DET_AZURE_KEY] = { "azure-key", "Azure key, connection string, SAS or client secret", DETECT_SEVERITY_HIGH },
 };
 
 const DetectorInfo *
@@ -110,7 +111,7 @@ class_of (int c)
     k |= DETECT_B64URL;
   if (g_ascii_isalnum (c) || c == '+' || c == '/' || c == '=')
     k |= DETECT_B64;
-  if (c == '-' || c == '=' || c == ':')
+  if (c == '-' || c == '=' || c == ':' || c == '~')
     k |= DETECT_ANCHOR;
   if (g_ascii_isdigit (c) || g_ascii_isupper (c) || (c != 0 && strchr ("adeghknprsx", c)))
     k |= DETECT_START;
@@ -267,6 +268,8 @@ scan_punct (DetectScan *scan, gsize i)
 {
   if (scan->text[i] == '-')
     return detect_at (scan, i, "-----BEGIN ") ? detect_match_private_key (scan, i) : 0;
+  if (scan->text[i] == '~')
+    return detect_match_azure_ad (scan, i);
   return detect_match_assignment (scan, i);
 }
 
@@ -428,7 +431,8 @@ candidates16 (const guchar *p, gboolean prev_word)
   __m128i word = _mm_or_si128 (_mm_or_si128 (lanes_in (v, '0', '9'), lanes_in (v, 'A', 'Z')),
                                _mm_or_si128 (lanes_in (v, 'a', 'z'), lanes_eq (v, '_')));
   __m128i punct = _mm_or_si128 (_mm_and_si128 (lanes_eq (v, '-'), lanes_eq (w, '-')),
-                                _mm_or_si128 (lanes_eq (v, '='), lanes_eq (v, ':')));
+                                _mm_or_si128 (_mm_or_si128 (lanes_eq (v, '='), lanes_eq (v, ':')),
+                                              lanes_eq (v, '~')));
   guint words = (guint) _mm_movemask_epi8 (word);
   guint after_word = ((words << 1) | (prev_word ? 1u : 0u)) & 0xffffu;
   return (pairs & ~after_word) | (guint) _mm_movemask_epi8 (punct);
@@ -496,14 +500,17 @@ scan_walk (DetectScan *scan)
     }
 }
 
-/* An AWS credential is a key id and its secret; either alone still counts, so the
- * count is the larger of distinct ids and distinct secrets. */
+/* An AWS credential is a key id and its secret (a Twilio one an account SID and its
+ * auth token); either alone still counts, so the count is the larger of distinct ids
+ * and distinct secrets. */
 static guint
 detector_count (DetectScan *scan, int d)
 {
   guint count = distinct_count (scan->seen[d]);
   if (d == DET_AWS_ACCESS_KEY)
     count = MAX (count, distinct_count (scan->seen[DET_AWS_SECRET]));
+  if (d == DET_TWILIO_KEY)
+    count = MAX (count, distinct_count (scan->seen[DET_TWILIO_SECRET]));
   return count;
 }
 
@@ -512,7 +519,7 @@ detect_scan (const char *text, gsize len, GArray *hits)
 {
   g_return_if_fail (text != NULL || len == 0);
   class_table_init ();
-  DetectScan scan = { .text = (const guchar *) text, .len = len };   /* seen[]: made on first note */
+  DetectScan scan = { .text = (const guchar *) text, .len = len, .claimed = G_MAXSIZE };   /* seen[]: made on first note */
   scan_walk (&scan);
   for (int d = 0; d < DET_N; d++)
     {
