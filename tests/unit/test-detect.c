@@ -130,6 +130,7 @@ static const char *const golden_files[] = {
   "credit-card.txt", "iban.txt", "us-ssn.txt", "private-key.txt", "tokens.txt", "jwt.txt",
   "generic-secret.txt", "hard-negatives.txt", "vendor-tokens.txt",
   "credentials-in-text.txt", "national-ids.txt", "cloud-keys.txt",
+  "domestic-cards.txt", "secret-forms.txt",
 };
 
 /* Every detector has at least one positive golden case. */

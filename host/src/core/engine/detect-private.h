@@ -94,7 +94,7 @@ enum {
   DETECT_LOWER = 1 << 3,
   DETECT_B64URL = 1 << 4,       /* [A-Za-z0-9_-] */
   DETECT_B64 = 1 << 5,          /* [A-Za-z0-9+/=] */
-  DETECT_ANCHOR = 1 << 6,       /* punctuation anchors: '-', '=', ':', '~' */
+  DETECT_ANCHOR = 1 << 6,       /* punctuation anchors: - = : ~ < " ' */
   DETECT_START = 1 << 7,        /* can begin a value: digits, A-Z and e g h p r s x */
 };
 extern const guint8 *detect_class;
@@ -179,6 +179,8 @@ gsize detect_match_vendor (DetectScan *scan, gsize i);      /* detect-vendors.c 
 gsize detect_match_national (DetectScan *scan, gsize i);    /* detect-national.c */
 gsize detect_match_jwt (DetectScan *scan, gsize i);
 gsize detect_match_assignment (DetectScan *scan, gsize i);  /* generic secrets at '=' / ':' */
+gsize detect_match_quoted_pair (DetectScan *scan, gsize i); /* at the quote of ("key", "value") */
+gsize detect_match_xml_element (DetectScan *scan, gsize i); /* at the "</" of </password> */
 
 /* detect-cloud.c: Azure, Twilio, AWS secrets by their neighbours. */
 gboolean detect_cloud_key (const char *key);                /* accountkey, sharedaccesskey, sig */

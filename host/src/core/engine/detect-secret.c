@@ -61,21 +61,53 @@ assignment_operator (const DetectScan *scan, gsize i)
 /* The key name before the operator at i, optionally quoted. FALSE when there is none,
  * when it is the inside of a string ("secretsmanager:ResourceTag/..."), or a field
  * of a colon list (arn:aws:secretsmanager:*:*:secret:name). */
+/* A type between a name and its '=' (Go's var x string = "...", Kotlin's
+ * val x: String = "..."): the name is the word before it. */
+static gboolean
+is_type_name (const guchar *s, gsize n)
+{
+  return (n == 6 && g_ascii_strncasecmp ((const char *) s, "string", 6) == 0)
+         || (n == 3 && memcmp (s, "str", 3) == 0);
+}
+
+static gsize
+skip_blanks_back (const guchar *p, gsize k)
+{
+  for (int s = 0; s < 4 && k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'); s++)
+    k--;
+  return k;
+}
+
 static gboolean
 assignment_key (const DetectScan *scan, gsize i, Assignment *a)
 {
   const guchar *p = scan->text;
   gsize k = i;
-  for (int s = 0; s < 4 && k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'); s++)
-    k--;
+  if (p[i] == '=' && k > 0 && (p[k - 1] == '?' || p[k - 1] == '.'))
+    k--;               /* make's ?=, PHP's .= */
+  k = skip_blanks_back (p, k);
   guchar close = k > 0 && detect_in (p[k - 1], "\"'`") ? p[--k] : 0;
   gsize end = k;
   while (k > 0 && end - k <= KEY_MAX && is_key_byte (p[k - 1]))
     k--;
   if (end == k || end - k > KEY_MAX)
     return FALSE;
+  if (close == 0 && p[i] == '=' && is_type_name (p + k, end - k) && k > 0
+      && (p[k - 1] == ' ' || p[k - 1] == ':'))
+    {
+      end = skip_blanks_back (p, k - (p[k - 1] == ':'));
+      end = end > 0 && p[end - 1] == ':' ? skip_blanks_back (p, end - 1) : end;
+      k = end;
+      while (k > 0 && end - k <= KEY_MAX && is_key_byte (p[k - 1]))
+        k--;
+      if (end == k || end - k > KEY_MAX)
+        return FALSE;
+    }
   guchar before = k > 0 ? p[k - 1] : 0;
-  if (detect_in (before, "\"'`") && before != close)
+  /* A quote before the key that is not its own: the inside of a string. That is a
+   * key too when the string starts with it and '=' follows ("password=..."), not
+   * when ':' does ("secretsmanager:ResourceTag/..."). */
+  if (detect_in (before, "\"'`") && before != close && !(close == 0 && p[i] == '='))
     return FALSE;
   if (before == ':' && k > 1 && !detect_in (p[k - 2], " \t\r\n{([,"))
     return FALSE;
@@ -95,8 +127,9 @@ typedef struct {
  * that start with it. */
 static const SizedWord key_words[] = {
   WORD ("password"), WORD ("passwd"), WORD ("passphrase"), WORD ("pwd"), WORD ("private_key"),
-  WORD ("secret"), WORD ("token"), WORD ("api_key"), WORD ("apikey"), WORD ("api-key"),
-  WORD ("access_key"), WORD ("accesskey"), WORD ("auth_key"), WORD ("credential"),
+  WORD ("private-key"), WORD ("secret"), WORD ("token"), WORD ("api_key"), WORD ("apikey"),
+  WORD ("api-key"), WORD ("access_key"), WORD ("accesskey"), WORD ("auth_key"),
+  WORD ("credential"), WORD ("creds"),
 };
 
 /* Last words of keys that name something about a secret, not the secret: token_url,
@@ -160,6 +193,23 @@ word_at (const char *key, gsize n, gsize k, const SizedWord *words, gsize count)
   return FALSE;
 }
 
+/* "auth" as a word of the key (auth, basic_auth, basicAuth, AUTH-2), not a part of one
+ * (author, oauth). */
+static gboolean
+auth_word (const char *key, const char *orig, gsize n)
+{
+  for (gsize k = 0; k + 4 <= n; k++)
+    {
+      if (memcmp (key + k, "auth", 4) != 0)
+        continue;
+      gboolean starts = k == 0 || !g_ascii_islower (orig[k - 1]) || g_ascii_isupper (orig[k]);
+      gboolean ends = k + 4 == n || !g_ascii_islower (orig[k + 4]);
+      if (starts && ends)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* One pass over the lower-cased key: each byte selects the few words that start with
  * it. */
 static guint
@@ -179,6 +229,8 @@ key_kind (const char *key, const char *orig, gsize n)
           && word_at (key, n, k, service_words, G_N_ELEMENTS (service_words)))
         kind |= KEY_SERVICE;
     }
+  if (!(kind & KEY_SECRET) && auth_word (key, orig, n))
+    kind |= KEY_SECRET;
   if (n == 4 && memcmp (key, "key", 3) == 0 && (key[3] == '1' || key[3] == '2'))
     kind |= KEY_SERVICE;     /* key1, key2: `az storage account keys list` */
   if ((kind & KEY_SECRET) && key_names_metadata (key, orig, n))
@@ -515,6 +567,82 @@ match_url_credentials (DetectScan *scan, gsize i)
     return 0;
   detect_note (scan, DET_URL_CREDENTIALS, scan->text + user, u + 1 + n);
   return pw + n + 1;
+}
+
+/* Lower-cases the key of a and judges it with its value (the common end of the
+ * assignment forms). */
+static gsize
+assignment_finish (DetectScan *scan, const Assignment *a)
+{
+  char key[KEY_MAX + 1];
+  for (gsize k = 0; k < a->key_len; k++)
+    key[k] = detect_lower (scan->text[a->key + k]);
+  key[a->key_len] = 0;
+  guint kind = key_kind (key, (const char *) scan->text + a->key, a->key_len);
+  return kind & KEY_SECRET ? assignment_judge (scan, a, key, kind) : 0;
+}
+
+/* A call's first two arguments, a quoted key and a quoted value: setProperty("db.password",
+ * "..."), define('DB_PASSWORD', '...'), environ.setdefault("SECRET_KEY", "..."). At i is
+ * the key's closing quote, a ',' after it. */
+gsize
+detect_match_quoted_pair (DetectScan *scan, gsize i)
+{
+  const guchar *p = scan->text;
+  guchar q = p[i];
+  gsize k = i;
+  while (k > 0 && i - k <= KEY_MAX && is_key_byte (p[k - 1]))
+    k--;
+  if (k == i || i - k > KEY_MAX || k == 0 || p[k - 1] != q)
+    return 0;
+  gsize open = skip_blanks_back (p, k - 1);
+  if (open == 0 || p[open - 1] != '(')
+    return 0;
+  gsize at = i + 2;
+  while (at < scan->len && at < i + 6 && p[at] == ' ')
+    at++;
+  if (at >= scan->len || !detect_in (p[at], "\"'"))
+    return 0;
+  Assignment a = { .key = k, .key_len = i - k };
+  if (!assignment_value (scan, at, &a))
+    return 0;
+  return assignment_finish (scan, &a);
+}
+
+/* An XML element that names a secret, at the "</" of its end tag:
+ * <password>...</password>, <ns:client-secret>...</ns:client-secret>. */
+gsize
+detect_match_xml_element (DetectScan *scan, gsize i)
+{
+  const guchar *p = scan->text;
+  gsize name = i + 2, n = 0;
+  while (n <= KEY_MAX && name + n < scan->len && (is_key_byte (p[name + n]) || p[name + n] == ':'))
+    n++;
+  if (n == 0 || n > KEY_MAX || name + n >= scan->len || p[name + n] != '>')
+    return 0;
+  /* the value runs back to the '>' of the start tag, which must be <name> or <name ...> */
+  gsize v = i;
+  while (v > 0 && i - v <= VALUE_MAX && p[v - 1] != '>' && p[v - 1] != '<')
+    v--;
+  if (v == 0 || p[v - 1] != '>' || i - v > VALUE_MAX)
+    return 0;
+  gsize open = v - 1;
+  while (open > 0 && v - open <= 256 && p[open - 1] != '<')
+    open--;
+  if (open == 0 || p[open - 1] != '<' || open + n > scan->len || memcmp (p + open, p + name, n) != 0
+      || !detect_in (p[open + n], "> \t\n/"))
+    return 0;
+  while (v < i && g_ascii_isspace (p[v]))
+    v++;
+  gsize e = i;
+  while (e > v && g_ascii_isspace (p[e - 1]))
+    e--;
+  gsize colon = n;      /* the local name, after a namespace prefix */
+  while (colon > 0 && p[name + colon - 1] != ':')
+    colon--;
+  Assignment a = { .key = name + colon, .key_len = n - colon, .value = v, .value_len = e - v,
+                   .end = name + n + 1 };
+  return a.key_len >= 3 ? assignment_finish (scan, &a) : 0;
 }
 
 gsize

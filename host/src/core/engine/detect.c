@@ -111,7 +111,7 @@ class_of (int c)
     k |= DETECT_B64URL;
   if (g_ascii_isalnum (c) || c == '+' || c == '/' || c == '=')
     k |= DETECT_B64;
-  if (c == '-' || c == '=' || c == ':' || c == '~')
+  if (c != 0 && strchr ("-=:~<\"'", c))
     k |= DETECT_ANCHOR;
   if (g_ascii_isdigit (c) || g_ascii_isupper (c) || (c != 0 && strchr ("adeghknprsx", c)))
     k |= DETECT_START;
@@ -268,9 +268,19 @@ scan_punct (DetectScan *scan, gsize i)
 {
   if (scan->text[i] == '-')
     return detect_at (scan, i, "-----BEGIN ") ? detect_match_private_key (scan, i) : 0;
-  if (scan->text[i] == '~')
-    return detect_match_azure_ad (scan, i);
-  return detect_match_assignment (scan, i);
+  guchar next = i + 1 < scan->len ? scan->text[i + 1] : 0;
+  switch (scan->text[i])
+    {
+    case '~':
+      return detect_match_azure_ad (scan, i);
+    case '<':
+      return next == '/' ? detect_match_xml_element (scan, i) : 0;
+    case '"':
+    case '\'':
+      return next == ',' ? detect_match_quoted_pair (scan, i) : 0;
+    default:
+      return detect_match_assignment (scan, i);
+    }
 }
 
 static int
@@ -415,7 +425,8 @@ pair_hits (int set, __m128i vl, __m128i vh, __m128i wl, __m128i wh, __m128i xl, 
 }
 
 /* Candidate starts among the 16 bytes at p, as a bit mask: a bucket of pair_buckets at
- * a word start, or a punctuation anchor ("--", '=', ':'). Reads p[0..18). */
+ * a word start, or a punctuation anchor ("--", "</", a quote before ',', '=', ':', '~').
+ * Reads p[0..18). */
 static inline SSSE3 guint
 candidates16 (const guchar *p, gboolean prev_word)
 {
@@ -430,9 +441,12 @@ candidates16 (const guchar *p, gboolean prev_word)
   guint pairs = ~(guint) _mm_movemask_epi8 (_mm_cmpeq_epi8 (hits, _mm_setzero_si128 ())) & 0xffffu;
   __m128i word = _mm_or_si128 (_mm_or_si128 (lanes_in (v, '0', '9'), lanes_in (v, 'A', 'Z')),
                                _mm_or_si128 (lanes_in (v, 'a', 'z'), lanes_eq (v, '_')));
-  __m128i punct = _mm_or_si128 (_mm_and_si128 (lanes_eq (v, '-'), lanes_eq (w, '-')),
-                                _mm_or_si128 (_mm_or_si128 (lanes_eq (v, '='), lanes_eq (v, ':')),
-                                              lanes_eq (v, '~')));
+  __m128i quote = _mm_or_si128 (lanes_eq (v, '"'), lanes_eq (v, '\''));
+  __m128i pairs2 = _mm_or_si128 (_mm_and_si128 (lanes_eq (v, '-'), lanes_eq (w, '-')),
+                                 _mm_or_si128 (_mm_and_si128 (quote, lanes_eq (w, ',')),
+                                               _mm_and_si128 (lanes_eq (v, '<'), lanes_eq (w, '/'))));
+  __m128i punct = _mm_or_si128 (pairs2, _mm_or_si128 (_mm_or_si128 (lanes_eq (v, '='), lanes_eq (v, ':')),
+                                                      lanes_eq (v, '~')));
   guint words = (guint) _mm_movemask_epi8 (word);
   guint after_word = ((words << 1) | (prev_word ? 1u : 0u)) & 0xffffu;
   return (pairs & ~after_word) | (guint) _mm_movemask_epi8 (punct);
