@@ -60,10 +60,19 @@ word_near (const DetectScan *scan, gsize from, gsize to, const char *word)
 /* ---- Azure ---------------------------------------------------------------------- */
 
 gboolean
-detect_cloud_key (const char *key)
+detect_cloud_key (const char *key, gsize n)
 {
-  return strcmp (key, "accountkey") == 0 || strcmp (key, "sharedaccesskey") == 0
-         || strcmp (key, "sig") == 0;
+  switch (n)
+    {
+    case 3:
+      return memcmp (key, "sig", 3) == 0;
+    case 10:
+      return memcmp (key, "accountkey", 10) == 0;
+    case 15:
+      return memcmp (key, "sharedaccesskey", 15) == 0;
+    default:
+      return FALSE;
+    }
 }
 
 /* The signature of a SAS (sig=): the base64 of an HMAC-SHA256, 43 characters and '=',

@@ -183,7 +183,7 @@ gsize detect_match_quoted_pair (DetectScan *scan, gsize i); /* at the quote of (
 gsize detect_match_xml_element (DetectScan *scan, gsize i); /* at the "</" of </password> */
 
 /* detect-cloud.c: Azure, Twilio, AWS secrets by their neighbours. */
-gboolean detect_cloud_key (const char *key);                /* accountkey, sharedaccesskey, sig */
+gboolean detect_cloud_key (const char *key, gsize n);                /* accountkey, sharedaccesskey, sig */
 gsize detect_match_cloud_value (DetectScan *scan, const char *key, gsize value, gsize n, gsize end);
 gboolean detect_azure_storage_key (const char *key, const guchar *v, gsize n);
 gsize detect_match_azure_ad (DetectScan *scan, gsize i);     /* at the '~' of "Q~" */

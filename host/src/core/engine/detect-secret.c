@@ -125,12 +125,17 @@ typedef struct {
 /* Key names that announce a secret (detect-secrets' and gitleaks' keyword lists,
  * trimmed of words too common in prose). One pass: each byte selects the few words
  * that start with it. */
-static const SizedWord key_words[] = {
+static const SizedWord key_words_p[] = {
   WORD ("password"), WORD ("passwd"), WORD ("passphrase"), WORD ("pwd"), WORD ("private_key"),
-  WORD ("private-key"), WORD ("secret"), WORD ("token"), WORD ("api_key"), WORD ("apikey"),
-  WORD ("api-key"), WORD ("access_key"), WORD ("accesskey"), WORD ("auth_key"),
-  WORD ("credential"), WORD ("creds"),
+  WORD ("private-key"),
 };
+static const SizedWord key_words_a[] = {
+  WORD ("api_key"), WORD ("apikey"), WORD ("api-key"), WORD ("access_key"), WORD ("accesskey"),
+  WORD ("auth_key"),
+};
+static const SizedWord key_words_c[] = { WORD ("credential"), WORD ("creds") };
+static const SizedWord key_words_s[] = { WORD ("secret") };
+static const SizedWord key_words_t[] = { WORD ("token") };
 
 /* Last words of keys that name something about a secret, not the secret: token_url,
  * secret_name, password_file, ACCESS_KEY_PREFIX. */
@@ -179,7 +184,7 @@ static const SizedWord service_words[] = {
 };
 
 enum {
-  KEY_SECRET = 1 << 0,       /* names a secret (key_words, not metadata) */
+  KEY_SECRET = 1 << 0,       /* names a secret (key_words_*, not metadata) */
   KEY_SERVICE = 1 << 1,      /* names a service of service_words */
 };
 
@@ -196,18 +201,36 @@ word_at (const char *key, gsize n, gsize k, const SizedWord *words, gsize count)
 /* "auth" as a word of the key (auth, basic_auth, basicAuth, AUTH-2), not a part of one
  * (author, oauth). */
 static gboolean
-auth_word (const char *key, const char *orig, gsize n)
+auth_word_at (const char *key, const char *orig, gsize n, gsize k)
 {
-  for (gsize k = 0; k + 4 <= n; k++)
+  if (k + 4 > n || memcmp (key + k, "auth", 4) != 0)
+    return FALSE;
+  gboolean starts = k == 0 || !g_ascii_islower (orig[k - 1]) || g_ascii_isupper (orig[k]);
+  gboolean ends = k + 4 == n || !g_ascii_islower (orig[k + 4]);
+  return starts && ends;
+}
+
+/* A word of key_words_* (or "auth" as a word) starts at key[k]. */
+static gboolean
+key_word_at (const char *key, const char *orig, gsize n, gsize k)
+{
+#define AT(words) word_at (key, n, k, words, G_N_ELEMENTS (words))
+  switch (key[k])
     {
-      if (memcmp (key + k, "auth", 4) != 0)
-        continue;
-      gboolean starts = k == 0 || !g_ascii_islower (orig[k - 1]) || g_ascii_isupper (orig[k]);
-      gboolean ends = k + 4 == n || !g_ascii_islower (orig[k + 4]);
-      if (starts && ends)
-        return TRUE;
+    case 'p':
+      return AT (key_words_p);
+    case 'a':
+      return AT (key_words_a) || (key[k + 1] == 'u' && auth_word_at (key, orig, n, k));
+    case 'c':
+      return AT (key_words_c);
+    case 's':
+      return AT (key_words_s);
+    case 't':
+      return AT (key_words_t);
+    default:
+      return FALSE;
     }
-  return FALSE;
+#undef AT
 }
 
 /* One pass over the lower-cased key: each byte selects the few words that start with
@@ -221,7 +244,7 @@ key_kind (const char *key, const char *orig, gsize n)
       char c = key[k];
       if (c != 'p' && c != 's' && c != 't' && c != 'a' && c != 'c' && c != 'd' && c != 'h')
         continue;
-      if (!(kind & KEY_SECRET) && word_at (key, n, k, key_words, G_N_ELEMENTS (key_words)))
+      if (!(kind & KEY_SECRET) && key_word_at (key, orig, n, k))
         kind |= KEY_SECRET;
       if (((c == 'd' && (key[k + 1] == 'a' || (key[k + 1] == 'd' && (k == 0 || key[k - 1] == '_'))))
            || (c == 'h' && key[k + 1] == 'e') || (c == 'a' && key[k + 1] == 'z')
@@ -229,8 +252,6 @@ key_kind (const char *key, const char *orig, gsize n)
           && word_at (key, n, k, service_words, G_N_ELEMENTS (service_words)))
         kind |= KEY_SERVICE;
     }
-  if (!(kind & KEY_SECRET) && auth_word (key, orig, n))
-    kind |= KEY_SECRET;
   if (n == 4 && memcmp (key, "key", 3) == 0 && (key[3] == '1' || key[3] == '2'))
     kind |= KEY_SERVICE;     /* key1, key2: `az storage account keys list` */
   if ((kind & KEY_SECRET) && key_names_metadata (key, orig, n))
@@ -665,7 +686,7 @@ detect_match_assignment (DetectScan *scan, gsize i)
     key[k] = detect_lower (scan->text[a.key + k]);
   key[a.key_len] = 0;
   guint kind = key_kind (key, (const char *) scan->text + a.key, a.key_len);
-  gboolean cloud = detect_cloud_key (key);
+  gboolean cloud = detect_cloud_key (key, a.key_len);
   if ((kind == 0 && !cloud) || !assignment_value (scan, value, &a))
     return 0;
   if (cloud)

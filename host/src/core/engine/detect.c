@@ -268,8 +268,11 @@ scan_punct (DetectScan *scan, gsize i)
 {
   if (scan->text[i] == '-')
     return detect_at (scan, i, "-----BEGIN ") ? detect_match_private_key (scan, i) : 0;
+  guchar c = scan->text[i];
+  if (c == '=' || c == ':')
+    return detect_match_assignment (scan, i);
   guchar next = i + 1 < scan->len ? scan->text[i + 1] : 0;
-  switch (scan->text[i])
+  switch (c)
     {
     case '~':
       return detect_match_azure_ad (scan, i);
@@ -357,11 +360,30 @@ static const struct {
 
 /* lo0, hi0 (first byte), lo1, hi1 (second byte), lo2, hi2 (third byte) for buckets
  * 0-7, then for 8-15. */
-static guint8 pair_tables[12][16] __attribute__ ((aligned (16)));
+static guint8 pair_tables[15][16] __attribute__ ((aligned (16)));
+
+/* Tables 12-14: punctuation anchors by low nibble. Table 12 holds the single-byte
+ * anchors, 13 the first bytes of the two-byte ones and 14 the byte each needs after it.
+ * A nibble no anchor has maps to a byte of another nibble, which never matches. */
+static void
+punct_tables_init (void)
+{
+  static const char single[] = "=:~", first[] = "-\"'<", second[] = "-,,/";
+  for (int n = 0; n < 16; n++)
+    pair_tables[12][n] = pair_tables[13][n] = pair_tables[14][n] = (guint8) (n ^ 1);
+  for (const char *c = single; *c != 0; c++)
+    pair_tables[12][*c & 15] = (guint8) *c;
+  for (gsize k = 0; first[k] != 0; k++)
+    {
+      pair_tables[13][first[k] & 15] = (guint8) first[k];
+      pair_tables[14][first[k] & 15] = (guint8) second[k];
+    }
+}
 
 static void
 pair_tables_init (void)
 {
+  punct_tables_init ();
   for (gsize b = 0; b < G_N_ELEMENTS (pair_buckets); b++)
     {
       if (pair_buckets[b].first == NULL)
@@ -441,12 +463,13 @@ candidates16 (const guchar *p, gboolean prev_word)
   guint pairs = ~(guint) _mm_movemask_epi8 (_mm_cmpeq_epi8 (hits, _mm_setzero_si128 ())) & 0xffffu;
   __m128i word = _mm_or_si128 (_mm_or_si128 (lanes_in (v, '0', '9'), lanes_in (v, 'A', 'Z')),
                                _mm_or_si128 (lanes_in (v, 'a', 'z'), lanes_eq (v, '_')));
-  __m128i quote = _mm_or_si128 (lanes_eq (v, '"'), lanes_eq (v, '\''));
-  __m128i pairs2 = _mm_or_si128 (_mm_and_si128 (lanes_eq (v, '-'), lanes_eq (w, '-')),
-                                 _mm_or_si128 (_mm_and_si128 (quote, lanes_eq (w, ',')),
-                                               _mm_and_si128 (lanes_eq (v, '<'), lanes_eq (w, '/'))));
-  __m128i punct = _mm_or_si128 (pairs2, _mm_or_si128 (_mm_or_si128 (lanes_eq (v, '='), lanes_eq (v, ':')),
-                                                      lanes_eq (v, '~')));
+  /* Punctuation anchors by their low nibble (each table maps a nibble to the one byte
+   * that can have it, so a lane is that byte when the lookup equals it): one byte,
+   * = : ~, or two, "--", "</", a quote before ','. */
+  __m128i single = _mm_cmpeq_epi8 (_mm_shuffle_epi8 (table (12), vl), v);
+  __m128i first = _mm_cmpeq_epi8 (_mm_shuffle_epi8 (table (13), vl), v);
+  __m128i second = _mm_cmpeq_epi8 (_mm_shuffle_epi8 (table (14), vl), w);
+  __m128i punct = _mm_or_si128 (single, _mm_and_si128 (first, second));
   guint words = (guint) _mm_movemask_epi8 (word);
   guint after_word = ((words << 1) | (prev_word ? 1u : 0u)) & 0xffffu;
   return (pairs & ~after_word) | (guint) _mm_movemask_epi8 (punct);
