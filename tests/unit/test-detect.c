@@ -130,7 +130,7 @@ static const char *const golden_files[] = {
   "credit-card.txt", "iban.txt", "us-ssn.txt", "private-key.txt", "tokens.txt", "jwt.txt",
   "generic-secret.txt", "hard-negatives.txt", "vendor-tokens.txt",
   "credentials-in-text.txt", "national-ids.txt", "cloud-keys.txt",
-  "domestic-cards.txt", "secret-forms.txt",
+  "domestic-cards.txt", "secret-forms.txt", "personal-data.txt",
 };
 
 /* Every detector has at least one positive golden case. */
@@ -170,6 +170,7 @@ test_registry (void)
     "pl-pesel", "se-personnummer", "dk-cpr", "fi-hetu", "no-fnr", "ch-ahv", "in-aadhaar", "in-pan",
     "ca-sin", "au-tfn", "au-medicare", "br-cpf", "br-cnpj", "cn-resident-id", "jp-my-number",
     "kr-rrn", "sg-nric", "mx-curp", "us-itin", "us-aba-routing", "azure-key",
+    "passport-mrz", "email-list", "phone-list",
   };
   gsize n;
   const DetectorInfo *all = detect_detectors (&n);

@@ -311,6 +311,8 @@ national_may_start (const DetectScan *scan, gsize i)
     }
 }
 
+static gsize phone_nanp (DetectScan *scan, gsize i);
+
 gsize
 detect_match_number (DetectScan *scan, gsize i)
 {
@@ -329,7 +331,95 @@ detect_match_number (DetectScan *scan, gsize i)
       if (national_may_start (scan, i))
         end = detect_match_national (scan, i);
     }
+  if (end == 0)
+    end = phone_nanp (scan, i);
   explicit_bzero (&run, sizeof run);   /* the digits are a copy of the value */
+  return end;
+}
+
+/* ---- phone numbers (counted only in bulk) ---------------------------------------- */
+
+#define PHONE_DIGITS_MIN 8      /* a country code and the shortest national numbers */
+#define PHONE_DIGITS_MAX 15     /* ITU-T E.164 */
+
+/* Exactly n digits at k, copied to out. */
+static gboolean
+digits_at (const DetectScan *scan, gsize k, gsize n, char *out)
+{
+  if (detect_span (scan, k, DETECT_DIGIT, n + 1) != n)
+    return FALSE;
+  memcpy (out, scan->text + k, n);
+  return TRUE;
+}
+
+/* North American numbers: (AAA) EEE-NNNN, AAA-EEE-NNNN, AAA.EEE.NNNN, AAA EEE NNNN,
+ * area code and exchange starting 2-9 (the North American Numbering Plan). */
+static gsize
+phone_nanp (DetectScan *scan, gsize i)
+{
+  const guchar *p = scan->text;
+  char d[10];
+  gboolean paren = i > 0 && p[i - 1] == '(';
+  if (!digits_at (scan, i, 3, d) || i + 4 >= scan->len)
+    return 0;
+  gsize at = i + 3;
+  char sep;
+  if (paren)
+    {
+      if (p[at] != ')')
+        return 0;
+      at += 1 + (p[at + 1] == ' ');
+      sep = 0;
+    }
+  else if (detect_in (p[at], "-. ") && !number_continues_before (scan, i))
+    sep = (char) p[at++];
+  else
+    return 0;
+  if (!digits_at (scan, at, 3, d + 3) || at + 3 >= scan->len)
+    return 0;
+  at += 3;
+  if (sep ? p[at] != (guchar) sep : !detect_in (p[at], "-. "))
+    return 0;
+  if (!digits_at (scan, at + 1, 4, d + 6) || number_continues_after (scan, at + 5)
+      || d[0] < '2' || d[3] < '2')
+    return 0;
+  detect_note (scan, DET_PHONE_LIST, (const guchar *) d, 10);
+  return at + 5;
+}
+
+/* International numbers as written: '+', a country code, groups of digits separated
+ * by single spaces, dashes, dots or a parenthesised trunk digit (+44 (0)20 7946 0958),
+ * 8 to 15 digits in all. At i is the '+'. */
+gsize
+detect_match_phone (DetectScan *scan, gsize i)
+{
+  const guchar *p = scan->text;
+  if (i > 0 && (detect_has (scan, i - 1, DETECT_WORD) || detect_in (p[i - 1], "+.")))
+    return 0;
+  char d[PHONE_DIGITS_MAX + 1];
+  gsize n = 0, k = i + 1, end = 0;
+  while (k < scan->len && n <= PHONE_DIGITS_MAX)
+    {
+      guchar c = p[k];
+      if (g_ascii_isdigit (c))
+        {
+          if (n < PHONE_DIGITS_MAX)
+            d[n] = (char) c;
+          n++;
+          end = ++k;
+        }
+      else if (detect_in (c, " -.(") && k > i + 1 && (g_ascii_isdigit (p[k - 1]) || p[k - 1] == ')')
+               && detect_has (scan, k + 1 + (c == ' ' && k + 1 < scan->len && p[k + 1] == '('), DETECT_DIGIT))
+        k += 1 + (c == ' ' && p[k + 1] == '(');
+      else if (c == ')' && k > 0 && g_ascii_isdigit (p[k - 1]) && k + 2 < scan->len && p[k + 1] == ' '
+               && g_ascii_isdigit (p[k + 2]))
+        k += 2;
+      else
+        break;
+    }
+  if (n < PHONE_DIGITS_MIN || n > PHONE_DIGITS_MAX || d[0] == '0' || number_continues_after (scan, end))
+    return 0;
+  detect_note (scan, DET_PHONE_LIST, (const guchar *) d, n);
   return end;
 }
 

@@ -70,6 +70,9 @@ typedef enum {
   DET_US_ITIN,
   DET_US_ABA_ROUTING,
   DET_AZURE_KEY,
+  DET_PASSPORT_MRZ,
+  DET_EMAIL_LIST,
+  DET_PHONE_LIST,
   DET_N,
   DET_AWS_SECRET = DET_N,       /* AWS secret access keys: paired with key ids, not reported */
   DET_TWILIO_SECRET,            /* Twilio auth tokens: paired with account SIDs, likewise */
@@ -94,7 +97,7 @@ enum {
   DETECT_LOWER = 1 << 3,
   DETECT_B64URL = 1 << 4,       /* [A-Za-z0-9_-] */
   DETECT_B64 = 1 << 5,          /* [A-Za-z0-9+/=] */
-  DETECT_ANCHOR = 1 << 6,       /* punctuation anchors: - = : ~ < " ' */
+  DETECT_ANCHOR = 1 << 6,       /* punctuation anchors: - = : ~ < @ + " ' */
   DETECT_START = 1 << 7,        /* can begin a value: digits, A-Z and e g h p r s x */
 };
 extern const guint8 *detect_class;
@@ -181,6 +184,9 @@ gsize detect_match_jwt (DetectScan *scan, gsize i);
 gsize detect_match_assignment (DetectScan *scan, gsize i);  /* generic secrets at '=' / ':' */
 gsize detect_match_quoted_pair (DetectScan *scan, gsize i); /* at the quote of ("key", "value") */
 gsize detect_match_xml_element (DetectScan *scan, gsize i); /* at the "</" of </password> */
+gsize detect_match_mrz (DetectScan *scan, gsize i);         /* at a "<<" (detect-pii.c) */
+gsize detect_match_email (DetectScan *scan, gsize i);       /* at an '@' (detect-pii.c) */
+gsize detect_match_phone (DetectScan *scan, gsize i);       /* at a '+' before a digit */
 
 /* detect-cloud.c: Azure, Twilio, AWS secrets by their neighbours. */
 gboolean detect_cloud_key (const char *key, gsize n);                /* accountkey, sharedaccesskey, sig */

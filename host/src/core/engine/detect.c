@@ -72,6 +72,9 @@ static const DetectorInfo detectors[DET_N] = {
   [DET_US_ITIN] = { "us-itin", "US individual taxpayer identification number", DETECT_SEVERITY_MEDIUM },
   [DET_US_ABA_ROUTING] = { "us-aba-routing", "US ABA routing number", DETECT_SEVERITY_MEDIUM },
   [DET_AZURE_KEY] = { "azure-key", "Azure key, connection string, SAS or client secret", DETECT_SEVERITY_HIGH },
+  [DET_PASSPORT_MRZ] = { "passport-mrz", "Passport or identity card machine-readable zone", DETECT_SEVERITY_MEDIUM },
+  [DET_EMAIL_LIST] = { "email-list", "List of e-mail addresses", DETECT_SEVERITY_LOW },
+  [DET_PHONE_LIST] = { "phone-list", "List of phone numbers", DETECT_SEVERITY_LOW },
 };
 
 const DetectorInfo *
@@ -111,7 +114,7 @@ class_of (int c)
     k |= DETECT_B64URL;
   if (g_ascii_isalnum (c) || c == '+' || c == '/' || c == '=')
     k |= DETECT_B64;
-  if (c != 0 && strchr ("-=:~<\"'", c))
+  if (c != 0 && strchr ("-=:~<@+\"'", c))
     k |= DETECT_ANCHOR;
   if (g_ascii_isdigit (c) || g_ascii_isupper (c) || (c != 0 && strchr ("adeghknprsx", c)))
     k |= DETECT_START;
@@ -277,7 +280,11 @@ scan_punct (DetectScan *scan, gsize i)
     case '~':
       return detect_match_azure_ad (scan, i);
     case '<':
-      return next == '/' ? detect_match_xml_element (scan, i) : 0;
+      return next == '/' ? detect_match_xml_element (scan, i) : next == '<' ? detect_match_mrz (scan, i) : 0;
+    case '@':
+      return detect_match_email (scan, i);
+    case '+':
+      return g_ascii_isdigit (next) ? detect_match_phone (scan, i) : 0;
     case '"':
     case '\'':
       return next == ',' ? detect_match_quoted_pair (scan, i) : 0;
@@ -368,7 +375,7 @@ static guint8 pair_tables[15][16] __attribute__ ((aligned (16)));
 static void
 punct_tables_init (void)
 {
-  static const char single[] = "=:~", first[] = "-\"'<", second[] = "-,,/";
+  static const char single[] = "=:~<@+", first[] = "-\"'", second[] = "-,,";
   for (int n = 0; n < 16; n++)
     pair_tables[12][n] = pair_tables[13][n] = pair_tables[14][n] = (guint8) (n ^ 1);
   for (const char *c = single; *c != 0; c++)
@@ -447,7 +454,7 @@ pair_hits (int set, __m128i vl, __m128i vh, __m128i wl, __m128i wh, __m128i xl, 
 }
 
 /* Candidate starts among the 16 bytes at p, as a bit mask: a bucket of pair_buckets at
- * a word start, or a punctuation anchor ("--", "</", a quote before ',', '=', ':', '~').
+ * a word start, or a punctuation anchor ("--", a quote before ',', = : ~ < @ +).
  * Reads p[0..18). */
 static inline SSSE3 guint
 candidates16 (const guchar *p, gboolean prev_word)
@@ -465,7 +472,7 @@ candidates16 (const guchar *p, gboolean prev_word)
                                _mm_or_si128 (lanes_in (v, 'a', 'z'), lanes_eq (v, '_')));
   /* Punctuation anchors by their low nibble (each table maps a nibble to the one byte
    * that can have it, so a lane is that byte when the lookup equals it): one byte,
-   * = : ~, or two, "--", "</", a quote before ','. */
+   * = : ~ < @ +, or two, "--" and a quote before ','. */
   __m128i single = _mm_cmpeq_epi8 (_mm_shuffle_epi8 (table (12), vl), v);
   __m128i first = _mm_cmpeq_epi8 (_mm_shuffle_epi8 (table (13), vl), v);
   __m128i second = _mm_cmpeq_epi8 (_mm_shuffle_epi8 (table (14), vl), w);
@@ -537,6 +544,10 @@ scan_walk (DetectScan *scan)
     }
 }
 
+/* E-mail addresses and phone numbers are personal data in bulk only: a paste with
+ * fewer distinct ones than this is not reported at all. */
+#define DETECT_LIST_MIN 5
+
 /* An AWS credential is a key id and its secret (a Twilio one an account SID and its
  * auth token); either alone still counts, so the count is the larger of distinct ids
  * and distinct secrets. */
@@ -548,6 +559,8 @@ detector_count (DetectScan *scan, int d)
     count = MAX (count, distinct_count (scan->seen[DET_AWS_SECRET]));
   if (d == DET_TWILIO_KEY)
     count = MAX (count, distinct_count (scan->seen[DET_TWILIO_SECRET]));
+  if ((d == DET_EMAIL_LIST || d == DET_PHONE_LIST) && count < DETECT_LIST_MIN)
+    count = 0;         /* one address is not a list; policies raise the bar with min_count */
   return count;
 }
 
