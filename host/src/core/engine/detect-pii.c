@@ -99,18 +99,32 @@ mrz_line_at (const DetectScan *scan, gsize i, gsize *start, gsize *len)
     s--;
   while (e < scan->len && e - s <= MRZ_TD3 && is_mrz (p[e]))
     e++;
-  if (e - s > MRZ_TD3 || (s > 0 && detect_has (scan, s - 1, DETECT_WORD)) || detect_has (scan, e, DETECT_WORD))
+  /* glued to a word: not a zone, unless that is a JSON string's escaped line break */
+  gboolean escaped = s > 1 && detect_in (p[s - 1], "nr") && p[s - 2] == '\\';
+  if (e - s > MRZ_TD3 || (s > 0 && detect_has (scan, s - 1, DETECT_WORD) && !escaped)
+      || detect_has (scan, e, DETECT_WORD))
     return FALSE;
   *start = s;
   *len = e - s;
   return TRUE;
 }
 
-/* The line after the one ending at e (one line break, \n or \r\n). */
+/* Bytes of the line break at e: \n or \r\n, or as a JSON string escapes them. */
+static gsize
+mrz_break_at (const DetectScan *scan, gsize e)
+{
+  static const char *const breaks[] = { "\r\n", "\n", "\\r\\n", "\\n" };
+  for (gsize k = 0; k < G_N_ELEMENTS (breaks); k++)
+    if (detect_at (scan, e, breaks[k]))
+      return strlen (breaks[k]);
+  return 0;
+}
+
+/* The line after the one ending at e (one line break). */
 static gboolean
 mrz_next_line (const DetectScan *scan, gsize e, gsize *start, gsize *len)
 {
-  gsize at = e + (detect_at (scan, e, "\r\n") ? 2 : detect_at (scan, e, "\n") ? 1 : 0);
+  gsize at = e + mrz_break_at (scan, e);
   return at != e && at < scan->len && is_mrz (scan->text[at]) && mrz_line_at (scan, at, start, len)
          && *start == at;
 }
@@ -119,10 +133,11 @@ mrz_next_line (const DetectScan *scan, gsize e, gsize *start, gsize *len)
 static gboolean
 mrz_prev_line (const DetectScan *scan, gsize s, gsize *start, gsize *len)
 {
-  if (s < 2 || scan->text[s - 1] != '\n')
-    return FALSE;
-  gsize e = s - 1 - (scan->text[s - 2] == '\r');
-  return e > 0 && is_mrz (scan->text[e - 1]) && mrz_line_at (scan, e - 1, start, len) && *start + *len == e;
+  gsize e = s;
+  for (gsize n = 1; n <= 4 && e == s; n++)
+    if (s > n && mrz_break_at (scan, s - n) == n)
+      e = s - n;
+  return e < s && e > 0 && is_mrz (scan->text[e - 1]) && mrz_line_at (scan, e - 1, start, len) && *start + *len == e;
 }
 
 /* Notes the zone by its line 2 (which holds the number and dates) and returns end. */

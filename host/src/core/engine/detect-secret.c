@@ -338,6 +338,7 @@ value_is_placeholder (const char *lower, gsize n)
     "changeme", "change_me", "change-me", "placeholder", "your", "redacted", "sample",
     "fake", "todo", "replace", "insert", "secret", "password", "test", "foobar",
     "mock", "token", "privatekey", "private_key", "api_key", "apikey", "api-key", "access_key",
+    "accesskey",
   };
   if (detect_in ((guchar) lower[0], "$@{") || detect_in ((guchar) lower[n - 1], "}*")
       || (lower[0] == '%' && lower[n - 1] == '%'))
@@ -641,6 +642,14 @@ detect_match_xml_element (DetectScan *scan, gsize i)
     n++;
   if (n == 0 || n > KEY_MAX || name + n >= scan->len || p[name + n] != '>')
     return 0;
+  gsize colon = n;      /* the local name, after a namespace prefix */
+  while (colon > 0 && p[name + colon - 1] != ':')
+    colon--;
+  char key[KEY_MAX + 1];
+  for (gsize k = colon; k < n; k++)
+    key[k - colon] = detect_lower (p[name + k]);
+  if (n - colon < 3 || !(key_kind (key, (const char *) p + name + colon, n - colon) & KEY_SECRET))
+    return 0;           /* <div>, <p>, <td>...: decided before looking back */
   /* the value runs back to the '>' of the start tag, which must be <name> or <name ...> */
   gsize v = i;
   while (v > 0 && i - v <= VALUE_MAX && p[v - 1] != '>' && p[v - 1] != '<')
@@ -658,12 +667,9 @@ detect_match_xml_element (DetectScan *scan, gsize i)
   gsize e = i;
   while (e > v && g_ascii_isspace (p[e - 1]))
     e--;
-  gsize colon = n;      /* the local name, after a namespace prefix */
-  while (colon > 0 && p[name + colon - 1] != ':')
-    colon--;
   Assignment a = { .key = name + colon, .key_len = n - colon, .value = v, .value_len = e - v,
                    .end = name + n + 1 };
-  return a.key_len >= 3 ? assignment_finish (scan, &a) : 0;
+  return assignment_finish (scan, &a);
 }
 
 gsize
