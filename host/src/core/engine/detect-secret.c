@@ -672,6 +672,40 @@ detect_match_xml_element (DetectScan *scan, gsize i)
   return assignment_finish (scan, &a);
 }
 
+/* value="..." in a tag that names it with key="..." or name="..." before (.NET's
+ * <add key="DbPassword" value="..."/>, Spring's <property name="password" value="..."/>):
+ * the name becomes a's key. */
+static gboolean
+attribute_names_value (const DetectScan *scan, Assignment *a)
+{
+  const guchar *p = scan->text;
+  gsize lt = a->key;
+  while (lt > 0 && a->key - lt < 256 && p[lt - 1] != '<' && p[lt - 1] != '>')
+    lt--;
+  if (lt == 0 || p[lt - 1] != '<')
+    return FALSE;
+  static const char *const names[] = { " key=", " name=" };
+  for (gsize w = 0; w < G_N_ELEMENTS (names); w++)
+    {
+      const char *hit = g_strstr_len ((const char *) p + lt, (gssize) (a->key - lt), names[w]);
+      if (hit == NULL)
+        continue;
+      gsize q = (gsize) ((const guchar *) hit - p) + strlen (names[w]);
+      if (q >= a->key || !detect_in (p[q], "\"'"))
+        continue;
+      gsize n = 0;
+      while (q + 1 + n < a->key && n <= KEY_MAX && is_key_byte (p[q + 1 + n]))
+        n++;
+      if (n >= 3 && n <= KEY_MAX && p[q + 1 + n] == p[q])
+        {
+          a->key = q + 1;
+          a->key_len = n;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 gsize
 detect_match_assignment (DetectScan *scan, gsize i)
 {
@@ -692,6 +726,14 @@ detect_match_assignment (DetectScan *scan, gsize i)
     key[k] = detect_lower (scan->text[a.key + k]);
   key[a.key_len] = 0;
   guint kind = key_kind (key, (const char *) scan->text + a.key, a.key_len);
+  if (kind == 0 && a.key_len == 5 && memcmp (key, "value", 5) == 0 && scan->text[i] == '='
+      && attribute_names_value (scan, &a))
+    {
+      for (gsize k = 0; k < a.key_len; k++)
+        key[k] = detect_lower (scan->text[a.key + k]);
+      key[a.key_len] = 0;
+      kind = key_kind (key, (const char *) scan->text + a.key, a.key_len);
+    }
   gboolean cloud = detect_cloud_key (key, a.key_len);
   if ((kind == 0 && !cloud) || !assignment_value (scan, value, &a))
     return 0;
