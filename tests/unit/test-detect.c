@@ -170,7 +170,7 @@ test_registry (void)
     "pl-pesel", "se-personnummer", "dk-cpr", "fi-hetu", "no-fnr", "ch-ahv", "in-aadhaar", "in-pan",
     "ca-sin", "au-tfn", "au-medicare", "br-cpf", "br-cnpj", "cn-resident-id", "jp-my-number",
     "kr-rrn", "sg-nric", "mx-curp", "us-itin", "us-aba-routing", "azure-key",
-    "passport-mrz", "email-list", "phone-list",
+    "passport-mrz", "email-list", "phone-list", "people-list",
   };
   gsize n;
   const DetectorInfo *all = detect_detectors (&n);

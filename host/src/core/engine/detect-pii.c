@@ -243,3 +243,140 @@ detect_match_email (DetectScan *scan, gsize i)
   explicit_bzero (lower, n);
   return i + 1 + d;
 }
+
+/* ---- tables of people: names with postal addresses --------------------------------- */
+
+#define TABLE_HEADER_MAX 1024     /* a header line longer than this is not a table's */
+#define TABLE_LOOK 4096           /* the header is the first non-blank line within this */
+
+/* Header cells, lower-cased, without spaces, '_', '-' and '.'. A column of names and a
+ * column of a postal address make a table of people; cells naming other things that
+ * have names (user, file, host, company...) or addresses (e-mail, IP, MAC) do not. */
+static const char *const name_cells[] = {
+  "name", "fullname", "firstname", "lastname", "givenname", "familyname", "surname",
+  "customer", "customername", "contactname", "vorname", "nachname", "nom", "prenom",
+  "prénom", "nombre", "apellido", "apellidos", "cognome",
+};
+static const char *const address_cells[] = {
+  "streetaddress", "street", "addressline1", "address1", "city", "town", "zip",
+  "zipcode", "postcode", "postalcode", "strasse", "straße", "plz", "ort",
+  "ville", "codepostal", "ciudad", "citta", "città",
+};
+/* "address" alone may be a host's: its column counts when the first row's cell there
+ * reads like a street (a letter and a space: "12 Main St", not "10.0.0.7"). */
+static const char *const address_words[] = {
+  "address", "adresse", "direccion", "dirección", "indirizzo", "postaladdress", "homeaddress",
+};
+
+static gboolean
+cell_in (const char *cell, const char *const *list, gsize n)
+{
+  for (gsize k = 0; k < n; k++)
+    if (strcmp (cell, list[k]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+typedef struct {
+  gboolean names, addresses;
+  gssize address_column;     /* a column named only "address", or -1 */
+} TableHeader;
+
+/* Judges header cell number column, [from, to). */
+static void
+header_cell (const guchar *p, gsize from, gsize to, gsize column, TableHeader *h)
+{
+  char cell[64];
+  gsize n = 0;
+  for (gsize k = from; k < to && n + 1 < sizeof cell; k++)
+    if (!detect_in (p[k], " _-.\"'\t\r"))
+      cell[n++] = detect_lower (p[k]);
+  cell[n] = 0;
+  h->names |= cell_in (cell, name_cells, G_N_ELEMENTS (name_cells));
+  h->addresses |= cell_in (cell, address_cells, G_N_ELEMENTS (address_cells));
+  if (h->address_column < 0 && cell_in (cell, address_words, G_N_ELEMENTS (address_words)))
+    h->address_column = (gssize) column;
+}
+
+/* The cell of the row [row, end) in column, like a street: a letter and a space. */
+static gboolean
+street_in_column (const guchar *p, gsize row, gsize end, guchar sep, gsize column)
+{
+  gsize k = row;
+  for (gsize c = 0; c < column && k < end; k++)
+    c += p[k] == sep;
+  gboolean letter = FALSE, space = FALSE;
+  for (; k < end && p[k] != sep; k++)
+    {
+      letter |= g_ascii_isalpha (p[k]) != 0;
+      space |= p[k] == ' ' && letter;
+    }
+  return letter && space;
+}
+
+static gsize
+line_end (const DetectScan *scan, gsize at)
+{
+  const guchar *nl = memchr (scan->text + at, '\n', scan->len - at);
+  return nl != NULL ? (gsize) (nl - scan->text) : scan->len;
+}
+
+static gsize
+count_byte (const guchar *p, gsize from, gsize to, guchar c)
+{
+  gsize n = 0;
+  for (gsize k = from; k < to; k++)
+    n += p[k] == c;
+  return n;
+}
+
+/* A table that starts the text (CSV, TSV, ';'-separated or Markdown) whose header names
+ * people and their postal addresses: each row after it with as many separators is a
+ * person's record. Looked at once per scan, outside the anchor walk: a pasted customer
+ * list starts with its header. */
+void
+detect_people_table (DetectScan *scan)
+{
+  const guchar *p = scan->text;
+  gsize at = 0;
+  while (at < scan->len && at < TABLE_LOOK && g_ascii_isspace (p[at]))
+    at++;
+  if (at >= scan->len || at >= TABLE_LOOK)
+    return;
+  gsize end = line_end (scan, at);
+  if (end - at > TABLE_HEADER_MAX)
+    return;
+  static const guchar seps[] = { ',', '\t', ';', '|' };
+  guchar sep = 0;
+  gsize most = 0;
+  for (gsize k = 0; k < G_N_ELEMENTS (seps); k++)
+    {
+      gsize n = count_byte (p, at, end, seps[k]);
+      if (n > most)
+        most = n, sep = seps[k];
+    }
+  if (most == 0)
+    return;
+  TableHeader h = { .address_column = -1 };
+  for (gsize from = at, k = at, column = 0; k <= end; k++)
+    if (k == end || p[k] == sep)
+      {
+        header_cell (p, from, k, column++, &h);
+        from = k + 1;
+      }
+  if (!h.names || (!h.addresses && h.address_column < 0))
+    return;
+  gboolean first = TRUE;
+  for (gsize row = end + 1; row < scan->len; row = end + 1)
+    {
+      end = line_end (scan, row);
+      if (sep == '|' && count_byte (p, row, end, '-') * 2 > end - row)
+        continue;                    /* Markdown's |---|---| */
+      if (count_byte (p, row, end, sep) < most)
+        break;
+      if (first && !h.addresses && !street_in_column (p, row, end, sep, (gsize) h.address_column))
+        return;
+      first = FALSE;
+      detect_note (scan, DET_PEOPLE_LIST, p + row, end - row);
+    }
+}

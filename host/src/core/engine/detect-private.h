@@ -73,6 +73,7 @@ typedef enum {
   DET_PASSPORT_MRZ,
   DET_EMAIL_LIST,
   DET_PHONE_LIST,
+  DET_PEOPLE_LIST,
   DET_N,
   DET_AWS_SECRET = DET_N,       /* AWS secret access keys: paired with key ids, not reported */
   DET_TWILIO_SECRET,            /* Twilio auth tokens: paired with account SIDs, likewise */
@@ -187,6 +188,7 @@ gsize detect_match_xml_element (DetectScan *scan, gsize i); /* at the "</" of </
 gsize detect_match_mrz (DetectScan *scan, gsize i);         /* at a "<<" (detect-pii.c) */
 gsize detect_match_email (DetectScan *scan, gsize i);       /* at an '@' (detect-pii.c) */
 gsize detect_match_phone (DetectScan *scan, gsize i);       /* at a '+' before a digit */
+void detect_people_table (DetectScan *scan);                /* once, at the start of the text */
 
 /* detect-cloud.c: Azure, Twilio, AWS secrets by their neighbours. */
 gboolean detect_cloud_key (const char *key, gsize n);                /* accountkey, sharedaccesskey, sig */

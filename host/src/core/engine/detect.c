@@ -75,6 +75,7 @@ static const DetectorInfo detectors[DET_N] = {
   [DET_PASSPORT_MRZ] = { "passport-mrz", "Passport or identity card machine-readable zone", DETECT_SEVERITY_MEDIUM },
   [DET_EMAIL_LIST] = { "email-list", "List of e-mail addresses", DETECT_SEVERITY_LOW },
   [DET_PHONE_LIST] = { "phone-list", "List of phone numbers", DETECT_SEVERITY_LOW },
+  [DET_PEOPLE_LIST] = { "people-list", "Table of names with postal addresses", DETECT_SEVERITY_LOW },
 };
 
 const DetectorInfo *
@@ -544,7 +545,7 @@ scan_walk (DetectScan *scan)
     }
 }
 
-/* E-mail addresses and phone numbers are personal data in bulk only: a paste with
+/* E-mail addresses, phone numbers and people's addresses are personal data in bulk only: a paste with
  * fewer distinct ones than this is not reported at all. */
 #define DETECT_LIST_MIN 5
 
@@ -559,7 +560,7 @@ detector_count (DetectScan *scan, int d)
     count = MAX (count, distinct_count (scan->seen[DET_AWS_SECRET]));
   if (d == DET_TWILIO_KEY)
     count = MAX (count, distinct_count (scan->seen[DET_TWILIO_SECRET]));
-  if ((d == DET_EMAIL_LIST || d == DET_PHONE_LIST) && count < DETECT_LIST_MIN)
+  if ((d == DET_EMAIL_LIST || d == DET_PHONE_LIST || d == DET_PEOPLE_LIST) && count < DETECT_LIST_MIN)
     count = 0;         /* one address is not a list; policies raise the bar with min_count */
   return count;
 }
@@ -571,6 +572,7 @@ detect_scan (const char *text, gsize len, GArray *hits)
   class_table_init ();
   DetectScan scan = { .text = (const guchar *) text, .len = len, .claimed = G_MAXSIZE };   /* seen[]: made on first note */
   scan_walk (&scan);
+  detect_people_table (&scan);
   for (int d = 0; d < DET_N; d++)
     {
       guint count = detector_count (&scan, d);
