@@ -76,12 +76,16 @@ detect_cloud_key (const char *key, gsize n)
 }
 
 /* The signature of a SAS (sig=): the base64 of an HMAC-SHA256, 43 characters and '=',
- * usually percent-encoded (%2B, %2F, %3D). Decodes into out (44 bytes); FALSE when the
- * value is anything else. */
+ * usually percent-encoded (%2B, %2F, %3D). 40 to 48 characters are taken, as peers'
+ * test cases (and truncated copies) are not always exact. Decodes into out and sets *len;
+ * FALSE when the value is anything else. */
+#define SAS_SIG_MIN 40
+#define SAS_SIG_MAX 48
+
 static gboolean
-sas_signature (const guchar *v, gsize n, guchar out[44])
+sas_signature (const guchar *v, gsize n, guchar out[SAS_SIG_MAX], gsize *len)
 {
-  gsize o = 0;
+  gsize o = 0, pad = 0;
   for (gsize k = 0; k < n; k++)
     {
       guchar c = v[k];
@@ -92,11 +96,12 @@ sas_signature (const guchar *v, gsize n, guchar out[44])
                         : g_ascii_strcasecmp (hex, "3D") == 0 ? '=' : 0);
           k += 2;
         }
-      if (c == 0 || o == 44 || (!is_b64 (c) && c != '='))
+      if (c == 0 || o == SAS_SIG_MAX || (c == '=' ? ++pad > 2 : !is_b64 (c) || pad > 0))
         return FALSE;
       out[o++] = c;
     }
-  return o == 44 ? out[43] == '=' && out[42] != '=' : o == 43;
+  *len = o - pad;
+  return o >= SAS_SIG_MIN;
 }
 
 /* A SAS names its signed version (sv=2021-06-08) before the signature, in the same
@@ -122,10 +127,11 @@ detect_match_cloud_value (DetectScan *scan, const char *key, gsize value, gsize 
   const guchar *v = scan->text + value;
   if (strcmp (key, "sig") == 0)
     {
-      guchar sig[44];
-      if (!sas_signature (v, n, sig) || !random_enough (sig, 43, 4.0) || !sas_version_before (scan, value))
+      guchar sig[SAS_SIG_MAX];
+      gsize len = 0;
+      if (!sas_signature (v, n, sig, &len) || !random_enough (sig, len, 4.0) || !sas_version_before (scan, value))
         return 0;
-      detect_note (scan, DET_AZURE_KEY, sig, 43);
+      detect_note (scan, DET_AZURE_KEY, sig, len);
       return end;
     }
   gboolean account = key[0] == 'a';
@@ -136,15 +142,16 @@ detect_match_cloud_value (DetectScan *scan, const char *key, gsize value, gsize 
   return end;
 }
 
-/* A storage account key assigned to a name that says so (AZURE_STORAGE_KEY=,
- * "storageAccountKey":, key1 of `az storage account keys list`): 88 base64 ending
- * "==" under a key naming azure, storage or account, or key1/key2. */
+/* A storage or Cosmos DB account key assigned to a name that says so
+ * (AZURE_STORAGE_KEY=, "storageAccountKey":, cosmosKey:, key1 of `az storage account
+ * keys list`): 88 base64 ending "==" under a key naming azure, storage, cosmos or
+ * account, or key1/key2. */
 gboolean
 detect_azure_storage_key (const char *key, const guchar *v, gsize n)
 {
   if (!b64_exact (v, n, 88, 2) || memcmp (v, azurite_key, 88) == 0 || !random_enough (v, n, 4.0))
     return FALSE;
-  return strstr (key, "azure") != NULL || strstr (key, "storage") != NULL
+  return strstr (key, "azure") != NULL || strstr (key, "storage") != NULL || strstr (key, "cosmos") != NULL
          || strstr (key, "account") != NULL || strcmp (key, "key1") == 0 || strcmp (key, "key2") == 0;
 }
 

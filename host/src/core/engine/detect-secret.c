@@ -85,7 +85,16 @@ assignment_key (const DetectScan *scan, gsize i, Assignment *a)
   gsize k = i;
   if (p[i] == '=' && k > 0 && (p[k - 1] == '?' || p[k - 1] == '.'))
     k--;               /* make's ?=, PHP's .= */
-  k = skip_blanks_back (p, k);
+  gsize line = k;
+  for (int s = 0; s < 32 && line > 0 && (p[line - 1] == ' ' || p[line - 1] == '\t'); s++)
+    line--;
+  if (p[i] == '=' && line > 0 && p[line - 1] == '\n')
+    {                  /* Java's and C#'s key on one line, "= value" indented on the next */
+      k = line - 1 - (line > 1 && p[line - 2] == '\r');
+      k = skip_blanks_back (p, k);
+    }
+  else
+    k = skip_blanks_back (p, k);
   guchar close = k > 0 && detect_in (p[k - 1], "\"'`") ? p[--k] : 0;
   gsize end = k;
   while (k > 0 && end - k <= KEY_MAX && is_key_byte (p[k - 1]))
@@ -178,9 +187,10 @@ key_names_metadata (const char *key, const char *orig, gsize n)
 }
 
 /* Services whose keys have no prefix of their own, so that the key name tells them
- * (assignment_keyed): Datadog (datadog, dd_, dd-), Heroku, Azure storage. */
+ * (assignment_keyed): Datadog (datadog, dd_, dd-), Heroku, Azure storage and Cosmos DB. */
 static const SizedWord service_words[] = {
   { "datadog", 7 }, { "heroku", 6 }, { "dd_", 3 }, { "dd-", 3 }, { "azure", 5 }, { "storage", 7 },
+  { "account", 7 }, { "cosmos", 6 },
 };
 
 enum {
@@ -247,8 +257,8 @@ key_kind (const char *key, const char *orig, gsize n)
       if (!(kind & KEY_SECRET) && key_word_at (key, orig, n, k))
         kind |= KEY_SECRET;
       if (((c == 'd' && (key[k + 1] == 'a' || (key[k + 1] == 'd' && (k == 0 || key[k - 1] == '_'))))
-           || (c == 'h' && key[k + 1] == 'e') || (c == 'a' && key[k + 1] == 'z')
-           || (c == 's' && key[k + 1] == 't' && key[k + 2] == 'o'))
+           || (c == 'h' && key[k + 1] == 'e') || (c == 'a' && (key[k + 1] == 'z' || key[k + 1] == 'c'))
+           || (c == 's' && key[k + 1] == 't' && key[k + 2] == 'o') || (c == 'c' && key[k + 1] == 'o'))
           && word_at (key, n, k, service_words, G_N_ELEMENTS (service_words)))
         kind |= KEY_SERVICE;
     }
@@ -601,12 +611,13 @@ assignment_finish (DetectScan *scan, const Assignment *a)
     key[k] = detect_lower (scan->text[a->key + k]);
   key[a->key_len] = 0;
   guint kind = key_kind (key, (const char *) scan->text + a->key, a->key_len);
-  return kind & KEY_SECRET ? assignment_judge (scan, a, key, kind) : 0;
+  return kind != 0 ? assignment_judge (scan, a, key, kind) : 0;
 }
 
 /* A call's first two arguments, a quoted key and a quoted value: setProperty("db.password",
- * "..."), define('DB_PASSWORD', '...'), environ.setdefault("SECRET_KEY", "..."). At i is
- * the key's closing quote, a ',' after it. */
+ * "..."), define('DB_PASSWORD', '...'), environ.setdefault("SECRET_KEY", "..."), or a
+ * pair in braces (C#'s { "AccountKey", "..." }). At i is the key's closing quote, a ','
+ * after it. */
 gsize
 detect_match_quoted_pair (DetectScan *scan, gsize i)
 {
@@ -618,7 +629,7 @@ detect_match_quoted_pair (DetectScan *scan, gsize i)
   if (k == i || i - k > KEY_MAX || k == 0 || p[k - 1] != q)
     return 0;
   gsize open = skip_blanks_back (p, k - 1);
-  if (open == 0 || p[open - 1] != '(')
+  if (open == 0 || (p[open - 1] != '(' && p[open - 1] != '{'))
     return 0;
   gsize at = i + 2;
   while (at < scan->len && at < i + 6 && p[at] == ' ')
@@ -648,7 +659,7 @@ detect_match_xml_element (DetectScan *scan, gsize i)
   char key[KEY_MAX + 1];
   for (gsize k = colon; k < n; k++)
     key[k - colon] = detect_lower (p[name + k]);
-  if (n - colon < 3 || !(key_kind (key, (const char *) p + name + colon, n - colon) & KEY_SECRET))
+  if (n - colon < 3 || key_kind (key, (const char *) p + name + colon, n - colon) == 0)
     return 0;           /* <div>, <p>, <td>...: decided before looking back */
   /* the value runs back to the '>' of the start tag, which must be <name> or <name ...> */
   gsize v = i;
