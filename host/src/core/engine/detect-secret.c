@@ -154,7 +154,7 @@ static const SizedWord metadata_words[] = {
   WORD ("format"), WORD ("header"), WORD ("field"), WORD ("env"), WORD ("var"), WORD ("hint"),
   WORD ("count"), WORD ("expiry"), WORD ("expires"), WORD ("ttl"), WORD ("timeout"),
   WORD ("enabled"), WORD ("version"), WORD ("endpoint"), WORD ("location"), WORD ("policy"),
-  WORD ("rotation"),
+  WORD ("rotation"), WORD ("audience"), WORD ("issuer"),
 };
 #undef WORD
 
