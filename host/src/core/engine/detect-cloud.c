@@ -296,13 +296,18 @@ void
 detect_aws_secret_after (DetectScan *scan, gsize end)
 {
   gsize to = MIN (scan->len, end + NEAR);
-  for (gsize k = end; k + 40 <= to; k++)
+  gsize k = end;
+  if (k >= scan->aws_clear_from && k < scan->aws_clear_to)
+    k = scan->aws_clear_to;      /* searched for the key id before this one: none there */
+  for (; k + 40 <= to; k++)
     if (is_b64 (scan->text[k]) && aws_secret_at (scan, k))
       {
         detect_note (scan, DET_AWS_SECRET, scan->text + k, 40);
         scan->claimed = k;
         return;
       }
+  scan->aws_clear_from = end;
+  scan->aws_clear_to = MAX (k, end);
 }
 
 /* A 40-character secret assigned to a key naming a secret, with "aws" in the key or an

@@ -148,15 +148,23 @@ mrz_accept (DetectScan *scan, gsize line2, gsize n, gsize end)
   return end;
 }
 
-/* At the "<<" that every zone holds (fillers, the name separator): the line around it
- * is a zone's line 2, or line 1 before a line 2 (TD3, TD2), or one of TD1's three. */
-gsize
-detect_match_mrz (DetectScan *scan, gsize i)
+/* Remembers the run of zone characters around i as judged: no zone starts in it. */
+static void
+mrz_reject (DetectScan *scan, gsize i)
 {
-  gsize s, n, s2, n2, s0, n0;
-  if (!mrz_line_at (scan, i, &s, &n) || (n != MRZ_TD1 && n != MRZ_TD2 && n != MRZ_TD3))
-    return 0;
+  gsize e = i;
+  while (e < scan->len && e - i < 64 && is_mrz (scan->text[e]))
+    e++;
+  scan->mrz_from = i;
+  scan->mrz_end = e;
+}
+
+/* The zone whose line holds i, [s, s + n): its end when it is one, else 0. */
+static gsize
+mrz_judge (DetectScan *scan, gsize s, gsize n)
+{
   const guchar *p = scan->text;
+  gsize s2, n2, s0, n0;
   if (n != MRZ_TD1)
     {
       if (mrz_line2_ok (p + s, n))
@@ -173,6 +181,22 @@ detect_match_mrz (DetectScan *scan, gsize i)
       && mrz_td1_ok (p + s2, p + s0))
     return mrz_accept (scan, s0, n, s + n);      /* at line 3 */
   return 0;
+}
+
+/* At the "<<" that every zone holds (fillers, the name separator): the line around it
+ * is a zone's line 2, or line 1 before a line 2 (TD3, TD2), or one of TD1's three.
+ * A run judged no zone is remembered, so that its other "<<" cost nothing. */
+gsize
+detect_match_mrz (DetectScan *scan, gsize i)
+{
+  gsize s, n, end = 0;
+  if (i >= scan->mrz_from && i < scan->mrz_end)
+    return 0;
+  if (mrz_line_at (scan, i, &s, &n) && (n == MRZ_TD1 || n == MRZ_TD2 || n == MRZ_TD3))
+    end = mrz_judge (scan, s, n);
+  if (end == 0)
+    mrz_reject (scan, i);
+  return end;
 }
 
 /* ---- e-mail addresses ----------------------------------------------------------- */

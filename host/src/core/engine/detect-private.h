@@ -88,6 +88,9 @@ typedef struct {
   gsize bare_from, bare_end;    /* cached run of bytes that do not end a bare value */
   gsize claimed;                /* start of a value a pairing already counted (an AWS secret
                                  * after its key id): generic-secret skips it; G_MAXSIZE: none */
+  gsize aws_clear_to;           /* no AWS secret starts in [aws_clear_from, aws_clear_to) */
+  gsize aws_clear_from;
+  gsize mrz_from, mrz_end;      /* a run of zone characters already judged not a zone */
 } DetectScan;
 
 /* Byte classes (detect.c builds the table once). */
