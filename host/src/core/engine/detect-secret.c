@@ -257,8 +257,9 @@ key_kind (const char *key, const char *orig, gsize n)
       if (!(kind & KEY_SECRET) && key_word_at (key, orig, n, k))
         kind |= KEY_SECRET;
       if (((c == 'd' && (key[k + 1] == 'a' || (key[k + 1] == 'd' && (k == 0 || key[k - 1] == '_'))))
-           || (c == 'h' && key[k + 1] == 'e') || (c == 'a' && (key[k + 1] == 'z' || key[k + 1] == 'c'))
-           || (c == 's' && key[k + 1] == 't' && key[k + 2] == 'o') || (c == 'c' && key[k + 1] == 'o'))
+           || (c == 'h' && key[k + 1] == 'e')
+           || (c == 'a' && ((key[k + 1] == 'z' && key[k + 2] == 'u') || (key[k + 1] == 'c' && key[k + 2] == 'c' && key[k + 3] == 'o')))
+           || (c == 's' && key[k + 1] == 't' && key[k + 2] == 'o') || (c == 'c' && key[k + 1] == 'o' && key[k + 2] == 's'))
           && word_at (key, n, k, service_words, G_N_ELEMENTS (service_words)))
         kind |= KEY_SERVICE;
     }
