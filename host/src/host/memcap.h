@@ -13,13 +13,20 @@
 #include <glib.h>
 
 #include "nm.h"
+#include "policy/policy.h"
 
 /* One request's worst case, measured with the real host (VmPeak over the state before
  * the request, 64 MiB frames, max_scan_bytes at its 64 MiB maximum): 173 MiB for a
  * base64 file (the frame, cJSON's copy of its strings, the decoded file), 160 MiB for
  * 64 MiB of HTML, 128 MiB for text. Four frames cover each of those copies with room to
  * spare; 64 MiB more are for SQLite's cache, a notice's D-Bus thread and its arena. */
-#define MEMCAP_HEADROOM (4 * NM_MAX_REQUEST + (gsize) 64 * 1024 * 1024)
+/* A file sent in chunks (upload.h) is held whole while it is scanned: up to the largest
+ * max_scan_bytes a policy may set (256 MiB), plus what scanning it costs, measured at
+ * 0.4 times the file for text (VmPeak 142 MiB for a 100 MB file), plus one chunk's
+ * frame. Half the file again covers the scan and the chunk. */
+#define MEMCAP_REQUEST_HEADROOM \
+  MAX (4 * NM_MAX_REQUEST, POLICY_MAX_SCAN_BYTES + POLICY_MAX_SCAN_BYTES / 2)
+#define MEMCAP_HEADROOM (MEMCAP_REQUEST_HEADROOM + (gsize) 64 * 1024 * 1024)
 
 /* ASan's shadow memory and allocator reserve terabytes of address space, much of it
  * counted as data: a cap derived from a release build's use would fail at once. */

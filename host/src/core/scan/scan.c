@@ -16,7 +16,9 @@ scan_request_readable_size (const ScanRequest *request)
 {
   gsize total = (request->text ? strlen (request->text) : 0) + (request->html ? strlen (request->html) : 0);
   for (guint i = 0; i < request->n_files; i++)
-    if (request->files[i].data != NULL)
+    if (request->files[i].bytes != NULL)
+      total += request->files[i].bytes_len;
+    else if (request->files[i].data != NULL)
       total += strlen (request->files[i].data) / 4 * 3;
   return total;
 }
@@ -29,7 +31,9 @@ scan_request_size (const ScanRequest *request)
     {
       const ScanFile *file = &request->files[i];
       gsize part = 0;
-      if (file->data != NULL)
+      if (file->bytes != NULL)
+        part = file->bytes_len;
+      else if (file->data != NULL)
         part = strlen (file->data) / 4 * 3;
       else if (file->size > 0)
         part = (gsize) MIN (file->size, MAX_DECLARED_SIZE);
@@ -153,6 +157,15 @@ scan_files (Scan *scan, const ScanRequest *request)
       gsize len = 0;
       if (!scan_in_time (scan))
         return;
+      if (file->bytes != NULL)
+        {
+          /* Sent in chunks: the bytes are here already. */
+          if (file->bytes_len == 0)
+            continue;
+          scan_digest (scan, file->bytes, file->bytes_len);
+          scan_file_text (scan, file->mime, file->bytes, file->bytes_len);
+          continue;
+        }
       if (file->data != NULL && file->data[0] == '\0')
         continue;  /* an empty file: nothing to read, nothing hidden */
       if (file->data == NULL)

@@ -125,7 +125,7 @@ static void
 count_unsent (const ScanRequest *request, gsize max_bytes, guint *unsent, guint *unseen)
 {
   for (guint i = 0; i < request->n_files; i++)
-    if (request->files[i].data == NULL)
+    if (request->files[i].data == NULL && request->files[i].bytes == NULL)
       {
         if (request->files[i].size > (double) max_bytes)
           (*unsent)++;
