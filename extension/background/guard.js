@@ -10,8 +10,9 @@ const MAX_REPORTS = 200;
 const REPORTS_KEY = 'weirReports';
 
 export class Guard {
-  constructor({ host, settings, dialogs }) {
+  constructor({ host, settings, dialogs, uploads }) {
     this.host = host;
+    this.uploads = uploads;
     this.settings = settings;
     this.dialogs = dialogs;
     this.flushing = null;
@@ -26,9 +27,14 @@ export class Guard {
     if (!this.guarded(origin, msg.event)) return { action: Msg.ALLOW };
     const request = msg.type === Msg.GPU ? gpuRequest(msg, origin, sender) : scanRequest(msg, origin, sender);
     if (!request) return { action: Msg.BLOCK };
+    // A scan may name only its own frame's uploads; a large file takes longer to read, so
+    // its reply may take longer (a second per 10 MB on top of the policy's timeout).
+    const taken = request.files ? this.uploads.take(request.files, sender) : { bytes: 0 };
+    if (!taken) return this.failMode(request, sender, 'a file could not be sent to the host');
+    const extraMs = Math.ceil(taken.bytes / 10e6) * 1000;
     let reply;
     try {
-      reply = await this.host.request(request);
+      reply = await this.host.request(request, extraMs);
     } catch (e) {
       if (!(e instanceof HostUnavailable)) throw e;
       return this.failMode(request, sender, e.message);
@@ -209,6 +215,7 @@ function fileEntry(f) {
   const entry = { name: String(f && f.name || 'file').slice(0, 255), mime: String(f && f.mime || '') };
   if (f && Number.isFinite(f.size)) entry.size = f.size;
   if (f && typeof f.data === 'string') entry.data = f.data;
+  else if (f && typeof f.upload === 'string') entry.upload = f.upload;
   return entry;
 }
 

@@ -117,21 +117,54 @@
   }
 
   // Files as protocol 1 wants them: {name, mime, size, data: base64}. Each file whose
-  // bytes fit in what is left of MAX_INLINE_BYTES is sent whole; one that does not goes
-  // as its name and size only, and gets the policy's oversize verdict by itself, so a
-  // small key file beside a big video is still read.
-  async function filesForHost(files) {
+  // bytes fit in what is left of MAX_INLINE_BYTES is sent whole. One that does not goes
+  // in chunks when the host takes uploads and the policy's max_scan_bytes allows its size
+  // ({name, mime, size, upload}); otherwise as its name and size only, and gets the
+  // policy's oversize verdict by itself, so a small key file beside a big video is still
+  // read. transport: {info() -> {chunk_bytes, max_bytes} | {}, chunk(msg) -> reply}, the
+  // service worker's upload-info and upload-chunk (shared/messages.js).
+  async function filesForHost(files, transport) {
     let room = MAX_INLINE_BYTES;
+    let info = null;
+    let uploadRoom = 0;
     const out = [];
     for (const f of files) {
       const entry = { name: f.name || 'file', mime: f.type || '', size: f.size };
       if (f.size <= room) {
         entry.data = base64(new Uint8Array(await f.arrayBuffer()));
         room -= f.size;
+      } else if (transport) {
+        if (!info) {
+          info = (await transport.info().catch(() => null)) || {};
+          uploadRoom = Number.isInteger(info.max_bytes) ? info.max_bytes : 0;
+        }
+        if (info.chunk_bytes > 0 && f.size <= uploadRoom) {
+          entry.upload = await sendChunks(f, info.chunk_bytes, transport);
+          uploadRoom -= f.size;
+        }
       }
       out.push(entry);
     }
     return out;
+  }
+
+  // Sends a file slice by slice, one chunk in flight (each waits for the host's ack, so
+  // the page never holds more than one chunk's copy); resolves to the upload id. A chunk
+  // the host refused ends the transfer: the scan then names an upload the host does not
+  // hold, and the fail mode applies rather than the file passing unread.
+  async function sendChunks(file, chunkBytes, transport) {
+    let upload = null;
+    for (let offset = 0; offset < file.size || offset === 0; offset += chunkBytes) {
+      const bytes = new Uint8Array(await file.slice(offset, offset + chunkBytes).arrayBuffer());
+      const reply = await transport.chunk(WeirMsg.uploadChunk(upload, file.size, offset, base64(bytes)))
+        .catch(() => null);
+      if (reply && typeof reply.upload === 'string') upload = reply.upload;
+      if (!reply || reply.error || !upload) break;
+      if (file.size === 0) break;
+    }
+    // No id at all (the host was unreachable): a name no frame owns, which the service
+    // worker answers with the fail mode.
+    return upload || 'unsent';
   }
 
   function base64(bytes) {
