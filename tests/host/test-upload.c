@@ -170,6 +170,7 @@ test_whole (Host *h, gconstpointer data)
   g_assert_cmpstr (testproto_str (verdict, "verdict"), ==, "block");
   const cJSON *reason = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (verdict, "reasons"), 0);
   g_assert_cmpstr (testproto_str (reason, "rule"), ==, "private-key");
+  g_assert_cmpstr (testproto_str (reason, "file"), ==, "big.txt");
   /* The reply never carries the file's bytes. */
   g_autofree char *text = cJSON_PrintUnformatted (verdict);
   g_assert_null (strstr (text, "b3BlbnNz"));
