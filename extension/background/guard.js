@@ -7,6 +7,9 @@ import { HostUnavailable } from './native.js';
 
 const Msg = globalThis.WeirMsg;
 const MAX_REPORTS = 200;
+// As many as the host tells (VERDICT_MAX_FINDINGS plus its policy reasons); the dialog
+// groups them by file and shows a few.
+const MAX_REASONS = 70;
 const REPORTS_KEY = 'weirReports';
 
 export class Guard {
@@ -64,7 +67,7 @@ export class Guard {
       event: request.event || request.api,
       message: typeof reply.message === 'string' ? reply.message : '',
       rule: typeof reply.rule === 'string' ? reply.rule : '',
-      reasons: Array.isArray(reply.reasons) ? reply.reasons.slice(0, 20).map(reasonView) : [],
+      reasons: Array.isArray(reply.reasons) ? reply.reasons.slice(0, MAX_REASONS).map(reasonView) : [],
       justification: verdict === 'warn' && reply.justification === true,
       learn_more: safeLink(reply.learn_more) || this.settings.get('learn_more_url'),
       origin: request.origin,
@@ -219,10 +222,12 @@ function fileEntry(f) {
   return entry;
 }
 
-// What the dialog may name: rule, pack or document name, label, counts and scores.
+// What the dialog may name: rule, pack or document name, label, counts and scores, and
+// for what a file held, the file's name and where in it (names, never content).
 function reasonView(r) {
   const out = {};
   for (const k of ['kind', 'rule', 'name', 'label', 'columns']) if (typeof r[k] === 'string') out[k] = r[k].slice(0, 120);
+  for (const k of ['file', 'where']) if (typeof r[k] === 'string' && r[k]) out[k] = r[k].slice(0, 300);
   for (const k of ['count', 'score']) if (typeof r[k] === 'number') out[k] = r[k];
   return out;
 }
