@@ -172,7 +172,8 @@ uploads_add_chunk (Uploads *uploads, const char *id, guint64 size, guint64 offse
   /* An empty file is whole with its first, empty, chunk. */
   if (!(size == 0 && len == 0 && offset == 0) && !upload_check_next (uploads, upload, size, offset, len, error))
     return FALSE;
-  memcpy (upload->bytes + upload->received, bytes, len);
+  if (len > 0)  /* bytes is NULL for an empty chunk, which memcpy may not take */
+    memcpy (upload->bytes + upload->received, bytes, len);
   upload->received += len;
   upload->touched = now;
   *received = upload->received;
