@@ -131,7 +131,7 @@
     for (const f of files) {
       const entry = { name: f.name || 'file', mime: f.type || '', size: f.size };
       if (f.size <= room) {
-        entry.data = base64(new Uint8Array(await f.arrayBuffer()));
+        entry.data = await sliceBase64(f, 0, f.size);
         room -= f.size;
       } else if (transport) {
         if (!info) {
@@ -148,32 +148,42 @@
     return out;
   }
 
-  // Sends a file slice by slice, one chunk in flight (each waits for the host's ack, so
-  // the page never holds more than one chunk's copy); resolves to the upload id. A chunk
-  // the host refused ends the transfer: the scan then names an upload the host does not
-  // hold, and the fail mode applies rather than the file passing unread.
+  // Sends a file slice by slice; resolves to the upload id. One chunk is in flight to the
+  // host at a time (each waits for its ack), while the next slice is read and encoded, so
+  // the page holds at most two chunks' copies. A chunk the host refused ends the transfer:
+  // the scan then names an upload the host does not hold, and the fail mode applies
+  // rather than the file passing unread.
   async function sendChunks(file, chunkBytes, transport) {
     let upload = null;
-    for (let offset = 0; offset < file.size || offset === 0; offset += chunkBytes) {
-      const bytes = new Uint8Array(await file.slice(offset, offset + chunkBytes).arrayBuffer());
-      const reply = await transport.chunk(WeirMsg.uploadChunk(upload, file.size, offset, base64(bytes)))
-        .catch(() => null);
+    let next = sliceBase64(file, 0, chunkBytes);
+    for (let offset = 0; ; offset += chunkBytes) {
+      const data = await next.catch(() => null);
+      if (data === null) break;
+      const sending = transport.chunk(WeirMsg.uploadChunk(upload, file.size, offset, data)).catch(() => null);
+      const more = offset + chunkBytes < file.size;
+      next = more ? sliceBase64(file, offset + chunkBytes, chunkBytes) : null;
+      const reply = await sending;
       if (reply && typeof reply.upload === 'string') upload = reply.upload;
-      if (!reply || reply.error || !upload) break;
-      if (file.size === 0) break;
+      if (!reply || reply.error || !upload || !more) break;
     }
+    if (next) next.catch(() => {});
     // No id at all (the host was unreachable): a name no frame owns, which the service
     // worker answers with the fail mode.
     return upload || 'unsent';
   }
 
-  function base64(bytes) {
-    let s = '';
-    const CHUNK = 0x8000;
-    for (let i = 0; i < bytes.length; i += CHUNK) {
-      s += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK));
-    }
-    return btoa(s);
+  // Bytes [offset, offset + length) of file as base64, encoded by the browser itself
+  // (a data: URL), which is several times faster than btoa over a string in script.
+  function sliceBase64(file, offset, length) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => {
+        const url = String(reader.result);
+        resolve(url.slice(url.indexOf(',') + 1));
+      };
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(file.slice(offset, offset + length));
+    });
   }
 
   globalThis.WeirCapture = Object.freeze({ MAX_FILES, snapshot, isEmpty, expand, rebuild, otherStrings, filesForHost });
