@@ -10,7 +10,7 @@ const MAX_OWNED = 64;
 export class Uploads {
   constructor({ host }) {
     this.host = host;
-    this.owned = new Map();   // upload id -> {owner, size}
+    this.owned = new Map();   // upload id -> {owner, size, last: Promise of its last chunk's ack}
     this.info = null;         // the host's hello "uploads", when it announces version 1
   }
 
@@ -31,7 +31,14 @@ export class Uploads {
   }
 
   // One chunk {upload?, size, offset, data} from a frame; the first (offset 0) has no
-  // upload id and gets one. Resolves {upload, received} or {error}.
+  // upload id and gets one. Resolves {upload, received} or {error, upload?}.
+  //
+  // Two chunks of an upload may be on their way at once: this one is sent to the host at
+  // once, and the content script hears of the previous one's ack, so reading the next
+  // slice in the page and the host's work on this one overlap. The first chunk waits for
+  // its own ack (the id and whether the host takes it). The port to the host keeps order,
+  // so the scan that names the upload reaches the host after its last chunk; a chunk
+  // the host refused makes that scan an error, and the fail mode applies.
   async chunk(msg, sender) {
     const owner = ownerOf(sender);
     const offset = msg.offset, size = msg.size;
@@ -42,21 +49,16 @@ export class Uploads {
     if (offset === 0) {
       if (this.owned.size >= MAX_OWNED) return { error: 'busy' };
       upload = crypto.randomUUID();
-      this.owned.set(upload, { owner, size });
+      this.owned.set(upload, { owner, size, last: null });
     } else if (!this.owns(upload, owner)) {
       return { error: 'not-yours' };
     }
-    let reply;
-    try {
-      reply = await this.host.request({ type: 'file-chunk', upload, size, offset, data: msg.data });
-    } catch (e) {
-      return { error: String(e && e.message || e) };
-    }
-    if (!reply || reply.type !== 'ack') {
-      // The host dropped it: the scan that names it gets an error and the fail mode.
-      return { error: reply && reply.error ? `${reply.error.code}: ${reply.error.message}` : 'no ack', upload };
-    }
-    return { upload, received: reply.received };
+    const entry = this.owned.get(upload);
+    const previous = entry.last;
+    const current = this.host.request({ type: 'file-chunk', upload, size, offset, data: msg.data })
+      .then(ackOf, (e) => ({ error: String(e && e.message || e) }));
+    entry.last = current;
+    return Object.assign({ upload }, await (previous || current));
   }
 
   owns(upload, owner) {
@@ -87,6 +89,12 @@ export class Uploads {
       this.host.request({ type: 'file-abort', upload }).catch(() => {});
     }
   }
+}
+
+// The host's reply to a chunk as the content script hears it.
+function ackOf(reply) {
+  if (reply && reply.type === 'ack') return { received: reply.received };
+  return { error: reply && reply.error ? `${reply.error.code}: ${reply.error.message}` : 'no ack' };
 }
 
 function ownerOf(sender) {

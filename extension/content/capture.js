@@ -148,9 +148,9 @@
     return out;
   }
 
-  // Sends a file slice by slice; resolves to the upload id. One chunk is in flight to the
-  // host at a time (each waits for its ack), while the next slice is read and encoded, so
-  // the page holds at most two chunks' copies. A chunk the host refused ends the transfer:
+  // Sends a file slice by slice; resolves to the upload id. Each chunk waits for the
+  // service worker's answer (which follows the host's ack of the chunk before it), while
+  // the next slice is read and encoded, so the page holds at most two chunks' copies. A chunk the host refused ends the transfer:
   // the scan then names an upload the host does not hold, and the fail mode applies
   // rather than the file passing unread.
   async function sendChunks(file, chunkBytes, transport) {
