@@ -358,6 +358,20 @@ test_old_requests (Host *h, gconstpointer data)
   g_assert_cmpstr (testproto_str (oversize, "type"), ==, "verdict");
   const cJSON *reason = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (oversize, "reasons"), 0);
   g_assert_cmpstr (testproto_str (reason, "rule"), ==, "oversize");
+
+  /* A file sent as name and size beside an upload, the two together over
+   * max_scan_bytes (the extension had no room left for it): oversize too, not merely
+   * unreadable. */
+  g_autofree char *file = text_file (4000, FALSE);
+  send_upload (h, "first", file, 4000, 4000);
+  g_autofree char *both = g_strdup_printf (
+    "{\"type\":\"scan\",\"id\":9,\"event\":\"drop\",\"origin\":\"" ORIGIN "\",\"files\":["
+    "{\"name\":\"a.txt\",\"size\":4000,\"upload\":\"first\"},{\"name\":\"b.txt\",\"size\":%d}]}",
+    MAX_BYTES - 1000);
+  g_autoptr (cJSON) over = ask (h, g_steal_pointer (&both));
+  const cJSON *why = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (over, "reasons"), 0);
+  g_assert_cmpstr (testproto_str (why, "rule"), ==, "oversize");
+  g_assert_cmpint (testproto_num (why, "count"), ==, 1);
 }
 
 int

@@ -118,16 +118,18 @@ override_timeout (Verdict *verdict, const Policy *policy, PolicyDecision *decisi
   g_message ("a scan ran over its time budget; the fail verdict applies");
 }
 
-/* Files that came as name and size only: *unsent those larger than max_bytes (the
- * extension sends no bytes of a file past what one message may carry), *unseen the rest,
- * which Weir cannot read either. */
+/* Files that came as name and size only: *unsent those larger than what max_bytes
+ * leaves beside the bytes that were read (the extension sends no bytes of a file past
+ * what the policy lets one request carry: by itself, or with the files sent before it),
+ * *unseen the rest, which Weir cannot read either. */
 static void
 count_unsent (const ScanRequest *request, gsize max_bytes, guint *unsent, guint *unseen)
 {
+  gsize room = max_bytes - MIN (scan_request_readable_size (request), max_bytes);
   for (guint i = 0; i < request->n_files; i++)
     if (request->files[i].data == NULL && request->files[i].bytes == NULL)
       {
-        if (request->files[i].size > (double) max_bytes)
+        if (request->files[i].size > (double) room)
           (*unsent)++;
         else
           (*unseen)++;
