@@ -20,12 +20,12 @@
  * base64 file (the frame, cJSON's copy of its strings, the decoded file), 160 MiB for
  * 64 MiB of HTML, 128 MiB for text. Four frames cover each of those copies with room to
  * spare; 64 MiB more are for SQLite's cache, a notice's D-Bus thread and its arena. */
-/* A file sent in chunks (upload.h) is held whole while it is scanned: up to the largest
- * max_scan_bytes a policy may set (256 MiB), plus what scanning it costs, measured at
- * 0.4 times the file for text (VmPeak 142 MiB for a 100 MB file), plus one chunk's
- * frame. Half the file again covers the scan and the chunk. */
-#define MEMCAP_REQUEST_HEADROOM \
-  MAX (4 * NM_MAX_REQUEST, POLICY_MAX_SCAN_BYTES + POLICY_MAX_SCAN_BYTES / 2)
+/* Files sent in chunks (upload.h) are held whole until a scan takes them: together up to
+ * the largest max_scan_bytes a policy may set (256 MiB). While they wait, one request of
+ * any other kind may come (four frames, above); scanning an upload of 256 MiB costs 0.4
+ * times the file more (VmPeak 142 MiB for a 100 MB text file, 306 MiB for 256 MiB) plus
+ * one chunk's frame, which the same sum covers. */
+#define MEMCAP_REQUEST_HEADROOM (4 * NM_MAX_REQUEST + POLICY_MAX_SCAN_BYTES)
 #define MEMCAP_HEADROOM (MEMCAP_REQUEST_HEADROOM + (gsize) 64 * 1024 * 1024)
 
 /* ASan's shadow memory and allocator reserve terabytes of address space, much of it
