@@ -12,6 +12,7 @@ export class Uploads {
     this.host = host;
     this.owned = new Map();   // upload id -> {owner, size, last: Promise of its last chunk's ack}
     this.info = null;         // the host's hello "uploads", when it announces version 1
+    this.idleMs = 60000;      // the host drops an upload idle this long
   }
 
   // From each hello: what the host takes. A host without uploads leaves info null, and
@@ -21,6 +22,7 @@ export class Uploads {
     const ok = u.version === 1 && Number.isInteger(u.chunk_bytes) && u.chunk_bytes > 0 &&
       Number.isInteger(u.max_bytes) && u.max_bytes >= 0;
     this.info = ok ? { chunk_bytes: u.chunk_bytes, max_bytes: u.max_bytes } : null;
+    this.idleMs = Number.isInteger(u.idle_ms) && u.idle_ms > 0 ? u.idle_ms : 60000;
     // A new host process holds none of the old one's uploads.
     this.owned.clear();
   }
@@ -47,18 +49,27 @@ export class Uploads {
     }
     let upload = msg.upload;
     if (offset === 0) {
+      this.forgetIdle();
       if (this.owned.size >= MAX_OWNED) return { error: 'busy' };
       upload = crypto.randomUUID();
-      this.owned.set(upload, { owner, size, last: null });
+      this.owned.set(upload, { owner, size, last: null, touched: Date.now() });
     } else if (!this.owns(upload, owner)) {
       return { error: 'not-yours' };
     }
     const entry = this.owned.get(upload);
+    entry.touched = Date.now();
     const previous = entry.last;
     const current = this.host.request({ type: 'file-chunk', upload, size, offset, data: msg.data })
       .then(ackOf, (e) => ({ error: String(e && e.message || e) }));
     entry.last = current;
     return Object.assign({ upload }, await (previous || current));
+  }
+
+  // Uploads no scan took (a content script that failed midway) and that the host has
+  // dropped by now, being idle: forgotten here too, so they never fill MAX_OWNED.
+  forgetIdle() {
+    const before = Date.now() - 2 * this.idleMs;
+    for (const [upload, entry] of this.owned) if (entry.touched < before) this.owned.delete(upload);
   }
 
   owns(upload, owner) {
