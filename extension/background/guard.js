@@ -31,10 +31,11 @@ export class Guard {
     const request = msg.type === Msg.GPU ? gpuRequest(msg, origin, sender) : scanRequest(msg, origin, sender);
     if (!request) return { action: Msg.BLOCK };
     // A scan may name only its own frame's uploads; a large file takes longer to read, so
-    // its reply may take longer (a second per 10 MB on top of the policy's timeout).
+    // its reply may take longer: 2 s per 10 MB on top of the policy's timeout, twice what
+    // the host allows its scan for them (verdict/decider.c), so its answer comes first.
     const taken = request.files ? this.uploads.take(request.files, sender) : { bytes: 0 };
     if (!taken) return this.failMode(request, sender, 'a file could not be sent to the host');
-    const extraMs = Math.ceil(taken.bytes / 10e6) * 1000;
+    const extraMs = Math.ceil(taken.bytes / 10e6) * 2000;
     let reply;
     try {
       reply = await this.host.request(request, extraMs);
