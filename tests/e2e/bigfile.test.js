@@ -12,18 +12,18 @@ const SIZE = 100 * 1000 * 1000;
 const envs = [];
 after(async () => { for (const env of envs) await env.close(); });
 
-// SIZE bytes of plain text, the key 4 KiB before the end.
-function writeBigFile(file, withKey) {
+// size bytes of plain text, the key 4 KiB before the end when withKey.
+function writeBigFile(file, withKey, size = SIZE) {
   const line = 'quarterly numbers, nothing secret here, just filler text 0123456789\n';
   const block = Buffer.from(line.repeat(Math.floor((1 << 20) / line.length)));
   const tail = Buffer.concat([Buffer.from(withKey ? PRIVATE_KEY : ''), Buffer.alloc(4096, '.')]);
   const fd = fs.openSync(file, 'w');
   let written = 0;
-  while (written + block.length < SIZE - tail.length) written += fs.writeSync(fd, block);
-  written += fs.writeSync(fd, Buffer.alloc(SIZE - tail.length - written, 'x'));
+  while (written + block.length < size - tail.length) written += fs.writeSync(fd, block);
+  written += fs.writeSync(fd, Buffer.alloc(size - tail.length - written, 'x'));
   fs.writeSync(fd, tail);
   fs.closeSync(fd);
-  assert.equal(fs.statSync(file).size, SIZE);
+  assert.equal(fs.statSync(file).size, size);
 }
 
 async function dropFile(env, file) {
@@ -60,11 +60,14 @@ test('a 100 MB file with a private key near its end is blocked when max_scan_byt
   assert.ok(await waitGone(page));
   await sleep(150);
   assert.deepEqual(await page.evaluate(() => window.dropped), []);
-  // The host is still serving: a small harmless drop afterwards goes through.
-  const notes = path.join(env.dir, 'notes.txt');
-  fs.writeFileSync(notes, 'meeting notes: buy more coffee\n');
-  const page2 = await dropFile(env, notes);
-  await page2.waitForFunction(() => window.dropped.length > 0, null, { timeout: 20000 });
+  // The host is still serving, and a harmless file too large to go inline (40 MB, past
+  // the 32 MiB inline room) goes in chunks, is allowed, and reaches the page whole.
+  const harmless = path.join(env.dir, 'harmless.log');
+  writeBigFile(harmless, false, 40 * 1000 * 1000);
+  const page2 = await dropFile(env, harmless);
+  await page2.waitForFunction(() => window.dropped.length > 0, null, { timeout: 120000 });
+  assert.deepEqual(await page2.evaluate(() => window.dropped.map((d) => [d.name, d.text.length])),
+    [['harmless.log', 40 * 1000 * 1000]]);
   assert.equal((await env.status()).state, 'connected');
 });
 
