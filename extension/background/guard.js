@@ -27,7 +27,10 @@ export class Guard {
   // msg is a Msg.scan() or Msg.gpu() body from a content script.
   async check(msg, sender) {
     const origin = senderOrigin(sender);
-    if (!this.guarded(origin, msg.event)) return { action: Msg.ALLOW };
+    if (!this.guarded(origin, msg.event)) {
+      if (Array.isArray(msg.files)) this.uploads.release(msg.files, sender);
+      return { action: Msg.ALLOW };
+    }
     const request = msg.type === Msg.GPU ? gpuRequest(msg, origin, sender) : scanRequest(msg, origin, sender);
     if (!request) return { action: Msg.BLOCK };
     // A scan may name only its own frame's uploads; a large file takes longer to read, so
