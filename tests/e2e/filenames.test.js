@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launch, findDialog, waitGone, press, shot, CARD } from './lib/harness.js';
+import { installWrapper, setGarbage } from './lib/faults.js';
 
 const envs = [];
 after(async () => { for (const env of envs) await env.close(); });
@@ -74,5 +75,23 @@ test('in German: the file is named and the rest counted', async () => {
   assert.equal((await dialog.locator('#reasons .file-name').allInnerTexts()).length, 5);
   assert.equal(await dialog.locator('#reasons li.more').innerText(), 'und 2 weitere Dateien');
   assert.match(await dialog.locator('#reasons').innerText(), /Erkennung: credit-card/);
+  await closeDialog(page, dialog);
+});
+
+// The host does not yet tell where inside a file (document extraction, issue 21, will):
+// the faulty-host.py proxy adds "where" to the real verdict's file reasons, and an
+// "encrypted" reason for another file, as that extraction will send them.
+test('where inside a file, and an encrypted file, are named', async () => {
+  const env = await launch({ beforeLaunch: (e) => installWrapper(e, { garbage: true }) });
+  envs.push(env);
+  setGarbage(env, 'where');
+  const [file] = writeFiles(env, ['customers.xlsx'], `${CARD}\n`);
+  const page = await dropFiles(env, [file]);
+  const dialog = await findDialog(page);
+  assert.ok(dialog, 'a dialog');
+  const names = await dialog.locator('#reasons .file-name').allInnerTexts();
+  assert.deepEqual(names, ['customers.xlsx, sheet Q3', 'board-minutes.zip, q3/minutes.docx']);
+  assert.match(await dialog.locator('#reasons').innerText(), /Encrypted: Weir cannot read what it holds/);
+  await shot(page, 'dialog-files-where.png');
   await closeDialog(page, dialog);
 });
