@@ -48,7 +48,9 @@ const handlers = {
   // From content scripts (any frame of any tab).
   [Msg.SCAN]: (msg, sender) => guard.check(msg, sender),
   [Msg.GPU]: (msg, sender) => guard.check(msg, sender),
-  [Msg.UPLOAD_INFO]: () => uploads.describe(),
+  // After the hello: a drop right after the worker started must not find no uploads
+  // just because the host has not answered yet.
+  [Msg.UPLOAD_INFO]: () => host.connect().catch(() => {}).then(() => uploads.describe()),
   [Msg.UPLOAD_CHUNK]: (msg, sender) => uploads.chunk(msg, sender),
   [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender),
   [Msg.DIALOG_WAIT]: (msg, sender) => dialogs.wait(msg.dialog, sender),
