@@ -7,6 +7,7 @@ import { Settings } from './settings.js';
 import { Dialogs } from './dialogs.js';
 import { Guard } from './guard.js';
 import { ModelDownloads } from './models.js';
+import { Uploads } from './uploads.js';
 
 const Msg = globalThis.WeirMsg;
 const settings = new Settings();
@@ -25,10 +26,12 @@ const host = new NativeHost({
     settings.setHelloPolicy(reply.policy);
     guard.flushReports();
     models.configure(reply.policy && reply.policy.model_downloads);
+    uploads.configure(reply.uploads);
   },
   onStateChange: (state) => showState(state),
 });
-const guard = new Guard({ host, settings, dialogs });
+const uploads = new Uploads({ host });
+const guard = new Guard({ host, settings, dialogs, uploads });
 
 // Issue 7: model downloads are watched from the start, so the policy's rules come with a
 // hello at once rather than with the first paste.
@@ -45,6 +48,10 @@ const handlers = {
   // From content scripts (any frame of any tab).
   [Msg.SCAN]: (msg, sender) => guard.check(msg, sender),
   [Msg.GPU]: (msg, sender) => guard.check(msg, sender),
+  // After the hello: a drop right after the worker started must not find no uploads
+  // just because the host has not answered yet.
+  [Msg.UPLOAD_INFO]: () => host.connect().catch(() => {}).then(() => uploads.describe()),
+  [Msg.UPLOAD_CHUNK]: (msg, sender) => uploads.chunk(msg, sender),
   [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender),
   [Msg.GPU_POLICY]: (msg, sender) => guard.gpuPolicy(sender),
   [Msg.DIALOG_WAIT]: (msg, sender) => dialogs.wait(msg.dialog, sender),
@@ -83,12 +90,15 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   return true;
 });
 
-// The content scripts' checks (scan, gpu) over their port: {rid, body} -> {rid, reply}.
+// The content scripts' checks (scan, gpu) and a large file's chunks over their port:
+// {rid, body} -> {rid, reply}. A frame whose port closes leaves its uploads behind.
+const PORT_TYPES = [Msg.SCAN, Msg.GPU, Msg.UPLOAD_INFO, Msg.UPLOAD_CHUNK];
 chrome.runtime.onConnect.addListener((port) => {
   if (port.name !== Msg.GUARD_PORT) return;
+  port.onDisconnect.addListener(() => uploads.dropOwner(port.sender));
   port.onMessage.addListener((m) => {
     const body = m && m.body;
-    const handler = Number.isInteger(m && m.rid) && body && (body.type === Msg.SCAN || body.type === Msg.GPU) &&
+    const handler = Number.isInteger(m && m.rid) && body && PORT_TYPES.includes(body.type) &&
       handlerFor(body, port.sender);
     if (!handler) return;
     answer(handler, body, port.sender).then((reply) => {

@@ -11,6 +11,11 @@
 //   gpu-policy    {type}                               -> {verdict: "allow" | "warn" | "block"}
 //                 (issue 20: the policy's WebGPU verdict for the frame's origin, asked
 //                 without a dialog or an audit record, for shared and service workers)
+//   upload-info   {type}                               -> {chunk_bytes, max_bytes} | {} (no uploads)
+//   upload-chunk  {type, upload?, size, offset, data}  -> {upload, received} | {error, upload?}
+//                 A file too large for one message, in chunks; the first (offset 0) has no
+//                 upload id and gets one; a scan's file entry then names it: {name, mime,
+//                 size, upload} (docs/protocol.md).
 //   dialog-wait   {type, dialog}                       -> {action: "proceed" | "cancel"}
 //   dialog-abort  {type, dialog}                       (the page removed or navigated the dialog)
 // Service worker -> top frame's content script (chrome.tabs.sendMessage, frameId 0):
@@ -28,6 +33,8 @@
   const Msg = Object.freeze({
     SCAN: 'scan',
     GPU: 'gpu',
+    UPLOAD_INFO: 'upload-info',
+    UPLOAD_CHUNK: 'upload-chunk',
     DIALOG_WAIT: 'dialog-wait',
     DIALOG_ABORT: 'dialog-abort',
     DIALOG_SHOW: 'dialog-show',
@@ -59,6 +66,14 @@
       if (text) msg.text = text;
       if (html) msg.html = html;
       if (files && files.length) msg.files = files;
+      return msg;
+    },
+    uploadInfo() {
+      return { type: 'upload-info' };
+    },
+    uploadChunk(upload, size, offset, data) {
+      const msg = { type: 'upload-chunk', size, offset, data };
+      if (upload) msg.upload = upload;
       return msg;
     },
     gpu(api) {

@@ -206,7 +206,7 @@ static void
 test_size_limits (void)
 {
   static const char *const bad[] = {
-    "{\"max_scan_bytes\":67108865}", "{\"max_scan_bytes\":1.5}", "{\"max_scan_bytes\":\"1\"}",
+    "{\"max_scan_bytes\":268435457}", "{\"max_scan_bytes\":1.5}", "{\"max_scan_bytes\":\"1\"}",
     "{\"min_scan_chars\":1000001}", "{\"timeout_ms\":600001}", "{\"oversize\":\"block\"}",
     "{\"oversize\":{\"verdict\":\"deny\"}}",
   };
@@ -472,7 +472,7 @@ test_messages (void)
     { "{\"fail_mode\":\"maybe\"}", "policy: fail_mode: expected \"allow\", \"warn\" or \"block\", not \"maybe\"" },
     { "{\"gpu\":{\"verdict\":2}}", "policy: gpu.verdict: expected \"allow\", \"warn\" or \"block\", not 2" },
     { "{\"timeout_ms\":600001}", "policy: timeout_ms: expected a whole number from 0 to 600000, not 600001" },
-    { "{\"max_scan_bytes\":-1}", "policy: max_scan_bytes: expected a whole number from 0 to 67108864, not -1" },
+    { "{\"max_scan_bytes\":-1}", "policy: max_scan_bytes: expected a whole number from 0 to 268435456, not -1" },
     { "{\"min_scan_chars\":\"8\"}", "policy: min_scan_chars: expected a whole number from 0 to 1000000, not \"8\"" },
     { "{\"rules\":[{\"id\":\"x\",\"verdict\":\"warn\",\"labels\":[\"a\",1]}]}",
       "policy: rules[0].labels[1]: expected a string" },

@@ -36,6 +36,10 @@ print_verdict (const Verdict *verdict)
         printf (" score %.2f", (double) (gint) (f->score * 100 + 0.5) / 100);
       else
         printf (" x%u", f->count);
+      if (f->file != NULL)
+        printf (" in %s", f->file);
+      if (f->where != NULL)
+        printf (", %s", f->where);
       printf ("\n");
     }
   for (guint i = 0; i < verdict->n_policy_reasons; i++)

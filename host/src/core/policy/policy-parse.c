@@ -522,7 +522,7 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
     }
   if (!get_verdict (doc, "fail_mode", "", &p->fail_mode, error)
       || !get_size (doc, "min_scan_chars", "", 1e6, &p->min_scan_chars, error)
-      || !get_size (doc, "max_scan_bytes", "", 64.0 * 1024 * 1024, &p->max_scan_bytes, error))
+      || !get_size (doc, "max_scan_bytes", "", (double) POLICY_MAX_SCAN_BYTES, &p->max_scan_bytes, error))
     return FALSE;
   gsize timeout = p->timeout_ms;
   if (!get_size (doc, "timeout_ms", "", 600000, &timeout, error))
