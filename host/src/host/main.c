@@ -49,6 +49,15 @@ retry_store (WeirContext *ctx)
   context_record_event (ctx, "store-open", "the store opened after a failure");
 }
 
+/* The last records of a host: reports it held back, then why it stops. */
+static int
+stop (WeirContext *ctx, Proto *proto, const char *why)
+{
+  proto_flush_reports (proto);
+  context_record_event (ctx, "host-stop", why);
+  return 0;
+}
+
 static int
 serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
 {
@@ -59,15 +68,11 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
       gsize len = 0;
       NmStatus status = nm_read_frame (STDIN_FILENO, NM_MAX_REQUEST, &frame, &len, &error);
       if (status == NM_FRAME_EOF)
-        {
-          context_record_event (ctx, "host-stop", "end of input");
-          return 0;
-        }
+        return stop (ctx, proto, "end of input");
       if (status == NM_FRAME_BROKEN)
         {
           g_message ("stopping: %s", error->message);
-          context_record_event (ctx, "host-stop", error->message);
-          return 0;
+          return stop (ctx, proto, error->message);
         }
       /* The store and packs load with the cap lifted (a new index is not a request's),
        * and it is set again from what they use before the request is handled. */
@@ -83,8 +88,7 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
       if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
         {
           g_message ("stopping: %s", error->message);
-          context_record_event (ctx, "host-stop", error->message);
-          return 0;
+          return stop (ctx, proto, error->message);
         }
       /* After the reply, while the page is already inserting: nothing here delays it
        * (a desktop notice can take a while; a checkpoint too). */
