@@ -365,6 +365,80 @@ test_journal (Fixture *f, gconstpointer data)
   g_unsetenv ("WEIR_AUDIT_JOURNAL_SOCKET");
 }
 
+/* ---- a clock that runs ahead, then is put right (issue 22) ---- */
+
+static gint64
+test_clock (gpointer data)
+{
+  return *(const gint64 *) data;
+}
+
+static gint64
+record_time (const char *line)
+{
+  g_autoptr (cJSON) json = cJSON_Parse (line);
+  gint64 us = 0;
+  g_assert_true (audit_time_parse (cJSON_GetObjectItem (json, "time")->valuestring, &us));
+  return us;
+}
+
+static const char *
+record_event (const cJSON *json)
+{
+  return cJSON_GetObjectItem (json, "event")->valuestring;
+}
+
+/* One jump of ten days ahead (a bad NTP answer), then the clock is right again: the
+ * chain records the step, dates later records by the clock, and rotates the key on
+ * schedule; the whole chain verifies and verify names the step. */
+static void
+test_clock_jump (Fixture *f, gconstpointer data)
+{
+  gint64 now = g_get_real_time ();
+  const gint64 hour = (gint64) 3600 * G_USEC_PER_SEC, day = 24 * hour;
+  audit_set_clock (f->audit, test_clock, &now);
+  audit_set_epoch_seconds (f->audit, 3600);
+  g_free (append (f, "verdict", "allow"));
+  now += 10 * day;
+  g_free (append (f, "verdict", "allow"));
+  gint64 real = now - 10 * day + G_USEC_PER_SEC;
+  now = real;
+  g_free (append (f, "verdict", "warn"));
+  g_autoptr (GPtrArray) lines = lines_of (f);
+  g_autoptr (cJSON) step = cJSON_Parse (lines->pdata[lines->len - 2]);
+  g_assert_cmpstr (record_event (step), ==, "key-epoch");
+  g_assert_nonnull (cJSON_GetObjectItem (step, "clock_back_from"));
+  g_assert_cmpint (record_time (lines->pdata[lines->len - 1]), ==, real);
+  guint epochs_before = 0;
+  for (guint i = 0; i < lines->len; i++)
+    {
+      g_autoptr (cJSON) json = cJSON_Parse (lines->pdata[i]);
+      epochs_before += strcmp (record_event (json), "key-epoch") == 0;
+    }
+
+  /* An hour on, the key evolves again, by the real clock's schedule. */
+  now += hour + G_USEC_PER_SEC;
+  g_free (append (f, "verdict", "allow"));
+  g_autoptr (GPtrArray) after = lines_of (f);
+  g_autoptr (cJSON) rotated = cJSON_Parse (after->pdata[after->len - 2]);
+  g_assert_cmpstr (record_event (rotated), ==, "key-epoch");
+  g_assert_cmpuint (after->len, ==, lines->len + 2);
+  g_assert_cmpint (record_time (after->pdata[after->len - 1]), ==, now);
+
+  AuditReport report;
+  g_assert_true (audit_verify_lines (&f->root, after, &report));
+  g_assert_cmpuint (report.notes->len, ==, 1);
+  g_assert_nonnull (strstr (report.notes->pdata[0], "the clock stepped back"));
+  g_assert_cmpuint (report.epochs, ==, epochs_before);  /* root, the jump's, the step's, then +1 */
+  audit_report_clear (&report);
+
+  /* A step the chain did not record is still refused: a later record dated back. */
+  g_autoptr (GPtrArray) forged = lines_of (f);
+  g_autofree char *from = g_strdup_printf ("\"clock_back_from\":");
+  replace_line (forged, lines->len - 2, edit (forged->pdata[lines->len - 2], from, "\"clock_back_frum\":"));
+  g_assert_cmpint (verify (&f->root, forged, NULL), !=, AUDIT_FAULT_NONE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -375,5 +449,6 @@ main (int argc, char **argv)
   g_test_add ("/audit/concurrent-writers", Fixture, NULL, setup, test_concurrent_writers, teardown);
   g_test_add ("/audit/interleaved-writers", Fixture, NULL, setup, test_interleaved_writers, teardown);
   g_test_add ("/audit/journal", Fixture, NULL, setup, test_journal, teardown);
+  g_test_add ("/audit/clock-jump", Fixture, NULL, setup, test_clock_jump, teardown);
   return g_test_run ();
 }

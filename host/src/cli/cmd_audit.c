@@ -159,6 +159,8 @@ audit_verify (int argc, char **argv)
             " sha256 %s\n", report.records, report.epochs, key, report.head_seq, report.head_hash);
   else
     cli_fail ("audit verify", CLI_FAILURE, "%s", report.message);
+  for (guint i = 0; i < report.notes->len; i++)
+    printf ("note: %s\n", (const char *) report.notes->pdata[i]);
   audit_report_clear (&report);
   if (ok && pub == NULL)
     fprintf (stderr, "weir audit verify: checked against this device's own root key; "

@@ -133,12 +133,38 @@ check_key (Walk *walk, const Fields *f)
 
 /* Times never go backwards along the chain, and no record predates its epoch: a
  * key taken today cannot produce a record that claims an earlier day. */
+/* A key-epoch record may say the clock stepped back ("clock_back_from": the time the
+ * chain had reached): it may then be dated earlier, and starts an epoch at its own
+ * time. TRUE when f is such a record and its claim matches the chain. */
+static gboolean
+clock_step (Walk *walk, const Fields *f)
+{
+  const char *from = string_field (f->json, "clock_back_from");
+  gint64 from_us = 0;
+  if (from == NULL || strcmp (f->event, "key-epoch") != 0 || walk->expect == 1)
+    return FALSE;
+  return audit_time_parse (from, &from_us) && from_us == walk->time_us && f->time_us < from_us;
+}
+
+static void
+note (Walk *walk, char *text)
+{
+  g_ptr_array_add (walk->report->notes, text);
+}
+
 static gboolean
 check_time (Walk *walk, const Fields *f)
 {
   if (f->epoch != walk->epoch)
     return fail (walk, AUDIT_FAULT_FORGED, f->seq, "it claims epoch %" G_GUINT64_FORMAT " but was signed by epoch %"
                  G_GUINT64_FORMAT "'s key", f->epoch, walk->epoch);
+  if (clock_step (walk, f))
+    {
+      note (walk, g_strdup_printf ("record %" G_GINT64_FORMAT ": the clock stepped back from %s to %s (it had run "
+                                   "ahead, or was set back); the chain follows it again from a new epoch",
+                                   f->seq, string_field (f->json, "clock_back_from"), string_field (f->json, "time")));
+      return TRUE;
+    }
   if (f->time_us < walk->since_us)
     return fail (walk, AUDIT_FAULT_FORGED, f->seq, "dated %s, before epoch %" G_GUINT64_FORMAT " (whose key signed it) began",
                  string_field (f->json, "time"), walk->epoch);
@@ -222,6 +248,7 @@ gboolean
 audit_verify_lines (const SignPublicKey *root, GPtrArray *lines, AuditReport *report)
 {
   memset (report, 0, sizeof *report);
+  report->notes = g_ptr_array_new_with_free_func (g_free);
   Walk walk = { .root = root, .key = *root, .expect = 1, .report = report };
   memcpy (walk.prev, AUDIT_GENESIS_PREV, AUDIT_HASH_HEX);
   walk.present = present_seqs (lines);
@@ -248,4 +275,5 @@ void
 audit_report_clear (AuditReport *report)
 {
   g_clear_pointer (&report->message, g_free);
+  g_clear_pointer (&report->notes, g_ptr_array_unref);
 }

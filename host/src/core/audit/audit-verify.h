@@ -34,6 +34,7 @@ typedef struct {
   guint64 epochs;   /* epoch of the last verified record */
   gint64 head_seq;
   char head_hash[65];
+  GPtrArray *notes; /* char*: what holds but an admin should know (a clock step, a restart) */
 } AuditReport;
 
 /* A static name: "edited", "missing", "out of order", "duplicated", "wrong key", ... */

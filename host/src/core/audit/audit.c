@@ -11,6 +11,11 @@
 #define DIGEST_KEY_BYTES crypto_generichash_KEYBYTES
 #define DEVICE_ID_BYTES 16
 #define EPOCH_MAX_SECONDS (7 * 24 * 3600)
+/* A clock behind the chain's last record by more than this stepped back (or an earlier
+ * one ran ahead): the chain records the step and follows the clock again. Smaller
+ * steps (NTP slewing, a second's adjustment) are absorbed: the record keeps the
+ * chain's time. */
+#define CLOCK_STEP_US (60 * G_USEC_PER_SEC)
 
 /* Settings (docs/audit.md). The root public key, base64 of "Ed" | id | pk, and the
  * current epoch: number (8 bytes, little-endian) | start in µs (8, LE) | the secret
@@ -52,6 +57,8 @@ struct Audit {
    * is still that record, its hash and time need not be read and recomputed. The
    * table is append-only, so a sequence number names one record for good. */
   Head last;
+  AuditClock clock;  /* g_get_real_time, or a test's */
+  gpointer clock_data;
 };
 
 static const char *const reserved_fields[] = { "v", "seq", "id", "time", "device", "user", "event",
@@ -267,6 +274,13 @@ epoch_rotate (Audit *audit, Head *head, gint64 now_us, GError **error)
   SignPublicKey pk;
   Epoch next = { audit->epoch.number + 1, now_us, sign_secret_key_generate (&pk) };
   g_autoptr (cJSON) fields = key_epoch_fields (next.number, &pk);
+  if (now_us < head->time_us)
+    {
+      /* The clock is behind the chain: this record says so, and a new epoch starts at
+       * the clock's time, so later records follow the clock and rotate on schedule. */
+      g_autofree char *from = audit_time_format (head->time_us);
+      cJSON_AddStringToObject (fields, "clock_back_from", from);
+    }
   gboolean ok = record_write (audit, head, &audit->epoch, "key-epoch", fields, now_us, NULL, error)
                 && epoch_store (audit, &next, error);
   epoch_clear (&next);
@@ -286,7 +300,7 @@ chain_start (Audit *audit, Head *head, GError **error)
   if (len > 0)
     return TRUE;
   SignPublicKey pk;
-  gint64 now = MAX (g_get_real_time (), head->time_us);
+  gint64 now = MAX (audit->clock (audit->clock_data), head->time_us);
   Epoch e = { 0, now, sign_secret_key_generate (&pk) };
   g_autofree char *text = audit_public_key_encode (&pk);
   g_autoptr (cJSON) fields = key_epoch_fields (0, &pk);
@@ -312,9 +326,14 @@ audit_append (Audit *audit, const char *event, const cJSON *fields, GError **err
   gboolean rotated = FALSE;
   gboolean ok = store_audit_begin (audit->store, error) && head_load (audit, &head, error)
                 && epoch_load (audit, error);
-  /* Time never runs backwards along the chain, whatever the clock does. */
-  gint64 now = MAX (g_get_real_time (), head.time_us);
-  if (ok && now - audit->epoch.since_us >= audit->epoch_us)
+  /* Time never runs backwards along the chain for a small step of the clock. A large
+   * one (a clock that ran ahead, then was put right) is recorded, with a new epoch
+   * from the clock's time: else every later record would keep the future time, and
+   * the key would not evolve until the clock caught up. */
+  gint64 clock = audit->clock (audit->clock_data);
+  gboolean stepped = ok && head.time_us - clock > CLOCK_STEP_US;
+  gint64 now = stepped ? clock : MAX (clock, head.time_us);
+  if (ok && (stepped || now - audit->epoch.since_us >= audit->epoch_us))
     ok = rotated = epoch_rotate (audit, &head, now, error);
   ok = ok && record_write (audit, &head, &audit->epoch, event, fields, now, &id, error)
        && store_audit_commit (audit->store, error);
@@ -377,6 +396,19 @@ audit_init_store (Audit *audit, Head *head, GError **error)
   return ok;
 }
 
+static gint64
+real_clock (gpointer data)
+{
+  return g_get_real_time ();
+}
+
+void
+audit_set_clock (Audit *audit, AuditClock clock, gpointer data)
+{
+  audit->clock = clock != NULL ? clock : real_clock;
+  audit->clock_data = data;
+}
+
 Audit *
 audit_new (Store *store, GError **error)
 {
@@ -384,6 +416,7 @@ audit_new (Store *store, GError **error)
     return NULL;
   g_autoptr (Audit) audit = g_new0 (Audit, 1);
   audit->store = store;
+  audit->clock = real_clock;
   audit->user = g_strdup (g_get_user_name ());
   audit->epoch_us = epoch_seconds_from_env () * G_USEC_PER_SEC;
   audit->ship = audit_ship_new ();

@@ -54,6 +54,9 @@ gboolean audit_root_key (Audit *audit, SignPublicKey *out, GError **error);
 const char *audit_device_id (const Audit *audit);
 /* For tests: the epoch length in seconds (at least 1). */
 void audit_set_epoch_seconds (Audit *audit, gint64 seconds);
+/* For tests: the wall clock, in µs since 1970 (NULL: the real one). */
+typedef gint64 (*AuditClock) (gpointer data);
+void audit_set_clock (Audit *audit, AuditClock clock, gpointer data);
 
 /* Every stored record, in chain order, as its exact signed line. Caller unrefs. */
 GPtrArray *audit_store_lines (Store *store, GError **error);
