@@ -285,6 +285,19 @@ context_retry_store (WeirContext *ctx)
 }
 
 gboolean
+context_check_store (WeirContext *ctx, GError **error)
+{
+  if (ctx->store == NULL || store_check_file (ctx->store, error))
+    return TRUE;
+  /* The old file is closed first: the last connection to it checkpoints and removes
+   * its WAL, which must not be mistaken for the new store's. */
+  g_clear_pointer (&ctx->audit, audit_free);
+  g_clear_pointer (&ctx->store, store_close);
+  ctx->next_store_retry = 0;
+  return FALSE;
+}
+
+gboolean
 context_load_due (const WeirContext *ctx)
 {
   gint64 now = g_get_monotonic_time ();

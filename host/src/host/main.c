@@ -43,10 +43,13 @@ tell_problems (WeirContext *ctx)
 static void
 retry_store (WeirContext *ctx)
 {
+  g_autoptr (GError) gone = NULL;
+  if (!context_check_store (ctx, &gone))
+    g_message ("%s; opening the store again", gone->message);
   if (!context_retry_store (ctx))
     return;
   g_message ("the store is available again: checks are recorded again");
-  context_record_event (ctx, "store-open", "the store opened after a failure");
+  context_record_event (ctx, "store-open", gone ? gone->message : "the store opened after a failure");
 }
 
 /* The last records of a host: reports it held back, then why it stops. */

@@ -219,6 +219,12 @@ check_record (Walk *walk, const char *line, gsize len)
     return FALSE;
   if (walk->expect == 1 && strcmp (f.event, "key-epoch") != 0)
     return fail (walk, AUDIT_FAULT_MALFORMED, f.seq, "the chain does not start with its root key");
+  const char *was_device = string_field (json, "previous_device"), *was_key = string_field (json, "previous_key");
+  if (walk->expect == 1 && g_strcmp0 (string_field (json, "chain"), "restart") == 0)
+    note (walk, g_strdup_printf ("the chain restarted: a previous chain was expected on this device (device %.64s, "
+                                 "root key %.64s) and its store was deleted, replaced or lost; its records are "
+                                 "only where they were shipped or exported",
+                                 was_device ? was_device : "unknown", was_key ? was_key : "unknown"));
   if (walk->device == NULL)
     walk->device = g_strdup (f.device);
   audit_record_hash (line, len, walk->prev);

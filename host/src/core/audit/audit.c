@@ -287,6 +287,48 @@ epoch_rotate (Audit *audit, Head *head, gint64 now_us, GError **error)
   return ok;
 }
 
+/* The first record says whether a chain was expected here: the store's marker
+ * (store_marker_read) names the chain that was there before, so a store deleted or
+ * lost with its key kept does not start a new chain silently. */
+static void
+chain_origin_fields (Audit *audit, cJSON *fields)
+{
+  g_autofree char *text = store_marker_read (audit->store);
+  g_autoptr (cJSON) marker = text ? cJSON_Parse (text) : NULL;
+  const cJSON *device = cJSON_GetObjectItemCaseSensitive (marker, "device");
+  const cJSON *key = cJSON_GetObjectItemCaseSensitive (marker, "root_key");
+  if (text == NULL)
+    {
+      cJSON_AddStringToObject (fields, "chain", "new");
+      return;
+    }
+  cJSON_AddStringToObject (fields, "chain", "restart");
+  if (cJSON_IsString (device) && strlen (device->valuestring) <= 64)
+    cJSON_AddStringToObject (fields, "previous_device", device->valuestring);
+  if (cJSON_IsString (key) && strlen (key->valuestring) <= 64)
+    cJSON_AddStringToObject (fields, "previous_key", key->valuestring);
+  cJSON_AddStringToObject (fields, "detail", "a previous audit chain was expected here (its marker is "
+                                             "beside the store): the store was deleted, replaced or lost");
+}
+
+/* Keeps the marker naming this store's chain: best effort (a read-only folder). */
+static void
+chain_mark (Audit *audit)
+{
+  SignPublicKey pk;
+  if (!audit_root_key (audit, &pk, NULL))
+    return;
+  g_autofree char *key = sign_key_id_hex (pk.id);
+  g_autoptr (cJSON) marker = cJSON_CreateObject ();
+  cJSON_AddStringToObject (marker, "device", audit->device_id);
+  cJSON_AddStringToObject (marker, "root_key", key);
+  g_autofree char *want = cJSON_PrintUnformatted (marker);
+  g_autofree char *have = store_marker_read (audit->store);
+  g_autoptr (GError) error = NULL;
+  if (g_strcmp0 (g_strchomp (have ? have : ""), want) != 0 && !store_marker_write (audit->store, want, &error))
+    g_debug ("audit: the chain marker: %s", error->message);
+}
+
 /* On a store without a chain: the root key (epoch 0) and the chain's first record, a
  * key-epoch record by which the root key introduces itself. Lock held. */
 static gboolean
@@ -304,6 +346,7 @@ chain_start (Audit *audit, Head *head, GError **error)
   Epoch e = { 0, now, sign_secret_key_generate (&pk) };
   g_autofree char *text = audit_public_key_encode (&pk);
   g_autoptr (cJSON) fields = key_epoch_fields (0, &pk);
+  chain_origin_fields (audit, fields);
   gboolean ok = store_setting_write (audit->store, SETTING_ROOT, (const guint8 *) text, strlen (text), error)
                 && epoch_store (audit, &e, error)
                 && record_write (audit, head, &audit->epoch, "key-epoch", fields, now, NULL, error);
@@ -427,7 +470,10 @@ audit_new (Store *store, GError **error)
   Head head = { 0 };
   gboolean ok = audit_init_store (audit, &head, error);
   if (ok)
-    ship_lines (audit, &head);
+    {
+      ship_lines (audit, &head);
+      chain_mark (audit);
+    }
   head_clear (&head);
   return ok ? g_steal_pointer (&audit) : NULL;
 }

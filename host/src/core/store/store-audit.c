@@ -77,7 +77,9 @@ store_audit_prepare (Store *store, GError **error)
 gboolean
 store_audit_begin (Store *store, GError **error)
 {
-  return run (store, ST_BEGIN, error);
+  /* A record written into a store file that was deleted meanwhile would be lost with
+   * it: checked on every record (one stat). */
+  return store_check_file (store, error) && run (store, ST_BEGIN, error);
 }
 
 gboolean

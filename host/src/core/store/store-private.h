@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include "store.h"
 #include "store/vfs.h"
@@ -25,6 +26,8 @@ struct Store {
   char *key_path;
   int key_wrap;       /* StoreKeyWrap (store/keys.h) of the key it was opened with */
   int wal_pages;      /* pages in the WAL after the last commit (the WAL hook) */
+  dev_t dev;          /* the store file opened: deleted or replaced, it no longer is path */
+  ino_t ino;
 };
 
 /* SQLite's own automatic checkpoint threshold, kept. */

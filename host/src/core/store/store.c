@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "store/keys.h"
 #include "store/vfs.h"
 #include "weir-error.h"
@@ -317,6 +319,12 @@ store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, G
       ok = set_up (store, error);
     }
   setup_unlock (lock);
+  struct stat st;
+  if (ok && stat (store->path, &st) == 0)
+    {
+      store->dev = st.st_dev;
+      store->ino = st.st_ino;
+    }
   if (!ok)
     return NULL;
   /* Checkpoints move off the commit path: this hook replaces SQLite's automatic
@@ -331,6 +339,47 @@ store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, G
       return NULL;
     }
   return g_steal_pointer (&store);
+}
+
+gboolean
+store_check_file (Store *store, GError **error)
+{
+  struct stat st;
+  const char *what = NULL;
+  if (stat (store->path, &st) != 0)
+    what = errno == ENOENT ? "was deleted" : "cannot be found";
+  else if (st.st_dev != store->dev || st.st_ino != store->ino)
+    what = "was replaced by another file";
+  if (what == NULL)
+    return TRUE;
+  g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE,
+               "store: %s %s while it was open: what is written now would be lost with it", store->path, what);
+  return FALSE;
+}
+
+/* The marker beside the store that names its audit chain (audit.c writes it). */
+static char *
+marker_path (Store *store)
+{
+  return g_strconcat (store->path, ".chain", NULL);
+}
+
+char *
+store_marker_read (Store *store)
+{
+  g_autofree char *path = marker_path (store);
+  char *text = NULL;
+  gsize len = 0;
+  if (!file_read (path, STORE_MARKER_MAX, &text, &len, NULL))
+    return NULL;
+  return text;
+}
+
+gboolean
+store_marker_write (Store *store, const char *text, GError **error)
+{
+  g_autofree char *path = marker_path (store);
+  return file_write (path, text, strlen (text), 0600, error);
 }
 
 gboolean

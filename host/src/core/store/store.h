@@ -44,6 +44,18 @@ typedef gboolean (*StoreAuditFunc) (gint64 seq, const char *id, const char *reco
 gboolean store_audit_foreach (Store *store, StoreAuditFunc fn, gpointer data, GError **error);
 gint64 store_audit_count (Store *store, GError **error);
 
+/* FALSE with WEIR_ERROR_STORE when the store's file was deleted or replaced since it
+ * was opened: a process would write into a file nobody can read again. */
+gboolean store_check_file (Store *store, GError **error);
+
+/* A small file beside the store (PATH.chain) that names the store's audit chain, so a
+ * new chain in a store that went missing knows one was expected. Not secret, and not
+ * proof: deleting it with the store leaves no trace on the device (the collector still
+ * sees a new device id). NULL when absent or unreadable; caller frees. */
+#define STORE_MARKER_MAX 4096
+char *store_marker_read (Store *store);
+gboolean store_marker_write (Store *store, const char *text, GError **error);
+
 /* Work that must not delay a verdict: a checkpoint once the WAL has grown past 1000
  * pages. Call it after a reply has been sent. TRUE when it ran one. NULL is allowed. */
 gboolean store_maintain (Store *store);
