@@ -219,6 +219,12 @@ check_record (Walk *walk, const char *line, gsize len)
     return FALSE;
   if (walk->expect == 1 && strcmp (f.event, "key-epoch") != 0)
     return fail (walk, AUDIT_FAULT_MALFORMED, f.seq, "the chain does not start with its root key");
+  gint64 lost_from = 0, lost_to = 0;
+  if (strcmp (f.event, "audit-gap") == 0 && integer_field (json, "lost_from", 1, &lost_from)
+      && integer_field (json, "lost_to", lost_from, &lost_to))
+    note (walk, g_strdup_printf ("record %" G_GINT64_FORMAT ": records %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                                 " were committed to the store and lost from its end; their numbers were used "
+                                 "again (a collector's copy holds the lost ones)", f.seq, lost_from, lost_to));
   const char *was_device = string_field (json, "previous_device"), *was_key = string_field (json, "previous_key");
   if (walk->expect == 1 && g_strcmp0 (string_field (json, "chain"), "restart") == 0)
     note (walk, g_strdup_printf ("the chain restarted: a previous chain was expected on this device (device %.64s, "

@@ -43,6 +43,7 @@ struct Audit {
   Store *store;
   AuditShip *ship;
   char *device_id;
+  char *root_key_id;  /* hex, for the chain marker */
   char *user;
   gint64 epoch_us;
   unsigned char *digest_key;  /* sodium_malloc'd */
@@ -71,6 +72,7 @@ audit_free (Audit *audit)
     return;
   audit_ship_free (audit->ship);
   g_free (audit->device_id);
+  g_free (audit->root_key_id);
   g_free (audit->user);
   if (audit->digest_key != NULL)
     sodium_free (audit->digest_key);
@@ -311,22 +313,56 @@ chain_origin_fields (Audit *audit, cJSON *fields)
                                              "beside the store): the store was deleted, replaced or lost");
 }
 
-/* Keeps the marker naming this store's chain: best effort (a read-only folder). */
+/* The marker names this store's chain and its head after the last commit: records
+ * that vanish from the end of the store (a damaged last WAL frame reads as a torn
+ * write; a power loss drops commits not yet synced) leave the marker ahead of the
+ * store. Best effort: a read-only folder has no marker. Written after the commit, so
+ * a crash never makes it claim a record that was not committed; two writers racing
+ * may leave it one behind, which only weakens the check until the next record. */
 static void
-chain_mark (Audit *audit)
+chain_mark (Audit *audit, gint64 seq, const char *head_hash)
 {
-  SignPublicKey pk;
-  if (!audit_root_key (audit, &pk, NULL))
-    return;
-  g_autofree char *key = sign_key_id_hex (pk.id);
-  g_autoptr (cJSON) marker = cJSON_CreateObject ();
-  cJSON_AddStringToObject (marker, "device", audit->device_id);
-  cJSON_AddStringToObject (marker, "root_key", key);
-  g_autofree char *want = cJSON_PrintUnformatted (marker);
-  g_autofree char *have = store_marker_read (audit->store);
+  char text[STORE_MARKER_MAX];
+  g_snprintf (text, sizeof text, "{\"device\":\"%s\",\"root_key\":\"%s\",\"head_seq\":%" G_GINT64_FORMAT
+              ",\"head\":\"%s\"}", audit->device_id, audit->root_key_id, seq, head_hash);
   g_autoptr (GError) error = NULL;
-  if (g_strcmp0 (g_strchomp (have ? have : ""), want) != 0 && !store_marker_write (audit->store, want, &error))
-    g_debug ("audit: the chain marker: %s", error->message);
+  if (!store_marker_write (audit->store, text, &error))
+    g_debug ("audit: %s", error->message);
+}
+
+/* After a start: the marker ahead of the store means committed records are gone. One
+ * audit-gap record says which, then the marker follows the store again. */
+static void
+chain_check_marker (Audit *audit)
+{
+  g_autofree char *text = store_marker_read (audit->store);
+  g_autoptr (cJSON) marker = text ? cJSON_Parse (text) : NULL;
+  const cJSON *device = cJSON_GetObjectItemCaseSensitive (marker, "device");
+  const cJSON *seq = cJSON_GetObjectItemCaseSensitive (marker, "head_seq");
+  Head head = { 0 };
+  gboolean ok = store_audit_begin (audit->store, NULL) && head_read (audit->store, &head, NULL);
+  store_audit_rollback (audit->store);
+  if (!ok)
+    return;
+  if (!cJSON_IsString (device) || strcmp (device->valuestring, audit->device_id) != 0 || !cJSON_IsNumber (seq)
+      || seq->valuedouble <= (double) head.seq || seq->valuedouble > 9007199254740992.0)
+    {
+      chain_mark (audit, head.seq, head.prev);
+      return;
+    }
+  gint64 lost_to = (gint64) seq->valuedouble;
+  g_autoptr (cJSON) fields = cJSON_CreateObject ();
+  cJSON_AddNumberToObject (fields, "count", (double) (lost_to - head.seq));
+  cJSON_AddNumberToObject (fields, "lost_from", (double) (head.seq + 1));
+  cJSON_AddNumberToObject (fields, "lost_to", (double) lost_to);
+  cJSON_AddStringToObject (fields, "detail", "records committed to the store are missing from its end (the "
+                                             "marker beside it had reached them): the end of its log was "
+                                             "damaged, or lost to a power failure; the numbers are used again");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = audit_append (audit, "audit-gap", fields, &error);
+  if (id == NULL)
+    g_warning ("audit: records %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " are missing from the store, and "
+               "recording it failed: %s", head.seq + 1, lost_to, error->message);
 }
 
 /* On a store without a chain: the root key (epoch 0) and the chain's first record, a
@@ -387,6 +423,7 @@ audit_append (Audit *audit, const char *event, const cJSON *fields, GError **err
       head_clear (&head);
       return NULL;
     }
+  chain_mark (audit, head.seq, head.prev);
   if (rotated)
     store_wal_truncate (audit->store);
   ship_lines (audit, &head);
@@ -468,11 +505,17 @@ audit_new (Store *store, GError **error)
   audit->epoch_read = sodium_malloc (EPOCH_STATE_BYTES);
   g_assert (audit->digest_key != NULL && audit->epoch_blob != NULL && audit->epoch_read != NULL);
   Head head = { 0 };
+  SignPublicKey root;
   gboolean ok = audit_init_store (audit, &head, error);
   if (ok)
     {
       ship_lines (audit, &head);
-      chain_mark (audit);
+      ok = audit_root_key (audit, &root, error);
+    }
+  if (ok)
+    {
+      audit->root_key_id = sign_key_id_hex (root.id);
+      chain_check_marker (audit);
     }
   head_clear (&head);
   return ok ? g_steal_pointer (&audit) : NULL;

@@ -26,6 +26,7 @@ struct Store {
   char *key_path;
   int key_wrap;       /* StoreKeyWrap (store/keys.h) of the key it was opened with */
   int wal_pages;      /* pages in the WAL after the last commit (the WAL hook) */
+  int marker_fd;      /* PATH.chain, written in place; -1 when it cannot be opened */
   dev_t dev;          /* the store file opened: deleted or replaced, it no longer is path */
   ino_t ino;
 };

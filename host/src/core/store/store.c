@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "file.h"
 #include "store/keys.h"
 #include "store/vfs.h"
 #include "weir-error.h"
@@ -135,6 +134,8 @@ store_close (Store *store)
   if (sqlite3_close (store->db) != SQLITE_OK)
     g_warning ("store: closing: %s", sqlite3_errmsg (store->db));
   store_vfs_free (store->vfs);
+  if (store->marker_fd >= 0)
+    close (store->marker_fd);
   g_free (store->path);
   g_free (store->key_path);
   g_free (store);
@@ -286,7 +287,7 @@ verify_pages (Store *store, GError **error)
 
 /* The connection's settings, the WAL and the schema. */
 static gboolean
-set_up (Store *store, GError **error)
+set_up (Store *store, StoreOpenFlags flags, GError **error)
 {
   /* Temporary tables and sort spills stay in memory: nothing derived from content
    * lands in a temporary file (the VFS refuses them anyway). synchronous=NORMAL in
@@ -297,14 +298,70 @@ set_up (Store *store, GError **error)
          && exec (store, "PRAGMA mmap_size = 0", error)
          && set_geometry (store, error)
          && ensure_wal (store, error)
-         && exec (store, "PRAGMA synchronous = NORMAL", error)
+         && exec (store, (flags & STORE_OPEN_SYNC_FULL_FOR_BENCH) ? "PRAGMA synchronous = FULL"
+                                                                  : "PRAGMA synchronous = NORMAL", error)
          && migrate (store, error);
+}
+
+/* The marker beside the store (PATH.chain): one slot of STORE_MARKER_MAX bytes written
+ * in place with pwrite, never replaced by a rename, so every process that has it open
+ * writes the same file. */
+static void
+marker_open (Store *store)
+{
+  g_autofree char *path = g_strconcat (store->path, ".chain", NULL);
+  struct stat st;
+  store->marker_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  if (store->marker_fd < 0)
+    store->marker_fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (store->marker_fd >= 0 && (fstat (store->marker_fd, &st) != 0 || !S_ISREG (st.st_mode)))
+    {
+      close (store->marker_fd);
+      store->marker_fd = -1;
+    }
+}
+
+char *
+store_marker_read (Store *store)
+{
+  char buf[STORE_MARKER_MAX + 1];
+  ssize_t n = store->marker_fd < 0 ? -1 : pread (store->marker_fd, buf, STORE_MARKER_MAX, 0);
+  if (n <= 0)
+    return NULL;
+  buf[n] = '\0';
+  g_strchomp (buf);
+  return buf[0] != '\0' ? g_strdup (buf) : NULL;
+}
+
+gboolean
+store_marker_write (Store *store, const char *text, GError **error)
+{
+  char slot[STORE_MARKER_MAX];
+  gsize len = strlen (text);
+  if (store->marker_fd < 0 || len >= sizeof slot)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "store: the chain marker of %s cannot be written", store->path);
+      return FALSE;
+    }
+  /* Padded to the whole slot: a shorter text leaves nothing of a longer one behind. */
+  memset (slot, ' ', sizeof slot);
+  memcpy (slot, text, len);
+  slot[sizeof slot - 1] = '\n';
+  if (pwrite (store->marker_fd, slot, sizeof slot, 0) != (ssize_t) sizeof slot)
+    {
+      int saved = errno;
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "store: writing the chain marker of %s: %s", store->path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 Store *
 store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, GError **error)
 {
   g_autoptr (Store) store = g_new0 (Store, 1);
+  store->marker_fd = -1;
   g_autofree char *dir = g_path_get_dirname (path);
   store->path = g_strdup (path);
   store->key_path = key_path ? g_strdup (key_path) : g_build_filename (dir, "store.key", NULL);
@@ -316,7 +373,7 @@ store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, G
     {
       /* Before the first statement: every lock it meets is waited for. */
       sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
-      ok = set_up (store, error);
+      ok = set_up (store, flags, error);
     }
   setup_unlock (lock);
   struct stat st;
@@ -325,6 +382,8 @@ store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, G
       store->dev = st.st_dev;
       store->ino = st.st_ino;
     }
+  if (ok)
+    marker_open (store);
   if (!ok)
     return NULL;
   /* Checkpoints move off the commit path: this hook replaces SQLite's automatic
@@ -355,31 +414,6 @@ store_check_file (Store *store, GError **error)
   g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE,
                "store: %s %s while it was open: what is written now would be lost with it", store->path, what);
   return FALSE;
-}
-
-/* The marker beside the store that names its audit chain (audit.c writes it). */
-static char *
-marker_path (Store *store)
-{
-  return g_strconcat (store->path, ".chain", NULL);
-}
-
-char *
-store_marker_read (Store *store)
-{
-  g_autofree char *path = marker_path (store);
-  char *text = NULL;
-  gsize len = 0;
-  if (!file_read (path, STORE_MARKER_MAX, &text, &len, NULL))
-    return NULL;
-  return text;
-}
-
-gboolean
-store_marker_write (Store *store, const char *text, GError **error)
-{
-  g_autofree char *path = marker_path (store);
-  return file_write (path, text, strlen (text), 0600, error);
 }
 
 gboolean

@@ -14,6 +14,9 @@ typedef enum {
   STORE_OPEN_DEFAULT = 0,
   /* No encryption at all: for bench/ only, to measure what the sealing costs. */
   STORE_OPEN_UNSEALED_FOR_BENCH = 1 << 0,
+  /* synchronous=FULL (an fsync of the WAL at every commit) instead of NORMAL: for
+   * bench/ only, to measure what making every record durable on its own would cost. */
+  STORE_OPEN_SYNC_FULL_FOR_BENCH = 1 << 1,
 } StoreOpenFlags;
 
 /* Opens (creating and migrating as needed) the store at path, sealed with the key in
@@ -48,11 +51,13 @@ gint64 store_audit_count (Store *store, GError **error);
  * was opened: a process would write into a file nobody can read again. */
 gboolean store_check_file (Store *store, GError **error);
 
-/* A small file beside the store (PATH.chain) that names the store's audit chain, so a
- * new chain in a store that went missing knows one was expected. Not secret, and not
- * proof: deleting it with the store leaves no trace on the device (the collector still
- * sees a new device id). NULL when absent or unreadable; caller frees. */
-#define STORE_MARKER_MAX 4096
+/* A small file beside the store (PATH.chain) that names the store's audit chain and
+ * its head after the last commit, so a new chain in a store that went missing knows one
+ * was expected, and records lost from the end of the store are noticed. Not secret,
+ * and not proof: deleting it with the store leaves no trace on the device (the
+ * collector still sees a new device id). Read: NULL when absent, empty or unreadable;
+ * caller frees. Written in place (pwrite of one slot), without fsync. */
+#define STORE_MARKER_MAX 512
 char *store_marker_read (Store *store);
 gboolean store_marker_write (Store *store, const char *text, GError **error);
 
