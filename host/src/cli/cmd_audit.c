@@ -2,7 +2,8 @@
  *
  *   weir audit key [-o DEVICE.pub]
  *   weir audit export [--format jsonl|ocsf] [-o FILE]
- *   weir audit verify [--file EXPORT.jsonl] [-p DEVICE.pub]
+ *   weir audit verify [--file EXPORT.jsonl] [-p DEVICE.pub] [--full]
+ *   weir audit prune [--checkpoint]
  *
  * verify exits 0 only when the whole chain holds, else 2 naming the first bad record
  * and why. With --file and -p it needs nothing of this machine: an admin verifies a
@@ -15,6 +16,7 @@
 #include "audit/audit-ocsf.h"
 #include "audit/audit-verify.h"
 #include "cli.h"
+#include "context.h"
 #include "json.h"
 #include "state.h"
 
@@ -67,6 +69,17 @@ write_lines (FILE *out, GPtrArray *lines, gboolean ocsf, GError **error)
   return TRUE;
 }
 
+/* The seq of the last record exported (the store's lines are in chain order). */
+static gint64
+export_head (GPtrArray *lines)
+{
+  if (lines->len == 0)
+    return 0;
+  g_autoptr (cJSON) json = cJSON_Parse (lines->pdata[lines->len - 1]);
+  const cJSON *seq = cJSON_GetObjectItemCaseSensitive (json, "seq");
+  return cJSON_IsNumber (seq) ? (gint64) seq->valuedouble : 0;
+}
+
 static int
 audit_export (int argc, char **argv)
 {
@@ -94,6 +107,10 @@ audit_export (int argc, char **argv)
   ok = (out ? fclose (file) == 0 : fflush (file) == 0) && ok;
   if (!ok)
     return cli_fail ("audit export", CLI_FAILURE, "%s", error ? error->message : "writing failed");
+  /* Retention's "taken": records up to here may be pruned (policy audit_retention). */
+  gint64 last = export_head (lines);
+  if (last > 0 && !audit_note_export (audit, last, &error))
+    fprintf (stderr, "weir audit export: exported, but the export position was not recorded: %s\n", error->message);
   return CLI_OK;
 }
 
@@ -120,7 +137,8 @@ read_lines (const char *path, GError **error)
 
 /* The records and the key to hold them to: a file and a pinned key need no store. */
 static gboolean
-verify_inputs (const char *file, const char *pub, GPtrArray **lines, SignPublicKey *root, GError **error)
+verify_inputs (const char *file, const char *pub, gboolean full, GPtrArray **lines, SignPublicKey *root,
+               GError **error)
 {
   g_autoptr (Store) store = NULL;
   g_autoptr (Audit) audit = NULL;
@@ -128,7 +146,7 @@ verify_inputs (const char *file, const char *pub, GPtrArray **lines, SignPublicK
     return FALSE;
   if (pub != NULL ? !sign_public_key_load (pub, root, error) : !audit_root_key (audit, root, error))
     return FALSE;
-  *lines = file != NULL ? read_lines (file, error) : audit_store_lines (store, error);
+  *lines = file != NULL ? read_lines (file, error) : audit_store_lines_to_verify (store, full, error);
   return *lines != NULL;
 }
 
@@ -136,9 +154,11 @@ static int
 audit_verify (int argc, char **argv)
 {
   g_autofree char *file = NULL, *pub = NULL;
+  gboolean full = FALSE;
   const GOptionEntry entries[] = {
     { "file", 0, 0, G_OPTION_ARG_FILENAME, &file, "Verify an export (or a collector's file) instead of the store", "FILE" },
     { "pubkey", 'p', 0, G_OPTION_ARG_FILENAME, &pub, "The device's pinned root key (default: this device's)", "DEVICE.pub" },
+    { "full", 0, 0, G_OPTION_ARG_NONE, &full, "Check every record kept, not only those from the last checkpoint on", NULL },
     G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("audit verify", NULL, "Checks every record, signature, chain link and epoch key; exit 0 only "
@@ -149,10 +169,11 @@ audit_verify (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) lines = NULL;
   SignPublicKey root;
-  if (!verify_inputs (file, pub, &lines, &root, &error))
+  if (!verify_inputs (file, pub, full, &lines, &root, &error))
     return cli_fail ("audit verify", CLI_FAILURE, "%s", error->message);
   AuditReport report;
-  gboolean ok = audit_verify_lines (&root, lines, &report);
+  gboolean ok = audit_verify_lines_from (&root, lines, full ? AUDIT_VERIFY_FULL : AUDIT_VERIFY_FROM_CHECKPOINT,
+                                         &report);
   g_autofree char *key = sign_key_id_hex (root.id);
   if (ok)
     printf ("ok: %" G_GINT64_FORMAT " records, epoch %" G_GUINT64_FORMAT ", root key %s, head %" G_GINT64_FORMAT
@@ -168,6 +189,37 @@ audit_verify (int argc, char **argv)
   return ok ? CLI_OK : CLI_FAILURE;
 }
 
+static int
+audit_prune_cmd (int argc, char **argv)
+{
+  gboolean checkpoint = FALSE;
+  const GOptionEntry entries[] = {
+    { "checkpoint", 0, 0, G_OPTION_ARG_NONE, &checkpoint, "Write a checkpoint even when nothing is due", NULL },
+    G_OPTION_ENTRY_NULL,
+  };
+  if (!cli_parse ("audit prune", NULL, "Applies the policy's audit_retention now: records past its age or size "
+                  "that an export has taken (or any, with \"prune\": \"always\") are removed, sealed by a signed "
+                  "checkpoint record. The host does this by itself every hour.", entries, &argc, &argv))
+    return CLI_USAGE;
+  if (argc > 1)
+    return cli_fail ("audit prune", CLI_USAGE, "unexpected argument \"%s\" (see weir audit prune --help)", argv[1]);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
+  AuditPruneResult done;
+  if (ctx == NULL || !context_audit_retention (ctx, TRUE, checkpoint, &done, &error))
+    return cli_fail ("audit prune", CLI_FAILURE, "%s", error->message);
+  guint days, mb;
+  gboolean after_export;
+  policy_audit_retention (context_policy (ctx), &days, &mb, &after_export);
+  if (done.checkpoint == 0)
+    printf ("nothing to prune (retention: %u days, %u MB, %s)\n", days, mb, after_export ? "after export" : "always");
+  else
+    printf ("checkpoint: record %" G_GINT64_FORMAT "; %" G_GINT64_FORMAT " records removed now; records up to %"
+            G_GINT64_FORMAT " are gone but for key-epoch and checkpoint records\n", done.checkpoint, done.removed,
+            done.pruned_to);
+  return fflush (stdout) == 0 ? CLI_OK : CLI_FAILURE;
+}
+
 static const struct {
   const char *name;
   CliCommand run;
@@ -175,6 +227,7 @@ static const struct {
   { "key", audit_key },
   { "export", audit_export },
   { "verify", audit_verify },
+  { "prune", audit_prune_cmd },
 };
 
 static int
@@ -182,7 +235,8 @@ usage (FILE *out)
 {
   fprintf (out, "Usage: weir audit key [-o DEVICE.pub]\n"
                 "       weir audit export [--format jsonl|ocsf] [-o FILE]\n"
-                "       weir audit verify [--file EXPORT.jsonl] [-p DEVICE.pub]\n"
+                "       weir audit verify [--file EXPORT.jsonl] [-p DEVICE.pub] [--full]\n"
+                "       weir audit prune [--checkpoint]\n"
                 "weir audit COMMAND --help shows a command's options.\n");
   return out == stdout ? CLI_OK : CLI_USAGE;
 }

@@ -18,6 +18,7 @@ struct WeirContext {
   char *pack_stamp;     /* the store's packs when index was loaded; NULL without store */
   gint64 next_poll;     /* monotonic microseconds */
   gint64 next_store_retry; /* monotonic microseconds */
+  gint64 next_retention;   /* monotonic microseconds; 0: at the first chance */
 };
 
 static void
@@ -295,6 +296,20 @@ context_check_store (WeirContext *ctx, GError **error)
   g_clear_pointer (&ctx->store, store_close);
   ctx->next_store_retry = 0;
   return FALSE;
+}
+
+gboolean
+context_audit_retention (WeirContext *ctx, gboolean now, gboolean force_checkpoint, AuditPruneResult *result,
+                         GError **error)
+{
+  memset (result, 0, sizeof *result);
+  gint64 mono = g_get_monotonic_time ();
+  if (ctx->audit == NULL || (!now && mono < ctx->next_retention))
+    return TRUE;
+  ctx->next_retention = mono + CONTEXT_RETENTION_US;
+  AuditRetention r;
+  policy_audit_retention (ctx->policy, &r.max_age_days, &r.max_mb, &r.require_export);
+  return audit_prune (ctx->audit, &r, force_checkpoint, result, error);
 }
 
 gboolean

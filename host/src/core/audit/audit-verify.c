@@ -21,6 +21,7 @@ typedef struct {
   GHashTable *present;  /* every sequence number the input holds */
   AuditReport *report;
   gint64 line;
+  gboolean own_prev;  /* the first record's prev is taken as it claims (a checkpoint start) */
 } Walk;
 
 /* One record's fields, borrowed from its parsed JSON. */
@@ -195,6 +196,40 @@ apply_key_epoch (Walk *walk, const Fields *f)
   return TRUE;
 }
 
+/* A key-epoch record before the walk's start: signed by the key in force, dated no
+ * earlier than its epoch, and handing on to the next epoch (the first presents the
+ * root key). Its links are not checked: the records between were pruned or lie
+ * before the checkpoint. */
+static gboolean
+check_key_record (Walk *walk, const char *line, gsize len, gboolean first)
+{
+  g_autofree char *msg = NULL;
+  gsize msg_len = 0;
+  guint8 sig[SIGN_BYTES];
+  Fields f = { 0 };
+  if (!audit_record_open (line, len, &msg, &msg_len, sig))
+    return fail (walk, AUDIT_FAULT_MALFORMED, walk->expect, "not a signed Weir audit record");
+  g_autoptr (cJSON) json = cJSON_ParseWithLength (msg, msg_len);
+  if (json == NULL || !fields_read (json, &f))
+    return fail (walk, AUDIT_FAULT_MALFORMED, walk->expect, "a field the format requires is missing or invalid");
+  if (first != (f.seq == 1))
+    return fail (walk, AUDIT_FAULT_MISSING, 1, "the chain's first record (the root key's) is missing");
+  walk->expect = f.seq;
+  if (!check_key (walk, &f))
+    return FALSE;
+  if (!sign_verify (&walk->key, (const guint8 *) msg, msg_len, sig))
+    return fail (walk, AUDIT_FAULT_EDITED, f.seq, "its signature does not match its content");
+  if (f.epoch != walk->epoch || (!clock_step (walk, &f) && f.time_us < walk->since_us))
+    return fail (walk, AUDIT_FAULT_FORGED, f.seq, "its epoch or date does not fit the key that signed it");
+  if (!apply_key_epoch (walk, &f))
+    return FALSE;
+  if (walk->device == NULL)
+    walk->device = g_strdup (f.device);
+  walk->time_us = f.time_us;
+  walk->expect = f.seq + 1;
+  return TRUE;
+}
+
 static gboolean
 check_record (Walk *walk, const char *line, gsize len)
 {
@@ -211,6 +246,15 @@ check_record (Walk *walk, const char *line, gsize len)
     return FALSE;
   if (!sign_verify (&walk->key, (const guint8 *) msg, msg_len, sig))
     return fail (walk, AUDIT_FAULT_EDITED, f.seq, "its signature does not match its content");
+  if (walk->own_prev)
+    {
+      /* Starting at a checkpoint: its signature covers its link; the records before it
+       * are for --full. */
+      if (strlen (f.prev) != AUDIT_HASH_HEX - 1)
+        return fail (walk, AUDIT_FAULT_MALFORMED, f.seq, "its link is not a SHA-256");
+      memcpy (walk->prev, f.prev, AUDIT_HASH_HEX);
+      walk->own_prev = FALSE;
+    }
   if (strcmp (f.prev, walk->prev) != 0)
     return fail (walk, AUDIT_FAULT_CHAIN, f.seq, "it does not link to the record before it");
   if (!check_time (walk, &f))
@@ -239,48 +283,187 @@ check_record (Walk *walk, const char *line, gsize len)
   return TRUE;
 }
 
+/* What a line says of itself without parsing it all: its seq (0 when it cannot be
+ * told) and whether it is a key-epoch or checkpoint record. The fields come in a fixed
+ * order and every string is escaped, so the first "seq": and ,"event":" are the
+ * record's own. A line this misreads is still checked in full where it counts. */
+typedef struct {
+  gint64 seq;
+  gboolean key_epoch, checkpoint;
+} Peek;
+
+static Peek
+line_peek (const char *line, gsize len)
+{
+  Peek p = { 0 };
+  const char *seq = g_strstr_len (line, (gssize) MIN (len, 200), "\"seq\":");
+  const char *event = g_strstr_len (line, (gssize) len, ",\"event\":\"");
+  if (seq != NULL)
+    p.seq = g_ascii_strtoll (seq + 6, NULL, 10);
+  if (event != NULL)
+    {
+      gsize left = len - (gsize) (event + 10 - line);
+      p.key_epoch = left >= 10 && memcmp (event + 10, "key-epoch\"", 10) == 0;
+      p.checkpoint = left >= 11 && memcmp (event + 10, "checkpoint\"", 11) == 0;
+    }
+  return p;
+}
+
 /* The set of sequence numbers present, to tell "out of order" from "missing". */
 static GHashTable *
-present_seqs (GPtrArray *lines)
+present_seqs (GArray *peeks)
 {
-  GHashTable *present = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  for (guint i = 0; i < lines->len; i++)
-    {
-      gsize len;
-      const char *line = line_trim (lines->pdata[i], &len);
-      g_autoptr (cJSON) json = cJSON_ParseWithLength (line, len);
-      gint64 seq;
-      if (json != NULL && integer_field (json, "seq", 1, &seq))
-        g_hash_table_add (present, g_memdup2 (&seq, sizeof seq));
-    }
+  GHashTable *present = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < peeks->len; i++)
+    if (g_array_index (peeks, Peek, i).seq > 0)
+      g_hash_table_add (present, &g_array_index (peeks, Peek, i).seq);
   return present;
 }
 
+/* Where a walk starts: seq 1, or after what a checkpoint says was pruned (full), or at
+ * the last checkpoint. prev is what the first record must link to (NULL: that
+ * record's own claim, checked by its signature). */
+typedef struct {
+  gint64 start, pruned_to, checkpoint;
+  char prev[AUDIT_HASH_HEX];
+  gboolean own_prev;
+} Start;
+
+static void
+start_find (GPtrArray *lines, GArray *peeks, AuditVerifyFrom from, Start *st)
+{
+  gint64 best = 0;
+  guint at = 0;
+  memset (st, 0, sizeof *st);
+  st->start = 1;
+  memcpy (st->prev, AUDIT_GENESIS_PREV, AUDIT_HASH_HEX);
+  for (guint i = 0; i < peeks->len; i++)
+    if (g_array_index (peeks, Peek, i).checkpoint && g_array_index (peeks, Peek, i).seq > best)
+      best = g_array_index (peeks, Peek, i).seq, at = i;
+  if (best == 0)
+    return;
+  gsize len;
+  const char *line = line_trim (lines->pdata[at], &len);
+  g_autoptr (cJSON) json = cJSON_ParseWithLength (line, len);
+  gint64 pruned = 0;
+  const char *head = string_field (json, "pruned_head");
+  if (!integer_field (json, "pruned_to", 0, &pruned) || head == NULL || strlen (head) != AUDIT_HASH_HEX - 1
+      || pruned >= best)
+    return;  /* the walk from seq 1 reports what is wrong with it */
+  st->checkpoint = best;
+  st->pruned_to = pruned;
+  if (from == AUDIT_VERIFY_FULL)
+    {
+      st->start = pruned + 1;
+      memcpy (st->prev, head, AUDIT_HASH_HEX);
+    }
+  else
+    {
+      st->start = best;
+      st->own_prev = TRUE;
+    }
+}
+
+/* A key-epoch record's place: its seq and its line's index. */
+typedef struct {
+  gint64 seq;
+  guint at;
+} KeyLine;
+
+static gint
+key_line_order (gconstpointer a, gconstpointer b)
+{
+  gint64 x = ((const KeyLine *) a)->seq, y = ((const KeyLine *) b)->seq;
+  return (x > y) - (x < y);
+}
+
+/* The key-epoch records before the start, in seq order, each signed by the key before
+ * it: they lead the pinned root key to the key in force where the walk starts. */
+static gboolean
+walk_keys (Walk *walk, GPtrArray *lines, GArray *peeks, gint64 start)
+{
+  g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (KeyLine));
+  for (guint i = 0; i < peeks->len; i++)
+    {
+      const Peek *p = &g_array_index (peeks, Peek, i);
+      KeyLine k = { p->seq, i };
+      if (p->key_epoch && p->seq > 0 && p->seq < start)
+        g_array_append_val (keys, k);
+    }
+  g_array_sort (keys, key_line_order);
+  if (keys->len == 0)
+    return fail (walk, AUDIT_FAULT_MISSING, 1, "the chain's first record (the root key's) is missing");
+  for (guint i = 0; i < keys->len; i++)
+    {
+      guint at = g_array_index (keys, KeyLine, i).at;
+      gsize len;
+      const char *line = line_trim (lines->pdata[at], &len);
+      walk->line = at + 1;
+      if (!check_key_record (walk, line, len, i == 0))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
-audit_verify_lines (const SignPublicKey *root, GPtrArray *lines, AuditReport *report)
+audit_verify_lines_from (const SignPublicKey *root, GPtrArray *lines, AuditVerifyFrom from, AuditReport *report)
 {
   memset (report, 0, sizeof *report);
   report->notes = g_ptr_array_new_with_free_func (g_free);
   Walk walk = { .root = root, .key = *root, .expect = 1, .report = report };
   memcpy (walk.prev, AUDIT_GENESIS_PREV, AUDIT_HASH_HEX);
-  walk.present = present_seqs (lines);
-  gboolean ok = TRUE;
+  g_autoptr (GArray) peeks = g_array_sized_new (FALSE, FALSE, sizeof (Peek), lines->len);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      gsize len;
+      const char *line = line_trim (lines->pdata[i], &len);
+      Peek p = line_peek (line, len);
+      g_array_append_val (peeks, p);
+    }
+  walk.present = present_seqs (peeks);
+  Start st;
+  start_find (lines, peeks, from, &st);
+  gboolean ok = st.start == 1 || walk_keys (&walk, lines, peeks, st.start);
+  if (ok && st.start > 1)
+    {
+      walk.expect = st.start;
+      walk.time_us = walk.since_us;
+      walk.own_prev = st.own_prev;
+      memcpy (walk.prev, st.prev, AUDIT_HASH_HEX);
+    }
+  gint64 first = walk.expect;
   for (guint i = 0; ok && i < lines->len; i++)
     {
+      gint64 seq = g_array_index (peeks, Peek, i).seq;
+      if (seq > 0 && seq < st.start)
+        continue;
       gsize len;
       const char *line = line_trim (lines->pdata[i], &len);
       walk.line = i + 1;
       ok = check_record (&walk, line, len);
     }
-  if (ok && lines->len == 0)
+  if (ok && walk.expect == first)
     ok = fail (&walk, AUDIT_FAULT_EMPTY, 0, "there are no records");
-  report->records = walk.expect - 1;
+  if (ok && st.pruned_to > 0)
+    note (&walk, g_strdup_printf ("records 1 to %" G_GINT64_FORMAT " were pruned by retention (checkpoint record %"
+                                  G_GINT64_FORMAT "); the key-epoch records kept from them lead the root key to "
+                                  "the records kept", st.pruned_to, st.checkpoint));
+  if (ok && from == AUDIT_VERIFY_FROM_CHECKPOINT && st.start > 1)
+    note (&walk, g_strdup_printf ("checked from the last checkpoint (record %" G_GINT64_FORMAT "); --full checks "
+                                  "every record kept", st.start));
+  report->records = walk.expect - first;
   report->epochs = walk.epoch;
   report->head_seq = walk.expect - 1;
   memcpy (report->head_hash, walk.prev, AUDIT_HASH_HEX);
   g_hash_table_unref (walk.present);
   g_free (walk.device);
   return ok;
+}
+
+gboolean
+audit_verify_lines (const SignPublicKey *root, GPtrArray *lines, AuditReport *report)
+{
+  return audit_verify_lines_from (root, lines, AUDIT_VERIFY_FULL, report);
 }
 
 void

@@ -44,4 +44,14 @@ const char *audit_fault_name (AuditFault fault);
  * Leading blanks (a syslog collector's) and a trailing CR are ignored. TRUE when the
  * whole chain holds; otherwise FALSE with report->fault set. Clear the report after. */
 gboolean audit_verify_lines (const SignPublicKey *root, GPtrArray *lines, AuditReport *report);
+
+/* Retention removes old records but keeps the key-epoch and checkpoint records. FULL
+ * walks every record kept: from seq 1, or from after the last checkpoint's pruned_to
+ * (the first kept record must link to its pruned_head). FROM_CHECKPOINT walks from the
+ * last checkpoint record on, so the cost does not grow with history. Either way the
+ * key-epoch records before the start are checked first, each signed by the key before
+ * it, from the pinned root key. audit_verify_lines is FULL. */
+typedef enum { AUDIT_VERIFY_FULL, AUDIT_VERIFY_FROM_CHECKPOINT } AuditVerifyFrom;
+gboolean audit_verify_lines_from (const SignPublicKey *root, GPtrArray *lines, AuditVerifyFrom from,
+                                  AuditReport *report);
 void audit_report_clear (AuditReport *report);

@@ -244,7 +244,7 @@ record_write (Audit *audit, Head *head, const Epoch *e, const char *event, const
   g_autofree char *text = cJSON_PrintUnformatted (record);
   g_assert (text != NULL);
   char *line = audit_record_seal (e->sk, text);
-  if (!store_audit_insert (audit->store, head->seq + 1, id, line, error))
+  if (!store_audit_insert (audit->store, head->seq + 1, id, event, line, error))
     {
       g_free (line);
       return FALSE;
@@ -431,6 +431,150 @@ audit_append (Audit *audit, const char *event, const cJSON *fields, GError **err
   return g_steal_pointer (&id);
 }
 
+/* ---- retention ---- */
+
+#define SETTING_PRUNED_TO "audit.pruned_to"
+#define SETTING_EXPORTED "audit.exported_seq"
+
+/* An integer setting, stored as decimal text (the delete trigger reads it with CAST). */
+static gboolean
+int_setting_read (Store *store, const char *key, gint64 *out, GError **error)
+{
+  char text[24];
+  gsize len = 0;
+  *out = 0;
+  if (!store_setting_read (store, key, (guint8 *) text, sizeof text - 1, &len, error))
+    return FALSE;
+  text[len] = '\0';
+  *out = g_ascii_strtoll (text, NULL, 10);
+  return TRUE;
+}
+
+static gboolean
+int_setting_write (Store *store, const char *key, gint64 value, GError **error)
+{
+  char text[24];
+  g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT, value);
+  return store_setting_write (store, key, (const guint8 *) text, strlen (text), error);
+}
+
+gboolean
+audit_note_export (Audit *audit, gint64 seq, GError **error)
+{
+  gint64 was = 0;
+  gboolean ok = store_audit_begin (audit->store, error) && int_setting_read (audit->store, SETTING_EXPORTED, &was, error)
+                && (seq <= was || int_setting_write (audit->store, SETTING_EXPORTED, seq, error))
+                && store_audit_commit (audit->store, error);
+  if (!ok)
+    store_audit_rollback (audit->store);
+  return ok;
+}
+
+/* Which records may go: by age and size, up to what was exported unless the policy
+ * prunes regardless, and never the head. Lock held. */
+static gboolean
+prune_bound (Audit *audit, const AuditRetention *r, const Head *head, gint64 pruned_to, gint64 now,
+             gint64 *through, GError **error)
+{
+  gint64 exported = 0;
+  g_autofree char *cutoff = r->max_age_days > 0 ? audit_time_format (now - (gint64) r->max_age_days * 86400
+                                                                                * G_USEC_PER_SEC) : NULL;
+  if (!store_audit_prune_bound (audit->store, pruned_to, cutoff, (gint64) r->max_mb * 1024 * 1024, through, error)
+      || !int_setting_read (audit->store, SETTING_EXPORTED, &exported, error))
+    return FALSE;
+  if (r->require_export)
+    *through = MIN (*through, exported);
+  *through = MIN (*through, head->seq - 1);
+  return TRUE;
+}
+
+/* The SHA-256 of record through, to which the first kept record after it links: from
+ * the record while it is there, else (pruned before) from the last checkpoint. Lock held. */
+static gboolean
+pruned_head (Audit *audit, gint64 through, gint64 last_cp, char hash[AUDIT_HASH_HEX], GError **error)
+{
+  g_autofree char *line = NULL, *cp = NULL;
+  memcpy (hash, AUDIT_GENESIS_PREV, AUDIT_HASH_HEX);
+  if (through == 0)
+    return TRUE;
+  if (!store_audit_record (audit->store, through, &line, error))
+    return FALSE;
+  if (line != NULL)
+    {
+      audit_record_hash (line, strlen (line), hash);
+      return TRUE;
+    }
+  if (!store_audit_record (audit->store, last_cp, &cp, error))
+    return FALSE;
+  g_autoptr (cJSON) json = cp ? cJSON_Parse (cp) : NULL;
+  const cJSON *was = cJSON_GetObjectItemCaseSensitive (json, "pruned_head");
+  if (!cJSON_IsString (was) || strlen (was->valuestring) != AUDIT_HASH_HEX - 1)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "audit: record %" G_GINT64_FORMAT " was pruned, and no "
+                   "checkpoint says what it was", through);
+      return FALSE;
+    }
+  memcpy (hash, was->valuestring, AUDIT_HASH_HEX);
+  return TRUE;
+}
+
+/* One transaction: the checkpoint record, and the records it seals deleted (the
+ * database allows it only up to audit.pruned_to, written here). Lock held. */
+static gboolean
+prune_locked (Audit *audit, const AuditRetention *r, gboolean force_checkpoint, Head *head,
+              AuditPruneResult *result, GError **error)
+{
+  gint64 pruned_to = 0, through = 0, last_cp = 0, removed = 0;
+  gint64 now = MAX (audit->clock (audit->clock_data), head->time_us);
+  char hash[AUDIT_HASH_HEX];
+  if (!int_setting_read (audit->store, SETTING_PRUNED_TO, &pruned_to, error)
+      || !store_audit_last_event (audit->store, "checkpoint", &last_cp, error)
+      || !prune_bound (audit, r, head, pruned_to, now, &through, error))
+    return FALSE;
+  gboolean prune = through > pruned_to;
+  if (!prune && !force_checkpoint && head->seq - last_cp < AUDIT_CHECKPOINT_EVERY)
+    return TRUE;
+  through = MAX (through, pruned_to);
+  if (!pruned_head (audit, through, last_cp, hash, error)
+      || (now - audit->epoch.since_us >= audit->epoch_us && !epoch_rotate (audit, head, now, error))
+      || !int_setting_write (audit->store, SETTING_PRUNED_TO, through, error)
+      || (prune && !store_audit_prune (audit->store, pruned_to, through, &removed, error)))
+    return FALSE;
+  g_autoptr (cJSON) fields = cJSON_CreateObject ();
+  cJSON_AddNumberToObject (fields, "pruned_to", (double) through);
+  cJSON_AddStringToObject (fields, "pruned_head", hash);
+  cJSON_AddNumberToObject (fields, "pruned", (double) removed);
+  result->checkpoint = head->seq + 1;
+  result->pruned_to = through;
+  result->removed = removed;
+  return record_write (audit, head, &audit->epoch, "checkpoint", fields, now, NULL, error);
+}
+
+gboolean
+audit_prune (Audit *audit, const AuditRetention *retention, gboolean force_checkpoint, AuditPruneResult *result,
+             GError **error)
+{
+  Head head = { 0 };
+  memset (result, 0, sizeof *result);
+  gboolean ok = store_audit_begin (audit->store, error) && head_load (audit, &head, error)
+                && epoch_load (audit, error)
+                && prune_locked (audit, retention, force_checkpoint, &head, result, error)
+                && store_audit_commit (audit->store, error);
+  head_remember (audit, &head, ok);
+  if (!ok)
+    {
+      store_audit_rollback (audit->store);
+      head_clear (&head);
+      memset (result, 0, sizeof *result);
+      return FALSE;
+    }
+  if (result->checkpoint != 0)
+    chain_mark (audit, head.seq, head.prev);
+  ship_lines (audit, &head);
+  head_clear (&head);
+  return TRUE;
+}
+
 /* Reads a random setting of n bytes into out, creating it on first use. Lock held. */
 static gboolean
 random_setting (Store *store, const char *key, unsigned char *out, gsize n, GError **error)
@@ -576,6 +720,21 @@ audit_record_policy (Audit *audit, const char *source, const char *digest, const
   if (problem != NULL)
     cJSON_AddStringToObject (fields, "problem", problem);
   return audit_append (audit, "policy-load", fields, error);
+}
+
+static gboolean
+collect_line (gint64 seq, const char *id, const char *record, gpointer data);
+
+GPtrArray *
+audit_store_lines_to_verify (Store *store, gboolean full, GError **error)
+{
+  gint64 from = 1;
+  if (!full && !store_audit_last_event (store, "checkpoint", &from, error))
+    return NULL;
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  if (!store_audit_lines_from (store, MAX (from, 1), collect_line, lines, error))
+    return NULL;
+  return g_steal_pointer (&lines);
 }
 
 static gboolean

@@ -15,7 +15,7 @@
 
 /* The statements store-audit.c prepares once per connection: an audit record is
  * written on every verdict, and parsing its SQL each time costs as much as signing. */
-#define STORE_AUDIT_STATEMENTS 7
+#define STORE_AUDIT_STATEMENTS 8
 
 struct Store {
   sqlite3 *db;

@@ -77,6 +77,21 @@ static const char *const migrations[] = {
   "                    key_id TEXT NOT NULL, created INTEGER NOT NULL, imported INTEGER NOT NULL,"
   "                    documents INTEGER NOT NULL, fingerprints INTEGER NOT NULL,"
   "                    records INTEGER NOT NULL, pack BLOB NOT NULL);",
+  /* Retention (docs/audit.md): each record's event in a column, so the records that
+   * verifying needs (key-epoch, checkpoint) are found without reading all; deletes
+   * only of records a checkpoint in the chain sealed (seq up to audit.pruned_to), and
+   * never of key-epoch or checkpoint records. */
+  "ALTER TABLE audit ADD COLUMN event TEXT;"
+  "DROP TRIGGER audit_no_update;"
+  "UPDATE audit SET event = json_extract(record, '$.event');"
+  "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+  "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+  "DROP TRIGGER audit_no_delete;"
+  "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+  "  WHEN OLD.seq > COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'audit.pruned_to'), 0)"
+  "       OR OLD.event IN ('key-epoch', 'checkpoint')"
+  "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: only records a checkpoint sealed may be pruned'); END;"
+  "CREATE INDEX audit_events ON audit (event, seq) WHERE event IN ('key-epoch', 'checkpoint');",
 };
 
 /* The schema version is the number of migrations applied. */
