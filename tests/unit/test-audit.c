@@ -439,6 +439,41 @@ test_clock_jump (Fixture *f, gconstpointer data)
   g_assert_cmpint (verify (&f->root, forged, NULL), !=, AUDIT_FAULT_NONE);
 }
 
+/* Retention by age, with the clock moved on 100 days: the old records go (but the
+ * key-epoch record), a checkpoint seals them, and both ways of verifying hold. */
+static void
+test_retention_age (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 now = g_get_real_time ();
+  audit_set_clock (f->audit, test_clock, &now);
+  fill (f, 5);
+  now += (gint64) 100 * 24 * 3600 * G_USEC_PER_SEC;
+  fill (f, 3);
+  AuditRetention r = { 90, 0, FALSE };
+  AuditPruneResult done;
+  g_assert_true (audit_prune (f->audit, &r, FALSE, &done, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (done.pruned_to, ==, 6);
+  g_assert_cmpint (done.removed, ==, 5);
+  g_assert_cmpint (done.checkpoint, ==, 11);
+  g_autoptr (GPtrArray) lines = lines_of (f);
+  g_assert_cmpuint (lines->len, ==, 6);  /* the root's key-epoch, the new epoch's, three, the checkpoint */
+  g_assert_cmpint (verify (&f->root, lines, NULL), ==, AUDIT_FAULT_NONE);
+  g_autoptr (GPtrArray) quick = audit_store_lines_to_verify (f->store, FALSE, &error);
+  AuditReport report;
+  g_assert_true (audit_verify_lines_from (&f->root, quick, AUDIT_VERIFY_FROM_CHECKPOINT, &report));
+  g_assert_cmpint (report.records, ==, 1);
+  g_assert_cmpint (report.head_seq, ==, 11);
+  audit_report_clear (&report);
+  /* Nothing more is due: a second run writes nothing. */
+  g_assert_true (audit_prune (f->audit, &r, FALSE, &done, &error));
+  g_assert_cmpint (done.checkpoint, ==, 0);
+  /* Without the checkpoint the kept records do not verify: the pruned ones are missing. */
+  g_ptr_array_remove_index (lines, lines->len - 1);
+  g_assert_cmpint (verify (&f->root, lines, NULL), ==, AUDIT_FAULT_MISSING);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -450,5 +485,6 @@ main (int argc, char **argv)
   g_test_add ("/audit/interleaved-writers", Fixture, NULL, setup, test_interleaved_writers, teardown);
   g_test_add ("/audit/journal", Fixture, NULL, setup, test_journal, teardown);
   g_test_add ("/audit/clock-jump", Fixture, NULL, setup, test_clock_jump, teardown);
+  g_test_add ("/audit/retention-age", Fixture, NULL, setup, test_retention_age, teardown);
   return g_test_run ();
 }
