@@ -1,7 +1,7 @@
 /* weir audit: the device's audit key, and its audit log exported and verified.
  *
  *   weir audit key [-o DEVICE.pub]
- *   weir audit export [--format jsonl|ocsf] [-o FILE]
+ *   weir audit export [--format jsonl|ocsf] [-o FILE] [--salvage [-p DEVICE.pub]]
  *   weir audit verify [--file EXPORT.jsonl] [-p DEVICE.pub] [--full]
  *   weir audit prune [--checkpoint]
  *
@@ -14,11 +14,13 @@
 
 #include "audit/audit.h"
 #include "audit/audit-ocsf.h"
+#include "audit/audit-record.h"
 #include "audit/audit-verify.h"
 #include "cli.h"
 #include "context.h"
 #include "json.h"
 #include "state.h"
+#include "weir-error.h"
 
 /* Exports and collector files can be large; this bounds what verify reads at once. */
 #define AUDIT_FILE_MAX ((gsize) 4 << 30)
@@ -80,13 +82,87 @@ export_head (GPtrArray *lines)
   return cJSON_IsNumber (seq) ? (gint64) seq->valuedouble : 0;
 }
 
+/* ---- salvage ---- */
+
+#define CLI_SALVAGED 3
+
+typedef struct {
+  GPtrArray *lines;  /* char*, or NULL for a seq that could not be read */
+  GPtrArray *why;    /* const char* (static), for each NULL line */
+} Salvaged;
+
+static gboolean
+salvage_take (gint64 seq, const char *record, const char *why, gpointer data)
+{
+  Salvaged *s = data;
+  g_ptr_array_add (s->lines, g_strdup (record));
+  g_ptr_array_add (s->why, (gpointer) why);
+  return TRUE;
+}
+
+/* The root key to authenticate with: the pinned one, else the store's own if its page
+ * can still be read. */
+static gboolean
+salvage_root (Store *store, const char *pub, SignPublicKey *root, GError **error)
+{
+  if (pub != NULL)
+    return sign_public_key_load (pub, root, error);
+  g_autoptr (GBytes) value = NULL;
+  if (!store_setting_get (store, "audit.root_key", &value, error) || value == NULL)
+    return g_prefix_error (error, "the store's root key cannot be read (give the pinned key with -p): "), FALSE;
+  gsize len = 0;
+  const char *data = g_bytes_get_data (value, &len);
+  g_autofree char *text = g_strndup (data, len);
+  if (audit_public_key_decode (text, root))
+    return TRUE;
+  g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the store's root key is damaged (give the pinned key with -p)");
+  return FALSE;
+}
+
+/* Every record of a damaged store that still authenticates, to out; the gaps named on
+ * stderr. Exit 0 when nothing was left out, CLI_SALVAGED when something was. */
+static int
+audit_salvage_export (const char *out, const char *pub, gboolean ocsf)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Store) store = state_open_store_salvage (&error);
+  SignPublicKey root;
+  Salvaged s = { g_ptr_array_new_with_free_func (g_free), g_ptr_array_new () };
+  g_autoptr (GPtrArray) lines = s.lines, why = s.why;
+  if (store == NULL || !salvage_root (store, pub, &root, &error)
+      || !store_audit_salvage (store, salvage_take, &s, &error))
+    return cli_fail ("audit export", CLI_FAILURE, "salvage: %s", error->message);
+  g_autoptr (GPtrArray) gaps = NULL;
+  g_autoptr (GPtrArray) kept = audit_salvage (&root, lines, why, &gaps);
+  FILE *file = out ? fopen (out, "wx") : stdout;
+  if (file == NULL)
+    return cli_fail ("audit export", CLI_FAILURE, "cannot create %s: %s", out, g_strerror (errno));
+  gboolean ok = write_lines (file, kept, ocsf, &error);
+  ok = (out ? fclose (file) == 0 : fflush (file) == 0) && ok;
+  if (!ok)
+    return cli_fail ("audit export", CLI_FAILURE, "%s", error ? error->message : "writing failed");
+  for (guint i = 0; i < gaps->len; i++)
+    {
+      const AuditGap *gap = gaps->pdata[i];
+      fprintf (stderr, "weir audit export: salvage: records %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " left out: %s\n",
+               gap->from, gap->to, gap->why);
+    }
+  fprintf (stderr, "weir audit export: salvage: %u of %u records exported\n", kept->len, lines->len);
+  return gaps->len > 0 ? CLI_SALVAGED : CLI_OK;
+}
+
 static int
 audit_export (int argc, char **argv)
 {
-  g_autofree char *out = NULL, *format = NULL;
+  g_autofree char *out = NULL, *format = NULL, *pub = NULL;
+  gboolean salvage = FALSE;
   const GOptionEntry entries[] = {
     { "format", 0, 0, G_OPTION_ARG_STRING, &format, "jsonl (the signed records, default) or ocsf", "FORMAT" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write to FILE instead of stdout", "FILE" },
+    { "salvage", 0, 0, G_OPTION_ARG_NONE, &salvage, "From a damaged store: every record that still authenticates, "
+      "the gaps named on stderr; exit 3 when records were left out", NULL },
+    { "pubkey", 'p', 0, G_OPTION_ARG_FILENAME, &pub, "With --salvage: the device's pinned root key "
+      "(default: the store's own, when it can be read)", "DEVICE.pub" },
     G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("audit export", NULL, "Prints the audit log, one record a line.", entries, &argc, &argv))
@@ -94,6 +170,10 @@ audit_export (int argc, char **argv)
   gboolean ocsf = g_strcmp0 (format, "ocsf") == 0;
   if (argc > 1 || (format != NULL && !ocsf && strcmp (format, "jsonl") != 0))
     return cli_fail ("audit export", CLI_USAGE, "--format is jsonl or ocsf (see weir audit export --help)");
+  if (pub != NULL && !salvage)
+    return cli_fail ("audit export", CLI_USAGE, "-p goes with --salvage (see weir audit export --help)");
+  if (salvage)
+    return audit_salvage_export (out, pub, ocsf);
   g_autoptr (GError) error = NULL;
   g_autoptr (Store) store = NULL;
   g_autoptr (Audit) audit = NULL;
@@ -234,7 +314,7 @@ static int
 usage (FILE *out)
 {
   fprintf (out, "Usage: weir audit key [-o DEVICE.pub]\n"
-                "       weir audit export [--format jsonl|ocsf] [-o FILE]\n"
+                "       weir audit export [--format jsonl|ocsf] [-o FILE] [--salvage [-p DEVICE.pub]]\n"
                 "       weir audit verify [--file EXPORT.jsonl] [-p DEVICE.pub] [--full]\n"
                 "       weir audit prune [--checkpoint]\n"
                 "weir audit COMMAND --help shows a command's options.\n");

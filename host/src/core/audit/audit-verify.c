@@ -466,6 +466,86 @@ audit_verify_lines (const SignPublicKey *root, GPtrArray *lines, AuditReport *re
   return audit_verify_lines_from (root, lines, AUDIT_VERIFY_FULL, report);
 }
 
+/* ---- salvage ---- */
+
+static void
+gap_note (GPtrArray *gaps, gint64 seq, const char *why)
+{
+  AuditGap *last = gaps->len > 0 ? gaps->pdata[gaps->len - 1] : NULL;
+  if (last != NULL && last->to == seq - 1 && strcmp (last->why, why) == 0)
+    {
+      last->to = seq;
+      return;
+    }
+  AuditGap *gap = g_new0 (AuditGap, 1);
+  gap->from = gap->to = seq;
+  gap->why = g_strdup (why);
+  g_ptr_array_add (gaps, gap);
+}
+
+static void
+gap_free (gpointer data)
+{
+  AuditGap *gap = data;
+  g_free (gap->why);
+  g_free (gap);
+}
+
+/* Whether one record authenticates: signed by the key of the epoch it claims, that key
+ * being the root or one a key-epoch record certified. A key-epoch record that does
+ * adds the next epoch's key. NULL when it does, else why not. */
+static const char *
+salvage_check (GHashTable *keys, const char *line, gint64 seq)
+{
+  g_autofree char *msg = NULL;
+  gsize msg_len = 0, len = 0;
+  guint8 sig[SIGN_BYTES];
+  Fields f = { 0 };
+  line = line_trim (line, &len);
+  if (!audit_record_open (line, len, &msg, &msg_len, sig))
+    return "not a signed record";
+  g_autoptr (cJSON) json = cJSON_ParseWithLength (msg, msg_len);
+  if (json == NULL || !fields_read (json, &f) || f.seq != seq)
+    return "not a well-formed record";
+  const SignPublicKey *key = g_hash_table_lookup (keys, &f.epoch);
+  if (key == NULL)
+    return "signed by an epoch key whose key-epoch record was lost";
+  g_autofree char *want = sign_key_id_hex (key->id);
+  if (strcmp (f.key, want) != 0 || !sign_verify (key, (const guint8 *) msg, msg_len, sig))
+    return "does not authenticate (damaged or edited)";
+  gint64 next = 0;
+  SignPublicKey pk;
+  if (strcmp (f.event, "key-epoch") == 0 && integer_field (json, "next_epoch", 1, &next)
+      && (guint64) next == f.epoch + 1 && audit_public_key_decode (string_field (json, "next_key"), &pk))
+    {
+      guint64 *epoch = g_new (guint64, 1);
+      *epoch = (guint64) next;
+      g_hash_table_replace (keys, epoch, g_memdup2 (&pk, sizeof pk));
+    }
+  return NULL;
+}
+
+GPtrArray *
+audit_salvage (const SignPublicKey *root, GPtrArray *lines, GPtrArray *why, GPtrArray **gaps)
+{
+  GHashTable *keys = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  guint64 *zero = g_new0 (guint64, 1);
+  g_hash_table_insert (keys, zero, g_memdup2 (root, sizeof *root));
+  GPtrArray *kept = g_ptr_array_new ();
+  *gaps = g_ptr_array_new_with_free_func (gap_free);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const char *line = lines->pdata[i];
+      const char *bad = line != NULL ? salvage_check (keys, line, (gint64) i + 1) : why->pdata[i];
+      if (bad == NULL)
+        g_ptr_array_add (kept, (gpointer) line);
+      else
+        gap_note (*gaps, (gint64) i + 1, bad);
+    }
+  g_hash_table_unref (keys);
+  return kept;
+}
+
 void
 audit_report_clear (AuditReport *report)
 {

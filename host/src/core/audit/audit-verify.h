@@ -55,3 +55,15 @@ typedef enum { AUDIT_VERIFY_FULL, AUDIT_VERIFY_FROM_CHECKPOINT } AuditVerifyFrom
 gboolean audit_verify_lines_from (const SignPublicKey *root, GPtrArray *lines, AuditVerifyFrom from,
                                   AuditReport *report);
 void audit_report_clear (AuditReport *report);
+
+/* Salvage (weir audit export --salvage): lines[i] is record seq i + 1 as read from a
+ * damaged store, or NULL with why[i] saying why it could not be read. Returns the lines
+ * (borrowed) that still authenticate: signed by the root key or by an epoch key that a
+ * key-epoch record signed by the key before it certified. *gaps gets AuditGap*, the seq
+ * ranges left out and why, in order; caller unrefs both arrays. Links and dates are not
+ * checked: a salvaged log is a set of authentic records, not a whole chain. */
+typedef struct {
+  gint64 from, to;
+  char *why;
+} AuditGap;
+GPtrArray *audit_salvage (const SignPublicKey *root, GPtrArray *lines, GPtrArray *why, GPtrArray **gaps);

@@ -729,7 +729,9 @@ GPtrArray *
 audit_store_lines_to_verify (Store *store, gboolean full, GError **error)
 {
   gint64 from = 1;
-  if (!full && !store_audit_last_event (store, "checkpoint", &from, error))
+  if (full)
+    return audit_store_lines (store, error);  /* a plain scan: no sort of the whole log */
+  if (!store_audit_last_event (store, "checkpoint", &from, error))
     return NULL;
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   if (!store_audit_lines_from (store, MAX (from, 1), collect_line, lines, error))

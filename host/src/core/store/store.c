@@ -294,10 +294,10 @@ verify_sealed (Store *store, StoreCheck *out, GError **error)
 /* Every page authenticates before anything is used: the store refuses to run on
  * tampered data, even on pages no query would read today. */
 static gboolean
-verify_pages (Store *store, GError **error)
+verify_pages (Store *store, StoreOpenFlags flags, GError **error)
 {
   StoreCheck check;
-  return store->vfs == NULL || verify_sealed (store, &check, error);
+  return store->vfs == NULL || (flags & STORE_OPEN_SALVAGE) || verify_sealed (store, &check, error);
 }
 
 /* The connection's settings, the WAL and the schema. */
@@ -308,7 +308,7 @@ set_up (Store *store, StoreOpenFlags flags, GError **error)
    * lands in a temporary file (the VFS refuses them anyway). synchronous=NORMAL in
    * WAL mode: a committed record survives a crash of the process (and the browser);
    * only power loss can lose the last commits. */
-  return verify_pages (store, error)
+  return verify_pages (store, flags, error)
          && exec (store, "PRAGMA temp_store = MEMORY", error)
          && exec (store, "PRAGMA mmap_size = 0", error)
          && set_geometry (store, error)
@@ -690,4 +690,52 @@ store_rewrap_key (const char *path, gboolean to_keyring, GError **error)
   g_clear_pointer (&store, store_close);
   return store_key_rewrap (key_path, path,
                            to_keyring ? STORE_KEY_WRAP_KEYRING : STORE_KEY_WRAP_FILE, error);
+}
+
+/* The highest seq the store knows of: its AUTOINCREMENT counter, else the highest
+ * readable. 0 when neither can be read. */
+static gint64
+salvage_top (Store *store)
+{
+  static const char *const queries[] = { "SELECT seq FROM sqlite_sequence WHERE name = 'audit'",
+                                         "SELECT MAX(seq) FROM audit" };
+  for (gsize i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      sqlite3_stmt *stmt = NULL;
+      gint64 top = 0;
+      if (sqlite3_prepare_v2 (store->db, queries[i], -1, &stmt, NULL) == SQLITE_OK
+          && sqlite3_step (stmt) == SQLITE_ROW)
+        top = sqlite3_column_int64 (stmt, 0);
+      sqlite3_finalize (stmt);
+      if (top > 0)
+        return top;
+    }
+  return 0;
+}
+
+gboolean
+store_audit_salvage (Store *store, StoreSalvageFunc fn, gpointer data, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 top = salvage_top (store);
+  if (top == 0)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_TAMPERED, "store: the audit log's extent cannot be read");
+      return FALSE;
+    }
+  if (sqlite3_prepare_v2 (store->db, "SELECT record FROM audit WHERE seq = ?", -1, &stmt, NULL) != SQLITE_OK)
+    return sql_fail (store->db, "reading the audit log", error);
+  gboolean go = TRUE;
+  for (gint64 seq = 1; go && seq <= top; seq++)
+    {
+      sqlite3_bind_int64 (stmt, 1, seq);
+      int rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        go = fn (seq, (const char *) sqlite3_column_text (stmt, 0), NULL, data);
+      else
+        go = fn (seq, NULL, rc == SQLITE_DONE ? "not in the store" : "unreadable: a damaged page", data);
+      sqlite3_reset (stmt);
+    }
+  sqlite3_finalize (stmt);
+  return TRUE;
 }

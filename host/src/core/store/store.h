@@ -17,6 +17,9 @@ typedef enum {
   /* synchronous=FULL (an fsync of the WAL at every commit) instead of NORMAL: for
    * bench/ only, to measure what making every record durable on its own would cost. */
   STORE_OPEN_SYNC_FULL_FOR_BENCH = 1 << 1,
+  /* weir audit export --salvage: a store with damaged pages opens (pages are not all
+   * authenticated first); a read of a damaged page still fails, never returns data. */
+  STORE_OPEN_SALVAGE = 1 << 2,
 } StoreOpenFlags;
 
 /* Opens (creating and migrating as needed) the store at path, sealed with the key in
@@ -46,6 +49,13 @@ typedef gboolean (*StoreAuditFunc) (gint64 seq, const char *id, const char *reco
 /* Calls fn for each record from the first; stops early when fn returns FALSE. */
 gboolean store_audit_foreach (Store *store, StoreAuditFunc fn, gpointer data, GError **error);
 gint64 store_audit_count (Store *store, GError **error);
+
+/* Salvage: every record that can still be read, by seq from 1 to the highest the
+ * store knows of (its sequence counter, or the highest readable). fn gets each record,
+ * or NULL and the reason for a seq that cannot be read (a damaged page) or is not
+ * there (pruned, lost). Stops early when fn returns FALSE. */
+typedef gboolean (*StoreSalvageFunc) (gint64 seq, const char *record, const char *why, gpointer data);
+gboolean store_audit_salvage (Store *store, StoreSalvageFunc fn, gpointer data, GError **error);
 
 /* FALSE with WEIR_ERROR_STORE when the store's file was deleted or replaced since it
  * was opened: a process would write into a file nobody can read again. */
