@@ -330,6 +330,8 @@ context_open (ContextFlags flags, GError **error)
   if (ctx->policy == NULL)
     return NULL;
   ctx->index = engine_index_new ();
+  /* Not at the first paste: a browser starting is busy enough. */
+  ctx->next_retention = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   g_autoptr (GError) local = NULL;
   if (!open_store (ctx, &local))
     {

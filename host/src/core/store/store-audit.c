@@ -240,37 +240,50 @@ store_audit_last_event (Store *store, const char *event, gint64 *seq, GError **e
                     "AND event = ?2", 0, event, seq, error);
 }
 
+/* The bytes the store's pages hold (free pages are reused, so they do not count). */
+static gboolean
+store_used_bytes (Store *store, gint64 *out, GError **error)
+{
+  gint64 pages = 0, free_pages = 0, page_size = 0;
+  if (!query_int (store, "PRAGMA page_count", -1, NULL, &pages, error)
+      || !query_int (store, "PRAGMA freelist_count", -1, NULL, &free_pages, error)
+      || !query_int (store, "PRAGMA page_size", -1, NULL, &page_size, error))
+    return FALSE;
+  *out = (pages - free_pages) * page_size;
+  return TRUE;
+}
+
+/* Walks the oldest records after `after` in order, and stops as soon as neither limit
+ * needs more: the common case (nothing due) reads one record, not the log. */
 gboolean
 store_audit_prune_bound (Store *store, gint64 after, const char *older_than, gint64 max_bytes, gint64 *seq,
                          GError **error)
 {
-  gint64 by_age = 0, total = 0;
+  gint64 used = 0, need = 0;
   *seq = 0;
-  if (older_than != NULL
-      && !query_int (store, "SELECT MAX(seq) FROM audit WHERE seq > ?1 AND json_extract(record, '$.time') < ?2",
-                     after, older_than, &by_age, error))
+  if (max_bytes > 0 && !store_used_bytes (store, &used, error))
     return FALSE;
-  if (!query_int (store, "SELECT TOTAL(length(record)) FROM audit WHERE seq > ?1", after, NULL, &total, error))
-    return FALSE;
-  *seq = by_age;
-  if (max_bytes <= 0 || total <= max_bytes)
-    return TRUE;
-  /* Over the size: the oldest go until what is left is 90 % of the limit, so pruning
-   * does not run again at every record. */
+  /* Over the size: the oldest go until 90 % of the limit is left, so pruning does not
+   * run again at every record. A record costs its text and about 64 bytes of b-tree. */
+  if (max_bytes > 0 && used > max_bytes)
+    need = used - max_bytes / 10 * 9;
   sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, "SELECT seq, length(record) FROM audit WHERE seq > ? ORDER BY seq", -1, &stmt,
-                          NULL) != SQLITE_OK)
-    return fail (store, "reading the audit log's sizes", error);
+  if (sqlite3_prepare_v2 (store->db, "SELECT seq, length(record), json_extract(record, '$.time') FROM audit "
+                          "WHERE seq > ? ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
+    return fail (store, "reading the audit log's oldest records", error);
   sqlite3_bind_int64 (stmt, 1, after);
   int rc;
-  gint64 target = max_bytes / 10 * 9;
-  while (total > target && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      *seq = MAX (*seq, sqlite3_column_int64 (stmt, 0));
-      total -= sqlite3_column_int64 (stmt, 1);
+      const char *time = (const char *) sqlite3_column_text (stmt, 2);
+      gboolean old = older_than != NULL && time != NULL && strcmp (time, older_than) < 0;
+      if (!old && need <= 0)
+        break;
+      *seq = sqlite3_column_int64 (stmt, 0);
+      need -= sqlite3_column_int64 (stmt, 1) + 64;
     }
   sqlite3_finalize (stmt);
-  return TRUE;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || fail (store, "reading the audit log's oldest records", error);
 }
 
 gboolean

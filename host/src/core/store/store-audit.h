@@ -32,9 +32,9 @@ gboolean store_audit_record (Store *store, gint64 seq, char **record, GError **e
 gboolean store_audit_last_event (Store *store, const char *event, gint64 *seq, GError **error);
 
 /* Retention (audit.c decides; docs/audit.md). The last seq past after that may go: by
- * age (records dated before older_than, an audit time string; NULL: no age limit) or
- * by size (the records past after hold more than max_bytes; 0: no size limit, else
- * the oldest go until 90 % of it is left). *seq 0: nothing. */
+ * age (the oldest records dated before older_than, an audit time string; NULL: no age
+ * limit) or by size (the store's used pages over max_bytes; 0: no size limit, else the
+ * oldest go until 90 % of it is left). *seq 0: nothing. */
 gboolean store_audit_prune_bound (Store *store, gint64 after, const char *older_than, gint64 max_bytes,
                                   gint64 *seq, GError **error);
 /* Deletes the records after < seq <= through, except key-epoch and checkpoint records.
