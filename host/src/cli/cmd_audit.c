@@ -293,6 +293,8 @@ audit_prune_cmd (int argc, char **argv)
   policy_audit_retention (context_policy (ctx), &days, &mb, &after_export);
   if (done.checkpoint == 0)
     printf ("nothing to prune (retention: %u days, %u MB, %s)\n", days, mb, after_export ? "after export" : "always");
+  else if (done.pruned_to == 0)
+    printf ("checkpoint: record %" G_GINT64_FORMAT "; nothing removed\n", done.checkpoint);
   else
     printf ("checkpoint: record %" G_GINT64_FORMAT "; %" G_GINT64_FORMAT " records removed now; records up to %"
             G_GINT64_FORMAT " are gone but for key-epoch and checkpoint records\n", done.checkpoint, done.removed,
