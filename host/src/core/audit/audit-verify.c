@@ -138,13 +138,20 @@ check_key (Walk *walk, const Fields *f)
  * chain had reached): it may then be dated earlier, and starts an epoch at its own
  * time. TRUE when f is such a record and its claim matches the chain. */
 static gboolean
-clock_step (Walk *walk, const Fields *f)
+clock_step_at (Walk *walk, const Fields *f, gboolean exact)
 {
   const char *from = string_field (f->json, "clock_back_from");
   gint64 from_us = 0;
-  if (from == NULL || strcmp (f->event, "key-epoch") != 0 || walk->expect == 1)
+  if (from == NULL || strcmp (f->event, "key-epoch") != 0 || f->seq == 1)
     return FALSE;
-  return audit_time_parse (from, &from_us) && from_us == walk->time_us && f->time_us < from_us;
+  return audit_time_parse (from, &from_us) && (exact ? from_us == walk->time_us : from_us >= walk->time_us)
+         && f->time_us < from_us;
+}
+
+static gboolean
+clock_step (Walk *walk, const Fields *f)
+{
+  return clock_step_at (walk, f, TRUE);
 }
 
 static void
@@ -219,7 +226,9 @@ check_key_record (Walk *walk, const char *line, gsize len, gboolean first)
     return FALSE;
   if (!sign_verify (&walk->key, (const guint8 *) msg, msg_len, sig))
     return fail (walk, AUDIT_FAULT_EDITED, f.seq, "its signature does not match its content");
-  if (f.epoch != walk->epoch || (!clock_step (walk, &f) && f.time_us < walk->since_us))
+  /* The records between were pruned: a clock step can only be held to the time the
+   * chain had reached by the key-epoch record before it. */
+  if (f.epoch != walk->epoch || (!clock_step_at (walk, &f, FALSE) && f.time_us < walk->since_us))
     return fail (walk, AUDIT_FAULT_FORGED, f.seq, "its epoch or date does not fit the key that signed it");
   if (!apply_key_epoch (walk, &f))
     return FALSE;
