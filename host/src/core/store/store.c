@@ -692,6 +692,9 @@ store_rewrap_key (const char *path, gboolean to_keyring, GError **error)
                            to_keyring ? STORE_KEY_WRAP_KEYRING : STORE_KEY_WRAP_FILE, error);
 }
 
+#define SALVAGE_MAX_SEQ ((gint64) 100000000)
+#define SALVAGE_MAX_MISSES ((gint64) 1000000)
+
 /* The highest seq the store knows of: its AUTOINCREMENT counter, else the highest
  * readable. 0 when neither can be read. */
 static gint64
@@ -725,11 +728,16 @@ store_audit_salvage (Store *store, StoreSalvageFunc fn, gpointer data, GError **
     }
   if (sqlite3_prepare_v2 (store->db, "SELECT record FROM audit WHERE seq = ?", -1, &stmt, NULL) != SQLITE_OK)
     return sql_fail (store->db, "reading the audit log", error);
+  /* A damaged counter may claim any number: the walk stops after SALVAGE_MAX_MISSES
+   * seqs in a row that give nothing, and never passes SALVAGE_MAX_SEQ. */
   gboolean go = TRUE;
-  for (gint64 seq = 1; go && seq <= top; seq++)
+  gint64 misses = 0;
+  top = MIN (top, SALVAGE_MAX_SEQ);
+  for (gint64 seq = 1; go && seq <= top && misses < SALVAGE_MAX_MISSES; seq++)
     {
       sqlite3_bind_int64 (stmt, 1, seq);
       int rc = sqlite3_step (stmt);
+      misses = rc == SQLITE_ROW ? 0 : misses + 1;
       if (rc == SQLITE_ROW)
         go = fn (seq, (const char *) sqlite3_column_text (stmt, 0), NULL, data);
       else
