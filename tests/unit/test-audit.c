@@ -481,6 +481,17 @@ test_retention_age (Fixture *f, gconstpointer data)
   g_assert_cmpint (report.records, ==, 1);
   g_assert_cmpint (report.head_seq, ==, 11);
   audit_report_clear (&report);
+  /* The database itself refuses a delete past what a checkpoint sealed. */
+  gint64 removed = 0;
+  g_autoptr (GError) refused = NULL;
+  g_assert_false (store_audit_prune (f->store, 6, 9, &removed, &refused));
+  g_assert_nonnull (strstr (refused->message, "append-only"));
+  g_clear_error (&refused);
+  g_assert_true (store_audit_begin (f->store, &refused));
+  g_assert_true (store_audit_prune (f->store, 0, 6, &removed, &refused));
+  g_assert_cmpint (removed, ==, 0);  /* 2-6 are gone; 1, the root key-epoch record, stays */
+  store_audit_rollback (f->store);
+
   /* Nothing more is due: a second run writes nothing. */
   g_assert_true (audit_prune (f->audit, &r, FALSE, &done, &error));
   g_assert_cmpint (done.checkpoint, ==, 0);
