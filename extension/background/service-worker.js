@@ -8,6 +8,7 @@ import { Dialogs } from './dialogs.js';
 import { Guard } from './guard.js';
 import { ModelDownloads } from './models.js';
 import { Uploads } from './uploads.js';
+import { ReportLimiter } from './reports.js';
 
 const Msg = globalThis.WeirMsg;
 const settings = new Settings();
@@ -35,13 +36,16 @@ const guard = new Guard({ host, settings, dialogs, uploads });
 
 // Issue 7: model downloads are watched from the start, so the policy's rules come with a
 // hello at once rather than with the first paste.
-const models = new ModelDownloads({ report: (body) => host.request(body).catch(() => guard.queueReport(body)) });
+// Reports a page can cause at will go through one limiter (issue 22).
+const reports = new ReportLimiter((body) => host.request(body).catch(() => guard.queueReport(body)));
+const models = new ModelDownloads({ report: (body) => reports.offer(body) });
 models.listen();
 host.connect().catch(() => {});
 
 // Tests and the curious read this from the service worker's console.
 globalThis.weir = Object.freeze({
-  status: () => Object.assign(host.status(), { settings: settings.snapshot(), models: models.snapshot() }),
+  status: () => Object.assign(host.status(), { settings: settings.snapshot(), models: models.snapshot(),
+                                                 reports: reports.snapshot() }),
 });
 
 const handlers = {
@@ -52,7 +56,7 @@ const handlers = {
   // just because the host has not answered yet.
   [Msg.UPLOAD_INFO]: () => host.connect().catch(() => {}).then(() => uploads.describe()),
   [Msg.UPLOAD_CHUNK]: (msg, sender) => uploads.chunk(msg, sender),
-  [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender),
+  [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender, reports),
   [Msg.GPU_POLICY]: (msg, sender) => guard.gpuPolicy(sender),
   [Msg.DIALOG_WAIT]: (msg, sender) => dialogs.wait(msg.dialog, sender),
   [Msg.DIALOG_ABORT]: (msg, sender) => { dialogs.abort(msg.dialog, sender); return {}; },

@@ -48,6 +48,9 @@ struct Policy {
   gboolean downloads_audit;
   GStrv download_patterns;
   gboolean record_url;
+  gsize retention_days;        /* audit_retention (docs/policy.md) */
+  gsize retention_mb;
+  gboolean retention_after_export;
   GPtrArray *rules;    /* Rule* */
   GPtrArray *origins;  /* OriginGroup* */
 };
