@@ -20,7 +20,7 @@ static void
 run (const ScanRequest *request, gint64 deadline, ScanResult *out)
 {
   g_autoptr (EngineIndex) index = engine_index_new ();
-  scan_run (request, index, 8, deadline, NULL, out);
+  scan_run (request, index, 8, deadline, NULL, NULL, out);
 }
 
 static void
@@ -120,17 +120,23 @@ test_decode (void)
 static void
 test_merge (void)
 {
-  /* The same card in the text, the HTML and a file is one finding. */
+  /* The same card in the text and the HTML is one finding; in a file it is another,
+   * which names the file. */
   g_autofree char *b64 = g_base64_encode ((const guchar *) CARD, strlen (CARD));
   ScanFile file = { .name = "a.txt", .mime = "text/plain", .data = b64, .size = -1 };
   ScanRequest request = { .event = "paste", .origin = "https://a.example", .text = CARD,
                           .html = "<b>" CARD "</b>!", .files = &file, .n_files = 1 };
   ScanResult result;
   run (&request, far_deadline (), &result);
-  g_assert_cmpuint (result.findings->len, ==, 1);
+  g_assert_cmpuint (result.findings->len, ==, 2);
   const Finding *f = result.findings->pdata[0];
   g_assert_cmpstr (f->rule, ==, "credit-card");
   g_assert_cmpuint (f->count, ==, 1);
+  g_assert_null (f->file);
+  const Finding *in_file = result.findings->pdata[1];
+  g_assert_cmpstr (in_file->rule, ==, "credit-card");
+  g_assert_cmpstr (in_file->file, ==, "a.txt");
+  g_assert_null (in_file->where);
   g_assert_cmpuint (result.unreadable, ==, 0);
   g_assert_false (result.overrun);
   g_assert_cmpstr (result.digest, ==, "");  /* no audit log, no digest */

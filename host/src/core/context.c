@@ -18,6 +18,8 @@ struct WeirContext {
   char *pack_stamp;     /* the store's packs when index was loaded; NULL without store */
   gint64 next_poll;     /* monotonic microseconds */
   gint64 next_store_retry; /* monotonic microseconds */
+  Extractor *extractor;    /* weir-extract's launcher; NULL until started or when it would not */
+  gboolean extractor_tried;
 };
 
 static void
@@ -32,6 +34,7 @@ context_free (WeirContext *ctx)
 {
   if (ctx == NULL)
     return;
+  extractor_free (ctx->extractor);
   audit_free (ctx->audit);
   store_close (ctx->store);
   policy_free (ctx->policy);
@@ -322,4 +325,21 @@ context_open (ContextFlags flags, GError **error)
   context_poll_packs (ctx, TRUE, lines);
   add_pack_problems (ctx, lines);
   return g_steal_pointer (&ctx);
+}
+
+Extractor *
+context_extractor (WeirContext *ctx)
+{
+  if (ctx->extractor_tried)
+    return ctx->extractor;
+  ctx->extractor_tried = TRUE;
+  g_autoptr (GError) error = NULL;
+  ctx->extractor = extractor_new (&error);
+  if (ctx->extractor == NULL)
+    {
+      g_autofree char *problem = g_strdup_printf ("Documents and archives cannot be read, so files "
+                                                  "other than text are unreadable: %s", error->message);
+      context_add_problem (ctx, CONTEXT_PROBLEM_EXTRACT, problem);
+    }
+  return ctx->extractor;
 }

@@ -22,6 +22,8 @@ typedef struct {
   guint longest; /* documents: longest in-order run, in normalised words */
   guint words;   /* documents: words of the content covered by matched runs */
   double score;  /* documents: share of the paste covered, 0..1; else 1 */
+  char *file;    /* the file it was found in, by the name it was sent with; NULL for text */
+  char *where;   /* where inside that file ("q3.xlsx › sheet Q3"); NULL for the file itself */
 } Finding;
 
 Finding *finding_new (FindingKind kind);
