@@ -28,7 +28,7 @@ archive_fault (Ex *ex, struct archive *a, const char *where)
 
 /* The member's bytes; NULL when a bound or a fault stopped it (told here). */
 static GByteArray *
-member_read (Ex *ex, struct archive *a, const char *where)
+member_read (Ex *ex, struct archive *a, gsize archive_len, const char *where)
 {
   GByteArray *buf = g_byte_array_new ();
   guchar chunk[65536];
@@ -39,7 +39,7 @@ member_read (Ex *ex, struct archive *a, const char *where)
         return buf;
       if (n < 0)
         archive_fault (ex, a, where);
-      if (n < 0 || !ex_inflate (ex, (guint64) n, where))
+      if (n < 0 || !ex_inflate (ex, (guint64) n, buf->len + (guint64) n, archive_len, where))
         {
           g_byte_array_unref (buf);
           return NULL;
@@ -65,8 +65,8 @@ raw_name (const char *name)
 }
 
 static void
-archive_member (Ex *ex, struct archive *a, struct archive_entry *entry, const char *where,
-                const char *name, guint depth)
+archive_member (Ex *ex, struct archive *a, gsize archive_len, struct archive_entry *entry,
+                const char *where, const char *name, guint depth)
 {
   const char *path = archive_entry_pathname_utf8 (entry) ?: archive_entry_pathname (entry) ?: "?";
   g_autofree char *inner = NULL;
@@ -82,7 +82,7 @@ archive_member (Ex *ex, struct archive *a, struct archive_entry *entry, const ch
       ex_emit (ex, EXTRACT_ENCRYPTED, at, "", 0);
       return;
     }
-  GByteArray *bytes = member_read (ex, a, at);
+  GByteArray *bytes = member_read (ex, a, archive_len, at);
   if (bytes == NULL)
     return;
   ex_file (ex, at, path, NULL, bytes->data, bytes->len, depth + 1);
@@ -111,7 +111,7 @@ ex_archive (Ex *ex, const char *where, const char *name, const guchar *data, gsi
           archive_fault (ex, a, where);
           break;
         }
-      archive_member (ex, a, entry, where, name, depth);
+      archive_member (ex, a, len, entry, where, name, depth);
     }
   archive_read_free (a);
 }

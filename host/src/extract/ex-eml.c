@@ -15,7 +15,7 @@ static void eml_object (Ex *ex, const char *where, GMimeObject *object, guint de
 
 /* The decoded bytes of a leaf part, counted against the bounds; NULL past one. */
 static GByteArray *
-eml_content (Ex *ex, const char *where, GMimePart *part)
+eml_content (Ex *ex, const char *where, GMimePart *part, gsize message_len)
 {
   GMimeDataWrapper *content = g_mime_part_get_content (part);
   if (content == NULL)
@@ -25,7 +25,7 @@ eml_content (Ex *ex, const char *where, GMimePart *part)
   g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), FALSE);
   g_mime_data_wrapper_write_to_stream (content, stream);
   g_object_unref (stream);
-  if (!ex_inflate (ex, bytes->len, where))
+  if (!ex_inflate (ex, bytes->len, bytes->len, message_len, where))
     {
       g_byte_array_unref (bytes);
       return NULL;
@@ -63,7 +63,7 @@ eml_part (Ex *ex, const char *where, GMimePart *part, guint depth)
   g_autofree char *at = label ? ex_where (where, label) : g_strdup (where);
   if (!ex_member (ex, at))
     return;
-  GByteArray *bytes = eml_content (ex, at, part);
+  GByteArray *bytes = eml_content (ex, at, part, 0);  /* base64 and quoted-printable only shrink */
   if (bytes == NULL)
     return;
   if (!attachment && type != NULL && g_mime_content_type_is_type (type, "text", "*"))

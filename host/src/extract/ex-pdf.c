@@ -13,6 +13,7 @@ typedef struct {
   GByteArray *buf;
   Ex *ex;
   const char *where;
+  gsize pdf_len;
   gboolean over;
 } Saved;
 
@@ -20,7 +21,7 @@ static gboolean
 save_chunk (const gchar *data, gsize len, gpointer user, GError **error)
 {
   Saved *saved = user;
-  if (!ex_inflate (saved->ex, len, saved->where))
+  if (!ex_inflate (saved->ex, len, saved->buf->len + len, saved->pdf_len, saved->where))
     {
       saved->over = TRUE;
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "over a bound");
@@ -31,7 +32,7 @@ save_chunk (const gchar *data, gsize len, gpointer user, GError **error)
 }
 
 static void
-pdf_attachments (Ex *ex, const char *where, PopplerDocument *doc, guint depth)
+pdf_attachments (Ex *ex, const char *where, PopplerDocument *doc, gsize pdf_len, guint depth)
 {
   GList *attachments = poppler_document_get_attachments (doc);
   for (GList *l = attachments; l != NULL && !ex->stopped; l = l->next)
@@ -42,7 +43,7 @@ pdf_attachments (Ex *ex, const char *where, PopplerDocument *doc, guint depth)
       g_autofree char *at = ex_where (where, label);
       if (!ex_member (ex, at))
         break;
-      Saved saved = { g_byte_array_new (), ex, at, FALSE };
+      Saved saved = { g_byte_array_new (), ex, at, pdf_len, FALSE };
       if (poppler_attachment_save_to_callback (attachment, save_chunk, &saved, NULL))
         ex_file (ex, at, name, NULL, saved.buf->data, saved.buf->len, depth + 1);
       else if (!saved.over)
@@ -80,13 +81,13 @@ ex_pdf (Ex *ex, const char *where, const guchar *data, gsize len, guint depth)
       if (text == NULL)
         continue;
       gsize text_len = strlen (text);
-      if (!ex_inflate (ex, text_len, where))
+      if (!ex_inflate (ex, text_len, 0, 0, where))
         break;
       g_autofree char *label = g_strdup_printf ("page %d", i + 1);
       g_autofree char *at = ex_where (where, label);
       ex_text (ex, at, text, text_len);
     }
   if (!ex->stopped)
-    pdf_attachments (ex, where, doc, depth);
+    pdf_attachments (ex, where, doc, len, depth);
   g_object_unref (doc);
 }

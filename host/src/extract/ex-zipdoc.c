@@ -23,7 +23,7 @@ typedef gboolean (*WantFunc) (const char *name);
 
 /* One part's bytes, each chunk counted against the bounds; NULL past one. */
 static GBytes *
-zip_read_part (Ex *ex, struct archive *a, const char *where)
+zip_read_part (Ex *ex, struct archive *a, gsize zip_len, const char *where)
 {
   GByteArray *buf = g_byte_array_new ();
   guchar chunk[65536];
@@ -32,7 +32,7 @@ zip_read_part (Ex *ex, struct archive *a, const char *where)
       la_ssize_t n = archive_read_data (a, chunk, sizeof chunk);
       if (n == 0)
         break;
-      if (n < 0 || !ex_inflate (ex, (guint64) n, where))
+      if (n < 0 || !ex_inflate (ex, (guint64) n, buf->len + (guint64) n, zip_len, where))
         {
           if (n < 0)
             ex_emit (ex, EXTRACT_UNREADABLE, where, archive_error_string (a) ?: "damaged zip",
@@ -80,7 +80,7 @@ zip_load (Ex *ex, const char *where, const guchar *data, gsize len, WantFunc wan
       if (want == NULL || !want (name) || archive_entry_is_encrypted (entry))
         continue;
       g_autofree char *part_where = ex_where (where, name);
-      GBytes *part = zip_read_part (ex, a, part_where);
+      GBytes *part = zip_read_part (ex, a, len, part_where);
       ok = part != NULL;
       if (ok)
         g_hash_table_replace (zip->parts, g_strdup (name), part);

@@ -28,9 +28,12 @@ void ex_emit (Ex *ex, ExtractKind kind, const char *where, const char *data, gsi
 /* A text record, once the text is valid UTF-8 (invalid bytes become U+FFFD) and holds
  * something other than white space. */
 void ex_text (Ex *ex, const char *where, const char *text, gsize len);
-/* Counts n more inflated bytes; FALSE (and the 'O' record, once) when that passes
- * max_inflated or max_ratio: the caller stops reading. */
-gboolean ex_inflate (Ex *ex, guint64 n, const char *where);
+/* Counts n more inflated bytes of a member that has now inflated member_total bytes
+ * out of a container of container_len bytes (0: no ratio to hold, e.g. a PDF's text);
+ * FALSE (and the 'O' record) when that passes max_inflated, or max_ratio times the
+ * container (past the first MiB of a member) or the file sent (past its first 8 MiB):
+ * the caller stops reading, and so does everything else (ex->stopped). */
+gboolean ex_inflate (Ex *ex, guint64 n, guint64 member_total, gsize container_len, const char *where);
 /* Counts one more archive member; FALSE (and the 'O' record) past max_members. */
 gboolean ex_member (Ex *ex, const char *where);
 

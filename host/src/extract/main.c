@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -197,6 +198,14 @@ launcher (int sock)
   /* The launcher ends with the program that started it. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   signal (SIGPIPE, SIG_IGN);
+  /* weir-host's memory cap (its soft RLIMIT_DATA, docs/hardening.md) is the host's, not
+   * ours: each child sets its own limit from the policy's memory_mb. */
+  struct rlimit data;
+  if (getrlimit (RLIMIT_DATA, &data) == 0 && data.rlim_cur != data.rlim_max)
+    {
+      data.rlim_cur = data.rlim_max;
+      setrlimit (RLIMIT_DATA, &data);
+    }
   ex_preload ();
   ExtractJob job;
   int fds[2];
