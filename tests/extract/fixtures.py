@@ -103,7 +103,7 @@ def build(out):
     for name, (body, pre) in texts.items():
         write(os.path.join(out, name + ".html"), html_doc(name.title(), body, pre))
     htmls = [n + ".html" for n in texts]
-    for target in ("docx:MS Word 2007 XML", "odt", "rtf", "pdf", "docm:MS Word 2007 XML VBA"):
+    for target in ("docx:MS Word 2007 XML", "odt", "rtf:Rich Text Format", "pdf", "docm:MS Word 2007 XML VBA"):
         soffice(out, target, htmls)
     write(os.path.join(out, "people.csv"), PEOPLE_CSV)
     write(os.path.join(out, "cardsheet.csv"), "what,number\nmain card,4111 1111 1111 1111\nbackup,5500 0000 0000 0004\n")
