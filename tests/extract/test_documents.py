@@ -7,6 +7,7 @@ be allowed; encrypted files get the encrypted verdict; a zip bomb an oversize
 answer naming its bound, with the host still serving."""
 import json
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -15,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pack"))
 sys.path.insert(0, HERE)
 import fixtures  # noqa: E402
-from weirtest import WeirCase, Host, SECRET  # noqa: E402
+from weirtest import WeirCase, Host, SECRET, WEIR  # noqa: E402
 
 BUILD = os.environ.get("WEIR_BUILD_ROOT", "")
 FIX = None
@@ -139,6 +140,38 @@ class Documents(WeirCase):
         self.assertIn('"file":"cardsheet.xlsx"', out.replace(" ", ""))
         self.assertIn("sheet cardsheet", out)
         self.assertNotIn("4111", out)
+
+    def test_pack_from_office_files(self):
+        """--docs reads .docx and .pdf; --edm reads .xlsx and .ods (their first sheet)."""
+        docs = self.path("contracts")
+        os.makedirs(docs)
+        for n in ("secret.docx", "secret.pdf"):
+            with open(os.path.join(FIX, n), "rb") as src, open(os.path.join(docs, n), "wb") as dst:
+                dst.write(src.read())
+        out = self.path("contracts.weirpack")
+        r = self.ok("pack", "build", "--name", "contracts", "--label", "confidential", "--docs", docs,
+                    "--sign", self.path("a.key"), "-o", out)
+        self.assertIn("documents    2", r.stdout)
+        self.ok("pack", "import", out)
+        v = json.loads(self.ok("scan", "--json", os.path.join(FIX, "secret.odt")).stdout)
+        self.assertIn("secret.docx", [x.get("name") for x in v["reasons"]], v)
+        for sheet in ("people.xlsx", "people.ods"):
+            with self.subTest(sheet=sheet):
+                out = self.path(sheet + ".weirpack")
+                r = self.ok("pack", "build", "--name", "t-" + sheet.split(".")[1], "--label", "restricted",
+                            "--edm", os.path.join(FIX, sheet), "--edm-columns", "email,name,phone",
+                            "--sign", self.path("a.key"), "-o", out)
+                self.assertRegex(r.stdout, r"records +[34] ")
+                # A fresh home holding only this pack: its table must catch a row.
+                home = self.path("home-" + sheet)
+                os.makedirs(home)
+                env = dict(self.env, WEIR_HOME=home)
+                for args in (["trust", "add", self.path("a.pub")], ["pack", "import", out]):
+                    self.assertEqual(subprocess.run([WEIR, *args], env=env, capture_output=True).returncode, 0)
+                r = subprocess.run([WEIR, "scan", "--json", "-"], env=env, capture_output=True, text=True,
+                                   input="Grace Hopper, +1 202 555 0143, grace@example.org")
+                v = json.loads(r.stdout)
+                self.assertEqual([(x["kind"], x["name"]) for x in v["reasons"]], [("edm", "people")], v)
 
     def test_cli_scan_file(self):
         r = self.weir("scan", "--json", os.path.join(FIX, "nested.tar.gz"))

@@ -155,7 +155,13 @@ walk_end (void *data, const char *name)
   if (name_in (local, LINE_ENDS))
     walk_sep (w, '\n');
   else if (name_in (local, CELL_ENDS))
-    walk_sep (w, '\t');
+    {
+      /* A cell's paragraph (ODF text:p) ends the cell, not the row. */
+      if (w->text->len > 0 && w->text->str[w->text->len - 1] == '\n')
+        w->text->str[w->text->len - 1] = '\t';
+      else
+        walk_sep (w, '\t');
+    }
 }
 
 static void XMLCALL
