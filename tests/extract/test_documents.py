@@ -20,6 +20,12 @@ from weirtest import WeirCase, Host, SECRET, WEIR  # noqa: E402
 
 BUILD = os.environ.get("WEIR_BUILD_ROOT", "")
 FIX = None
+# The types Chromium gives these files: an Office type names "xml", yet the bytes are a zip.
+MIMES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+         "odt": "application/vnd.oasis.opendocument.text", "pdf": "application/pdf",
+         "rtf": "application/rtf", "eml": "message/rfc822", "gz": "application/gzip"}
 
 
 def setUpModule():
@@ -58,7 +64,7 @@ class Documents(WeirCase):
         super().tearDown()
 
     def drop(self, *names):
-        files = [{"name": n, "mime": "application/octet-stream", "size": os.path.getsize(os.path.join(FIX, n)),
+        files = [{"name": n, "mime": MIMES.get(n.rsplit(".", 1)[-1], "application/octet-stream"), "size": os.path.getsize(os.path.join(FIX, n)),
                   "data": fixtures.b64(os.path.join(FIX, n))} for n in names]
         return self.host.request({"type": "scan", "event": "drop", "origin": "https://chat.example",
                                   "url": "https://chat.example/c/1", "files": files})

@@ -255,12 +255,15 @@ scan_file_text (Scan *scan, const ScanFile *file, const guchar *bytes, gsize len
   gsize skip = 0, text_len = 0;
   TextEncoding encoding;
   g_autofree char *text = text_decode (file->mime, bytes, len, &skip, &text_len, &encoding);
+  /* The bytes decide before the type: an Office file's type names "xml" but it is a zip. */
   if (text != NULL)
     scan_part_in (scan, text, text_len, name, NULL);
-  else if (looks_textual (file->mime, bytes + skip, len - skip))
+  else if (looks_textual (NULL, bytes + skip, len - skip))
     scan_part_in (scan, (const char *) bytes + skip, len - skip, name, NULL);
   else if (extract)
     scan_file_extract (scan, file, bytes, len);
+  else if (looks_textual (file->mime, bytes + skip, len - skip))
+    scan_part_in (scan, (const char *) bytes + skip, len - skip, name, NULL);
   else
     scan->out->unreadable++;
 }
