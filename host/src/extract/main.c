@@ -245,6 +245,14 @@ print_record (guchar kind, const char *where, const char *data, gsize len)
     printf ("%.*s\n", (int) len, data);
 }
 
+static guint32
+read_le32 (const guchar *p)
+{
+  guint32 v;
+  memcpy (&v, p, sizeof v);  /* records are packed: no alignment to rely on */
+  return GUINT32_FROM_LE (v);
+}
+
 /* --text: the records a child wrote, one line each (text as its size: this is for
  * people checking what a file yields, and text can be anything). */
 static int
@@ -257,11 +265,11 @@ print_records (int fd)
   while (len - at >= 9)
     {
       guchar kind = buf[at];
-      guint32 wl = GUINT32_FROM_LE (*(guint32 *) (gpointer) (buf + at + 1));
+      guint32 wl = read_le32 (buf + at + 1);
       if (wl > len - at - 9)
         break;
       g_autofree char *where = g_strndup ((const char *) buf + at + 5, wl);
-      guint32 dl = GUINT32_FROM_LE (*(guint32 *) (gpointer) (buf + at + 5 + wl));
+      guint32 dl = read_le32 (buf + at + 5 + wl);
       if (dl > len - at - 9 - wl)
         break;
       print_record (kind, where, (const char *) buf + at + 9 + wl, dl);
