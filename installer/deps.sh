@@ -5,6 +5,11 @@ packages=(meson ninja-build pkg-config gcc libcjson-dev libsqlite3-dev libsodium
           libglib2.0-dev libnotify-dev python3
           rsyslog  # rsyslog: tests/audit/test-rsyslog.py runs a device and a collector rsyslogd
           libseccomp-dev  # the host sandbox (-Dsandbox)
+          # weir-extract: archives, PDF, office XML, e-mail (host/src/extract/)
+          libarchive-dev libpoppler-glib-dev libexpat1-dev libgmime-3.0-dev
+          # tests/extract: real producers of the fixtures (LibreOffice, 7z, qpdf, zip, zstd)
+          libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
+          p7zip-full qpdf zip zstd xz-utils bzip2
           libsecret-1-dev  # the store key wrapped by the desktop keyring (-Dkeyring)
           gnome-keyring dbus-daemon dbus-bin python3-dbus  # tests/store/test-keyring.py: a real secret service
           clang libclang-rt-14-dev)  # clang + libFuzzer runtime: tests/fuzz/run.sh

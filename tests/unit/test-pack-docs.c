@@ -16,7 +16,12 @@ test_is_document (void)
   g_assert_true (pack_docs_is_document ("x.Html"));
   g_assert_true (pack_docs_is_document ("t.csv"));
   g_assert_true (pack_docs_is_document ("t.json"));
-  g_assert_false (pack_docs_is_document ("a.pdf"));
+  /* Office, PDF, RTF and mail are documents too, read through weir-extract. */
+  g_assert_true (pack_docs_is_document ("a.pdf"));
+  g_assert_true (pack_docs_is_document ("Q3.XLSX"));
+  g_assert_true (pack_docs_needs_extract ("c.docx"));
+  g_assert_false (pack_docs_needs_extract ("c.txt"));
+  g_assert_false (pack_docs_is_document ("a.png"));
   g_assert_false (pack_docs_is_document ("txt"));
   g_assert_true (pack_docs_is_html ("dir/page.HTM"));
   g_assert_false (pack_docs_is_html ("dir/page.md"));

@@ -594,10 +594,45 @@ test_audit_retention (void)
   g_assert_false (after_export);
 }
 
+/* The encrypted class and the extract bounds: defaults, overrides, refusals by field. */
+static void
+test_encrypted_and_extract (void)
+{
+  g_autoptr (GError) error = NULL;
+  static const char empty[] = "{\"version\":1}";
+  g_autoptr (Policy) plain = policy_new_from_data (empty, strlen (empty), &error);
+  g_assert_no_error (error);
+  PolicyDecision d;
+  policy_decide_encrypted (plain, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_WARN);
+  g_assert_true (d.justification);
+  g_assert_cmpstr (d.rule_id, ==, "encrypted");
+  g_assert_nonnull (strstr (d.message, "encrypted"));
+  g_assert_cmpuint (policy_extract_bounds (plain)->max_depth, ==, 5);
+  static const char set[] = "{\"encrypted\":{\"verdict\":\"block\",\"message\":\"No locked files.\"},"
+                            "\"extract\":{\"max_depth\":2,\"max_compression_ratio\":50,\"memory_mb\":256}}";
+  g_autoptr (Policy) strict = policy_new_from_data (set, strlen (set), &error);
+  g_assert_no_error (error);
+  policy_decide_encrypted (strict, &d);
+  g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
+  g_assert_false (d.justification);
+  g_assert_cmpstr (d.message, ==, "No locked files.");
+  const ExtractBounds *b = policy_extract_bounds (strict);
+  g_assert_cmpuint (b->max_depth, ==, 2);
+  g_assert_cmpuint (b->max_ratio, ==, 50);
+  g_assert_cmpuint (b->memory_mb, ==, 256);
+  g_assert_cmpuint (b->max_pages, ==, 2000);  /* unset fields keep their defaults */
+  assert_refused ("{\"extract\":{\"max_depth\":99}}", "policy: extract.max_depth");
+  assert_refused ("{\"extract\":{\"memory_mb\":8}}", "policy: extract.memory_mb");
+  assert_refused ("{\"extract\":{\"depth\":1}}", "policy: extract");
+  assert_refused ("{\"encrypted\":{\"verdict\":\"maybe\"}}", "policy: encrypted.verdict");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/policy/encrypted-and-extract", test_encrypted_and_extract);
   g_test_add_func ("/policy/default-verdicts", test_default_verdicts);
   g_test_add_func ("/policy/origin-matching", test_origin_matching);
   g_test_add_func ("/policy/origin-cap-and-override", test_origin_cap_and_override);

@@ -20,7 +20,7 @@ static void
 run (const ScanRequest *request, gint64 deadline, ScanResult *out)
 {
   g_autoptr (EngineIndex) index = engine_index_new ();
-  scan_run (request, index, 8, deadline, NULL, out);
+  scan_run (request, index, 8, deadline, NULL, NULL, out);
 }
 
 static void
@@ -120,8 +120,8 @@ test_decode (void)
 static void
 test_merge (void)
 {
-  /* The same card in the text and the HTML is one finding; in a file it is told again,
-   * naming the file, so the user learns the file holds it too. */
+  /* The same card in the text and the HTML is one finding; in a file it is another,
+   * which names the file. */
   g_autofree char *b64 = g_base64_encode ((const guchar *) CARD, strlen (CARD));
   ScanFile file = { .name = "a.txt", .mime = "text/plain", .data = b64, .size = -1 };
   ScanRequest request = { .event = "paste", .origin = "https://a.example", .text = CARD,
@@ -133,9 +133,10 @@ test_merge (void)
   g_assert_cmpstr (f->rule, ==, "credit-card");
   g_assert_cmpuint (f->count, ==, 1);
   g_assert_null (f->file);
-  const Finding *g = result.findings->pdata[1];
-  g_assert_cmpstr (g->rule, ==, "credit-card");
-  g_assert_cmpstr (g->file, ==, "a.txt");
+  const Finding *in_file = result.findings->pdata[1];
+  g_assert_cmpstr (in_file->rule, ==, "credit-card");
+  g_assert_cmpstr (in_file->file, ==, "a.txt");
+  g_assert_null (in_file->where);
   g_assert_cmpuint (result.unreadable, ==, 0);
   g_assert_false (result.overrun);
   g_assert_cmpstr (result.digest, ==, "");  /* no audit log, no digest */

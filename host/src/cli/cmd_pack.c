@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "extract.h"
+#include "weir-error.h"
 #include "context.h"
 #include "engine/html.h"
 #include "file.h"
@@ -40,6 +42,86 @@ progress_show (Progress *p, gboolean final)
   fflush (stderr);
 }
 
+/* ---- documents through weir-extract ---- */
+
+typedef struct {
+  GString *text;
+  const char *path;
+  GError *error;        /* the first record that says the file was not read whole */
+  gboolean first_sheet; /* --edm: only the first sheet's text */
+  gboolean sheet_done;
+} Extracted;
+
+static void
+extracted_record (ExtractKind kind, const char *where, const char *data, gsize len, gpointer user_data)
+{
+  Extracted *x = user_data;
+  if (kind == EXTRACT_TEXT)
+    {
+      if (x->first_sheet && (x->sheet_done || !g_str_has_prefix (where, "sheet ")))
+        return;
+      x->sheet_done = TRUE;
+      g_string_append_len (x->text, data, (gssize) len);
+      g_string_append_c (x->text, '\n');
+      return;
+    }
+  if (x->error != NULL)
+    return;
+  const char *at = where[0] ? where : "the file";
+  if (kind == EXTRACT_ENCRYPTED)
+    g_set_error (&x->error, WEIR_ERROR, WEIR_ERROR_PACK, "%s: %s is encrypted; decrypt it first", x->path, at);
+  else
+    g_set_error (&x->error, WEIR_ERROR, WEIR_ERROR_PACK, "%s: %s was not read whole (%s)", x->path, at, data);
+}
+
+/* The text of a document (every part, in order) or, with first_sheet, the first sheet
+ * of a workbook as tab-separated rows. Caller frees. */
+static GString *
+extract_text (const char *path, const char *data, gsize len, gboolean first_sheet, GError **error)
+{
+  static Extractor *extractor;  /* one launcher for the whole build */
+  if (extractor == NULL && (extractor = extractor_new (error)) == NULL)
+    return NULL;
+  ExtractBounds bounds = EXTRACT_BOUNDS_DEFAULT;
+  bounds.time_ms = 120000;  /* an admin's build waits; a browser does not */
+  Extracted x = { g_string_new (NULL), path, NULL, first_sheet, FALSE };
+  g_autofree char *base = g_path_get_basename (path);
+  if (!extractor_run (extractor, &bounds, base, NULL, (const guchar *) data, len, extracted_record, &x, error))
+    return g_string_free (x.text, TRUE), NULL;
+  if (x.error != NULL)
+    {
+      g_propagate_error (error, x.error);
+      return g_string_free (x.text, TRUE), NULL;
+    }
+  return x.text;
+}
+
+/* A sheet's tab-separated rows as CSV (every field quoted), for the EDM reader. */
+static GString *
+tsv_to_csv (const GString *tsv)
+{
+  GString *csv = g_string_new (NULL);
+  g_auto (GStrv) lines = g_strsplit (tsv->str, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) cells = g_strsplit (lines[i], "\t", -1);
+      guint n = g_strv_length (cells);
+      while (n > 0 && cells[n - 1][0] == '\0')
+        n--;  /* the separator after the last cell */
+      if (n == 0)
+        continue;
+      for (guint c = 0; c < n; c++)
+        {
+          g_autofree char *quoted = NULL;
+          g_auto (GStrv) parts = g_strsplit (cells[c], "\"", -1);
+          quoted = g_strjoinv ("\"\"", parts);
+          g_string_append_printf (csv, "%s\"%s\"", c ? "," : "", quoted);
+        }
+      g_string_append_c (csv, '\n');
+    }
+  return csv;
+}
+
 static gboolean
 add_document (PackBuilder *b, const char *root, const char *path, Progress *p, GError **error)
 {
@@ -48,7 +130,15 @@ add_document (PackBuilder *b, const char *root, const char *path, Progress *p, G
   if (!cli_read_input (path, DOC_MAX_BYTES, &data, &len, error))
     return FALSE;
   g_autofree char *name = pack_docs_name (root, path);
-  if (pack_docs_is_html (path))
+  if (pack_docs_needs_extract (path))
+    {
+      GString *text = extract_text (path, data, len, FALSE, error);
+      if (text == NULL)
+        return FALSE;
+      pack_builder_add_document (b, name, text->str, text->len);
+      g_string_free (text, TRUE);
+    }
+  else if (pack_docs_is_html (path))
     {
       gsize text_len = 0;
       g_autofree char *text = engine_html_to_text (data, len, &text_len);
@@ -94,6 +184,19 @@ add_edm (PackBuilder *b, const char *csv_path, const char *columns, GError **err
   gsize len = 0;
   if (!cli_read_input (csv_path, CSV_MAX_BYTES, &csv, &len, error))
     return FALSE;
+  g_autofree char *lower = g_ascii_strdown (csv_path, -1);
+  if (g_str_has_suffix (lower, ".xlsx") || g_str_has_suffix (lower, ".xlsm") || g_str_has_suffix (lower, ".ods"))
+    {
+      /* A workbook: its first sheet, as the CSV reader takes it. */
+      GString *tsv = extract_text (csv_path, csv, len, TRUE, error);
+      if (tsv == NULL)
+        return FALSE;
+      GString *as_csv = tsv_to_csv (tsv);
+      g_string_free (tsv, TRUE);
+      g_free (csv);
+      len = as_csv->len;
+      csv = g_string_free (as_csv, FALSE);
+    }
   g_autofree char *base = g_path_get_basename (csv_path);
   char *dot = strrchr (base, '.');
   if (dot != NULL && dot != base)

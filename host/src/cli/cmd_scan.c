@@ -18,6 +18,14 @@ print_reason (const char *kind, const char *what, const char *label)
     printf (" [%s]", label);
 }
 
+/* "  in a.zip › q3.xlsx › sheet Q3": which file, and where inside it. */
+static void
+print_place (const char *file, const char *where)
+{
+  if (file != NULL)
+    printf ("  in %s%s%s", file, where ? " \xe2\x80\xba " : "", where ? where : "");
+}
+
 /* The verdict for a person: the verdict and its message, one line per reason, whether a
  * reason is needed to proceed, and the audit record's id. */
 static void
@@ -36,10 +44,7 @@ print_verdict (const Verdict *verdict)
         printf (" score %.2f", (double) (gint) (f->score * 100 + 0.5) / 100);
       else
         printf (" x%u", f->count);
-      if (f->file != NULL)
-        printf (" in %s", f->file);
-      if (f->where != NULL)
-        printf (", %s", f->where);
+      print_place (f->file, f->where);
       printf ("\n");
     }
   for (guint i = 0; i < verdict->n_policy_reasons; i++)
@@ -48,6 +53,9 @@ print_verdict (const Verdict *verdict)
       print_reason ("policy", r->rule, NULL);
       if (r->count > 0)
         printf (" x%u", r->count);
+      if (r->detail != NULL)
+        printf (" (%s)", r->detail);
+      print_place (r->file, r->where);
       printf ("\n");
     }
   if (verdict->justification)

@@ -12,6 +12,7 @@ import sys
 
 TOP_LEVEL = {
     "weir-error": "base", "paths": "base", "file": "base", "text": "base",
+    "extract": "base",
     "json": "json",
     "context": "context", "state": "context",
     "nm": "proto", "proto": "proto", "upload": "proto",

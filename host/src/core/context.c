@@ -19,6 +19,8 @@ struct WeirContext {
   gint64 next_poll;     /* monotonic microseconds */
   gint64 next_store_retry; /* monotonic microseconds */
   gint64 next_retention;   /* monotonic microseconds; 0: at the first chance */
+  Extractor *extractor;    /* weir-extract's launcher; NULL until started or when it would not */
+  gboolean extractor_tried;
 };
 
 static void
@@ -33,6 +35,7 @@ context_free (WeirContext *ctx)
 {
   if (ctx == NULL)
     return;
+  extractor_free (ctx->extractor);
   audit_free (ctx->audit);
   store_close (ctx->store);
   policy_free (ctx->policy);
@@ -352,4 +355,21 @@ context_open (ContextFlags flags, GError **error)
   context_poll_packs (ctx, TRUE, lines);
   add_pack_problems (ctx, lines);
   return g_steal_pointer (&ctx);
+}
+
+Extractor *
+context_extractor (WeirContext *ctx)
+{
+  if (ctx->extractor_tried)
+    return ctx->extractor;
+  ctx->extractor_tried = TRUE;
+  g_autoptr (GError) error = NULL;
+  ctx->extractor = extractor_new (&error);
+  if (ctx->extractor == NULL)
+    {
+      g_autofree char *problem = g_strdup_printf ("Documents and archives cannot be read, so files "
+                                                  "other than text are unreadable: %s", error->message);
+      context_add_problem (ctx, CONTEXT_PROBLEM_EXTRACT, problem);
+    }
+  return ctx->extractor;
 }

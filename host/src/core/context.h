@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "audit/audit.h"
+#include "extract.h"
 #include "engine/index.h"
 #include "pack/pack.h"
 #include "policy/policy.h"
@@ -39,6 +40,11 @@ const char *context_state_dir (const WeirContext *ctx);
  * returns the one it held, which the caller then owns. */
 Audit *context_replace_audit (WeirContext *ctx, Audit *audit);
 
+/* weir-extract's launcher, started on the first call (a problem when it cannot start;
+ * later calls do not try again and return NULL). weir-host calls it before its sandbox
+ * forbids starting programs; the CLI when a file first needs it. Borrowed. */
+Extractor *context_extractor (WeirContext *ctx);
+
 /* What degrades protection, each told to the user as one line. The kind says what it
  * is; code never finds a problem again by its wording. */
 typedef enum {
@@ -46,6 +52,7 @@ typedef enum {
   CONTEXT_PROBLEM_STORE,   /* the store cannot be opened: every check fails safe */
   CONTEXT_PROBLEM_AUDIT,   /* the audit log refuses writes: every check fails safe */
   CONTEXT_PROBLEM_PACK,    /* a trusted key or a pack was refused */
+  CONTEXT_PROBLEM_EXTRACT, /* weir-extract would not start: documents are unreadable */
 } ContextProblemKind;
 
 typedef struct {

@@ -194,6 +194,10 @@ main (int argc, char **argv)
    * after the sandbox is up (which refuses the lookup) still names the user, not
    * "somebody", in its records. */
   (void) g_get_user_name ();
+  /* The document reader's launcher (weir-extract --server), started while the host may
+   * still start a program: its sandbox forbids fork and exec, and the launcher forks
+   * one sandboxed child per file for the rest of the session (docs/security.md). */
+  context_extractor (ctx);
   host_sandbox (ctx);
   /* After the sandbox: a notice starts GDBus's thread, which Landlock would miss. */
   tell_problems (ctx);

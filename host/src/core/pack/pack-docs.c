@@ -10,6 +10,19 @@
 #define NAME_MAX_BYTES 4000
 
 static const char *const doc_extensions[] = { ".txt", ".md", ".csv", ".json", ".html", ".htm", NULL };
+/* Read through weir-extract (extract.h), like a dropped file. */
+static const char *const extracted_extensions[] = { ".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".pptm",
+                                                    ".odt", ".ods", ".odp", ".pdf", ".rtf", ".eml", NULL };
+
+gboolean
+pack_docs_needs_extract (const char *name)
+{
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+  for (guint i = 0; extracted_extensions[i] != NULL; i++)
+    if (g_str_has_suffix (lower, extracted_extensions[i]))
+      return TRUE;
+  return FALSE;
+}
 
 gboolean
 pack_docs_is_document (const char *name)
@@ -18,7 +31,7 @@ pack_docs_is_document (const char *name)
   for (guint i = 0; doc_extensions[i] != NULL; i++)
     if (g_str_has_suffix (lower, doc_extensions[i]))
       return TRUE;
-  return FALSE;
+  return pack_docs_needs_extract (name);
 }
 
 gboolean

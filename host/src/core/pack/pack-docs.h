@@ -10,6 +10,8 @@ gboolean pack_docs_is_document (const char *name);
 
 /* Whether the document at path is HTML, whose visible text is what gets fingerprinted. */
 gboolean pack_docs_is_html (const char *path);
+/* Office, OpenDocument, PDF, RTF and mail: read through weir-extract (extract.h). */
+gboolean pack_docs_needs_extract (const char *name);
 
 /* Every document below dir, walking folders (not symlinked ones) and skipping names
  * that start with a dot; a symlink to a regular file counts. Paths, sorted by strcmp,

@@ -46,6 +46,7 @@ policy_free (Policy *policy)
   cJSON_Delete (policy->doc);
   g_free (policy->digest);
   g_free (policy->oversize_message);
+  g_free (policy->encrypted_message);
   g_free (policy->gpu_message);
   g_strfreev (policy->download_patterns);
   g_clear_pointer (&policy->rules, g_ptr_array_unref);
@@ -523,14 +524,57 @@ parse_list (const cJSON *doc, const char *key, Policy *policy, GPtrArray *into, 
   return TRUE;
 }
 
+/* "extract": the bounds of reading documents and archives (docs/policy.md). */
+static gboolean
+parse_extract (const cJSON *doc, Policy *p, GError **error)
+{
+  static const char *const keys[] = { "max_inflated_bytes", "max_members", "max_compression_ratio",
+                                      "max_depth", "max_pages", "time_per_file_ms", "memory_mb", NULL };
+  const cJSON *extract = get_object (doc, "extract", "", error);
+  if (extract == NULL)
+    return *error == NULL;
+  if (!only_known_keys (extract, "extract", keys, error))
+    return FALSE;
+  ExtractBounds *b = &p->extract;
+  gsize inflated = b->max_inflated, members = b->max_members, ratio = b->max_ratio, depth = b->max_depth,
+        pages = b->max_pages, time_ms = b->time_ms, memory = b->memory_mb;
+  if (!get_size (extract, "max_inflated_bytes", "extract", 4.0 * 1024 * 1024 * 1024, &inflated, error)
+      || !get_size (extract, "max_members", "extract", 1e6, &members, error)
+      || !get_size (extract, "max_compression_ratio", "extract", 1e6, &ratio, error)
+      || !get_size (extract, "max_depth", "extract", 32, &depth, error)
+      || !get_size (extract, "max_pages", "extract", 1e6, &pages, error)
+      || !get_size (extract, "time_per_file_ms", "extract", 600000, &time_ms, error)
+      || !get_size (extract, "memory_mb", "extract", 65536, &memory, error))
+    return FALSE;
+  if (memory < 64)
+    return fail (error, "extract.memory_mb", "at least 64: the parsers need that much to start");
+  *b = (ExtractBounds) { inflated, (guint32) members, (guint32) MAX (ratio, 1), (guint32) depth,
+                         (guint32) pages, (guint32) time_ms, (guint32) memory };
+  return TRUE;
+}
+
+/* "encrypted": files Weir cannot open (docs/policy.md). */
+static gboolean
+parse_encrypted (const cJSON *doc, Policy *p, GError **error)
+{
+  static const char *const keys[] = { "verdict", "message", "justification", NULL };
+  const cJSON *encrypted = get_object (doc, "encrypted", "", error);
+  if (encrypted == NULL)
+    return *error == NULL;
+  return only_known_keys (encrypted, "encrypted", keys, error)
+         && get_verdict (encrypted, "verdict", "encrypted", &p->encrypted, error)
+         && get_string (encrypted, "message", "encrypted", &p->encrypted_message, error)
+         && get_bool (encrypted, "justification", "encrypted", &p->encrypted_justification, error);
+}
+
 static gboolean
 parse_sections (const cJSON *doc, Policy *p, GError **error)
 {
   const cJSON *oversize, *unreadable, *fallback, *gpu;
   static const char *const top[] = { "version", "fail_mode", "timeout_ms", "min_scan_chars",
                                      "max_scan_bytes", "oversize", "unreadable", "default", "rules",
-                                     "origins", "gpu", "model_downloads", "record_url", "audit_retention",
-                                     NULL };
+                                     "origins", "gpu", "model_downloads", "record_url", "encrypted", "audit_retention",
+                                     "extract", NULL };
   static const char *const verdict_message[] = { "verdict", "message", NULL };
   static const char *const verdict_only[] = { "verdict", NULL };
   static const char *const downloads[] = { "verdict", "audit", "patterns", NULL };
@@ -572,6 +616,8 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
          && get_string (gpu, "message", "gpu", &p->gpu_message, error)
          && parse_downloads (doc, p, error)
          && parse_retention (doc, p, error)
+         && parse_encrypted (doc, p, error)
+         && parse_extract (doc, p, error)
          && parse_list (doc, "rules", p, p->rules, error)
          && parse_list (doc, "origins", p, p->origins, error);
 }
@@ -643,6 +689,10 @@ policy_parse (const char *json, gsize len, GError **error)
   p->max_scan_bytes = 32 * 1024 * 1024;
   p->oversize = VERDICT_WARN;
   p->gpu = VERDICT_WARN;
+  p->encrypted = VERDICT_WARN;
+  p->encrypted_justification = TRUE;
+  p->encrypted_message = g_strdup (POLICY_ENCRYPTED_MESSAGE);
+  p->extract = EXTRACT_BOUNDS_DEFAULT;
   p->downloads = VERDICT_ALLOW;
   p->downloads_audit = TRUE;
   p->retention_days = 90;

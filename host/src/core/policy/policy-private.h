@@ -2,6 +2,7 @@
  * frees it) and policy.c (which decides with it). Nothing outside policy/ includes it. */
 #pragma once
 
+#include "extract.h"
 #include "policy.h"
 
 typedef struct {
@@ -41,6 +42,10 @@ struct Policy {
   VerdictLevel oversize;
   char *oversize_message;
   VerdictLevel unreadable;
+  VerdictLevel encrypted;      /* files Weir cannot open: a password-protected zip entry, PDF, Office file */
+  char *encrypted_message;
+  gboolean encrypted_justification;
+  ExtractBounds extract;       /* the "extract" object: what a hostile file cannot exceed */
   VerdictLevel fallback;
   VerdictLevel gpu;
   char *gpu_message;

@@ -217,6 +217,23 @@ policy_decide_unreadable (const Policy *policy, PolicyDecision *out)
 }
 
 void
+policy_decide_encrypted (const Policy *policy, PolicyDecision *out)
+{
+  *out = (PolicyDecision) {
+    .verdict = policy->encrypted,
+    .rule_id = "encrypted",
+    .message = policy->encrypted != VERDICT_ALLOW ? policy->encrypted_message : NULL,
+    .justification = policy->encrypted == VERDICT_WARN && policy->encrypted_justification,
+  };
+}
+
+const ExtractBounds *
+policy_extract_bounds (const Policy *policy)
+{
+  return &policy->extract;
+}
+
+void
 policy_decide_failure (const Policy *policy, PolicyDecision *out)
 {
   *out = (PolicyDecision) {
@@ -303,6 +320,7 @@ policy_to_hello_json (const Policy *policy)
   cJSON_AddNumberToObject (hello, "max_scan_bytes", (double) policy->max_scan_bytes);
   cJSON_AddStringToObject (hello, "oversize", verdict_name (policy->oversize));
   cJSON_AddStringToObject (hello, "unreadable", verdict_name (policy->unreadable));
+  cJSON_AddStringToObject (hello, "encrypted", verdict_name (policy->encrypted));
   cJSON *gpu = cJSON_AddObjectToObject (hello, "gpu");
   cJSON_AddStringToObject (gpu, "verdict", verdict_name (policy->gpu));
   /* Issue 20: shared and service workers, which Weir cannot reach inside, are refused

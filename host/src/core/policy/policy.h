@@ -7,6 +7,8 @@
 #include <cjson/cJSON.h>
 #include <glib.h>
 
+#include "extract.h"
+
 typedef enum {
   VERDICT_ALLOW = 0,
   VERDICT_WARN = 1,
@@ -49,6 +51,14 @@ gboolean policy_download_audit (const Policy *policy);
 const char *const *policy_download_patterns (const Policy *policy);
 void policy_decide_oversize (const Policy *policy, PolicyDecision *out);
 void policy_decide_unreadable (const Policy *policy, PolicyDecision *out);
+/* A file Weir cannot open (a password-protected archive entry, PDF or Office file). */
+void policy_decide_encrypted (const Policy *policy, PolicyDecision *out);
+/* What the "extract" object bounds (extract.h). */
+const ExtractBounds *policy_extract_bounds (const Policy *policy);
+
+#define POLICY_ENCRYPTED_MESSAGE \
+  "This file is encrypted, so Weir cannot check what it holds. Send it only if it may " \
+  "leave your organisation."
 /* The verdict the extension applies when the host cannot answer; the host uses it too
  * when it cannot decide (store unreadable). */
 void policy_decide_failure (const Policy *policy, PolicyDecision *out);

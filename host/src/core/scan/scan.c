@@ -23,6 +23,15 @@ scan_request_readable_size (const ScanRequest *request)
   return total;
 }
 
+gboolean
+scan_request_has_files (const ScanRequest *request)
+{
+  for (guint i = 0; i < request->n_files; i++)
+    if (request->files[i].data != NULL && request->files[i].data[0] != '\0')
+      return TRUE;
+  return FALSE;
+}
+
 gsize
 scan_request_size (const ScanRequest *request)
 {
@@ -43,8 +52,8 @@ scan_request_size (const ScanRequest *request)
 }
 
 /* Keeps one finding per (kind, rule, name, label, file, where), with the largest count
- * and score: the same card in the text and the HTML of one paste is one card; the same
- * card in two files is told for each file. */
+ * and score: the same card in the text and the HTML of one paste is one card; a card
+ * in two sheets of a workbook is told for each. */
 static void
 merge_findings (GPtrArray *into, GPtrArray *from)
 {
@@ -77,19 +86,29 @@ typedef struct {
   AuditDigest digest;
   gboolean digesting;  /* FALSE without an audit log */
   gint64 deadline;     /* monotonic microseconds */
+  const ScanExtract *extract;  /* may be NULL */
   ScanResult *out;
-  const char *file;    /* the name of the file being read, or NULL for text and HTML */
 } Scan;
+
+/* One part's findings; file and where (both may be NULL) name where it came from. */
+static void
+scan_part_in (Scan *scan, const char *data, gsize len, const char *file, const char *where)
+{
+  g_autoptr (GPtrArray) part = findings_new ();
+  engine_score (scan->index, data, len, part);
+  for (guint i = 0; i < part->len && file != NULL; i++)
+    {
+      Finding *f = part->pdata[i];
+      f->file = g_strdup (file);
+      f->where = where != NULL && where[0] != '\0' ? g_strdup (where) : NULL;
+    }
+  merge_findings (scan->out->findings, part);
+}
 
 static void
 scan_part (Scan *scan, const char *data, gsize len)
 {
-  g_autoptr (GPtrArray) part = findings_new ();
-  engine_score (scan->index, data, len, part);
-  /* What a file held says which file: the dialog and the audit record name it. */
-  for (guint i = 0; i < part->len && scan->file != NULL; i++)
-    ((Finding *) part->pdata[i])->file = g_strdup (scan->file);
-  merge_findings (scan->out->findings, part);
+  scan_part_in (scan, data, len, NULL, NULL);
 }
 
 static void
@@ -137,19 +156,118 @@ reaches_chars (const char *s, gsize len, gsize min)
   return chars >= min;
 }
 
+/* ---- files through the extractor ---- */
+
+static void
+scan_note (Scan *scan, ScanNoteKind kind, const char *file, const char *where, const char *detail)
+{
+  ScanResult *out = scan->out;
+  if (out->notes->len >= SCAN_MAX_NOTES)
+    {
+      out->notes_dropped++;
+      out->dropped_kinds |= 1u << kind;
+      return;
+    }
+  ScanNote *note = g_new0 (ScanNote, 1);
+  note->kind = kind;
+  note->file = g_strdup (file);
+  note->where = where != NULL && where[0] != '\0' ? g_strdup (where) : NULL;
+  note->detail = g_strdup (detail);
+  g_ptr_array_add (out->notes, note);
+}
+
+typedef struct {
+  Scan *scan;
+  const char *file;
+  gboolean cut_by_deadline;  /* the scan's deadline, not the policy's time per file, set the time */
+} FileScan;
+
+static void
+file_record (ExtractKind kind, const char *where, const char *data, gsize len, gpointer user_data)
+{
+  FileScan *fs = user_data;
+  Scan *scan = fs->scan;
+  switch (kind)
+    {
+    case EXTRACT_TEXT:
+      scan_part_in (scan, data, len, fs->file, where);
+      break;
+    case EXTRACT_ENCRYPTED:
+      scan_note (scan, SCAN_NOTE_ENCRYPTED, fs->file, where, NULL);
+      break;
+    case EXTRACT_OVERSIZE:
+      if (fs->cut_by_deadline && strcmp (data, "time_per_file_ms") == 0)
+        scan->out->overrun = TRUE;  /* the request's time ran out: the timeout override */
+      else
+        scan_note (scan, SCAN_NOTE_OVERSIZE, fs->file, where, data);
+      break;
+    case EXTRACT_UNREADABLE:
+      scan_note (scan, SCAN_NOTE_UNREADABLE, fs->file, where, data);
+      break;
+    case EXTRACT_NOT_READ:
+      {
+        g_autofree char *detail = g_strdup_printf ("format not read: %s", data);
+        scan_note (scan, SCAN_NOTE_UNREADABLE, fs->file, where, detail);
+      }
+      break;
+    }
+}
+
+static void
+scan_file_extract (Scan *scan, const ScanFile *file, const guchar *bytes, gsize len)
+{
+  const char *name = file->name ? file->name : "";
+  ExtractBounds bounds = *scan->extract->bounds;
+  gint64 left_ms = (scan->deadline - g_get_monotonic_time ()) / 1000;
+  FileScan fs = { scan, name, left_ms < (gint64) bounds.time_ms };
+  bounds.time_ms = (guint32) CLAMP (left_ms, 1, (gint64) bounds.time_ms);
+  g_autoptr (GError) error = NULL;
+  if (!extractor_run (scan->extract->extractor, &bounds, name, file->mime, bytes, len, file_record, &fs, &error))
+    {
+      g_message ("extract: %s", error->message);
+      scan_note (scan, SCAN_NOTE_UNREADABLE, name, NULL, "the document reader is not running");
+    }
+}
+
+/* RTF and mail are text that must be parsed to be read: a card number in RTF can sit
+ * behind escapes, a mail's attachments behind base64. */
+static gboolean
+needs_parsing (const ScanFile *file, const guchar *bytes, gsize len)
+{
+  if (len >= 5 && memcmp (bytes, "{\\rtf", 5) == 0)
+    return TRUE;
+  if (file->mime != NULL && (g_ascii_strcasecmp (file->mime, "message/rfc822") == 0
+                             || g_ascii_strcasecmp (file->mime, "application/rtf") == 0))
+    return TRUE;
+  return file->name != NULL && (g_str_has_suffix (file->name, ".eml") || g_str_has_suffix (file->name, ".EML"));
+}
+
 /* A file's text: UTF-16 or UTF-32 with a byte-order mark, or a declared charset, is
  * decoded first (a key in UTF-16 is otherwise a NUL between every letter); UTF-8 is read
- * as it is, past a byte-order mark. Anything else is unreadable. */
+ * as it is, past a byte-order mark. Anything else goes to the extractor, or without
+ * one is unreadable. */
 static void
-scan_file_text (Scan *scan, const char *mime, const guchar *bytes, gsize len)
+scan_file_text (Scan *scan, const ScanFile *file, const guchar *bytes, gsize len)
 {
+  gboolean extract = scan->extract != NULL && scan->extract->extractor != NULL;
+  if (extract && needs_parsing (file, bytes, len))
+    {
+      scan_file_extract (scan, file, bytes, len);
+      return;
+    }
+  const char *name = file->name ? file->name : "";
   gsize skip = 0, text_len = 0;
   TextEncoding encoding;
-  g_autofree char *text = text_decode (mime, bytes, len, &skip, &text_len, &encoding);
+  g_autofree char *text = text_decode (file->mime, bytes, len, &skip, &text_len, &encoding);
+  /* The bytes decide before the type: an Office file's type names "xml" but it is a zip. */
   if (text != NULL)
-    scan_part (scan, text, text_len);
-  else if (looks_textual (mime, bytes + skip, len - skip))
-    scan_part (scan, (const char *) bytes + skip, len - skip);
+    scan_part_in (scan, text, text_len, name, NULL);
+  else if (looks_textual (NULL, bytes + skip, len - skip))
+    scan_part_in (scan, (const char *) bytes + skip, len - skip, name, NULL);
+  else if (extract)
+    scan_file_extract (scan, file, bytes, len);
+  else if (looks_textual (file->mime, bytes + skip, len - skip))
+    scan_part_in (scan, (const char *) bytes + skip, len - skip, name, NULL);
   else
     scan->out->unreadable++;
 }
@@ -163,14 +281,13 @@ scan_files (Scan *scan, const ScanRequest *request)
       gsize len = 0;
       if (!scan_in_time (scan))
         return;
-      scan->file = file->name;
       if (file->bytes != NULL)
         {
           /* Sent in chunks: the bytes are here already. */
           if (file->bytes_len == 0)
             continue;
           scan_digest (scan, file->bytes, file->bytes_len);
-          scan_file_text (scan, file->mime, file->bytes, file->bytes_len);
+          scan_file_text (scan, file, file->bytes, file->bytes_len);
           continue;
         }
       if (file->data != NULL && file->data[0] == '\0')
@@ -179,9 +296,8 @@ scan_files (Scan *scan, const ScanRequest *request)
         continue;  /* sent as its name and size only: the verdict module counts it */
       g_autofree guchar *bytes = g_base64_decode (file->data, &len);
       scan_digest (scan, bytes, len);
-      scan_file_text (scan, file->mime, bytes, len);
+      scan_file_text (scan, file, bytes, len);
     }
-  scan->file = NULL;
 }
 
 static void
@@ -216,12 +332,22 @@ scan_content (Scan *scan, const ScanRequest *request, gsize min_chars)
   scan_files (scan, request);
 }
 
+static void
+scan_note_free (ScanNote *note)
+{
+  g_free (note->file);
+  g_free (note->where);
+  g_free (note->detail);
+  g_free (note);
+}
+
 void
 scan_run (const ScanRequest *request, const EngineIndex *index, gsize min_chars, gint64 deadline,
-          Audit *audit, ScanResult *out)
+          Audit *audit, const ScanExtract *extract, ScanResult *out)
 {
-  *out = (ScanResult) { .findings = findings_new () };
-  Scan scan = { .index = index, .digesting = audit != NULL, .deadline = deadline, .out = out };
+  *out = (ScanResult) { .findings = findings_new (),
+                        .notes = g_ptr_array_new_with_free_func ((GDestroyNotify) scan_note_free) };
+  Scan scan = { .index = index, .digesting = audit != NULL, .deadline = deadline, .extract = extract, .out = out };
   if (scan.digesting)
     audit_digest_init (audit, &scan.digest);
   scan_content (&scan, request, min_chars);
@@ -236,4 +362,5 @@ void
 scan_result_clear (ScanResult *result)
 {
   g_clear_pointer (&result->findings, g_ptr_array_unref);
+  g_clear_pointer (&result->notes, g_ptr_array_unref);
 }

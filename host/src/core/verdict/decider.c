@@ -101,7 +101,7 @@ static void
 add_policy_reason (Verdict *verdict, const char *rule, guint count)
 {
   g_assert (verdict->n_policy_reasons < VERDICT_MAX_POLICY_REASONS);
-  verdict->policy_reasons[verdict->n_policy_reasons++] = (VerdictPolicyReason) { rule, count };
+  verdict->policy_reasons[verdict->n_policy_reasons++] = (VerdictPolicyReason) { .rule = rule, .count = count };
 }
 
 /* The user-facing sentence: a protected document by name when one matched, else the
@@ -196,6 +196,50 @@ override_unsent (Verdict *verdict, const Policy *policy, guint files, PolicyDeci
   PolicyDecision oversize;
   policy_decide_oversize (policy, &oversize);
   override_files (verdict, &oversize, "oversize", files, VERDICT_OVERRIDE_OVERSIZE, decision);
+}
+
+/* What a file's reader could not read, each told by file and where (up to
+ * VERDICT_MAX_FILE_REASONS), and each class's verdict when it is stricter: encrypted
+ * files the encrypted verdict, a bound passed the oversize verdict, the rest the
+ * unreadable verdict. */
+static void
+override_notes (Verdict *verdict, const Policy *policy, const ScanResult *scan, PolicyDecision *decision)
+{
+  static const char *const rules[] = { [SCAN_NOTE_ENCRYPTED] = "encrypted", [SCAN_NOTE_OVERSIZE] = "oversize",
+                                       [SCAN_NOTE_UNREADABLE] = "unreadable" };
+  static const guint flags[] = { [SCAN_NOTE_ENCRYPTED] = VERDICT_OVERRIDE_ENCRYPTED,
+                                 [SCAN_NOTE_OVERSIZE] = VERDICT_OVERRIDE_OVERSIZE,
+                                 [SCAN_NOTE_UNREADABLE] = VERDICT_OVERRIDE_UNREADABLE };
+  guint kinds = scan->dropped_kinds;
+  for (guint i = 0; i < scan->notes->len; i++)
+    {
+      const ScanNote *note = scan->notes->pdata[i];
+      kinds |= 1u << note->kind;
+      if (i >= VERDICT_MAX_FILE_REASONS)
+        continue;
+      add_policy_reason (verdict, rules[note->kind], 0);
+      VerdictPolicyReason *r = &verdict->policy_reasons[verdict->n_policy_reasons - 1];
+      r->file = g_strdup (note->file);
+      r->where = g_strdup (note->where);
+      r->detail = g_strdup (note->detail);
+    }
+  for (guint kind = SCAN_NOTE_ENCRYPTED; kind <= SCAN_NOTE_UNREADABLE; kind++)
+    {
+      if (!(kinds & (1u << kind)))
+        continue;
+      PolicyDecision by;
+      if (kind == SCAN_NOTE_ENCRYPTED)
+        policy_decide_encrypted (policy, &by);
+      else if (kind == SCAN_NOTE_OVERSIZE)
+        policy_decide_oversize (policy, &by);
+      else
+        policy_decide_unreadable (policy, &by);
+      if (by.verdict > decision->verdict)
+        {
+          *decision = by;
+          verdict->overrides |= flags[kind];
+        }
+    }
 }
 
 /* Files Weir could not read: the policy's unreadable verdict, when it is stricter. */
@@ -312,8 +356,11 @@ decider_scan (Decider *decider, const ScanRequest *request)
     }
   else
     {
+      ScanExtract extract = { NULL, policy_extract_bounds (policy) };
+      if (scan_request_has_files (request))
+        extract.extractor = context_extractor (decider->ctx);
       scan_run (request, context_index (decider->ctx), policy_min_scan_chars (policy), scan_deadline (decider, request),
-                context_audit (decider->ctx), &scan);
+                context_audit (decider->ctx), &extract, &scan);
       policy_decide (policy, request->origin, scan.findings, &decision);
       if (scan.overrun)
         override_timeout (verdict, policy, &decision);
@@ -323,6 +370,7 @@ decider_scan (Decider *decider, const ScanRequest *request)
         override_unsent (verdict, policy, unsent, &decision);
       if (scan.unreadable + unseen > 0)
         override_unreadable (verdict, policy, scan.unreadable + unseen, &decision);
+      override_notes (verdict, policy, &scan, &decision);
     }
   verdict_settle (verdict, &decision, g_steal_pointer (&scan.findings));
 

@@ -1,5 +1,7 @@
 #include "verdict.h"
 
+#include <string.h>
+
 #include "engine/findings.h"
 #include "text.h"
 
@@ -9,6 +11,12 @@ verdict_free (Verdict *verdict)
   if (verdict == NULL)
     return;
   g_free (verdict->rule);
+  for (guint i = 0; i < verdict->n_policy_reasons; i++)
+    {
+      g_free (verdict->policy_reasons[i].file);
+      g_free (verdict->policy_reasons[i].where);
+      g_free (verdict->policy_reasons[i].detail);
+    }
   g_clear_pointer (&verdict->findings, g_ptr_array_unref);
   g_free (verdict->message);
   g_free (verdict->learn_more);
@@ -65,6 +73,13 @@ policy_reason_json (const VerdictPolicyReason *policy_reason)
   cJSON_AddStringToObject (reason, "rule", policy_reason->rule);
   if (policy_reason->count > 0)
     cJSON_AddNumberToObject (reason, "count", policy_reason->count);
+  if (policy_reason->file)
+    cJSON_AddStringToObject (reason, "file", policy_reason->file);
+  if (policy_reason->where)
+    cJSON_AddStringToObject (reason, "where", policy_reason->where);
+  if (policy_reason->detail)
+    cJSON_AddStringToObject (reason, strcmp (policy_reason->rule, "oversize") == 0 ? "bound" : "detail",
+                             policy_reason->detail);
   return reason;
 }
 

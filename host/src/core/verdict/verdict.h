@@ -20,17 +20,23 @@ typedef enum {
   VERDICT_OVERRIDE_TIMEOUT = 1 << 1,    /* the scan ran out of time: the fail verdict, when stricter */
   VERDICT_OVERRIDE_UNREADABLE = 1 << 2, /* a file that is not text: the unreadable verdict, when stricter */
   VERDICT_OVERRIDE_UNRECORDED = 1 << 3, /* no audit record could be written: the fail verdict */
+  VERDICT_OVERRIDE_ENCRYPTED = 1 << 4,  /* a file could not be opened: the encrypted verdict, when stricter */
 } VerdictOverrides;
 
 /* A reason the policy itself gives (not a finding): "oversize", "timeout",
- * "unreadable" (count: the files), "gpu". */
+ * "unreadable" (count: the files), "encrypted", "gpu"; about one file (or a part
+ * inside it) when file is set. */
 typedef struct {
   const char *rule;   /* static */
   guint count;        /* 0: none to tell */
+  char *file;         /* owned; the file's name as sent, or NULL */
+  char *where;        /* owned; inside the file, or NULL */
+  char *detail;       /* owned; oversize: the bound's policy field; unreadable: why */
 } VerdictPolicyReason;
 
 #define VERDICT_MAX_FINDINGS 64  /* reasons told per verdict; keeps a reply far under 1 MiB */
-#define VERDICT_MAX_POLICY_REASONS 4
+#define VERDICT_MAX_FILE_REASONS 16  /* files (or parts) told by name; the rest decide unnamed */
+#define VERDICT_MAX_POLICY_REASONS (4 + VERDICT_MAX_FILE_REASONS)
 
 /* A verdict and everything said about it. Owns every field. */
 typedef struct {
