@@ -76,7 +76,7 @@ function renderReasons(v) {
   const list = $('reasons');
   for (const r of v.reasons) {
     const li = document.createElement('li');
-    li.textContent = describe(r);
+    li.textContent = describe(r) + (r.source === 'ocr' ? t('reason_from_image') : '');
     list.appendChild(li);
   }
   if (v.reasons.length) {

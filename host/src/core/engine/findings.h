@@ -24,6 +24,7 @@ typedef struct {
   double score;  /* documents: share of the paste covered, 0..1; else 1 */
   char *file;    /* the file it was found in, by the name it was sent with; NULL for text */
   char *where;   /* where inside that file ("q3.xlsx › sheet Q3"); NULL for the file itself */
+  gboolean ocr;  /* found in text read from an image by OCR (issue 26): it may hold OCR's errors */
 } Finding;
 
 Finding *finding_new (FindingKind kind);

@@ -48,6 +48,9 @@ finding_json (const Finding *finding)
     cJSON_AddStringToObject (reason, "file", finding->file);
   if (finding->where)
     cJSON_AddStringToObject (reason, "where", finding->where);
+  /* Issue 26: read from an image, so it may hold OCR's errors. */
+  if (finding->ocr)
+    cJSON_AddStringToObject (reason, "source", "ocr");
   return reason;
 }
 
