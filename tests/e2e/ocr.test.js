@@ -246,6 +246,43 @@ describe('OCR in the browser', () => {
     await p.close();
   });
 
+  test('a page reading a screenshot holding a key through clipboard.read() is blocked', async () => {
+    const p = await env.open('fields.html');
+    await writeClipboard(p, { png: shotB64 });
+    const result = p.evaluate(() => navigator.clipboard.read().then(
+      (items) => ({ ok: true, types: items.flatMap((i) => [...i.types]) }), (e) => ({ ok: false, name: e.name })));
+    const dialog = await findDialog(p, 60000);
+    assert.ok(dialog, 'block dialog for the page reading the clipboard');
+    assert.match(await dialog.locator('.card').innerText(), /private-key/);
+    await press(p, dialog.locator('[data-action=cancel]'));
+    assert.ok(await waitGone(p));
+    assert.deepEqual(await result, { ok: false, name: 'NotAllowedError' });
+    await p.close();
+  });
+
+  test('a dropped screenshot file holding a key is blocked; the page never gets it', async () => {
+    const p = await env.open('drop.html');
+    await p.bringToFront();
+    await p.evaluate(() => window.reset());
+    const file = path.join(env.dir, 'deploy-notes.png');
+    fs.writeFileSync(file, Buffer.from(shotB64, 'base64'));
+    const cdp = await env.ctx.newCDPSession(p);
+    const box = await p.locator('#zone').boundingBox();
+    const at = { x: Math.round(box.x + box.width / 2), y: Math.round(box.y + box.height / 2) };
+    for (const type of ['dragEnter', 'dragOver', 'drop']) {
+      await cdp.send('Input.dispatchDragEvent', { type, ...at, data: { dragOperationsMask: 1, items: [], files: [file] } });
+    }
+    const dialog = await findDialog(p, 60000);
+    assert.ok(dialog, 'block dialog');
+    const text = await dialog.locator('.card').innerText();
+    assert.match(text, /private-key/);
+    assert.match(text, /deploy-notes\.png/);
+    await press(p, dialog.locator('[data-action=cancel]'));
+    assert.ok(await waitGone(p));
+    assert.deepEqual(await p.evaluate(() => window.events), []);
+    await p.close();
+  });
+
   test('a pasted harmless image still reaches the page', async () => {
     const p = await env.open('fields.html');
     const q = await env.ctx.newPage();
