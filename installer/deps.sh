@@ -7,6 +7,8 @@ packages=(meson ninja-build pkg-config gcc libcjson-dev libsqlite3-dev libsodium
           libseccomp-dev  # the host sandbox (-Dsandbox)
           # weir-extract: archives, PDF, office XML, e-mail (host/src/extract/)
           libarchive-dev libpoppler-glib-dev libexpat1-dev libgmime-3.0-dev
+          # weir-extract: the text in images (OCR, issue 26), with its English model
+          libtesseract-dev libleptonica-dev tesseract-ocr-eng
           # tests/extract: real producers of the fixtures (LibreOffice, 7z, qpdf, zip, zstd)
           libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
           p7zip-full qpdf zip zstd xz-utils bzip2

@@ -257,6 +257,7 @@ function reasonView(r) {
   for (const k of ['kind', 'rule', 'name', 'label', 'columns']) if (typeof r[k] === 'string') out[k] = r[k].slice(0, 120);
   for (const k of ['file', 'where']) if (typeof r[k] === 'string' && r[k]) out[k] = r[k].slice(0, 300);
   for (const k of ['count', 'score']) if (typeof r[k] === 'number') out[k] = r[k];
+  if (r.source === 'ocr') out.source = 'ocr';   // issue 26: read from an image
   return out;
 }
 

@@ -70,6 +70,29 @@
 
   // A short note for outcomes the user should know of without having to act: content let
   // through because Weir could not check it (fail mode "allow").
+  // Issue 26: a status shown while a slow check runs (OCR of an image), until the returned
+  // function removes it (at the latest after a minute). Non-modal: it takes no focus.
+  function showProgress(text) {
+    const holder = document.createElement('div');
+    const root = holder.attachShadow({ mode: 'closed' });
+    const note = document.createElement('div');
+    note.setAttribute('role', 'status');
+    note.setAttribute('aria-live', 'polite');
+    note.dataset.weirProgress = '';
+    note.textContent = text;
+    note.style.cssText = 'position:fixed;right:16px;bottom:16px;max-width:360px;z-index:2147483647;' +
+      'font:14px/1.4 system-ui,sans-serif;padding:10px 14px;border-radius:8px;' +
+      'background:#1f3a5f;color:#fff;box-shadow:0 2px 12px rgba(0,0,0,.3);pointer-events:none;';
+    root.appendChild(note);
+    holder.dataset.weirProgress = '';
+    (document.body || document.documentElement).appendChild(holder);
+    const timer = setTimeout(() => holder.remove(), 60000);
+    return () => {
+      clearTimeout(timer);
+      holder.remove();
+    };
+  }
+
   function showNotice(text) {
     const holder = document.createElement('div');
     const root = holder.attachShadow({ mode: 'closed' });
@@ -95,5 +118,5 @@
     });
   }
 
-  globalThis.WeirDialogHost = Object.freeze({ showDialog, waitDialog, showNotice });
+  globalThis.WeirDialogHost = Object.freeze({ showDialog, waitDialog, showNotice, showProgress });
 })();

@@ -90,6 +90,15 @@
   // when the service worker says the content may go through.
   async function decide(request) {
     let outcome;
+    // Issue 26: an image is read by OCR, which takes a second or so; past 300 ms the user
+    // sees that Weir is checking it.
+    const slow = Array.isArray(request.files) && request.files.length > 0
+      ? (request.files.some((f) => /^image\//.test(f.mime || '')) ? 'notice_checking_image' : 'notice_checking_files')
+      : null;
+    let stopProgress = null;
+    const progressTimer = slow && setTimeout(() => {
+      stopProgress = DialogHost.showProgress(chrome.i18n.getMessage(slow));
+    }, 300);
     try {
       outcome = await ask(request);
     } catch (e) {
@@ -97,6 +106,9 @@
       // the content, so it stays out, and the user learns why (chrome.i18n is gone too).
       DialogHost.showNotice(ORPHANED_NOTICE);
       return false;
+    } finally {
+      if (progressTimer) clearTimeout(progressTimer);
+      if (stopProgress) stopProgress();
     }
     if (!outcome) return false;
     if (outcome.action === Msg.ALLOW) {

@@ -135,6 +135,10 @@ function fileGroup(file, reasons) {
 }
 
 function describe(r) {
+  return describeWhat(r) + (r.source === 'ocr' ? t('reason_from_image') : '');
+}
+
+function describeWhat(r) {
   const count = typeof r.count === 'number' ? t('reason_count', [String(r.count)]) : '';
   const score = typeof r.score === 'number' ? t('reason_score', [String(Math.round(r.score * 100))]) : '';
   const label = r.label ? ` (${r.label})` : '';

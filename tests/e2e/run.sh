@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 repo=$(cd ../.. && pwd)
 missing=()
-for p in chromium chromium-l10n; do
+# netpbm: ocr.test.js turns Chromium's screenshots into BMP, TIFF and GIF.
+for p in chromium chromium-l10n netpbm; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -80,7 +80,7 @@ static GString *
 extract_text (const char *path, const char *data, gsize len, gboolean first_sheet, GError **error)
 {
   static Extractor *extractor;  /* one launcher for the whole build */
-  if (extractor == NULL && (extractor = extractor_new (error)) == NULL)
+  if (extractor == NULL && (extractor = extractor_new (NULL, error)) == NULL)
     return NULL;
   ExtractBounds bounds = EXTRACT_BOUNDS_DEFAULT;
   bounds.time_ms = 120000;  /* an admin's build waits; a browser does not */

@@ -364,7 +364,7 @@ context_extractor (WeirContext *ctx)
     return ctx->extractor;
   ctx->extractor_tried = TRUE;
   g_autoptr (GError) error = NULL;
-  ctx->extractor = extractor_new (&error);
+  ctx->extractor = extractor_new (policy_ocr_languages (ctx->policy), &error);
   if (ctx->extractor == NULL)
     {
       g_autofree char *problem = g_strdup_printf ("Documents and archives cannot be read, so files "

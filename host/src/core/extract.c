@@ -44,7 +44,7 @@ extractor_path (void)
 }
 
 Extractor *
-extractor_new (GError **error)
+extractor_new (const char *ocr_languages, GError **error)
 {
   g_autofree char *path = extractor_path ();
   if (path == NULL)
@@ -69,7 +69,13 @@ extractor_new (GError **error)
       if (dup2 (pair[1], 3) < 0)
         _exit (127);
       syscall (SYS_close_range, 4, ~0U, 0);
-      execl (path, "weir-extract", "--server", "3", (char *) NULL);
+      /* One OpenMP thread: Tesseract's parallel loops would start threads, which the
+       * child's seccomp filter (no clone) refuses. */
+      setenv ("OMP_THREAD_LIMIT", "1", 1);
+      if (ocr_languages != NULL)
+        execl (path, "weir-extract", "--server", "3", "--ocr-languages", ocr_languages, (char *) NULL);
+      else
+        execl (path, "weir-extract", "--server", "3", (char *) NULL);
       _exit (127);
     }
   close (pair[1]);
@@ -122,7 +128,7 @@ static gboolean
 kind_known (guint8 k)
 {
   return k == EXTRACT_TEXT || k == EXTRACT_ENCRYPTED || k == EXTRACT_OVERSIZE || k == EXTRACT_UNREADABLE
-         || k == EXTRACT_NOT_READ;
+         || k == EXTRACT_NOT_READ || k == EXTRACT_OCR_TEXT;
 }
 
 /* Hands over every complete record in buf; keeps the rest. */

@@ -8,8 +8,8 @@
  * and exec, and hands it one job per file, with a wall-clock deadline.
  *
  * Record framing (the extractor's stdout), little-endian, repeated until end of file:
- *   u8 kind ('T' text, 'E' encrypted, 'O' over a bound, 'U' unreadable, 'N' format
- *   not read), u32 where_len, where (UTF-8, "" for the file itself; parts joined by
+ *   u8 kind ('T' text, 'R' text recognised in an image, 'E' encrypted, 'O' over a
+ *   bound, 'U' unreadable, 'N' format not read), u32 where_len, where (UTF-8, "" for the file itself; parts joined by
  *   " › "), u32 data_len, data (the text for 'T', the bound's policy field for 'O',
  *   why for 'U', the format's name for 'N'; nothing for 'E'). */
 #pragma once
@@ -27,11 +27,17 @@ typedef struct {
   guint32 max_pages;     /* PDF pages read */
   guint32 time_ms;       /* wall clock per file, the launcher kills the child after it */
   guint32 memory_mb;     /* the child's address space (RLIMIT_AS) */
+  /* Issue 26: images read by OCR (the policy's "ocr"): on or off for the request's
+   * origin, the time one image may take, and its largest size in pixels. */
+  guint32 ocr;
+  guint32 ocr_time_ms;
+  guint64 ocr_max_pixels;
 } ExtractBounds;
 
 #define EXTRACT_BOUNDS_DEFAULT \
   ((ExtractBounds) { .max_inflated = 256u << 20, .max_members = 10000, .max_ratio = 100, \
-                     .max_depth = 5, .max_pages = 2000, .time_ms = 10000, .memory_mb = 1024 })
+                     .max_depth = 5, .max_pages = 2000, .time_ms = 10000, .memory_mb = 1024, \
+                     .ocr = 0, .ocr_time_ms = 2000, .ocr_max_pixels = 40000000 })
 
 typedef enum {
   EXTRACT_TEXT = 'T',
@@ -39,6 +45,7 @@ typedef enum {
   EXTRACT_OVERSIZE = 'O',
   EXTRACT_UNREADABLE = 'U',
   EXTRACT_NOT_READ = 'N',
+  EXTRACT_OCR_TEXT = 'R',  /* text recognised in an image (issue 26): findings say "ocr" */
 } ExtractKind;
 
 #define EXTRACT_WHERE_MAX 4096          /* bytes of a record's where */
@@ -64,8 +71,9 @@ typedef struct {
 typedef struct Extractor Extractor;
 
 /* Starts weir-extract --server: beside the running program, in the build tree
- * (../extract/), else where it is installed. NULL with error when it cannot start. */
-Extractor *extractor_new (GError **error);
+ * (../extract/), else where it is installed. ocr_languages ("eng", "eng+deu"; NULL: none)
+ * are the OCR models it loads before its sandbox. NULL with error when it cannot start. */
+Extractor *extractor_new (const char *ocr_languages, GError **error);
 void extractor_free (Extractor *extractor);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Extractor, extractor_free)
 

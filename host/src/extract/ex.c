@@ -62,6 +62,12 @@ ex_emit (Ex *ex, ExtractKind kind, const char *where, const char *data, gsize le
 void
 ex_text (Ex *ex, const char *where, const char *text, gsize len)
 {
+  ex_text_kind (ex, EXTRACT_TEXT, where, text, len);
+}
+
+void
+ex_text_kind (Ex *ex, ExtractKind kind, const char *where, const char *text, gsize len)
+{
   gboolean blank = TRUE;
   for (gsize i = 0; i < len && blank; i++)
     blank = g_ascii_isspace (text[i]);
@@ -69,11 +75,11 @@ ex_text (Ex *ex, const char *where, const char *text, gsize len)
     return;
   if (g_utf8_validate_len (text, len, NULL))
     {
-      ex_emit (ex, EXTRACT_TEXT, where, text, len);
+      ex_emit (ex, kind, where, text, len);
       return;
     }
   g_autofree char *valid = g_utf8_make_valid (text, (gssize) len);
-  ex_emit (ex, EXTRACT_TEXT, where, valid, strlen (valid));
+  ex_emit (ex, kind, where, valid, strlen (valid));
 }
 
 /* Inflation is held to max_ratio times its container, past a first MiB per member,
@@ -220,6 +226,11 @@ image_format (const guchar *data, gsize len)
     return "image (GIF)";
   if (len >= 12 && has_prefix (data, len, "RIFF", 4) && memcmp (data + 8, "WEBP", 4) == 0)
     return "image (WebP)";
+  /* "BM", then the file's size and two reserved zero words. */
+  if (len >= 26 && has_prefix (data, len, "BM", 2) && memcmp (data + 6, "\0\0\0\0", 4) == 0)
+    return "image (BMP)";
+  if (has_prefix (data, len, "II*\0", 4) || has_prefix (data, len, "MM\0*", 4))
+    return "image (TIFF)";
   return NULL;
 }
 
@@ -251,7 +262,7 @@ ex_file (Ex *ex, const char *where, const char *name, const char *mime, const gu
         ex_emit (ex, EXTRACT_NOT_READ, where, ole_format (name), strlen (ole_format (name)));
     }
   else if (image != NULL)
-    ex_emit (ex, EXTRACT_NOT_READ, where, image, strlen (image));
+    ex_image (ex, where, image, data, len);
   else if (is_eml (name, mime, data, len))
     ex_eml (ex, where, data, len, depth);
   else

@@ -55,6 +55,17 @@ void ex_eml (Ex *ex, const char *where, const guchar *data, gsize len, guint dep
 /* Text of any encoding sniffable by byte-order mark, else UTF-8 (else 'N'). */
 void ex_plain (Ex *ex, const char *where, const guchar *data, gsize len);
 
+/* A record of text of the given kind (EXTRACT_TEXT or EXTRACT_OCR_TEXT), as ex_text. */
+void ex_text_kind (Ex *ex, ExtractKind kind, const char *where, const char *text, gsize len);
+
+/* Issue 26: an image (format: "image (PNG)"...) read by OCR when the bounds turn it on;
+ * ex_ocr_text() is what is done with the text read (also the fuzzers' way in). */
+void ex_image (Ex *ex, const char *where, const char *format, const guchar *data, gsize len);
+void ex_ocr_text (Ex *ex, const char *where, const char *text, gsize len);
+/* Loads the OCR engine and languages ("eng+deu") once, in the launcher, before any
+ * sandbox; FALSE when they cannot be (images are then unreadable, saying why). */
+gboolean ex_ocr_preload (const char *languages);
+
 /* Windows-1252 to UTF-8 (NULL when iconv cannot); caller frees. */
 char *ex_cp1252 (const char *data, gsize len, gsize *out_len);
 

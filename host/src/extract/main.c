@@ -193,7 +193,7 @@ launcher_receive (int sock, ExtractJob *job, int fds[2])
 }
 
 static int
-launcher (int sock)
+launcher (int sock, const char *ocr_languages)
 {
   /* The launcher ends with the program that started it. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
@@ -207,6 +207,8 @@ launcher (int sock)
       setrlimit (RLIMIT_DATA, &data);
     }
   ex_preload ();
+  if (ocr_languages != NULL)
+    ex_ocr_preload (ocr_languages);
   ExtractJob job;
   int fds[2];
   while (launcher_receive (sock, &job, fds))
@@ -239,8 +241,8 @@ static void
 print_record (guchar kind, const char *where, const char *data, gsize len)
 {
   printf ("%c\t%s\t", kind, where[0] ? where : "-");
-  if (kind == 'T')
-    printf ("%zu bytes of text\n", len);
+  if (kind == 'T' || kind == 'R')
+    printf ("%zu bytes of %s\n", len, kind == 'T' ? "text" : "text read by OCR");
   else
     printf ("%.*s\n", (int) len, data);
 }
@@ -293,6 +295,10 @@ usage (FILE *out)
            "  --max-inflated-bytes N  --max-members N  --max-compression-ratio N\n"
            "  --max-depth N  --max-pages N  --time-ms N  --memory-mb N\n"
            "                       the bounds (defaults as the policy's)\n"
+           "  --ocr                read images by OCR (Tesseract)\n"
+           "  --ocr-languages L    Tesseract's languages, \"eng+deu\" (default eng)\n"
+           "  --ocr-time-ms N  --ocr-max-pixels N\n"
+           "                       OCR's bounds (defaults as the policy's)\n"
            "  --server FD          the launcher: jobs on the socket FD (weir-host starts it)\n");
   return out == stdout ? 0 : 1;
 }
@@ -312,7 +318,8 @@ static gboolean
 parse_bound (ExtractBounds *b, const char *opt, const char *arg)
 {
   guint64 v = 0;
-  if (!parse_number (arg, strcmp (opt, "--max-inflated-bytes") == 0 ? G_MAXUINT64 : G_MAXUINT32, &v))
+  gboolean wide = strcmp (opt, "--max-inflated-bytes") == 0 || strcmp (opt, "--ocr-max-pixels") == 0;
+  if (!parse_number (arg, wide ? G_MAXUINT64 : G_MAXUINT32, &v))
     return FALSE;
   if (strcmp (opt, "--max-inflated-bytes") == 0)
     b->max_inflated = v;
@@ -328,6 +335,10 @@ parse_bound (ExtractBounds *b, const char *opt, const char *arg)
     b->time_ms = (guint32) v;
   else if (strcmp (opt, "--memory-mb") == 0)
     b->memory_mb = (guint32) v;
+  else if (strcmp (opt, "--ocr-time-ms") == 0)
+    b->ocr_time_ms = (guint32) v;
+  else if (strcmp (opt, "--ocr-max-pixels") == 0)
+    b->ocr_max_pixels = v;
   else
     return FALSE;
   return TRUE;
@@ -335,12 +346,14 @@ parse_bound (ExtractBounds *b, const char *opt, const char *arg)
 
 /* The command line's own run: the same child, started here, waited for here. */
 static int
-standalone (const ExtractJob *job, gboolean sandbox, gboolean text)
+standalone (const ExtractJob *job, gboolean sandbox, gboolean text, const char *ocr_languages)
 {
   int out[2];
   if (text && pipe (out) != 0)
     return 2;
   ex_preload ();
+  if (job->bounds.ocr)
+    ex_ocr_preload (ocr_languages);
   pid_t pid = fork ();
   if (pid == 0)
     {
@@ -368,20 +381,28 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
   ExtractJob job = { .magic = EXTRACT_JOB_MAGIC, .bounds = EXTRACT_BOUNDS_DEFAULT };
   gboolean sandbox = TRUE, text = FALSE;
+  const char *ocr_languages = "eng";
+  guint64 server_fd = 0;
+  gboolean server = FALSE;
   for (int i = 1; i < argc; i++)
     {
       const char *opt = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
       guint64 fd = 0;
+      gboolean flag = FALSE;
       if (strcmp (opt, "--help") == 0 || strcmp (opt, "-h") == 0)
         return usage (stdout);
       else if (strcmp (opt, "--version") == 0)
         return printf ("weir-extract %s\n", WEIR_VERSION) < 0;
       else if (strcmp (opt, "--text") == 0)
-        text = TRUE;
+        text = flag = TRUE;
       else if (strcmp (opt, "--no-sandbox") == 0)
-        sandbox = FALSE;
+        sandbox = FALSE, flag = TRUE;
+      else if (strcmp (opt, "--ocr") == 0)
+        job.bounds.ocr = 1, flag = TRUE;
+      else if (strcmp (opt, "--ocr-languages") == 0 && arg)
+        ocr_languages = arg;
       else if (strcmp (opt, "--server") == 0 && arg && parse_number (arg, G_MAXINT, &fd))
-        return launcher ((int) fd);
+        server = TRUE, server_fd = fd;
       else if (strcmp (opt, "--name") == 0 && arg)
         g_strlcpy (job.name, arg, sizeof job.name);
       else if (strcmp (opt, "--mime") == 0 && arg)
@@ -391,8 +412,10 @@ main (int argc, char **argv)
           fprintf (stderr, "weir-extract: bad option or value: %s (see --help)\n", opt);
           return 1;
         }
-      if (strcmp (opt, "--text") != 0 && strcmp (opt, "--no-sandbox") != 0)
+      if (!flag)
         i++;
     }
-  return standalone (&job, sandbox, text);
+  if (server)
+    return launcher ((int) server_fd, ocr_languages);
+  return standalone (&job, sandbox, text, ocr_languages);
 }

@@ -25,6 +25,7 @@ typedef struct {
   guint longest; /* documents: longest in-order run, in normalised words */
   guint words;   /* documents: words of the content covered by matched runs */
   double score;  /* documents: share of the paste covered, 0..1; else 1 */
+  gboolean ocr;  /* found in text read from an image by OCR (issue 26): it may hold OCR's errors */
 } Finding;
 
 Finding *finding_new (FindingKind kind);

@@ -47,6 +47,7 @@ policy_free (Policy *policy)
   g_free (policy->digest);
   g_free (policy->oversize_message);
   g_free (policy->encrypted_message);
+  g_free (policy->ocr_languages);
   g_free (policy->gpu_message);
   g_strfreev (policy->download_patterns);
   g_clear_pointer (&policy->rules, g_ptr_array_unref);
@@ -456,7 +457,7 @@ parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginG
   if (!cJSON_IsObject (obj))
     return fail (error, where, "expected an object");
   static const char *const known[] = { "id", "match", "max_verdict", "gpu", "model_downloads",
-                                       "justification", "overrides", "record_url", NULL };
+                                       "justification", "overrides", "record_url", "ocr", NULL };
   if (!only_known_keys (obj, where, known, error))
     return FALSE;
   group->overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -464,6 +465,7 @@ parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginG
   group->has_gpu = cJSON_GetObjectItemCaseSensitive (obj, "gpu") != NULL;
   group->has_downloads = cJSON_GetObjectItemCaseSensitive (obj, "model_downloads") != NULL;
   group->has_record_url = cJSON_GetObjectItemCaseSensitive (obj, "record_url") != NULL;
+  group->has_ocr = cJSON_GetObjectItemCaseSensitive (obj, "ocr") != NULL;
   return get_string (obj, "id", where, &group->id, error)
          && get_strv (obj, "match", where, &group->match, error)
          && get_verdict (obj, "max_verdict", where, &group->max_verdict, error)
@@ -471,6 +473,7 @@ parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginG
          && get_download_verdict (obj, "model_downloads", where, &group->downloads, error)
          && get_bool (obj, "justification", where, &group->justification, error)
          && get_bool (obj, "record_url", where, &group->record_url, error)
+         && get_bool (obj, "ocr", where, &group->ocr, error)
          && parse_overrides (obj, where, policy, group, error)
          && check_origin_patterns (group, where, error);
 }
@@ -548,8 +551,55 @@ parse_extract (const cJSON *doc, Policy *p, GError **error)
     return FALSE;
   if (memory < 64)
     return fail (error, "extract.memory_mb", "at least 64: the parsers need that much to start");
-  *b = (ExtractBounds) { inflated, (guint32) members, (guint32) MAX (ratio, 1), (guint32) depth,
-                         (guint32) pages, (guint32) time_ms, (guint32) memory };
+  /* Field by field: the OCR bounds are the "ocr" object's. */
+  b->max_inflated = inflated;
+  b->max_members = (guint32) members;
+  b->max_ratio = (guint32) MAX (ratio, 1);
+  b->max_depth = (guint32) depth;
+  b->max_pages = (guint32) pages;
+  b->time_ms = (guint32) time_ms;
+  b->memory_mb = (guint32) memory;
+  return TRUE;
+}
+
+/* "ocr": reading the text in images (docs/policy.md, issue 26). The languages are
+ * Tesseract's names (eng, deu, chi_sim): letters and '_' only, since they become file
+ * names of its models. */
+static gboolean
+parse_ocr (const cJSON *doc, Policy *p, GError **error)
+{
+  static const char *const keys[] = { "enabled", "languages", "time_ms", "max_pixels", NULL };
+  const cJSON *ocr = get_object (doc, "ocr", "", error);
+  if (ocr == NULL)
+    return *error == NULL;
+  gsize time_ms = p->extract.ocr_time_ms, pixels = (gsize) p->extract.ocr_max_pixels;
+  g_auto (GStrv) languages = NULL;
+  if (!only_known_keys (ocr, "ocr", keys, error)
+      || !get_bool (ocr, "enabled", "ocr", &p->ocr, error)
+      || !get_strv (ocr, "languages", "ocr", &languages, error)
+      || !get_size (ocr, "time_ms", "ocr", 60000, &time_ms, error)
+      || !get_size (ocr, "max_pixels", "ocr", 1e9, &pixels, error))
+    return FALSE;
+  if (time_ms < 100)
+    return fail (error, "ocr.time_ms", "at least 100: no image is read faster");
+  if (languages != NULL)
+    {
+      if (languages[0] == NULL || g_strv_length (languages) > 8)
+        return fail (error, "ocr.languages", "one to eight of Tesseract's language names, such as \"eng\"");
+      for (gsize i = 0; languages[i] != NULL; i++)
+        {
+          gsize n = strlen (languages[i]);
+          gboolean ok = n >= 3 && n <= 16;
+          for (gsize j = 0; j < n && ok; j++)
+            ok = g_ascii_islower (languages[i][j]) || languages[i][j] == '_';
+          if (!ok)
+            return fail (error, "ocr.languages", "holds a name that is not a Tesseract language (such as \"eng\")");
+        }
+      g_free (p->ocr_languages);
+      p->ocr_languages = g_strjoinv ("+", languages);
+    }
+  p->extract.ocr_time_ms = (guint32) time_ms;
+  p->extract.ocr_max_pixels = pixels;
   return TRUE;
 }
 
@@ -574,7 +624,7 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
   static const char *const top[] = { "version", "fail_mode", "timeout_ms", "min_scan_chars",
                                      "max_scan_bytes", "oversize", "unreadable", "default", "rules",
                                      "origins", "gpu", "model_downloads", "record_url", "encrypted", "audit_retention",
-                                     "extract", NULL };
+                                     "extract", "ocr", NULL };
   static const char *const verdict_message[] = { "verdict", "message", NULL };
   static const char *const verdict_only[] = { "verdict", NULL };
   static const char *const downloads[] = { "verdict", "audit", "patterns", NULL };
@@ -618,6 +668,7 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
          && parse_retention (doc, p, error)
          && parse_encrypted (doc, p, error)
          && parse_extract (doc, p, error)
+         && parse_ocr (doc, p, error)
          && parse_list (doc, "rules", p, p->rules, error)
          && parse_list (doc, "origins", p, p->origins, error);
 }
@@ -693,6 +744,7 @@ policy_parse (const char *json, gsize len, GError **error)
   p->encrypted_justification = TRUE;
   p->encrypted_message = g_strdup (POLICY_ENCRYPTED_MESSAGE);
   p->extract = EXTRACT_BOUNDS_DEFAULT;
+  p->ocr_languages = g_strdup ("eng");
   p->downloads = VERDICT_ALLOW;
   p->downloads_audit = TRUE;
   p->retention_days = 90;

@@ -29,6 +29,8 @@ typedef struct {
   VerdictLevel downloads;      /* model downloads started by these origins' pages */
   gboolean has_record_url;
   gboolean record_url;    /* audit records keep the full URL, not only the origin */
+  gboolean has_ocr;
+  gboolean ocr;           /* images from these origins' pages are read by OCR (issue 26) */
   GHashTable *overrides;  /* rule id -> GINT_TO_POINTER (VerdictLevel + 1) */
 } OriginGroup;
 
@@ -46,6 +48,8 @@ struct Policy {
   char *encrypted_message;
   gboolean encrypted_justification;
   ExtractBounds extract;       /* the "extract" object: what a hostile file cannot exceed */
+  gboolean ocr;                /* "ocr.enabled": OCR where the origin group does not say */
+  char *ocr_languages;         /* "ocr.languages" joined with "+" ("eng+deu") */
   VerdictLevel fallback;
   VerdictLevel gpu;
   char *gpu_message;

@@ -234,6 +234,20 @@ policy_extract_bounds (const Policy *policy)
 }
 
 void
+policy_extract_bounds_for (const Policy *policy, const char *origin, ExtractBounds *out)
+{
+  const OriginGroup *group = find_origin (policy, origin);
+  *out = policy->extract;
+  out->ocr = (group != NULL && group->has_ocr ? group->ocr : policy->ocr) ? 1 : 0;
+}
+
+const char *
+policy_ocr_languages (const Policy *policy)
+{
+  return policy->ocr_languages;
+}
+
+void
 policy_decide_failure (const Policy *policy, PolicyDecision *out)
 {
   *out = (PolicyDecision) {

@@ -55,6 +55,11 @@ void policy_decide_unreadable (const Policy *policy, PolicyDecision *out);
 void policy_decide_encrypted (const Policy *policy, PolicyDecision *out);
 /* What the "extract" object bounds (extract.h). */
 const ExtractBounds *policy_extract_bounds (const Policy *policy);
+/* The bounds for a request from origin: the policy's, with OCR on where the origin's
+ * group (else "ocr.enabled") says so (issue 26). */
+void policy_extract_bounds_for (const Policy *policy, const char *origin, ExtractBounds *out);
+/* The OCR languages for Tesseract ("eng", "eng+deu"). */
+const char *policy_ocr_languages (const Policy *policy);
 
 #define POLICY_ENCRYPTED_MESSAGE \
   "This file is encrypted, so Weir cannot check what it holds. Send it only if it may " \

@@ -72,6 +72,7 @@ merge_findings (GPtrArray *into, GPtrArray *from)
               g->longest = MAX (g->longest, f->longest);
               g->words = MAX (g->words, f->words);
               g->score = MAX (g->score, f->score);
+              g->ocr = g->ocr || f->ocr;
               merged = TRUE;
             }
         }
@@ -92,7 +93,7 @@ typedef struct {
 
 /* One part's findings; file and where (both may be NULL) name where it came from. */
 static void
-scan_part_in (Scan *scan, const char *data, gsize len, const char *file, const char *where)
+scan_part_from (Scan *scan, const char *data, gsize len, const char *file, const char *where, gboolean ocr)
 {
   g_autoptr (GPtrArray) part = findings_new ();
   engine_score (scan->index, data, len, part);
@@ -101,8 +102,15 @@ scan_part_in (Scan *scan, const char *data, gsize len, const char *file, const c
       Finding *f = part->pdata[i];
       f->file = g_strdup (file);
       f->where = where != NULL && where[0] != '\0' ? g_strdup (where) : NULL;
+      f->ocr = ocr;
     }
   merge_findings (scan->out->findings, part);
+}
+
+static void
+scan_part_in (Scan *scan, const char *data, gsize len, const char *file, const char *where)
+{
+  scan_part_from (scan, data, len, file, where, FALSE);
 }
 
 static void
@@ -191,6 +199,9 @@ file_record (ExtractKind kind, const char *where, const char *data, gsize len, g
     {
     case EXTRACT_TEXT:
       scan_part_in (scan, data, len, fs->file, where);
+      break;
+    case EXTRACT_OCR_TEXT:
+      scan_part_from (scan, data, len, fs->file, where, TRUE);
       break;
     case EXTRACT_ENCRYPTED:
       scan_note (scan, SCAN_NOTE_ENCRYPTED, fs->file, where, NULL);

@@ -356,7 +356,9 @@ decider_scan (Decider *decider, const ScanRequest *request)
     }
   else
     {
-      ScanExtract extract = { NULL, policy_extract_bounds (policy) };
+      ExtractBounds bounds;
+      policy_extract_bounds_for (policy, request->origin, &bounds);
+      ScanExtract extract = { NULL, &bounds };
       if (scan_request_has_files (request))
         extract.extractor = context_extractor (decider->ctx);
       scan_run (request, context_index (decider->ctx), policy_min_scan_chars (policy), scan_deadline (decider, request),

@@ -62,6 +62,9 @@ finding_json (const Finding *finding)
     cJSON_AddNumberToObject (reason, "score", (double) (gint) (finding->score * 100 + 0.5) / 100);
   else
     cJSON_AddNumberToObject (reason, "count", finding->count);
+  /* Issue 26: read from an image, so it may hold OCR's errors. */
+  if (finding->ocr)
+    cJSON_AddStringToObject (reason, "source", "ocr");
   return reason;
 }
 
