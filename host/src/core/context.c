@@ -1,5 +1,6 @@
 #include "context.h"
 
+#include "file.h"
 #include "json.h"
 #include "paths.h"
 #include "state.h"
@@ -154,7 +155,11 @@ load_policy (WeirContext *ctx, ContextFlags flags, GError **error)
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return policy_new_default (error);
   g_autoptr (GError) local = NULL;
-  Policy *policy = policy_new_from_file (path, &local);
+  /* A policy someone else could have written is no policy of the admin's. */
+  gboolean trusted = file_check_trusted (path, &local);
+  if (!trusted)
+    g_prefix_error (&local, "policy: ");
+  Policy *policy = trusted ? policy_new_from_file (path, &local) : NULL;
   if (policy != NULL)
     return policy;
   if (flags & CONTEXT_STRICT)
@@ -162,8 +167,8 @@ load_policy (WeirContext *ctx, ContextFlags flags, GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
-  g_autofree char *text = g_strdup_printf ("The policy is invalid, so the default policy applies: %s",
-                                           local->message);
+  g_autofree char *text = g_strdup_printf ("The policy is %s, so the default policy applies: %s",
+                                           trusted ? "invalid" : "not trusted", local->message);
   context_add_problem (ctx, CONTEXT_PROBLEM_POLICY, text);
   return policy_new_default (error);
 }
@@ -284,11 +289,16 @@ context_retry_store (WeirContext *ctx)
   return TRUE;
 }
 
+gint64
+context_load_next (const WeirContext *ctx)
+{
+  return ctx->store != NULL ? ctx->next_poll : ctx->next_store_retry;
+}
+
 gboolean
 context_load_due (const WeirContext *ctx)
 {
-  gint64 now = g_get_monotonic_time ();
-  return ctx->store != NULL ? now >= ctx->next_poll : now >= ctx->next_store_retry;
+  return g_get_monotonic_time () >= context_load_next (ctx);
 }
 
 WeirContext *

@@ -96,3 +96,5 @@ gboolean context_retry_store (WeirContext *ctx);
 /* Whether context_retry_store or context_poll_packs (without force) would do more than
  * return at once if called now: either may load an index. */
 gboolean context_load_due (const WeirContext *ctx);
+/* When (monotonic microseconds) context_load_due turns TRUE next. */
+gint64 context_load_next (const WeirContext *ctx);
