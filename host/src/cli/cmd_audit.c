@@ -82,18 +82,28 @@ audit_export (int argc, char **argv)
   if (argc > 1 || (format != NULL && !ocsf && strcmp (format, "jsonl") != 0))
     return cli_fail ("audit export", CLI_USAGE, "--format is jsonl or ocsf (see weir audit export --help)");
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
-  g_autoptr (Audit) audit = NULL;
-  g_autoptr (GPtrArray) lines = state_open_audit (&store, &audit, &error) ? audit_store_lines (store, &error) : NULL;
+  /* Read-only: an admin can export on a full disk, before freeing space. */
+  g_autoptr (Store) store = state_open_audit_read_only (&error);
+  g_autoptr (GPtrArray) lines = store != NULL ? audit_store_lines (store, &error) : NULL;
   if (lines == NULL)
     return cli_fail ("audit export", CLI_FAILURE, "%s", error->message);
   FILE *file = out ? fopen (out, "w") : stdout;
   if (file == NULL)
     return cli_fail ("audit export", CLI_FAILURE, "cannot create %s: %s", out, g_strerror (errno));
+  errno = 0;
   gboolean ok = write_lines (file, lines, ocsf, &error);
-  ok = (out ? fclose (file) == 0 : fflush (file) == 0) && ok;
+  /* A write refused (a full disk, a file-size limit) shows at a flush or in the error
+   * flag; errno says why. */
+  int saved = errno;
+  gboolean failed = fflush (file) != 0 || ferror (file);
+  saved = failed && errno != 0 ? errno : saved;
+  if ((out ? fclose (file) != 0 : FALSE) || failed)
+    ok = FALSE;
+  if (!ok && error == NULL)
+    return cli_fail ("audit export", CLI_FAILURE, "cannot write %s: %s", out ? out : "standard output",
+                     saved != 0 ? g_strerror (saved) : "writing failed");
   if (!ok)
-    return cli_fail ("audit export", CLI_FAILURE, "%s", error ? error->message : "writing failed");
+    return cli_fail ("audit export", CLI_FAILURE, "%s", error->message);
   return CLI_OK;
 }
 
@@ -123,10 +133,9 @@ static gboolean
 verify_inputs (const char *file, const char *pub, GPtrArray **lines, SignPublicKey *root, GError **error)
 {
   g_autoptr (Store) store = NULL;
-  g_autoptr (Audit) audit = NULL;
-  if ((file == NULL || pub == NULL) && !state_open_audit (&store, &audit, error))
+  if ((file == NULL || pub == NULL) && (store = state_open_audit_read_only (error)) == NULL)
     return FALSE;
-  if (pub != NULL ? !sign_public_key_load (pub, root, error) : !audit_root_key (audit, root, error))
+  if (pub != NULL ? !sign_public_key_load (pub, root, error) : !audit_store_root_key (store, root, error))
     return FALSE;
   *lines = file != NULL ? read_lines (file, error) : audit_store_lines (store, error);
   return *lines != NULL;

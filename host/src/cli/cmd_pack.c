@@ -391,7 +391,8 @@ pack_list (int argc, char **argv)
   if (argc != 1)
     return cli_fail ("pack list", CLI_USAGE, "takes no argument");
   g_autoptr (GError) error = NULL;
-  g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
+  /* Read-only: it lists what the store holds, on a full disk too, and imports nothing. */
+  g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT | CONTEXT_READ_ONLY, &error);
   if (ctx == NULL)
     return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
   g_autoptr (cJSON) array = json ? cJSON_CreateArray () : NULL;

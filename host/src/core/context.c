@@ -313,6 +313,17 @@ context_open (ContextFlags flags, GError **error)
     return NULL;
   ctx->index = engine_index_new ();
   g_autoptr (GError) local = NULL;
+  if (flags & CONTEXT_READ_ONLY)
+    {
+      ctx->store = state_open_read_only (error);
+      if (ctx->store == NULL)
+        return NULL;
+      ctx->inbox = pack_inbox_new (ctx->config_dir);
+      g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+      load_packs (ctx, lines);
+      add_pack_problems (ctx, lines);
+      return g_steal_pointer (&ctx);
+    }
   if (!open_store (ctx, &local))
     {
       if (flags & CONTEXT_STRICT)

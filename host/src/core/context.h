@@ -18,6 +18,9 @@
 typedef enum {
   CONTEXT_LENIENT = 0,
   CONTEXT_STRICT = 1 << 0,
+  /* The store opened read-only (state_open_read_only), no audit log, the inbox not imported:
+   * for commands that only look (weir pack list), on a full disk too. */
+  CONTEXT_READ_ONLY = 1 << 1,
 } ContextFlags;
 
 typedef struct WeirContext WeirContext;

@@ -414,10 +414,21 @@ audit_device_id (const Audit *audit)
 gboolean
 audit_root_key (Audit *audit, SignPublicKey *out, GError **error)
 {
+  return audit_store_root_key (audit->store, out, error);
+}
+
+gboolean
+audit_store_root_key (Store *store, SignPublicKey *out, GError **error)
+{
   char root[128];
   gsize len = 0;
-  if (!store_setting_read (audit->store, SETTING_ROOT, (guint8 *) root, sizeof root - 1, &len, error))
+  if (!store_setting_read (store, SETTING_ROOT, (guint8 *) root, sizeof root - 1, &len, error))
     return FALSE;
+  if (len == 0)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND, "the store has no audit log yet");
+      return FALSE;
+    }
   root[len] = '\0';
   if (!audit_public_key_decode (root, out))
     {

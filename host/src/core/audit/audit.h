@@ -51,6 +51,8 @@ char *audit_record_policy (Audit *audit, const char *source, const char *digest,
 
 /* The device's root public key (epoch 0): what admins pin. */
 gboolean audit_root_key (Audit *audit, SignPublicKey *out, GError **error);
+/* The same from a store opened without an Audit (read-only: weir audit verify). */
+gboolean audit_store_root_key (Store *store, SignPublicKey *out, GError **error);
 const char *audit_device_id (const Audit *audit);
 /* For tests: the epoch length in seconds (at least 1). */
 void audit_set_epoch_seconds (Audit *audit, gint64 seconds);

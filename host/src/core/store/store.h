@@ -14,6 +14,9 @@ typedef enum {
   STORE_OPEN_DEFAULT = 0,
   /* No encryption at all: for bench/ only, to measure what the sealing costs. */
   STORE_OPEN_UNSEALED_FOR_BENCH = 1 << 0,
+  /* Reads an existing store and writes nothing (weir store info/check, audit export and
+   * verify, pack list): works on a full disk; a missing store is WEIR_ERROR_NOT_FOUND. */
+  STORE_OPEN_READ_ONLY = 1 << 1,
 } StoreOpenFlags;
 
 /* Opens (creating and migrating as needed) the store at path, sealed with the key in
