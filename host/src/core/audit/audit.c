@@ -505,3 +505,23 @@ audit_digest_finish (AuditDigest *digest, char out[65])
   crypto_generichash_final (&digest->state, raw, sizeof raw);
   sodium_bin2hex (out, 65, raw, sizeof raw);
 }
+
+/* ---- records found again ---- */
+
+cJSON *
+audit_find (Audit *audit, const char *id, GError **error)
+{
+  g_autofree char *line = NULL;
+  if (!store_audit_find (audit->store, id, &line, error))
+    return NULL;
+  cJSON *record = line != NULL ? cJSON_Parse (line) : NULL;
+  if (record == NULL)
+    g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND, "no audit record has this id");
+  return record;
+}
+
+gboolean
+audit_find_ref (Audit *audit, const char *event, const char *ref, gboolean *found, GError **error)
+{
+  return store_audit_find_ref (audit->store, event, ref, found, error);
+}

@@ -70,3 +70,10 @@ void audit_digest_init (Audit *audit, AuditDigest *digest);
 void audit_digest_update (AuditDigest *digest, const void *data, gsize len);
 /* Writes 64 hex digits and a NUL into out. */
 void audit_digest_finish (AuditDigest *digest, char out[65]);
+
+/* The stored record with this id, parsed (caller frees); NULL with WEIR_ERROR_NOT_FOUND
+ * when there is none. Its signature is not checked: for the host's own bookkeeping
+ * (a decision for a verdict an earlier host gave), not for proof. */
+cJSON *audit_find (Audit *audit, const char *id, GError **error);
+/* Whether a record of event carries "ref": ref (the decision for a verdict). */
+gboolean audit_find_ref (Audit *audit, const char *event, const char *ref, gboolean *found, GError **error);
