@@ -246,7 +246,9 @@ class HangsAndUnboundedReads(Case):
         self.run_weir("pack", "import", os.path.join(FIXTURES, "golden.weirpack"))
 
 
-@unittest.skipUnless(os.geteuid() == 0, "needs root to make files owned by another user")
+ROOT_ONLY = unittest.skipUnless(os.geteuid() == 0, "needs root to make files owned by another user")
+
+
 class StrangersConfiguration(Case):
     """Configuration someone other than the user or root could have written is refused,
     with the reason, by the host (in hello) and the CLI."""
@@ -275,6 +277,7 @@ class StrangersConfiguration(Case):
         self.assertEqual(host.paste(CARD)["verdict"], "allow")
         host.close()
 
+    @ROOT_ONLY
     def test_policy_of_another_user(self):
         self.strict_policy()
         os.chown(self.path("policy.json"), NOBODY, NOBODY)
@@ -285,6 +288,7 @@ class StrangersConfiguration(Case):
         os.chmod(self.path("policy.json"), 0o666)
         self.assert_refused_policy("writable by every user")
 
+    @ROOT_ONLY
     def test_group_writable_policy(self):
         self.strict_policy()
         os.chown(self.path("policy.json"), 0, NOBODY)
@@ -296,6 +300,7 @@ class StrangersConfiguration(Case):
         os.chmod(self.home, 0o777)
         self.assert_refused_policy("writable by every user")
 
+    @ROOT_ONLY
     def test_weir_home_in_a_strangers_folder(self):
         parent = os.path.join(self.tmp, "theirs")
         os.makedirs(parent)
@@ -306,6 +311,7 @@ class StrangersConfiguration(Case):
         self.strict_policy()
         self.assert_refused_policy("belongs to another user")
 
+    @ROOT_ONLY
     def test_trusted_key_and_inbox_pack_of_another_user(self):
         self.trust_golden()
         key = [n for n in os.listdir(self.path("trusted"))][0]
