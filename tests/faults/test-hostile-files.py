@@ -178,6 +178,18 @@ class HangsAndUnboundedReads(Case):
         self.assertTrue(any("fifo.pub" in p for p in hello["problems"]), hello)
         host.close()
 
+    def test_fifo_as_store_key(self):
+        self.weir_ok("audit", "key", "-o", os.path.join(self.tmp, "device.pub"))
+        shutil.move(self.path("store.key"), os.path.join(self.tmp, "store.key"))
+        os.mkfifo(self.path("store.key"), 0o600)
+        host = self.host()
+        hello = host.hello()
+        self.assertTrue(any("store cannot be opened" in p and "not a regular file" in p
+                            for p in hello["problems"]), hello)
+        self.assertEqual(host.paste()["rule"], "fail-mode")
+        host.close()
+        self.assertIn("not a regular file", self.weir_fails("store", "info"))
+
     def test_fifo_dev_zero_and_sparse_file_in_inbox_at_start(self):
         self.trust_golden()
         os.mkfifo(self.inbox("fifo.weirpack"))
