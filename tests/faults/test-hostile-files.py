@@ -277,7 +277,7 @@ class StrangersConfiguration(Case):
         self.assertEqual(host.paste(CARD)["verdict"], "warn", "the default policy applies")
         host.close()
         err = self.weir_fails("scan", "--json", "-")
-        self.assertIn("policy.json", err)
+        self.assertIn("not trusted", err)
         self.assertIn(why, err)
         policy = [r for r in self.records() if r["event"] == "policy-load"]
         self.assertTrue(policy and "not trusted" in policy[-1].get("problem", ""), policy)
@@ -311,6 +311,21 @@ class StrangersConfiguration(Case):
         self.strict_policy()
         os.chmod(self.home, 0o777)
         self.assert_refused_policy("writable by every user")
+
+    def test_world_writable_weir_home_without_policy(self):
+        # No policy to refuse: the folder itself is the problem, said in hello and the CLI.
+        self.weir_ok("audit", "key", "-o", os.path.join(self.tmp, "device.pub"))
+        os.chmod(self.home, 0o777)
+        host = self.host()
+        hello = host.hello()
+        self.assertTrue(any("folder is not trusted" in p and "writable by every user" in p
+                            for p in hello["problems"]), hello)
+        host.close()
+        self.assertIn("writable by every user", self.weir_fails("scan", "--json", "-"))
+        os.chmod(self.home, 0o1777)  # sticky: others may add names, not replace Weir's
+        host = self.host()
+        self.assertEqual(host.hello()["problems"], [])
+        host.close()
 
     @ROOT_ONLY
     def test_weir_home_in_a_strangers_folder(self):

@@ -301,6 +301,31 @@ context_load_due (const WeirContext *ctx)
   return g_get_monotonic_time () >= context_load_next (ctx);
 }
 
+/* Weir's folders (configuration, state), when they exist, must be no one else's to
+ * change: in one a stranger could put a policy, replace the store or remove records.
+ * The files in them are judged again as they are read; this says it up front. */
+static gboolean
+check_folders (WeirContext *ctx, ContextFlags flags, GError **error)
+{
+  const char *folders[] = { ctx->config_dir, ctx->state_dir };
+  for (gsize i = 0; i < G_N_ELEMENTS (folders); i++)
+    {
+      g_autoptr (GError) local = NULL;
+      if (i > 0 && g_strcmp0 (folders[i], folders[0]) == 0)
+        continue;
+      if (!g_file_test (folders[i], G_FILE_TEST_IS_DIR) || file_check_trusted_folder (folders[i], &local))
+        continue;
+      if (flags & CONTEXT_STRICT)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_autofree char *text = g_strdup_printf ("Weir's folder is not trusted: %s", local->message);
+      context_add_problem (ctx, CONTEXT_PROBLEM_FOLDER, text);
+    }
+  return TRUE;
+}
+
 WeirContext *
 context_open (ContextFlags flags, GError **error)
 {
@@ -308,6 +333,8 @@ context_open (ContextFlags flags, GError **error)
   ctx->problems = g_ptr_array_new_with_free_func ((GDestroyNotify) problem_free);
   ctx->config_dir = paths_config_dir ();
   ctx->state_dir = paths_state_dir ();
+  if (!check_folders (ctx, flags, error))
+    return NULL;
   ctx->policy = load_policy (ctx, flags, error);
   if (ctx->policy == NULL)
     return NULL;

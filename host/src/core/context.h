@@ -49,6 +49,7 @@ typedef enum {
   CONTEXT_PROBLEM_STORE,   /* the store cannot be opened: every check fails safe */
   CONTEXT_PROBLEM_AUDIT,   /* the audit log refuses writes: every check fails safe */
   CONTEXT_PROBLEM_PACK,    /* a trusted key or a pack was refused */
+  CONTEXT_PROBLEM_FOLDER,  /* Weir's configuration or state folder is writable by others */
 } ContextProblemKind;
 
 typedef struct {

@@ -212,6 +212,28 @@ untrusted (GError **error, const char *path, const char *folder, const struct st
   return FALSE;
 }
 
+/* dir (a real path) and every folder above it, to the root: whoever can write one can
+ * swap what is below. path names what is judged in the message. */
+static gboolean
+folders_trusted (const char *path, const char *start, GError **error)
+{
+  g_autofree char *dir = g_strdup (start);
+  for (;;)
+    {
+      struct stat st;
+      if (stat (dir, &st) != 0)
+        return fail_errno (error, "read", dir, errno);
+      const char *why = writable_by_others (&st);
+      if (why != NULL)
+        return untrusted (error, path, dir, &st, why);
+      if (strcmp (dir, "/") == 0 || strcmp (dir, ".") == 0)
+        return TRUE;
+      char *up = g_path_get_dirname (dir);
+      g_free (dir);
+      dir = up;
+    }
+}
+
 gboolean
 file_check_trusted (const char *path, GError **error)
 {
@@ -229,19 +251,15 @@ file_check_trusted (const char *path, GError **error)
   const char *why = writable_by_others (&st);
   if (why != NULL)
     return untrusted (error, path, NULL, &st, why);
-  /* Every folder above it, to the root: whoever can write one can swap what is below. */
   g_autofree char *dir = g_path_get_dirname (real);
-  for (;;)
-    {
-      if (stat (dir, &st) != 0)
-        return fail_errno (error, "read", dir, errno);
-      why = writable_by_others (&st);
-      if (why != NULL)
-        return untrusted (error, path, dir, &st, why);
-      if (strcmp (dir, "/") == 0 || strcmp (dir, ".") == 0)
-        return TRUE;
-      char *up = g_path_get_dirname (dir);
-      g_free (dir);
-      dir = up;
-    }
+  return folders_trusted (path, dir, error);
+}
+
+gboolean
+file_check_trusted_folder (const char *path, GError **error)
+{
+  g_autofree char *real = realpath (path, NULL);
+  if (real == NULL)
+    return fail_errno (error, "read", path, errno);
+  return folders_trusted (path, real, error);
 }

@@ -30,3 +30,5 @@ gboolean file_read_exact (int fd, void *buf, gsize n);
  * allowed for the user's private group, and a sticky folder (/tmp) is allowed since it
  * lets no one replace another's file. Refuses with the reason otherwise. */
 gboolean file_check_trusted (const char *path, GError **error);
+/* The same for a folder (Weir's state or configuration folder) and every one above it. */
+gboolean file_check_trusted_folder (const char *path, GError **error);

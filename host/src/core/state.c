@@ -25,8 +25,8 @@ state_open_read_only (GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
-  /* No store yet: it is made, as by every command, so a first weir store info or audit
-   * key describes the new store. Only an existing store is never written. */
+  /* No store yet (or one to migrate): it is made, as by every command, so a first weir
+   * store info describes the new store. Only a store this Weir reads is never written. */
   return state_open_store (error);
 }
 

@@ -327,10 +327,11 @@ set_up_read_only (Store *store, GError **error)
     return TRUE;
   if (version < 0)
     return sql_fail (store->db, store->path, error);
-  g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE,
-               "store: schema version %d, this Weir reads version %d: %s", version, STORE_SCHEMA_VERSION,
-               version > STORE_SCHEMA_VERSION ? "upgrade Weir"
-                                              : "open it once with weir-host or weir scan to upgrade it");
+  /* An older schema (0: a store whose making was cut short) is not yet a store this Weir
+   * reads: NOT_FOUND, so that a caller can open it for writing, which migrates it. */
+  g_set_error (error, WEIR_ERROR, version > STORE_SCHEMA_VERSION ? WEIR_ERROR_STORE : WEIR_ERROR_NOT_FOUND,
+               "store: schema version %d, this Weir reads version %d%s", version, STORE_SCHEMA_VERSION,
+               version > STORE_SCHEMA_VERSION ? ": upgrade Weir" : "");
   return FALSE;
 }
 

@@ -15,7 +15,8 @@ typedef enum {
   /* No encryption at all: for bench/ only, to measure what the sealing costs. */
   STORE_OPEN_UNSEALED_FOR_BENCH = 1 << 0,
   /* Reads an existing store and writes nothing (weir store info/check, audit export and
-   * verify, pack list): works on a full disk; a missing store is WEIR_ERROR_NOT_FOUND. */
+   * verify, pack list): works on a full disk; a missing store, or one of an older
+   * schema that a writing open would migrate, is WEIR_ERROR_NOT_FOUND. */
   STORE_OPEN_READ_ONLY = 1 << 1,
 } StoreOpenFlags;
 
