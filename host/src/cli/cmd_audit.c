@@ -175,22 +175,41 @@ audit_export (int argc, char **argv)
   if (salvage)
     return audit_salvage_export (out, pub, ocsf);
   g_autoptr (GError) error = NULL;
-  g_autoptr (Store) store = NULL;
-  g_autoptr (Audit) audit = NULL;
-  g_autoptr (GPtrArray) lines = state_open_audit (&store, &audit, &error) ? audit_store_lines (store, &error) : NULL;
+  /* Read-only: an admin can export on a full disk, before freeing space. */
+  g_autoptr (Store) store = state_open_audit_read_only (&error);
+  g_autoptr (GPtrArray) lines = store != NULL ? audit_store_lines (store, &error) : NULL;
   if (lines == NULL)
     return cli_fail ("audit export", CLI_FAILURE, "%s", error->message);
   FILE *file = out ? fopen (out, "w") : stdout;
   if (file == NULL)
     return cli_fail ("audit export", CLI_FAILURE, "cannot create %s: %s", out, g_strerror (errno));
+  errno = 0;
   gboolean ok = write_lines (file, lines, ocsf, &error);
-  ok = (out ? fclose (file) == 0 : fflush (file) == 0) && ok;
+  /* A write refused (a full disk, a file-size limit) shows at a flush or in the error
+   * flag; errno says why. */
+  int saved = errno;
+  gboolean failed = fflush (file) != 0 || ferror (file);
+  saved = failed && errno != 0 ? errno : saved;
+  if ((out ? fclose (file) != 0 : FALSE) || failed)
+    ok = FALSE;
+  if (!ok && error == NULL)
+    return cli_fail ("audit export", CLI_FAILURE, "cannot write %s: %s", out ? out : "standard output",
+                     saved != 0 ? g_strerror (saved) : "writing failed");
   if (!ok)
     return cli_fail ("audit export", CLI_FAILURE, "%s", error ? error->message : "writing failed");
   /* Retention's "taken": records up to here may be pruned (policy audit_retention). */
+  /* The export itself read the store read-only (it must work on a full disk); the
+   * position is noted by a writing open afterwards, and only warned about when it fails. */
   gint64 last = export_head (lines);
-  if (last > 0 && !audit_note_export (audit, last, &error))
-    fprintf (stderr, "weir audit export: exported, but the export position was not recorded: %s\n", error->message);
+  if (last > 0)
+    {
+      g_clear_pointer (&store, store_close);
+      g_autoptr (Store) wstore = NULL;
+      g_autoptr (Audit) audit = NULL;
+      if (!state_open_audit (&wstore, &audit, &error) || !audit_note_export (audit, last, &error))
+        fprintf (stderr, "weir audit export: exported, but the export position was not recorded: %s\n",
+                 error != NULL ? error->message : "unknown error");
+    }
   return CLI_OK;
 }
 
@@ -221,10 +240,21 @@ verify_inputs (const char *file, const char *pub, gboolean full, GPtrArray **lin
                GError **error)
 {
   g_autoptr (Store) store = NULL;
-  g_autoptr (Audit) audit = NULL;
-  if ((file == NULL || pub == NULL) && !state_open_audit (&store, &audit, error))
-    return FALSE;
-  if (pub != NULL ? !sign_public_key_load (pub, root, error) : !audit_root_key (audit, root, error))
+  /* Opened for writing where it can be, so a loss found at opening (the chain's marker
+   * ahead of the store) is recorded as an audit-gap and reported below; on a full disk,
+   * or a store this user cannot write, read-only. */
+  if (file == NULL || pub == NULL)
+    {
+      g_autoptr (Audit) audit = NULL;
+      g_autoptr (GError) writing = NULL;
+      if (!state_open_audit (&store, &audit, &writing))
+        store = state_open_audit_read_only (error);
+      else
+        g_clear_pointer (&audit, audit_free);
+      if (store == NULL)
+        return FALSE;
+    }
+  if (pub != NULL ? !sign_public_key_load (pub, root, error) : !audit_store_root_key (store, root, error))
     return FALSE;
   *lines = file != NULL ? read_lines (file, error) : audit_store_lines_to_verify (store, full, error);
   return *lines != NULL;

@@ -337,6 +337,8 @@ pack_build (int argc, char **argv)
 static gboolean
 read_pack (const char *path, GBytes **out, GError **error)
 {
+  if (path != NULL && g_strcmp0 (path, "-") != 0)
+    return pack_file_read (path, out, error);
   g_autofree char *data = NULL;
   gsize len = 0;
   if (!cli_read_input (path, PACK_MAX_BYTES, &data, &len, error))
@@ -427,13 +429,15 @@ pack_import_cmd (int argc, char **argv)
     return cli_fail ("pack import", CLI_USAGE, "give one FILE.weirpack");
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = NULL;
-  if (!sign_init (&error) || !read_pack (argv[1], &bytes, &error))
+  if (!sign_init (&error))
     return cli_fail ("pack import", CLI_FAILURE, "%s", error->message);
   g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
   if (ctx == NULL)
     return cli_fail ("pack import", CLI_FAILURE, "%s", error->message);
   g_auto (PackMeta) meta = { 0 };
-  gboolean ok = pack_import (context_store (ctx), context_config_dir (ctx), bytes, &meta, &error);
+  /* A file that is no pack by its header is refused (and recorded) before it is read. */
+  gboolean ok = read_pack (argv[1], &bytes, &error)
+                && pack_import (context_store (ctx), context_config_dir (ctx), bytes, &meta, &error);
   record_import (ctx, argv[1], &meta, ok ? NULL : error);
   if (!ok)
     return cli_fail ("pack import", CLI_FAILURE, "refused %s: %s", argv[1], error->message);
@@ -490,7 +494,8 @@ pack_list (int argc, char **argv)
   if (argc != 1)
     return cli_fail ("pack list", CLI_USAGE, "takes no argument");
   g_autoptr (GError) error = NULL;
-  g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT, &error);
+  /* Read-only: it lists what the store holds, on a full disk too, and imports nothing. */
+  g_autoptr (WeirContext) ctx = context_open (CONTEXT_STRICT | CONTEXT_READ_ONLY, &error);
   if (ctx == NULL)
     return cli_fail ("pack list", CLI_FAILURE, "%s", error->message);
   g_autoptr (cJSON) array = json ? cJSON_CreateArray () : NULL;

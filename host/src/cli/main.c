@@ -1,5 +1,6 @@
 /* weir: the admin and operator command line. main() only dispatches. */
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,9 @@ int
 main (int argc, char **argv)
 {
   g_log_writer_default_set_use_stderr (TRUE);
+  /* A file-size limit (RLIMIT_FSIZE) is a full disk: a write fails with EFBIG and the
+   * command says so, instead of dying of SIGXFSZ with nothing said. */
+  signal (SIGXFSZ, SIG_IGN);
   /* The user's locale, so GOption's help and GLib's messages read right (UTF-8). */
   setlocale (LC_ALL, "");
   if (argc < 2)

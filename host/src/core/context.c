@@ -1,5 +1,6 @@
 #include "context.h"
 
+#include "file.h"
 #include "json.h"
 #include "paths.h"
 #include "state.h"
@@ -158,7 +159,11 @@ load_policy (WeirContext *ctx, ContextFlags flags, GError **error)
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return policy_new_default (error);
   g_autoptr (GError) local = NULL;
-  Policy *policy = policy_new_from_file (path, &local);
+  /* A policy someone else could have written is no policy of the admin's. */
+  gboolean trusted = file_check_trusted (path, &local);
+  if (!trusted)
+    g_prefix_error (&local, "policy: ");
+  Policy *policy = trusted ? policy_new_from_file (path, &local) : NULL;
   if (policy != NULL)
     return policy;
   if (flags & CONTEXT_STRICT)
@@ -166,8 +171,8 @@ load_policy (WeirContext *ctx, ContextFlags flags, GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
-  g_autofree char *text = g_strdup_printf ("The policy is invalid, so the default policy applies: %s",
-                                           local->message);
+  g_autofree char *text = g_strdup_printf ("The policy is %s, so the default policy applies: %s",
+                                           trusted ? "invalid" : "not trusted", local->message);
   context_add_problem (ctx, CONTEXT_PROBLEM_POLICY, text);
   return policy_new_default (error);
 }
@@ -288,6 +293,12 @@ context_retry_store (WeirContext *ctx)
   return TRUE;
 }
 
+gint64
+context_load_next (const WeirContext *ctx)
+{
+  return ctx->store != NULL ? ctx->next_poll : ctx->next_store_retry;
+}
+
 gboolean
 context_check_store (WeirContext *ctx, GError **error)
 {
@@ -318,8 +329,32 @@ context_audit_retention (WeirContext *ctx, gboolean now, gboolean force_checkpoi
 gboolean
 context_load_due (const WeirContext *ctx)
 {
-  gint64 now = g_get_monotonic_time ();
-  return ctx->store != NULL ? now >= ctx->next_poll : now >= ctx->next_store_retry;
+  return g_get_monotonic_time () >= context_load_next (ctx);
+}
+
+/* Weir's folders (configuration, state), when they exist, must be no one else's to
+ * change: in one a stranger could put a policy, replace the store or remove records.
+ * The files in them are judged again as they are read; this says it up front. */
+static gboolean
+check_folders (WeirContext *ctx, ContextFlags flags, GError **error)
+{
+  const char *folders[] = { ctx->config_dir, ctx->state_dir };
+  for (gsize i = 0; i < G_N_ELEMENTS (folders); i++)
+    {
+      g_autoptr (GError) local = NULL;
+      if (i > 0 && g_strcmp0 (folders[i], folders[0]) == 0)
+        continue;
+      if (!g_file_test (folders[i], G_FILE_TEST_IS_DIR) || file_check_trusted_folder (folders[i], &local))
+        continue;
+      if (flags & CONTEXT_STRICT)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_autofree char *text = g_strdup_printf ("Weir's folder is not trusted: %s", local->message);
+      context_add_problem (ctx, CONTEXT_PROBLEM_FOLDER, text);
+    }
+  return TRUE;
 }
 
 WeirContext *
@@ -329,6 +364,8 @@ context_open (ContextFlags flags, GError **error)
   ctx->problems = g_ptr_array_new_with_free_func ((GDestroyNotify) problem_free);
   ctx->config_dir = paths_config_dir ();
   ctx->state_dir = paths_state_dir ();
+  if (!check_folders (ctx, flags, error))
+    return NULL;
   ctx->policy = load_policy (ctx, flags, error);
   if (ctx->policy == NULL)
     return NULL;
@@ -336,6 +373,17 @@ context_open (ContextFlags flags, GError **error)
   /* Not at the first paste: a browser starting is busy enough. */
   ctx->next_retention = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   g_autoptr (GError) local = NULL;
+  if (flags & CONTEXT_READ_ONLY)
+    {
+      ctx->store = state_open_read_only (error);
+      if (ctx->store == NULL)
+        return NULL;
+      ctx->inbox = pack_inbox_new (ctx->config_dir);
+      g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+      load_packs (ctx, lines);
+      add_pack_problems (ctx, lines);
+      return g_steal_pointer (&ctx);
+    }
   if (!open_store (ctx, &local))
     {
       if (flags & CONTEXT_STRICT)

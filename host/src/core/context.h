@@ -19,6 +19,9 @@
 typedef enum {
   CONTEXT_LENIENT = 0,
   CONTEXT_STRICT = 1 << 0,
+  /* The store opened read-only (state_open_read_only), no audit log, the inbox not imported:
+   * for commands that only look (weir pack list), on a full disk too. */
+  CONTEXT_READ_ONLY = 1 << 1,
 } ContextFlags;
 
 typedef struct WeirContext WeirContext;
@@ -53,6 +56,7 @@ typedef enum {
   CONTEXT_PROBLEM_AUDIT,   /* the audit log refuses writes: every check fails safe */
   CONTEXT_PROBLEM_PACK,    /* a trusted key or a pack was refused */
   CONTEXT_PROBLEM_EXTRACT, /* weir-extract would not start: documents are unreadable */
+  CONTEXT_PROBLEM_FOLDER,  /* Weir's configuration or state folder is writable by others */
 } ContextProblemKind;
 
 typedef struct {
@@ -113,3 +117,5 @@ gboolean context_audit_retention (WeirContext *ctx, gboolean now, gboolean force
 /* Whether context_retry_store or context_poll_packs (without force) would do more than
  * return at once if called now: either may load an index. */
 gboolean context_load_due (const WeirContext *ctx);
+/* When (monotonic microseconds) context_load_due turns TRUE next. */
+gint64 context_load_next (const WeirContext *ctx);

@@ -418,14 +418,20 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
     return NULL;
   if (!one_of (action, actions))
     return bad_field (error, "action", "must be proceed or cancel"), NULL;
+  /* A warn verdict of this process, else one an earlier host gave that no decision
+   * answers yet: the store knows (one decision per verdict). */
   const Pending *pending = g_hash_table_lookup (proto->pending, audit);
-  if (pending == NULL)
+  gboolean needs_justification = pending != NULL && pending->justification;
+  g_autoptr (GError) local = NULL;
+  if (pending == NULL && !decider_open_warn (proto->decider, audit, &needs_justification, &local))
     {
+      if (!g_error_matches (local, WEIR_ERROR, WEIR_ERROR_NOT_FOUND))
+        return g_propagate_error (error, g_steal_pointer (&local)), NULL;
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND,
                    "no open warn verdict has audit id \"%s\"", echo_safe (audit));
       return NULL;
     }
-  if (strcmp (action, "proceed") == 0 && pending->justification && blank (justification))
+  if (strcmp (action, "proceed") == 0 && needs_justification && blank (justification))
     return bad_field (error, "justification", "is required to proceed"), NULL;
   g_autofree char *id = decider_record_decision (proto->decider, audit, action,
                                                  blank (justification) ? NULL : justification, error);

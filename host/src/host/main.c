@@ -3,6 +3,8 @@
  * Reads frames on stdin, answers each on stdout, until end of input or a broken
  * frame; both end the process with status 0 after an audit record. stdout carries
  * frames and nothing else. */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,11 +77,45 @@ stop (WeirContext *ctx, Proto *proto, const char *why)
   return 0;
 }
 
+/* The store retried and the inbox looked at, with the memory cap lifted (a new index is
+ * not a request's) and set again from what they use. */
+static void
+load_between (WeirContext *ctx, MemCap *memcap)
+{
+  memcap_lift (memcap);
+  retry_store (ctx);
+  poll_packs (ctx);
+  memcap_update (memcap);
+}
+
+/* Waits for the next request, doing the due loads (the store retried, the inbox
+ * imported) only while no request is waiting: a paste never waits on the inbox, since
+ * the host looks at it in the gaps between requests (an idle host at least every
+ * CONTEXT_POLL_US), never between a request's arrival and its reply. */
+static void
+wait_for_request (WeirContext *ctx, MemCap *memcap)
+{
+  for (;;)
+    {
+      gint64 wait_us = context_load_next (ctx) - g_get_monotonic_time ();
+      int timeout_ms = wait_us <= 0 ? 0 : (int) MIN ((wait_us + 999) / 1000, 60 * 1000);
+      struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+      int n = poll (&in, 1, timeout_ms);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n != 0)
+        return;  /* input, end of input or an error: nm_read_frame tells which */
+      if (context_load_due (ctx))
+        load_between (ctx, memcap);
+    }
+}
+
 static int
 serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
 {
   for (;;)
     {
+      wait_for_request (ctx, memcap);
       g_autofree char *frame = NULL;
       g_autoptr (GError) error = NULL;
       gsize len = 0;
@@ -91,15 +127,16 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
           g_message ("stopping: %s", error->message);
           return stop (ctx, proto, error->message);
         }
-      /* The store and packs load with the cap lifted (a new index is not a request's),
-       * and it is set again from what they use before the request is handled. */
-      gboolean due = context_load_due (ctx);
-      if (due)
-        memcap_lift (memcap);
-      retry_store (ctx);
-      poll_packs (ctx);
-      if (due)
-        memcap_update (memcap);
+      /* A store file deleted or replaced under this host is noticed before the request
+       * (a stat), so its record lands in a store that exists; the rest of the store's
+       * retries wait for the gaps between requests. */
+      g_autoptr (GError) gone = NULL;
+      if (!context_check_store (ctx, &gone))
+        {
+          g_message ("%s; opening the store again", gone->message);
+          if (context_retry_store (ctx))
+            context_record_event (ctx, "store-open", gone->message);
+        }
       g_autofree char *reply = proto_handle_frame (proto, frame, len);
       g_clear_pointer (&frame, g_free);
       if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
@@ -112,9 +149,6 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
       tell_problems (ctx);
       store_maintain (context_store (ctx));
       audit_retention (ctx);
-      /* Measured again once the frame is freed, which the measure above counted. */
-      if (due)
-        memcap_update (memcap);
     }
 }
 

@@ -680,10 +680,21 @@ audit_device_id (const Audit *audit)
 gboolean
 audit_root_key (Audit *audit, SignPublicKey *out, GError **error)
 {
+  return audit_store_root_key (audit->store, out, error);
+}
+
+gboolean
+audit_store_root_key (Store *store, SignPublicKey *out, GError **error)
+{
   char root[128];
   gsize len = 0;
-  if (!store_setting_read (audit->store, SETTING_ROOT, (guint8 *) root, sizeof root - 1, &len, error))
+  if (!store_setting_read (store, SETTING_ROOT, (guint8 *) root, sizeof root - 1, &len, error))
     return FALSE;
+  if (len == 0)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND, "the store has no audit log yet");
+      return FALSE;
+    }
   root[len] = '\0';
   if (!audit_public_key_decode (root, out))
     {
@@ -776,4 +787,24 @@ audit_digest_finish (AuditDigest *digest, char out[65])
   unsigned char raw[32];
   crypto_generichash_final (&digest->state, raw, sizeof raw);
   sodium_bin2hex (out, 65, raw, sizeof raw);
+}
+
+/* ---- records found again ---- */
+
+cJSON *
+audit_find (Audit *audit, const char *id, GError **error)
+{
+  g_autofree char *line = NULL;
+  if (!store_audit_find (audit->store, id, &line, error))
+    return NULL;
+  cJSON *record = line != NULL ? cJSON_Parse (line) : NULL;
+  if (record == NULL)
+    g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND, "no audit record has this id");
+  return record;
+}
+
+gboolean
+audit_find_ref (Audit *audit, const char *event, const char *ref, gboolean *found, GError **error)
+{
+  return store_audit_find_ref (audit->store, event, ref, found, error);
 }

@@ -51,6 +51,8 @@ char *audit_record_policy (Audit *audit, const char *source, const char *digest,
 
 /* The device's root public key (epoch 0): what admins pin. */
 gboolean audit_root_key (Audit *audit, SignPublicKey *out, GError **error);
+/* The same from a store opened without an Audit (read-only: weir audit verify). */
+gboolean audit_store_root_key (Store *store, SignPublicKey *out, GError **error);
 const char *audit_device_id (const Audit *audit);
 /* For tests: the epoch length in seconds (at least 1). */
 void audit_set_epoch_seconds (Audit *audit, gint64 seconds);
@@ -102,3 +104,10 @@ void audit_digest_init (Audit *audit, AuditDigest *digest);
 void audit_digest_update (AuditDigest *digest, const void *data, gsize len);
 /* Writes 64 hex digits and a NUL into out. */
 void audit_digest_finish (AuditDigest *digest, char out[65]);
+
+/* The stored record with this id, parsed (caller frees); NULL with WEIR_ERROR_NOT_FOUND
+ * when there is none. Its signature is not checked: for the host's own bookkeeping
+ * (a decision for a verdict an earlier host gave), not for proof. */
+cJSON *audit_find (Audit *audit, const char *id, GError **error);
+/* Whether a record of event carries "ref": ref (the decision for a verdict). */
+gboolean audit_find_ref (Audit *audit, const char *event, const char *ref, gboolean *found, GError **error);

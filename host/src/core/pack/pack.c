@@ -1,6 +1,8 @@
 #include "pack.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,7 +50,7 @@ pack_trusted_keys (const char *config_dir, GPtrArray *problems)
     {
       SignPublicKey pk;
       g_autoptr (GError) error = NULL;
-      if (sign_public_key_load (files->pdata[i], &pk, &error))
+      if (sign_public_key_load (files->pdata[i], &pk, &error) && file_check_trusted (files->pdata[i], &error))
         g_array_append_val (keys, pk);
       else if (problems != NULL)
         g_ptr_array_add (problems, g_strdup_printf ("A trusted key is unreadable: %s", error->message));
@@ -205,7 +207,9 @@ pack_load_index (Store *store, const char *config_dir, GPtrArray *problems)
 struct PackInbox {
   char *config_dir;
   char *dir;
-  char *snapshot;  /* NULL before the first look */
+  char *snapshot;       /* NULL before the first look */
+  char *trusted;        /* the trusted keys' files as last seen */
+  GHashTable *refused;  /* file_key() of each file refused, not read again until it changes */
 };
 
 PackInbox *
@@ -214,6 +218,7 @@ pack_inbox_new (const char *config_dir)
   PackInbox *inbox = g_new0 (PackInbox, 1);
   inbox->config_dir = g_strdup (config_dir);
   inbox->dir = g_build_filename (config_dir, "packs", NULL);
+  inbox->refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return inbox;
 }
 
@@ -225,6 +230,8 @@ pack_inbox_free (PackInbox *inbox)
   g_free (inbox->config_dir);
   g_free (inbox->dir);
   g_free (inbox->snapshot);
+  g_free (inbox->trusted);
+  g_hash_table_unref (inbox->refused);
   g_free (inbox);
 }
 
@@ -241,62 +248,147 @@ inbox_files (const PackInbox *inbox)
   return files;
 }
 
+/* What a file is now: which file (device, inode), its size and its last change (a
+ * write moves mtime, a chmod or chown ctime). stat(2) never blocks, even on a FIFO. */
+static char *
+file_key (const char *path)
+{
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
+    return NULL;
+  return g_strdup_printf ("%s\t%llu:%llu\t%lld\t%lld.%09ld\t%lld.%09ld", path, (unsigned long long) st.st_dev,
+                          (unsigned long long) st.st_ino, (long long) st.st_size,
+                          (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                          (long long) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+static char *
+files_snapshot (GPtrArray *files)
+{
+  GString *snap = g_string_new (NULL);
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autofree char *key = file_key (files->pdata[i]);
+      if (key != NULL)
+        g_string_append_printf (snap, "%s\n", key);
+    }
+  return g_string_free (snap, FALSE);
+}
+
 gboolean
 pack_inbox_changed (PackInbox *inbox)
 {
-  g_autoptr (GPtrArray) files = inbox_files (inbox);
-  g_autoptr (GString) snap = g_string_new ("packs:");
-  for (guint i = 0; i < files->len; i++)
+  /* A change of trust may make a refused pack acceptable: the refusals are forgotten. */
+  g_autoptr (GPtrArray) keys = trusted_files (inbox->config_dir);
+  g_autofree char *trusted = files_snapshot (keys);
+  gboolean trust_changed = g_strcmp0 (trusted, inbox->trusted) != 0;
+  if (trust_changed)
     {
-      GStatBuf st;
-      if (g_stat (files->pdata[i], &st) == 0)
-        g_string_append_printf (snap, "%s\t%lld\t%lld.%09ld\t%lld\n", (char *) files->pdata[i],
-                                (long long) st.st_size, (long long) st.st_mtim.tv_sec,
-                                st.st_mtim.tv_nsec, (long long) st.st_ino);
+      g_hash_table_remove_all (inbox->refused);
+      g_free (inbox->trusted);
+      inbox->trusted = g_steal_pointer (&trusted);
     }
-  if (g_strcmp0 (snap->str, inbox->snapshot) == 0)
+  g_autoptr (GPtrArray) files = inbox_files (inbox);
+  g_autofree char *snap = files_snapshot (files);
+  if (!trust_changed && g_strcmp0 (snap, inbox->snapshot) == 0)
     return FALSE;
   g_free (inbox->snapshot);
-  inbox->snapshot = g_string_free (g_steal_pointer (&snap), FALSE);
+  inbox->snapshot = g_steal_pointer (&snap);
   return TRUE;
 }
 
-/* TRUE when the file claims a version newer than the stored one (or cannot be read far
- * enough to tell: then the full import says what is wrong). */
+/* The pack's header and metadata, read from at most PACK_PEEK_BYTES at the start of fd
+ * and checked against the file's size: a file that is no pack (a sparse 2 GB file, a
+ * truncated copy) is refused without being read whole. */
 static gboolean
-inbox_claims_newer (Store *store, const char *path)
+peek_fd (int fd, const char *path, gsize size, PackMeta *meta, GError **error)
 {
-  guint8 head[PACK_PEEK_BYTES];
-  GStatBuf st;
-  FILE *f = fopen (path, "rb");
-  if (f == NULL)
-    return TRUE;
-  gsize n = fread (head, 1, sizeof head, f);
-  gboolean stat_ok = fstat (fileno (f), &st) == 0;
-  fclose (f);
-  g_auto (PackMeta) meta = { 0 };
-  gint64 stored = -1;
-  if (!stat_ok || !pack_file_peek (head, n, (gsize) st.st_size, &meta, NULL)
-      || !store_pack_version (store, meta.name, &stored, NULL))
-    return TRUE;
-  return meta.version > stored;
-}
-
-static gboolean
-inbox_read (const char *path, GBytes **out, GError **error)
-{
-  GStatBuf st;
-  if (g_stat (path, &st) == 0 && (guint64) st.st_size > PACK_MAX_BYTES)
+  gsize want = MIN (size, (gsize) PACK_PEEK_BYTES);
+  g_autofree guint8 *head = g_malloc (want + 1);
+  errno = 0;
+  if (!file_read_exact (fd, head, want))
     {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_TOO_LARGE, "the pack is over 4 GiB");
+      int saved = errno;
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read %s: %s", path,
+                   saved != 0 ? g_strerror (saved) : "it shrank while being read");
       return FALSE;
     }
-  char *data = NULL;
-  gsize len = 0;
-  if (!file_read (path, PACK_MAX_BYTES, &data, &len, error))
-    return FALSE;
-  *out = g_bytes_new_take (data, len);
+  return pack_file_peek (head, want, size, meta, error);
+}
+
+/* Reads the rest of the file after the header peek_fd read. */
+static gboolean
+read_rest (int fd, const char *path, gsize size, GBytes **out, GError **error)
+{
+  if (lseek (fd, 0, SEEK_SET) != 0)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read %s: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  guint8 *data = g_try_malloc (MAX (size, 1));
+  if (data == NULL)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "cannot read %s: out of memory", path);
+      return FALSE;
+    }
+  errno = 0;
+  if (!file_read_exact (fd, data, size))
+    {
+      int saved = errno;
+      g_free (data);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read %s: %s", path,
+                   saved != 0 ? g_strerror (saved) : "it shrank while being read");
+      return FALSE;
+    }
+  *out = g_bytes_new_take (data, size);
   return TRUE;
+}
+
+gboolean
+pack_file_read (const char *path, GBytes **out, GError **error)
+{
+  struct stat st;
+  int fd = file_open_regular (path, PACK_MAX_BYTES, &st, error);
+  if (fd < 0)
+    return FALSE;
+  g_auto (PackMeta) meta = { 0 };
+  gboolean ok = peek_fd (fd, path, (gsize) st.st_size, &meta, error)
+                && read_rest (fd, path, (gsize) st.st_size, out, error);
+  close (fd);
+  return ok;
+}
+
+typedef enum { INBOX_READ, INBOX_SKIP, INBOX_REFUSED } InboxRead;
+
+/* One inbox file: only a regular file that only the user or root could have written,
+ * whose header is a pack's that claims a version newer than the stored one, is read
+ * whole. A file refused once is not opened again until it changes (key). */
+static InboxRead
+inbox_read (PackInbox *inbox, Store *store, const char *path, const char *key, GBytes **out,
+            GError **error)
+{
+  if (key == NULL || g_hash_table_contains (inbox->refused, key))
+    return INBOX_SKIP;
+  struct stat st;
+  int fd = file_open_regular (path, PACK_MAX_BYTES, &st, error);
+  if (fd < 0)
+    return INBOX_REFUSED;
+  if (!file_check_trusted (path, error))
+    {
+      close (fd);
+      return INBOX_REFUSED;
+    }
+  g_auto (PackMeta) meta = { 0 };
+  gint64 stored = -1;
+  InboxRead result = INBOX_REFUSED;
+  if (!peek_fd (fd, path, (gsize) st.st_size, &meta, error))
+    result = INBOX_REFUSED;
+  else if (!store_pack_version (store, meta.name, &stored, NULL) || meta.version > stored)
+    result = read_rest (fd, path, (gsize) st.st_size, out, error) ? INBOX_READ : INBOX_REFUSED;
+  else
+    result = INBOX_SKIP;  /* not newer: the stored pack stays, quietly */
+  close (fd);
+  return result;
 }
 
 guint
@@ -308,13 +400,18 @@ pack_inbox_import (PackInbox *inbox, Store *store, GPtrArray *problems, PackInbo
   for (guint i = 0; i < files->len; i++)
     {
       const char *path = files->pdata[i];
-      if (!inbox_claims_newer (store, path))
-        continue;
+      g_autofree char *key = file_key (path);
       g_autoptr (GBytes) bytes = NULL;
       g_autoptr (GError) error = NULL;
       g_auto (PackMeta) meta = { 0 };
-      gboolean ok = inbox_read (path, &bytes, &error) && pack_import (store, inbox->config_dir, bytes, &meta, &error);
+      InboxRead read = inbox_read (inbox, store, path, key, &bytes, &error);
+      if (read == INBOX_SKIP)
+        continue;
+      gboolean ok = read == INBOX_READ && pack_import (store, inbox->config_dir, bytes, &meta, &error);
       imported += ok;
+      /* A store that failed is no fault of the file's: it is tried again. */
+      if (!ok && !g_error_matches (error, WEIR_ERROR, WEIR_ERROR_STORE))
+        g_hash_table_add (inbox->refused, g_steal_pointer (&key));
       if (!ok && problems != NULL)
         g_ptr_array_add (problems, g_strdup_printf ("The pack %s was refused: %s", path, error->message));
       if (func != NULL)

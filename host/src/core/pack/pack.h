@@ -31,6 +31,11 @@ gboolean pack_import (Store *store, const char *config_dir, GBytes *bytes, PackM
  * a pack that fails is skipped and noted in problems (may be NULL). */
 EngineIndex *pack_load_index (Store *store, const char *config_dir, GPtrArray *problems);
 
+/* Reads a pack file (a regular file, never blocking on a FIFO or a device) whose header
+ * and size were checked before it is read whole: a file that is no pack costs a few
+ * kilobytes of reading, not its size. */
+gboolean pack_file_read (const char *path, GBytes **out, GError **error);
+
 /* ---- the inbox ---- */
 
 typedef struct PackInbox PackInbox;
@@ -40,7 +45,8 @@ void pack_inbox_free (PackInbox *inbox);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PackInbox, pack_inbox_free)
 
 /* TRUE when CONFIG/packs/ holds other *.weirpack files (names, sizes or times) than at
- * the last call; the first call is TRUE. A few stat calls: cheap to poll. */
+ * the last call, or the trusted keys changed (which forgets every refusal); the first
+ * call is TRUE. A few stat calls: cheap to poll. */
 gboolean pack_inbox_changed (PackInbox *inbox);
 
 /* Told of each inbox pack imported (refusal NULL, meta verified) or refused (meta may
@@ -49,7 +55,10 @@ typedef void (*PackInboxFunc) (const char *path, const PackMeta *meta, const GEr
                                gpointer data);
 
 /* Imports every inbox pack newer than the stored one; a pack that is not newer is
- * skipped quietly, a refused one noted in problems (may be NULL). func (may be NULL)
+ * skipped quietly, a refused one noted in problems (may be NULL) and not read again
+ * until the file changes (its inode, size, mtime or ctime) or the trusted keys do.
+ * Only a regular file that only the user or root could have written is read, and only
+ * after its header (a few kilobytes) says it is a newer pack. func (may be NULL)
  * hears of each import and refusal. Returns how many were imported. */
 guint pack_inbox_import (PackInbox *inbox, Store *store, GPtrArray *problems, PackInboxFunc func,
                          gpointer data);

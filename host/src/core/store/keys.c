@@ -51,7 +51,7 @@ static int
 key_file_open (const char *path, GError **error)
 {
   struct stat st;
-  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0 || fstat (fd, &st) != 0)
     {
       int saved = errno;
@@ -285,7 +285,7 @@ static gboolean
 store_is_plaintext (const char *store_path)
 {
   unsigned char head[16];
-  int fd = open (store_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = open (store_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   gboolean plain = fd >= 0 && file_read_exact (fd, head, sizeof head)
                    && memcmp (head, "SQLite format 3", sizeof head) == 0;
   if (fd >= 0)

@@ -318,3 +318,41 @@ store_audit_lines_from (Store *store, gint64 from, StoreAuditFunc fn, gpointer d
   sqlite3_finalize (stmt);
   return rc == SQLITE_ROW || rc == SQLITE_DONE || fail (store, "reading the audit log", error);
 }
+
+/* ---- finding records (a decision for an earlier host's verdict) ---- */
+
+gboolean
+store_audit_find (Store *store, const char *id, char **record, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  *record = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT record FROM audit WHERE id = ?", -1, &stmt, NULL) != SQLITE_OK)
+    return fail (store, "finding an audit record", error);
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *record = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || fail (store, "finding an audit record", error);
+}
+
+gboolean
+store_audit_find_ref (Store *store, const char *event, const char *ref, gboolean *found, GError **error)
+{
+  /* instr() on the record's text first: json_extract only runs on the few records that
+   * name the id at all. */
+  static const char sql[] =
+    "SELECT 1 FROM audit WHERE instr(record, ?1) > 0 AND json_extract(record, '$.event') = ?2"
+    " AND json_extract(record, '$.ref') = ?3 LIMIT 1";
+  sqlite3_stmt *stmt = NULL;
+  *found = FALSE;
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    return fail (store, "finding an audit record", error);
+  sqlite3_bind_text (stmt, 1, ref, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, event, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, ref, -1, SQLITE_STATIC);
+  int rc = sqlite3_step (stmt);
+  *found = rc == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || fail (store, "finding an audit record", error);
+}

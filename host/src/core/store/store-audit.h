@@ -53,3 +53,9 @@ gboolean store_setting_write (Store *store, const char *key, const guint8 *value
 /* Best effort: checkpoints the WAL and truncates it to zero bytes, so old page images
  * (an erased secret) leave the WAL file. Never waits for other connections. */
 void store_wal_truncate (Store *store);
+
+/* The record whose id is id (*record NULL when there is none; caller frees). */
+gboolean store_audit_find (Store *store, const char *id, char **record, GError **error);
+/* Whether a record of event names ref in its "ref" field (a decision for a verdict). */
+gboolean store_audit_find_ref (Store *store, const char *event, const char *ref, gboolean *found,
+                               GError **error);

@@ -168,9 +168,11 @@ open_sealed (Store *store, GError **error)
 }
 
 static gboolean
-open_db (Store *store, GError **error)
+open_db (Store *store, gboolean read_only, GError **error)
 {
-  int sqlite_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  /* Read-only opens without CREATE but not with SQLITE_OPEN_READONLY: the exclusive lock
+   * of set_up_read_only needs a descriptor open for writing; query_only keeps it unused. */
+  int sqlite_flags = SQLITE_OPEN_READWRITE | (read_only ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
   const char *vfs_name = store->vfs ? store_vfs_name (store->vfs) : NULL;
   if (sqlite3_open_v2 (store->path, &store->db, sqlite_flags, vfs_name) == SQLITE_OK)
     return TRUE;
@@ -372,6 +374,52 @@ store_marker_write (Store *store, const char *text, GError **error)
   return TRUE;
 }
 
+/* A read-only connection writes nothing, so it works on a full disk or a read-only
+ * file system: no migration, no journal-mode switch, no checkpoint when it closes, and
+ * query_only refuses any write. SQLite's wal-index (-shm) is shared memory that a new
+ * connection grows, which a full disk refuses: without a -shm of one region at least no
+ * other process has the store open, so the connection takes the store for itself (locking_mode EXCLUSIVE
+ * keeps the wal-index in its heap) for as long as the command runs; a host starting
+ * meanwhile waits for it (the busy timeout). Beside a running host, its -shm is used. */
+static gboolean
+set_up_read_only (Store *store, GError **error)
+{
+  /* A process with the store open has mapped at least one 32 KiB region of -shm: a
+   * missing or shorter one (what a failed open on a full disk leaves) has no user. */
+  g_autofree char *shm = g_strconcat (store->path, "-shm", NULL);
+  struct stat st;
+  gboolean alone = stat (shm, &st) != 0 || st.st_size < 32768;
+  sqlite3_db_config (store->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+  if (!verify_pages (store, 0, error) || !exec (store, "PRAGMA temp_store = MEMORY", error)
+      || !exec (store, "PRAGMA mmap_size = 0", error)
+      || (alone && !exec (store, "PRAGMA locking_mode = EXCLUSIVE", error))
+      || !exec (store, "PRAGMA query_only = 1", error))
+    return FALSE;
+  int version = user_version (store);
+  if (version == STORE_SCHEMA_VERSION)
+    return TRUE;
+  if (version < 0)
+    return sql_fail (store->db, store->path, error);
+  /* An older schema (0: a store whose making was cut short) is not yet a store this Weir
+   * reads: NOT_FOUND, so that a caller can open it for writing, which migrates it. */
+  g_set_error (error, WEIR_ERROR, version > STORE_SCHEMA_VERSION ? WEIR_ERROR_STORE : WEIR_ERROR_NOT_FOUND,
+               "store: schema version %d, this Weir reads version %d%s", version, STORE_SCHEMA_VERSION,
+               version > STORE_SCHEMA_VERSION ? ": upgrade Weir" : "");
+  return FALSE;
+}
+
+/* A read-only open never makes a store: there must be one, with its key. */
+static gboolean
+exists_for_reading (const char *path, GError **error)
+{
+  struct stat st;
+  if (stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0)
+    return TRUE;
+  g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND,
+               "store: there is no store at %s yet (Weir has recorded nothing here)", path);
+  return FALSE;
+}
+
 Store *
 store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, GError **error)
 {
@@ -380,15 +428,18 @@ store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, G
   g_autofree char *dir = g_path_get_dirname (path);
   store->path = g_strdup (path);
   store->key_path = key_path ? g_strdup (key_path) : g_build_filename (dir, "store.key", NULL);
+  gboolean read_only = (flags & STORE_OPEN_READ_ONLY) != 0;
+  if (read_only && !exists_for_reading (path, error))
+    return NULL;
   if (!(flags & STORE_OPEN_UNSEALED_FOR_BENCH) && !open_sealed (store, error))
     return NULL;
   int lock = setup_lock (store->key_path);
-  gboolean ok = create_private (store->path, error) && open_db (store, error);
+  gboolean ok = (read_only || create_private (store->path, error)) && open_db (store, read_only, error);
   if (ok)
     {
       /* Before the first statement: every lock it meets is waited for. */
       sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
-      ok = set_up (store, flags, error);
+      ok = read_only ? set_up_read_only (store, error) : set_up (store, flags, error);
     }
   setup_unlock (lock);
   struct stat st;

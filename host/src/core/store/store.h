@@ -20,6 +20,10 @@ typedef enum {
   /* weir audit export --salvage: a store with damaged pages opens (pages are not all
    * authenticated first); a read of a damaged page still fails, never returns data. */
   STORE_OPEN_SALVAGE = 1 << 2,
+  /* Reads an existing store and writes nothing (weir store info/check, audit export and
+   * verify, pack list): works on a full disk; a missing store, or one of an older
+   * schema that a writing open would migrate, is WEIR_ERROR_NOT_FOUND. */
+  STORE_OPEN_READ_ONLY = 1 << 3,
 } StoreOpenFlags;
 
 /* Opens (creating and migrating as needed) the store at path, sealed with the key in

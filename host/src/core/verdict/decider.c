@@ -319,6 +319,9 @@ record_new (const Verdict *verdict)
   cJSON_AddStringToObject (record, "verdict", verdict_name (verdict->verdict));
   if (verdict->rule != NULL)
     cJSON_AddStringToObject (record, "rule", verdict->rule);
+  /* What a decision answering it must carry, for a host that did not give the verdict. */
+  if (verdict->verdict == VERDICT_WARN && verdict->justification)
+    cJSON_AddTrueToObject (record, "justification_required");
   return record;
 }
 
@@ -523,6 +526,44 @@ void
 decider_flush_reports (Decider *decider)
 {
   reports_flush (decider, TRUE);
+}
+
+static const char *
+record_string (const cJSON *record, const char *name)
+{
+  return cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (record, name));
+}
+
+gboolean
+decider_open_warn (Decider *decider, const char *ref, gboolean *justification, GError **error)
+{
+  Audit *audit = context_audit (decider->ctx);
+  if (audit == NULL)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE, "the store is unavailable");
+      return FALSE;
+    }
+  g_autoptr (GError) local = NULL;
+  g_autoptr (cJSON) record = audit_find (audit, ref, &local);
+  if (record == NULL && !g_error_matches (local, WEIR_ERROR, WEIR_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  const char *event = record ? record_string (record, "event") : NULL;
+  gboolean warn = (g_strcmp0 (event, "verdict") == 0 || g_strcmp0 (event, "gpu") == 0)
+                  && g_strcmp0 (record_string (record, "verdict"), "warn") == 0;
+  gboolean decided = FALSE;
+  if (warn && !audit_find_ref (audit, "decision", ref, &decided, error))
+    return FALSE;
+  if (!warn || decided)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND, "no open warn verdict has this audit id%s",
+                   decided ? " (it was answered already)" : "");
+      return FALSE;
+    }
+  *justification = cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (record, "justification_required"));
+  return TRUE;
 }
 
 char *

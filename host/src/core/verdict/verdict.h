@@ -98,6 +98,13 @@ Verdict *decider_gpu (Decider *decider, const char *origin, const char *api);
 char *decider_record_decision (Decider *decider, const char *ref, const char *action,
                                const char *justification, GError **error);
 
+/* Whether ref is a warn verdict in this store's audit log that no decision answers yet,
+ * whichever host process gave it (the browser restarted the host, or the user answered
+ * after it stopped); *justification says whether proceeding needs one. FALSE with
+ * WEIR_ERROR_NOT_FOUND for an unknown id, a verdict that is not warn, or one already
+ * decided. */
+gboolean decider_open_warn (Decider *decider, const char *ref, gboolean *justification, GError **error);
+
 /* The audit record of something the extension saw that the host could not (event
  * "report": fail-mode, timeout, model-download, unguarded); origin, verdict and detail
  * may be NULL, detail is cut at 200 bytes. The record's id, or NULL with error.
