@@ -1,5 +1,7 @@
 #include "context.h"
 
+#include "copies/copy-book.h"
+
 #include "json.h"
 #include "paths.h"
 #include "state.h"
@@ -18,6 +20,7 @@ struct WeirContext {
   char *pack_stamp;     /* the store's packs when index was loaded; NULL without store */
   gint64 next_poll;     /* monotonic microseconds */
   gint64 next_store_retry; /* monotonic microseconds */
+  CopyBook *copies;     /* issue 25: opened on first use; NULL until then */
 };
 
 static void
@@ -32,6 +35,7 @@ context_free (WeirContext *ctx)
 {
   if (ctx == NULL)
     return;
+  copy_book_free (ctx->copies);  /* it borrows the store */
   audit_free (ctx->audit);
   store_close (ctx->store);
   policy_free (ctx->policy);
@@ -66,6 +70,41 @@ const EngineIndex *
 context_index (const WeirContext *ctx)
 {
   return ctx->index;
+}
+
+void
+context_copy_limits (const WeirContext *ctx, CopyLimits *out)
+{
+  PolicyCopies copies;
+  policy_copies (ctx->policy, &copies);
+  *out = (CopyLimits) { .max_copies = copies.max_copies, .max_fingerprints = COPY_BOOK_MAX_FINGERPRINTS,
+                        .keep_seconds = copies.keep_seconds, .min_words = copies.min_words };
+}
+
+/* The book follows the store: one opened while the store was down lives in memory with
+ * a key of its own, and is replaced by the store's once the store opens. */
+CopyBook *
+context_copies (WeirContext *ctx)
+{
+  if (!policy_has_sources (ctx->policy))
+    return NULL;
+  CopyLimits limits;
+  context_copy_limits (ctx, &limits);
+  if (ctx->copies != NULL && copy_book_store (ctx->copies) == ctx->store)
+    {
+      copy_book_set_limits (ctx->copies, &limits);
+      return ctx->copies;
+    }
+  g_clear_pointer (&ctx->copies, copy_book_free);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr (GError) error = NULL;
+  ctx->copies = copy_book_open (ctx->store, &limits, now, &error);
+  if (ctx->copies == NULL)
+    {
+      g_warning ("copies: %s; remembered in memory only", error->message);
+      ctx->copies = copy_book_open (NULL, &limits, now, NULL);
+    }
+  return ctx->copies;
 }
 
 const char *

@@ -8,6 +8,7 @@ typedef struct {
   char *id;
   GStrv detectors;  /* detector ids; may be empty */
   GStrv labels;     /* pack labels; "*" is any label */
+  GStrv sources;    /* issue 25: source groups of copied text; "*" is any source */
   gsize min_words;  /* documents: the rule applies from this many matched words on */
   VerdictLevel verdict;
   char *message;
@@ -28,6 +29,7 @@ typedef struct {
   gboolean has_record_url;
   gboolean record_url;    /* audit records keep the full URL, not only the origin */
   GHashTable *overrides;  /* rule id -> GINT_TO_POINTER (VerdictLevel + 1) */
+  char *source;           /* issue 25: text copied here is remembered as from this source; NULL: not a source */
 } OriginGroup;
 
 struct Policy {
@@ -47,6 +49,7 @@ struct Policy {
   gboolean downloads_audit;
   GStrv download_patterns;
   gboolean record_url;
+  PolicyCopies copies;
   GPtrArray *rules;    /* Rule* */
   GPtrArray *origins;  /* OriginGroup* */
 };

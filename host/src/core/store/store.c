@@ -76,6 +76,10 @@ static const char *const migrations[] = {
   "                    key_id TEXT NOT NULL, created INTEGER NOT NULL, imported INTEGER NOT NULL,"
   "                    documents INTEGER NOT NULL, fingerprints INTEGER NOT NULL,"
   "                    records INTEGER NOT NULL, pack BLOB NOT NULL);",
+  /* Fingerprints of text copied out of source origin groups (store-copies.c): keyed
+   * k-gram hashes, never the text. */
+  "CREATE TABLE copies (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL,"
+  "                     copied_at INTEGER NOT NULL, words INTEGER NOT NULL, picks BLOB NOT NULL);",
 };
 
 /* The schema version is the number of migrations applied. */

@@ -31,7 +31,18 @@ finding_json (const Finding *finding)
     cJSON_AddStringToObject (reason, "label", finding->label);
   if (finding->detail)
     cJSON_AddStringToObject (reason, "columns", finding->detail);
-  if (finding->kind == FINDING_DOCUMENT)
+  if (finding->kind == FINDING_COPIED)
+    {
+      /* Issue 25: which source the text was copied from, how many words it shares with
+       * that copy and when it was copied (UTC). name is the source. */
+      cJSON_AddStringToObject (reason, "source", finding->name);
+      cJSON_AddNumberToObject (reason, "words", finding->words);
+      g_autoptr (GDateTime) at = g_date_time_new_from_unix_utc (finding->at);
+      g_autofree char *when = at ? g_date_time_format (at, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+      if (when != NULL)
+        cJSON_AddStringToObject (reason, "copied_at", when);
+    }
+  else if (finding->kind == FINDING_DOCUMENT)
     cJSON_AddNumberToObject (reason, "score", (double) (gint) (finding->score * 100 + 0.5) / 100);
   else
     cJSON_AddNumberToObject (reason, "count", finding->count);
