@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/detect.h"
+#include "engine/winnow.h"
 #include "file.h"
 #include "json-syntax.h"
 #include "weir-error.h"
@@ -486,8 +487,8 @@ parse_copies (const cJSON *doc, Policy *p, GError **error)
     return FALSE;
   if (keep == 0)
     return fail (error, "copies.keep_hours", "expected a whole number from 1 to 720, not 0");
-  if (min_words < 8)
-    return fail (error, "copies.min_words", "expected at least 8 (a k-gram's words)");
+  if (min_words < WINNOW_K)
+    return fail (error, "copies.min_words", "expected at least 8 (the words of one k-gram)");
   p->copies.keep_seconds = (gint64) keep * 3600;
   p->copies.max_copies = (guint) MAX (max, 1);
   p->copies.min_words = (guint) min_words;
@@ -693,7 +694,7 @@ policy_parse (const char *json, gsize len, GError **error)
   p->downloads = VERDICT_ALLOW;
   p->downloads_audit = TRUE;
   p->download_patterns = g_strdupv ((char **) default_download_patterns);
-  p->copies = (PolicyCopies) { .keep_seconds = 8 * 3600, .max_copies = 100000, .min_words = 20 };
+  p->copies = (PolicyCopies) { .keep_seconds = 8 * 3600, .max_copies = 100000, .min_words = WINNOW_K };
   /* Its strings are copied into replies, which must stay valid UTF-8 JSON. */
   p->doc = parse_document (json, len, error);
   if (p->doc == NULL)
