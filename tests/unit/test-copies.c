@@ -69,7 +69,7 @@ test_edited (void)
 
   /* A word in every 25 changed. */
   g_auto (GStrv) parts = g_strsplit (copied, " ", -1);
-  for (guint i = 12; parts[i] != NULL; i += 25)
+  for (guint i = 12; i < g_strv_length (parts); i += 25)
     {
       g_free (parts[i]);
       parts[i] = g_strdup ("CHANGED");
