@@ -118,7 +118,7 @@ copy_book_open (Store *store, const CopyLimits *limits, gint64 now, GError **err
       if (!store_copies_foreach (store, now - limits->keep_seconds, load_row, &state, error))
         return NULL;
       if (state.skipped > 0)
-        g_warning ("copies: %u stored copies were not readable and are ignored", state.skipped);
+        g_message ("copies: %u stored copies were not readable and are ignored", state.skipped);
       copy_memory_flush (book->mem);
       gint64 forgotten = copy_memory_expire (book->mem, now);
       if (!store_copies_forget (store, forgotten, now - limits->keep_seconds, error))
