@@ -7,6 +7,7 @@ import { Settings } from './settings.js';
 import { Dialogs } from './dialogs.js';
 import { Guard } from './guard.js';
 import { ModelDownloads } from './models.js';
+import { Copies } from './copies.js';
 
 const Msg = globalThis.WeirMsg;
 const settings = new Settings();
@@ -25,10 +26,12 @@ const host = new NativeHost({
     settings.setHelloPolicy(reply.policy);
     guard.flushReports();
     models.configure(reply.policy && reply.policy.model_downloads);
+    copies.configure(reply);
   },
   onStateChange: (state) => showState(state),
 });
 const guard = new Guard({ host, settings, dialogs });
+const copies = new Copies({ host });
 
 // Issue 7: model downloads are watched from the start, so the policy's rules come with a
 // hello at once rather than with the first paste.
@@ -38,7 +41,8 @@ host.connect().catch(() => {});
 
 // Tests and the curious read this from the service worker's console.
 globalThis.weir = Object.freeze({
-  status: () => Object.assign(host.status(), { settings: settings.snapshot(), models: models.snapshot() }),
+  status: () => Object.assign(host.status(), { settings: settings.snapshot(), models: models.snapshot(),
+                                              copies: copies.snapshot() }),
 });
 
 const handlers = {
@@ -46,6 +50,7 @@ const handlers = {
   [Msg.SCAN]: (msg, sender) => guard.check(msg, sender),
   [Msg.GPU]: (msg, sender) => guard.check(msg, sender),
   [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender),
+  [Msg.COPY]: (msg, sender) => copies.record(msg, sender),
   [Msg.DIALOG_WAIT]: (msg, sender) => dialogs.wait(msg.dialog, sender),
   [Msg.DIALOG_ABORT]: (msg, sender) => { dialogs.abort(msg.dialog, sender); return {}; },
   // From the dialog page.
