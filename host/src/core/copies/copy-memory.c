@@ -79,12 +79,12 @@ copy_memory_set_limits (CopyMemory *mem, const CopyLimits *limits)
 GArray *
 copy_memory_fingerprint (const CopyMemory *mem, const char *text, gsize len, guint32 *words)
 {
-  g_autoptr (NormWords) norm = norm_words_new (text, len);
+  g_autoptr (GArray) hashes = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr (GArray) kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
   GArray *picks = g_array_new (FALSE, FALSE, sizeof (WinnowPick));
-  *words = (guint32) MIN (norm->hashes->len, G_MAXUINT32);
-  winnow_kgrams ((const guint64 *) norm->hashes->data, norm->hashes->len, WINNOW_HASH_MULTILINEAR, mem->key,
-                 kgrams);
+  normalize_word_hashes (text, len, hashes);
+  *words = (guint32) MIN (hashes->len, G_MAXUINT32);
+  winnow_kgrams ((const guint64 *) hashes->data, hashes->len, WINNOW_HASH_MULTILINEAR, mem->key, kgrams);
   if (kgrams->len > 0)
     winnow_select ((const guint64 *) kgrams->data, kgrams->len, WINNOW_W, picks);
   if (picks->len > COPY_MEMORY_MAX_PICKS)
@@ -280,14 +280,15 @@ copy_memory_match (CopyMemory *mem, const char *text, gsize len, const char *exc
   if (mem->alive == 0 || text == NULL || len == 0)
     return;
   copy_memory_flush (mem);
-  g_autoptr (NormWords) norm = norm_words_new (text, len);
-  if (norm->hashes->len < WINNOW_K)
+  /* The word hashes alone: the words' text, which norm_words_new also keeps, is not needed. */
+  g_autoptr (GArray) hashes = g_array_new (FALSE, FALSE, sizeof (guint64));
+  normalize_word_hashes (text, len, hashes);
+  if (hashes->len < WINNOW_K)
     return;
   g_autoptr (GArray) kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr (GArray) evidence = g_array_new (FALSE, FALSE, sizeof (IndexEvidence));
   g_autoptr (GArray) best = g_array_new (FALSE, FALSE, sizeof (Best));
-  winnow_kgrams ((const guint64 *) norm->hashes->data, norm->hashes->len, WINNOW_HASH_MULTILINEAR, mem->key,
-                 kgrams);
+  winnow_kgrams ((const guint64 *) hashes->data, hashes->len, WINNOW_HASH_MULTILINEAR, mem->key, kgrams);
   index_pack_evidence (mem->main, kgrams, evidence);
   index_pack_evidence (mem->recent, kgrams, evidence);
   guint32 skip = G_MAXUINT32;
@@ -304,7 +305,7 @@ copy_memory_match (CopyMemory *mem, const char *text, gsize len, const char *exc
       f->count = b->count;
       f->longest = b->longest;
       f->words = b->covered;
-      f->score = MIN (1.0, (double) b->covered / MAX (norm->hashes->len, 1));
+      f->score = MIN (1.0, (double) b->covered / MAX (hashes->len, 1));
       f->at = b->at;
       g_ptr_array_add (findings, f);
     }
