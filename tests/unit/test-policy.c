@@ -33,6 +33,8 @@ document (const char *label)
   return document_words (label, 200);
 }
 
+static Finding *copied (const char *source, guint words);
+
 static VerdictLevel
 decide (const Policy *policy, const char *origin, Finding *finding)
 {
@@ -532,6 +534,14 @@ test_examples (void)
   policy_decide_download (none, "https://huggingface.co", &d);
   g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
   g_assert_cmpuint (g_strv_length ((char **) policy_download_patterns (none)), ==, 8);
+  /* Issue 25: the HR source blocks, other internal sources warn from 30 words. */
+  g_autofree char *copied_path = g_build_filename (root, "rules", "examples", "copied-out.json", NULL);
+  g_autoptr (Policy) out = policy_new_from_file (copied_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (policy_origin_source (out, "https://hr.corp.example"), ==, "hr");
+  g_assert_cmpint (decide (out, "https://chat.example", copied ("hr", 10)), ==, VERDICT_BLOCK);
+  g_assert_cmpint (decide (out, "https://chat.example", copied ("internal", 29)), ==, VERDICT_ALLOW);
+  g_assert_cmpint (decide (out, "https://chat.example", copied ("internal", 30)), ==, VERDICT_WARN);
 }
 
 /* Issue 25: source groups, rules by source, the copies section, and the refusals. */
