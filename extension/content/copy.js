@@ -8,8 +8,12 @@
   if (globalThis.WeirCopy) return;
   const Msg = globalThis.WeirMsg;
 
+  // The host fingerprints at most 4 MiB of a copy: no more crosses to the service worker.
+  const MAX_TEXT = 4 * 1024 * 1024;
+
   function send(event, text) {
     if (typeof text !== 'string' || !text.trim()) return;
+    if (text.length > MAX_TEXT) text = text.slice(0, MAX_TEXT);
     try {
       chrome.runtime.sendMessage(Msg.copy(event, text)).catch(() => {});
     } catch {

@@ -145,7 +145,9 @@ test_copy_paste (Host *h, gconstpointer data)
   const cJSON *reason = cJSON_GetArrayItem (cJSON_GetObjectItem (out, "reasons"), 0);
   g_assert_cmpstr (testproto_str (reason, "kind"), ==, "copied");
   g_assert_cmpstr (testproto_str (reason, "source"), ==, "internal");
-  g_assert_cmpint (testproto_num (reason, "words"), >=, 19);
+  /* Words covered between the first and last shared fingerprint: at least one k-gram
+   * (the device key is random, so which k-grams a copy keeps varies). */
+  g_assert_cmpint (testproto_num (reason, "words"), >=, 8);
   g_assert_nonnull (testproto_str (reason, "copied_at"));
   /* Back into the same source group, another of its groups too: no finding. */
   g_autoptr (cJSON) back = paste (h, "http://corp.test", message);

@@ -182,12 +182,19 @@ CopyOutcome
 copy_book_add (CopyBook *book, const char *origin, const char *source, const char *text, gsize len,
                gint64 now, guint32 *words, GError **error)
 {
-  len = MIN (len, COPY_MAX_BYTES);
+  /* The bound first, before any work: a flood costs a hash lookup per copy. */
+  *words = 0;
+  if (!rate_allows (book, origin, now))
+    return COPY_RATE_LIMITED;
+  if (len > COPY_MAX_BYTES)
+    {
+      len = COPY_MAX_BYTES;
+      while (len > 0 && ((guchar) text[len] & 0xC0) == 0x80)
+        len--;  /* not inside a UTF-8 sequence */
+    }
   g_autoptr (GArray) picks = copy_memory_fingerprint (book->mem, text, len, words);
   if (picks->len == 0)
     return COPY_TOO_SHORT;
-  if (!rate_allows (book, origin, now))
-    return COPY_RATE_LIMITED;
   gint64 id = 0;
   gboolean stored = TRUE;
   if (book->store != NULL)
