@@ -29,6 +29,8 @@ const TEXTS = {
   iframe: 'Ember hiring is frozen for the analytics group until the reorganisation is announced, although ' +
     'the two open offers already sent to candidates will still be honoured.',
 };
+const CROSS = 'Gorse paths along the ridge are closed for nesting birds until July, so the guided walks ' +
+  'will start from the lower car park and follow the river to the old mill instead.';
 const OTHER = 'Fjord volunteers meet at the harbour on Saturday to clean the beach, bring gloves and water, ' +
   'and the bakery on the corner has promised coffee for everyone who turns up.';
 
@@ -184,6 +186,33 @@ test('other text passes: never copied in the source, or written by a page outsid
   assert.match(out.value, /Fjord volunteers/);
   const own = await pasteAt(null, 'Lunch at the usual place on Friday? The team booked a table by the river for noon.');
   assert.equal(own.blocked, false);
+});
+
+test('a cross-origin frame in a source page is its own origin: its copies are not the source\'s', async () => {
+  const page = await openSource();
+  await page.evaluate((src) => {
+    const f = document.createElement('iframe');
+    f.id = 'cross';
+    f.allow = 'clipboard-read; clipboard-write';   // a cross-origin frame's clipboard needs it
+    f.src = src;
+    document.body.append(f);
+  }, `${env.server.origin}/frame-child.html`);
+  let frame = null;
+  for (let i = 0; i < 150 && !frame; i++) {
+    frame = page.frames().find((f) => f.url().startsWith(env.server.origin));
+    if (!frame) await sleep(100);
+  }
+  assert.ok(frame, 'the cross-origin frame loaded');
+  await frame.locator('#ta').click();
+  const n = await sent();
+  await frame.evaluate((t) => navigator.clipboard.writeText(t), CROSS);
+  await frame.locator('#ta').evaluate((el) => { el.value = 'cross frame text to cut here'; el.select(); });
+  await page.keyboard.press('Control+C');
+  await sleep(500);
+  assert.equal(await sent(), n, 'nothing sent for the frame');
+  await page.close();
+  const out = await pasteAt(null, CROSS);
+  assert.equal(out.blocked, false);
 });
 
 test('a browser restart between copy and paste: still blocked', async () => {
