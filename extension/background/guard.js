@@ -215,8 +215,8 @@ function fileEntry(f) {
 // What the dialog may name: rule, pack or document name, label, counts and scores.
 function reasonView(r) {
   const out = {};
-  for (const k of ['kind', 'rule', 'name', 'label', 'columns']) if (typeof r[k] === 'string') out[k] = r[k].slice(0, 120);
-  for (const k of ['count', 'score']) if (typeof r[k] === 'number') out[k] = r[k];
+  for (const k of ['kind', 'rule', 'name', 'label', 'columns', 'source']) if (typeof r[k] === 'string') out[k] = r[k].slice(0, 120);
+  for (const k of ['count', 'score', 'words']) if (typeof r[k] === 'number') out[k] = r[k];
   return out;
 }
 

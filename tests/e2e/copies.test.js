@@ -112,7 +112,7 @@ test('copy: selected text copied in the source is blocked elsewhere, allowed bac
   await page.close();
   const out = await pasteAt(null);
   assert.equal(out.blocked, true, 'blocked outside the source group');
-  assert.match(out.body, /internal/, 'the dialog names the source');
+  assert.match(out.body, /Copied from “internal” \(\d+ words\)/, 'the dialog names the source');
   const back = await pasteAt(src.origin);
   assert.equal(back.blocked, false, 'pasted back into the source group');
   assert.match(back.value, /Lisbon support desk/);
