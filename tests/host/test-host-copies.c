@@ -166,6 +166,24 @@ test_copy_paste (Host *h, gconstpointer data)
   g_assert_cmpstr (testproto_str (again, "verdict"), ==, "block");
   host_end (h);
 
+  /* weir scan sees the copies this device remembers, as the host does. */
+  {
+    g_autofree char *file = g_build_filename (h->home, "paste.txt", NULL);
+    g_assert_true (g_file_set_contents (file, message, -1, NULL));
+    const char *argv[] = { g_getenv ("WEIR_BINARY"), "scan", "--origin", "http://chat.test", file, NULL };
+    g_assert_nonnull (argv[0]);
+    char **envp = g_environ_setenv (g_get_environ (), "WEIR_HOME", h->home, TRUE);
+    g_autofree char *printed = NULL;
+    int status = 0;
+    g_autoptr (GError) error = NULL;
+    g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &printed, NULL, &status, &error);
+    g_strfreev (envp);
+    g_assert_no_error (error);
+    g_assert_true (g_str_has_prefix (printed, "block: Text from internal sites stays there."));
+    g_assert_nonnull (strstr (printed, "copied   internal "));
+    g_unlink (file);
+  }
+
   /* The audit log: the copy event (origin, source, sizes) and the copied finding; the
    * text nowhere, in the log or anywhere under WEIR_HOME. */
   g_autofree char *path = g_build_filename (h->home, "weir.db", NULL);
