@@ -26,6 +26,8 @@
   function selectedText() {
     let el = document.activeElement;
     while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+    // The browser copies nothing out of a password field: neither does Weir.
+    if (el instanceof HTMLInputElement && el.type === 'password') return '';
     if (el && (el instanceof HTMLTextAreaElement || el instanceof HTMLInputElement)) {
       try {
         const { selectionStart: a, selectionEnd: b } = el;
