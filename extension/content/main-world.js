@@ -173,7 +173,10 @@
       if (!desc || typeof desc.value !== 'function') continue;
       const wrapped = wrap(desc.value);
       defineProperty(wrapped, 'name', { value: name });
-      defineProperty(proto, name, { value: wrapped, writable: false, configurable: false, enumerable: desc.enumerable });
+      // Left writable, unlike the read wrappers: a page that replaces its own writes only
+      // keeps its own copies from counting, which it could as well by not copying, and a
+      // page that assigns these (a polyfill) must not break.
+      defineProperty(proto, name, { value: wrapped, writable: true, configurable: true, enumerable: desc.enumerable });
     }
   }
   installWrite(window);
@@ -198,7 +201,7 @@
     }
     return result;
   };
-  defineProperty(dtProto, 'setData', { value: setData, writable: false, configurable: false,
+  defineProperty(dtProto, 'setData', { value: setData, writable: true, configurable: true,
                                        enumerable: Object.getOwnPropertyDescriptor(dtProto, 'setData').enumerable });
 
   // document.open(), and a write() that opens, erase every event listener of the window
