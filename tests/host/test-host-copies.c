@@ -100,14 +100,20 @@ copy (Host *h, const char *event, const char *origin, const char *text)
 }
 
 static cJSON *
-paste (Host *h, const char *origin, const char *text)
+scan_event (Host *h, const char *event, const char *origin, const char *text)
 {
   cJSON *req = cJSON_CreateObject ();
   cJSON_AddStringToObject (req, "type", "scan");
-  cJSON_AddStringToObject (req, "event", "paste");
+  cJSON_AddStringToObject (req, "event", event);
   cJSON_AddStringToObject (req, "origin", origin);
   cJSON_AddStringToObject (req, "text", text);
   return ask (h, req);
+}
+
+static cJSON *
+paste (Host *h, const char *origin, const char *text)
+{
+  return scan_event (h, "paste", origin, text);
 }
 
 static const char memo[] =
@@ -149,6 +155,11 @@ test_copy_paste (Host *h, gconstpointer data)
    * (the device key is random, so which k-grams a copy keeps varies). */
   g_assert_cmpint (testproto_num (reason, "words"), >=, 8);
   g_assert_nonnull (testproto_str (reason, "copied_at"));
+  /* A drop and a page's clipboard read are checked the same way. */
+  g_autoptr (cJSON) dropped = scan_event (h, "drop", "http://chat.test", message);
+  g_assert_cmpstr (testproto_str (dropped, "verdict"), ==, "block");
+  g_autoptr (cJSON) read = scan_event (h, "clipboard-read", "http://chat.test", message);
+  g_assert_cmpstr (testproto_str (read, "verdict"), ==, "block");
   /* Back into the same source group, another of its groups too: no finding. */
   g_autoptr (cJSON) back = paste (h, "http://corp.test", message);
   g_assert_cmpstr (testproto_str (back, "verdict"), ==, "allow");
