@@ -202,6 +202,20 @@ test_book_store (void)
   g_ptr_array_set_size (findings, 0);
   copy_book_match (book, copied, strlen (copied), NULL, now + 10, findings);
   g_assert_cmpuint (findings->len, ==, 1);
+  /* Another book on the same store (another browser profile's host) sees a copy made
+   * through this one at its next match, a second later. */
+  {
+    g_autoptr (CopyBook) other = copy_book_open (store, &limits, now + 10, &error);
+    g_assert_no_error (error);
+    g_autofree char *later = prose (31, 60);
+    guint32 w = 0;
+    g_assert_cmpint (copy_book_add (book, "https://wiki.corp", "internal", later, strlen (later), now + 10, &w, NULL),
+                     ==, COPY_KEPT);
+    g_ptr_array_set_size (findings, 0);
+    copy_book_match (other, later, strlen (later), NULL, now + 11, findings);
+    g_assert_cmpuint (findings->len, ==, 1);
+    g_assert_cmpuint (copy_memory_count (copy_book_memory (other)), ==, 2);
+  }
   /* The rate bound: the burst, then one a second. */
   guint kept = 0;
   for (guint i = 0; i < COPY_RATE_BURST + 20; i++)

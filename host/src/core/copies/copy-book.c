@@ -17,6 +17,9 @@ struct CopyBook {
   Store *store;          /* borrowed; NULL: memory only */
   CopyMemory *mem;
   GHashTable *buckets;   /* origin -> Bucket* */
+  gint64 keep_seconds;
+  gint64 read_through;   /* the highest row id read from the store */
+  gint64 read_at;        /* unix seconds of the last read */
 };
 
 const char *
@@ -58,6 +61,7 @@ book_key (Store *store, guint8 key[WINNOW_KEY_BYTES], GError **error)
 typedef struct {
   CopyMemory *mem;
   guint skipped;
+  gint64 last_id;
 } LoadState;
 
 /* A row's picks: 12 bytes each, the hash then the position, little-endian. */
@@ -65,6 +69,7 @@ static gboolean
 load_row (const StoreCopy *copy, gpointer data)
 {
   LoadState *state = data;
+  state->last_id = MAX (state->last_id, copy->id);
   gsize len = 0;
   const guint8 *p = g_bytes_get_data (copy->picks, &len);
   if (len % 12 != 0 || len / 12 > COPY_MEMORY_MAX_PICKS)
@@ -101,6 +106,23 @@ picks_bytes (const GArray *picks)
   return g_bytes_new_take (buf, picks->len * 12);
 }
 
+/* Reads the rows added since the last read: all of them when the book opens, then those
+ * other hosts (other browser profiles) wrote. The book's own rows come back too and
+ * replace themselves (the same fingerprints and source). */
+static gboolean
+book_read (CopyBook *book, gint64 now, GError **error)
+{
+  LoadState state = { book->mem, 0, book->read_through };
+  if (!store_copies_foreach (book->store, now - book->keep_seconds, book->read_through, load_row, &state, error))
+    return FALSE;
+  if (state.skipped > 0)
+    g_message ("copies: %u stored copies were not readable and are ignored", state.skipped);
+  copy_memory_flush (book->mem);
+  book->read_through = state.last_id;
+  book->read_at = now;
+  return TRUE;
+}
+
 CopyBook *
 copy_book_open (Store *store, const CopyLimits *limits, gint64 now, GError **error)
 {
@@ -112,14 +134,11 @@ copy_book_open (Store *store, const CopyLimits *limits, gint64 now, GError **err
   book->mem = copy_memory_new (key, limits);
   sodium_memzero (key, sizeof key);
   book->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  book->keep_seconds = limits->keep_seconds;
   if (store != NULL)
     {
-      LoadState state = { book->mem, 0 };
-      if (!store_copies_foreach (store, now - limits->keep_seconds, load_row, &state, error))
+      if (!book_read (book, now, error))
         return NULL;
-      if (state.skipped > 0)
-        g_message ("copies: %u stored copies were not readable and are ignored", state.skipped);
-      copy_memory_flush (book->mem);
       gint64 forgotten = copy_memory_expire (book->mem, now);
       if (!store_copies_forget (store, forgotten, now - limits->keep_seconds, error))
         return NULL;
@@ -154,6 +173,7 @@ void
 copy_book_set_limits (CopyBook *book, const CopyLimits *limits)
 {
   copy_memory_set_limits (book->mem, limits);
+  book->keep_seconds = limits->keep_seconds;
 }
 
 /* A token bucket per origin. */
@@ -201,6 +221,9 @@ copy_book_add (CopyBook *book, const char *origin, const char *source, const cha
     {
       g_autoptr (GBytes) bytes = picks_bytes (picks);
       stored = store_copy_put (book->store, source, now, *words, bytes, &id, error);
+      /* The next row after all read so far is this one: the next read need not bring it back. */
+      if (stored && id == book->read_through + 1)
+        book->read_through = id;
     }
   copy_memory_add (book->mem, id, source, now, *words, (const WinnowPick *) picks->data, picks->len, FALSE);
   gint64 forgotten = copy_memory_expire (book->mem, now);
@@ -213,6 +236,10 @@ void
 copy_book_match (CopyBook *book, const char *text, gsize len, const char *exclude, gint64 now,
                  GPtrArray *findings)
 {
+  /* At most once a second, one indexed query: the copies other hosts remembered. */
+  g_autoptr (GError) error = NULL;
+  if (book->store != NULL && now > book->read_at && !book_read (book, now, &error))
+    g_message ("copies: %s; matching what this host knows", error->message);
   gint64 forgotten = copy_memory_expire (book->mem, now);
   if (book->store != NULL && forgotten > 0 && !store_copies_forget (book->store, forgotten, 0, NULL))
     g_message ("copies: the store kept copies that expired; they are forgotten at the next start");

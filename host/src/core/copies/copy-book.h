@@ -4,7 +4,8 @@
  * The k-gram key is a device secret, made once and kept in the store's settings: without
  * it a stored fingerprint cannot be checked against a guessed text. With a store every
  * copy is written to its copies table as it is taken and read back when the book opens,
- * so a browser restart (a new host) forgets nothing; without one (the store did not
+ * so a browser restart (a new host) forgets nothing, and another host on the same store
+ * (another browser profile) sees them within a second; without one (the store did not
  * open) the book lives in memory with a key of its own. */
 #pragma once
 
@@ -51,7 +52,8 @@ void copy_book_set_limits (CopyBook *book, const CopyLimits *limits);
 CopyOutcome copy_book_add (CopyBook *book, const char *origin, const char *source, const char *text,
                            gsize len, gint64 now, guint32 *words, GError **error);
 
-/* copy_memory_match, after forgetting what expired. */
+/* copy_memory_match, after reading what other hosts on the same store remembered (at
+ * most once a second) and forgetting what expired. */
 void copy_book_match (CopyBook *book, const char *text, gsize len, const char *exclude, gint64 now,
                       GPtrArray *findings);
 

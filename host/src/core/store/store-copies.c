@@ -41,14 +41,16 @@ store_copies_forget (Store *store, gint64 through, gint64 before, GError **error
 }
 
 gboolean
-store_copies_foreach (Store *store, gint64 since, StoreCopyFunc fn, gpointer data, GError **error)
+store_copies_foreach (Store *store, gint64 since, gint64 after_id, StoreCopyFunc fn, gpointer data,
+                      GError **error)
 {
   static const char sql[] =
-    "SELECT id, source, copied_at, words, picks FROM copies WHERE copied_at >= ? ORDER BY id";
+    "SELECT id, source, copied_at, words, picks FROM copies WHERE id > ? AND copied_at >= ? ORDER BY id";
   sqlite3_stmt *stmt = NULL;
   if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
     return store_sql_fail (store->db, "reading copies", error);
-  sqlite3_bind_int64 (stmt, 1, since);
+  sqlite3_bind_int64 (stmt, 1, after_id);
+  sqlite3_bind_int64 (stmt, 2, since);
   int rc;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {

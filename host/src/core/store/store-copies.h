@@ -26,6 +26,8 @@ gboolean store_copy_put (Store *store, const char *source, gint64 copied_at, gui
  * seconds; 0 for none: that test reads the whole table, the id the primary key only). */
 gboolean store_copies_forget (Store *store, gint64 through, gint64 before, GError **error);
 
-/* Calls fn for each copy copied at or after since, oldest first; FALSE stops. */
+/* Calls fn for each copy copied at or after since with an id over after_id, oldest
+ * first; FALSE stops. */
 typedef gboolean (*StoreCopyFunc) (const StoreCopy *copy, gpointer data);
-gboolean store_copies_foreach (Store *store, gint64 since, StoreCopyFunc fn, gpointer data, GError **error);
+gboolean store_copies_foreach (Store *store, gint64 since, gint64 after_id, StoreCopyFunc fn, gpointer data,
+                               GError **error);
