@@ -231,6 +231,16 @@ test_book_store (void)
                    COPY_KEPT);
   g_assert_cmpint (copy_book_add (book, "https://flood.corp", "internal", t, strlen (t), now + 22, &words, NULL), ==,
                    COPY_KEPT);
+  /* Many origins together: the burst of all of them, then four a second. */
+  kept = 0;
+  for (guint i = 0; i < COPY_RATE_ALL_BURST + 20; i++)
+    {
+      g_autofree char *o = g_strdup_printf ("https://w%u.corp", i), *txt = prose (500 + i, 30);
+      guint32 w;
+      kept += copy_book_add (book, o, "internal", txt, strlen (txt), now + 30, &w, NULL) == COPY_KEPT;
+    }
+  g_assert_cmpuint (kept, <=, COPY_RATE_ALL_BURST);
+  g_assert_cmpuint (kept, >=, COPY_RATE_ALL_BURST - COPY_RATE_BURST - 10);
   g_clear_pointer (&book, copy_book_free);
   /* An hour later the rows expired: a new book forgets them, in the store too. */
   book = copy_book_open (store, &limits, now + 3700, &error);

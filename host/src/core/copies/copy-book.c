@@ -17,6 +17,7 @@ struct CopyBook {
   Store *store;          /* borrowed; NULL: memory only */
   CopyMemory *mem;
   GHashTable *buckets;   /* origin -> Bucket* */
+  Bucket all;            /* every origin together */
   gint64 keep_seconds;
   gint64 read_through;   /* the highest row id read from the store */
   gint64 read_at;        /* unix seconds of the last read */
@@ -134,6 +135,7 @@ copy_book_open (Store *store, const CopyLimits *limits, gint64 now, GError **err
   book->mem = copy_memory_new (key, limits);
   sodium_memzero (key, sizeof key);
   book->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  book->all = (Bucket) { COPY_RATE_ALL_BURST, now };
   book->keep_seconds = limits->keep_seconds;
   if (store != NULL)
     {
@@ -176,7 +178,15 @@ copy_book_set_limits (CopyBook *book, const CopyLimits *limits)
   book->keep_seconds = limits->keep_seconds;
 }
 
-/* A token bucket per origin. */
+static void
+bucket_fill (Bucket *b, gint64 now, double burst, double per_second)
+{
+  if (now > b->last)
+    b->tokens = MIN (burst, b->tokens + (double) (now - b->last) * per_second);
+  b->last = MAX (b->last, now);
+}
+
+/* A token bucket per origin and one for all of them; a copy takes a token from both. */
 static gboolean
 rate_allows (CopyBook *book, const char *origin, gint64 now)
 {
@@ -189,12 +199,12 @@ rate_allows (CopyBook *book, const char *origin, gint64 now)
       *b = (Bucket) { COPY_RATE_BURST, now };
       g_hash_table_insert (book->buckets, g_strdup (origin), b);
     }
-  if (now > b->last)
-    b->tokens = MIN ((double) COPY_RATE_BURST, b->tokens + (double) (now - b->last) / COPY_RATE_SECONDS);
-  b->last = MAX (b->last, now);
-  if (b->tokens < 1)
+  bucket_fill (b, now, COPY_RATE_BURST, 1.0 / COPY_RATE_SECONDS);
+  bucket_fill (&book->all, now, COPY_RATE_ALL_BURST, COPY_RATE_ALL_PER_SECOND);
+  if (b->tokens < 1 || book->all.tokens < 1)
     return FALSE;
   b->tokens -= 1;
+  book->all.tokens -= 1;
   return TRUE;
 }
 

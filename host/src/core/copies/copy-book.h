@@ -21,6 +21,10 @@
 #define COPY_RATE_BURST 60
 #define COPY_RATE_SECONDS 1
 #define COPY_RATE_ORIGINS 1024
+/* And all origins together (a wildcard source group may hold many origins a page could
+ * open): a burst of 240, then four a second. */
+#define COPY_RATE_ALL_BURST 240
+#define COPY_RATE_ALL_PER_SECOND 4
 /* Fingerprints kept at most, whatever the policy's max: at about 20 bytes each with the
  * directory and filter, 40 MB (issue 25's bound is 50 MB for 100,000 copies). */
 #define COPY_BOOK_MAX_FINGERPRINTS 2000000
