@@ -56,6 +56,16 @@ copy_memory_new (const guint8 key[WINNOW_KEY_BYTES], const CopyLimits *limits)
   return mem;
 }
 
+/* The key is the device's copy key (copy-book.c): not left behind in freed memory. A
+ * volatile store, since this module does not use libsodium's memory functions. */
+static void
+key_wipe (guint8 key[WINNOW_KEY_BYTES])
+{
+  volatile guint8 *k = key;
+  for (gsize i = 0; i < WINNOW_KEY_BYTES; i++)
+    k[i] = 0;
+}
+
 void
 copy_memory_free (CopyMemory *mem)
 {
@@ -64,6 +74,9 @@ copy_memory_free (CopyMemory *mem)
   g_ptr_array_unref (mem->sources);
   g_array_unref (mem->records);
   g_hash_table_unref (mem->by_digest);
+  key_wipe (mem->main->doc_key);
+  key_wipe (mem->recent->doc_key);
+  key_wipe (mem->key);
   index_pack_free (mem->main);
   index_pack_free (mem->recent);
   g_array_unref (mem->pending);
