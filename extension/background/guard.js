@@ -8,11 +8,15 @@ import { decide } from './models.js';
 
 const Msg = globalThis.WeirMsg;
 const MAX_REPORTS = 200;
+// As many as the host tells (VERDICT_MAX_FINDINGS plus its policy reasons); the dialog
+// groups them by file and shows a few.
+const MAX_REASONS = 70;
 const REPORTS_KEY = 'weirReports';
 
 export class Guard {
-  constructor({ host, settings, dialogs }) {
+  constructor({ host, settings, dialogs, uploads }) {
     this.host = host;
+    this.uploads = uploads;
     this.settings = settings;
     this.dialogs = dialogs;
     this.flushing = null;
@@ -24,12 +28,21 @@ export class Guard {
   // msg is a Msg.scan() or Msg.gpu() body from a content script.
   async check(msg, sender) {
     const origin = senderOrigin(sender);
-    if (!this.guarded(origin, msg.event)) return { action: Msg.ALLOW };
+    if (!this.guarded(origin, msg.event)) {
+      if (Array.isArray(msg.files)) this.uploads.release(msg.files, sender);
+      return { action: Msg.ALLOW };
+    }
     const request = msg.type === Msg.GPU ? gpuRequest(msg, origin, sender) : scanRequest(msg, origin, sender);
     if (!request) return { action: Msg.BLOCK };
+    // A scan may name only its own frame's uploads; a large file takes longer to read, so
+    // its reply may take longer: 2 s per 10 MB on top of the policy's timeout, twice what
+    // the host allows its scan for them (verdict/decider.c), so its answer comes first.
+    const taken = request.files ? this.uploads.take(request.files, sender) : { bytes: 0 };
+    if (!taken) return this.failMode(request, sender, 'a file could not be sent to the host');
+    const extraMs = Math.ceil(taken.bytes / 10e6) * 2000;
     let reply;
     try {
-      reply = await this.host.request(request);
+      reply = await this.host.request(request, extraMs);
     } catch (e) {
       if (!(e instanceof HostUnavailable)) throw e;
       return this.failMode(request, sender, e.message);
@@ -59,7 +72,7 @@ export class Guard {
       event: request.event || request.api,
       message: typeof reply.message === 'string' ? reply.message : '',
       rule: typeof reply.rule === 'string' ? reply.rule : '',
-      reasons: Array.isArray(reply.reasons) ? reply.reasons.slice(0, 20).map(reasonView) : [],
+      reasons: Array.isArray(reply.reasons) ? reply.reasons.slice(0, MAX_REASONS).map(reasonView) : [],
       justification: verdict === 'warn' && reply.justification === true,
       learn_more: safeLink(reply.learn_more) || this.settings.get('learn_more_url'),
       origin: request.origin,
@@ -230,13 +243,16 @@ function fileEntry(f) {
   const entry = { name: String(f && f.name || 'file').slice(0, 255), mime: String(f && f.mime || '') };
   if (f && Number.isFinite(f.size)) entry.size = f.size;
   if (f && typeof f.data === 'string') entry.data = f.data;
+  else if (f && typeof f.upload === 'string') entry.upload = f.upload;
   return entry;
 }
 
-// What the dialog may name: rule, pack or document name, label, counts and scores.
+// What the dialog may name: rule, pack or document name, label, counts and scores, and
+// for what a file held, the file's name and where in it (names, never content).
 function reasonView(r) {
   const out = {};
   for (const k of ['kind', 'rule', 'name', 'label', 'columns', 'source']) if (typeof r[k] === 'string') out[k] = r[k].slice(0, 120);
+  for (const k of ['file', 'where']) if (typeof r[k] === 'string' && r[k]) out[k] = r[k].slice(0, 300);
   for (const k of ['count', 'score', 'words']) if (typeof r[k] === 'number') out[k] = r[k];
   return out;
 }

@@ -33,10 +33,11 @@ export class NativeHost {
   }
 
   // Sends one request and resolves with its reply, or rejects with HostUnavailable when the
-  // host cannot be reached or does not answer within the timeout.
-  async request(body) {
+  // host cannot be reached or does not answer within the timeout (plus extraMs: a scan of
+  // a large uploaded file).
+  async request(body, extraMs = 0) {
     await this.connect();
-    return this.send(body);
+    return this.send(body, extraMs);
   }
 
   status() {
@@ -87,7 +88,7 @@ export class NativeHost {
     return this.ready;
   }
 
-  send(body) {
+  send(body, extraMs = 0) {
     const port = this.port;
     if (!port) return Promise.reject(new HostUnavailable(this.lastError || 'not connected'));
     const id = this.nextId++;
@@ -97,7 +98,7 @@ export class NativeHost {
         reject(new HostUnavailable('timeout'));
         // A host that misses a deadline is treated as hung: the next request gets a new one.
         this.dropPort(port, 'the host did not answer in time');
-      }, this.timeoutMs());
+      }, this.timeoutMs() + extraMs);
       this.pending.set(id, { resolve, reject, timer });
       try {
         port.postMessage(Object.assign({}, body, { id }));

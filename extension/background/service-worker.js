@@ -7,6 +7,7 @@ import { Settings } from './settings.js';
 import { Dialogs } from './dialogs.js';
 import { Guard } from './guard.js';
 import { ModelDownloads } from './models.js';
+import { Uploads } from './uploads.js';
 import { Copies } from './copies.js';
 
 const Msg = globalThis.WeirMsg;
@@ -26,11 +27,13 @@ const host = new NativeHost({
     settings.setHelloPolicy(reply.policy);
     guard.flushReports();
     models.configure(reply.policy && reply.policy.model_downloads);
+    uploads.configure(reply.uploads);
     copies.configure(reply);
   },
   onStateChange: (state) => showState(state),
 });
-const guard = new Guard({ host, settings, dialogs });
+const uploads = new Uploads({ host });
+const guard = new Guard({ host, settings, dialogs, uploads });
 const copies = new Copies({ host });
 
 // Issue 7: model downloads are watched from the start, so the policy's rules come with a
@@ -49,6 +52,10 @@ const handlers = {
   // From content scripts (any frame of any tab).
   [Msg.SCAN]: (msg, sender) => guard.check(msg, sender),
   [Msg.GPU]: (msg, sender) => guard.check(msg, sender),
+  // After the hello: a drop right after the worker started must not find no uploads
+  // just because the host has not answered yet.
+  [Msg.UPLOAD_INFO]: () => host.connect().catch(() => {}).then(() => uploads.describe()),
+  [Msg.UPLOAD_CHUNK]: (msg, sender) => uploads.chunk(msg, sender),
   [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender),
   [Msg.COPY]: (msg, sender) => copies.record(msg, sender),
   [Msg.GPU_POLICY]: (msg, sender) => guard.gpuPolicy(sender),
@@ -88,12 +95,15 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   return true;
 });
 
-// The content scripts' checks (scan, gpu) over their port: {rid, body} -> {rid, reply}.
+// The content scripts' checks (scan, gpu) and a large file's chunks over their port:
+// {rid, body} -> {rid, reply}. A frame whose port closes leaves its uploads behind.
+const PORT_TYPES = [Msg.SCAN, Msg.GPU, Msg.UPLOAD_INFO, Msg.UPLOAD_CHUNK];
 chrome.runtime.onConnect.addListener((port) => {
   if (port.name !== Msg.GUARD_PORT) return;
+  port.onDisconnect.addListener(() => uploads.dropOwner(port.sender));
   port.onMessage.addListener((m) => {
     const body = m && m.body;
-    const handler = Number.isInteger(m && m.rid) && body && (body.type === Msg.SCAN || body.type === Msg.GPU) &&
+    const handler = Number.isInteger(m && m.rid) && body && PORT_TYPES.includes(body.type) &&
       handlerFor(body, port.sender);
     if (!handler) return;
     answer(handler, body, port.sender).then((reply) => {

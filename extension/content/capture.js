@@ -117,30 +117,73 @@
   }
 
   // Files as protocol 1 wants them: {name, mime, size, data: base64}. Each file whose
-  // bytes fit in what is left of MAX_INLINE_BYTES is sent whole; one that does not goes
-  // as its name and size only, and gets the policy's oversize verdict by itself, so a
-  // small key file beside a big video is still read.
-  async function filesForHost(files) {
+  // bytes fit in what is left of MAX_INLINE_BYTES is sent whole. One that does not goes
+  // in chunks when the host takes uploads and the policy's max_scan_bytes allows its size
+  // ({name, mime, size, upload}); otherwise as its name and size only, and gets the
+  // policy's oversize verdict by itself, so a small key file beside a big video is still
+  // read. transport: {info() -> {chunk_bytes, max_bytes} | {}, chunk(msg) -> reply}, the
+  // service worker's upload-info and upload-chunk (shared/messages.js).
+  async function filesForHost(files, transport) {
     let room = MAX_INLINE_BYTES;
+    let info = null;
+    let uploadRoom = 0;
     const out = [];
     for (const f of files) {
       const entry = { name: f.name || 'file', mime: f.type || '', size: f.size };
       if (f.size <= room) {
-        entry.data = base64(new Uint8Array(await f.arrayBuffer()));
+        entry.data = await sliceBase64(f, 0, f.size);
         room -= f.size;
+      } else if (transport) {
+        if (!info) {
+          info = (await transport.info().catch(() => null)) || {};
+          uploadRoom = Number.isInteger(info.max_bytes) ? info.max_bytes : 0;
+        }
+        if (info.chunk_bytes > 0 && f.size <= uploadRoom) {
+          entry.upload = await sendChunks(f, info.chunk_bytes, transport);
+          uploadRoom -= f.size;
+        }
       }
       out.push(entry);
     }
     return out;
   }
 
-  function base64(bytes) {
-    let s = '';
-    const CHUNK = 0x8000;
-    for (let i = 0; i < bytes.length; i += CHUNK) {
-      s += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK));
+  // Sends a file slice by slice; resolves to the upload id. Each chunk waits for the
+  // service worker's answer (which follows the host's ack of the chunk before it), while
+  // the next slice is read and encoded, so the page holds at most two chunks' copies. A chunk the host refused ends the transfer:
+  // the scan then names an upload the host does not hold, and the fail mode applies
+  // rather than the file passing unread.
+  async function sendChunks(file, chunkBytes, transport) {
+    let upload = null;
+    let next = sliceBase64(file, 0, chunkBytes);
+    for (let offset = 0; ; offset += chunkBytes) {
+      const data = await next.catch(() => null);
+      if (data === null) break;
+      const sending = transport.chunk(WeirMsg.uploadChunk(upload, file.size, offset, data)).catch(() => null);
+      const more = offset + chunkBytes < file.size;
+      next = more ? sliceBase64(file, offset + chunkBytes, chunkBytes) : null;
+      const reply = await sending;
+      if (reply && typeof reply.upload === 'string') upload = reply.upload;
+      if (!reply || reply.error || !upload || !more) break;
     }
-    return btoa(s);
+    if (next) next.catch(() => {});
+    // No id at all (the host was unreachable): a name no frame owns, which the service
+    // worker answers with the fail mode.
+    return upload || 'unsent';
+  }
+
+  // Bytes [offset, offset + length) of file as base64, encoded by the browser itself
+  // (a data: URL), which is several times faster than btoa over a string in script.
+  function sliceBase64(file, offset, length) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => {
+        const url = String(reader.result);
+        resolve(url.slice(url.indexOf(',') + 1));
+      };
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(file.slice(offset, offset + length));
+    });
   }
 
   globalThis.WeirCapture = Object.freeze({ MAX_FILES, snapshot, isEmpty, expand, rebuild, otherStrings, filesForHost });

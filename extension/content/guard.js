@@ -79,6 +79,13 @@
     });
   }
 
+  // How a file too large for one message reaches the host: in chunks, through the
+  // service worker (capture.js, filesForHost).
+  const uploader = Object.freeze({
+    info: () => ask(Msg.uploadInfo()),
+    chunk: (msg) => ask(msg),
+  });
+
   // Asks the service worker and, for warn and block, shows the dialog. Resolves true only
   // when the service worker says the content may go through.
   async function decide(request) {
@@ -106,7 +113,7 @@
 
   async function scanRequest(event, snap) {
     const parts = snap.files.concat(Capture.otherStrings(snap));
-    return Msg.scan(event, snap.text, snap.html, await Capture.filesForHost(parts));
+    return Msg.scan(event, snap.text, snap.html, await Capture.filesForHost(parts, uploader));
   }
 
   // More files than one check may carry (a drop, an upload, a folder): refused whole, and
@@ -241,7 +248,7 @@
     setTimeout(() => held.delete(input), 0);
     serial(async () => {
       if (files.length > Capture.MAX_FILES) return tooMany();
-      const request = Msg.scan('upload', '', '', await Capture.filesForHost(files));
+      const request = Msg.scan('upload', '', '', await Capture.filesForHost(files, uploader));
       if (await decide(request)) giveFiles(input, files);
     });
   }
@@ -296,7 +303,7 @@
       const files = Array.isArray(m.files) ? m.files.filter((f) => f instanceof Blob) : [];
       if (wasApproved(str(m.text), str(m.html), files)) return port.postMessage(Msg.mainReply(m.rid, true));
       const named = files.map((b, i) => (b instanceof File ? b : new File([b], `clipboard-${i}`, { type: b.type })));
-      request = Msg.scan('clipboard-read', str(m.text), str(m.html), await Capture.filesForHost(named));
+      request = Msg.scan('clipboard-read', str(m.text), str(m.html), await Capture.filesForHost(named, uploader));
     } else if (m.api === 'report') {
       // Issue 7: something the GPU guard could not cover (a worker the page's CSP kept plain).
       if (Msg.GPU_REPORTS.includes(m.report)) chrome.runtime.sendMessage(Msg.gpuReport(m.report, str(m.detail))).catch(() => {});

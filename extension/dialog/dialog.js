@@ -72,12 +72,31 @@ function render(v) {
   }
 }
 
+// What matched, never the content. Reasons from files are grouped under each file's
+// name ("customers.xlsx, sheet Q3"), at most MAX_FILES files and MAX_PER_FILE reasons a
+// file, the rest counted ("and 3 more files"), so a drop of many files stays readable.
+const MAX_FILES = 5;
+const MAX_PER_FILE = 4;
+
 function renderReasons(v) {
   const list = $('reasons');
+  const groups = new Map();   // file name -> reasons, in the order the host told them
   for (const r of v.reasons) {
-    const li = document.createElement('li');
-    li.textContent = describe(r);
-    list.appendChild(li);
+    if (!r.file) {
+      list.appendChild(item(describe(r)));
+      continue;
+    }
+    if (!groups.has(r.file)) groups.set(r.file, []);
+    groups.get(r.file).push(r);
+  }
+  let shown = 0;
+  for (const [file, reasons] of groups) {
+    if (shown++ === MAX_FILES) {
+      const more = groups.size - MAX_FILES;
+      list.appendChild(item(more === 1 ? t('reasons_more_file') : t('reasons_more_files', [String(more)]), 'more'));
+      break;
+    }
+    list.appendChild(fileGroup(file, reasons));
   }
   if (v.reasons.length) {
     $('matched-title').textContent = t('matched_title');
@@ -85,10 +104,41 @@ function renderReasons(v) {
   }
 }
 
+function item(text, className) {
+  const li = document.createElement('li');
+  li.textContent = text;
+  if (className) li.className = className;
+  return li;
+}
+
+// One file: its name, then what matched where in it. A file whose reasons all point
+// at one place names it in the heading ("customers.xlsx, sheet Q3").
+function fileGroup(file, reasons) {
+  const li = document.createElement('li');
+  li.className = 'file';
+  const places = new Set(reasons.map((r) => r.where || ''));
+  const one = places.size === 1 ? [...places][0] : '';
+  const name = document.createElement('span');
+  name.className = 'file-name';
+  name.textContent = one ? t('reason_file_where', [file, one]) : file;
+  li.appendChild(name);
+  const sub = document.createElement('ul');
+  reasons.slice(0, MAX_PER_FILE).forEach((r) => {
+    const what = describe(r);
+    sub.appendChild(item(!one && r.where ? t('reason_in_place', [r.where, what]) : what));
+  });
+  if (reasons.length > MAX_PER_FILE) {
+    sub.appendChild(item(t('reasons_more', [String(reasons.length - MAX_PER_FILE)]), 'more'));
+  }
+  li.appendChild(sub);
+  return li;
+}
+
 function describe(r) {
   const count = typeof r.count === 'number' ? t('reason_count', [String(r.count)]) : '';
   const score = typeof r.score === 'number' ? t('reason_score', [String(Math.round(r.score * 100))]) : '';
   const label = r.label ? ` (${r.label})` : '';
+  if (r.kind === 'encrypted' || (r.kind === 'policy' && r.rule === 'encrypted')) return t('reason_encrypted');
   switch (r.kind) {
     case 'document': return t('reason_document', [r.name || '?']) + label + score;
     case 'edm': return t('reason_edm', [r.name || '?']) + label + (r.columns ? `: ${r.columns}` : '') + count;

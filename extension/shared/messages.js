@@ -13,6 +13,11 @@
 //   gpu-policy    {type}                               -> {verdict: "allow" | "warn" | "block"}
 //                 (issue 20: the policy's WebGPU verdict for the frame's origin, asked
 //                 without a dialog or an audit record, for shared and service workers)
+//   upload-info   {type}                               -> {chunk_bytes, max_bytes} | {} (no uploads)
+//   upload-chunk  {type, upload?, size, offset, data}  -> {upload, received} | {error, upload?}
+//                 A file too large for one message, in chunks; the first (offset 0) has no
+//                 upload id and gets one; a scan's file entry then names it: {name, mime,
+//                 size, upload} (docs/protocol.md).
 //   dialog-wait   {type, dialog}                       -> {action: "proceed" | "cancel"}
 //   dialog-abort  {type, dialog}                       (the page removed or navigated the dialog)
 // Service worker -> top frame's content script (chrome.tabs.sendMessage, frameId 0):
@@ -32,6 +37,8 @@
     SCAN: 'scan',
     GPU: 'gpu',
     COPY: 'copy',
+    UPLOAD_INFO: 'upload-info',
+    UPLOAD_CHUNK: 'upload-chunk',
     DIALOG_WAIT: 'dialog-wait',
     DIALOG_ABORT: 'dialog-abort',
     DIALOG_SHOW: 'dialog-show',
@@ -69,6 +76,14 @@
     },
     copy(event, text) {
       return { type: 'copy', event, text };
+    },
+    uploadInfo() {
+      return { type: 'upload-info' };
+    },
+    uploadChunk(upload, size, offset, data) {
+      const msg = { type: 'upload-chunk', size, offset, data };
+      if (upload) msg.upload = upload;
+      return msg;
     },
     gpu(api) {
       return { type: 'gpu', api };

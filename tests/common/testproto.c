@@ -35,6 +35,40 @@ testproto_scan_request (int id, const char *event, const char *origin, const cha
   return cJSON_PrintUnformatted (req);
 }
 
+char *
+testproto_chunk_request (int id, const char *upload, guint64 size, guint64 offset, const void *bytes,
+                         gsize len)
+{
+  g_autoptr (cJSON) req = cJSON_CreateObject ();
+  g_autofree char *data = g_base64_encode (bytes, len);
+  cJSON_AddStringToObject (req, "type", "file-chunk");
+  cJSON_AddNumberToObject (req, "id", id);
+  cJSON_AddStringToObject (req, "upload", upload);
+  cJSON_AddNumberToObject (req, "size", (double) size);
+  cJSON_AddNumberToObject (req, "offset", (double) offset);
+  cJSON_AddStringToObject (req, "data", data);
+  return cJSON_PrintUnformatted (req);
+}
+
+char *
+testproto_upload_scan_request (int id, const char *origin, const char *name, const char *upload, double size)
+{
+  g_autoptr (cJSON) req = cJSON_CreateObject ();
+  cJSON_AddStringToObject (req, "type", "scan");
+  cJSON_AddNumberToObject (req, "id", id);
+  cJSON_AddStringToObject (req, "event", "drop");
+  cJSON_AddStringToObject (req, "origin", origin);
+  cJSON *file = cJSON_CreateObject ();
+  cJSON_AddStringToObject (file, "name", name);
+  cJSON_AddStringToObject (file, "mime", "text/plain");
+  if (size >= 0)
+    cJSON_AddNumberToObject (file, "size", size);
+  if (upload != NULL)
+    cJSON_AddStringToObject (file, "upload", upload);
+  cJSON_AddItemToArray (cJSON_AddArrayToObject (req, "files"), file);
+  return cJSON_PrintUnformatted (req);
+}
+
 GString *
 testproto_nested_request (const char *head, gsize depth)
 {

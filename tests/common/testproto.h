@@ -16,6 +16,15 @@ int testproto_num (const cJSON *obj, const char *key);
 
 /* A scan request for text, built with cJSON so that any text is escaped. Caller frees. */
 char *testproto_scan_request (int id, const char *event, const char *origin, const char *text);
+/* A file-chunk request (docs/protocol.md): bytes[0..len) at offset of upload, whose
+ * whole size is size, base64-encoded. Caller frees. */
+char *testproto_chunk_request (int id, const char *upload, guint64 size, guint64 offset,
+                               const void *bytes, gsize len);
+/* A scan request (event drop) of one file that names an upload; size < 0 leaves the
+ * size out. Caller frees. */
+char *testproto_upload_scan_request (int id, const char *origin, const char *name, const char *upload,
+                                     double size);
+
 /* head, e.g. {"type":"hello","id":1,"x": , then depth nested empty lists and the
  * closing brace: a request that a recursive parser would overflow on. */
 GString *testproto_nested_request (const char *head, gsize depth);

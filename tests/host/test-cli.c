@@ -173,6 +173,31 @@ test_scan_batch (Fixture *f, gconstpointer data)
   g_assert_cmpint (cJSON_GetObjectItem (three, "id")->valueint, ==, 3);
 }
 
+/* A file in two chunks, then the scan naming it (docs/protocol.md), as the host takes
+ * them: the card is found and the reason names the file. */
+static void
+test_scan_batch_upload (Fixture *f, gconstpointer data)
+{
+  static const char text[] = "order notes: card " CARD " thanks";
+  gsize half = sizeof text / 2;
+  g_autofree char *one = testproto_chunk_request (1, "u-1", sizeof text - 1, 0, text, half);
+  g_autofree char *two = testproto_chunk_request (2, "u-1", sizeof text - 1, half, text + half, sizeof text - 1 - half);
+  g_autofree char *scan = testproto_upload_scan_request (3, "https://a.b", "orders.txt", "u-1", sizeof text - 1);
+  g_autofree char *input = g_strjoin ("\n", one, two, scan, "", NULL);
+  WEIR (f, input, "scan", "--batch");
+  g_assert_cmpint (f->status, ==, 0);
+  g_auto (GStrv) lines = g_strsplit (f->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_autoptr (cJSON) ack = cJSON_Parse (lines[1]);
+  g_assert_cmpstr (testproto_str (ack, "type"), ==, "ack");
+  g_assert_cmpint (testproto_num (ack, "received"), ==, sizeof text - 1);
+  g_autoptr (cJSON) verdict = cJSON_Parse (lines[2]);
+  g_assert_cmpstr (testproto_str (verdict, "verdict"), ==, "warn");
+  const cJSON *reason = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (verdict, "reasons"), 0);
+  g_assert_cmpstr (testproto_str (reason, "rule"), ==, "credit-card");
+  g_assert_cmpstr (testproto_str (reason, "file"), ==, "orders.txt");
+}
+
 static void
 assert_one_line_error (Fixture *f, int status, const char *fragment)
 {
@@ -323,6 +348,7 @@ main (int argc, char **argv)
   ADD ("scan/binary", test_scan_binary, NULL);
   ADD ("scan/json-matches-host", test_scan_json_matches_host, NULL);
   ADD ("scan/batch", test_scan_batch, NULL);
+  ADD ("scan/batch-upload", test_scan_batch_upload, NULL);
   ADD ("exit-status", test_exit_status, NULL);
   ADD ("unreadable-files", test_unreadable_files, NULL);
   ADD ("subcommands", test_subcommands, NULL);

@@ -98,6 +98,45 @@ test_origin_cap_and_override (void)
   g_assert_cmpint (decide (policy, "https://other.example", pattern ("credit-card")), ==, VERDICT_WARN);
 }
 
+static Finding *
+pattern_count (const char *rule, guint count)
+{
+  Finding *f = pattern (rule);
+  f->count = count;
+  return f;
+}
+
+/* "Warn on 1 card, block on 50": a rule under its min_count passes the finding on. */
+static void
+test_min_count (void)
+{
+  static const char json[] =
+    "{\"rules\":[{\"id\":\"many\",\"detectors\":[\"credit-card\"],\"min_count\":50,\"verdict\":\"block\"},"
+    "           {\"id\":\"cards\",\"detectors\":[\"credit-card\"],\"verdict\":\"warn\"},"
+    "           {\"id\":\"keys\",\"detectors\":[\"private-key\"],\"min_count\":3,\"verdict\":\"warn\"}]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Policy) policy = policy_new_from_data (json, sizeof json - 1, &error);
+  g_assert_no_error (error);
+  const char *o = "https://chat.example";
+  g_assert_cmpint (decide (policy, o, pattern_count ("credit-card", 1)), ==, VERDICT_WARN);
+  g_assert_cmpint (decide (policy, o, pattern_count ("credit-card", 49)), ==, VERDICT_WARN);
+  g_assert_cmpint (decide (policy, o, pattern_count ("credit-card", 50)), ==, VERDICT_BLOCK);
+  g_assert_cmpint (decide (policy, o, pattern_count ("private-key", 2)), ==, VERDICT_ALLOW);
+  g_assert_cmpint (decide (policy, o, pattern_count ("private-key", 3)), ==, VERDICT_WARN);
+  static const char *const bad[] = {
+    "{\"rules\":[{\"id\":\"x\",\"detectors\":[\"credit-card\"],\"min_count\":-1,\"verdict\":\"warn\"}]}",
+    "{\"rules\":[{\"id\":\"x\",\"detectors\":[\"credit-card\"],\"min_count\":\"5\",\"verdict\":\"warn\"}]}",
+    "{\"rules\":[{\"id\":\"x\",\"detectors\":[\"credit-card\"],\"min_count\":1.5,\"verdict\":\"warn\"}]}",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (Policy) p = policy_new_from_data (bad[i], strlen (bad[i]), &e);
+      g_assert_null (p);
+      g_assert_nonnull (e);
+    }
+}
+
 static void
 test_invalid_policies (void)
 {
@@ -169,7 +208,7 @@ static void
 test_size_limits (void)
 {
   static const char *const bad[] = {
-    "{\"max_scan_bytes\":67108865}", "{\"max_scan_bytes\":1.5}", "{\"max_scan_bytes\":\"1\"}",
+    "{\"max_scan_bytes\":268435457}", "{\"max_scan_bytes\":1.5}", "{\"max_scan_bytes\":\"1\"}",
     "{\"min_scan_chars\":1000001}", "{\"timeout_ms\":600001}", "{\"oversize\":\"block\"}",
     "{\"oversize\":{\"verdict\":\"deny\"}}",
   };
@@ -435,7 +474,7 @@ test_messages (void)
     { "{\"fail_mode\":\"maybe\"}", "policy: fail_mode: expected \"allow\", \"warn\" or \"block\", not \"maybe\"" },
     { "{\"gpu\":{\"verdict\":2}}", "policy: gpu.verdict: expected \"allow\", \"warn\" or \"block\", not 2" },
     { "{\"timeout_ms\":600001}", "policy: timeout_ms: expected a whole number from 0 to 600000, not 600001" },
-    { "{\"max_scan_bytes\":-1}", "policy: max_scan_bytes: expected a whole number from 0 to 67108864, not -1" },
+    { "{\"max_scan_bytes\":-1}", "policy: max_scan_bytes: expected a whole number from 0 to 268435456, not -1" },
     { "{\"min_scan_chars\":\"8\"}", "policy: min_scan_chars: expected a whole number from 0 to 1000000, not \"8\"" },
     { "{\"rules\":[{\"id\":\"x\",\"verdict\":\"warn\",\"labels\":[\"a\",1]}]}",
       "policy: rules[0].labels[1]: expected a string" },
@@ -620,6 +659,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/origin-matching", test_origin_matching);
   g_test_add_func ("/policy/origin-cap-and-override", test_origin_cap_and_override);
   g_test_add_func ("/policy/invalid", test_invalid_policies);
+  g_test_add_func ("/policy/min-count", test_min_count);
   g_test_add_func ("/policy/size-defaults", test_size_defaults);
   g_test_add_func ("/policy/size-limits", test_size_limits);
   g_test_add_func ("/policy/deciding-rule", test_deciding_rule);

@@ -120,20 +120,47 @@ test_decode (void)
 static void
 test_merge (void)
 {
-  /* The same card in the text, the HTML and a file is one finding. */
+  /* The same card in the text and the HTML is one finding; in a file it is told again,
+   * naming the file, so the user learns the file holds it too. */
   g_autofree char *b64 = g_base64_encode ((const guchar *) CARD, strlen (CARD));
   ScanFile file = { .name = "a.txt", .mime = "text/plain", .data = b64, .size = -1 };
   ScanRequest request = { .event = "paste", .origin = "https://a.example", .text = CARD,
                           .html = "<b>" CARD "</b>!", .files = &file, .n_files = 1 };
   ScanResult result;
   run (&request, far_deadline (), &result);
-  g_assert_cmpuint (result.findings->len, ==, 1);
+  g_assert_cmpuint (result.findings->len, ==, 2);
   const Finding *f = result.findings->pdata[0];
   g_assert_cmpstr (f->rule, ==, "credit-card");
   g_assert_cmpuint (f->count, ==, 1);
+  g_assert_null (f->file);
+  const Finding *g = result.findings->pdata[1];
+  g_assert_cmpstr (g->rule, ==, "credit-card");
+  g_assert_cmpstr (g->file, ==, "a.txt");
   g_assert_cmpuint (result.unreadable, ==, 0);
   g_assert_false (result.overrun);
   g_assert_cmpstr (result.digest, ==, "");  /* no audit log, no digest */
+  scan_result_clear (&result);
+}
+
+static void
+test_file_names (void)
+{
+  /* Two files, one sent inline and one in chunks (its bytes already here): each
+   * finding names its file; a harmless third file adds none. */
+  g_autofree char *b64 = g_base64_encode ((const guchar *) CARD, strlen (CARD));
+  ScanFile files[] = {
+    { .name = "q3/customers.csv", .mime = "text/csv", .data = b64, .size = -1 },
+    { .name = "big.log", .mime = "", .bytes = (const guchar *) CARD, .bytes_len = strlen (CARD), .size = -1 },
+    { .name = "notes.txt", .mime = "text/plain", .bytes = (const guchar *) "nothing here at all", .bytes_len = 19 },
+  };
+  ScanRequest request = { .event = "drop", .origin = "https://a.example", .files = files, .n_files = 3 };
+  /* base64 counts as what it decodes to, padding and all: 48 for the 47 bytes of CARD. */
+  g_assert_cmpuint (scan_request_readable_size (&request), ==, 48 + strlen (CARD) + 19);
+  ScanResult result;
+  run (&request, far_deadline (), &result);
+  g_assert_cmpuint (result.findings->len, ==, 2);
+  g_assert_cmpstr (((Finding *) result.findings->pdata[0])->file, ==, "q3/customers.csv");
+  g_assert_cmpstr (((Finding *) result.findings->pdata[1])->file, ==, "big.log");
   scan_result_clear (&result);
 }
 
@@ -188,6 +215,7 @@ main (int argc, char **argv)
   g_test_add_func ("/scan/utf16-file", test_utf16_file);
   g_test_add_func ("/scan/decode", test_decode);
   g_test_add_func ("/scan/merge", test_merge);
+  g_test_add_func ("/scan/file-names", test_file_names);
   g_test_add_func ("/scan/unreadable", test_unreadable);
   g_test_add_func ("/scan/short-text", test_short_text);
   g_test_add_func ("/scan/deadline", test_deadline);

@@ -38,6 +38,10 @@ print_verdict (const Verdict *verdict)
         printf (" %u words", f->words);  /* issue 25: words shared with a copy */
       else
         printf (" x%u", f->count);
+      if (f->file != NULL)
+        printf (" in %s", f->file);
+      if (f->where != NULL)
+        printf (", %s", f->where);
       printf ("\n");
     }
   for (guint i = 0; i < verdict->n_policy_reasons; i++)

@@ -14,7 +14,7 @@ TOP_LEVEL = {
     "weir-error": "base", "paths": "base", "file": "base", "text": "base",
     "json": "json",
     "context": "context", "state": "context",
-    "nm": "proto", "proto": "proto",
+    "nm": "proto", "proto": "proto", "upload": "proto",
 }
 GENERATED = {"weir-config.h", "weir-rules.h"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

@@ -6,6 +6,7 @@
 #include "json.h"
 #include "nm.h"
 #include "text.h"
+#include "upload.h"
 #include "verdict/verdict.h"
 #include "weir-config.h"
 #include "weir-error.h"
@@ -27,6 +28,7 @@ struct Proto {
   Decider *decider;
   GHashTable *pending;   /* audit id -> Pending* */
   GQueue pending_order;  /* audit ids, oldest first, borrowed from pending */
+  Uploads *uploads;      /* files coming in chunks (upload.h) */
 };
 
 static void
@@ -45,6 +47,7 @@ proto_new (WeirContext *ctx)
   proto->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) pending_free);
   g_queue_init (&proto->pending_order);
+  proto->uploads = uploads_new ();
   return proto;
 }
 
@@ -55,6 +58,7 @@ proto_free (Proto *proto)
     return;
   g_queue_clear (&proto->pending_order);
   g_hash_table_unref (proto->pending);
+  uploads_free (proto->uploads);
   decider_free (proto->decider);
   g_free (proto);
 }
@@ -91,6 +95,12 @@ void
 proto_set_scan_budget (Proto *proto, gint64 usec)
 {
   decider_set_scan_budget (proto->decider, usec);
+}
+
+void
+proto_set_upload_idle (Proto *proto, gint64 usec)
+{
+  uploads_set_idle (proto->uploads, usec);
 }
 
 /* ---- request fields ---- */
@@ -193,27 +203,54 @@ base64_valid (const char *s)
   return s[n + pad] == '\0' && pad <= 2 && (n + pad) % 4 == 0;
 }
 
+/* A file entry that names an upload takes its bytes out of the pending uploads into
+ * taken (which then owns them), whatever happens to the rest of the request: an upload
+ * is scanned once at most. */
 static gboolean
-parse_file (const cJSON *item, ScanFile *file, GError **error)
+parse_file_upload (Proto *proto, const char *upload, ScanFile *file, GPtrArray *taken, GError **error)
+{
+  guchar *bytes = NULL;
+  gsize len = 0;
+  if (file->data != NULL)
+    return bad_field (error, "upload", "and \"data\" cannot both be given");
+  if (!upload_id_valid (upload))
+    return bad_field (error, "upload", "must be 1 to 64 letters, digits, '-' or '_'");
+  if (!uploads_take (proto->uploads, upload, &bytes, &len, error))
+    return FALSE;
+  g_ptr_array_add (taken, bytes);
+  file->bytes = bytes ? bytes : (const guchar *) "";
+  file->bytes_len = len;
+  if (file->size >= 0 && file->size != (double) len)
+    return bad_field (error, "size", "differs from the upload's size");
+  file->size = (double) len;
+  return TRUE;
+}
+
+static gboolean
+parse_file (Proto *proto, const cJSON *item, ScanFile *file, GPtrArray *taken, GError **error)
 {
   const cJSON *size = cJSON_GetObjectItemCaseSensitive (item, "size");
+  const char *upload = NULL;
   if (!cJSON_IsObject (item))
     return bad_field (error, "files", "must hold objects");
   if (!string_field (item, "name", TRUE, &file->name, error)
       || !string_field (item, "mime", FALSE, &file->mime, error)
-      || !string_field (item, "data", FALSE, &file->data, error))
+      || !string_field (item, "data", FALSE, &file->data, error)
+      || !string_field (item, "upload", FALSE, &upload, error))
     return FALSE;
   if (size != NULL && !cJSON_IsNull (size) && (!cJSON_IsNumber (size) || size->valuedouble < 0))
     return bad_field (error, "size", "must be a number of bytes");
   if (file->data != NULL && !base64_valid (file->data))
     return bad_field (error, "data", "must be base64");
   file->size = cJSON_IsNumber (size) ? size->valuedouble : -1;
-  return TRUE;
+  return upload == NULL || parse_file_upload (proto, upload, file, taken, error);
 }
 
-/* Fills scan with strings borrowed from req; *files (caller frees) holds its files. */
+/* Fills scan with strings borrowed from req; *files (caller frees) holds its files, and
+ * taken (caller frees) the bytes of the uploads they name. */
 static gboolean
-parse_scan (const cJSON *req, ScanRequest *scan, ScanFile **files, GError **error)
+parse_scan (Proto *proto, const cJSON *req, ScanRequest *scan, ScanFile **files, GPtrArray *taken,
+            GError **error)
 {
   if (!string_field (req, "event", TRUE, &scan->event, error)
       || !string_field (req, "origin", TRUE, &scan->origin, error)
@@ -231,7 +268,7 @@ parse_scan (const cJSON *req, ScanRequest *scan, ScanFile **files, GError **erro
   *files = g_new0 (ScanFile, MAX (cJSON_GetArraySize (list), 1));
   const cJSON *item;
   cJSON_ArrayForEach (item, list)
-    if (!parse_file (item, &(*files)[scan->n_files++], error))
+    if (!parse_file (proto, item, &(*files)[scan->n_files++], taken, error))
       return g_prefix_error_literal (error, "files: "), FALSE;
   scan->files = *files;
   return TRUE;
@@ -242,10 +279,105 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
 {
   ScanRequest scan = { 0 };
   g_autofree ScanFile *files = NULL;
-  if (!parse_scan (req, &scan, &files, error))
+  g_autoptr (GPtrArray) taken = g_ptr_array_new_with_free_func (g_free);
+  if (!parse_scan (proto, req, &scan, &files, taken, error))
     return NULL;
   g_autoptr (Verdict) verdict = decider_scan (proto->decider, &scan);
   return verdict_answer (proto, verdict);
+}
+
+/* ---- file-chunk, file-abort (upload.h, docs/protocol.md) ---- */
+
+/* A whole number of bytes in 0..2^53 (what a JSON number holds exactly). */
+static gboolean
+bytes_field (const cJSON *req, const char *field, guint64 *out, GError **error)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive (req, field);
+  if (item == NULL)
+    return bad_field (error, field, "is missing");
+  if (!cJSON_IsNumber (item) || item->valuedouble < 0 || item->valuedouble > 9007199254740992.0
+      || item->valuedouble != (double) (guint64) item->valuedouble)
+    return bad_field (error, field, "must be a whole number of bytes");
+  *out = (guint64) item->valuedouble;
+  return TRUE;
+}
+
+static const char *
+upload_field (const cJSON *req, GError **error)
+{
+  const char *upload;
+  if (!string_field (req, "upload", TRUE, &upload, error))
+    return NULL;
+  if (!upload_id_valid (upload))
+    return bad_field (error, "upload", "must be 1 to 64 letters, digits, '-' or '_'"), NULL;
+  return upload;
+}
+
+/* {"type":"file-chunk","upload":ID,"size":N,"offset":O,"data":BASE64}: bytes O.. of the
+ * upload ID of N bytes. Answered {"type":"ack","upload":ID,"received":BYTES}. A chunk
+ * that breaks a rule drops its upload (upload.h). */
+static cJSON *
+handle_file_chunk (Proto *proto, const cJSON *req, GError **error)
+{
+  const char *upload, *data;
+  guint64 size, offset, received = 0;
+  if ((upload = upload_field (req, error)) == NULL || !bytes_field (req, "size", &size, error)
+      || !bytes_field (req, "offset", &offset, error) || !string_field (req, "data", TRUE, &data, error))
+    return NULL;
+  gsize data_len = strlen (data);
+  if (!base64_valid (data))
+    return uploads_abort (proto->uploads, upload), bad_field (error, "data", "must be base64"), NULL;
+  /* Checked before decoding: the decoded bytes of a chunk are at most 3/4 of its text. */
+  if (data_len / 4 * 3 > UPLOAD_CHUNK_BYTES + 2)
+    {
+      uploads_abort (proto->uploads, upload);
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_TOO_LARGE, "a chunk holds at most %" G_GSIZE_FORMAT
+                   " bytes; upload \"%s\" is dropped", UPLOAD_CHUNK_BYTES, upload);
+      return NULL;
+    }
+  gsize len = 0;
+  g_autofree guchar *bytes = data_len > 0 ? g_base64_decode (data, &len) : NULL;
+  if (!uploads_add_chunk (proto->uploads, upload, size, offset, bytes, len,
+                          policy_max_scan_bytes (context_policy (proto->ctx)), g_get_monotonic_time (),
+                          &received, error))
+    return NULL;
+  cJSON *reply = cJSON_CreateObject ();
+  cJSON_AddStringToObject (reply, "type", "ack");
+  cJSON_AddStringToObject (reply, "upload", upload);
+  cJSON_AddNumberToObject (reply, "received", (double) received);
+  return reply;
+}
+
+/* {"type":"file-abort","upload":ID}: the extension gives an upload up (the user went
+ * away, a file could not be read). Answered with an ack, or not_found. */
+static cJSON *
+handle_file_abort (Proto *proto, const cJSON *req, GError **error)
+{
+  const char *upload = upload_field (req, error);
+  if (upload == NULL)
+    return NULL;
+  if (!uploads_abort (proto->uploads, upload))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND, "no upload \"%s\" is held", upload);
+      return NULL;
+    }
+  cJSON *reply = cJSON_CreateObject ();
+  cJSON_AddStringToObject (reply, "type", "ack");
+  cJSON_AddStringToObject (reply, "upload", upload);
+  return reply;
+}
+
+/* What hello tells of chunked files: the version, the bytes per chunk, and the bounds. */
+static cJSON *
+uploads_hello (Proto *proto)
+{
+  cJSON *uploads = cJSON_CreateObject ();
+  cJSON_AddNumberToObject (uploads, "version", UPLOAD_VERSION);
+  cJSON_AddNumberToObject (uploads, "chunk_bytes", (double) UPLOAD_CHUNK_BYTES);
+  cJSON_AddNumberToObject (uploads, "max_pending", UPLOAD_MAX_PENDING);
+  cJSON_AddNumberToObject (uploads, "max_bytes", (double) policy_max_scan_bytes (context_policy (proto->ctx)));
+  cJSON_AddNumberToObject (uploads, "idle_ms", (double) (uploads_idle (proto->uploads) / 1000));
+  return uploads;
 }
 
 /* ---- copy (issue 25) ---- */
@@ -370,9 +502,11 @@ handle_hello (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddStringToObject (reply, "host_version", WEIR_VERSION);
   cJSON_AddNumberToObject (reply, "protocol", PROTO_VERSION);
   cJSON_AddItemToObject (reply, "policy", policy_to_hello_json (context_policy (proto->ctx)));
+  cJSON_AddItemToObject (reply, "uploads", uploads_hello (proto));
   /* The request types this host serves, so an extension knows it may send "copy"
    * (issue 25) to this host and not to an older one. */
-  static const char *const served[] = { "hello", "scan", "gpu", "decision", "report", "copy" };
+  static const char *const served[] = { "hello", "scan", "gpu", "decision", "report", "file-chunk",
+                                        "file-abort", "copy" };
   cJSON_AddItemToObject (reply, "requests", cJSON_CreateStringArray (served, G_N_ELEMENTS (served)));
   cJSON *problems = cJSON_AddArrayToObject (reply, "problems");
   const GPtrArray *told = context_problems (proto->ctx);
@@ -394,6 +528,8 @@ static const struct {
   { "gpu", handle_gpu },
   { "decision", handle_decision },
   { "report", handle_report },
+  { "file-chunk", handle_file_chunk },
+  { "file-abort", handle_file_abort },
   { "copy", handle_copy },
 };
 
@@ -417,6 +553,12 @@ proto_handle_request (Proto *proto, const cJSON *request)
   if (!(cJSON_IsString (id) && strlen (id->valuestring) <= MAX_ID_BYTES) && !cJSON_IsNumber (id))
     id = NULL;
   const char *type = NULL;
+  /* An upload abandoned midway (the tab closed, the extension restarted) is dropped
+   * once it has been idle long enough: checked at every request. */
+  guint expired = uploads_expire (proto->uploads, g_get_monotonic_time ());
+  if (expired > 0)
+    g_message ("dropped %u upload(s) idle for over %" G_GINT64_FORMAT " ms", expired,
+               uploads_idle (proto->uploads) / 1000);
   if (!cJSON_IsObject (request))
     g_set_error (&error, WEIR_ERROR, WEIR_ERROR_BAD_REQUEST, "a request must be a JSON object");
   else if (id == NULL)

@@ -29,5 +29,8 @@ cJSON *proto_handle_request (Proto *proto, const cJSON *request);
 /* The scan budget of decider_set_scan_budget (verdict/verdict.h). */
 void proto_set_scan_budget (Proto *proto, gint64 usec);
 
+/* Lowers how long an upload may sit idle before it is dropped (upload.h; tests). */
+void proto_set_upload_idle (Proto *proto, gint64 usec);
+
 /* Marks every verdict record this Proto writes with "source": decider_set_source. */
 void proto_set_source (Proto *proto, const char *source);

@@ -117,6 +117,17 @@ host_sandbox (WeirContext *ctx)
   context_record_event (ctx, "sandbox", summary);
 }
 
+/* WEIR_UPLOAD_IDLE_MS lowers how long an abandoned upload is held (the tests use it to
+ * see one dropped without waiting a minute); it cannot raise it. */
+static void
+upload_idle_from_env (Proto *proto)
+{
+  const char *env = g_getenv ("WEIR_UPLOAD_IDLE_MS");
+  guint64 ms = 0;
+  if (env != NULL && g_ascii_string_to_unsigned (env, 10, 1, 60000, &ms, NULL))
+    proto_set_upload_idle (proto, (gint64) ms * 1000);
+}
+
 static int
 usage (FILE *out)
 {
@@ -150,6 +161,7 @@ main (int argc, char **argv)
       return 0;
     }
   g_autoptr (Proto) proto = proto_new (ctx);
+  upload_idle_from_env (proto);
   context_record_event (ctx, "host-start", argc > 1 ? argv[1] : NULL);
   context_record_policy (ctx);
   /* Issue 25: the copies remembered from source groups, read before the cap is measured. */

@@ -13,13 +13,20 @@
 #include <glib.h>
 
 #include "nm.h"
+#include "policy/policy.h"
 
 /* One request's worst case, measured with the real host (VmPeak over the state before
  * the request, 64 MiB frames, max_scan_bytes at its 64 MiB maximum): 173 MiB for a
  * base64 file (the frame, cJSON's copy of its strings, the decoded file), 160 MiB for
  * 64 MiB of HTML, 128 MiB for text. Four frames cover each of those copies with room to
  * spare; 64 MiB more are for SQLite's cache, a notice's D-Bus thread and its arena. */
-#define MEMCAP_HEADROOM (4 * NM_MAX_REQUEST + (gsize) 64 * 1024 * 1024)
+/* Files sent in chunks (upload.h) are held whole until a scan takes them: together up to
+ * the largest max_scan_bytes a policy may set (256 MiB). While they wait, one request of
+ * any other kind may come (four frames, above); scanning an upload of 256 MiB costs 0.4
+ * times the file more (VmPeak 142 MiB for a 100 MB text file, 306 MiB for 256 MiB) plus
+ * one chunk's frame, which the same sum covers. */
+#define MEMCAP_REQUEST_HEADROOM (4 * NM_MAX_REQUEST + POLICY_MAX_SCAN_BYTES)
+#define MEMCAP_HEADROOM (MEMCAP_REQUEST_HEADROOM + (gsize) 64 * 1024 * 1024)
 
 /* ASan's shadow memory and allocator reserve terabytes of address space, much of it
  * counted as data: a cap derived from a release build's use would fail at once. */

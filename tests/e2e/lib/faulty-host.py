@@ -7,6 +7,9 @@ it replaces the reply to each scan with that kind of garbage:
   huge           a length over Chrome's 1 MiB limit for replies
   not-a-verdict  valid JSON with the request's id but an unknown type
   wrong-id       the real verdict under an id nobody asked for
+  where          not garbage: the real verdict with "where" added to each reason that
+                 names a file ("sheet Q3") and an "encrypted" reason for one more file
+                 (what document extraction, issue 21, tells), for the dialog's rendering
 
 usage: faulty-host.py MODE_FILE WEIR_HOST [ARGS...]"""
 import json
@@ -45,6 +48,14 @@ def garbage(kind, request_id, reply):
         return frame(json.dumps({"id": request_id, "type": "bogus"}).encode())
     if kind == "wrong-id":
         return frame(json.dumps(dict(json.loads(reply), id=f"{request_id}-other")).encode())
+    if kind == "where":
+        verdict = json.loads(reply)
+        for reason in verdict.get("reasons", []):
+            if "file" in reason:
+                reason["where"] = "sheet Q3"
+        verdict.setdefault("reasons", []).append(
+            {"kind": "policy", "rule": "encrypted", "file": "board-minutes.zip", "where": "q3/minutes.docx", "count": 1})
+        return frame(json.dumps(verdict).encode())
     return frame(reply)
 
 

@@ -18,6 +18,8 @@ finding_free (Finding *finding)
   g_free (finding->name);
   g_free (finding->label);
   g_free (finding->detail);
+  g_free (finding->file);
+  g_free (finding->where);
   g_free (finding);
 }
 

@@ -20,6 +20,9 @@ typedef struct {
   char *name;    /* document or table name; NULL for patterns */
   char *label;   /* the pack's label; NULL for patterns */
   char *detail;  /* e.g. EDM column names joined by ","; may be NULL */
+  char *file;    /* the file it was found in, its name as sent; NULL for text and HTML
+                  * (set by the scan, which knows files; the engine leaves it NULL) */
+  char *where;   /* where inside that file (a sheet, an archive member); may be NULL */
   guint count;   /* matches (patterns, EDM records) or matched fingerprints (documents) */
   guint longest; /* documents, copied: longest in-order run, in normalised words */
   guint words;   /* documents, copied: words of the content covered by matched runs */

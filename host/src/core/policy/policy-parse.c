@@ -351,14 +351,15 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
 {
   if (!cJSON_IsObject (obj))
     return fail (error, where, "expected an object");
-  static const char *const known[] = { "id", "detectors", "labels", "sources", "min_words", "verdict",
-                                       "message", "learn_more", "justification", NULL };
+  static const char *const known[] = { "id", "detectors", "labels", "sources", "min_words", "min_count",
+                                       "verdict", "message", "learn_more", "justification", NULL };
   if (!only_known_keys (obj, where, known, error)
       || !get_string (obj, "id", where, &rule->id, error)
       || !get_strv (obj, "detectors", where, &rule->detectors, error)
       || !get_strv (obj, "labels", where, &rule->labels, error)
       || !get_strv (obj, "sources", where, &rule->sources, error)
       || !get_size (obj, "min_words", where, 1e6, &rule->min_words, error)
+      || !get_size (obj, "min_count", where, 1e6, &rule->min_count, error)
       || !get_string (obj, "message", where, &rule->message, error)
       || !get_string (obj, "learn_more", where, &rule->learn_more, error)
       || !get_bool (obj, "justification", where, &rule->justification, error))
@@ -593,7 +594,7 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
     }
   if (!get_verdict (doc, "fail_mode", "", &p->fail_mode, error)
       || !get_size (doc, "min_scan_chars", "", 1e6, &p->min_scan_chars, error)
-      || !get_size (doc, "max_scan_bytes", "", 64.0 * 1024 * 1024, &p->max_scan_bytes, error))
+      || !get_size (doc, "max_scan_bytes", "", (double) POLICY_MAX_SCAN_BYTES, &p->max_scan_bytes, error))
     return FALSE;
   gsize timeout = p->timeout_ms;
   if (!get_size (doc, "timeout_ms", "", 600000, &timeout, error))

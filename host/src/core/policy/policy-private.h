@@ -10,6 +10,7 @@ typedef struct {
   GStrv labels;     /* pack labels; "*" is any label */
   GStrv sources;    /* issue 25: source groups of copied text; "*" is any source */
   gsize min_words;  /* documents: the rule applies from this many matched words on */
+  gsize min_count;  /* patterns and EDM: the rule applies from this many matches on (0: any) */
   VerdictLevel verdict;
   char *message;
   char *learn_more;

@@ -105,6 +105,10 @@ find_origin (const Policy *policy, const char *origin)
 static gboolean
 rule_applies (const Rule *rule, const Finding *finding)
 {
+  /* min_count: "warn on 1 card, block on 50" is a block rule with min_count 50 listed
+   * before a warn rule; a finding under the count passes on to the next rule. */
+  if (finding->kind != FINDING_DOCUMENT && finding->count < rule->min_count)
+    return FALSE;
   if (finding->kind == FINDING_PATTERN)
     return g_strv_contains ((const char *const *) rule->detectors, finding->rule);
   if ((finding->kind == FINDING_DOCUMENT || finding->kind == FINDING_COPIED) && finding->words < rule->min_words)

@@ -56,6 +56,9 @@ void policy_decide_failure (const Policy *policy, PolicyDecision *out);
 /* Content shorter than this many characters is allowed unscanned. */
 gsize policy_min_scan_chars (const Policy *policy);
 /* Content over this many bytes gets the oversize verdict unscanned. */
+/* The largest max_scan_bytes a policy may set: 256 MiB. Files past Chrome's 64 MiB per
+ * message come in chunks (upload.h), held in memory while they are scanned. */
+#define POLICY_MAX_SCAN_BYTES ((gsize) 256 * 1024 * 1024)
 gsize policy_max_scan_bytes (const Policy *policy);
 /* How long the extension waits for a verdict before it applies the fail mode. */
 guint policy_timeout_ms (const Policy *policy);

@@ -16,7 +16,9 @@ scan_request_readable_size (const ScanRequest *request)
 {
   gsize total = (request->text ? strlen (request->text) : 0) + (request->html ? strlen (request->html) : 0);
   for (guint i = 0; i < request->n_files; i++)
-    if (request->files[i].data != NULL)
+    if (request->files[i].bytes != NULL)
+      total += request->files[i].bytes_len;
+    else if (request->files[i].data != NULL)
       total += strlen (request->files[i].data) / 4 * 3;
   return total;
 }
@@ -29,7 +31,9 @@ scan_request_size (const ScanRequest *request)
     {
       const ScanFile *file = &request->files[i];
       gsize part = 0;
-      if (file->data != NULL)
+      if (file->bytes != NULL)
+        part = file->bytes_len;
+      else if (file->data != NULL)
         part = strlen (file->data) / 4 * 3;
       else if (file->size > 0)
         part = (gsize) MIN (file->size, MAX_DECLARED_SIZE);
@@ -38,8 +42,9 @@ scan_request_size (const ScanRequest *request)
   return total;
 }
 
-/* Keeps one finding per (kind, rule, name, label), with the largest count and score:
- * the same card in the text and the HTML of one paste is one card. */
+/* Keeps one finding per (kind, rule, name, label, file, where), with the largest count
+ * and score: the same card in the text and the HTML of one paste is one card; the same
+ * card in two files is told for each file. */
 static void
 merge_findings (GPtrArray *into, GPtrArray *from)
 {
@@ -51,7 +56,8 @@ merge_findings (GPtrArray *into, GPtrArray *from)
         {
           Finding *g = into->pdata[j];
           if (g->kind == f->kind && !g_strcmp0 (g->rule, f->rule) && !g_strcmp0 (g->name, f->name)
-              && !g_strcmp0 (g->label, f->label))
+              && !g_strcmp0 (g->label, f->label) && !g_strcmp0 (g->file, f->file)
+              && !g_strcmp0 (g->where, f->where))
             {
               g->count = MAX (g->count, f->count);
               g->longest = MAX (g->longest, f->longest);
@@ -72,6 +78,7 @@ typedef struct {
   gboolean digesting;  /* FALSE without an audit log */
   gint64 deadline;     /* monotonic microseconds */
   ScanResult *out;
+  const char *file;    /* the name of the file being read, or NULL for text and HTML */
 } Scan;
 
 static void
@@ -79,6 +86,9 @@ scan_part (Scan *scan, const char *data, gsize len)
 {
   g_autoptr (GPtrArray) part = findings_new ();
   engine_score (scan->index, data, len, part);
+  /* What a file held says which file: the dialog and the audit record name it. */
+  for (guint i = 0; i < part->len && scan->file != NULL; i++)
+    ((Finding *) part->pdata[i])->file = g_strdup (scan->file);
   merge_findings (scan->out->findings, part);
 }
 
@@ -153,6 +163,16 @@ scan_files (Scan *scan, const ScanRequest *request)
       gsize len = 0;
       if (!scan_in_time (scan))
         return;
+      scan->file = file->name;
+      if (file->bytes != NULL)
+        {
+          /* Sent in chunks: the bytes are here already. */
+          if (file->bytes_len == 0)
+            continue;
+          scan_digest (scan, file->bytes, file->bytes_len);
+          scan_file_text (scan, file->mime, file->bytes, file->bytes_len);
+          continue;
+        }
       if (file->data != NULL && file->data[0] == '\0')
         continue;  /* an empty file: nothing to read, nothing hidden */
       if (file->data == NULL)
@@ -161,6 +181,7 @@ scan_files (Scan *scan, const ScanRequest *request)
       scan_digest (scan, bytes, len);
       scan_file_text (scan, file->mime, bytes, len);
     }
+  scan->file = NULL;
 }
 
 static void

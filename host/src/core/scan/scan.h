@@ -16,6 +16,8 @@ typedef struct {
   const char *name;
   const char *mime;   /* NULL when not given */
   const char *data;   /* standard base64 as sent (validated); NULL when the host never saw the bytes */
+  const guchar *bytes;  /* or the bytes themselves, when they came in chunks (upload.h); else NULL */
+  gsize bytes_len;
   double size;        /* the declared size in bytes; < 0 when not given */
 } ScanFile;
 

@@ -52,13 +52,23 @@ decider_set_scan_budget (Decider *decider, gint64 usec)
   decider->scan_budget = MAX (usec, 0);
 }
 
+/* Files that came in chunks (upload.h) are large by nature: a budget meant for a paste
+ * would leave the second of two 100 MB files unread. Each gets 1 s per 10 MB more; the
+ * extension waits 2 s per 10 MB more for such a scan (background/guard.js), so the
+ * host's answer still comes first. */
+#define SCAN_USEC_PER_UPLOADED_BYTE 0.1
+
 static gint64
-scan_deadline (const Decider *decider)
+scan_deadline (const Decider *decider, const ScanRequest *request)
 {
   gint64 budget = decider->scan_budget;
   if (budget == 0)
     budget = (gint64) policy_timeout_ms (context_policy (decider->ctx)) * 1000 / 2;
-  return g_get_monotonic_time () + budget;
+  gsize uploaded = 0;
+  for (guint i = 0; i < request->n_files; i++)
+    if (request->files[i].bytes != NULL)
+      uploaded += request->files[i].bytes_len;
+  return g_get_monotonic_time () + budget + (gint64) ((double) uploaded * SCAN_USEC_PER_UPLOADED_BYTE);
 }
 
 /* ---- the verdict's parts ---- */
@@ -123,16 +133,18 @@ override_timeout (Verdict *verdict, const Policy *policy, PolicyDecision *decisi
   g_message ("a scan ran over its time budget; the fail verdict applies");
 }
 
-/* Files that came as name and size only: *unsent those larger than max_bytes (the
- * extension sends no bytes of a file past what one message may carry), *unseen the rest,
- * which Weir cannot read either. */
+/* Files that came as name and size only: *unsent those larger than what max_bytes
+ * leaves beside the bytes that were read (the extension sends no bytes of a file past
+ * what the policy lets one request carry: by itself, or with the files sent before it),
+ * *unseen the rest, which Weir cannot read either. */
 static void
 count_unsent (const ScanRequest *request, gsize max_bytes, guint *unsent, guint *unseen)
 {
+  gsize room = max_bytes - MIN (scan_request_readable_size (request), max_bytes);
   for (guint i = 0; i < request->n_files; i++)
-    if (request->files[i].data == NULL)
+    if (request->files[i].data == NULL && request->files[i].bytes == NULL)
       {
-        if (request->files[i].size > (double) max_bytes)
+        if (request->files[i].size > (double) room)
           (*unsent)++;
         else
           (*unseen)++;
@@ -349,7 +361,7 @@ decider_scan (Decider *decider, const ScanRequest *request)
     }
   else
     {
-      scan_run (request, context_index (decider->ctx), policy_min_scan_chars (policy), scan_deadline (decider),
+      scan_run (request, context_index (decider->ctx), policy_min_scan_chars (policy), scan_deadline (decider, request),
                 context_audit (decider->ctx), &scan);
       match_copies (decider, request, scan.findings);
       policy_decide (policy, request->origin, scan.findings, &decision);

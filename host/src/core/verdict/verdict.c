@@ -1,6 +1,7 @@
 #include "verdict.h"
 
 #include "engine/findings.h"
+#include "text.h"
 
 void
 verdict_free (Verdict *verdict)
@@ -16,7 +17,21 @@ verdict_free (Verdict *verdict)
   g_free (verdict);
 }
 
-/* A finding as a reason: what matched and how much, never the matched value. A
+/* Names of files and places in them: what the user called the file, cut to a bound
+ * and made valid UTF-8 (weir scan's names come from the command line, any bytes). */
+#define REASON_MAX_FILE 255
+#define REASON_MAX_WHERE 1024
+
+static void
+add_name (cJSON *reason, const char *field, const char *value, gsize max)
+{
+  g_autofree char *valid = g_utf8_make_valid (value, -1);
+  g_autofree char *cut = text_utf8_prefix (valid, max);
+  cJSON_AddStringToObject (reason, field, cut);
+}
+
+/* A finding as a reason: what matched and how much, never the matched value; for what a
+ * file held, which file ("file", its name as sent) and where in it ("where"). A
  * document's score is told to two decimals. */
 static cJSON *
 finding_json (const Finding *finding)
@@ -31,6 +46,10 @@ finding_json (const Finding *finding)
     cJSON_AddStringToObject (reason, "label", finding->label);
   if (finding->detail)
     cJSON_AddStringToObject (reason, "columns", finding->detail);
+  if (finding->file)
+    add_name (reason, "file", finding->file, REASON_MAX_FILE);
+  if (finding->where)
+    add_name (reason, "where", finding->where, REASON_MAX_WHERE);
   if (finding->kind == FINDING_COPIED)
     {
       /* Issue 25: which source the text was copied from, how many words it shares with
