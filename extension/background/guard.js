@@ -160,10 +160,13 @@ export class Guard {
   }
 
   // Issue 7: what the MAIN world's GPU guard could not cover, recorded by the host.
-  gpuReport(msg, sender) {
+  // A page sends these at will, so they go through the limiter (reports.js) when given one.
+  gpuReport(msg, sender, limiter = null) {
     if (!Msg.GPU_REPORTS.includes(msg.report)) return {};
     const detail = typeof msg.detail === 'string' ? msg.detail.slice(0, 200) : '';
-    this.queueReport({ type: 'report', event: msg.report, origin: senderOrigin(sender), detail });
+    const body = { type: 'report', event: msg.report, origin: senderOrigin(sender), detail };
+    if (limiter) limiter.offer(body);
+    else this.queueReport(body);
     return {};
   }
 

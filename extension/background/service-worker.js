@@ -8,6 +8,7 @@ import { Dialogs } from './dialogs.js';
 import { Guard } from './guard.js';
 import { ModelDownloads } from './models.js';
 import { Uploads } from './uploads.js';
+import { ReportLimiter } from './reports.js';
 import { Copies } from './copies.js';
 
 const Msg = globalThis.WeirMsg;
@@ -38,14 +39,17 @@ const copies = new Copies({ host });
 
 // Issue 7: model downloads are watched from the start, so the policy's rules come with a
 // hello at once rather than with the first paste.
-const models = new ModelDownloads({ report: (body) => host.request(body).catch(() => guard.queueReport(body)) });
+// Reports a page can cause at will go through one limiter (issue 22).
+const reports = new ReportLimiter((body) => host.request(body).catch(() => guard.queueReport(body)));
+const models = new ModelDownloads({ report: (body) => reports.offer(body) });
 models.listen();
 host.connect().catch(() => {});
 
 // Tests and the curious read this from the service worker's console.
 globalThis.weir = Object.freeze({
   status: () => Object.assign(host.status(), { settings: settings.snapshot(), models: models.snapshot(),
-                                              copies: copies.snapshot() }),
+                                                 reports: reports.snapshot(),
+                                                 copies: copies.snapshot() }),
 });
 
 const handlers = {
@@ -56,7 +60,7 @@ const handlers = {
   // just because the host has not answered yet.
   [Msg.UPLOAD_INFO]: () => host.connect().catch(() => {}).then(() => uploads.describe()),
   [Msg.UPLOAD_CHUNK]: (msg, sender) => uploads.chunk(msg, sender),
-  [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender),
+  [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender, reports),
   [Msg.COPY]: (msg, sender) => copies.record(msg, sender),
   [Msg.GPU_POLICY]: (msg, sender) => guard.gpuPolicy(sender),
   [Msg.DIALOG_WAIT]: (msg, sender) => dialogs.wait(msg.dialog, sender),

@@ -4,7 +4,7 @@
 // override the verdict.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchGpu, policyWith, waitAudit } from './lib/gpu-env.js';
+import { auditExport, launchGpu, policyWith, waitAudit } from './lib/gpu-env.js';
 import { sleep } from './lib/harness.js';
 import { WEBLLM_FILES, MODEL_DIR } from './lib/webllm-models.js';
 
@@ -100,6 +100,37 @@ describe('model downloads: default audit only, an origin group blocks', () => {
     const records = await waitAudit(env, (r) => r.reported === 'model-download' && (r.detail || '').endsWith('.safetensors'));
     assert.ok(records.some((r) => (r.detail || '').endsWith('/weights/model.safetensors') && r.verdict === 'block' &&
       r.origin.startsWith('http://localhost')));
+    await page.close();
+  });
+});
+
+// Issue 22: a page that fetches model files in a loop can no longer write a record per
+// request. The extension sends the first 50 of a minute per origin and kind; the rest wait
+// for the minute's one summary report.
+describe('model downloads: a flood of reports', () => {
+  let env;
+  before(async () => {
+    env = await launchGpu({ models: WEBLLM_FILES,
+                            policy: policyWith((p) => { p.model_downloads = { verdict: 'block', audit: true }; }) });
+    await rulesReady(env);
+  });
+  after(async () => env && env.close());
+
+  test('300 blocked model fetches from one page make at most 50 records', async () => {
+    const page = await fetchPage(env);
+    const results = await page.evaluate(async () => {
+      const out = [];
+      for (let i = 0; i < 300; i++) out.push(await window.fetchFrom('page', `/weights/flood-${i}.safetensors`));
+      return out;
+    });
+    assert.ok(results.every((r) => r.startsWith('error:')), 'every model fetch blocked');
+    const flood = (r) => r.reported === 'model-download' && /flood-\d+\.safetensors$/.test(r.detail || '');
+    await waitAudit(env, (r) => flood(r) && r.detail.endsWith('flood-49.safetensors'));
+    await sleep(2000);  // anything past the 50th would have arrived by now
+    const records = auditExport(env).filter(flood);
+    assert.equal(records.length, 50, `${records.length} records for 300 requests`);
+    // The extension held the other 250 itself: they never reached the host.
+    assert.equal((await env.status()).reports.held, 250);
     await page.close();
   });
 });

@@ -365,6 +365,141 @@ test_journal (Fixture *f, gconstpointer data)
   g_unsetenv ("WEIR_AUDIT_JOURNAL_SOCKET");
 }
 
+/* ---- a clock that runs ahead, then is put right (issue 22) ---- */
+
+static gint64
+test_clock (gpointer data)
+{
+  return *(const gint64 *) data;
+}
+
+static gint64
+record_time (const char *line)
+{
+  g_autoptr (cJSON) json = cJSON_Parse (line);
+  gint64 us = 0;
+  g_assert_true (audit_time_parse (cJSON_GetObjectItem (json, "time")->valuestring, &us));
+  return us;
+}
+
+static const char *
+record_event (const cJSON *json)
+{
+  return cJSON_GetObjectItem (json, "event")->valuestring;
+}
+
+/* One jump of ten days ahead (a bad NTP answer), then the clock is right again: the
+ * chain records the step, dates later records by the clock, and rotates the key on
+ * schedule; the whole chain verifies and verify names the step. */
+static void
+test_clock_jump (Fixture *f, gconstpointer data)
+{
+  gint64 now = g_get_real_time ();
+  const gint64 hour = (gint64) 3600 * G_USEC_PER_SEC, day = 24 * hour;
+  audit_set_clock (f->audit, test_clock, &now);
+  audit_set_epoch_seconds (f->audit, 3600);
+  g_free (append (f, "verdict", "allow"));
+  now += 10 * day;
+  g_free (append (f, "verdict", "allow"));
+  now += 5 * G_USEC_PER_SEC;
+  g_free (append (f, "verdict", "allow"));
+  gint64 real = now - 10 * day + G_USEC_PER_SEC;
+  now = real;
+  g_free (append (f, "verdict", "warn"));
+  g_autoptr (GPtrArray) lines = lines_of (f);
+  g_autoptr (cJSON) step = cJSON_Parse (lines->pdata[lines->len - 2]);
+  g_assert_cmpstr (record_event (step), ==, "key-epoch");
+  g_assert_nonnull (cJSON_GetObjectItem (step, "clock_back_from"));
+  g_assert_cmpint (record_time (lines->pdata[lines->len - 1]), ==, real);
+  guint epochs_before = 0;
+  for (guint i = 0; i < lines->len; i++)
+    {
+      g_autoptr (cJSON) json = cJSON_Parse (lines->pdata[i]);
+      epochs_before += strcmp (record_event (json), "key-epoch") == 0;
+    }
+
+  /* An hour on, the key evolves again, by the real clock's schedule. */
+  now += hour + G_USEC_PER_SEC;
+  g_free (append (f, "verdict", "allow"));
+  g_autoptr (GPtrArray) after = lines_of (f);
+  g_autoptr (cJSON) rotated = cJSON_Parse (after->pdata[after->len - 2]);
+  g_assert_cmpstr (record_event (rotated), ==, "key-epoch");
+  g_assert_cmpuint (after->len, ==, lines->len + 2);
+  g_assert_cmpint (record_time (after->pdata[after->len - 1]), ==, now);
+
+  AuditReport report;
+  g_assert_true (audit_verify_lines (&f->root, after, &report));
+  g_assert_cmpuint (report.notes->len, ==, 1);
+  g_assert_nonnull (strstr (report.notes->pdata[0], "the clock stepped back"));
+  g_assert_cmpuint (report.epochs, ==, epochs_before);  /* root, the jump's, the step's, then +1 */
+  audit_report_clear (&report);
+
+  /* A step the chain did not record is still refused: a later record dated back. */
+  g_autoptr (GPtrArray) forged = lines_of (f);
+  g_autofree char *from = g_strdup_printf ("\"clock_back_from\":");
+  replace_line (forged, lines->len - 2, edit (forged->pdata[lines->len - 2], from, "\"clock_back_frum\":"));
+  g_assert_cmpint (verify (&f->root, forged, NULL), !=, AUDIT_FAULT_NONE);
+
+  /* Retention later removes everything around the step but the key-epoch records:
+   * both ways of verifying still hold. */
+  now += 30 * day;
+  g_autoptr (GError) error = NULL;
+  AuditRetention r = { 1, 0, FALSE };
+  AuditPruneResult done;
+  g_assert_true (audit_prune (f->audit, &r, FALSE, &done, &error));
+  g_assert_cmpint (done.removed, >, 0);
+  g_autoptr (GPtrArray) pruned = lines_of (f);
+  g_assert_cmpint (verify (&f->root, pruned, NULL), ==, AUDIT_FAULT_NONE);
+  g_assert_true (audit_verify_lines_from (&f->root, pruned, AUDIT_VERIFY_FROM_CHECKPOINT, &report));
+  audit_report_clear (&report);
+}
+
+/* Retention by age, with the clock moved on 100 days: the old records go (but the
+ * key-epoch record), a checkpoint seals them, and both ways of verifying hold. */
+static void
+test_retention_age (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 now = g_get_real_time ();
+  audit_set_clock (f->audit, test_clock, &now);
+  fill (f, 5);
+  now += (gint64) 100 * 24 * 3600 * G_USEC_PER_SEC;
+  fill (f, 3);
+  AuditRetention r = { 90, 0, FALSE };
+  AuditPruneResult done;
+  g_assert_true (audit_prune (f->audit, &r, FALSE, &done, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (done.pruned_to, ==, 6);
+  g_assert_cmpint (done.removed, ==, 5);
+  g_assert_cmpint (done.checkpoint, ==, 11);
+  g_autoptr (GPtrArray) lines = lines_of (f);
+  g_assert_cmpuint (lines->len, ==, 6);  /* the root's key-epoch, the new epoch's, three, the checkpoint */
+  g_assert_cmpint (verify (&f->root, lines, NULL), ==, AUDIT_FAULT_NONE);
+  g_autoptr (GPtrArray) quick = audit_store_lines_to_verify (f->store, FALSE, &error);
+  AuditReport report;
+  g_assert_true (audit_verify_lines_from (&f->root, quick, AUDIT_VERIFY_FROM_CHECKPOINT, &report));
+  g_assert_cmpint (report.records, ==, 1);
+  g_assert_cmpint (report.head_seq, ==, 11);
+  audit_report_clear (&report);
+  /* The database itself refuses a delete past what a checkpoint sealed. */
+  gint64 removed = 0;
+  g_autoptr (GError) refused = NULL;
+  g_assert_false (store_audit_prune (f->store, 6, 9, &removed, &refused));
+  g_assert_nonnull (strstr (refused->message, "append-only"));
+  g_clear_error (&refused);
+  g_assert_true (store_audit_begin (f->store, &refused));
+  g_assert_true (store_audit_prune (f->store, 0, 6, &removed, &refused));
+  g_assert_cmpint (removed, ==, 0);  /* 2-6 are gone; 1, the root key-epoch record, stays */
+  store_audit_rollback (f->store);
+
+  /* Nothing more is due: a second run writes nothing. */
+  g_assert_true (audit_prune (f->audit, &r, FALSE, &done, &error));
+  g_assert_cmpint (done.checkpoint, ==, 0);
+  /* Without the checkpoint the kept records do not verify: the pruned ones are missing. */
+  g_ptr_array_remove_index (lines, lines->len - 1);
+  g_assert_cmpint (verify (&f->root, lines, NULL), ==, AUDIT_FAULT_MISSING);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -375,5 +510,7 @@ main (int argc, char **argv)
   g_test_add ("/audit/concurrent-writers", Fixture, NULL, setup, test_concurrent_writers, teardown);
   g_test_add ("/audit/interleaved-writers", Fixture, NULL, setup, test_interleaved_writers, teardown);
   g_test_add ("/audit/journal", Fixture, NULL, setup, test_journal, teardown);
+  g_test_add ("/audit/clock-jump", Fixture, NULL, setup, test_clock_jump, teardown);
+  g_test_add ("/audit/retention-age", Fixture, NULL, setup, test_retention_age, teardown);
   return g_test_run ();
 }

@@ -156,6 +156,9 @@ test_invalid_policies (void)
     /* An origin without a scheme would match nothing. */
     "{\"origins\":[{\"id\":\"ai\",\"match\":[\"chatgpt.com\"]}]}",
     "{\"origins\":[{\"id\":\"ai\",\"match\":[]}]}",
+    /* Retention: a misspelt field or prune mode must not keep or drop records silently. */
+    "{\"audit_retention\":{\"max_days\":30}}", "{\"audit_retention\":{\"prune\":\"never\"}}",
+    "{\"audit_retention\":{\"max_mb\":-1}}", "{\"audit_retention\":[]}",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -650,6 +653,24 @@ test_sources (void)
     }
 }
 
+/* audit_retention: the defaults (90 days, 200 MB, after export) and what a policy sets. */
+static void
+test_audit_retention (void)
+{
+  guint days, mb;
+  gboolean after_export;
+  g_autoptr (Policy) defaults = parse ("{\"version\":1}");
+  policy_audit_retention (defaults, &days, &mb, &after_export);
+  g_assert_cmpuint (days, ==, 90);
+  g_assert_cmpuint (mb, ==, 200);
+  g_assert_true (after_export);
+  g_autoptr (Policy) set = parse ("{\"audit_retention\":{\"max_age_days\":0,\"max_mb\":5,\"prune\":\"always\"}}");
+  policy_audit_retention (set, &days, &mb, &after_export);
+  g_assert_cmpuint (days, ==, 0);
+  g_assert_cmpuint (mb, ==, 5);
+  g_assert_false (after_export);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -675,5 +696,6 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/syntax-errors", test_syntax_errors);
   g_test_add_func ("/policy/messages", test_messages);
   g_test_add_func ("/policy/examples", test_examples);
+  g_test_add_func ("/policy/audit-retention", test_audit_retention);
   return g_test_run ();
 }

@@ -20,6 +20,7 @@ struct WeirContext {
   char *pack_stamp;     /* the store's packs when index was loaded; NULL without store */
   gint64 next_poll;     /* monotonic microseconds */
   gint64 next_store_retry; /* monotonic microseconds */
+  gint64 next_retention;   /* monotonic microseconds; 0: at the first chance */
   CopyBook *copies;     /* issue 25: opened on first use; NULL until then */
 };
 
@@ -324,6 +325,33 @@ context_retry_store (WeirContext *ctx)
 }
 
 gboolean
+context_check_store (WeirContext *ctx, GError **error)
+{
+  if (ctx->store == NULL || store_check_file (ctx->store, error))
+    return TRUE;
+  /* The old file is closed first: the last connection to it checkpoints and removes
+   * its WAL, which must not be mistaken for the new store's. */
+  g_clear_pointer (&ctx->audit, audit_free);
+  g_clear_pointer (&ctx->store, store_close);
+  ctx->next_store_retry = 0;
+  return FALSE;
+}
+
+gboolean
+context_audit_retention (WeirContext *ctx, gboolean now, gboolean force_checkpoint, AuditPruneResult *result,
+                         GError **error)
+{
+  memset (result, 0, sizeof *result);
+  gint64 mono = g_get_monotonic_time ();
+  if (ctx->audit == NULL || (!now && mono < ctx->next_retention))
+    return TRUE;
+  ctx->next_retention = mono + CONTEXT_RETENTION_US;
+  AuditRetention r;
+  policy_audit_retention (ctx->policy, &r.max_age_days, &r.max_mb, &r.require_export);
+  return audit_prune (ctx->audit, &r, force_checkpoint, result, error);
+}
+
+gboolean
 context_load_due (const WeirContext *ctx)
 {
   gint64 now = g_get_monotonic_time ();
@@ -341,6 +369,8 @@ context_open (ContextFlags flags, GError **error)
   if (ctx->policy == NULL)
     return NULL;
   ctx->index = engine_index_new ();
+  /* Not at the first paste: a browser starting is busy enough. */
+  ctx->next_retention = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   g_autoptr (GError) local = NULL;
   if (!open_store (ctx, &local))
     {

@@ -99,6 +99,16 @@ void context_record_policy (WeirContext *ctx);
  * opened now; its problem is then dropped. Does nothing while the store is open. */
 #define CONTEXT_STORE_RETRY_US G_USEC_PER_SEC
 gboolean context_retry_store (WeirContext *ctx);
+/* FALSE with an error when the open store's file was deleted or replaced (a host kept
+ * writing into a file nobody would read again): the store is then closed, and the next
+ * context_retry_store opens the one at the store's path at once. */
+gboolean context_check_store (WeirContext *ctx, GError **error);
+/* The policy's audit_retention applied (audit_prune): when now, at once; else at most
+ * every CONTEXT_RETENTION_US (a host calls it after each reply). result says what was
+ * done (all zero: nothing, or not due). */
+#define CONTEXT_RETENTION_US (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+gboolean context_audit_retention (WeirContext *ctx, gboolean now, gboolean force_checkpoint,
+                                  AuditPruneResult *result, GError **error);
 
 /* Whether context_retry_store or context_poll_packs (without force) would do more than
  * return at once if called now: either may load an index. */

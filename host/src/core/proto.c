@@ -52,6 +52,12 @@ proto_new (WeirContext *ctx)
 }
 
 void
+proto_flush_reports (Proto *proto)
+{
+  decider_flush_reports (proto->decider);
+}
+
+void
 proto_free (Proto *proto)
 {
   if (proto == NULL)
@@ -482,12 +488,17 @@ handle_report (Proto *proto, const cJSON *req, GError **error)
   VerdictLevel reported;
   if (verdict != NULL && !verdict_parse (verdict, &reported))
     return bad_field (error, "verdict", "must be allow, warn or block"), NULL;
-  g_autofree char *id = decider_record_report (proto->decider, event, origin, verdict, detail, error);
-  if (id == NULL)
+  gboolean held = FALSE;
+  g_autofree char *id = decider_record_report (proto->decider, event, origin, verdict, detail, &held, error);
+  if (id == NULL && !held)
     return NULL;
   cJSON *reply = cJSON_CreateObject ();
   cJSON_AddStringToObject (reply, "type", "ack");
-  cJSON_AddStringToObject (reply, "audit", id);
+  /* A held report has no record of its own yet: the minute's summary will count it. */
+  if (id != NULL)
+    cJSON_AddStringToObject (reply, "audit", id);
+  else
+    cJSON_AddBoolToObject (reply, "held", TRUE);
   return reply;
 }
 

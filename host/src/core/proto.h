@@ -17,6 +17,8 @@ typedef struct Proto Proto;
 /* ctx is borrowed and must outlive the Proto. */
 Proto *proto_new (WeirContext *ctx);
 void proto_free (Proto *proto);
+/* Records the summaries of reports held back by the flood limit (before a host stops). */
+void proto_flush_reports (Proto *proto);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Proto, proto_free)
 
 /* Handles one frame's bytes buf[0..len) (any bytes; no terminator needed); returns the

@@ -1,5 +1,7 @@
 #include "state.h"
 
+#include "weir-error.h"
+
 #include "paths.h"
 
 Store *
@@ -9,6 +11,18 @@ state_open_store (GError **error)
     return NULL;
   g_autofree char *path = paths_store_file ();
   return store_open (path, error);
+}
+
+Store *
+state_open_store_salvage (GError **error)
+{
+  g_autofree char *path = paths_store_file ();
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND, "there is no store at %s", path);
+      return NULL;
+    }
+  return store_open_full (path, NULL, STORE_OPEN_SALVAGE, error);
 }
 
 gboolean

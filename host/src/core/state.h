@@ -12,6 +12,10 @@
 /* The store of the state folder, created when absent. */
 Store *state_open_store (GError **error);
 
+/* The store with damaged pages allowed, for weir audit export --salvage: nothing is
+ * created or written. */
+Store *state_open_store_salvage (GError **error);
+
 /* The store and its audit log, both or neither. Free the audit log before the store. */
 gboolean state_open_audit (Store **store, Audit **audit, GError **error);
 

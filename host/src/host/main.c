@@ -43,10 +43,36 @@ tell_problems (WeirContext *ctx)
 static void
 retry_store (WeirContext *ctx)
 {
+  g_autoptr (GError) gone = NULL;
+  if (!context_check_store (ctx, &gone))
+    g_message ("%s; opening the store again", gone->message);
   if (!context_retry_store (ctx))
     return;
   g_message ("the store is available again: checks are recorded again");
-  context_record_event (ctx, "store-open", "the store opened after a failure");
+  context_record_event (ctx, "store-open", gone ? gone->message : "the store opened after a failure");
+}
+
+/* Retention, at most hourly, after a reply: old records go once exported (policy's
+ * audit_retention), and a checkpoint keeps verifying quick. */
+static void
+audit_retention (WeirContext *ctx)
+{
+  g_autoptr (GError) error = NULL;
+  AuditPruneResult done;
+  if (!context_audit_retention (ctx, FALSE, FALSE, &done, &error))
+    g_message ("audit retention: %s", error->message);
+  else if (done.removed > 0)
+    g_message ("audit retention: %" G_GINT64_FORMAT " records removed, checkpoint %" G_GINT64_FORMAT,
+               done.removed, done.checkpoint);
+}
+
+/* The last records of a host: reports it held back, then why it stops. */
+static int
+stop (WeirContext *ctx, Proto *proto, const char *why)
+{
+  proto_flush_reports (proto);
+  context_record_event (ctx, "host-stop", why);
+  return 0;
 }
 
 static int
@@ -59,15 +85,11 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
       gsize len = 0;
       NmStatus status = nm_read_frame (STDIN_FILENO, NM_MAX_REQUEST, &frame, &len, &error);
       if (status == NM_FRAME_EOF)
-        {
-          context_record_event (ctx, "host-stop", "end of input");
-          return 0;
-        }
+        return stop (ctx, proto, "end of input");
       if (status == NM_FRAME_BROKEN)
         {
           g_message ("stopping: %s", error->message);
-          context_record_event (ctx, "host-stop", error->message);
-          return 0;
+          return stop (ctx, proto, error->message);
         }
       /* The store and packs load with the cap lifted (a new index is not a request's),
        * and it is set again from what they use before the request is handled. */
@@ -83,13 +105,13 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
       if (!nm_write_frame (STDOUT_FILENO, reply, strlen (reply), &error))
         {
           g_message ("stopping: %s", error->message);
-          context_record_event (ctx, "host-stop", error->message);
-          return 0;
+          return stop (ctx, proto, error->message);
         }
       /* After the reply, while the page is already inserting: nothing here delays it
        * (a desktop notice can take a while; a checkpoint too). */
       tell_problems (ctx);
       store_maintain (context_store (ctx));
+      audit_retention (ctx);
       /* Measured again once the frame is freed, which the measure above counted. */
       if (due)
         memcap_update (memcap);

@@ -34,6 +34,7 @@ typedef struct {
   guint64 epochs;   /* epoch of the last verified record */
   gint64 head_seq;
   char head_hash[65];
+  GPtrArray *notes; /* char*: what holds but an admin should know (a clock step, a restart) */
 } AuditReport;
 
 /* A static name: "edited", "missing", "out of order", "duplicated", "wrong key", ... */
@@ -43,4 +44,26 @@ const char *audit_fault_name (AuditFault fault);
  * Leading blanks (a syslog collector's) and a trailing CR are ignored. TRUE when the
  * whole chain holds; otherwise FALSE with report->fault set. Clear the report after. */
 gboolean audit_verify_lines (const SignPublicKey *root, GPtrArray *lines, AuditReport *report);
+
+/* Retention removes old records but keeps the key-epoch and checkpoint records. FULL
+ * walks every record kept: from seq 1, or from after the last checkpoint's pruned_to
+ * (the first kept record must link to its pruned_head). FROM_CHECKPOINT walks from the
+ * last checkpoint record on, so the cost does not grow with history. Either way the
+ * key-epoch records before the start are checked first, each signed by the key before
+ * it, from the pinned root key. audit_verify_lines is FULL. */
+typedef enum { AUDIT_VERIFY_FULL, AUDIT_VERIFY_FROM_CHECKPOINT } AuditVerifyFrom;
+gboolean audit_verify_lines_from (const SignPublicKey *root, GPtrArray *lines, AuditVerifyFrom from,
+                                  AuditReport *report);
 void audit_report_clear (AuditReport *report);
+
+/* Salvage (weir audit export --salvage): lines[i] is record seq i + 1 as read from a
+ * damaged store, or NULL with why[i] saying why it could not be read. Returns the lines
+ * (borrowed) that still authenticate: signed by the root key or by an epoch key that a
+ * key-epoch record signed by the key before it certified. *gaps gets AuditGap*, the seq
+ * ranges left out and why, in order; caller unrefs both arrays. Links and dates are not
+ * checked: a salvaged log is a set of authentic records, not a whole chain. */
+typedef struct {
+  gint64 from, to;
+  char *why;
+} AuditGap;
+GPtrArray *audit_salvage (const SignPublicKey *root, GPtrArray *lines, GPtrArray *why, GPtrArray **gaps);

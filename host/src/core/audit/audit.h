@@ -54,9 +54,43 @@ gboolean audit_root_key (Audit *audit, SignPublicKey *out, GError **error);
 const char *audit_device_id (const Audit *audit);
 /* For tests: the epoch length in seconds (at least 1). */
 void audit_set_epoch_seconds (Audit *audit, gint64 seconds);
+/* For tests: the wall clock, in µs since 1970 (NULL: the real one). */
+typedef gint64 (*AuditClock) (gpointer data);
+void audit_set_clock (Audit *audit, AuditClock clock, gpointer data);
+
+/* Retention (docs/audit.md): what the policy's audit_retention says. */
+typedef struct {
+  guint max_age_days;       /* records older than this may go; 0: no age limit */
+  guint max_mb;             /* the log may hold this much; 0: no size limit */
+  gboolean require_export;  /* only records an export has taken (audit_note_export) */
+} AuditRetention;
+
+typedef struct {
+  gint64 checkpoint;  /* seq of the checkpoint written, 0: none */
+  gint64 pruned_to;   /* every record up to it has gone, but key-epoch and checkpoint records */
+  gint64 removed;     /* records removed now */
+} AuditPruneResult;
+
+/* A checkpoint is written at least every this many records, so verifying from the
+ * last one does not slow down with history. */
+#define AUDIT_CHECKPOINT_EVERY 10000
+
+/* Applies retention in one transaction: the records the policy lets go are sealed by a
+ * signed "checkpoint" record (pruned_to, pruned_head: the SHA-256 of the last removed
+ * record, to which the next kept one links) and deleted; key-epoch and checkpoint
+ * records stay, so the epoch keys still lead from the root key to the kept records.
+ * A checkpoint is also written when AUDIT_CHECKPOINT_EVERY records passed since the
+ * last one, or when force_checkpoint. */
+gboolean audit_prune (Audit *audit, const AuditRetention *retention, gboolean force_checkpoint,
+                      AuditPruneResult *result, GError **error);
+/* Records that an export took every record up to seq (retention's "taken"). */
+gboolean audit_note_export (Audit *audit, gint64 seq, GError **error);
 
 /* Every stored record, in chain order, as its exact signed line. Caller unrefs. */
 GPtrArray *audit_store_lines (Store *store, GError **error);
+/* What verifying reads: full, every kept record; else the records from the last
+ * checkpoint on, and the key-epoch and checkpoint records before it. */
+GPtrArray *audit_store_lines_to_verify (Store *store, gboolean full, GError **error);
 
 /* The keyed content digest, incrementally over several parts (text, HTML, files). */
 typedef struct {

@@ -302,6 +302,29 @@ only_known_keys (const cJSON *obj, const char *where, const char *const *known, 
   return TRUE;
 }
 
+/* audit_retention: how long the audit log keeps records and how large it may grow,
+ * and whether only records an export has taken may go ("after-export") or any
+ * ("always": the organisation's forwarding takes them, docs/siem.md). */
+static gboolean
+parse_retention (const cJSON *doc, Policy *p, GError **error)
+{
+  static const char *const known[] = { "max_age_days", "max_mb", "prune", NULL };
+  const cJSON *section = get_object (doc, "audit_retention", "", error);
+  if (section == NULL)
+    return *error == NULL;
+  g_autofree char *prune = NULL;
+  if (!only_known_keys (section, "audit_retention", known, error)
+      || !get_size (section, "max_age_days", "audit_retention", 36500, &p->retention_days, error)
+      || !get_size (section, "max_mb", "audit_retention", 1024 * 1024, &p->retention_mb, error)
+      || !get_string (section, "prune", "audit_retention", &prune, error))
+    return FALSE;
+  if (prune != NULL && strcmp (prune, "after-export") != 0 && strcmp (prune, "always") != 0)
+    return fail (error, "audit_retention.prune", "expected \"after-export\" or \"always\"");
+  if (prune != NULL)
+    p->retention_after_export = strcmp (prune, "after-export") == 0;
+  return TRUE;
+}
+
 /* An origin pattern is a star alone or scheme://host[:port]; "chatgpt.com" alone would
  * match nothing, silently. */
 gboolean
@@ -578,7 +601,8 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
   const cJSON *oversize, *unreadable, *fallback, *gpu;
   static const char *const top[] = { "version", "fail_mode", "timeout_ms", "min_scan_chars",
                                      "max_scan_bytes", "oversize", "unreadable", "default", "rules",
-                                     "origins", "gpu", "model_downloads", "record_url", "copies", NULL };
+                                     "origins", "gpu", "model_downloads", "record_url", "audit_retention",
+                                     "copies", NULL };
   static const char *const verdict_message[] = { "verdict", "message", NULL };
   static const char *const verdict_only[] = { "verdict", NULL };
   static const char *const downloads[] = { "verdict", "audit", "patterns", NULL };
@@ -619,6 +643,7 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
          && get_verdict (gpu, "verdict", "gpu", &p->gpu, error)
          && get_string (gpu, "message", "gpu", &p->gpu_message, error)
          && parse_downloads (doc, p, error)
+         && parse_retention (doc, p, error)
          && parse_list (doc, "rules", p, p->rules, error)
          && parse_list (doc, "origins", p, p->origins, error)
          && parse_copies (doc, p, error)
@@ -694,6 +719,9 @@ policy_parse (const char *json, gsize len, GError **error)
   p->gpu = VERDICT_WARN;
   p->downloads = VERDICT_ALLOW;
   p->downloads_audit = TRUE;
+  p->retention_days = 90;
+  p->retention_mb = 200;
+  p->retention_after_export = TRUE;
   p->download_patterns = g_strdupv ((char **) default_download_patterns);
   p->copies = (PolicyCopies) { .keep_seconds = 8 * 3600, .max_copies = 100000, .min_words = WINNOW_K };
   /* Its strings are copied into replies, which must stay valid UTF-8 JSON. */

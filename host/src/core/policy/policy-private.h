@@ -50,6 +50,9 @@ struct Policy {
   gboolean downloads_audit;
   GStrv download_patterns;
   gboolean record_url;
+  gsize retention_days;        /* audit_retention (docs/policy.md) */
+  gsize retention_mb;
+  gboolean retention_after_export;
   PolicyCopies copies;
   GPtrArray *rules;    /* Rule* */
   GPtrArray *origins;  /* OriginGroup* */

@@ -361,3 +361,11 @@ policy_to_hello_json (const Policy *policy)
   cJSON_AddStringToObject (hello, "digest", policy->digest);
   return hello;
 }
+
+void
+policy_audit_retention (const Policy *policy, guint *days, guint *mb, gboolean *after_export)
+{
+  *days = (guint) policy->retention_days;
+  *mb = (guint) policy->retention_mb;
+  *after_export = policy->retention_after_export;
+}

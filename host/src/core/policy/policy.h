@@ -66,6 +66,9 @@ guint policy_timeout_ms (const Policy *policy);
 /* Whether audit records for this origin keep the request's full URL. Off by default:
  * a URL can name a document or a person; the origin is enough to say where. */
 gboolean policy_record_url (const Policy *policy, const char *origin);
+/* audit_retention: records older than *days and past *mb may be pruned (0: no limit),
+ * only once exported when *after_export. Defaults: 90 days, 200 MB, after export. */
+void policy_audit_retention (const Policy *policy, guint *days, guint *mb, gboolean *after_export);
 
 /* Issue 25: the source group of origin (the "source" of the first origin group that
  * matches it), or NULL when it is in none. Borrowed from the policy. */

@@ -6,16 +6,17 @@
 
 #include "weir-error.h"
 
-enum { ST_BEGIN, ST_COMMIT, ST_HEAD, ST_HEAD_SEQ, ST_INSERT, ST_SETTING_READ, ST_SETTING_WRITE };
+enum { ST_BEGIN, ST_COMMIT, ST_HEAD, ST_HEAD_SEQ, ST_INSERT, ST_SETTING_READ, ST_SETTING_WRITE, ST_RECORD };
 
 static const char *const statements[STORE_AUDIT_STATEMENTS] = {
   [ST_BEGIN] = "BEGIN IMMEDIATE",
   [ST_COMMIT] = "COMMIT",
   [ST_HEAD] = "SELECT seq, record FROM audit ORDER BY seq DESC LIMIT 1",
   [ST_HEAD_SEQ] = "SELECT seq FROM audit ORDER BY seq DESC LIMIT 1",
-  [ST_INSERT] = "INSERT INTO audit (seq, id, record) VALUES (?, ?, ?)",
+  [ST_INSERT] = "INSERT INTO audit (seq, id, record, event) VALUES (?, ?, ?, ?)",
   [ST_SETTING_READ] = "SELECT value FROM settings WHERE key = ?",
   [ST_SETTING_WRITE] = "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+  [ST_RECORD] = "SELECT record FROM audit WHERE seq = ?",
 };
 
 static gboolean
@@ -77,7 +78,9 @@ store_audit_prepare (Store *store, GError **error)
 gboolean
 store_audit_begin (Store *store, GError **error)
 {
-  return run (store, ST_BEGIN, error);
+  /* A record written into a store file that was deleted meanwhile would be lost with
+   * it: checked on every record (one stat). */
+  return store_check_file (store, error) && run (store, ST_BEGIN, error);
 }
 
 gboolean
@@ -129,7 +132,8 @@ store_audit_head_seq (Store *store, gint64 *seq, GError **error)
 }
 
 gboolean
-store_audit_insert (Store *store, gint64 seq, const char *id, const char *record, GError **error)
+store_audit_insert (Store *store, gint64 seq, const char *id, const char *event, const char *record,
+                    GError **error)
 {
   sqlite3_stmt *stmt = statement (store, ST_INSERT, error);
   if (stmt == NULL)
@@ -137,6 +141,7 @@ store_audit_insert (Store *store, gint64 seq, const char *id, const char *record
   sqlite3_bind_int64 (stmt, 1, seq);
   sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, record, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, event, -1, SQLITE_STATIC);
   int rc = sqlite3_step (stmt);
   done (stmt);
   return rc == SQLITE_DONE || fail (store, "appending to the audit log", error);
@@ -192,4 +197,124 @@ store_wal_truncate (Store *store)
   sqlite3_busy_timeout (store->db, 0);
   sqlite3_wal_checkpoint_v2 (store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
   sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
+}
+
+gboolean
+store_audit_record (Store *store, gint64 seq, char **record, GError **error)
+{
+  sqlite3_stmt *stmt = statement (store, ST_RECORD, error);
+  *record = NULL;
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, seq);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *record = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  done (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || fail (store, "reading an audit record", error);
+}
+
+/* One integer from a query with one bound integer (or none: bind < 0); 0 when no row. */
+static gboolean
+query_int (Store *store, const char *sql, gint64 bind, const char *text, gint64 *out, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  *out = 0;
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    return fail (store, sql, error);
+  if (bind >= 0)
+    sqlite3_bind_int64 (stmt, 1, bind);
+  if (text != NULL)
+    sqlite3_bind_text (stmt, 2, text, -1, SQLITE_STATIC);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || fail (store, sql, error);
+}
+
+gboolean
+store_audit_last_event (Store *store, const char *event, gint64 *seq, GError **error)
+{
+  return query_int (store, "SELECT MAX(seq) FROM audit WHERE event IN ('key-epoch', 'checkpoint') AND seq >= ?1 "
+                    "AND event = ?2", 0, event, seq, error);
+}
+
+/* The bytes the store's pages hold (free pages are reused, so they do not count). */
+static gboolean
+store_used_bytes (Store *store, gint64 *out, GError **error)
+{
+  gint64 pages = 0, free_pages = 0, page_size = 0;
+  if (!query_int (store, "PRAGMA page_count", -1, NULL, &pages, error)
+      || !query_int (store, "PRAGMA freelist_count", -1, NULL, &free_pages, error)
+      || !query_int (store, "PRAGMA page_size", -1, NULL, &page_size, error))
+    return FALSE;
+  *out = (pages - free_pages) * page_size;
+  return TRUE;
+}
+
+/* Walks the oldest records after `after` in order, and stops as soon as neither limit
+ * needs more: the common case (nothing due) reads one record, not the log. */
+gboolean
+store_audit_prune_bound (Store *store, gint64 after, const char *older_than, gint64 max_bytes, gint64 *seq,
+                         GError **error)
+{
+  gint64 used = 0, need = 0;
+  *seq = 0;
+  if (max_bytes > 0 && !store_used_bytes (store, &used, error))
+    return FALSE;
+  /* Over the size: the oldest go until 90 % of the limit is left, so pruning does not
+   * run again at every record. A record costs its text and about 64 bytes of b-tree. */
+  if (max_bytes > 0 && used > max_bytes)
+    need = used - max_bytes / 10 * 9;
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT seq, length(record), json_extract(record, '$.time') FROM audit "
+                          "WHERE seq > ? ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
+    return fail (store, "reading the audit log's oldest records", error);
+  sqlite3_bind_int64 (stmt, 1, after);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *time = (const char *) sqlite3_column_text (stmt, 2);
+      gboolean old = older_than != NULL && time != NULL && strcmp (time, older_than) < 0;
+      if (!old && need <= 0)
+        break;
+      *seq = sqlite3_column_int64 (stmt, 0);
+      need -= sqlite3_column_int64 (stmt, 1) + 64;
+    }
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || fail (store, "reading the audit log's oldest records", error);
+}
+
+gboolean
+store_audit_prune (Store *store, gint64 after, gint64 through, gint64 *removed, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, "DELETE FROM audit WHERE seq > ? AND seq <= ? AND (event IS NULL OR event "
+                          "NOT IN ('key-epoch', 'checkpoint'))", -1, &stmt, NULL) != SQLITE_OK)
+    return fail (store, "pruning the audit log", error);
+  sqlite3_bind_int64 (stmt, 1, after);
+  sqlite3_bind_int64 (stmt, 2, through);
+  int rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  *removed = sqlite3_changes64 (store->db);
+  return rc == SQLITE_DONE || fail (store, "pruning the audit log", error);
+}
+
+gboolean
+store_audit_lines_from (Store *store, gint64 from, StoreAuditFunc fn, gpointer data, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT seq, id, record FROM audit WHERE seq >= ?1 UNION "
+                          "SELECT seq, id, record FROM audit WHERE event IN ('key-epoch', 'checkpoint') "
+                          "AND seq < ?1 ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
+    return fail (store, "reading the audit log", error);
+  sqlite3_bind_int64 (stmt, 1, from);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    if (!fn (sqlite3_column_int64 (stmt, 0), (const char *) sqlite3_column_text (stmt, 1),
+             (const char *) sqlite3_column_text (stmt, 2), data))
+      break;
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || fail (store, "reading the audit log", error);
 }

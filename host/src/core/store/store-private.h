@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include "store.h"
 #include "store/vfs.h"
@@ -14,7 +15,7 @@
 
 /* The statements store-audit.c prepares once per connection: an audit record is
  * written on every verdict, and parsing its SQL each time costs as much as signing. */
-#define STORE_AUDIT_STATEMENTS 7
+#define STORE_AUDIT_STATEMENTS 8
 
 struct Store {
   sqlite3 *db;
@@ -25,6 +26,9 @@ struct Store {
   char *key_path;
   int key_wrap;       /* StoreKeyWrap (store/keys.h) of the key it was opened with */
   int wal_pages;      /* pages in the WAL after the last commit (the WAL hook) */
+  int marker_fd;      /* PATH.chain, written in place; -1 when it cannot be opened */
+  dev_t dev;          /* the store file opened: deleted or replaced, it no longer is path */
+  ino_t ino;
 };
 
 /* SQLite's own automatic checkpoint threshold, kept. */

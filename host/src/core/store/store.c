@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "store/keys.h"
@@ -76,6 +77,21 @@ static const char *const migrations[] = {
   "                    key_id TEXT NOT NULL, created INTEGER NOT NULL, imported INTEGER NOT NULL,"
   "                    documents INTEGER NOT NULL, fingerprints INTEGER NOT NULL,"
   "                    records INTEGER NOT NULL, pack BLOB NOT NULL);",
+  /* Retention (docs/audit.md): each record's event in a column, so the records that
+   * verifying needs (key-epoch, checkpoint) are found without reading all; deletes
+   * only of records a checkpoint in the chain sealed (seq up to audit.pruned_to), and
+   * never of key-epoch or checkpoint records. */
+  "ALTER TABLE audit ADD COLUMN event TEXT;"
+  "DROP TRIGGER audit_no_update;"
+  "UPDATE audit SET event = json_extract(record, '$.event');"
+  "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+  "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+  "DROP TRIGGER audit_no_delete;"
+  "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+  "  WHEN OLD.seq > COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'audit.pruned_to'), 0)"
+  "       OR OLD.event IN ('key-epoch', 'checkpoint')"
+  "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: only records a checkpoint sealed may be pruned'); END;"
+  "CREATE INDEX audit_events ON audit (event, seq) WHERE event IN ('key-epoch', 'checkpoint');",
   /* Fingerprints of text copied out of source origin groups (store-copies.c): keyed
    * k-gram hashes, never the text. */
   "CREATE TABLE copies (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL,"
@@ -137,6 +153,8 @@ store_close (Store *store)
   if (sqlite3_close (store->db) != SQLITE_OK)
     g_warning ("store: closing: %s", sqlite3_errmsg (store->db));
   store_vfs_free (store->vfs);
+  if (store->marker_fd >= 0)
+    close (store->marker_fd);
   g_free (store->path);
   g_free (store->key_path);
   g_free (store);
@@ -280,33 +298,89 @@ verify_sealed (Store *store, StoreCheck *out, GError **error)
 /* Every page authenticates before anything is used: the store refuses to run on
  * tampered data, even on pages no query would read today. */
 static gboolean
-verify_pages (Store *store, GError **error)
+verify_pages (Store *store, StoreOpenFlags flags, GError **error)
 {
   StoreCheck check;
-  return store->vfs == NULL || verify_sealed (store, &check, error);
+  return store->vfs == NULL || (flags & STORE_OPEN_SALVAGE) || verify_sealed (store, &check, error);
 }
 
 /* The connection's settings, the WAL and the schema. */
 static gboolean
-set_up (Store *store, GError **error)
+set_up (Store *store, StoreOpenFlags flags, GError **error)
 {
   /* Temporary tables and sort spills stay in memory: nothing derived from content
    * lands in a temporary file (the VFS refuses them anyway). synchronous=NORMAL in
    * WAL mode: a committed record survives a crash of the process (and the browser);
    * only power loss can lose the last commits. */
-  return verify_pages (store, error)
+  return verify_pages (store, flags, error)
          && exec (store, "PRAGMA temp_store = MEMORY", error)
          && exec (store, "PRAGMA mmap_size = 0", error)
          && set_geometry (store, error)
          && ensure_wal (store, error)
-         && exec (store, "PRAGMA synchronous = NORMAL", error)
+         && exec (store, (flags & STORE_OPEN_SYNC_FULL_FOR_BENCH) ? "PRAGMA synchronous = FULL"
+                                                                  : "PRAGMA synchronous = NORMAL", error)
          && migrate (store, error);
+}
+
+/* The marker beside the store (PATH.chain): one slot of STORE_MARKER_MAX bytes written
+ * in place with pwrite, never replaced by a rename, so every process that has it open
+ * writes the same file. */
+static void
+marker_open (Store *store)
+{
+  g_autofree char *path = g_strconcat (store->path, ".chain", NULL);
+  struct stat st;
+  store->marker_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+  if (store->marker_fd < 0)
+    store->marker_fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (store->marker_fd >= 0 && (fstat (store->marker_fd, &st) != 0 || !S_ISREG (st.st_mode)))
+    {
+      close (store->marker_fd);
+      store->marker_fd = -1;
+    }
+}
+
+char *
+store_marker_read (Store *store)
+{
+  char buf[STORE_MARKER_MAX + 1];
+  ssize_t n = store->marker_fd < 0 ? -1 : pread (store->marker_fd, buf, STORE_MARKER_MAX, 0);
+  if (n <= 0)
+    return NULL;
+  buf[n] = '\0';
+  g_strchomp (buf);
+  return buf[0] != '\0' ? g_strdup (buf) : NULL;
+}
+
+gboolean
+store_marker_write (Store *store, const char *text, GError **error)
+{
+  char slot[STORE_MARKER_MAX];
+  gsize len = strlen (text);
+  if (store->marker_fd < 0 || len >= sizeof slot)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "store: the chain marker of %s cannot be written", store->path);
+      return FALSE;
+    }
+  /* Padded to the whole slot: a shorter text leaves nothing of a longer one behind. */
+  memset (slot, ' ', sizeof slot);
+  memcpy (slot, text, len);
+  slot[sizeof slot - 1] = '\n';
+  if (pwrite (store->marker_fd, slot, sizeof slot, 0) != (ssize_t) sizeof slot)
+    {
+      int saved = errno;
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "store: writing the chain marker of %s: %s", store->path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 Store *
 store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, GError **error)
 {
   g_autoptr (Store) store = g_new0 (Store, 1);
+  store->marker_fd = -1;
   g_autofree char *dir = g_path_get_dirname (path);
   store->path = g_strdup (path);
   store->key_path = key_path ? g_strdup (key_path) : g_build_filename (dir, "store.key", NULL);
@@ -318,9 +392,17 @@ store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, G
     {
       /* Before the first statement: every lock it meets is waited for. */
       sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
-      ok = set_up (store, error);
+      ok = set_up (store, flags, error);
     }
   setup_unlock (lock);
+  struct stat st;
+  if (ok && stat (store->path, &st) == 0)
+    {
+      store->dev = st.st_dev;
+      store->ino = st.st_ino;
+    }
+  if (ok)
+    marker_open (store);
   if (!ok)
     return NULL;
   /* Checkpoints move off the commit path: this hook replaces SQLite's automatic
@@ -335,6 +417,22 @@ store_open_full (const char *path, const char *key_path, StoreOpenFlags flags, G
       return NULL;
     }
   return g_steal_pointer (&store);
+}
+
+gboolean
+store_check_file (Store *store, GError **error)
+{
+  struct stat st;
+  const char *what = NULL;
+  if (stat (store->path, &st) != 0)
+    what = errno == ENOENT ? "was deleted" : "cannot be found";
+  else if (st.st_dev != store->dev || st.st_ino != store->ino)
+    what = "was replaced by another file";
+  if (what == NULL)
+    return TRUE;
+  g_set_error (error, WEIR_ERROR, WEIR_ERROR_STORE,
+               "store: %s %s while it was open: what is written now would be lost with it", store->path, what);
+  return FALSE;
 }
 
 gboolean
@@ -596,4 +694,60 @@ store_rewrap_key (const char *path, gboolean to_keyring, GError **error)
   g_clear_pointer (&store, store_close);
   return store_key_rewrap (key_path, path,
                            to_keyring ? STORE_KEY_WRAP_KEYRING : STORE_KEY_WRAP_FILE, error);
+}
+
+#define SALVAGE_MAX_SEQ ((gint64) 100000000)
+#define SALVAGE_MAX_MISSES ((gint64) 1000000)
+
+/* The highest seq the store knows of: its AUTOINCREMENT counter, else the highest
+ * readable. 0 when neither can be read. */
+static gint64
+salvage_top (Store *store)
+{
+  static const char *const queries[] = { "SELECT seq FROM sqlite_sequence WHERE name = 'audit'",
+                                         "SELECT MAX(seq) FROM audit" };
+  for (gsize i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      sqlite3_stmt *stmt = NULL;
+      gint64 top = 0;
+      if (sqlite3_prepare_v2 (store->db, queries[i], -1, &stmt, NULL) == SQLITE_OK
+          && sqlite3_step (stmt) == SQLITE_ROW)
+        top = sqlite3_column_int64 (stmt, 0);
+      sqlite3_finalize (stmt);
+      if (top > 0)
+        return top;
+    }
+  return 0;
+}
+
+gboolean
+store_audit_salvage (Store *store, StoreSalvageFunc fn, gpointer data, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 top = salvage_top (store);
+  if (top == 0)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_TAMPERED, "store: the audit log's extent cannot be read");
+      return FALSE;
+    }
+  if (sqlite3_prepare_v2 (store->db, "SELECT record FROM audit WHERE seq = ?", -1, &stmt, NULL) != SQLITE_OK)
+    return sql_fail (store->db, "reading the audit log", error);
+  /* A damaged counter may claim any number: the walk stops after SALVAGE_MAX_MISSES
+   * seqs in a row that give nothing, and never passes SALVAGE_MAX_SEQ. */
+  gboolean go = TRUE;
+  gint64 misses = 0;
+  top = MIN (top, SALVAGE_MAX_SEQ);
+  for (gint64 seq = 1; go && seq <= top && misses < SALVAGE_MAX_MISSES; seq++)
+    {
+      sqlite3_bind_int64 (stmt, 1, seq);
+      int rc = sqlite3_step (stmt);
+      misses = rc == SQLITE_ROW ? 0 : misses + 1;
+      if (rc == SQLITE_ROW)
+        go = fn (seq, (const char *) sqlite3_column_text (stmt, 0), NULL, data);
+      else
+        go = fn (seq, NULL, rc == SQLITE_DONE ? "not in the store" : "unreadable: a damaged page", data);
+      sqlite3_reset (stmt);
+    }
+  sqlite3_finalize (stmt);
+  return TRUE;
 }

@@ -14,6 +14,12 @@ typedef enum {
   STORE_OPEN_DEFAULT = 0,
   /* No encryption at all: for bench/ only, to measure what the sealing costs. */
   STORE_OPEN_UNSEALED_FOR_BENCH = 1 << 0,
+  /* synchronous=FULL (an fsync of the WAL at every commit) instead of NORMAL: for
+   * bench/ only, to measure what making every record durable on its own would cost. */
+  STORE_OPEN_SYNC_FULL_FOR_BENCH = 1 << 1,
+  /* weir audit export --salvage: a store with damaged pages opens (pages are not all
+   * authenticated first); a read of a damaged page still fails, never returns data. */
+  STORE_OPEN_SALVAGE = 1 << 2,
 } StoreOpenFlags;
 
 /* Opens (creating and migrating as needed) the store at path, sealed with the key in
@@ -43,6 +49,27 @@ typedef gboolean (*StoreAuditFunc) (gint64 seq, const char *id, const char *reco
 /* Calls fn for each record from the first; stops early when fn returns FALSE. */
 gboolean store_audit_foreach (Store *store, StoreAuditFunc fn, gpointer data, GError **error);
 gint64 store_audit_count (Store *store, GError **error);
+
+/* Salvage: every record that can still be read, by seq from 1 to the highest the
+ * store knows of (its sequence counter, or the highest readable). fn gets each record,
+ * or NULL and the reason for a seq that cannot be read (a damaged page) or is not
+ * there (pruned, lost). Stops early when fn returns FALSE. */
+typedef gboolean (*StoreSalvageFunc) (gint64 seq, const char *record, const char *why, gpointer data);
+gboolean store_audit_salvage (Store *store, StoreSalvageFunc fn, gpointer data, GError **error);
+
+/* FALSE with WEIR_ERROR_STORE when the store's file was deleted or replaced since it
+ * was opened: a process would write into a file nobody can read again. */
+gboolean store_check_file (Store *store, GError **error);
+
+/* A small file beside the store (PATH.chain) that names the store's audit chain and
+ * its head after the last commit, so a new chain in a store that went missing knows one
+ * was expected, and records lost from the end of the store are noticed. Not secret,
+ * and not proof: deleting it with the store leaves no trace on the device (the
+ * collector still sees a new device id). Read: NULL when absent, empty or unreadable;
+ * caller frees. Written in place (pwrite of one slot), without fsync. */
+#define STORE_MARKER_MAX 512
+char *store_marker_read (Store *store);
+gboolean store_marker_write (Store *store, const char *text, GError **error);
 
 /* Work that must not delay a verdict: a checkpoint once the WAL has grown past 1000
  * pages. Call it after a reply has been sent. TRUE when it ran one. NULL is allowed. */

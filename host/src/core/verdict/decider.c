@@ -20,13 +20,39 @@ struct Decider {
   guint unrecorded;
   char *unrecorded_since; /* UTC, ISO 8601, of the first */
   char *unrecorded_why;   /* the first failure's message */
+  /* Reports per origin and kind (ReportBucket*, keyed "kind origin"): a page can send
+   * them at will, so each gets REPORT_BURST records a minute and the rest are counted
+   * and told in one record. */
+  GHashTable *reports;
+  gint64 reports_window_start;  /* monotonic µs: the minute all origins share */
+  guint reports_recorded;
 };
+
+/* Reports from one origin of one kind in the current minute. */
+typedef struct {
+  char *event, *origin;   /* origin NULL: every origin past REPORT_ORIGINS_MAX */
+  gint64 window_start;    /* monotonic µs */
+  guint recorded;         /* records written in this window */
+  guint held;             /* reports not recorded one by one */
+  char *held_since;       /* UTC, ISO 8601, of the first held */
+} ReportBucket;
+
+static void
+report_bucket_free (gpointer data)
+{
+  ReportBucket *bucket = data;
+  g_free (bucket->event);
+  g_free (bucket->origin);
+  g_free (bucket->held_since);
+  g_free (bucket);
+}
 
 Decider *
 decider_new (WeirContext *ctx)
 {
   Decider *decider = g_new0 (Decider, 1);
   decider->ctx = ctx;
+  decider->reports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, report_bucket_free);
   return decider;
 }
 
@@ -37,6 +63,7 @@ decider_free (Decider *decider)
     return;
   g_free (decider->unrecorded_since);
   g_free (decider->unrecorded_why);
+  g_hash_table_unref (decider->reports);
   g_free (decider);
 }
 
@@ -442,10 +469,112 @@ decider_record_decision (Decider *decider, const char *ref, const char *action,
   return record_append (decider, "decision", record, error);
 }
 
+/* Reports per origin and kind: REPORT_BURST records a minute, then one record for the
+ * rest; all origins together at most REPORT_TOTAL_BURST a minute. A page that requests
+ * model files in a loop (20,000 in 3 s were seen) must not fill the disk with the log;
+ * the count still tells an admin it happened. 50 leaves room for a real model's
+ * shards and a page's workers, each reported once. */
+#define REPORT_BURST 50
+#define REPORT_TOTAL_BURST 200
+#define REPORT_WINDOW_US (60 * G_USEC_PER_SEC)
+#define REPORT_ORIGINS_MAX 256
+
+static ReportBucket *
+report_bucket (Decider *decider, const char *event, const char *origin)
+{
+  g_autofree char *key = g_strconcat (event, " ", origin ? origin : "-", NULL);
+  ReportBucket *bucket = g_hash_table_lookup (decider->reports, key);
+  if (bucket != NULL)
+    return bucket;
+  if (g_hash_table_size (decider->reports) >= REPORT_ORIGINS_MAX)
+    {
+      /* Past the cap every new origin of a kind shares one bucket: a page that makes up
+       * origins cannot grow the table nor escape the limit. */
+      origin = NULL;
+      g_free (key);
+      key = g_strconcat (event, " *", NULL);
+      if ((bucket = g_hash_table_lookup (decider->reports, key)) != NULL)
+        return bucket;
+    }
+  bucket = g_new0 (ReportBucket, 1);
+  bucket->event = g_strdup (event);
+  bucket->origin = g_strdup (origin);
+  bucket->window_start = g_get_monotonic_time ();
+  g_hash_table_insert (decider->reports, g_steal_pointer (&key), bucket);
+  return bucket;
+}
+
+/* One record for the reports a bucket held back: how many, since when. */
+static gboolean
+report_summary (Decider *decider, ReportBucket *bucket, GError **error)
+{
+  if (bucket->held == 0)
+    return TRUE;
+  g_autoptr (cJSON) record = cJSON_CreateObject ();
+  cJSON_AddStringToObject (record, "reported", bucket->event);
+  cJSON_AddStringToObject (record, "origin", bucket->origin ? bucket->origin : "*");
+  cJSON_AddNumberToObject (record, "count", bucket->held);
+  cJSON_AddStringToObject (record, "since", bucket->held_since);
+  g_autofree char *detail = g_strdup_printf ("%u more like this in the last minute, not recorded one by one",
+                                             bucket->held);
+  cJSON_AddStringToObject (record, "detail", detail);
+  g_autofree char *id = record_append (decider, "report", record, error);
+  if (id == NULL)
+    return FALSE;
+  bucket->held = 0;
+  g_clear_pointer (&bucket->held_since, g_free);
+  return TRUE;
+}
+
+/* Writes the summaries of windows that have ended. Best effort: a summary that
+ * cannot be written now is kept for the next try. */
+static void
+reports_flush (Decider *decider, gboolean all)
+{
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  gpointer value;
+  g_hash_table_iter_init (&iter, decider->reports);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      ReportBucket *bucket = value;
+      gboolean ended = now - bucket->window_start >= REPORT_WINDOW_US;
+      if ((all || ended) && !report_summary (decider, bucket, NULL))
+        continue;
+      if (ended)
+        g_hash_table_iter_remove (&iter);
+    }
+}
+
+void
+decider_flush_reports (Decider *decider)
+{
+  reports_flush (decider, TRUE);
+}
+
 char *
 decider_record_report (Decider *decider, const char *event, const char *origin, const char *verdict,
-                       const char *detail, GError **error)
+                       const char *detail, gboolean *held, GError **error)
 {
+  *held = FALSE;
+  reports_flush (decider, FALSE);
+  ReportBucket *bucket = report_bucket (decider, event, origin);
+  gint64 now = g_get_monotonic_time ();
+  if (now - decider->reports_window_start >= REPORT_WINDOW_US)
+    {
+      decider->reports_window_start = now;
+      decider->reports_recorded = 0;
+    }
+  if (bucket->recorded >= REPORT_BURST || decider->reports_recorded >= REPORT_TOTAL_BURST)
+    {
+      if (bucket->held++ == 0)
+        {
+          g_autoptr (GDateTime) first = g_date_time_new_now_utc ();
+          bucket->held_since = g_date_time_format_iso8601 (first);
+        }
+      *held = TRUE;
+      return NULL;
+    }
   g_autoptr (cJSON) record = cJSON_CreateObject ();
   cJSON_AddStringToObject (record, "reported", event);
   if (origin)
@@ -457,5 +586,11 @@ decider_record_report (Decider *decider, const char *event, const char *origin, 
       g_autofree char *cut = text_utf8_prefix (detail, MAX_REPORT_DETAIL);
       cJSON_AddStringToObject (record, "detail", cut);
     }
-  return record_append (decider, "report", record, error);
+  char *id = record_append (decider, "report", record, error);
+  if (id != NULL)
+    {
+      bucket->recorded++;
+      decider->reports_recorded++;
+    }
+  return id;
 }

@@ -108,6 +108,11 @@ char *decider_record_decision (Decider *decider, const char *ref, const char *ac
 
 /* The audit record of something the extension saw that the host could not (event
  * "report": fail-mode, timeout, model-download, unguarded); origin, verdict and detail
- * may be NULL, detail is cut at 200 bytes. The record's id, or NULL with error. */
+ * may be NULL, detail is cut at 200 bytes. The record's id, or NULL with error.
+ * Each origin and kind gets 50 records a minute (all together 200); past that a report is counted, not
+ * recorded (NULL, no error, *held TRUE), and one "report" record with "count" and
+ * "since" tells the held ones once the minute is over (or at decider_flush_reports). */
 char *decider_record_report (Decider *decider, const char *event, const char *origin,
-                             const char *verdict, const char *detail, GError **error);
+                             const char *verdict, const char *detail, gboolean *held, GError **error);
+/* Writes every held report's summary now (the host calls it before it stops). */
+void decider_flush_reports (Decider *decider);
