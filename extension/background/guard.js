@@ -254,9 +254,9 @@ function fileEntry(f) {
 // for what a file held, the file's name and where in it (names, never content).
 function reasonView(r) {
   const out = {};
-  for (const k of ['kind', 'rule', 'name', 'label', 'columns']) if (typeof r[k] === 'string') out[k] = r[k].slice(0, 120);
+  for (const k of ['kind', 'rule', 'name', 'label', 'columns', 'source']) if (typeof r[k] === 'string') out[k] = r[k].slice(0, 120);
   for (const k of ['file', 'where']) if (typeof r[k] === 'string' && r[k]) out[k] = r[k].slice(0, 300);
-  for (const k of ['count', 'score']) if (typeof r[k] === 'number') out[k] = r[k];
+  for (const k of ['count', 'score', 'words']) if (typeof r[k] === 'number') out[k] = r[k];
   if (r.source === 'ocr') out.source = 'ocr';   // issue 26: read from an image
   return out;
 }

@@ -9,6 +9,7 @@ import { Guard } from './guard.js';
 import { ModelDownloads } from './models.js';
 import { Uploads } from './uploads.js';
 import { ReportLimiter } from './reports.js';
+import { Copies } from './copies.js';
 
 const Msg = globalThis.WeirMsg;
 const settings = new Settings();
@@ -28,11 +29,13 @@ const host = new NativeHost({
     guard.flushReports();
     models.configure(reply.policy && reply.policy.model_downloads);
     uploads.configure(reply.uploads);
+    copies.configure(reply);
   },
   onStateChange: (state) => showState(state),
 });
 const uploads = new Uploads({ host });
 const guard = new Guard({ host, settings, dialogs, uploads });
+const copies = new Copies({ host });
 
 // Issue 7: model downloads are watched from the start, so the policy's rules come with a
 // hello at once rather than with the first paste.
@@ -45,7 +48,8 @@ host.connect().catch(() => {});
 // Tests and the curious read this from the service worker's console.
 globalThis.weir = Object.freeze({
   status: () => Object.assign(host.status(), { settings: settings.snapshot(), models: models.snapshot(),
-                                                 reports: reports.snapshot() }),
+                                                 reports: reports.snapshot(),
+                                                 copies: copies.snapshot() }),
 });
 
 const handlers = {
@@ -57,6 +61,7 @@ const handlers = {
   [Msg.UPLOAD_INFO]: () => host.connect().catch(() => {}).then(() => uploads.describe()),
   [Msg.UPLOAD_CHUNK]: (msg, sender) => uploads.chunk(msg, sender),
   [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender, reports),
+  [Msg.COPY]: (msg, sender) => copies.record(msg, sender),
   [Msg.GPU_POLICY]: (msg, sender) => guard.gpuPolicy(sender),
   [Msg.DIALOG_WAIT]: (msg, sender) => dialogs.wait(msg.dialog, sender),
   [Msg.DIALOG_ABORT]: (msg, sender) => { dialogs.abort(msg.dialog, sender); return {}; },

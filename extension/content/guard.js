@@ -278,6 +278,7 @@
     window.addEventListener('change', onFileInput, true);
     window.addEventListener('dragstart', onDragStart, true);
     window.addEventListener('dragend', onDragEnd, true);
+    if (globalThis.WeirCopy) globalThis.WeirCopy.listen();
     for (const type of ['pointerdown', 'pointermove', 'pointerup']) window.addEventListener(type, onPointer, true);
   }
   listen();
@@ -306,6 +307,8 @@
 
   async function serveMain(port, m) {
     if (!m || typeof m !== 'object' || !Number.isInteger(m.rid) || !Msg.MAIN_KINDS.includes(m.kind)) return;
+    // Issue 25: text the page put on the clipboard (content/copy.js); nothing to answer.
+    if (m.kind === 'copy') return globalThis.WeirCopy.page(str(m.text));
     let request;
     if (m.kind === 'scan') {
       if (m.event !== 'clipboard-read') return port.postMessage(Msg.mainReply(m.rid, false));

@@ -132,6 +132,78 @@
 
   install(window);
 
+  // ---- issue 25: text the page puts on the clipboard itself ----
+  // writeText() and write() once they succeed, and setData() on the clipboardData of a
+  // trusted copy or cut event while it is dispatched (a page's own copy handler, also the
+  // one execCommand('copy') runs). Told to the isolated world, which sends it on as a
+  // "page-copy"; whether the page's origin is a source group is decided there, by the
+  // browser's origin. Nothing waits for an answer.
+  function tellCopy(text) {
+    if (typeof text === 'string' && text !== '') apply(postMessage, port, [{ kind: 'copy', rid: 0, text }]);
+  }
+
+  function wrapWriteText(original) {
+    return function writeText(text) {
+      const result = apply(original, this, arguments);
+      const copied = String(text);
+      on(result, () => tellCopy(copied), () => {});
+      return result;
+    };
+  }
+
+  function wrapWrite(original) {
+    return function write(items) {
+      const result = apply(original, this, arguments);
+      on(result, () => {
+        try {
+          on(collect(items), (fields) => tellCopy(fields.text), () => {});
+        } catch (e) {
+          // Items that are not ClipboardItems: the browser refused them, nothing was written.
+        }
+      }, () => {});
+      return result;
+    };
+  }
+
+  function installWrite(win) {
+    const proto = win.Clipboard && win.Clipboard.prototype;
+    if (!proto) return;
+    for (const [name, wrap] of [['writeText', wrapWriteText], ['write', wrapWrite]]) {
+      const desc = Object.getOwnPropertyDescriptor(proto, name);
+      if (!desc || typeof desc.value !== 'function') continue;
+      const wrapped = wrap(desc.value);
+      defineProperty(wrapped, 'name', { value: name });
+      // Left writable, unlike the read wrappers: a page that replaces its own writes only
+      // keeps its own copies from counting, which it could as well by not copying, and a
+      // page that assigns these (a polyfill) must not break.
+      defineProperty(proto, name, { value: wrapped, writable: true, configurable: true, enumerable: desc.enumerable });
+    }
+  }
+  installWrite(window);
+
+  let copyData = null;   // the clipboardData of the trusted copy or cut event being dispatched
+  const setTimeoutNative = setTimeout;
+  const onCopyEvent = (e) => {
+    if (!e.isTrusted || !e.clipboardData) return;
+    copyData = e.clipboardData;
+    apply(setTimeoutNative, window, [() => { copyData = null; }, 0]);
+  };
+  window.addEventListener('copy', onCopyEvent, true);
+  window.addEventListener('cut', onCopyEvent, true);
+  const dtProto = DataTransfer.prototype;
+  const nativeSetData = dtProto.setData;
+  const toLower = String.prototype.toLowerCase;
+  const setData = function setData(type, data) {
+    const result = apply(nativeSetData, this, arguments);
+    const kind = apply(toLower, String(type), []);
+    if (this === copyData && (kind === 'text/plain' || kind === 'text')) {
+      tellCopy(String(data));
+    }
+    return result;
+  };
+  defineProperty(dtProto, 'setData', { value: setData, writable: true, configurable: true,
+                                       enumerable: Object.getOwnPropertyDescriptor(dtProto, 'setData').enumerable });
+
   // document.open(), and a write() that opens, erase every event listener of the window
   // and the document, the isolated world's too. Right after the browser erased them, this
   // tells the isolated world over a detached element it left here (a detached element

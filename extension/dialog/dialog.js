@@ -147,6 +147,8 @@ function describeWhat(r) {
     case 'document': return t('reason_document', [r.name || '?']) + label + score;
     case 'edm': return t('reason_edm', [r.name || '?']) + label + (r.columns ? `: ${r.columns}` : '') + count;
     case 'policy': return t('reason_policy', [r.rule || '?']) + count;
+    // Issue 25: text copied out of a source group; how many of its words came along.
+    case 'copied': return t('reason_copied', [r.source || r.name || '?', String(r.words || 0)]);
     default: return t('reason_pattern', [r.rule || '?']) + count;
   }
 }

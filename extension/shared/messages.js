@@ -8,6 +8,8 @@
 //                 -> Outcome: {action: "allow" | "dialog" | "block", dialog?, hosted?, notice?}
 //                 (hosted: the dialog shows in the top frame; just wait for it)
 //   gpu           {type, api}                          (issue 7; same Outcome)
+//   copy          {type, event, text}                  -> {} (issue 25: text copied, cut or
+//                 dragged out of the page, or put on the clipboard by the page: "page-copy")
 //   gpu-policy    {type}                               -> {verdict: "allow" | "warn" | "block"}
 //                 (issue 20: the policy's WebGPU verdict for the frame's origin, asked
 //                 without a dialog or an audit record, for shared and service workers)
@@ -27,12 +29,14 @@
 //   dialog-decision {type, dialog, action, justification?} -> {ok} | {error}
 // MAIN world <-> isolated world (the private MessagePort, structured clone):
 //   request {kind: "scan" | "gpu", rid, ...fields of the scan/gpu message}
+//           {kind: "copy", rid, text}  (issue 25: the page put text on the clipboard; no reply)
 //   reply   {rid, allowed: boolean}
 (function () {
   'use strict';
   const Msg = Object.freeze({
     SCAN: 'scan',
     GPU: 'gpu',
+    COPY: 'copy',
     UPLOAD_INFO: 'upload-info',
     UPLOAD_CHUNK: 'upload-chunk',
     DIALOG_WAIT: 'dialog-wait',
@@ -54,7 +58,9 @@
     // Scan events of protocol 1
     EVENTS: Object.freeze(['paste', 'drop', 'upload', 'clipboard-read']),
     // Kinds the MAIN world may ask for over the private port
-    MAIN_KINDS: Object.freeze(['scan', 'gpu']),
+    MAIN_KINDS: Object.freeze(['scan', 'gpu', 'copy']),
+    // Issue 25: the copy events of protocol 1's copy request
+    COPY_EVENTS: Object.freeze(['copy', 'cut', 'drag', 'page-copy']),
     // Issue 7: a report the MAIN world's GPU guard asks to send (gpu request with api "report")
     GPU_REPORT: 'gpu-report',
     GPU_REPORTS: Object.freeze(['unguarded']),
@@ -67,6 +73,9 @@
       if (html) msg.html = html;
       if (files && files.length) msg.files = files;
       return msg;
+    },
+    copy(event, text) {
+      return { type: 'copy', event, text };
     },
     uploadInfo() {
       return { type: 'upload-info' };

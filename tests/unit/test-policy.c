@@ -33,6 +33,8 @@ document (const char *label)
   return document_words (label, 200);
 }
 
+static Finding *copied (const char *source, guint words);
+
 static VerdictLevel
 decide (const Policy *policy, const char *origin, Finding *finding)
 {
@@ -574,6 +576,81 @@ test_examples (void)
   policy_decide_download (none, "https://huggingface.co", &d);
   g_assert_cmpint (d.verdict, ==, VERDICT_BLOCK);
   g_assert_cmpuint (g_strv_length ((char **) policy_download_patterns (none)), ==, 8);
+  /* Issue 25: the HR source blocks, other internal sources warn from 30 words. */
+  g_autofree char *copied_path = g_build_filename (root, "rules", "examples", "copied-out.json", NULL);
+  g_autoptr (Policy) out = policy_new_from_file (copied_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (policy_origin_source (out, "https://hr.corp.example"), ==, "hr");
+  g_assert_cmpint (decide (out, "https://chat.example", copied ("hr", 10)), ==, VERDICT_BLOCK);
+  g_assert_cmpint (decide (out, "https://chat.example", copied ("internal", 29)), ==, VERDICT_ALLOW);
+  g_assert_cmpint (decide (out, "https://chat.example", copied ("internal", 30)), ==, VERDICT_WARN);
+}
+
+/* Issue 25: source groups, rules by source, the copies section, and the refusals. */
+static Finding *
+copied (const char *source, guint words)
+{
+  Finding *f = finding_new (FINDING_COPIED);
+  f->name = g_strdup (source);
+  f->words = words;
+  return f;
+}
+
+static void
+test_sources (void)
+{
+  g_autoptr (Policy) p = parse (
+    "{\"version\":1,\"rules\":["
+    " {\"id\":\"hr\",\"sources\":[\"hr\"],\"verdict\":\"block\"},"
+    " {\"id\":\"long\",\"sources\":[\"*\"],\"min_words\":50,\"verdict\":\"warn\"},"
+    " {\"id\":\"any-label\",\"labels\":[\"*\"],\"verdict\":\"block\"}],"
+    " \"origins\":[{\"id\":\"hr\",\"match\":[\"https://hr.corp.example\"],\"source\":\"hr\"},"
+    "  {\"id\":\"corp\",\"match\":[\"https://*.corp.example\"],\"source\":\"internal\"}],"
+    " \"copies\":{\"keep_hours\":2,\"max\":500,\"min_words\":12,\"audit\":true}}");
+  g_assert_cmpstr (policy_origin_source (p, "https://hr.corp.example"), ==, "hr");
+  g_assert_cmpstr (policy_origin_source (p, "https://wiki.corp.example"), ==, "internal");
+  g_assert_null (policy_origin_source (p, "https://chat.example"));
+  g_assert_true (policy_has_sources (p));
+  g_assert_cmpint (decide (p, "https://chat.example", copied ("hr", 20)), ==, VERDICT_BLOCK);
+  /* The "*" source from 50 words on; a labels rule never takes a copied finding. */
+  g_assert_cmpint (decide (p, "https://chat.example", copied ("internal", 49)), ==, VERDICT_ALLOW);
+  g_assert_cmpint (decide (p, "https://chat.example", copied ("internal", 50)), ==, VERDICT_WARN);
+  PolicyCopies c;
+  policy_copies (p, &c);
+  g_assert_cmpint (c.keep_seconds, ==, 7200);
+  g_assert_cmpuint (c.max_copies, ==, 500);
+  g_assert_cmpuint (c.min_words, ==, 12);
+  g_assert_true (c.audit);
+  /* The hello lists every group in order, with its source. */
+  g_autoptr (cJSON) hello = policy_to_hello_json (p);
+  const cJSON *origins = cJSON_GetObjectItem (cJSON_GetObjectItem (hello, "copies"), "origins");
+  g_assert_cmpint (cJSON_GetArraySize (origins), ==, 2);
+  g_assert_cmpstr (cJSON_GetObjectItem (cJSON_GetArrayItem (origins, 1), "source")->valuestring, ==, "internal");
+
+  g_autoptr (Policy) d = policy_new_default (NULL);
+  policy_copies (d, &c);
+  g_assert_cmpint (c.keep_seconds, ==, 8 * 3600);
+  g_assert_cmpuint (c.max_copies, ==, 100000);
+  g_assert_false (c.audit);
+  g_assert_false (policy_has_sources (d));
+
+  static const char *const bad[] = {
+    "{\"rules\":[{\"id\":\"x\",\"sources\":[\"hr\"],\"verdict\":\"block\"}]}",  /* no such source */
+    "{\"origins\":[{\"match\":[\"*\"],\"source\":\"\"}]}",
+    "{\"origins\":[{\"match\":[\"*\"],\"source\":\"*\"}]}",
+    "{\"origins\":[{\"match\":[\"*\"],\"source\":\"a b\"}]}",
+    "{\"origins\":[{\"match\":[\"*\"],\"source\":7}]}",
+    "{\"copies\":{\"keep_hours\":0}}", "{\"copies\":{\"keep_hours\":721}}",
+    "{\"copies\":{\"min_words\":7}}", "{\"copies\":{\"kept\":1}}", "{\"copies\":[]}",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (Policy) policy = policy_new_from_data (bad[i], strlen (bad[i]), &error);
+      g_assert_null (policy);
+      g_test_message ("%s", error->message);
+      g_assert_true (g_str_has_prefix (error->message, "policy: "));
+    }
 }
 
 /* audit_retention: the defaults (90 days, 200 MB, after export) and what a policy sets. */
@@ -634,6 +711,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/policy/encrypted-and-extract", test_encrypted_and_extract);
   g_test_add_func ("/policy/default-verdicts", test_default_verdicts);
+  g_test_add_func ("/policy/sources", test_sources);
   g_test_add_func ("/policy/origin-matching", test_origin_matching);
   g_test_add_func ("/policy/origin-cap-and-override", test_origin_cap_and_override);
   g_test_add_func ("/policy/invalid", test_invalid_policies);

@@ -42,6 +42,8 @@ print_verdict (const Verdict *verdict)
       /* The score as the reply tells it, to two decimals. */
       if (f->kind == FINDING_DOCUMENT)
         printf (" score %.2f", (double) (gint) (f->score * 100 + 0.5) / 100);
+      else if (f->kind == FINDING_COPIED)
+        printf (" %u words", f->words);  /* issue 25: words shared with a copy */
       else
         printf (" x%u", f->count);
       print_place (f->file, f->where);

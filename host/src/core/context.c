@@ -1,6 +1,8 @@
 #include "context.h"
 
 #include "file.h"
+#include "copies/copy-book.h"
+
 #include "json.h"
 #include "paths.h"
 #include "state.h"
@@ -22,6 +24,7 @@ struct WeirContext {
   gint64 next_retention;   /* monotonic microseconds; 0: at the first chance */
   Extractor *extractor;    /* weir-extract's launcher; NULL until started or when it would not */
   gboolean extractor_tried;
+  CopyBook *copies;     /* issue 25: opened on first use; NULL until then */
 };
 
 static void
@@ -37,6 +40,7 @@ context_free (WeirContext *ctx)
   if (ctx == NULL)
     return;
   extractor_free (ctx->extractor);
+  copy_book_free (ctx->copies);  /* it borrows the store */
   audit_free (ctx->audit);
   store_close (ctx->store);
   policy_free (ctx->policy);
@@ -71,6 +75,41 @@ const EngineIndex *
 context_index (const WeirContext *ctx)
 {
   return ctx->index;
+}
+
+void
+context_copy_limits (const WeirContext *ctx, CopyLimits *out)
+{
+  PolicyCopies copies;
+  policy_copies (ctx->policy, &copies);
+  *out = (CopyLimits) { .max_copies = copies.max_copies, .max_fingerprints = COPY_BOOK_MAX_FINGERPRINTS,
+                        .keep_seconds = copies.keep_seconds, .min_words = copies.min_words };
+}
+
+/* The book follows the store: one opened while the store was down lives in memory with
+ * a key of its own, and is replaced by the store's once the store opens. */
+CopyBook *
+context_copies (WeirContext *ctx)
+{
+  if (!policy_has_sources (ctx->policy))
+    return NULL;
+  CopyLimits limits;
+  context_copy_limits (ctx, &limits);
+  if (ctx->copies != NULL && copy_book_store (ctx->copies) == ctx->store)
+    {
+      copy_book_set_limits (ctx->copies, &limits);
+      return ctx->copies;
+    }
+  g_clear_pointer (&ctx->copies, copy_book_free);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr (GError) error = NULL;
+  ctx->copies = copy_book_open (ctx->store, &limits, now, &error);
+  if (ctx->copies == NULL)
+    {
+      g_warning ("copies: %s; remembered in memory only", error->message);
+      ctx->copies = copy_book_open (NULL, &limits, now, NULL);
+    }
+  return ctx->copies;
 }
 
 const char *

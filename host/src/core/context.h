@@ -11,6 +11,7 @@
 
 #include "audit/audit.h"
 #include "extract.h"
+#include "copies/copy-book.h"
 #include "engine/index.h"
 #include "pack/pack.h"
 #include "policy/policy.h"
@@ -37,6 +38,12 @@ Store *context_store (const WeirContext *ctx);                      /* NULL: the
 Audit *context_audit (const WeirContext *ctx);                      /* NULL with the store */
 const EngineIndex *context_index (const WeirContext *ctx);          /* never NULL; may be empty */
 const char *context_config_dir (const WeirContext *ctx);
+/* Issue 25: the copies remembered from source origin groups, opened (and read from the
+ * store) on first use; NULL when no origin group of the policy is a source. The limits
+ * are the policy's each time. Without a store, or when its copies cannot be read, the
+ * book lives in memory only. */
+CopyBook *context_copies (WeirContext *ctx);
+void context_copy_limits (const WeirContext *ctx, CopyLimits *out);
 const char *context_state_dir (const WeirContext *ctx);
 
 /* For benchmarks: puts audit (may be NULL) in place of the context's audit log and

@@ -386,6 +386,41 @@ uploads_hello (Proto *proto)
   return uploads;
 }
 
+/* ---- copy (issue 25) ---- */
+
+static const char *const copy_events[] = { "copy", "cut", "drag", "page-copy", NULL };
+
+/* Text a page of origin copied: remembered (as fingerprints) when origin is in a source
+ * group. The origin is the browser's (the extension takes it from the sender), and the
+ * host checks it against the policy again. The reply says whether it was kept, never
+ * anything of the text. */
+static cJSON *
+handle_copy (Proto *proto, const cJSON *req, GError **error)
+{
+  const char *event, *origin, *url, *text;
+  if (!string_field (req, "event", TRUE, &event, error) || !string_field (req, "origin", TRUE, &origin, error)
+      || !string_field (req, "url", FALSE, &url, error) || !string_field (req, "text", TRUE, &text, error))
+    return NULL;
+  if (!one_of (event, copy_events))
+    return bad_field (error, "event", "must be copy, cut, drag or page-copy"), NULL;
+  DeciderCopy copy;
+  if (!decider_copy (proto->decider, event, origin, text, strlen (text), &copy, error))
+    return NULL;
+  g_autofree char *audit = copy.audit;
+  cJSON *reply = cJSON_CreateObject ();
+  cJSON_AddStringToObject (reply, "type", "ack");
+  cJSON_AddBoolToObject (reply, "kept", copy.kept);
+  if (copy.source != NULL)
+    cJSON_AddStringToObject (reply, "source", copy.source);
+  if (copy.why != NULL)
+    cJSON_AddStringToObject (reply, "why", copy.why);
+  if (copy.kept)
+    cJSON_AddNumberToObject (reply, "words", copy.words);
+  if (audit != NULL)
+    cJSON_AddStringToObject (reply, "audit", audit);
+  return reply;
+}
+
 /* ---- gpu, decision, report, hello ---- */
 
 static cJSON *
@@ -485,6 +520,11 @@ handle_hello (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddNumberToObject (reply, "protocol", PROTO_VERSION);
   cJSON_AddItemToObject (reply, "policy", policy_to_hello_json (context_policy (proto->ctx)));
   cJSON_AddItemToObject (reply, "uploads", uploads_hello (proto));
+  /* The request types this host serves, so an extension knows it may send "copy"
+   * (issue 25) to this host and not to an older one. */
+  static const char *const served[] = { "hello", "scan", "gpu", "decision", "report", "file-chunk",
+                                        "file-abort", "copy" };
+  cJSON_AddItemToObject (reply, "requests", cJSON_CreateStringArray (served, G_N_ELEMENTS (served)));
   cJSON *problems = cJSON_AddArrayToObject (reply, "problems");
   const GPtrArray *told = context_problems (proto->ctx);
   for (guint i = 0; i < told->len; i++)
@@ -507,6 +547,7 @@ static const struct {
   { "report", handle_report },
   { "file-chunk", handle_file_chunk },
   { "file-abort", handle_file_abort },
+  { "copy", handle_copy },
 };
 
 static cJSON *

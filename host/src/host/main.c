@@ -220,6 +220,8 @@ main (int argc, char **argv)
   upload_idle_from_env (proto);
   context_record_event (ctx, "host-start", argc > 1 ? argv[1] : NULL);
   context_record_policy (ctx);
+  /* Issue 25: the copies remembered from source groups, read before the cap is measured. */
+  (void) context_copies (ctx);
   /* Once the index is loaded, and before the sandbox: it measures in /proc/self. */
   g_autoptr (MemCap) memcap = memcap_new ();
   g_autofree char *cap = memcap_describe (memcap);

@@ -82,6 +82,15 @@ export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = '
   writeHostManifest(userDataDir, writeHost(dir, weirHome));
   if (beforeLaunch) beforeLaunch({ dir, weirHome });
   const server = await startServer();
+  const browser = { lang, colorScheme };
+  const { ctx, sw } = await startBrowser(userDataDir, browser, server);
+  const env = new Env({ dir, weirHome, userDataDir, browser, ctx, sw, server });
+  await env.ready();
+  return env;
+}
+
+// The browser on userDataDir, with the extension; resolves once its service worker runs.
+async function startBrowser(userDataDir, { lang, colorScheme }, server) {
   const ctx = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -96,9 +105,7 @@ export async function launch({ timeoutMs = 1500, lang = 'en-US', colorScheme = '
   });
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
   const sw = ctx.serviceWorkers().find(isOurs) || await ctx.waitForEvent('serviceworker', { predicate: isOurs });
-  const env = new Env({ dir, weirHome, ctx, sw, server });
-  await env.ready();
-  return env;
+  return { ctx, sw };
 }
 
 function isOurs(worker) {
@@ -154,6 +161,15 @@ export class Env {
     const flag = path.join(this.weirHome, 'down');
     if (down) fs.writeFileSync(flag, '');
     else fs.rmSync(flag, { force: true });
+  }
+
+  // Closes the browser and starts it again on the same profile and WEIR_HOME (issue 25:
+  // what the host remembers must outlive a browser restart). The old host ends with its
+  // port; the new browser starts a new one. Permissions granted to other origins are gone.
+  async restart() {
+    await Promise.race([this.ctx.close().catch(() => {}), sleep(15000)]);
+    Object.assign(this, await startBrowser(this.userDataDir, this.browser, this.server));
+    await this.ready();
   }
 
   async close() {

@@ -37,6 +37,7 @@ finding_kind_name (FindingKind kind)
     case FINDING_PATTERN: return "pattern";
     case FINDING_DOCUMENT: return "document";
     case FINDING_EDM: return "edm";
+    case FINDING_COPIED: return "copied";
     }
   g_assert_not_reached ();
 }

@@ -10,6 +10,8 @@ typedef enum {
   FINDING_PATTERN,   /* a pattern detector: rule + count */
   FINDING_DOCUMENT,  /* a protected document: name + label + score */
   FINDING_EDM,       /* exact data match: name (table) + label + count + detail (columns) */
+  FINDING_COPIED,    /* text copied out of a source origin group (issue 25): name (the
+                      * source) + words + at */
 } FindingKind;
 
 typedef struct {
@@ -22,9 +24,10 @@ typedef struct {
                   * (set by the scan, which knows files; the engine leaves it NULL) */
   char *where;   /* where inside that file (a sheet, an archive member); may be NULL */
   guint count;   /* matches (patterns, EDM records) or matched fingerprints (documents) */
-  guint longest; /* documents: longest in-order run, in normalised words */
-  guint words;   /* documents: words of the content covered by matched runs */
-  double score;  /* documents: share of the paste covered, 0..1; else 1 */
+  guint longest; /* documents, copied: longest in-order run, in normalised words */
+  guint words;   /* documents, copied: words of the content covered by matched runs */
+  double score;  /* documents, copied: share of the paste covered, 0..1; else 1 */
+  gint64 at;     /* copied: when it was copied, unix seconds; else 0 */
   gboolean ocr;  /* found in text read from an image by OCR (issue 26): it may hold OCR's errors */
 } Finding;
 

@@ -156,6 +156,12 @@ index_pack_build_directory (IndexPack *pack)
 }
 
 void
+index_pack_build (IndexPack *pack)
+{
+  index_pack_build_directory (pack);
+}
+
+void
 engine_index_add_pack (EngineIndex *index, IndexPack *pack)
 {
   index_pack_build_directory (pack);
@@ -196,12 +202,7 @@ typedef struct {
   guint32 pos;   /* k-gram position in the document */
 } Hit;
 
-typedef struct {
-  guint32 doc;
-  guint count;    /* distinct matched k-grams of the content */
-  guint longest;  /* words */
-  guint covered;  /* words */
-} Evidence;
+typedef IndexEvidence Evidence;
 
 static int
 compare_hits (gconstpointer a, gconstpointer b)
@@ -326,15 +327,12 @@ add_document_findings (const IndexPack *pack, GArray *evidence, guint words, GPt
     }
 }
 
-static void
-match_documents (const IndexPack *pack, const GArray *words, GPtrArray *findings)
+void
+index_pack_evidence (const IndexPack *pack, const GArray *kgrams, GArray *evidence)
 {
-  if (pack->n_entries == 0 || words->len < WINNOW_K)
+  if (pack->n_entries == 0 || kgrams->len == 0)
     return;
-  g_autoptr (GArray) kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr (GArray) hits = g_array_new (FALSE, FALSE, sizeof (Hit));
-  g_autoptr (GArray) evidence = g_array_new (FALSE, FALSE, sizeof (Evidence));
-  winnow_kgrams ((const guint64 *) words->data, words->len, pack->kgram_hash, pack->doc_key, kgrams);
   collect_hits (pack, kgrams, hits);
   g_array_sort (hits, compare_hits);
   const Hit *h = (const Hit *) hits->data;
@@ -348,6 +346,17 @@ match_documents (const IndexPack *pack, const GArray *words, GPtrArray *findings
       g_array_append_val (evidence, ev);
       i = j;
     }
+}
+
+static void
+match_documents (const IndexPack *pack, const GArray *words, GPtrArray *findings)
+{
+  if (pack->n_entries == 0 || words->len < WINNOW_K)
+    return;
+  g_autoptr (GArray) kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) evidence = g_array_new (FALSE, FALSE, sizeof (Evidence));
+  winnow_kgrams ((const guint64 *) words->data, words->len, pack->kgram_hash, pack->doc_key, kgrams);
+  index_pack_evidence (pack, kgrams, evidence);
   add_document_findings (pack, evidence, words->len, findings);
 }
 

@@ -62,6 +62,25 @@ const IndexPack *engine_index_find_pack (const EngineIndex *index, const char *n
 /* Fingerprints over every pack. */
 gsize engine_index_fingerprint_count (const EngineIndex *index);
 
+/* Sorts nothing: builds the directory and the filter of a pack whose entries are
+ * already sorted (engine_index_add_pack does it for a pack it takes); call it again
+ * after the entries change. */
+void index_pack_build (IndexPack *pack);
+
+/* What one document of a pack has in common with a piece of content: matched k-grams
+ * chained into runs (index.c). */
+typedef struct {
+  guint32 doc;
+  guint count;    /* distinct matched k-grams of the content */
+  guint longest;  /* words */
+  guint covered;  /* words */
+} IndexEvidence;
+
+/* Appends one IndexEvidence per document of pack that shares a k-gram with the
+ * content, given the content's k-gram hashes (a GArray of guint64, made with the pack's
+ * key and hash), in document order. */
+void index_pack_evidence (const IndexPack *pack, const GArray *kgrams, GArray *evidence);
+
 /* At most this many documents of one pack are reported for one piece of content. */
 #define INDEX_MAX_DOCUMENTS 8
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/detect.h"
+#include "engine/winnow.h"
 #include "file.h"
 #include "json-syntax.h"
 #include "weir-error.h"
@@ -24,6 +25,7 @@ rule_free (Rule *rule)
   g_free (rule->id);
   g_strfreev (rule->detectors);
   g_strfreev (rule->labels);
+  g_strfreev (rule->sources);
   g_free (rule->message);
   g_free (rule->learn_more);
   g_free (rule);
@@ -34,6 +36,7 @@ origin_group_free (OriginGroup *group)
 {
   g_free (group->id);
   g_strfreev (group->match);
+  g_free (group->source);
   g_clear_pointer (&group->overrides, g_hash_table_unref);
   g_free (group);
 }
@@ -373,12 +376,13 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
 {
   if (!cJSON_IsObject (obj))
     return fail (error, where, "expected an object");
-  static const char *const known[] = { "id", "detectors", "labels", "min_words", "min_count",
+  static const char *const known[] = { "id", "detectors", "labels", "sources", "min_words", "min_count",
                                        "verdict", "message", "learn_more", "justification", NULL };
   if (!only_known_keys (obj, where, known, error)
       || !get_string (obj, "id", where, &rule->id, error)
       || !get_strv (obj, "detectors", where, &rule->detectors, error)
       || !get_strv (obj, "labels", where, &rule->labels, error)
+      || !get_strv (obj, "sources", where, &rule->sources, error)
       || !get_size (obj, "min_words", where, 1e6, &rule->min_words, error)
       || !get_size (obj, "min_count", where, 1e6, &rule->min_count, error)
       || !get_string (obj, "message", where, &rule->message, error)
@@ -389,8 +393,8 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
     return fail (error, where, "a rule needs an \"id\"");
   if (cJSON_GetObjectItemCaseSensitive (obj, "verdict") == NULL)
     return fail (error, where, "a rule needs a \"verdict\"");
-  if (rule->detectors[0] == NULL && rule->labels[0] == NULL)
-    return fail (error, where, "a rule needs \"detectors\" or \"labels\", or it matches nothing");
+  if (rule->detectors[0] == NULL && rule->labels[0] == NULL && rule->sources[0] == NULL)
+    return fail (error, where, "a rule needs \"detectors\", \"labels\" or \"sources\", or it matches nothing");
   if (!get_verdict (obj, "verdict", where, &rule->verdict, error))
     return FALSE;
   for (guint i = 0; rule->detectors[i] != NULL; i++)
@@ -450,6 +454,73 @@ check_origin_patterns (const OriginGroup *group, const char *where, GError **err
   return TRUE;
 }
 
+/* Issue 25: a source's name is what copied findings and rules' "sources" say: a short
+ * name, not free text, since it reaches replies and the dialog. */
+static gboolean
+get_source (const cJSON *obj, const char *where, char **out, GError **error)
+{
+  if (!get_string (obj, "source", where, out, error))
+    return FALSE;
+  if (*out == NULL)
+    return TRUE;
+  gsize n = strlen (*out);
+  gboolean ok = n > 0 && n <= 64 && strcmp (*out, "*") != 0;
+  for (const char *c = *out; ok && *c != '\0'; c++)
+    ok = g_ascii_isalnum (*c) || *c == '-' || *c == '_' || *c == '.';
+  if (ok)
+    return TRUE;
+  g_autofree char *path = field_path (where, "source");
+  return fail (error, path, "expected a name of 1 to 64 letters, digits, '-', '_' or '.'");
+}
+
+/* Every source a rule names is one an origin group has (or "*"): a misspelt source
+ * would switch the rule off without a word. */
+static gboolean
+check_rule_sources (const Policy *p, GError **error)
+{
+  for (guint i = 0; i < p->rules->len; i++)
+    {
+      const Rule *rule = p->rules->pdata[i];
+      for (guint j = 0; rule->sources[j] != NULL; j++)
+        {
+          gboolean known = strcmp (rule->sources[j], "*") == 0;
+          for (guint k = 0; !known && k < p->origins->len; k++)
+            known = g_strcmp0 (((OriginGroup *) p->origins->pdata[k])->source, rule->sources[j]) == 0;
+          if (known)
+            continue;
+          g_autofree char *path = g_strdup_printf ("rules[%u].sources[%u]", i, j);
+          g_autofree char *what = g_strdup_printf ("no origin group has \"source\": \"%.40s\"", rule->sources[j]);
+          return fail (error, path, what);
+        }
+    }
+  return TRUE;
+}
+
+/* The "copies" section (issue 25). */
+static gboolean
+parse_copies (const cJSON *doc, Policy *p, GError **error)
+{
+  static const char *const known[] = { "keep_hours", "max", "min_words", "audit", NULL };
+  const cJSON *copies = get_object (doc, "copies", "", error);
+  if (copies == NULL)
+    return *error == NULL;
+  gsize keep = 8, max = p->copies.max_copies, min_words = p->copies.min_words;
+  if (!only_known_keys (copies, "copies", known, error)
+      || !get_size (copies, "keep_hours", "copies", 720, &keep, error)
+      || !get_size (copies, "max", "copies", 1000000, &max, error)
+      || !get_size (copies, "min_words", "copies", 100000, &min_words, error)
+      || !get_bool (copies, "audit", "copies", &p->copies.audit, error))
+    return FALSE;
+  if (keep == 0)
+    return fail (error, "copies.keep_hours", "expected a whole number from 1 to 720, not 0");
+  if (min_words < WINNOW_K)
+    return fail (error, "copies.min_words", "expected at least 8 (the words of one k-gram)");
+  p->copies.keep_seconds = (gint64) keep * 3600;
+  p->copies.max_copies = (guint) MAX (max, 1);
+  p->copies.min_words = (guint) min_words;
+  return TRUE;
+}
+
 static gboolean
 parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginGroup *group,
               GError **error)
@@ -457,7 +528,7 @@ parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginG
   if (!cJSON_IsObject (obj))
     return fail (error, where, "expected an object");
   static const char *const known[] = { "id", "match", "max_verdict", "gpu", "model_downloads",
-                                       "justification", "overrides", "record_url", "ocr", NULL };
+                                       "justification", "overrides", "record_url", "ocr", "source", NULL };
   if (!only_known_keys (obj, where, known, error))
     return FALSE;
   group->overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -474,6 +545,7 @@ parse_origin (const cJSON *obj, const char *where, const Policy *policy, OriginG
          && get_bool (obj, "justification", where, &group->justification, error)
          && get_bool (obj, "record_url", where, &group->record_url, error)
          && get_bool (obj, "ocr", where, &group->ocr, error)
+         && get_source (obj, where, &group->source, error)
          && parse_overrides (obj, where, policy, group, error)
          && check_origin_patterns (group, where, error);
 }
@@ -624,7 +696,7 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
   static const char *const top[] = { "version", "fail_mode", "timeout_ms", "min_scan_chars",
                                      "max_scan_bytes", "oversize", "unreadable", "default", "rules",
                                      "origins", "gpu", "model_downloads", "record_url", "encrypted", "audit_retention",
-                                     "extract", "ocr", NULL };
+                                     "extract", "ocr", "copies", NULL };
   static const char *const verdict_message[] = { "verdict", "message", NULL };
   static const char *const verdict_only[] = { "verdict", NULL };
   static const char *const downloads[] = { "verdict", "audit", "patterns", NULL };
@@ -670,7 +742,9 @@ parse_sections (const cJSON *doc, Policy *p, GError **error)
          && parse_extract (doc, p, error)
          && parse_ocr (doc, p, error)
          && parse_list (doc, "rules", p, p->rules, error)
-         && parse_list (doc, "origins", p, p->origins, error);
+         && parse_list (doc, "origins", p, p->origins, error)
+         && parse_copies (doc, p, error)
+         && check_rule_sources (p, error);
 }
 
 /* Where the text stops being a UTF-8 JSON object, by line and column: cJSON only says
@@ -751,6 +825,7 @@ policy_parse (const char *json, gsize len, GError **error)
   p->retention_mb = 200;
   p->retention_after_export = TRUE;
   p->download_patterns = g_strdupv ((char **) default_download_patterns);
+  p->copies = (PolicyCopies) { .keep_seconds = 8 * 3600, .max_copies = 100000, .min_words = WINNOW_K };
   /* Its strings are copied into replies, which must stay valid UTF-8 JSON. */
   p->doc = parse_document (json, len, error);
   if (p->doc == NULL)

@@ -9,6 +9,7 @@ typedef struct {
   char *id;
   GStrv detectors;  /* detector ids; may be empty */
   GStrv labels;     /* pack labels; "*" is any label */
+  GStrv sources;    /* issue 25: source groups of copied text; "*" is any source */
   gsize min_words;  /* documents: the rule applies from this many matched words on */
   gsize min_count;  /* patterns and EDM: the rule applies from this many matches on (0: any) */
   VerdictLevel verdict;
@@ -32,6 +33,7 @@ typedef struct {
   gboolean has_ocr;
   gboolean ocr;           /* images from these origins' pages are read by OCR (issue 26) */
   GHashTable *overrides;  /* rule id -> GINT_TO_POINTER (VerdictLevel + 1) */
+  char *source;           /* issue 25: text copied here is remembered as from this source; NULL: not a source */
 } OriginGroup;
 
 struct Policy {
@@ -60,6 +62,7 @@ struct Policy {
   gsize retention_days;        /* audit_retention (docs/policy.md) */
   gsize retention_mb;
   gboolean retention_after_export;
+  PolicyCopies copies;
   GPtrArray *rules;    /* Rule* */
   GPtrArray *origins;  /* OriginGroup* */
 };

@@ -111,8 +111,11 @@ rule_applies (const Rule *rule, const Finding *finding)
     return FALSE;
   if (finding->kind == FINDING_PATTERN)
     return g_strv_contains ((const char *const *) rule->detectors, finding->rule);
-  if (finding->kind == FINDING_DOCUMENT && finding->words < rule->min_words)
+  if ((finding->kind == FINDING_DOCUMENT || finding->kind == FINDING_COPIED) && finding->words < rule->min_words)
     return FALSE;
+  if (finding->kind == FINDING_COPIED)
+    return g_strv_contains ((const char *const *) rule->sources, "*")
+           || g_strv_contains ((const char *const *) rule->sources, finding->name);
   for (char **l = rule->labels; *l != NULL; l++)
     if (strcmp (*l, "*") == 0 || g_strcmp0 (*l, finding->label) == 0)
       return TRUE;
@@ -288,6 +291,51 @@ policy_digest (const Policy *policy)
   return policy->digest;
 }
 
+const char *
+policy_origin_source (const Policy *policy, const char *origin)
+{
+  const OriginGroup *group = find_origin (policy, origin);
+  return group != NULL ? group->source : NULL;
+}
+
+void
+policy_copies (const Policy *policy, PolicyCopies *out)
+{
+  *out = policy->copies;
+}
+
+gboolean
+policy_has_sources (const Policy *policy)
+{
+  for (guint i = 0; i < policy->origins->len; i++)
+    if (((const OriginGroup *) policy->origins->pdata[i])->source != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* Issue 25: the extension sends copies only from pages of a source group, so it gets
+ * every origin group in order with its source, if any: the first group that matches a
+ * page decides, as for the host's own verdicts (which checks again). Empty when no
+ * group is a source, so the extension sends nothing. */
+static cJSON *
+copies_to_json (const Policy *policy)
+{
+  cJSON *copies = cJSON_CreateObject ();
+  cJSON *origins = cJSON_AddArrayToObject (copies, "origins");
+  for (guint i = 0; policy_has_sources (policy) && i < policy->origins->len; i++)
+    {
+      const OriginGroup *group = policy->origins->pdata[i];
+      cJSON *entry = cJSON_CreateObject ();
+      cJSON_AddItemToObject (entry, "match",
+                             cJSON_CreateStringArray ((const char *const *) group->match,
+                                                      (int) g_strv_length (group->match)));
+      if (group->source != NULL)
+        cJSON_AddStringToObject (entry, "source", group->source);
+      cJSON_AddItemToArray (origins, entry);
+    }
+  return copies;
+}
+
 /* Every origin group in order, each with its own verdict for one section (gpu, model
  * downloads) when it sets one: the first group that matches a page's origin decides, as for
  * the host's own verdicts, and one without a verdict leaves the section's default. */
@@ -341,6 +389,7 @@ policy_to_hello_json (const Policy *policy)
    * where an origin's verdict is block; the extension decides that from these. */
   cJSON_AddItemToObject (gpu, "origins", origins_to_json (policy, TRUE));
   cJSON_AddItemToObject (hello, "model_downloads", downloads_to_json (policy));
+  cJSON_AddItemToObject (hello, "copies", copies_to_json (policy));
   cJSON_AddStringToObject (hello, "digest", policy->digest);
   return hello;
 }

@@ -85,6 +85,21 @@ gboolean policy_record_url (const Policy *policy, const char *origin);
  * only once exported when *after_export. Defaults: 90 days, 200 MB, after export. */
 void policy_audit_retention (const Policy *policy, guint *days, guint *mb, gboolean *after_export);
 
+/* Issue 25: the source group of origin (the "source" of the first origin group that
+ * matches it), or NULL when it is in none. Borrowed from the policy. */
+const char *policy_origin_source (const Policy *policy, const char *origin);
+
+/* What the policy's "copies" section says (docs/policy.md). */
+typedef struct {
+  gint64 keep_seconds;  /* how long a copy is remembered */
+  guint max_copies;     /* how many copies at most */
+  guint min_words;      /* words a paste must share with a copy to be a finding */
+  gboolean audit;       /* every copy event gets an audit record */
+} PolicyCopies;
+void policy_copies (const Policy *policy, PolicyCopies *out);
+/* Whether any origin group is a source: without one nothing is remembered. */
+gboolean policy_has_sources (const Policy *policy);
+
 /* The part of the policy the extension needs, for the hello reply. Caller frees. */
 cJSON *policy_to_hello_json (const Policy *policy);
 

@@ -92,6 +92,10 @@ static const char *const migrations[] = {
   "       OR OLD.event IN ('key-epoch', 'checkpoint')"
   "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: only records a checkpoint sealed may be pruned'); END;"
   "CREATE INDEX audit_events ON audit (event, seq) WHERE event IN ('key-epoch', 'checkpoint');",
+  /* Fingerprints of text copied out of source origin groups (store-copies.c): keyed
+   * k-gram hashes, never the text. */
+  "CREATE TABLE copies (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL,"
+  "                     copied_at INTEGER NOT NULL, words INTEGER NOT NULL, picks BLOB NOT NULL);",
 };
 
 /* The schema version is the number of migrations applied. */

@@ -3,7 +3,10 @@
  * them again). */
 #include "verdict.h"
 
+#include <string.h>
+
 #include "engine/findings.h"
+#include "engine/html.h"
 #include "json.h"
 #include "text.h"
 #include "weir-error.h"
@@ -114,7 +117,9 @@ verdict_message (const PolicyDecision *decision, const GPtrArray *findings)
   for (guint i = 0; i < findings->len; i++)
     {
       const Finding *f = findings->pdata[i];
-      if (f->kind != FINDING_PATTERN && f->name != NULL)
+      if (f->kind == FINDING_COPIED && decision->message == NULL)
+        return g_strdup_printf ("This text was copied from %s.", f->name);
+      if (f->kind != FINDING_PATTERN && f->kind != FINDING_COPIED && f->name != NULL)
         return f->label ? g_strdup_printf ("This text matches %s (%s).", f->name, f->label)
                         : g_strdup_printf ("This text matches %s.", f->name);
     }
@@ -339,6 +344,77 @@ decider_record (Decider *decider, Verdict *verdict, const char *event, const cJS
     override_unrecorded (decider, verdict, error);
 }
 
+static char *record_append (Decider *decider, const char *event, cJSON *record, GError **error);
+
+/* ---- copies (issue 25) ---- */
+
+/* The text of a paste as the copy memory reads it: its text, else the visible text of
+ * its HTML (what a copy out of a page puts on the clipboard is both). Files are not
+ * read: a copy event carries text. Returns NULL when there is none; caller frees. */
+static char *
+copy_match_text (const ScanRequest *request, gsize *len)
+{
+  if (request->text != NULL && request->text[0] != '\0')
+    {
+      *len = strlen (request->text);
+      return g_strndup (request->text, *len);
+    }
+  if (request->html != NULL && request->html[0] != '\0')
+    return engine_html_to_text (request->html, strlen (request->html), len);
+  return NULL;
+}
+
+/* Copied findings: the paste checked against what was copied out of source groups other
+ * than the destination's own (pasting back into the same group is never a finding). */
+static void
+match_copies (Decider *decider, const ScanRequest *request, GPtrArray *findings)
+{
+  CopyBook *book = context_copies (decider->ctx);
+  if (book == NULL)
+    return;
+  gsize len = 0;
+  g_autofree char *text = copy_match_text (request, &len);
+  if (text == NULL)
+    return;
+  const char *own = policy_origin_source (context_policy (decider->ctx), request->origin);
+  copy_book_match (book, text, len, own, g_get_real_time () / G_USEC_PER_SEC, findings);
+}
+
+gboolean
+decider_copy (Decider *decider, const char *event, const char *origin, const char *text, gsize len,
+              DeciderCopy *out, GError **error)
+{
+  const Policy *policy = context_policy (decider->ctx);
+  *out = (DeciderCopy) { .kept = FALSE };
+  out->source = policy_origin_source (policy, origin);
+  CopyBook *book = out->source != NULL ? context_copies (decider->ctx) : NULL;
+  if (book == NULL)
+    {
+      out->why = "not-a-source";
+      return TRUE;
+    }
+  g_autoptr (GError) store_error = NULL;
+  CopyOutcome outcome = copy_book_add (book, origin, out->source, text, len, g_get_real_time () / G_USEC_PER_SEC,
+                                       &out->words, &store_error);
+  if (store_error != NULL)
+    g_warning ("copies: %s; the copy is remembered until the host stops", store_error->message);
+  out->kept = outcome == COPY_KEPT;
+  out->why = out->kept ? NULL : copy_outcome_name (outcome);
+  PolicyCopies copies;
+  policy_copies (policy, &copies);
+  if (!out->kept || !copies.audit)
+    return TRUE;
+  /* The event, the page's origin, its source group and sizes: never the text. */
+  g_autoptr (cJSON) record = cJSON_CreateObject ();
+  cJSON_AddStringToObject (record, "origin", origin);
+  cJSON_AddStringToObject (record, "source", out->source);
+  cJSON_AddStringToObject (record, "copy_event", event);
+  cJSON_AddNumberToObject (record, "bytes", (double) len);
+  cJSON_AddNumberToObject (record, "words", out->words);
+  out->audit = record_append (decider, "copy", record, error);
+  return out->audit != NULL;
+}
+
 /* ---- the sequences ---- */
 
 Verdict *
@@ -366,6 +442,7 @@ decider_scan (Decider *decider, const ScanRequest *request)
         extract.extractor = context_extractor (decider->ctx);
       scan_run (request, context_index (decider->ctx), policy_min_scan_chars (policy), scan_deadline (decider, request),
                 context_audit (decider->ctx), &extract, &scan);
+      match_copies (decider, request, scan.findings);
       policy_decide (policy, request->origin, scan.findings, &decision);
       if (scan.overrun)
         override_timeout (verdict, policy, &decision);

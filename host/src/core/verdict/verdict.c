@@ -58,7 +58,18 @@ finding_json (const Finding *finding)
     add_name (reason, "file", finding->file, REASON_MAX_FILE);
   if (finding->where)
     add_name (reason, "where", finding->where, REASON_MAX_WHERE);
-  if (finding->kind == FINDING_DOCUMENT)
+  if (finding->kind == FINDING_COPIED)
+    {
+      /* Issue 25: which source the text was copied from, how many words it shares with
+       * that copy and when it was copied (UTC). name is the source. */
+      cJSON_AddStringToObject (reason, "source", finding->name);
+      cJSON_AddNumberToObject (reason, "words", finding->words);
+      g_autoptr (GDateTime) at = g_date_time_new_from_unix_utc (finding->at);
+      g_autofree char *when = at ? g_date_time_format (at, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+      if (when != NULL)
+        cJSON_AddStringToObject (reason, "copied_at", when);
+    }
+  else if (finding->kind == FINDING_DOCUMENT)
     cJSON_AddNumberToObject (reason, "score", (double) (gint) (finding->score * 100 + 0.5) / 100);
   else
     cJSON_AddNumberToObject (reason, "count", finding->count);

@@ -92,6 +92,20 @@ Verdict *decider_scan (Decider *decider, const ScanRequest *request);
  * record). Never NULL; caller frees. */
 Verdict *decider_gpu (Decider *decider, const char *origin, const char *api);
 
+/* Issue 25: text copied (event: copy, cut, drag or page-copy) by a page of origin. When
+ * origin is in a source group of the policy, its fingerprints are remembered as copied
+ * from that source; with the policy's copies.audit, a "copy" audit record says so (origin,
+ * source, sizes; never the text). FALSE only when that record cannot be written. */
+typedef struct {
+  gboolean kept;
+  const char *source;  /* the origin's source group (borrowed from the policy), or NULL */
+  const char *why;     /* not kept: "not-a-source", "too-short" or "rate-limited" (static) */
+  guint32 words;
+  char *audit;         /* the copy record's id, or NULL; caller frees */
+} DeciderCopy;
+gboolean decider_copy (Decider *decider, const char *event, const char *origin, const char *text, gsize len,
+                       DeciderCopy *out, GError **error);
+
 /* The audit record of the user's answer to a warn verdict (event "decision": the verdict's
  * audit id as ref, proceed or cancel, the justification cut at 2000 bytes, NULL for
  * none); the record's id, or NULL with error (WEIR_ERROR_STORE without an audit log). */
