@@ -162,6 +162,33 @@ pack_file_write (const PackMeta *meta, const IndexPack *pack, const SignSecretKe
   return g_byte_array_free_to_bytes (out);
 }
 
+GBytes *
+pack_file_write_skeleton (const PackMeta *meta, const IndexPack *pack)
+{
+  IndexPack shallow = *pack;
+  EdmTable edm;
+  shallow.n_entries = 0;
+  if (pack->edm != NULL)
+    {
+      edm = *pack->edm;
+      edm.n_entries = 0;
+      edm.n_words = 0;
+      shallow.edm = &edm;
+    }
+  GByteArray *out = g_byte_array_new ();
+  guint8 zero_sig[SIGN_BYTES] = { 0 };
+  g_byte_array_append (out, (const guint8 *) PACK_MAGIC, 8);
+  put_u32 (out, pack->kgram_hash == WINNOW_HASH_SIPHASH ? 1 : 2);
+  g_byte_array_append (out, (const guint8 *) SIGN_ALG, 2);
+  g_byte_array_append (out, meta->key_id, SIGN_KEY_ID_BYTES);
+  g_byte_array_append (out, zero_sig, SIGN_BYTES);
+  put_u64 (out, 0);
+  put_body (out, meta, &shallow);
+  guint64 body = GUINT64_TO_LE ((guint64) (out->len - PACK_HEADER_BYTES));
+  memcpy (out->data + BODY_LEN_OFFSET, &body, 8);
+  return g_byte_array_free_to_bytes (out);
+}
+
 /* ---- reading ---- */
 
 typedef struct {
