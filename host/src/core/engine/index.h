@@ -38,6 +38,10 @@ typedef struct _IndexPack {
   guint64 *filter;
   guint filter_bits;
   EdmTable *edm;                       /* owned; NULL when the pack has none */
+  /* TRUE when every document was winnowed without passing over anything (the pack has
+   * no boilerplate): then a long paste is winnowed the same way first, and looked up
+   * k-gram by k-gram only when one of its kept k-grams is in the pack (index.c). */
+  gboolean winnowed_paste;
   /* When set (owned), entries, directory, filter and the EDM table's arrays point into
    * this mapped file (index-map.h) and are not freed with the pack; they are already
    * built, and every read of them is checked. */

@@ -370,7 +370,8 @@ parse_meta (const char *json, PackMeta *meta, GError **error)
   meta->label = g_strdup (label->valuestring);
   meta->version = (gint64) version;
   meta->created = (gint64) created;
-  meta->dropped = json_number (obj, "dropped", 0, 1e15, &n) ? (gsize) n : 0;
+  meta->dropped_known = json_number (obj, "dropped", 0, 1e15, &n);
+  meta->dropped = meta->dropped_known ? (gsize) n : 0;
   return TRUE;
 }
 
@@ -588,6 +589,8 @@ open_file (GBytes *bytes, GArray *keys, gboolean verify, PackMeta *meta, GError 
   memcpy (parsed.key_id, data + 14, SIGN_KEY_ID_BYTES);
   parsed.format = format;
   pack->kgram_hash = format == 1 ? WINNOW_HASH_SIPHASH : WINNOW_HASH_MULTILINEAR;
+  /* No boilerplate was passed over (or, before issue 27, dropped): plain winnowing. */
+  pack->winnowed_paste = parsed.dropped_known && parsed.dropped == 0;
   pack_meta_clear (meta);
   *meta = parsed;
   return pack;

@@ -56,6 +56,7 @@ typedef struct {
   guint documents;
   gsize fingerprints;
   gsize dropped;
+  gboolean dropped_known;   /* the metadata has "dropped" */
   guint records;
   gsize values;
 } PackMeta;
