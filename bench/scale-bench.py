@@ -119,6 +119,18 @@ def smaps(pid):
     return out
 
 
+def run_timed(argv, env):
+    """Wall seconds and the child's CPU seconds (user + system); stdout."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = p.stdout.read(), p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = 0
+    if status != 0:
+        raise SystemExit(f"{argv[0]} {argv[1]} failed: {err.decode(errors='replace')}")
+    return time.perf_counter() - t0, usage.ru_utime + usage.ru_stime, out.decode()
+
+
 def start_scan(host, env, request):
     t0 = time.perf_counter()
     p = subprocess.Popen([host], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -136,9 +148,13 @@ def stop(p):
 
 
 def cold_start(host, env, request):
+    """Spawn to first reply in ms, the reply, and the host's CPU ms (start, one scan, stop)."""
     p, ms, reply = start_scan(host, env, request)
-    stop(p)
-    return ms, reply
+    p.stdin.close()
+    _, _, usage = os.wait4(p.pid, 0)
+    p.returncode = 0
+    p.stdout.close()
+    return ms, reply, (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def memory(host, env, request, hosts):
@@ -217,20 +233,20 @@ def main():
         env0 = dict(os.environ)
         env0.pop("DISPLAY", None)
         keys = os.path.join(tmp, "keys")
-        os.makedirs(keys, exist_ok=True)
+        shutil.rmtree(keys, ignore_errors=True)
+        os.makedirs(keys)
         pack = os.path.join(tmp, "scale.weirpack")
         subprocess.run([weir, "keygen", "-s", os.path.join(keys, "a.key"), "-p", os.path.join(keys, "a.pub")],
                        env=dict(env0, WEIR_HOME=os.path.join(tmp, "keyhome")), check=True, capture_output=True)
-        t0 = time.perf_counter()
-        r = subprocess.run([weir, "pack", "build", "--name", "scale", "--label", "confidential", "--docs", docs,
-                            "--edm", csv, "--edm-columns", "email!,name,phone:number,city",
-                            "--sign", os.path.join(keys, "a.key"), "-o", pack],
-                           env=env0, capture_output=True, text=True, check=True)
-        build_s = time.perf_counter() - t0
-        fps = int(r.stdout.split("fingerprints ")[1].split()[0])
+        build_s, build_cpu, out = run_timed([weir, "pack", "build", "--name", "scale", "--label", "confidential",
+                                             "--docs", docs, "--edm", csv, "--edm-columns",
+                                             "email!,name,phone:number,city",
+                                             "--sign", os.path.join(keys, "a.key"), "-o", pack], env0)
+        fps = int(out.split("fingerprints ")[1].split()[0])
         data_mb = (size + os.path.getsize(csv)) / 1e6
         print(f"pack build: {fps:,} fingerprints, {os.path.getsize(pack) / 1e6:.1f} MB pack, {build_s:.1f} s wall "
-              f"= {data_mb / build_s:.1f} MB/s of documents and CSV")
+              f"= {data_mb / build_s:.1f} MB/s of documents and CSV; {build_cpu:.1f} s CPU = "
+              f"{data_mb / build_cpu:.1f} MB/s")
         with open(os.path.join(docs, "d0000", "doc0000000.txt")) as f:
             excerpt = " ".join(f.read().split()[1000:1040])
         scan = {"type": "scan", "id": 1, "event": "paste", "origin": "https://chat.example",
@@ -243,23 +259,26 @@ def main():
             env = dict(env0, WEIR_HOME=os.path.join(tmp, f"home-{label}"))
             shutil.rmtree(env["WEIR_HOME"], ignore_errors=True)
             subprocess.run([w, "trust", "add", os.path.join(keys, "a.pub")], env=env, check=True, capture_output=True)
-            t0 = time.perf_counter()
-            subprocess.run([w, "pack", "import", pack], env=env, check=True, capture_output=True)
-            import_s = time.perf_counter() - t0
-            first_ms, reply = cold_start(host, env, scan)
-            times = [cold_start(host, env, scan)[0] for _ in range(args.runs)]
+            import_s, import_cpu, _ = run_timed([w, "pack", "import", pack], env)
+            first_ms, reply, first_cpu = cold_start(host, env, scan)
+            starts = [cold_start(host, env, scan) for _ in range(args.runs)]
+            times = [ms for ms, _, _ in starts]
+            cpus = [cpu for _, _, cpu in starts]
             mem = memory(host, env, scan, args.hosts)
             with_pack = bench_scan(bscan, env, corpus)
             empty = dict(env0, WEIR_HOME=os.path.join(tmp, f"empty-{label}"))
             no_pack = bench_scan(bscan, empty, corpus)
             index_mb = sum(os.path.getsize(p) for p in glob.glob(os.path.join(env["WEIR_HOME"], "index", "*"))) / 1e6
-            rows_out.append((label, import_s, first_ms, times, reply.get("verdict"), mem, with_pack, no_pack, index_mb))
+            rows_out.append((label, import_s, import_cpu, first_ms, first_cpu, times, cpus, reply.get("verdict"), mem,
+                             with_pack, no_pack, index_mb))
         print()
-        for label, import_s, first_ms, times, verdict, mem, with_pack, no_pack, index_mb in rows_out:
-            print(f"[{label}] import {import_s:.2f} s" + (f" (index file {index_mb:.1f} MB)" if index_mb else ""))
-            print(f"[{label}] cold start to first verdict ({verdict}): first start after import {first_ms:.0f} ms, "
-                  f"then median {statistics.median(times):.0f} ms (min {min(times):.0f}, max {max(times):.0f}) "
-                  f"over {len(times)} starts")
+        for (label, import_s, import_cpu, first_ms, first_cpu, times, cpus, verdict, mem, with_pack, no_pack,
+             index_mb) in rows_out:
+            print(f"[{label}] import {import_s:.2f} s wall, {import_cpu:.2f} s CPU"
+                  + (f" (index file {index_mb:.1f} MB)" if index_mb else ""))
+            print(f"[{label}] cold start to first verdict ({verdict}): first start after import {first_ms:.0f} ms "
+                  f"({first_cpu:.0f} ms CPU), then median {statistics.median(times):.0f} ms wall (min {min(times):.0f}, "
+                  f"max {max(times):.0f}), median {statistics.median(cpus):.0f} ms host CPU, over {len(times)} starts")
             print(f"[{label}] {len(mem)} hosts at once: " + ", ".join(
                 f"Rss {r / 1024:.1f} MiB / Pss {p / 1024:.1f} MiB / private {v / 1024:.1f} MiB" for r, p, v in mem))
             print(f"[{label}] scan throughput (engine_score, {args.scan_mb:.0f} MB of manual pages, best of 3): "

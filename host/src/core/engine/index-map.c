@@ -109,6 +109,17 @@ index_map_block_tag (const guint8 key[INDEX_MAP_KEY_BYTES], const guint8 id[INDE
   crypto_generichash_final (&st, out, INDEX_MAP_TAG_BYTES);
 }
 
+void
+index_map_name_hash (const guint8 key[INDEX_MAP_KEY_BYTES], const char *name, guint8 out[32])
+{
+  static const char context[] = "weir index name v1";
+  crypto_generichash_state st;
+  crypto_generichash_init (&st, key, INDEX_MAP_KEY_BYTES, 32);
+  crypto_generichash_update (&st, (const guint8 *) context, sizeof context);
+  crypto_generichash_update (&st, (const guint8 *) name, strlen (name));
+  crypto_generichash_final (&st, out, 32);
+}
+
 static gboolean
 refuse (GError **error, const char *path, const char *why)
 {
@@ -182,7 +193,7 @@ index_map_open (const char *path, const guint8 key[INDEX_MAP_KEY_BYTES], const c
   if (sodium_memcmp (mac, map->base + MAC_OFFSET, INDEX_MAP_MAC_BYTES) != 0)
     return refuse (error, path, "its header does not authenticate (changed, or made for another store)"), NULL;
   guint8 name_hash[32];
-  crypto_generichash (name_hash, sizeof name_hash, (const guint8 *) name, strlen (name), NULL, 0);
+  index_map_name_hash (key, name, name_hash);
   if (memcmp (name_hash, h->name_hash, 32) != 0 || h->version != version)
     return refuse (error, path, "it was made for another pack or version"), NULL;
   if (!sections_fit (h))

@@ -44,7 +44,7 @@ typedef enum {
 /* The header's numbers (the fixed part of the file's first page, little-endian). */
 typedef struct {
   guint8 id[INDEX_MAP_ID_BYTES];   /* random, per file */
-  guint8 name_hash[32];            /* BLAKE2b-256 of the pack's name */
+  guint8 name_hash[32];            /* index_map_name_hash() of the pack's name */
   gint64 version;                  /* the pack's version */
   guint64 file_len;
   guint32 filter_bits, directory_bits, edm_word_filter_bits, edm_value_filter_bits;
@@ -67,6 +67,10 @@ typedef struct {
   gboolean damaged;                /* a block failed its tag */
   char *path;
 } IndexMap;
+
+/* The keyed hash of a pack's name that the header holds (and the file's name starts
+ * with): a name can be checked only with the store's key. */
+void index_map_name_hash (const guint8 key[INDEX_MAP_KEY_BYTES], const char *name, guint8 out[32]);
 
 /* The header's bytes as written (INDEX_MAP_HEADER_BYTES, MAC excluded, zero-padded). */
 void index_map_header_encode (const IndexMapHeader *h, guint8 out[INDEX_MAP_HEADER_BYTES]);

@@ -15,11 +15,16 @@ G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
 G_STATIC_ASSERT (sizeof (IndexEntry) == 16);
 G_STATIC_ASSERT (sizeof (EdmEntry) == 16);
 
+/* The first 8 bytes of the keyed name hash, in hex, and "-"; "" when the store has no
+ * key (then no file either). */
 static char *
-name_prefix (const char *name)
+name_prefix (Store *store, const char *name)
 {
-  guint8 h[8];
-  crypto_generichash (h, sizeof h, (const guint8 *) name, strlen (name), NULL, 0);
+  guint8 key[INDEX_MAP_KEY_BYTES], h[32];
+  if (!store_pack_index_key (store, key, NULL))
+    return g_strdup ("");
+  index_map_name_hash (key, name, h);
+  sodium_memzero (key, sizeof key);
   return g_strdup_printf ("%02x%02x%02x%02x%02x%02x%02x%02x-", h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
 }
 
@@ -27,7 +32,7 @@ static char *
 index_path (Store *store, const char *name, gint64 version)
 {
   g_autofree char *dir = store_pack_index_dir (store);
-  g_autofree char *prefix = name_prefix (name);
+  g_autofree char *prefix = name_prefix (store, name);
   g_autofree char *base = g_strdup_printf ("%s%" G_GINT64_FORMAT ".weiridx", prefix, version);
   return g_build_filename (dir, base, NULL);
 }
@@ -37,7 +42,9 @@ static void
 remove_files (Store *store, const char *name, const char *keep)
 {
   g_autofree char *dir = store_pack_index_dir (store);
-  g_autofree char *prefix = name_prefix (name);
+  g_autofree char *prefix = name_prefix (store, name);
+  if (*prefix == '\0')
+    return;
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *entry;
   while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
@@ -126,7 +133,7 @@ write_file (const char *path, const guint8 key[INDEX_MAP_KEY_BYTES], const char 
     }
   IndexMapHeader h = { 0 };
   randombytes_buf (h.id, sizeof h.id);
-  crypto_generichash (h.name_hash, sizeof h.name_hash, (const guint8 *) name, strlen (name), NULL, 0);
+  index_map_name_hash (key, name, h.name_hash);
   h.version = version;
   h.filter_bits = pack->filter_bits;
   h.directory_bits = pack->directory_bits;

@@ -3,7 +3,7 @@
  * skeleton: metadata, keys, document and column names) kept in the store.
  *
  * Files live in the store's folder, index/NAMEHASH-VERSION.weiridx (NAMEHASH: 16 hex
- * digits of BLAKE2b of the pack's name), mode 0600, written to a temporary name and
+ * digits of the keyed hash of the pack's name, engine/index-map.h), mode 0600, written to a temporary name and
  * renamed, so a host never maps a half-written file. A missing or refused file is
  * derived again from the stored pack the next time a host loads it. */
 #pragma once
