@@ -189,8 +189,9 @@ def scan_corpus(path, megabytes):
                 break
 
 
-def bench_scan(binary, env, corpus):
-    r = subprocess.run([binary, "--index", corpus, "3"], env=env, capture_output=True, text=True, check=True)
+def bench_scan(binary, env, corpus, every=False):
+    r = subprocess.run([binary, "--index"] + (["--every-kgram"] if every else []) + [corpus, "3"], env=env,
+                       capture_output=True, text=True, check=True)
     line = r.stdout.strip()
     best = float(line.split("best of 3: ")[1].split(" MB/s")[0])
     cpu = float(line.split("(CPU time ")[1].split(" MB/s")[0])
@@ -268,12 +269,16 @@ def main():
             with_pack = bench_scan(bscan, env, corpus)
             empty = dict(env0, WEIR_HOME=os.path.join(tmp, f"empty-{label}"))
             no_pack = bench_scan(bscan, empty, corpus)
+            try:
+                every = bench_scan(bscan, env, corpus, every=True)
+            except subprocess.CalledProcessError:
+                every = None  # a build before issue 28: every k-gram is looked up anyway
             index_mb = sum(os.path.getsize(p) for p in glob.glob(os.path.join(env["WEIR_HOME"], "index", "*"))) / 1e6
             rows_out.append((label, import_s, import_cpu, first_ms, first_cpu, times, cpus, reply.get("verdict"), mem,
-                             with_pack, no_pack, index_mb))
+                             with_pack, no_pack, every, index_mb))
         print()
         for (label, import_s, import_cpu, first_ms, first_cpu, times, cpus, verdict, mem, with_pack, no_pack,
-             index_mb) in rows_out:
+             every, index_mb) in rows_out:
             print(f"[{label}] import {import_s:.2f} s wall, {import_cpu:.2f} s CPU"
                   + (f" (index file {index_mb:.1f} MB)" if index_mb else ""))
             print(f"[{label}] cold start to first verdict ({verdict}): first start after import {first_ms:.0f} ms "
@@ -283,7 +288,9 @@ def main():
                 f"Rss {r / 1024:.1f} MiB / Pss {p / 1024:.1f} MiB / private {v / 1024:.1f} MiB" for r, p, v in mem))
             print(f"[{label}] scan throughput (engine_score, {args.scan_mb:.0f} MB of manual pages, best of 3): "
                   f"with the pack {with_pack[0]:.0f} MB/s (CPU {with_pack[1]:.0f}), empty store {no_pack[0]:.0f} MB/s "
-                  f"(CPU {no_pack[1]:.0f}): {100 * with_pack[1] / max(no_pack[1], 1):.0f}% of the no-pack rate by CPU time")
+                  f"(CPU {no_pack[1]:.0f}): {100 * with_pack[1] / max(no_pack[1], 1):.0f}% of the no-pack rate by CPU time"
+                  + (f"; every k-gram looked up (--every-kgram): {every[0]:.0f} MB/s (CPU {every[1]:.0f})"
+                     if every else ""))
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -191,6 +191,13 @@ engine_index_pack_count (const EngineIndex *index)
 }
 
 const IndexPack *
+engine_index_pack (const EngineIndex *index, guint i)
+{
+  g_assert (i < index->packs->len);
+  return index->packs->pdata[i];
+}
+
+const IndexPack *
 engine_index_find_pack (const EngineIndex *index, const char *name)
 {
   for (guint i = 0; i < index->packs->len; i++)

@@ -78,6 +78,8 @@ guint engine_index_pack_count (const EngineIndex *index);
  * means no entry has it, TRUE may be a false positive (always TRUE until the pack is
  * in an index). */
 gboolean index_pack_may_hold (const IndexPack *pack, guint64 hash);
+/* The i-th pack (i < engine_index_pack_count ()). */
+const IndexPack *engine_index_pack (const EngineIndex *index, guint i);
 /* The loaded pack of that name, or NULL. */
 const IndexPack *engine_index_find_pack (const EngineIndex *index, const char *name);
 /* Fingerprints over every pack. */
