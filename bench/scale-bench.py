@@ -63,15 +63,24 @@ def make_corpus(folder, words, rng):
     vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 10)))
              for _ in range(20000)]
     total, n, left = 0, 0, words
+    # An interrupted run left whole documents (and maybe one cut short, the last: made
+    # again): they are kept, so a long generation resumes.
+    done = sorted(glob.glob(os.path.join(folder, "d*", "doc*.txt")))
+    if done:
+        os.unlink(done.pop())
+    done = set(done)
     while left > 0:
         k = min(DOC_WORDS, left)
-        text = " ".join(rng.choices(vocab, k=k))
         sub = os.path.join(folder, "d%04d" % (n // 1000))
-        if n % 1000 == 0:
+        path = os.path.join(sub, "doc%07d.txt" % n)
+        if path in done:
+            total += os.path.getsize(path)
+        else:
+            text = " ".join(rng.choices(vocab, k=k))
             os.makedirs(sub, exist_ok=True)
-        with open(os.path.join(sub, "doc%07d.txt" % n), "w") as f:
-            f.write(text)
-        total += len(text)
+            with open(path, "w") as f:
+                f.write(text)
+            total += len(text)
         left -= k
         n += 1
     return total, n
@@ -220,7 +229,9 @@ def main():
         stamp = os.path.join(tmp, f"corpus-{words}-{rows}")
         t0 = time.perf_counter()
         if not os.path.exists(stamp):
-            shutil.rmtree(docs, ignore_errors=True)
+            for old in glob.glob(os.path.join(tmp, "corpus-*")):
+                os.unlink(old)  # another size: start again
+                shutil.rmtree(docs, ignore_errors=True)
             size, ndocs = make_corpus(docs, words, rng)
             make_edm(csv, rows, rng)
             with open(stamp, "w") as f:

@@ -207,8 +207,16 @@ load_one (Store *store, const StorePackInfo *info, GArray *keys, GError **error)
     g_message ("pack \"%s\": %s; derived again", info->name, map_error->message);
   g_autoptr (GError) derive_error = NULL;
   if (!pack_index_derive (store, &meta, pack, &derive_error))
-    g_message ("pack \"%s\": its index file is not written: %s", info->name, derive_error->message);
-  return pack;
+    {
+      g_message ("pack \"%s\": its index file is not written: %s", info->name, derive_error->message);
+      return pack;
+    }
+  /* Mapped from the file just written, the host keeps no copy of its own. */
+  IndexPack *mapped = pack_index_open (store, info, keys, NULL);
+  if (mapped == NULL)
+    return pack;
+  index_pack_free (pack);
+  return mapped;
 }
 
 EngineIndex *
