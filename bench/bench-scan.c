@@ -6,7 +6,10 @@
  *   bench-scan FILE [PASSES]            detect_scan alone: the pattern detectors
  *   bench-scan --index FILE [PASSES]    the full pipeline, engine_score: detectors, then
  *                                       the fingerprints and EDM tables of the store in
- *                                       WEIR_HOME, loaded as the host loads them */
+ *                                       WEIR_HOME, loaded as the host loads them
+ *   bench-scan --index --every-kgram FILE [PASSES]
+ *                                       the same with every k-gram of a paste looked
+ *                                       up (no winnowed paste first, engine/index.c) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +70,7 @@ cpu_seconds (void)
 static int
 usage (void)
 {
-  fprintf (stderr, "usage: bench-scan [--index] FILE [PASSES]\n");
+  fprintf (stderr, "usage: bench-scan [--index [--every-kgram]] FILE [PASSES]\n");
   return 1;
 }
 
@@ -76,6 +79,10 @@ main (int argc, char **argv)
 {
   gboolean full = argc > 1 && strcmp (argv[1], "--index") == 0;
   int arg = full ? 2 : 1;
+  /* --every-kgram: look every k-gram of a paste up, as before issue 28, to measure
+   * what winnowing the paste first saves. */
+  gboolean every = full && argc > arg && strcmp (argv[arg], "--every-kgram") == 0;
+  arg += every;
   if (argc <= arg)
     return usage ();
   int passes = argc > arg + 1 ? MAX (atoi (argv[arg + 1]), 1) : 5;
@@ -88,6 +95,8 @@ main (int argc, char **argv)
       fprintf (stderr, "bench-scan: %s\n", error->message);
       return 2;
     }
+  for (guint i = 0; every && i < engine_index_pack_count (context_index (ctx)); i++)
+    ((IndexPack *) engine_index_pack (context_index (ctx), i))->winnowed_paste = FALSE;
   double best = 0, best_cpu = 0;
   Hits hits = { 0 };
   for (int p = 0; p < passes; p++)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates the seed corpora of the detect, csv, match, pack and audit fuzz targets
+"""Regenerates the seed corpora of the detect, csv, match, pack, index and audit fuzz targets
 from real artefacts: the detector golden files, CSV tables as admins export them, real
 packs built and signed by the real `weir pack build`, and a real audit export of a
 real store after a session through the real weir-host.
@@ -166,6 +166,22 @@ def make_pack():
         (body_len,) = struct.unpack_from("<Q", data, 86)
         assert len(data) == 94 + body_len, name
         write(folder, name, data[94:])
+    make_index(home, packs)
+
+
+# The index files `weir pack import` derives from those packs (fuzz-index rewrites
+# their name hash, version, tags and MAC under a key of its own).
+def make_index(home, packs):
+    folder = reset("index")
+    home.weir("trust", "add", home.path("admin.pub"))
+    index = os.path.join(home.dir, "index")
+    for name in ("docs", "edm", "both"):
+        with open(home.path(name + ".weirpack"), "wb") as f:
+            f.write(packs[name])
+        home.weir("pack", "import", home.path(name + ".weirpack"))
+    for name in sorted(os.listdir(index)):
+        with open(os.path.join(index, name), "rb") as f:
+            write(folder, "import-%d" % len(os.listdir(folder)), f.read())
 
 
 # A real audit chain: a session through weir-host (verdicts, decisions), pack imports
@@ -250,7 +266,7 @@ def main():
     make_match()
     make_pack()
     make_audit()
-    for target in ("detect", "csv", "match", "pack", "audit"):
+    for target in ("detect", "csv", "match", "pack", "index", "audit"):
         folder = os.path.join(HERE, "corpus", target)
         size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
         print(f"corpus/{target}: {len(os.listdir(folder))} seeds, {size} bytes")

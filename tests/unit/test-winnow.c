@@ -659,6 +659,67 @@ test_guarantee_next_to_boilerplate (void)
   g_assert_cmpuint (boilerplate, >, 100);
 }
 
+
+/* The guarantee when the paste is winnowed too (a pack without boilerplate, a paste of
+ * 64 k-grams or more: engine/index.c): a run of exactly WINNOW_GUARANTEE to a few more
+ * words, anywhere in a long paste of unrelated words, is always found, with the same
+ * evidence as when every k-gram of the paste is looked up. A fresh key per corpus. */
+static void
+test_guarantee_winnowed_paste (void)
+{
+  guint found_short = 0, found_short_every = 0, tried_short = 0;
+  for (guint key = 0; key < 4; key++)
+    {
+      Corpus c;
+      corpus_init (&c, 12);
+      IndexPack *pack = (IndexPack *) engine_index_find_pack (c.index, "test pack");
+      g_assert_true (pack->winnowed_paste);  /* random words: no boilerplate */
+      for (int round = 0; round < 1500; round++)
+        {
+          guint d = g_test_rand_int_range (0, c.n_docs);
+          /* Mostly the guarantee's length, sometimes shorter (8 to 18: not promised). */
+          gboolean below = round % 4 == 0;
+          guint len = below ? (guint) g_test_rand_int_range (WINNOW_K, WINNOW_GUARANTEE)
+                            : (guint) g_test_rand_int_range (WINNOW_GUARANTEE, WINNOW_GUARANTEE + 6);
+          len = MIN (len, c.lens[d]);
+          guint from = g_test_rand_int_range (0, c.lens[d] - len + 1);
+          g_auto (GStrv) noise = random_words (400);
+          guint a = g_test_rand_int_range (0, 200), z = g_test_rand_int_range (70, 200);
+          g_autofree char *before = render (noise, 0, a, FALSE);
+          g_autofree char *excerpt = render (c.docs[d], from, from + len, round % 3 == 0);
+          g_autofree char *after = render (noise, 200, 200 + z, FALSE);
+          g_autofree char *paste = g_strdup_printf ("%s\n%s\n%s", before, excerpt, after);
+          g_autoptr (GPtrArray) winnowed = findings_new ();
+          engine_index_match (c.index, paste, strlen (paste), winnowed);
+          pack->winnowed_paste = FALSE;
+          g_autoptr (GPtrArray) every = findings_new ();
+          engine_index_match (c.index, paste, strlen (paste), every);
+          pack->winnowed_paste = TRUE;
+          const Finding *f = find_doc (winnowed, d), *g = find_doc (every, d);
+          if (len >= WINNOW_GUARANTEE)
+            g_assert_nonnull (f);
+          else
+            {
+              tried_short++;
+              found_short += f != NULL;
+              found_short_every += g != NULL;
+            }
+          /* Found: the same findings as looking every k-gram up. */
+          if (winnowed->len > 0)
+            {
+              g_assert_cmpuint (winnowed->len, ==, every->len);
+              g_assert_nonnull (g);
+              g_assert_cmpuint (f->count, ==, g->count);
+              g_assert_cmpuint (f->longest, ==, g->longest);
+              g_assert_cmpuint (f->words, ==, g->words);
+            }
+        }
+      corpus_clear (&c);
+    }
+  g_test_message ("runs of 8 to 18 words alone in a long paste: %u of %u found (%u looking every k-gram up)",
+                  found_short, tried_short, found_short_every);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -673,6 +734,7 @@ main (int argc, char **argv)
   g_test_add_func ("/winnow/select-skipping", test_select_skipping);
   g_test_add_func ("/winnow/guarantee-property", test_guarantee_property);
   g_test_add_func ("/winnow/short-runs-never", test_short_runs_never);
+  g_test_add_func ("/winnow/guarantee-winnowed-paste", test_guarantee_winnowed_paste);
   g_test_add_func ("/winnow/evidence", test_evidence);
   g_test_add_func ("/winnow/boilerplate-dropped", test_boilerplate_dropped);
   g_test_add_func ("/winnow/guarantee-next-to-boilerplate", test_guarantee_next_to_boilerplate);

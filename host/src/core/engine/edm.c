@@ -51,10 +51,13 @@ edm_table_free (EdmTable *table)
     return;
   for (guint i = 0; i < table->n_columns; i++)
     g_free (table->columns[i].name);
-  g_free (table->entries);
-  g_free (table->words);
-  g_free (table->word_filter);
-  g_free (table->value_filter);
+  if (table->map == NULL)
+    {
+      g_free (table->entries);
+      g_free (table->words);
+      g_free (table->word_filter);
+      g_free (table->value_filter);
+    }
   g_free (table->name);
   g_free (table);
 }
@@ -184,17 +187,21 @@ filter_add (guint64 *filter, guint bits, guint64 h)
 }
 
 static gboolean
-filter_may_hold (const guint64 *filter, guint bits, guint64 h)
+filter_may_hold (IndexMap *map, const guint64 *filter, guint bits, guint64 h)
 {
   if (filter == NULL)
     return TRUE;
   guint64 slot = h >> (64 - bits);
+  if (!index_map_check (map, &filter[slot / 64], sizeof (guint64)))
+    return FALSE;  /* damaged: the engine answers from the stored pack instead */
   return (filter[slot / 64] >> (slot % 64)) & 1;
 }
 
 void
 edm_table_index (EdmTable *t)
 {
+  if (t->map != NULL)
+    return;  /* built into the file */
   g_clear_pointer (&t->word_filter, g_free);
   g_clear_pointer (&t->value_filter, g_free);
   t->word_filter = filter_new (t->n_words, &t->word_filter_bits);
@@ -213,15 +220,21 @@ word_known (const EdmTable *t, guint64 h)
 {
   gsize n = t->n_words;
   const guint64 *base = t->words;
-  if (n == 0 || !filter_may_hold (t->word_filter, t->word_filter_bits, h))
+  if (n == 0 || !filter_may_hold (t->map, t->word_filter, t->word_filter_bits, h))
     return FALSE;
   while (n > 1)
     {
       gsize half = n / 2;
+      if (!index_map_check (t->map, &base[half - 1], sizeof *base))
+        return FALSE;
       base = base[half - 1] < h ? base + half : base;
       n -= half;
     }
-  return *base == h || (base + 1 < t->words + t->n_words && base[1] == h);
+  if (!index_map_check (t->map, base, sizeof *base))
+    return FALSE;
+  if (*base == h)
+    return TRUE;
+  return base + 1 < t->words + t->n_words && index_map_check (t->map, base + 1, sizeof *base) && base[1] == h;
 }
 
 /* ---- matching ---- */
@@ -298,14 +311,18 @@ entries_lower_bound (const EdmTable *t, guint64 h)
 {
   gsize n = t->n_entries;
   const EdmEntry *base = t->entries;
-  if (n == 0 || !filter_may_hold (t->value_filter, t->value_filter_bits, h))
-    return n;  /* no entry has h */
+  if (n == 0 || !filter_may_hold (t->map, t->value_filter, t->value_filter_bits, h))
+    return t->n_entries;  /* no entry has h */
   while (n > 1)
     {
       gsize half = n / 2;
+      if (!index_map_check (t->map, &base[half - 1], sizeof *base))
+        return t->n_entries;
       base = base[half - 1].hash < h ? base + half : base;
       n -= half;
     }
+  if (!index_map_check (t->map, base, sizeof *base))
+    return t->n_entries;
   return (gsize) (base - t->entries) + (base->hash < h);
 }
 
@@ -359,7 +376,8 @@ lookup (Matcher *m, EdmKind kind, gsize offset)
   const EdmTable *t = m->table;
   gsize lo;
   guint64 h = value_hash (m, kind, &lo);
-  for (gsize i = lo; i < t->n_entries && t->entries[i].hash == h; i++)
+  for (gsize i = lo; i < t->n_entries && index_map_check (t->map, &t->entries[i], sizeof (EdmEntry))
+                     && t->entries[i].hash == h; i++)
     if (t->entries[i].column < t->n_columns && t->columns[t->entries[i].column].kind == kind)
       {
         Hit hit = { t->entries[i].record, t->entries[i].column, offset };

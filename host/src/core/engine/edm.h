@@ -16,6 +16,7 @@
 
 #include <glib.h>
 
+#include "index-map.h"
 #include "normalize.h"
 
 #define EDM_KEY_BYTES 32
@@ -74,6 +75,9 @@ typedef struct {
    * them where a binary search read a dozen cache lines. NULL until edm_table_index. */
   guint64 *word_filter, *value_filter;  /* owned */
   guint word_filter_bits, value_filter_bits;
+  /* When set (borrowed from the IndexPack), entries, words and the filters point into
+   * this mapped file, are not freed with the table, and every read is checked. */
+  IndexMap *map;
 } EdmTable;
 
 EdmTable *edm_table_new (const char *name);

@@ -37,10 +37,16 @@ index_pack_free (IndexPack *pack)
   g_free (pack->name);
   g_free (pack->label);
   g_ptr_array_unref (pack->documents);
-  g_free (pack->entries);
-  g_free (pack->directory);
-  g_free (pack->filter);
+  if (pack->map == NULL)
+    {
+      g_free (pack->entries);
+      g_free (pack->directory);
+      g_free (pack->filter);
+    }
   edm_table_free (pack->edm);
+  index_map_free (pack->map);
+  if (pack->repair.free != NULL)
+    pack->repair.free (pack->repair.data);
   g_free (pack);
 }
 
@@ -111,7 +117,10 @@ filter_may_hold (const IndexPack *pack, guint64 hash)
   if (pack->filter == NULL)
     return TRUE;
   guint64 mask = filter_mask (hash);
-  return (pack->filter[filter_word (pack, hash)] & mask) == mask;
+  const guint64 *word = &pack->filter[filter_word (pack, hash)];
+  if (!index_map_check (pack->map, word, sizeof *word))
+    return FALSE;  /* damaged: the engine answers from the stored pack instead */
+  return (*word & mask) == mask;
 }
 
 gboolean
@@ -129,6 +138,8 @@ index_pack_may_hold (const IndexPack *pack, guint64 hash)
 static void
 index_pack_build_directory (IndexPack *pack)
 {
+  if (pack->map != NULL)
+    return;  /* built into the file */
   g_clear_pointer (&pack->directory, g_free);
   g_clear_pointer (&pack->filter, g_free);
   if (pack->n_entries >= G_MAXUINT32)
@@ -162,11 +173,20 @@ index_pack_build (IndexPack *pack)
 }
 
 void
+index_pack_prepare (IndexPack *pack)
+{
+  if (pack->map != NULL)
+    return;
+  if (pack->directory == NULL)
+    index_pack_build_directory (pack);
+  if (pack->edm != NULL && pack->edm->value_filter == NULL)
+    edm_table_index (pack->edm);
+}
+
+void
 engine_index_add_pack (EngineIndex *index, IndexPack *pack)
 {
-  index_pack_build_directory (pack);
-  if (pack->edm != NULL)
-    edm_table_index (pack->edm);
+  index_pack_prepare (pack);
   g_ptr_array_add (index->packs, pack);
 }
 
@@ -174,6 +194,13 @@ guint
 engine_index_pack_count (const EngineIndex *index)
 {
   return index->packs->len;
+}
+
+const IndexPack *
+engine_index_pack (const EngineIndex *index, guint i)
+{
+  g_assert (i < index->packs->len);
+  return index->packs->pdata[i];
 }
 
 const IndexPack *
@@ -215,6 +242,8 @@ compare_hits (gconstpointer a, gconstpointer b)
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* The first entry not below hash, or n_entries. For a mapped pack the bucket is checked
+ * before it is searched, and its bounds are clamped: they come from the file. */
 static gsize
 lower_bound (const IndexPack *pack, guint64 hash)
 {
@@ -222,8 +251,12 @@ lower_bound (const IndexPack *pack, guint64 hash)
   if (pack->directory != NULL)
     {
       gsize b = hash >> (64 - pack->directory_bits);
-      lo = pack->directory[b];
-      hi = pack->directory[b + 1];
+      if (!index_map_check (pack->map, &pack->directory[b], 2 * sizeof (guint32)))
+        return pack->n_entries;
+      hi = MIN (pack->directory[b + 1], pack->n_entries);
+      lo = MIN (pack->directory[b], hi);
+      if (lo < hi && !index_map_check (pack->map, &pack->entries[lo], (hi - lo) * sizeof (IndexEntry)))
+        return pack->n_entries;
     }
   while (lo < hi)
     {
@@ -252,12 +285,45 @@ collect_hits (const IndexPack *pack, const GArray *kgrams, GArray *hits)
       if (!filter_may_hold (pack, h))
         continue;
       gsize j = lower_bound (pack, h);
-      for (gsize n = 0; j < pack->n_entries && pack->entries[j].hash == h && n < MAX_ENTRIES_PER_HASH; j++, n++)
+      for (gsize n = 0; j < pack->n_entries && n < MAX_ENTRIES_PER_HASH
+                        && index_map_check (pack->map, &pack->entries[j], sizeof (IndexEntry))
+                        && pack->entries[j].hash == h; j++, n++)
         {
           Hit hit = { pack->entries[j].doc, i, pack->entries[j].pos };
           g_array_append_val (hits, hit);
         }
     }
+}
+
+/* Pastes of at least this many k-grams are winnowed first when the pack allows it
+ * (IndexPack.winnowed_paste); shorter ones, which cost little, are looked up as always. */
+#define PASTE_WINNOW_MIN 64
+
+/* Whether one of the k-grams that winnowing keeps of the paste, with the pack's window,
+ * is in the pack. When the pack's documents were winnowed without passing over any
+ * k-gram, FALSE proves that the paste shares no run of WINNOW_GUARANTEE words with any
+ * of them: such a run holds a whole window of W k-grams of the document, whose smallest
+ * hash the pack kept; the paste holds the same window, and winnowing keeps a k-gram of
+ * that smallest hash of the paste too (ties keep another k-gram of the same hash). Only
+ * about 2/(W+1) of the k-grams are looked up, a sixth of the cache misses. */
+static gboolean
+winnowed_paste_hits (const IndexPack *pack, const GArray *kgrams)
+{
+  g_autoptr (GArray) picks = g_array_sized_new (FALSE, FALSE, sizeof (WinnowPick), kgrams->len / 5 + 1);
+  winnow_select ((const guint64 *) kgrams->data, kgrams->len, WINNOW_W, picks);
+  const WinnowPick *p = (const WinnowPick *) picks->data;
+  for (guint i = 0; i < picks->len; i++)
+    {
+      if (pack->filter != NULL && i + PREFETCH_AHEAD < picks->len)
+        __builtin_prefetch (&pack->filter[filter_word (pack, p[i + PREFETCH_AHEAD].hash)]);
+      if (!filter_may_hold (pack, p[i].hash))
+        continue;
+      gsize j = lower_bound (pack, p[i].hash);
+      if (j < pack->n_entries && index_map_check (pack->map, &pack->entries[j], sizeof (IndexEntry))
+          && pack->entries[j].hash == p[i].hash)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 static gboolean
@@ -333,6 +399,11 @@ index_pack_evidence (const IndexPack *pack, const GArray *kgrams, GArray *eviden
   if (pack->n_entries == 0 || kgrams->len == 0)
     return;
   g_autoptr (GArray) hits = g_array_new (FALSE, FALSE, sizeof (Hit));
+  /* No kept k-gram in the pack: no run of the guarantee's length is shared, and a
+   * shorter one alone in a long paste is let go. With one, every k-gram is looked up,
+   * so the evidence is what it always was. */
+  if (pack->winnowed_paste && kgrams->len >= PASTE_WINNOW_MIN && !winnowed_paste_hits (pack, kgrams))
+    return;
   collect_hits (pack, kgrams, hits);
   g_array_sort (hits, compare_hits);
   const Hit *h = (const Hit *) hits->data;
@@ -381,6 +452,35 @@ match_edm (const IndexPack *pack, const char *text, gsize len, const NormWords *
   g_ptr_array_add (findings, f);
 }
 
+static void
+match_pack (const IndexPack *pack, const char *text, gsize len, const NormWords *words, GPtrArray *findings)
+{
+  match_documents (pack, words->hashes, findings);
+  if (pack->edm != NULL)
+    match_edm (pack, text, len, words, findings);
+}
+
+/* A mapped pack whose file failed a check is replaced by the same pack loaded from its
+ * source, and matched again: a changed byte never changes a verdict. */
+static IndexPack *
+repair_pack (EngineIndex *index, guint i)
+{
+  IndexPack *damaged = index->packs->pdata[i];
+  IndexPack *fresh = damaged->repair.fn != NULL ? damaged->repair.fn (damaged, damaged->repair.data) : NULL;
+  if (fresh == NULL)
+    {
+      g_warning ("pack \"%s\": its index file %s is damaged and the pack cannot be reloaded", damaged->name,
+                 damaged->map->path);
+      return NULL;
+    }
+  g_message ("pack \"%s\": its index file %s is damaged; the pack was reloaded from the store", damaged->name,
+             damaged->map->path);
+  index_pack_prepare (fresh);
+  index->packs->pdata[i] = fresh;
+  index_pack_free (damaged);
+  return fresh;
+}
+
 void
 engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrArray *findings)
 {
@@ -390,8 +490,15 @@ engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrA
   for (guint i = 0; i < index->packs->len; i++)
     {
       const IndexPack *pack = index->packs->pdata[i];
-      match_documents (pack, words->hashes, findings);
-      if (pack->edm != NULL)
-        match_edm (pack, text, len, words, findings);
+      guint before = findings->len;
+      match_pack (pack, text, len, words, findings);
+      if (pack->map != NULL && pack->map->damaged)
+        {
+          /* The index is the engine's own cache: repairing it is not a change a caller sees. */
+          g_ptr_array_remove_range (findings, before, findings->len - before);
+          const IndexPack *fresh = repair_pack ((EngineIndex *) index, i);
+          if (fresh != NULL)
+            match_pack (fresh, text, len, words, findings);
+        }
     }
 }

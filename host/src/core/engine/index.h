@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "edm.h"
+#include "index-map.h"
 #include "winnow.h"
 
 /* One kept k-gram of one document. 16 bytes; arrays are sorted by (hash, doc, pos). */
@@ -19,7 +20,7 @@ typedef struct {
   guint32 pos;   /* word position of the k-gram in the document */
 } IndexEntry;
 
-typedef struct {
+typedef struct _IndexPack {
   char *name;                          /* the pack's name */
   char *label;                         /* the pack's label, which the policy maps */
   guint8 doc_key[WINNOW_KEY_BYTES];    /* k-gram hash key */
@@ -37,6 +38,22 @@ typedef struct {
   guint64 *filter;
   guint filter_bits;
   EdmTable *edm;                       /* owned; NULL when the pack has none */
+  /* TRUE when every document was winnowed without passing over anything (the pack has
+   * no boilerplate): then a long paste is winnowed the same way first, and looked up
+   * k-gram by k-gram only when one of its kept k-grams is in the pack (index.c). */
+  gboolean winnowed_paste;
+  /* When set (owned), entries, directory, filter and the EDM table's arrays point into
+   * this mapped file (index-map.h) and are not freed with the pack; they are already
+   * built, and every read of them is checked. */
+  IndexMap *map;
+  /* Called when a read of map found a block that does not authenticate: returns the
+   * same pack loaded into memory from its source (NULL when it cannot), which takes
+   * the damaged pack's place in the index. */
+  struct IndexPackRepair {
+    struct _IndexPack *(*fn) (const struct _IndexPack *damaged, gpointer data);
+    gpointer data;
+    GDestroyNotify free;
+  } repair;
 } IndexPack;
 
 IndexPack *index_pack_new (const char *name, const char *label);
@@ -50,6 +67,10 @@ EngineIndex *engine_index_new (void);
 void engine_index_free (EngineIndex *index);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineIndex, engine_index_free)
 
+/* Builds a pack's directory and filters (engine_index_add_pack does it for a pack
+ * loaded into memory; pack/ calls it before deriving a mapped file). */
+void index_pack_prepare (IndexPack *pack);
+
 /* Takes ownership of pack. */
 void engine_index_add_pack (EngineIndex *index, IndexPack *pack);
 guint engine_index_pack_count (const EngineIndex *index);
@@ -57,6 +78,8 @@ guint engine_index_pack_count (const EngineIndex *index);
  * means no entry has it, TRUE may be a false positive (always TRUE until the pack is
  * in an index). */
 gboolean index_pack_may_hold (const IndexPack *pack, guint64 hash);
+/* The i-th pack (i < engine_index_pack_count ()). */
+const IndexPack *engine_index_pack (const EngineIndex *index, guint i);
 /* The loaded pack of that name, or NULL. */
 const IndexPack *engine_index_find_pack (const EngineIndex *index, const char *name);
 /* Fingerprints over every pack. */

@@ -362,6 +362,7 @@ pack_builder_finish (PackBuilder *b, PackStats *stats)
   HashSet boiler;
   b->stats.dropped = find_boilerplate (b->doc_kgrams, pack_boilerplate_limit (b->stats.documents), &boiler);
   winnow_documents (b, &boiler, b->stats.dropped > 0);
+  pack->winnowed_paste = b->stats.dropped == 0;
   hash_set_clear (&boiler);
   g_ptr_array_set_size (b->doc_kgrams, 0);
   sort_entries (b->entries);

@@ -162,6 +162,33 @@ pack_file_write (const PackMeta *meta, const IndexPack *pack, const SignSecretKe
   return g_byte_array_free_to_bytes (out);
 }
 
+GBytes *
+pack_file_write_skeleton (const PackMeta *meta, const IndexPack *pack)
+{
+  IndexPack shallow = *pack;
+  EdmTable edm;
+  shallow.n_entries = 0;
+  if (pack->edm != NULL)
+    {
+      edm = *pack->edm;
+      edm.n_entries = 0;
+      edm.n_words = 0;
+      shallow.edm = &edm;
+    }
+  GByteArray *out = g_byte_array_new ();
+  guint8 zero_sig[SIGN_BYTES] = { 0 };
+  g_byte_array_append (out, (const guint8 *) PACK_MAGIC, 8);
+  put_u32 (out, pack->kgram_hash == WINNOW_HASH_SIPHASH ? 1 : 2);
+  g_byte_array_append (out, (const guint8 *) SIGN_ALG, 2);
+  g_byte_array_append (out, meta->key_id, SIGN_KEY_ID_BYTES);
+  g_byte_array_append (out, zero_sig, SIGN_BYTES);
+  put_u64 (out, 0);
+  put_body (out, meta, &shallow);
+  guint64 body = GUINT64_TO_LE ((guint64) (out->len - PACK_HEADER_BYTES));
+  memcpy (out->data + BODY_LEN_OFFSET, &body, 8);
+  return g_byte_array_free_to_bytes (out);
+}
+
 /* ---- reading ---- */
 
 typedef struct {
@@ -343,7 +370,8 @@ parse_meta (const char *json, PackMeta *meta, GError **error)
   meta->label = g_strdup (label->valuestring);
   meta->version = (gint64) version;
   meta->created = (gint64) created;
-  meta->dropped = json_number (obj, "dropped", 0, 1e15, &n) ? (gsize) n : 0;
+  meta->dropped_known = json_number (obj, "dropped", 0, 1e15, &n);
+  meta->dropped = meta->dropped_known ? (gsize) n : 0;
   return TRUE;
 }
 
@@ -561,6 +589,8 @@ open_file (GBytes *bytes, GArray *keys, gboolean verify, PackMeta *meta, GError 
   memcpy (parsed.key_id, data + 14, SIGN_KEY_ID_BYTES);
   parsed.format = format;
   pack->kgram_hash = format == 1 ? WINNOW_HASH_SIPHASH : WINNOW_HASH_MULTILINEAR;
+  /* No boilerplate was passed over (or, before issue 27, dropped): plain winnowing. */
+  pack->winnowed_paste = parsed.dropped_known && parsed.dropped == 0;
   pack_meta_clear (meta);
   *meta = parsed;
   return pack;

@@ -56,6 +56,7 @@ typedef struct {
   guint documents;
   gsize fingerprints;
   gsize dropped;
+  gboolean dropped_known;   /* the metadata has "dropped" */
   guint records;
   gsize values;
 } PackMeta;
@@ -65,6 +66,11 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PackMeta, pack_meta_clear)
 
 /* Serialises pack with meta (key_id is taken from sk) and signs it. */
 GBytes *pack_file_write (const PackMeta *meta, const IndexPack *pack, const SignSecretKey *sk);
+
+/* The pack without its fingerprints, EDM values and EDM words, unsigned: metadata, keys,
+ * names and columns, what a host needs beside the pack's index file
+ * (pack/pack-index.c). Kept in the store only; read back with pack_file_open_stored(). */
+GBytes *pack_file_write_skeleton (const PackMeta *meta, const IndexPack *pack);
 
 /* The metadata as the file claims it, without verifying anything: for deciding cheaply
  * that a file in the inbox is not newer. data holds the first avail bytes of a file of

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "file.h"
+#include "pack-index.h"
 #include "store/store-packs.h"
 #include "weir-error.h"
 
@@ -168,38 +169,82 @@ pack_import (Store *store, const char *config_dir, GBytes *bytes, PackMeta *meta
     .created = meta->created, .documents = meta->documents, .fingerprints = (gint64) meta->fingerprints,
     .records = meta->records,
   };
-  return store_pack_put (store, &info, bytes, error);
+  if (!store_pack_put (store, &info, bytes, error))
+    return FALSE;
+  /* The index file is a cache of the stored pack: a host derives it again when it is
+   * missing, so failing to write it here fails nothing. */
+  g_autoptr (GError) local = NULL;
+  if (!pack_index_derive (store, meta, pack, &local))
+    g_message ("pack \"%s\": its index file is not written (hosts will load the pack into memory): %s",
+               meta->name, local->message);
+  return TRUE;
 }
 
-typedef struct {
-  EngineIndex *index;
-  GArray *keys;
-  GPtrArray *problems;
-} Loader;
-
 static gboolean
-load_one (const StorePackInfo *info, GBytes *bytes, gpointer data)
+collect_info (const StorePackInfo *info, GBytes *bytes, gpointer data)
 {
-  Loader *l = data;
-  g_auto (PackMeta) meta = { 0 };
-  g_autoptr (GError) error = NULL;
-  IndexPack *pack = pack_file_open_stored (bytes, l->keys, &meta, &error);
-  if (pack != NULL)
-    engine_index_add_pack (l->index, pack);
-  else if (l->problems != NULL)
-    g_ptr_array_add (l->problems, g_strdup_printf ("Pack \"%s\" is not active: %s", info->name, error->message));
+  StorePackInfo copy = *info;
+  copy.name = g_strdup (info->name);
+  copy.label = g_strdup (info->label);
+  copy.key_id = g_strdup (info->key_id);
+  g_array_append_val (data, copy);
   return TRUE;
+}
+
+/* The pack info names: mapped from its index file when there is a good one, else loaded
+ * from the stored pack, and its index file derived for the next host. */
+static IndexPack *
+load_one (Store *store, const StorePackInfo *info, GArray *keys, GError **error)
+{
+  g_autoptr (GError) map_error = NULL;
+  IndexPack *pack = pack_index_open (store, info, keys, &map_error);
+  if (pack != NULL)
+    return pack;
+  g_auto (PackMeta) meta = { 0 };
+  pack = pack_index_load_stored (store, info->name, keys, &meta, error);
+  if (pack == NULL)
+    return NULL;
+  if (!g_error_matches (map_error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND)
+      && !g_error_matches (map_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    g_message ("pack \"%s\": %s; derived again", info->name, map_error->message);
+  g_autoptr (GError) derive_error = NULL;
+  if (!pack_index_derive (store, &meta, pack, &derive_error))
+    {
+      g_message ("pack \"%s\": its index file is not written: %s", info->name, derive_error->message);
+      return pack;
+    }
+  /* Mapped from the file just written, the host keeps no copy of its own. */
+  IndexPack *mapped = pack_index_open (store, info, keys, NULL);
+  if (mapped == NULL)
+    return pack;
+  index_pack_free (pack);
+  return mapped;
 }
 
 EngineIndex *
 pack_load_index (Store *store, const char *config_dir, GPtrArray *problems)
 {
-  Loader l = { engine_index_new (), pack_trusted_keys (config_dir, problems), problems };
+  EngineIndex *index = engine_index_new ();
+  g_autoptr (GArray) keys = pack_trusted_keys (config_dir, problems);
+  g_autoptr (GArray) infos = g_array_new (FALSE, FALSE, sizeof (StorePackInfo));
+  g_array_set_clear_func (infos, (GDestroyNotify) store_pack_info_clear);
   g_autoptr (GError) error = NULL;
-  if (!store_pack_foreach (store, TRUE, load_one, &l, &error) && problems != NULL)
+  /* Names first, then each pack: deriving an index file writes to the store, which is
+   * better done with no statement open. */
+  if (!store_pack_foreach (store, FALSE, collect_info, infos, &error) && problems != NULL)
     g_ptr_array_add (problems, g_strdup_printf ("Packs cannot be read: %s", error->message));
-  g_array_unref (l.keys);
-  return l.index;
+  for (guint i = 0; i < infos->len; i++)
+    {
+      const StorePackInfo *info = &g_array_index (infos, StorePackInfo, i);
+      g_autoptr (GError) pack_error = NULL;
+      IndexPack *pack = load_one (store, info, keys, &pack_error);
+      if (pack != NULL)
+        engine_index_add_pack (index, pack);
+      else if (problems != NULL)
+        g_ptr_array_add (problems, g_strdup_printf ("Pack \"%s\" is not active: %s", info->name,
+                                                    pack_error->message));
+    }
+  return index;
 }
 
 /* ---- the inbox ---- */
@@ -447,5 +492,8 @@ pack_imported_foreach (Store *store, PackImportedFunc fn, gpointer data, GError 
 gboolean
 pack_imported_remove (Store *store, const char *name, GError **error)
 {
-  return store_pack_remove (store, name, error);
+  if (!store_pack_remove (store, name, error))
+    return FALSE;
+  pack_index_remove (store, name);
+  return TRUE;
 }

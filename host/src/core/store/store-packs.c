@@ -1,7 +1,13 @@
 #include "store-packs.h"
 
+#include <sodium.h>
+#include <string.h>
+
 #include "store-private.h"
 #include "weir-error.h"
+
+#define SKELETON_PREFIX "pack-skeleton:"
+#define INDEX_KEY_SETTING "pack-index-key"
 
 void
 store_pack_info_clear (StorePackInfo *info)
@@ -84,6 +90,14 @@ store_pack_remove (Store *store, const char *name, GError **error)
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND, "no pack named \"%s\" is imported", name);
       return FALSE;
     }
+  g_autofree char *key = g_strconcat (SKELETON_PREFIX, name, NULL);
+  if (sqlite3_prepare_v2 (store->db, "DELETE FROM settings WHERE key = ?", -1, &stmt, NULL) != SQLITE_OK)
+    return store_sql_fail (store->db, "removing a pack", error);
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return store_sql_fail (store->db, "removing a pack", error);
   return TRUE;
 }
 
@@ -148,4 +162,78 @@ store_pack_stamp (Store *store, GError **error)
     store_sql_fail (store->db, "reading packs", error);
   sqlite3_finalize (stmt);
   return stamp;
+}
+
+gboolean
+store_pack_get (Store *store, const char *name, GBytes **pack, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  *pack = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT pack FROM packs WHERE name = ?", -1, &stmt, NULL) != SQLITE_OK)
+    return store_sql_fail (store->db, "reading packs", error);
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *pack = g_bytes_new (sqlite3_column_blob (stmt, 0), (gsize) sqlite3_column_bytes (stmt, 0));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return store_sql_fail (store->db, "reading packs", error);
+  return TRUE;
+}
+
+char *
+store_pack_index_dir (Store *store)
+{
+  g_autofree char *dir = g_path_get_dirname (store->path);
+  return g_build_filename (dir, "index", NULL);
+}
+
+gboolean
+store_pack_index_key (Store *store, guint8 key[STORE_PACK_INDEX_KEY_BYTES], GError **error)
+{
+  g_autoptr (GBytes) value = NULL;
+  if (!store_setting_get (store, INDEX_KEY_SETTING, &value, error))
+    return FALSE;
+  if (value == NULL)
+    {
+      /* INSERT OR IGNORE: two processes making the key at once agree on the first. */
+      guint8 fresh[STORE_PACK_INDEX_KEY_BYTES];
+      randombytes_buf (fresh, sizeof fresh);
+      sqlite3_stmt *stmt = NULL;
+      if (sqlite3_prepare_v2 (store->db, "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", -1, &stmt,
+                              NULL) != SQLITE_OK)
+        return store_sql_fail (store->db, "making the index key", error);
+      sqlite3_bind_text (stmt, 1, INDEX_KEY_SETTING, -1, SQLITE_STATIC);
+      sqlite3_bind_blob (stmt, 2, fresh, sizeof fresh, SQLITE_STATIC);
+      int rc = sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+      sodium_memzero (fresh, sizeof fresh);
+      if (rc != SQLITE_DONE)
+        return store_sql_fail (store->db, "making the index key", error);
+      if (!store_setting_get (store, INDEX_KEY_SETTING, &value, error))
+        return FALSE;
+    }
+  gsize len = 0;
+  const guint8 *data = value != NULL ? g_bytes_get_data (value, &len) : NULL;
+  if (len != STORE_PACK_INDEX_KEY_BYTES)
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_TAMPERED, "the store's index key is malformed");
+      return FALSE;
+    }
+  memcpy (key, data, STORE_PACK_INDEX_KEY_BYTES);
+  return TRUE;
+}
+
+gboolean
+store_pack_skeleton_get (Store *store, const char *name, GBytes **skeleton, GError **error)
+{
+  g_autofree char *key = g_strconcat (SKELETON_PREFIX, name, NULL);
+  return store_setting_get (store, key, skeleton, error);
+}
+
+gboolean
+store_pack_skeleton_set (Store *store, const char *name, GBytes *skeleton, GError **error)
+{
+  g_autofree char *key = g_strconcat (SKELETON_PREFIX, name, NULL);
+  return store_setting_set (store, key, skeleton, error);
 }

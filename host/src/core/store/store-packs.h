@@ -41,3 +41,20 @@ gboolean store_pack_foreach (Store *store, gboolean with_pack, StorePackFunc fn,
 /* A string that changes whenever a pack is imported or removed, cheap enough to poll
  * between requests. Caller frees; NULL on error. */
 char *store_pack_stamp (Store *store, GError **error);
+
+/* The stored bytes of pack name (*pack NULL when there is none). */
+gboolean store_pack_get (Store *store, const char *name, GBytes **pack, GError **error);
+
+/* ---- derived index files (pack/pack-index.c) ---- */
+
+#define STORE_PACK_INDEX_KEY_BYTES 32
+
+/* The folder of the packs' index files, beside the store file. Caller frees. */
+char *store_pack_index_dir (Store *store);
+/* The store's key that authenticates index files, made (random) on first use; it never
+ * leaves the store. */
+gboolean store_pack_index_key (Store *store, guint8 key[STORE_PACK_INDEX_KEY_BYTES], GError **error);
+/* What a host needs of a pack beside its index file (names, keys; pack/pack-index.c),
+ * kept per pack name: *skeleton NULL when there is none. Removing a pack removes it. */
+gboolean store_pack_skeleton_get (Store *store, const char *name, GBytes **skeleton, GError **error);
+gboolean store_pack_skeleton_set (Store *store, const char *name, GBytes *skeleton, GError **error);

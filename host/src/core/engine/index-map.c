@@ -1,0 +1,238 @@
+#include "index-map.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#define FORMAT 1
+#define MAC_OFFSET (INDEX_MAP_HEADER_BYTES - INDEX_MAP_MAC_BYTES)
+
+static const guint8 element_bytes[INDEX_SECTION_COUNT] = { 8, 4, 16, 16, 8, 8, 8 };
+
+static void
+put32 (guint8 *p, guint32 v)
+{
+  v = GUINT32_TO_LE (v);
+  memcpy (p, &v, 4);
+}
+
+static void
+put64 (guint8 *p, guint64 v)
+{
+  v = GUINT64_TO_LE (v);
+  memcpy (p, &v, 8);
+}
+
+static guint32
+get32 (const guint8 *p)
+{
+  guint32 v;
+  memcpy (&v, p, 4);
+  return GUINT32_FROM_LE (v);
+}
+
+static guint64
+get64 (const guint8 *p)
+{
+  guint64 v;
+  memcpy (&v, p, 8);
+  return GUINT64_FROM_LE (v);
+}
+
+void
+index_map_header_encode (const IndexMapHeader *h, guint8 out[INDEX_MAP_HEADER_BYTES])
+{
+  memset (out, 0, INDEX_MAP_HEADER_BYTES);
+  memcpy (out, INDEX_MAP_MAGIC, 8);
+  put32 (out + 8, FORMAT);
+  put32 (out + 12, INDEX_MAP_BLOCK_BITS);
+  memcpy (out + 16, h->id, INDEX_MAP_ID_BYTES);
+  memcpy (out + 32, h->name_hash, 32);
+  put64 (out + 64, (guint64) h->version);
+  put64 (out + 72, h->file_len);
+  put32 (out + 80, h->filter_bits);
+  put32 (out + 84, h->directory_bits);
+  put32 (out + 88, h->edm_word_filter_bits);
+  put32 (out + 92, h->edm_value_filter_bits);
+  put32 (out + 96, h->flags);
+  for (guint s = 0; s < INDEX_SECTION_COUNT; s++)
+    {
+      put64 (out + 104 + 8 * s, h->offset[s]);
+      put64 (out + 160 + 8 * s, h->count[s]);
+    }
+  put64 (out + 216, h->tags_offset);
+}
+
+static void
+header_decode (const guint8 *in, IndexMapHeader *h)
+{
+  memcpy (h->id, in + 16, INDEX_MAP_ID_BYTES);
+  memcpy (h->name_hash, in + 32, 32);
+  h->version = (gint64) get64 (in + 64);
+  h->file_len = get64 (in + 72);
+  h->filter_bits = get32 (in + 80);
+  h->directory_bits = get32 (in + 84);
+  h->edm_word_filter_bits = get32 (in + 88);
+  h->edm_value_filter_bits = get32 (in + 92);
+  h->flags = get32 (in + 96);
+  for (guint s = 0; s < INDEX_SECTION_COUNT; s++)
+    {
+      h->offset[s] = get64 (in + 104 + 8 * s);
+      h->count[s] = get64 (in + 160 + 8 * s);
+    }
+  h->tags_offset = get64 (in + 216);
+}
+
+void
+index_map_header_mac (const guint8 key[INDEX_MAP_KEY_BYTES], const guint8 *header, const guint8 *tags,
+                      gsize tags_len, guint8 out[INDEX_MAP_MAC_BYTES])
+{
+  static const char context[] = "weir index header v1";
+  crypto_generichash_state st;
+  crypto_generichash_init (&st, key, INDEX_MAP_KEY_BYTES, INDEX_MAP_MAC_BYTES);
+  crypto_generichash_update (&st, (const guint8 *) context, sizeof context);
+  crypto_generichash_update (&st, header, MAC_OFFSET);
+  crypto_generichash_update (&st, tags, tags_len);
+  crypto_generichash_final (&st, out, INDEX_MAP_MAC_BYTES);
+}
+
+void
+index_map_block_tag (const guint8 key[INDEX_MAP_KEY_BYTES], const guint8 id[INDEX_MAP_ID_BYTES],
+                     guint64 block, const guint8 *bytes, gsize len, guint8 out[INDEX_MAP_TAG_BYTES])
+{
+  guint8 prefix[INDEX_MAP_ID_BYTES + 8];
+  memcpy (prefix, id, INDEX_MAP_ID_BYTES);
+  put64 (prefix + INDEX_MAP_ID_BYTES, block);
+  crypto_generichash_state st;
+  crypto_generichash_init (&st, key, INDEX_MAP_KEY_BYTES, INDEX_MAP_TAG_BYTES);
+  crypto_generichash_update (&st, prefix, sizeof prefix);
+  crypto_generichash_update (&st, bytes, len);
+  crypto_generichash_final (&st, out, INDEX_MAP_TAG_BYTES);
+}
+
+void
+index_map_name_hash (const guint8 key[INDEX_MAP_KEY_BYTES], const char *name, guint8 out[32])
+{
+  static const char context[] = "weir index name v1";
+  crypto_generichash_state st;
+  crypto_generichash_init (&st, key, INDEX_MAP_KEY_BYTES, 32);
+  crypto_generichash_update (&st, (const guint8 *) context, sizeof context);
+  crypto_generichash_update (&st, (const guint8 *) name, strlen (name));
+  crypto_generichash_final (&st, out, 32);
+}
+
+static gboolean
+refuse (GError **error, const char *path, const char *why)
+{
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "the index file %s is refused: %s", path, why);
+  return FALSE;
+}
+
+/* Counts that the header's bit sizes imply, so a header cannot point lookups past a
+ * section (index.c and edm.c index these arrays by hash bits). */
+static gboolean
+sections_fit (const IndexMapHeader *h)
+{
+  if (h->filter_bits < 7 || h->filter_bits > 40 || h->directory_bits < 1 || h->directory_bits > 31
+      || h->count[INDEX_SECTION_FILTER] != (guint64) 1 << (h->filter_bits - 6)
+      || h->count[INDEX_SECTION_DIRECTORY] != ((guint64) 1 << h->directory_bits) + 1
+      || h->count[INDEX_SECTION_ENTRIES] >= G_MAXUINT32)
+    return FALSE;
+  if (h->flags & INDEX_MAP_HAS_EDM)
+    {
+      if (h->edm_word_filter_bits < 6 || h->edm_word_filter_bits > 32 || h->edm_value_filter_bits < 6
+          || h->edm_value_filter_bits > 32
+          || h->count[INDEX_SECTION_EDM_WORD_FILTER] != ((guint64) 1 << h->edm_word_filter_bits) / 64
+          || h->count[INDEX_SECTION_EDM_VALUE_FILTER] != ((guint64) 1 << h->edm_value_filter_bits) / 64)
+        return FALSE;
+    }
+  else
+    for (guint s = INDEX_SECTION_EDM_VALUES; s < INDEX_SECTION_COUNT; s++)
+      if (h->count[s] != 0)
+        return FALSE;
+  guint64 end = INDEX_MAP_HEADER_BYTES;
+  for (guint s = 0; s < INDEX_SECTION_COUNT; s++)
+    {
+      if (h->offset[s] % 64 != 0 || h->offset[s] < end || h->count[s] > (G_MAXUINT64 / 2) / element_bytes[s])
+        return FALSE;
+      end = h->offset[s] + h->count[s] * element_bytes[s];
+      if (end > h->tags_offset)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+IndexMap *
+index_map_open (const char *path, const guint8 key[INDEX_MAP_KEY_BYTES], const char *name, gint64 version,
+                GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  GMappedFile *file = g_mapped_file_new (path, FALSE, &local);
+  if (file == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  g_autoptr (IndexMap) map = g_new0 (IndexMap, 1);
+  map->file = file;
+  map->path = g_strdup (path);
+  map->base = (const guint8 *) g_mapped_file_get_contents (file);
+  map->len = g_mapped_file_get_length (file);
+  memcpy (map->key, key, INDEX_MAP_KEY_BYTES);
+  if (map->base == NULL || map->len < INDEX_MAP_HEADER_BYTES || memcmp (map->base, INDEX_MAP_MAGIC, 8) != 0
+      || get32 (map->base + 8) != FORMAT || get32 (map->base + 12) != INDEX_MAP_BLOCK_BITS)
+    return refuse (error, path, "not a Weir index of this version"), NULL;
+  IndexMapHeader *h = &map->header;
+  header_decode (map->base, h);
+  if (h->file_len != map->len || h->tags_offset < INDEX_MAP_HEADER_BYTES || h->tags_offset > map->len)
+    return refuse (error, path, "truncated or extended"), NULL;
+  map->n_blocks = (h->tags_offset - INDEX_MAP_HEADER_BYTES + INDEX_MAP_BLOCK - 1) / INDEX_MAP_BLOCK;
+  if (map->len - h->tags_offset != map->n_blocks * INDEX_MAP_TAG_BYTES)
+    return refuse (error, path, "its tag table does not match its length"), NULL;
+  guint8 mac[INDEX_MAP_MAC_BYTES];
+  index_map_header_mac (key, map->base, map->base + h->tags_offset, map->n_blocks * INDEX_MAP_TAG_BYTES, mac);
+  if (sodium_memcmp (mac, map->base + MAC_OFFSET, INDEX_MAP_MAC_BYTES) != 0)
+    return refuse (error, path, "its header does not authenticate (changed, or made for another store)"), NULL;
+  guint8 name_hash[32];
+  index_map_name_hash (key, name, name_hash);
+  if (memcmp (name_hash, h->name_hash, 32) != 0 || h->version != version)
+    return refuse (error, path, "it was made for another pack or version"), NULL;
+  if (!sections_fit (h))
+    return refuse (error, path, "its sections do not fit"), NULL;
+  map->verified = g_new0 (guint64, map->n_blocks / 64 + 1);
+  return g_steal_pointer (&map);
+}
+
+void
+index_map_free (IndexMap *map)
+{
+  if (map == NULL)
+    return;
+  if (map->file != NULL)
+    g_mapped_file_unref (map->file);
+  g_free (map->verified);
+  g_free (map->path);
+  sodium_memzero (map->key, sizeof map->key);
+  g_free (map);
+}
+
+gboolean
+index_map_verify_block (IndexMap *map, gsize block)
+{
+  if (block >= map->n_blocks)
+    {
+      map->damaged = TRUE;
+      return FALSE;
+    }
+  gsize start = INDEX_MAP_HEADER_BYTES + block * INDEX_MAP_BLOCK;
+  gsize len = MIN (INDEX_MAP_BLOCK, map->header.tags_offset - start);
+  guint8 tag[INDEX_MAP_TAG_BYTES];
+  index_map_block_tag (map->key, map->header.id, block, map->base + start, len, tag);
+  if (sodium_memcmp (tag, map->base + map->header.tags_offset + block * INDEX_MAP_TAG_BYTES,
+                     INDEX_MAP_TAG_BYTES) != 0)
+    {
+      map->damaged = TRUE;
+      return FALSE;
+    }
+  map->verified[block >> 6] |= G_GUINT64_CONSTANT (1) << (block & 63);
+  return TRUE;
+}

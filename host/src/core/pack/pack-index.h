@@ -1,0 +1,32 @@
+/* pack-index.h: a pack's mapped index file (engine/index-map.h), derived from the
+ * verified pack when it is imported, and what a host needs beside it (the pack's
+ * skeleton: metadata, keys, document and column names) kept in the store.
+ *
+ * Files live in the store's folder, index/NAMEHASH-VERSION.weiridx (NAMEHASH: 16 hex
+ * digits of the keyed hash of the pack's name, engine/index-map.h), mode 0600, written to a temporary name and
+ * renamed, so a host never maps a half-written file. A missing or refused file is
+ * derived again from the stored pack the next time a host loads it. */
+#pragma once
+
+#include <glib.h>
+
+#include "engine/index.h"
+#include "pack-file.h"
+#include "store/store-packs.h"
+
+/* Writes pack's index file and skeleton (pack as pack_file_open() returned it, with its
+ * meta; it is prepared here) and removes the name's files of other versions. */
+gboolean pack_index_derive (Store *store, const PackMeta *meta, IndexPack *pack, GError **error);
+
+/* The pack info names, mapped: its skeleton from the store (signer still among keys)
+ * with the file's arrays. NULL with error when there is no skeleton or file, or either
+ * is refused: the caller then loads the stored pack. The returned pack repairs itself
+ * from the stored pack (IndexPack.repair) if a block of the file fails its check; store
+ * must outlive it. */
+IndexPack *pack_index_open (Store *store, const StorePackInfo *info, GArray *keys, GError **error);
+
+/* The stored pack name, loaded into memory (the old way, and the fallback). */
+IndexPack *pack_index_load_stored (Store *store, const char *name, GArray *keys, PackMeta *meta, GError **error);
+
+/* Removes every index file of the pack name. */
+void pack_index_remove (Store *store, const char *name);

@@ -1,0 +1,115 @@
+"""The packs' index files through the real binaries (issue 28): `weir pack import`
+derives the file, every running weir-host maps the same file (shared pages, not a copy
+each), a changed byte never changes a verdict, and a removed or refused file is derived
+again."""
+import glob
+import os
+import unittest
+
+from weirtest import OTHER, SECRET, Host, WeirCase, documents
+
+
+def mapped_by(pid):
+    """The .weiridx files process pid maps."""
+    with open(f"/proc/{pid}/maps") as f:
+        return {line.split()[-1] for line in f if line.rstrip().endswith(".weiridx")}
+
+
+def private_kib(pid, path):
+    """Private pages of path in pid's mapping, in KiB (smaps)."""
+    total, inside = 0, False
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            first = line.split()[0]
+            if "-" in first and not first.endswith(":"):
+                inside = line.rstrip().endswith(path)
+            elif inside and first in ("Private_Clean:", "Private_Dirty:"):
+                total += int(line.split()[1])
+    return total
+
+
+class IndexHost(WeirCase):
+
+    def index_files(self):
+        return sorted(glob.glob(os.path.join(self.home, "index", "*.weiridx")))
+
+    def test_hosts_share_one_mapped_file(self):
+        self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))
+        files = self.index_files()
+        self.assertEqual(len(files), 1)
+        with open(files[0], "rb") as f:
+            raw = f.read()
+        self.assertEqual(raw[:8], b"WEIRIDX1")
+        # No name of the pack, its label or its document in the file.
+        for word in (b"board", b"confidential", b"minutes"):
+            self.assertNotIn(word, raw)
+        hosts = [Host(self.env) for _ in range(2)]
+        try:
+            for host in hosts:
+                self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
+                self.assertEqual(documents(host.scan(OTHER)), [])
+            for host in hosts:
+                self.assertEqual(mapped_by(host.proc.pid), {files[0]})
+            # Both read the same pages: once both have scanned, neither holds them alone.
+            for host in hosts:
+                self.assertEqual(private_kib(host.proc.pid, files[0]), 0)
+        finally:
+            for host in hosts:
+                rc, err = host.close()
+                self.assertEqual(rc, 0, err)
+
+    def test_changed_byte_same_verdict(self):
+        self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))
+        (path,) = self.index_files()
+        size = os.path.getsize(path)
+        # The header, a data byte (the first block holds the filter), the tag table.
+        for offset in (40, 4096 + 8, size - 1):
+            with open(path, "r+b") as f:
+                f.seek(offset)
+                byte = f.read(1)
+                f.seek(offset)
+                f.write(bytes([byte[0] ^ 0x21]))
+            host = Host(self.env)
+            try:
+                self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
+                self.assertEqual(documents(host.scan(OTHER)), [])
+            finally:
+                rc, err = host.close()
+            self.assertEqual(rc, 0, err)
+            self.assertNotIn("merger", err)
+            # Refused when opened (header, tag table: derived again at once) or when the
+            # block was first read (the pack came from the store, the file was removed).
+            if offset < 4096 or offset == size - 1:
+                self.assertEqual(len(self.index_files()), 1, err)
+            else:
+                self.assertIn("is damaged; the pack was reloaded from the store", err)
+            host = Host(self.env)
+            try:
+                self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
+                files = self.index_files()
+                self.assertEqual(len(files), 1)
+                self.assertEqual(mapped_by(host.proc.pid), set(files))
+            finally:
+                rc, err = host.close()
+            self.assertEqual(rc, 0, err)
+            (path,) = self.index_files()
+
+    def test_removed_file_and_new_version(self):
+        self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))
+        for path in self.index_files():
+            os.unlink(path)
+        self.assertEqual(documents(self.scan(SECRET)), ["minutes.md"])
+        self.assertEqual(len(self.index_files()), 1)
+        # A newer version replaces the file; removing the pack removes it.
+        self.ok("pack", "import", self.build(self.path("v2.weirpack"), version=2, text=OTHER))
+        (path,) = self.index_files()
+        self.assertTrue(path.endswith("-2.weiridx"), path)
+        self.assertEqual(documents(self.scan(OTHER)), ["minutes.md"])
+        self.assertEqual(documents(self.scan(SECRET)), [])
+        self.ok("pack", "remove", "board")
+        self.assertEqual(self.index_files(), [])
+        self.assertEqual(documents(self.scan(OTHER)), [])
+
+
+if __name__ == "__main__":
+    unittest.main()

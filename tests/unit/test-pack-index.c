@@ -1,0 +1,335 @@
+/* The mapped index file of a pack (pack/pack-index.c, engine/index-map.c): derived at
+ * import into a real store, mapped by the loader, the same findings as the pack loaded
+ * into memory, and every changed byte refused without changing a finding. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/findings.h"
+#include "pack/pack-build.h"
+#include "pack/pack-index.h"
+#include "pack/pack.h"
+#include "store/store-packs.h"
+
+#define DOCS 40
+#define DOC_WORDS 400
+#define EDM_ROWS 300
+
+typedef struct {
+  char *dir;
+  Store *store;
+  SignPublicKey pk;
+  SignSecretKey *sk;
+  char *docs[DOCS];
+  GBytes *pack;
+  GPtrArray *texts;   /* char*: what every check scans */
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_assert_true (sign_init (NULL));
+  f->dir = g_dir_make_tmp ("weir-pack-index-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (f->dir, "weir.db", NULL);
+  g_autoptr (GError) error = NULL;
+  f->store = store_open (db, &error);
+  g_assert_no_error (error);
+  f->sk = sign_secret_key_generate (&f->pk);
+  g_autofree char *pub = g_build_filename (f->dir, "a.pub", NULL);
+  g_assert_true (sign_public_key_save (&f->pk, pub, NULL));
+  SignPublicKey added;
+  g_assert_true (pack_trust_add (f->dir, pub, &added, &error));
+  g_assert_no_error (error);
+
+  /* Documents of random words from a small vocabulary; an EDM table of people. */
+  GRand *rng = g_rand_new_with_seed (28);
+  char *vocab[2000];
+  for (guint i = 0; i < G_N_ELEMENTS (vocab); i++)
+    {
+      char w[12];
+      guint n = 3 + g_rand_int_range (rng, 0, 7);
+      for (guint j = 0; j < n; j++)
+        w[j] = (char) ('a' + g_rand_int_range (rng, 0, 26));
+      vocab[i] = g_strndup (w, n);
+    }
+  g_autoptr (PackBuilder) b = pack_builder_new ("board", "restricted");
+  for (guint d = 0; d < DOCS; d++)
+    {
+      GString *text = g_string_new (NULL);
+      for (guint i = 0; i < DOC_WORDS; i++)
+        g_string_append_printf (text, "%s%s", i ? " " : "", vocab[g_rand_int_range (rng, 0, G_N_ELEMENTS (vocab))]);
+      f->docs[d] = g_string_free (text, FALSE);
+      g_autofree char *name = g_strdup_printf ("doc%02u.txt", d);
+      pack_builder_add_document (b, name, f->docs[d], strlen (f->docs[d]));
+    }
+  GString *csv = g_string_new ("email,name,phone\n");
+  for (guint r = 0; r < EDM_ROWS; r++)
+    g_string_append_printf (csv, "person%u@example.org,Given%u Family%u,+44 20 7946 %04u\n", r, r, r, r);
+  g_assert_true (pack_builder_set_edm (b, "people", csv->str, csv->len, "email!,name,phone", NULL));
+  PackStats stats;
+  g_autoptr (IndexPack) pack = pack_builder_finish (g_steal_pointer (&b), &stats);
+  PackMeta meta = { .name = (char *) "board", .label = (char *) "restricted", .version = 5,
+                    .created = 1800000000, .documents = stats.documents,
+                    .fingerprints = stats.fingerprints, .records = stats.records };
+  f->pack = pack_file_write (&meta, pack, f->sk);
+
+  /* Excerpts of every length around the guarantee, embedded, and records. */
+  f->texts = g_ptr_array_new_with_free_func (g_free);
+  for (guint d = 0; d < DOCS; d++)
+    {
+      g_auto (GStrv) words = g_strsplit (f->docs[d], " ", -1);
+      guint n = 6 + g_rand_int_range (rng, 0, 40), at = g_rand_int_range (rng, 0, DOC_WORDS - n);
+      GString *t = g_string_new ("Some other words first. ");
+      for (guint i = 0; i < n; i++)
+        g_string_append_printf (t, "%s ", words[at + i]);
+      g_string_append_printf (t, "and person%u@example.org, Family%u Given%u.", d * 7, d * 7 + 1, d * 7 + 1);
+      g_ptr_array_add (f->texts, g_string_free (t, FALSE));
+    }
+  g_ptr_array_add (f->texts, g_strdup ("Nothing protected here at all, just a short note about lunch."));
+  g_ptr_array_add (f->texts, g_strdup ("Call +44 20 7946 0042 about Given42 Family42."));
+  g_ptr_array_add (f->texts, g_strdup (f->docs[3]));
+  for (guint i = 0; i < G_N_ELEMENTS (vocab); i++)
+    g_free (vocab[i]);
+  g_rand_free (rng);
+  g_string_free (csv, TRUE);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  store_close (f->store);
+  sign_secret_key_free (f->sk);
+  for (guint d = 0; d < DOCS; d++)
+    g_free (f->docs[d]);
+  g_bytes_unref (f->pack);
+  g_ptr_array_unref (f->texts);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_free (f->dir);
+}
+
+/* Every finding of every text, one line each. */
+static char *
+describe (EngineIndex *index, GPtrArray *texts)
+{
+  GString *out = g_string_new (NULL);
+  for (guint t = 0; t < texts->len; t++)
+    {
+      const char *text = texts->pdata[t];
+      g_autoptr (GPtrArray) findings = findings_new ();
+      engine_index_match (index, text, strlen (text), findings);
+      for (guint i = 0; i < findings->len; i++)
+        {
+          const Finding *x = findings->pdata[i];
+          g_string_append_printf (out, "%u %s %s %s %u %u %u %.4f\n", t, finding_kind_name (x->kind), x->name,
+                                  x->detail ? x->detail : "-", x->count, x->longest, x->words, x->score);
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The findings with the signed pack loaded into memory, as before index files. */
+static char *
+describe_in_memory (Fixture *f)
+{
+  g_autoptr (GArray) keys = pack_trusted_keys (f->dir, NULL);
+  g_auto (PackMeta) meta = { 0 };
+  IndexPack *pack = pack_file_open (f->pack, keys, &meta, NULL);
+  g_assert_nonnull (pack);
+  g_autoptr (EngineIndex) index = engine_index_new ();
+  engine_index_add_pack (index, pack);
+  return describe (index, f->texts);
+}
+
+static char *
+index_file (Fixture *f)
+{
+  g_autofree char *dir = g_build_filename (f->dir, "index", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_assert_null (found);  /* one file per pack */
+      found = g_build_filename (dir, name, NULL);
+    }
+  return found;
+}
+
+static gboolean
+mapped (EngineIndex *index)
+{
+  const IndexPack *pack = engine_index_find_pack (index, "board");
+  g_assert_nonnull (pack);
+  return pack->map != NULL;
+}
+
+static void
+import (Fixture *f)
+{
+  g_auto (PackMeta) meta = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (pack_import (f->store, f->dir, f->pack, &meta, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_same_findings (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autofree char *path = index_file (f);
+  g_assert_nonnull (path);
+  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  g_assert_true (mapped (index));
+  g_autofree char *want = describe_in_memory (f);
+  g_autofree char *got = describe (index, f->texts);
+  g_assert_cmpstr (got, ==, want);
+  /* The excerpts of 19+ words and the records are there to be found. */
+  g_assert_nonnull (strstr (want, "document doc03.txt"));
+  g_assert_nonnull (strstr (want, "edm people"));
+  g_assert_true (mapped (index));  /* nothing was damaged */
+
+  /* The file holds neither the pack's keys nor its names. */
+  gchar *raw = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &raw, &len, NULL));
+  g_autoptr (GArray) keys = pack_trusted_keys (f->dir, NULL);
+  g_auto (PackMeta) meta = { 0 };
+  g_autoptr (IndexPack) heap = pack_file_open (f->pack, keys, &meta, NULL);
+  g_assert_null (memmem (raw, len, heap->doc_key, sizeof heap->doc_key));
+  g_assert_null (memmem (raw, len, heap->edm->key, sizeof heap->edm->key));
+  g_assert_null (memmem (raw, len, "doc03", 5));
+  g_assert_null (memmem (raw, len, "people", 6));
+  g_assert_null (memmem (raw, len, "phone", 5));
+  g_free (raw);
+}
+
+/* Flips one byte at offset of the file. */
+static void
+flip (const char *path, gsize offset)
+{
+  gchar *raw = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &raw, &len, NULL));
+  g_assert_cmpuint (offset, <, len);
+  raw[offset] ^= 0x5a;
+  g_assert_true (g_file_set_contents (path, raw, len, NULL));
+  g_free (raw);
+}
+
+/* A changed byte anywhere is refused and never changes a finding: in the header the
+ * file is refused when it is opened, in the data when a lookup first reads its block
+ * (the pack is then reloaded from the store); either way the next load derives the file
+ * again and maps it. */
+static void
+test_changed_byte (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autofree char *want = describe_in_memory (f);
+  g_autofree char *path = index_file (f);
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  /* The header, then a byte of every data block, the tag table, the header's MAC. */
+  g_autoptr (GArray) offsets = g_array_new (FALSE, FALSE, sizeof (gsize));
+  gsize fixed[] = { 9, 20, 70, 110, 170, INDEX_MAP_HEADER_BYTES - 1, (gsize) st.st_size - 1 };
+  g_array_append_vals (offsets, fixed, G_N_ELEMENTS (fixed));
+  for (gsize o = INDEX_MAP_HEADER_BYTES + 100; o < (gsize) st.st_size; o += INDEX_MAP_BLOCK)
+    g_array_append_val (offsets, o);
+  g_assert_cmpuint (offsets->len, >, G_N_ELEMENTS (fixed) + 2);  /* several data blocks */
+  guint refused_at_open = 0, refused_at_use = 0;
+  for (guint i = 0; i < offsets->len; i++)
+    {
+      /* A good file first (the previous round removed it: a load derives it). */
+      g_autoptr (EngineIndex) deriving = pack_load_index (f->store, f->dir, NULL);
+      g_autofree char *current = index_file (f);
+      g_assert_nonnull (current);
+      gsize offset = g_array_index (offsets, gsize, i);
+      flip (current, offset);
+      gchar *flipped = NULL;
+      gsize flipped_len = 0;
+      g_assert_true (g_file_get_contents (current, &flipped, &flipped_len, NULL));
+      g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+      /* Refused when opened: derived again (another file id) and mapped. */
+      gchar *now = NULL;
+      gsize now_len = 0;
+      g_autofree char *after_load = index_file (f);
+      g_assert_nonnull (after_load);
+      g_assert_true (g_file_get_contents (after_load, &now, &now_len, NULL));
+      gboolean rewritten = now_len != flipped_len || memcmp (now, flipped, now_len) != 0;
+      g_free (now);
+      g_free (flipped);
+      g_assert_true (mapped (index));
+      g_autofree char *got = describe (index, f->texts);
+      g_assert_cmpstr (got, ==, want);
+      if (offset < INDEX_MAP_HEADER_BYTES || offset == (gsize) st.st_size - 1)
+        g_assert_true (rewritten);  /* the header and the tag table: refused at open */
+      refused_at_open += rewritten;
+      /* In the data, refused when a lookup reads the block: the pack was reloaded from
+       * the store and the file removed. A block no lookup read stays unchecked. */
+      if (!mapped (index))
+        {
+          refused_at_use++;
+          g_assert_false (rewritten);
+          g_autofree char *left = index_file (f);
+          g_assert_null (left);
+        }
+      g_autofree char *left = index_file (f);
+      if (left != NULL)
+        g_unlink (left);
+      g_autoptr (EngineIndex) again = pack_load_index (f->store, f->dir, NULL);
+      g_assert_true (mapped (again));
+      g_autofree char *got_again = describe (again, f->texts);
+      g_assert_cmpstr (got_again, ==, want);
+      g_autofree char *last = index_file (f);
+      g_unlink (last);
+    }
+  g_assert_cmpuint (refused_at_open, >=, G_N_ELEMENTS (fixed));
+  g_assert_cmpuint (refused_at_use, >=, 1);
+}
+
+/* A file made under another store's key, or for another version, is refused. */
+static void
+test_foreign_file (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autofree char *path = index_file (f);
+  g_autoptr (GError) error = NULL;
+  guint8 key[INDEX_MAP_KEY_BYTES];
+  g_assert_true (store_pack_index_key (f->store, key, &error));
+  IndexMap *map = index_map_open (path, key, "board", 5, &error);
+  g_assert_no_error (error);
+  index_map_free (map);
+  g_assert_null (index_map_open (path, key, "board", 6, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+  g_clear_error (&error);
+  g_assert_null (index_map_open (path, key, "other", 5, &error));
+  g_clear_error (&error);
+  key[0] ^= 1;
+  g_assert_null (index_map_open (path, key, "board", 5, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+  g_clear_error (&error);
+  /* Truncated: refused before any read past its end. */
+  gchar *raw = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &raw, &len, NULL));
+  g_assert_true (g_file_set_contents (path, raw, len - 16, NULL));
+  g_free (raw);
+  key[0] ^= 1;
+  g_assert_null (index_map_open (path, key, "board", 5, &error));
+  g_clear_error (&error);
+  /* Removing the pack removes its file. */
+  g_assert_true (pack_imported_remove (f->store, "board", &error));
+  g_autofree char *gone = index_file (f);
+  g_assert_null (gone);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/pack-index/same-findings", Fixture, NULL, setup, test_same_findings, teardown);
+  g_test_add ("/pack-index/changed-byte", Fixture, NULL, setup, test_changed_byte, teardown);
+  g_test_add ("/pack-index/foreign-file", Fixture, NULL, setup, test_foreign_file, teardown);
+  return g_test_run ();
+}
