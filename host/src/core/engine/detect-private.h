@@ -80,6 +80,14 @@ typedef struct {
   GArray *seen[DET_SLOTS];      /* guint64 digests of accepted values, deduplicated at the end */
   gsize run_from, run_end;      /* cached run of base64url bytes [run_from, run_end) */
   gsize bare_from, bare_end;    /* cached run of bytes that do not end a bare value */
+  /* Where matches are (detect_scan_spans): NULL when only counts are asked for. While
+   * one matcher runs, the notes it makes are tracked here: the first detector noted,
+   * the bytes of the text its notes covered, and whether the note is the whole match
+   * (an assigned value: the key and quotes around it stay). */
+  GArray *spans;                /* DetectSpan */
+  DetectId note_id;
+  gsize note_lo, note_hi;
+  gboolean noted, note_exact;
 } DetectScan;
 
 /* Byte classes (detect.c builds the table once). */
@@ -160,6 +168,14 @@ gboolean detect_token_is_placeholder (const guchar *s, gsize n);
 gboolean detect_crc32_base62_ok (const guchar *random36);
 /* The Luhn check over n ASCII digits (cards, and the ids that use it). */
 gboolean detect_luhn_ok (const char *digits, guint n);
+
+/* The value just noted is exactly the match (an assigned secret, a URL's user and
+ * password), not the bytes the matcher read around it. */
+static inline void
+detect_note_exact (DetectScan *scan)
+{
+  scan->note_exact = TRUE;
+}
 
 /* Records an accepted value (never stored, only its digest). */
 void detect_note (DetectScan *scan, DetectId id, const guchar *value, gsize n);

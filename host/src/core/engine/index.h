@@ -67,3 +67,7 @@ gsize engine_index_fingerprint_count (const EngineIndex *index);
 
 /* Appends FINDING_DOCUMENT and FINDING_EDM findings for text to findings. */
 void engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrArray *findings);
+
+/* Appends an EngineSpan (spans.h) for each value of each EDM record of every pack
+ * found in text to spans, unsorted. */
+void engine_index_spans (const EngineIndex *index, const char *text, gsize len, GArray *spans);
