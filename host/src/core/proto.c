@@ -16,10 +16,13 @@
 /* The id is echoed in the reply: a bounded one keeps every reply under NM_MAX_REPLY. */
 #define MAX_ID_BYTES 256
 
-/* A warn verdict the user may still answer with a decision. */
+/* A verdict the user may still answer with a decision: a warn (proceed or cancel), or
+ * one that offers the paste masked (redact; issue 24). */
 typedef struct {
   char *audit;
   gboolean justification;
+  gboolean proceed;       /* a warn: proceed is an answer */
+  cJSON *redacted;        /* the offer's summary (counts and kinds), or NULL: no offer */
 } Pending;
 
 struct Proto {
@@ -33,6 +36,7 @@ static void
 pending_free (Pending *pending)
 {
   g_free (pending->audit);
+  cJSON_Delete (pending->redacted);
   g_free (pending);
 }
 
@@ -59,7 +63,7 @@ proto_free (Proto *proto)
   g_free (proto);
 }
 
-static void
+static Pending *
 pending_add (Proto *proto, const char *audit, gboolean justification)
 {
   while (g_queue_get_length (&proto->pending_order) >= MAX_PENDING)
@@ -69,6 +73,7 @@ pending_add (Proto *proto, const char *audit, gboolean justification)
   pending->justification = justification;
   g_hash_table_insert (proto->pending, pending->audit, pending);
   g_queue_push_tail (&proto->pending_order, pending->audit);
+  return pending;
 }
 
 static void
@@ -175,9 +180,27 @@ verdict_reply (const Verdict *verdict)
 static cJSON *
 verdict_answer (Proto *proto, const Verdict *verdict)
 {
-  if (verdict->verdict == VERDICT_WARN && verdict->audit != NULL)
-    pending_add (proto, verdict->audit, verdict->justification);
+  if (verdict->audit != NULL && (verdict->verdict == VERDICT_WARN || verdict->redact_offer))
+    {
+      Pending *pending = pending_add (proto, verdict->audit, verdict->justification);
+      pending->proceed = verdict->verdict == VERDICT_WARN;
+      if (verdict->redact_offer)
+        pending->redacted = verdict_redaction_summary (verdict);
+    }
   return verdict_reply (verdict);
+}
+
+/* The spans (issue 24) go before "audit", which ends a recorded verdict's reply. */
+static void
+reply_add_redaction (cJSON *reply, const Verdict *verdict, const ScanRequest *request)
+{
+  cJSON *redaction = verdict_redaction_json (verdict, request);
+  if (redaction == NULL)
+    return;
+  cJSON *audit = cJSON_DetachItemFromObjectCaseSensitive (reply, "audit");
+  cJSON_AddItemToObject (reply, "redaction", redaction);
+  if (audit != NULL)
+    cJSON_AddItemToObject (reply, "audit", audit);
 }
 
 /* ---- scan ---- */
@@ -223,6 +246,10 @@ parse_scan (const cJSON *req, ScanRequest *scan, ScanFile **files, GError **erro
     return FALSE;
   if (!one_of (scan->event, scan_events))
     return bad_field (error, "event", "must be paste, drop, upload or clipboard-read");
+  const cJSON *spans = cJSON_GetObjectItemCaseSensitive (req, "spans");
+  if (spans != NULL && !cJSON_IsBool (spans) && !cJSON_IsNull (spans))
+    return bad_field (error, "spans", "must be true or false");
+  scan->spans = cJSON_IsTrue (spans);
   const cJSON *list = cJSON_GetObjectItemCaseSensitive (req, "files");
   if (list == NULL || cJSON_IsNull (list))
     return TRUE;
@@ -245,7 +272,9 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
   if (!parse_scan (req, &scan, &files, error))
     return NULL;
   g_autoptr (Verdict) verdict = decider_scan (proto->decider, &scan);
-  return verdict_answer (proto, verdict);
+  cJSON *reply = verdict_answer (proto, verdict);
+  reply_add_redaction (reply, verdict, &scan);
+  return reply;
 }
 
 /* ---- gpu, decision, report, hello ---- */
@@ -273,13 +302,13 @@ blank (const char *s)
 static cJSON *
 handle_decision (Proto *proto, const cJSON *req, GError **error)
 {
-  static const char *const actions[] = { "proceed", "cancel", NULL };
+  static const char *const actions[] = { "proceed", "cancel", "redact", NULL };
   const char *audit, *action, *justification;
   if (!string_field (req, "audit", TRUE, &audit, error) || !string_field (req, "action", TRUE, &action, error)
       || !string_field (req, "justification", FALSE, &justification, error))
     return NULL;
   if (!one_of (action, actions))
-    return bad_field (error, "action", "must be proceed or cancel"), NULL;
+    return bad_field (error, "action", "must be proceed, cancel or redact"), NULL;
   const Pending *pending = g_hash_table_lookup (proto->pending, audit);
   if (pending == NULL)
     {
@@ -287,10 +316,16 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
                    "no open warn verdict has audit id \"%s\"", echo_safe (audit));
       return NULL;
     }
+  if (strcmp (action, "redact") == 0 && pending->redacted == NULL)
+    return bad_field (error, "action", "redact is not offered for this verdict"), NULL;
+  if (strcmp (action, "proceed") == 0 && !pending->proceed)
+    return bad_field (error, "action", "proceed is not an answer to this verdict"), NULL;
   if (strcmp (action, "proceed") == 0 && pending->justification && blank (justification))
     return bad_field (error, "justification", "is required to proceed"), NULL;
-  g_autofree char *id = decider_record_decision (proto->decider, audit, action,
-                                                 blank (justification) ? NULL : justification, error);
+  g_autofree char *id = strcmp (action, "redact") == 0
+                        ? decider_record_redaction (proto->decider, audit, pending->redacted, error)
+                        : decider_record_decision (proto->decider, audit, action,
+                                                   blank (justification) ? NULL : justification, error);
   if (id == NULL)
     return NULL;
   pending_remove (proto, audit);
@@ -335,6 +370,11 @@ handle_hello (Proto *proto, const cJSON *req, GError **error)
   cJSON_AddStringToObject (reply, "host_version", WEIR_VERSION);
   cJSON_AddNumberToObject (reply, "protocol", PROTO_VERSION);
   cJSON_AddItemToObject (reply, "policy", policy_to_hello_json (context_policy (proto->ctx)));
+  /* Additions to protocol 1 an extension may use: "redaction" (issue 24) means a scan
+   * with "spans": true gets where its findings are, the redact verdict and the redact
+   * decision. An extension that does not ask never sees either. */
+  cJSON *features = cJSON_AddArrayToObject (reply, "features");
+  cJSON_AddItemToArray (features, cJSON_CreateString ("redaction"));
   cJSON *problems = cJSON_AddArrayToObject (reply, "problems");
   const GPtrArray *told = context_problems (proto->ctx);
   for (guint i = 0; i < told->len; i++)

@@ -17,6 +17,8 @@
 /* Messages, ids and URLs reach the extension in replies capped at 1 MiB: keep each
  * one short enough that 64 reasons and a message always fit. */
 #define POLICY_MAX_STRING 2000
+/* A placeholder is written into the page once per masked match: short, like a word. */
+#define POLICY_MAX_PLACEHOLDER 100
 
 static void
 rule_free (Rule *rule)
@@ -24,6 +26,7 @@ rule_free (Rule *rule)
   g_free (rule->id);
   g_strfreev (rule->detectors);
   g_strfreev (rule->labels);
+  g_free (rule->placeholder);
   g_free (rule->message);
   g_free (rule->learn_more);
   g_free (rule);
@@ -84,6 +87,17 @@ json_shown (const cJSON *item)
   if (cJSON_IsBool (item))
     return g_strdup (cJSON_IsTrue (item) ? "true" : "false");
   return g_strdup (cJSON_IsNull (item) ? "null" : cJSON_IsArray (item) ? "a list" : "an object");
+}
+
+static gboolean
+check_rule_verdict (const cJSON *item, const char *path, VerdictLevel *out, GError **error)
+{
+  if (cJSON_IsString (item) && verdict_parse_rule (item->valuestring, out))
+    return TRUE;
+  g_autofree char *shown = json_shown (item);
+  g_autofree char *what = g_strdup_printf ("expected \"allow\", \"redact\", \"warn\" or \"block\", not %s",
+                                           shown);
+  return fail (error, path, what);
 }
 
 static gboolean
@@ -349,7 +363,8 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
   if (!cJSON_IsObject (obj))
     return fail (error, where, "expected an object");
   static const char *const known[] = { "id", "detectors", "labels", "min_words", "verdict",
-                                       "message", "learn_more", "justification", NULL };
+                                       "message", "learn_more", "justification", "redact",
+                                       "placeholder", NULL };
   if (!only_known_keys (obj, where, known, error)
       || !get_string (obj, "id", where, &rule->id, error)
       || !get_strv (obj, "detectors", where, &rule->detectors, error)
@@ -357,15 +372,24 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
       || !get_size (obj, "min_words", where, 1e6, &rule->min_words, error)
       || !get_string (obj, "message", where, &rule->message, error)
       || !get_string (obj, "learn_more", where, &rule->learn_more, error)
-      || !get_bool (obj, "justification", where, &rule->justification, error))
+      || !get_bool (obj, "justification", where, &rule->justification, error)
+      || !get_bool (obj, "redact", where, &rule->redact, error)
+      || !get_string (obj, "placeholder", where, &rule->placeholder, error))
     return FALSE;
+  rule->has_redact = cJSON_GetObjectItemCaseSensitive (obj, "redact") != NULL;
+  if (rule->placeholder != NULL && strlen (rule->placeholder) > POLICY_MAX_PLACEHOLDER)
+    {
+      g_autofree char *path = g_strdup_printf ("%s.placeholder", where);
+      return fail (error, path, "longer than " G_STRINGIFY (POLICY_MAX_PLACEHOLDER) " bytes");
+    }
   if (rule->id == NULL || rule->id[0] == '\0')
     return fail (error, where, "a rule needs an \"id\"");
   if (cJSON_GetObjectItemCaseSensitive (obj, "verdict") == NULL)
     return fail (error, where, "a rule needs a \"verdict\"");
   if (rule->detectors[0] == NULL && rule->labels[0] == NULL)
     return fail (error, where, "a rule needs \"detectors\" or \"labels\", or it matches nothing");
-  if (!get_verdict (obj, "verdict", where, &rule->verdict, error))
+  g_autofree char *verdict_path = field_path (where, "verdict");
+  if (!check_rule_verdict (cJSON_GetObjectItemCaseSensitive (obj, "verdict"), verdict_path, &rule->verdict, error))
     return FALSE;
   for (guint i = 0; rule->detectors[i] != NULL; i++)
     if (detect_lookup (rule->detectors[i]) == NULL)
@@ -403,7 +427,7 @@ parse_overrides (const cJSON *obj, const char *where, const Policy *policy, Orig
           return fail (error, path, what);
         }
       g_autofree char *rule_path = field_path (path, child->string);
-      if (!check_verdict (child, rule_path, &v, error))
+      if (!check_rule_verdict (child, rule_path, &v, error))
         return FALSE;
       g_hash_table_insert (group->overrides, g_strdup (child->string), GINT_TO_POINTER (v + 1));
     }

@@ -1,7 +1,7 @@
 /* The Decider: the sequence that makes a verdict, and the audit log's gap bookkeeping
  * (verdicts given while the log refused writes are told in one record once it takes
  * them again). */
-#include "verdict.h"
+#include "verdict-private.h"
 
 #include "engine/findings.h"
 #include "json.h"
@@ -284,6 +284,7 @@ decider_scan (Decider *decider, const ScanRequest *request)
         override_unsent (verdict, policy, unsent, &decision);
       if (scan.unreadable + unseen > 0)
         override_unreadable (verdict, policy, scan.unreadable + unseen, &decision);
+      verdict_plan_redaction (verdict, request, decider->ctx, scan_deadline (decider), scan.findings, &decision);
     }
   verdict_settle (verdict, &decision, g_steal_pointer (&scan.findings));
 
@@ -301,6 +302,12 @@ decider_scan (Decider *decider, const ScanRequest *request)
   cJSON_AddStringToObject (record, "policy", policy_digest (policy));
   if (decider->source != NULL)
     cJSON_AddStringToObject (record, "source", decider->source);
+  cJSON *redaction = verdict_redaction_summary (verdict);
+  if (redaction != NULL)
+    {
+      cJSON_AddBoolToObject (redaction, "offered", verdict->redact_offer);
+      cJSON_AddItemToObject (record, "redaction", redaction);
+    }
   decider_record (decider, verdict, "verdict", record);
   return verdict;
 }
@@ -350,6 +357,17 @@ decider_record_decision (Decider *decider, const char *ref, const char *action,
       g_autofree char *cut = text_utf8_prefix (justification, MAX_JUSTIFICATION);
       cJSON_AddStringToObject (record, "justification", g_utf8_validate (cut, -1, NULL) ? cut : "");
     }
+  return record_append (decider, "decision", record, error);
+}
+
+char *
+decider_record_redaction (Decider *decider, const char *ref, const cJSON *summary, GError **error)
+{
+  g_autoptr (cJSON) record = cJSON_CreateObject ();
+  cJSON_AddStringToObject (record, "ref", ref);
+  cJSON_AddStringToObject (record, "action", "redact");
+  if (summary != NULL)
+    cJSON_AddItemToObject (record, "redacted", cJSON_Duplicate (summary, TRUE));
   return record_append (decider, "decision", record, error);
 }
 
