@@ -5,10 +5,13 @@
 // Content script -> service worker (chrome.runtime.sendMessage; scan and gpu also go as
 // {rid, body} over a port named GUARD_PORT, answered {rid, reply}):
 //   scan          {type, event, text?, html?, files?: [{name, mime, size, data?}]}
-//                 -> Outcome: {action: "allow" | "dialog" | "block", dialog?, hosted?, notice?}
-//                 (hosted: the dialog shows in the top frame; just wait for it)
+//                 -> Outcome: {action: "allow" | "dialog" | "block" | "redact", dialog?, hosted?,
+//                    notice?, redaction?}
+//                 (hosted: the dialog shows in the top frame; just wait for it. redaction,
+//                 issue 24: {placeholders, text?, html?} spans to mask; with "redact" the
+//                 content goes in masked at once, with "dialog" when the user picks it)
 //   gpu           {type, api}                          (issue 7; same Outcome)
-//   dialog-wait   {type, dialog}                       -> {action: "proceed" | "cancel"}
+//   dialog-wait   {type, dialog}                       -> {action: "proceed" | "cancel" | "redact"}
 //   dialog-abort  {type, dialog}                       (the page removed or navigated the dialog)
 // Service worker -> top frame's content script (chrome.tabs.sendMessage, frameId 0):
 //   dialog-show   {type, dialog}                       -> {shown: true}
@@ -19,7 +22,7 @@
 //   dialog-decision {type, dialog, action, justification?} -> {ok} | {error}
 // MAIN world <-> isolated world (the private MessagePort, structured clone):
 //   request {kind: "scan" | "gpu", rid, ...fields of the scan/gpu message}
-//   reply   {rid, allowed: boolean}
+//   reply   {rid, allowed: boolean, text?}   (text: the clipboard text masked, issue 24)
 (function () {
   'use strict';
   const Msg = Object.freeze({
@@ -37,6 +40,8 @@
     ALLOW: 'allow',
     DIALOG: 'dialog',
     BLOCK: 'block',
+    // Issue 24: the content goes in with what was found masked (an Outcome action too)
+    REDACT: 'redact',
     // Decision actions (also the host's decision.action values)
     PROCEED: 'proceed',
     CANCEL: 'cancel',
@@ -80,8 +85,10 @@
     mainRequest(kind, rid, fields) {
       return Object.assign({}, fields, { kind, rid });
     },
-    mainReply(rid, allowed) {
-      return { rid, allowed: allowed === true };
+    mainReply(rid, allowed, text) {
+      const reply = { rid, allowed: allowed === true };
+      if (reply.allowed && typeof text === 'string') reply.text = text;
+      return reply;
     },
   });
   Object.defineProperty(globalThis, 'WeirMsg', { value: Msg, enumerable: false });
