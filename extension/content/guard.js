@@ -101,10 +101,8 @@
       return AS_IS;
     }
     if (outcome.action === Msg.REDACT && outcome.redaction) {
-      // A small note that does not take the focus: the user keeps typing where they pasted.
       const { count, kinds } = Redact.summary(outcome.redaction);
-      DialogHost.showNotice(chrome.i18n.getMessage('notice_redacted', [String(count), kinds.join(', ')]));
-      return { redaction: outcome.redaction };
+      return { redaction: outcome.redaction, notice: chrome.i18n.getMessage('notice_redacted', [String(count), kinds.join(', ')]) };
     }
     if (outcome.action === Msg.DIALOG && typeof outcome.dialog === 'string') {
       const action = outcome.hosted ? await DialogHost.waitDialog(outcome.dialog)
@@ -118,6 +116,12 @@
   // The snapshot to insert: as it came, or masked (null: the spans do not fit it).
   function toInsert(snap, answer) {
     return answer.redaction ? Redact.maskSnapshot(snap, answer.redaction) : snap;
+  }
+
+  // After the insertion, so the paste itself waits for nothing: a small note of what a
+  // redact verdict masked, which does not take the focus (the user types on).
+  function noticeAfter(answer) {
+    if (answer && answer.notice) DialogHost.showNotice(answer.notice);
   }
 
   async function scanRequest(event, snap) {
@@ -146,6 +150,7 @@
       if (!out) return Insert.restoreCaret(caret);
       approve(snap, out);
       await Insert.deliverPaste(target, caret, out);
+      noticeAfter(answer);
     });
   }
 
@@ -204,6 +209,7 @@
       const out = answer && toInsert(snap, answer);
       if (!out) return Insert.restoreCaret(caret);
       const how = await Insert.deliverDrop(target, caret, out, point);
+      noticeAfter(answer);
       // The browser's own default for files dropped on a file input: they become its files.
       if (how === 'none' && isFileInput(target) && snap.files.length) giveFiles(target, snap.files);
     });
@@ -341,6 +347,7 @@
       if (masked === null) return port.postMessage(Msg.mainReply(m.rid, false));
     }
     port.postMessage(Msg.mainReply(m.rid, !!answer, masked));
+    noticeAfter(answer);
   }
 
   function str(v) {

@@ -61,6 +61,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       gsize len = strlen (html), out_len = 0;
       g_autoptr (GArray) map = g_array_new (FALSE, FALSE, sizeof (HtmlSegment));
       g_autofree char *shown = engine_html_to_text_mapped (html, len, &out_len, map);
+      FUZZ_CHECK (shown[out_len] == '\0');
       for (guint i = 0; i < map->len; i++)
         {
           const HtmlSegment *s = &g_array_index (map, HtmlSegment, i);
