@@ -18,6 +18,10 @@
 /* Pieces over this many (text and HTML together) are not told: a reply must stay far
  * under Chrome's 1 MiB (each piece is about 20 bytes of JSON). */
 #define REDACT_MAX_PIECES 16384
+/* Text and HTML over this many bytes get no spans: finding them costs a few more passes
+ * over the content, which must not push a large paste past the extension's timeout, and
+ * a paste people want masked is a file's worth of text, not a dump. */
+#define REDACT_MAX_BYTES (4u << 20)
 
 /* What a span masks: a detector, or an EDM table. */
 typedef struct {

@@ -59,7 +59,8 @@ verdict_plan_redaction (Verdict *verdict, const ScanRequest *request, WeirContex
                         const GPtrArray *findings, PolicyDecision *decision)
 {
   const Policy *policy = context_policy (ctx);
-  if (request->spans && decision->verdict != VERDICT_ALLOW && verdict->overrides == 0)
+  gsize bytes = (request->text ? strlen (request->text) : 0) + (request->html ? strlen (request->html) : 0);
+  if (request->spans && decision->verdict != VERDICT_ALLOW && verdict->overrides == 0 && bytes <= REDACT_MAX_BYTES)
     {
       g_autoptr (Redaction) r = redaction_new (request, context_index (ctx));
       if (r->matches > 0 && !r->incomplete && r->text->len + r->html->len <= REDACT_MAX_PIECES)
