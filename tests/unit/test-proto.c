@@ -513,6 +513,8 @@ test_redaction_offer (Fixture *f, gconstpointer data)
   g_assert_cmpstr (testproto_str (ack, "type"), ==, "ack");
   g_autofree char *records = audit_text (f);
   g_assert_nonnull (strstr (records, "\"action\":\"redact\""));
+  g_assert_nonnull (strstr (records, "\"redaction\":{\"matches\":2,\"kinds\":[{\"kind\":\"pattern\","
+                                     "\"rule\":\"aws-access-key\",\"count\":2}],\"offered\":true}"));
   g_assert_nonnull (strstr (records, "\"redacted\":{\"matches\":2,\"kinds\":[{\"kind\":\"pattern\","
                                      "\"rule\":\"aws-access-key\",\"count\":2}]}"));
   g_assert_null (strstr (records, "QYLPMN5HHHFPZAM2"));
