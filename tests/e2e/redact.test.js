@@ -6,6 +6,7 @@
 // navigator.clipboard.readText() and a drop of text.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitAudit } from './lib/gpu-env.js';
 import { launch, writeClipboard, pasteKey, findDialog, waitGone, noDialog, press, sleep, shot, within } from './lib/harness.js';
 
 const KEY = 'AKIAQYLPMN5HHHFPZAM2';
@@ -117,6 +118,15 @@ test('verdict redact: the paste goes in masked at once, no dialog, the focus sta
   await sleep(100);
   assert.equal(await page.evaluate(() => document.getElementById('textarea').value),
     `A${MASKED.replace(/\r\n/g, '\n')}!B`, 'typing goes on where the paste ended');
+  // The audit log: the verdict says redact, and a decision record refers to it with the
+  // count and kinds of what was masked, never the key.
+  const records = await waitAudit(env, (r) => r.event === 'decision' && r.action === 'redact');
+  const decision = records.find((r) => r.event === 'decision' && r.action === 'redact');
+  assert.ok(decision, 'a redact decision is recorded');
+  assert.deepEqual(decision.redacted, { matches: 1, kinds: [{ kind: 'pattern', rule: 'aws-access-key', count: 1 }] });
+  const verdict = records.find((r) => r.id === decision.ref);
+  assert.ok(verdict && verdict.event === 'verdict' && verdict.verdict === 'redact', 'it refers to the redact verdict');
+  assert.ok(!JSON.stringify(records).includes(SECRET_PART), 'no record holds the key');
   await page.close();
 });
 
