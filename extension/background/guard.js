@@ -4,6 +4,7 @@
 // from the page.
 
 import { HostUnavailable } from './native.js';
+import { decide } from './models.js';
 
 const Msg = globalThis.WeirMsg;
 const MAX_REPORTS = 200;
@@ -145,6 +146,26 @@ export class Guard {
     }
     this.dialogs.settle(entry.id, action);
     return { ok: true };
+  }
+
+  // Issue 20: the policy's WebGPU verdict for the frame's origin, from the hello (no dialog,
+  // no audit record): shared and service workers, which Weir cannot reach inside, are
+  // refused where it is block. Without a host the fail mode stands in for it.
+  async gpuPolicy(sender) {
+    const origin = senderOrigin(sender);
+    if (!this.guarded(origin, 'gpu')) return { verdict: 'allow' };
+    let hello;
+    try {
+      hello = await this.host.connect();
+    } catch (e) {
+      if (!(e instanceof HostUnavailable)) throw e;
+    }
+    const gpu = hello && hello.policy && hello.policy.gpu;
+    if (!gpu || typeof gpu.verdict !== 'string') {
+      return { verdict: this.settings.get('fail_mode') === 'block' ? 'block' : 'allow' };
+    }
+    const origins = Array.isArray(gpu.origins) ? gpu.origins.filter((g) => g && Array.isArray(g.match)) : [];
+    return { verdict: decide({ verdict: gpu.verdict, origins }, origin) };
   }
 
   // Issue 7: what the MAIN world's GPU guard could not cover, recorded by the host.

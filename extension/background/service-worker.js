@@ -46,6 +46,7 @@ const handlers = {
   [Msg.SCAN]: (msg, sender) => guard.check(msg, sender),
   [Msg.GPU]: (msg, sender) => guard.check(msg, sender),
   [Msg.GPU_REPORT]: (msg, sender) => guard.gpuReport(msg, sender),
+  [Msg.GPU_POLICY]: (msg, sender) => guard.gpuPolicy(sender),
   [Msg.DIALOG_WAIT]: (msg, sender) => dialogs.wait(msg.dialog, sender),
   [Msg.DIALOG_ABORT]: (msg, sender) => { dialogs.abort(msg.dialog, sender); return {}; },
   // From the dialog page.

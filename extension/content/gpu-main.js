@@ -13,8 +13,10 @@
 //   (WORKER_PRELUDE below) that wraps the worker's GPU and asks through a MessagePort that
 //   only this closure and the prelude hold; where the page's CSP refuses blob: workers the
 //   plain worker starts and the host records an "unguarded" report;
-// - shared and service workers are not reached: the model-download layer
-//   (background/models.js) sees their requests. docs/webgpu.md has the whole picture.
+// - shared and service workers cannot be reached inside: they start only where the
+//   policy's WebGPU verdict for the origin is not block and this document's answer is not
+//   no (issue 20); the model-download layer (background/models.js) sees their requests.
+//   docs/webgpu.md has the whole picture.
 //
 // Everything used after document_start is captured first: a page may later replace
 // Promise.prototype.then, Reflect, URL, Blob or MessagePort.prototype.postMessage.
@@ -51,7 +53,11 @@
   const StringC = String;
   const setTimeoutF = setTimeout;
   const docBaseURI = getDescriptor(Node.prototype, 'baseURI').get;
-  const myOrigin = location.origin;
+  // A window's origin, read when it is needed: in a fresh iframe's initial about:blank
+  // document this script runs while the origin still reads "null", before the creator's is
+  // inherited (issue 20: a relative worker URL from such a realm then seemed cross-origin
+  // and started natively, unguarded).
+  const windowOrigin = getDescriptor(window, 'origin').get;
 
   // ---- the decision, once per document ----
   // The first request asks; every later one (from this frame or its workers) shares the
@@ -63,6 +69,28 @@
       decision = ask ? ask('gpu', { api: 'requestAdapter' }) : P.resolve(false);
     }
     return decision;
+  }
+
+  // Issue 20: whether this document may start shared and service workers, which Weir cannot
+  // wrap inside. The policy's verdict for the origin (asked once, without a dialog or an
+  // audit record) must not be block, and the document's own answer, once asked, must not be
+  // no. A warn origin keeps them (asking would put a GPU dialog on every page that starts a
+  // service worker); docs/webgpu.md says so.
+  let originPolicy = null;
+  let workersKnownOk = false;
+  function workersAllowed() {
+    if (originPolicy === null) originPolicy = ask ? ask('gpu', { api: 'policy' }) : P.resolve(false);
+    return new P((resolve) => {
+      on(originPolicy, (ok) => {
+        if (ok !== true) return resolve(false);
+        if (decision === null) {
+          workersKnownOk = true;
+          return resolve(true);
+        }
+        on(decision, (d) => resolve(d === true), () => resolve(false));
+        return undefined;
+      }, () => resolve(false));
+    });
   }
 
   function on(promise, ok, fail) {
@@ -136,6 +164,10 @@
       lockMethod(win.Worker.prototype, 'postMessage', wrapPostMessage, true);
       lockMethod(win.Worker.prototype, 'terminate', wrapTerminate, true);
       lockConstructor(win, 'Worker', (orig) => wrapWorker(orig, win));
+    }
+    if (typeof win.SharedWorker === 'function') lockConstructor(win, 'SharedWorker', wrapSharedWorker);
+    if (typeof win.ServiceWorkerContainer === 'function') {
+      lockMethod(win.ServiceWorkerContainer.prototype, 'register', (orig) => wrapRegister(orig, win));
     }
     for (const cls of ['HTMLIFrameElement', 'HTMLFrameElement', 'HTMLObjectElement']) {
       const proto = win[cls] && win[cls].prototype;
@@ -242,16 +274,23 @@
 
   // The script URL the worker would have run, or null to let the native constructor decide
   // (and fail) exactly as it would have: cross-origin, unparseable, a scheme it refuses.
+  // A fresh iframe's initial about:blank document may still have "about:blank" as its base,
+  // against which a relative URL does not parse although the native constructor resolves
+  // it (against the creator's): this document's base stands in then (issue 20).
   function resolveScript(url, win) {
     let parsed;
     try {
       parsed = new URLC(url, apply(docBaseURI, win.document, []));
     } catch (e) {
-      return null;
+      try {
+        parsed = new URLC(url, apply(docBaseURI, document, []));
+      } catch (e2) {
+        return null;
+      }
     }
     const protocol = apply(urlProtocol, parsed, []);
     if (protocol === 'data:') return apply(urlHref, parsed, []);
-    if (protocol !== 'blob:' && apply(urlOrigin, parsed, []) !== myOrigin) return null;
+    if (protocol !== 'blob:' && apply(urlOrigin, parsed, []) !== apply(windowOrigin, win, [])) return null;
     return apply(urlHref, parsed, []);
   }
 
@@ -296,6 +335,7 @@
   const dispatch = EventTarget.prototype.dispatchEvent;
   const stopNow = Event.prototype.stopImmediatePropagation;
   const ErrorEventC = ErrorEvent;
+  const EventC = Event;
   const errorMessage = getDescriptor(ErrorEvent.prototype, 'message').get;
   const MessageEventC = MessageEvent;
   const eventPorts = getDescriptor(MessageEvent.prototype, 'ports').get;
@@ -314,11 +354,25 @@
     }
   }
 
+  // The plain worker starts only when the document's answer is yes (issue 20): under block
+  // the page's worker fails as a refused script would, and a warn asks first.
   function onStartError(worker, relay, e) {
     if (relay.state !== 'starting' || !e.isTrusted || isErrorEvent(e)) return;
     apply(stopNow, e, []);
-    report('unguarded', `${relay.what}: the page's Content-Security-Policy refuses blob: workers`);
-    settle(worker, relay, 'relayed');
+    relay.state = 'deciding';
+    const refuse = () => {
+      if (relay.state !== 'deciding') return;
+      relay.state = 'refused';
+      relay.held = [];
+      apply(dispatch, worker, [new EventC('error')]);
+    };
+    on(allowed(), (ok) => {
+      if (ok !== true) return refuse();
+      if (relay.state !== 'deciding') return undefined;   // terminated meanwhile
+      report('unguarded', `${relay.what}: the page's Content-Security-Policy refuses blob: workers`);
+      settle(worker, relay, 'relayed');
+      return undefined;
+    }, refuse);
   }
 
   function settle(worker, relay, state) {
@@ -350,6 +404,7 @@
         const relay = apply(weakMapGet, relays, [this]);
         if (!relay || relay.state === 'guarded') return apply(original, this, arguments);
         if (relay.state === 'relayed') return apply(original, relay.plain, arguments);
+        if (relay.state === 'refused' || relay.state === 'terminated') return undefined;
         const list = transferList(transfer);
         const moved = structuredCloneF({ data: message, transfer: list }, { transfer: list });
         relay.held[relay.held.length] = moved;
@@ -373,6 +428,139 @@
         return apply(original, this, arguments);
       },
     }.terminate;
+  }
+
+  // ---- shared workers (issue 20) ----
+  // A shared worker runs the page's script as it is (a per-page blob: prelude would give
+  // every page its own instance), so Weir cannot wrap the GPU inside it: it starts only
+  // when workersAllowed(). Until that is known the page holds a stand-in: an object of the
+  // SharedWorker class (an EventTarget underneath) whose port is one end of a
+  // MessageChannel; once allowed, the real worker starts and the two ports are joined.
+  // Refused, the stand-in gets an "error" event, as for a script that could not load (so
+  // does a URL the native constructor would have thrown for, since it is tried only then).
+  const shells = new WeakMap();
+  const EventTargetC = EventTarget;
+  const portStart = MessagePort.prototype.start;
+  const portClose = MessagePort.prototype.close;
+
+  function wrapSharedWorker(OriginalShared) {
+    const proto = OriginalShared.prototype;
+    const nativePort = getDescriptor(proto, 'port').get;
+    function SharedWorker(url, options) {
+      if (!new.target) return apply(OriginalShared, this, arguments);   // throws as native does
+      const target = new.target === SharedWorker ? OriginalShared : new.target;
+      const href = StringC(url);
+      const opts = typeof options === 'object' && options !== null ? workerOptions(options)
+        : options === undefined ? undefined : StringC(options);
+      const args = opts === undefined ? [href] : [href, opts];
+      if (workersKnownOk && decision === null) return construct(OriginalShared, args, target);
+      const shell = construct(EventTargetC, [], target);
+      const channel = new MessageChannelC();
+      const pagePort = apply(channelPort1, channel, []);
+      const mine = apply(channelPort2, channel, []);
+      apply(weakMapSet, shells, [shell, pagePort]);
+      on(workersAllowed(), (ok) => {
+        if (ok !== true) {
+          apply(portClose, mine, []);
+          apply(dispatch, shell, [new EventC('error')]);
+          return;
+        }
+        let real;
+        try {
+          real = construct(OriginalShared, args, OriginalShared);
+        } catch (e) {
+          apply(dispatch, shell, [new EventC('error')]);
+          return;
+        }
+        join(mine, apply(nativePort, real, []));
+        apply(addListener, real, ['error', () => apply(dispatch, shell, [new EventC('error')])]);
+      }, () => apply(dispatch, shell, [new EventC('error')]));
+      return shell;
+    }
+    defineProperty(SharedWorker, 'prototype', { value: proto });
+    defineProperty(SharedWorker, 'name', { value: 'SharedWorker' });
+    defineProperty(SharedWorker, 'length', { value: 1 });
+    lockGetter(proto, 'port', (get) => getDescriptor({
+      get port() {
+        const stand = apply(weakMapGet, shells, [this]);
+        return stand !== undefined ? stand : apply(get, this, []);
+      },
+    }, 'port').get);
+    // AbstractWorker's onerror: the stand-in is no SharedWorker to the native accessor.
+    const onerror = getDescriptor(proto, 'onerror');
+    if (onerror && onerror.configurable && typeof onerror.set === 'function') {
+      const handlers = new WeakMap();
+      const removeListener = EventTarget.prototype.removeEventListener;
+      defineProperty(proto, 'onerror', {
+        get: getDescriptor({
+          get onerror() {
+            if (apply(weakMapGet, shells, [this]) === undefined) return apply(onerror.get, this, []);
+            const h = apply(weakMapGet, handlers, [this]);
+            return h === undefined ? null : h.value;
+          },
+        }, 'onerror').get,
+        set: getDescriptor({
+          set onerror(value) {
+            if (apply(weakMapGet, shells, [this]) === undefined) return apply(onerror.set, this, [value]);
+            const old = apply(weakMapGet, handlers, [this]);
+            if (old !== undefined) apply(removeListener, this, ['error', old.listener]);
+            if (typeof value !== 'function') {
+              apply(weakMapSet, handlers, [this, { value: null, listener: null }]);
+              return undefined;
+            }
+            const listener = (e) => apply(value, this, [e]);
+            apply(weakMapSet, handlers, [this, { value, listener }]);
+            apply(addListener, this, ['error', listener]);
+            return undefined;
+          },
+        }, 'onerror').set,
+        configurable: false, enumerable: onerror.enumerable,
+      });
+    }
+    return SharedWorker;
+  }
+
+  // Joins the stand-in's port to the real worker's: messages and their ports both ways.
+  function join(a, b) {
+    const pass = (to) => (e) => apply(portPost, to, [apply(eventData, e, []), [...apply(eventPorts, e, [])]]);
+    apply(portOnMessage, a, [pass(b)]);
+    apply(portOnMessage, b, [pass(a)]);
+    apply(portStart, a, []);
+    apply(portStart, b, []);
+  }
+
+  // ---- service workers (issue 20) ----
+  // navigator.serviceWorker.register() settles after workersAllowed(): refused, it rejects
+  // with a SecurityError, as for a script the browser will not register.
+  const DOMExceptionC = DOMException;
+  function wrapRegister(original) {
+    return {
+      register(scriptURL) {
+        const container = this;
+        const options = arguments[1];
+        const args = [typeof scriptURL === 'string' ? scriptURL : StringC(scriptURL)];
+        if (options !== undefined) {
+          const copy = {};
+          if (options !== null && typeof options === 'object') {
+            for (const key of ['scope', 'type', 'updateViaCache']) {
+              const value = options[key];
+              if (value !== undefined) copy[key] = StringC(value);
+            }
+          }
+          args[1] = copy;
+        }
+        return new P((resolve, reject) => {
+          const refuse = () => reject(new DOMExceptionC(
+            'Weir: this site may not use the graphics processor, so it may not register a service worker',
+            'SecurityError'));
+          on(workersAllowed(), (ok) => {
+            if (ok !== true) return refuse();
+            on(apply(original, container, args), resolve, reject);
+            return undefined;
+          }, refuse);
+        });
+      },
+    }.register;
   }
 
   function preludeSource(realUrl, module) {

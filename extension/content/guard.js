@@ -329,6 +329,10 @@
       // Issue 7: something the GPU guard could not cover (a worker the page's CSP kept plain).
       if (Msg.GPU_REPORTS.includes(m.report)) chrome.runtime.sendMessage(Msg.gpuReport(m.report, str(m.detail))).catch(() => {});
       return port.postMessage(Msg.mainReply(m.rid, false));
+    } else if (m.api === 'policy') {
+      // Issue 20: may this frame start shared and service workers (not block)?
+      const answer = await chrome.runtime.sendMessage(Msg.gpuPolicy()).catch(() => null);
+      return port.postMessage(Msg.mainReply(m.rid, !!answer && (answer.verdict === 'allow' || answer.verdict === 'warn')));
     } else {
       request = Msg.gpu(str(m.api) || 'requestAdapter');
     }

@@ -11,6 +11,9 @@
 //                 issue 24: {placeholders, text?, html?} spans to mask; with "redact" the
 //                 content goes in masked at once, with "dialog" when the user picks it)
 //   gpu           {type, api}                          (issue 7; same Outcome)
+//   gpu-policy    {type}                               -> {verdict: "allow" | "warn" | "block"}
+//                 (issue 20: the policy's WebGPU verdict for the frame's origin, asked
+//                 without a dialog or an audit record, for shared and service workers)
 //   dialog-wait   {type, dialog}                       -> {action: "proceed" | "cancel" | "redact"}
 //   dialog-abort  {type, dialog}                       (the page removed or navigated the dialog)
 // Service worker -> top frame's content script (chrome.tabs.sendMessage, frameId 0):
@@ -53,6 +56,8 @@
     // Issue 7: a report the MAIN world's GPU guard asks to send (gpu request with api "report")
     GPU_REPORT: 'gpu-report',
     GPU_REPORTS: Object.freeze(['unguarded']),
+    // Issue 20: the policy's WebGPU verdict for a frame, without asking the user
+    GPU_POLICY: 'gpu-policy',
 
     scan(event, text, html, files) {
       const msg = { type: 'scan', event };
@@ -63,6 +68,9 @@
     },
     gpu(api) {
       return { type: 'gpu', api };
+    },
+    gpuPolicy() {
+      return { type: 'gpu-policy' };
     },
     gpuReport(report, detail) {
       return { type: 'gpu-report', report, detail };

@@ -129,7 +129,8 @@ test_golden (gconstpointer data)
 static const char *const golden_files[] = {
   "credit-card.txt", "iban.txt", "us-ssn.txt", "private-key.txt", "tokens.txt", "jwt.txt",
   "generic-secret.txt", "hard-negatives.txt", "vendor-tokens.txt",
-  "credentials-in-text.txt", "national-ids.txt",
+  "credentials-in-text.txt", "national-ids.txt", "cloud-keys.txt",
+  "domestic-cards.txt", "secret-forms.txt", "personal-data.txt",
 };
 
 /* Every detector has at least one positive golden case. */
@@ -168,7 +169,8 @@ test_registry (void)
     "uk-nino", "de-tax-id", "fr-nir", "es-dni", "it-codice-fiscale", "nl-bsn", "be-national-number",
     "pl-pesel", "se-personnummer", "dk-cpr", "fi-hetu", "no-fnr", "ch-ahv", "in-aadhaar", "in-pan",
     "ca-sin", "au-tfn", "au-medicare", "br-cpf", "br-cnpj", "cn-resident-id", "jp-my-number",
-    "kr-rrn", "sg-nric", "mx-curp", "us-itin", "us-aba-routing",
+    "kr-rrn", "sg-nric", "mx-curp", "us-itin", "us-aba-routing", "azure-key",
+    "passport-mrz", "email-list", "phone-list", "people-list",
   };
   gsize n;
   const DetectorInfo *all = detect_detectors (&n);
@@ -251,6 +253,11 @@ test_hostile_no_match (void)
     "://", "x://u:p@", "LS0tLS1CRUdJTi", "PuTTY-User-Key-File-2:", "S1", "X123", "12.", "1-", "BSN ",
     "123456789 ", "AB 12 ", "110105199001011234",
     "ssn 12345678 ", "a=b:c=", "\n",
+    /* issue 23's anchors and pairings */
+    "<", "<<", "P<", "</", "</password>", "<password></password>", "@", "a@", "a@b.", "x.y@", "+", "+1", "+1 ",
+    "(555) ", "555-", "555-123-", "AC", "ACabcdef", "Q~", "1Q~", "abc1Q~", "~", "sig=", "sv=2021&sig=",
+    "AccountKey=", "SharedAccessKey=", "\",", "(\"password\", ", "(\"password\", \"", "var x string = ",
+    "auth_token=", "twilio ", "ACCA", "AKIA", "?=", ".=", "key1=",
   };
   for (gsize u = 0; u < G_N_ELEMENTS (units); u++)
     {
@@ -277,6 +284,24 @@ test_hostile_matches (void)
   g_autoptr (GArray) hits = scan (cards, len);
   g_assert_cmpuint (hits->len, ==, 1);
   g_assert_cmpuint (hit_count (hits, "credit-card"), ==, 1);
+
+  /* Pairings look a bounded distance ahead: an AWS key id before many secret-shaped
+   * words, a Twilio SID before many tokens, zones and addresses back to back. */
+  static const struct {
+    const char *unit, *id;
+    guint count;
+  } pairs[] = {
+    { "AKIAQ3N4TV5S7W2XY6ZD Zt6vQ1nB8rKe3pLwq8Lm2Xv9Rk4Pz7Wh7Gf2kLqW ", "aws-access-key", 1 },
+    { "ACf5a55cc83cf66ba64749d0a8105e8162 9d0a8105e8162f5a55cc83cf66ba6474 ", "twilio-key", 1 },
+    { "anna.berg@mail.example.com, ", "email-list", 0 },
+    { "+44 20 7946 0958 ", "phone-list", 0 },
+  };
+  for (gsize k = 0; k < G_N_ELEMENTS (pairs); k++)
+    {
+      g_autofree char *many = repeat (pairs[k].unit, &len);
+      g_autoptr (GArray) found = scan (many, len);
+      g_assert_cmpuint (hit_count (found, pairs[k].id), ==, pairs[k].count);
+    }
 
   g_autofree char *body = repeat ("QUJD", &len);
   g_autofree char *key = g_strconcat ("-----BEGIN PRIVATE KEY-----\n", body, NULL);

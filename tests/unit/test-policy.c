@@ -156,6 +156,45 @@ test_redaction (void)
   g_assert_nonnull (strstr (e->message, "rules[0].placeholder: longer than 100 bytes"));
 }
 
+static Finding *
+pattern_count (const char *rule, guint count)
+{
+  Finding *f = pattern (rule);
+  f->count = count;
+  return f;
+}
+
+/* "Warn on 1 card, block on 50": a rule under its min_count passes the finding on. */
+static void
+test_min_count (void)
+{
+  static const char json[] =
+    "{\"rules\":[{\"id\":\"many\",\"detectors\":[\"credit-card\"],\"min_count\":50,\"verdict\":\"block\"},"
+    "           {\"id\":\"cards\",\"detectors\":[\"credit-card\"],\"verdict\":\"warn\"},"
+    "           {\"id\":\"keys\",\"detectors\":[\"private-key\"],\"min_count\":3,\"verdict\":\"warn\"}]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Policy) policy = policy_new_from_data (json, sizeof json - 1, &error);
+  g_assert_no_error (error);
+  const char *o = "https://chat.example";
+  g_assert_cmpint (decide (policy, o, pattern_count ("credit-card", 1)), ==, VERDICT_WARN);
+  g_assert_cmpint (decide (policy, o, pattern_count ("credit-card", 49)), ==, VERDICT_WARN);
+  g_assert_cmpint (decide (policy, o, pattern_count ("credit-card", 50)), ==, VERDICT_BLOCK);
+  g_assert_cmpint (decide (policy, o, pattern_count ("private-key", 2)), ==, VERDICT_ALLOW);
+  g_assert_cmpint (decide (policy, o, pattern_count ("private-key", 3)), ==, VERDICT_WARN);
+  static const char *const bad[] = {
+    "{\"rules\":[{\"id\":\"x\",\"detectors\":[\"credit-card\"],\"min_count\":-1,\"verdict\":\"warn\"}]}",
+    "{\"rules\":[{\"id\":\"x\",\"detectors\":[\"credit-card\"],\"min_count\":\"5\",\"verdict\":\"warn\"}]}",
+    "{\"rules\":[{\"id\":\"x\",\"detectors\":[\"credit-card\"],\"min_count\":1.5,\"verdict\":\"warn\"}]}",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (Policy) p = policy_new_from_data (bad[i], strlen (bad[i]), &e);
+      g_assert_null (p);
+      g_assert_nonnull (e);
+    }
+}
+
 static void
 test_invalid_policies (void)
 {
@@ -602,6 +641,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/origin-matching", test_origin_matching);
   g_test_add_func ("/policy/origin-cap-and-override", test_origin_cap_and_override);
   g_test_add_func ("/policy/invalid", test_invalid_policies);
+  g_test_add_func ("/policy/min-count", test_min_count);
   g_test_add_func ("/policy/redaction", test_redaction);
   g_test_add_func ("/policy/size-defaults", test_size_defaults);
   g_test_add_func ("/policy/size-limits", test_size_limits);

@@ -70,6 +70,38 @@ test_policy_verdict (Fixture *f, gconstpointer data)
   g_assert_false (allow->justification);
 }
 
+/* Issue 23's detectors under the default policy: Azure keys block, passport zones warn
+ * with the national ids, and e-mail lists warn only from the bulk rule's min_count. */
+static void
+test_default_new_detectors (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Verdict) azure = scan_text (f, "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey="
+                                         "GTd7FguoV8FWnFbB0JxXujr4qqaaABvvLOzAxzXMcU1vsHiQMaRiNTN9Ox98whGcTZc1"
+                                         "UWb5fxzpF7STG7nVLe==;EndpointSuffix=core.windows.net");
+  g_assert_cmpint (azure->verdict, ==, VERDICT_BLOCK);
+  g_assert_cmpstr (azure->rule, ==, "credentials");
+  /* ICAO Doc 9303's specimen passport */
+  g_autoptr (Verdict) mrz = scan_text (f, "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
+                                       "L898902C36UTO7408122F1204159ZE184226B<<<<<10");
+  g_assert_cmpint (mrz->verdict, ==, VERDICT_WARN);
+  g_assert_cmpstr (mrz->rule, ==, "financial-and-national-ids");
+  GString *list = g_string_new ("name,email\n");
+  for (int k = 0; k < 12; k++)
+    {
+      if (k == 6)
+        {
+          g_autoptr (Verdict) few = scan_text (f, list->str);
+          g_assert_cmpint (few->verdict, ==, VERDICT_ALLOW);   /* six: under min_count 10 */
+        }
+      g_string_append_printf (list, "Person %d,person.%d@mail.example.org\n", k, k);
+    }
+  g_autoptr (Verdict) many = scan_text (f, list->str);
+  g_assert_cmpint (many->verdict, ==, VERDICT_WARN);
+  g_assert_cmpstr (many->rule, ==, "bulk-personal-data");
+  g_assert_true (many->justification);
+  g_string_free (list, TRUE);
+}
+
 static void
 test_oversize (Fixture *f, gconstpointer data)
 {
@@ -178,6 +210,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/verdict/policy", Fixture, NULL, fixture_set_up, test_policy_verdict, fixture_tear_down);
+  g_test_add ("/verdict/default-new-detectors", Fixture, NULL, fixture_set_up, test_default_new_detectors,
+              fixture_tear_down);
   g_test_add ("/verdict/oversize", Fixture, SMALL_POLICY, fixture_set_up, test_oversize, fixture_tear_down);
   g_test_add ("/verdict/unreadable", Fixture, SMALL_POLICY, fixture_set_up, test_unreadable, fixture_tear_down);
   g_test_add ("/verdict/unsent-beside-read", Fixture, SMALL_POLICY, fixture_set_up, test_unsent_beside_read,

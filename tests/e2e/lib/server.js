@@ -9,22 +9,84 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const e2e = path.resolve(here, '..');
 const pagesDir = path.join(e2e, 'pages');
 const modulesDir = path.join(e2e, 'node_modules');
-const PACKAGES = ['prosemirror-state', 'prosemirror-view', 'prosemirror-model', 'prosemirror-transform',
-  'prosemirror-schema-basic', 'prosemirror-keymap', 'prosemirror-commands', 'orderedmap', 'w3c-keyname',
-  '@codemirror/state', '@codemirror/view', 'style-mod', 'crelt', '@marijn/find-cluster-break'];
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
-  '.png': 'image/png' };
+// The editors' entry points; every bare import they reach (packages, a package's subpath
+// exports) is found by reading the files and mapped too, so the list names only roots.
+const ROOTS = ['prosemirror-state', 'prosemirror-view', 'prosemirror-model', 'prosemirror-schema-basic',
+  'prosemirror-keymap', 'prosemirror-commands', '@codemirror/state', '@codemirror/view',
+  'lexical', '@lexical/rich-text', '@lexical/plain-text', '@lexical/html', '@lexical/clipboard'];
+// Conditions in the order a browser build would pick them (Lexical's "development" is an
+// ES module with readable errors; its default is CommonJS).
+const CONDITIONS = ['development', 'browser', 'import', 'module', 'default'];
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.json': 'application/json', '.png': 'image/png' };
 
-function entryOf(name) {
+function pick(target) {
+  if (typeof target === 'string') return target;
+  if (Array.isArray(target)) {
+    for (const t of target) {
+      const found = pick(t);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (target && typeof target === 'object') {
+    for (const c of CONDITIONS) if (c in target) {
+      const found = pick(target[c]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+// "name" or "name/sub" (scoped names included) to its file under node_modules, as a URL path.
+function entryOf(specifier) {
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  const sub = '.' + specifier.slice(name.length);
   const pkg = JSON.parse(fs.readFileSync(path.join(modulesDir, name, 'package.json'), 'utf8'));
-  const dot = pkg.exports && (pkg.exports['.'] || pkg.exports);
-  const file = (dot && (dot.import || dot.default)) || pkg.module || pkg.main;
+  let file = null;
+  if (pkg.exports) {
+    const exp = typeof pkg.exports === 'string' || Array.isArray(pkg.exports) || !Object.keys(pkg.exports)[0].startsWith('.')
+      ? { '.': pkg.exports } : pkg.exports;
+    file = pick(exp[sub]);
+  }
+  if (!file && sub === '.') file = pkg.module || pkg.main || 'index.js';
+  if (!file) file = sub;
+  if (!path.extname(file)) file += '.js';
   return `/node_modules/${name}/${file.replace(/^\.\//, '')}`;
 }
 
+const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"\n]+)\1/g;
+
 function importMap() {
   const imports = {};
-  for (const name of PACKAGES) imports[name] = entryOf(name);
+  const seen = new Set();
+  const files = [];
+  const addBare = (spec) => {
+    if (Object.hasOwn(imports, spec)) return;
+    imports[spec] = entryOf(spec);
+    files.push(imports[spec]);
+  };
+  ROOTS.forEach(addBare);
+  while (files.length) {
+    const urlPath = files.pop();
+    if (seen.has(urlPath)) continue;
+    seen.add(urlPath);
+    const file = resolve(urlPath);
+    if (!file || !fs.existsSync(file)) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(IMPORT)) {
+      const spec = m[2];
+      if (spec.startsWith('.') || spec.startsWith('/')) files.push(path.posix.join(path.posix.dirname(urlPath), spec));
+      else if (/^(@[\w.-]+\/)?[\w.-]+(\/[\w./-]+)?$/.test(spec) && !spec.startsWith('node:')) {
+        try {
+          addBare(spec);
+        } catch {
+          // A name in a comment or string that is no installed package: nothing to map.
+        }
+      }
+    }
+  }
   return `<script type="importmap">${JSON.stringify({ imports })}</script>`;
 }
 

@@ -400,6 +400,7 @@ match_aws (DetectScan *scan, gsize i)
   if (memcmp (scan->text + at + 9, "EXAMPLE", 7) == 0 || detect_token_is_placeholder (scan->text + at, 16))
     return 0;
   detect_note (scan, DET_AWS_ACCESS_KEY, scan->text + i, 20);
+  detect_aws_secret_after (scan, at + n);
   return at + n;
 }
 
@@ -479,15 +480,19 @@ detect_token_prefix_at (const DetectScan *scan, gsize i)
   for (gsize k = 0; k < G_N_ELEMENTS (prefixes); k++)
     if (detect_at (scan, i, prefixes[k]))
       return TRUE;
-  /* Prefixes too short to yield to on their own: Twilio's SK, Mailgun's key- (both
-   * before hex) and a Terraform token's ".atlasv1." after 14 characters. */
-  if (detect_at (scan, i, "SK") || detect_at (scan, i, "key-"))
+  /* Prefixes too short to yield to on their own: Twilio's SK and AC, Mailgun's key-
+   * (all before hex) and a Terraform token's ".atlasv1." after 14 characters. */
+  if (detect_at (scan, i, "SK") || detect_at (scan, i, "AC") || detect_at (scan, i, "key-"))
     {
-      gsize at = i + (scan->text[i] == 'S' ? 2 : 4), n = 0;
+      gsize at = i + (scan->text[i] == 'k' ? 4 : 2), n = 0;
       while (n < 32 && at + n < scan->len && g_ascii_isxdigit (scan->text[at + n]))
         n++;
       return n == 32;
     }
+  /* An Azure AD client secret: three characters, a digit, "Q~". */
+  if (i + 6 <= scan->len && scan->text[i + 4] == 'Q' && scan->text[i + 5] == '~'
+      && g_ascii_isdigit (scan->text[i + 3]))
+    return TRUE;
   return detect_at (scan, i + 14, ".atlasv1.");
 }
 
@@ -520,6 +525,8 @@ detect_match_token (DetectScan *scan, gsize i)
         return match_aws (scan, i);
       if (detect_at (scan, i, "AIza"))
         return match_shape (scan, i);
+      if (detect_at (scan, i, "AC"))
+        return detect_match_twilio_sid (scan, i);
       return detect_at (scan, i, "ATATT3") ? detect_match_vendor (scan, i) : 0;
     case 'S':
       return detect_at (scan, i, "SG.") || detect_at (scan, i, "SK") ? detect_match_vendor (scan, i) : 0;

@@ -95,6 +95,50 @@ detect_luhn_ok (const char *digits, guint n)
   return sum % 10 == 0;
 }
 
+/* Domestic schemes, from the IIN tables the schemes and their national switches publish
+ * (as collected in ISO/IEC 7812 registers and Wikipedia's "Payment card number"): a
+ * prefix range of `digits` digits and the card lengths issued.
+ * Ranges already inside an international scheme (Elo's 4..., Verve's and RuPay's 65...,
+ * RuPay's 353/356 in JCB's) are read there. UATP (1..., 15 digits) is left out: it is
+ * the shape of ordinary 15-digit order numbers. */
+#define LEN(n) (1u << (n))
+static const struct {
+  guint8 digits;
+  guint32 lo, hi;
+  guint32 lengths;         /* bit n: n-digit cards are issued */
+} domestic[] = {
+  { 4, 5019, 5019, LEN (16) },                       /* Dankort (Denmark) */
+  { 4, 2200, 2204, LEN (16) | LEN (17) | LEN (18) | LEN (19) },  /* Mir (Russia) */
+  { 4, 2205, 2205, LEN (16) },                       /* BORICA (Bulgaria) */
+  { 4, 9792, 9792, LEN (16) },                       /* Troy (Turkey) */
+  { 4, 9860, 9860, LEN (16) },                       /* Humo (Uzbekistan) */
+  { 4, 8600, 8600, LEN (16) },                       /* UzCard (Uzbekistan) */
+  { 2, 60, 60, LEN (16) },                           /* RuPay (India) */
+  { 2, 81, 82, LEN (16) },                           /* RuPay */
+  { 3, 508, 508, LEN (16) },                         /* RuPay */
+  { 6, 506099, 506198, LEN (16) | LEN (18) | LEN (19) },  /* Verve (Nigeria) */
+  { 6, 507865, 507964, LEN (16) | LEN (18) | LEN (19) },  /* Verve */
+  { 6, 504175, 504175, LEN (16) },                   /* Elo (Brazil) */
+  { 6, 506699, 506778, LEN (16) },                   /* Elo */
+  { 6, 509000, 509999, LEN (16) },                   /* Elo */
+  { 6, 606282, 606282, LEN (16) | LEN (19) },        /* Hipercard (Brazil) */
+  { 3, 636, 636, LEN (16) | LEN (17) | LEN (18) | LEN (19) },  /* InterPayment */
+  { 3, 637, 639, LEN (16) },                         /* InstaPayment */
+};
+#undef LEN
+
+static gboolean
+domestic_issuer_ok (const char *d, guint n)
+{
+  for (gsize k = 0; k < G_N_ELEMENTS (domestic); k++)
+    {
+      guint32 p = digits_value (d, domestic[k].digits);
+      if (p >= domestic[k].lo && p <= domestic[k].hi)
+        return (domestic[k].lengths >> n & 1) != 0;
+    }
+  return FALSE;
+}
+
 /* Issuer identification number ranges and the lengths each scheme issues. */
 static gboolean
 card_issuer_ok (const char *d, guint n)
@@ -119,7 +163,7 @@ card_issuer_ok (const char *d, guint n)
     return n >= 16;
   if ((p3 >= 300 && p3 <= 305) || p4 == 3095 || p2 == 36 || p2 == 38 || p2 == 39)
     return n >= 14;                                      /* Diners Club */
-  return FALSE;
+  return domestic_issuer_ok (d, n);
 }
 
 /* Separated digits must be grouped the way cards are printed: fours with a shorter
@@ -267,6 +311,8 @@ national_may_start (const DetectScan *scan, gsize i)
     }
 }
 
+static gsize phone_nanp (DetectScan *scan, gsize i);
+
 gsize
 detect_match_number (DetectScan *scan, gsize i)
 {
@@ -285,7 +331,95 @@ detect_match_number (DetectScan *scan, gsize i)
       if (national_may_start (scan, i))
         end = detect_match_national (scan, i);
     }
+  if (end == 0)
+    end = phone_nanp (scan, i);
   explicit_bzero (&run, sizeof run);   /* the digits are a copy of the value */
+  return end;
+}
+
+/* ---- phone numbers (counted only in bulk) ---------------------------------------- */
+
+#define PHONE_DIGITS_MIN 8      /* a country code and the shortest national numbers */
+#define PHONE_DIGITS_MAX 15     /* ITU-T E.164 */
+
+/* Exactly n digits at k, copied to out. */
+static gboolean
+digits_at (const DetectScan *scan, gsize k, gsize n, char *out)
+{
+  if (detect_span (scan, k, DETECT_DIGIT, n + 1) != n)
+    return FALSE;
+  memcpy (out, scan->text + k, n);
+  return TRUE;
+}
+
+/* North American numbers: (AAA) EEE-NNNN, AAA-EEE-NNNN, AAA.EEE.NNNN, AAA EEE NNNN,
+ * area code and exchange starting 2-9 (the North American Numbering Plan). */
+static gsize
+phone_nanp (DetectScan *scan, gsize i)
+{
+  const guchar *p = scan->text;
+  char d[10];
+  gboolean paren = i > 0 && p[i - 1] == '(';
+  if (!digits_at (scan, i, 3, d) || i + 4 >= scan->len)
+    return 0;
+  gsize at = i + 3;
+  char sep;
+  if (paren)
+    {
+      if (p[at] != ')')
+        return 0;
+      at += 1 + (p[at + 1] == ' ');
+      sep = 0;
+    }
+  else if (detect_in (p[at], "-. ") && !number_continues_before (scan, i))
+    sep = (char) p[at++];
+  else
+    return 0;
+  if (!digits_at (scan, at, 3, d + 3) || at + 3 >= scan->len)
+    return 0;
+  at += 3;
+  if (sep ? p[at] != (guchar) sep : !detect_in (p[at], "-. "))
+    return 0;
+  if (!digits_at (scan, at + 1, 4, d + 6) || number_continues_after (scan, at + 5)
+      || d[0] < '2' || d[3] < '2')
+    return 0;
+  detect_note (scan, DET_PHONE_LIST, (const guchar *) d, 10);
+  return at + 5;
+}
+
+/* International numbers as written: '+', a country code, groups of digits separated
+ * by single spaces, dashes, dots or a parenthesised trunk digit (+44 (0)20 7946 0958),
+ * 8 to 15 digits in all. At i is the '+'. */
+gsize
+detect_match_phone (DetectScan *scan, gsize i)
+{
+  const guchar *p = scan->text;
+  if (i > 0 && (detect_has (scan, i - 1, DETECT_WORD) || detect_in (p[i - 1], "+.")))
+    return 0;
+  char d[PHONE_DIGITS_MAX + 1];
+  gsize n = 0, k = i + 1, end = 0;
+  while (k < scan->len && n <= PHONE_DIGITS_MAX)
+    {
+      guchar c = p[k];
+      if (g_ascii_isdigit (c))
+        {
+          if (n < PHONE_DIGITS_MAX)
+            d[n] = (char) c;
+          n++;
+          end = ++k;
+        }
+      else if (detect_in (c, " -.(") && k > i + 1 && (g_ascii_isdigit (p[k - 1]) || p[k - 1] == ')')
+               && detect_has (scan, k + 1 + (c == ' ' && k + 1 < scan->len && p[k + 1] == '('), DETECT_DIGIT))
+        k += 1 + (c == ' ' && p[k + 1] == '(');
+      else if (c == ')' && k > 0 && g_ascii_isdigit (p[k - 1]) && k + 2 < scan->len && p[k + 1] == ' '
+               && g_ascii_isdigit (p[k + 2]))
+        k += 2;
+      else
+        break;
+    }
+  if (n < PHONE_DIGITS_MIN || n > PHONE_DIGITS_MAX || d[0] == '0' || number_continues_after (scan, end))
+    return 0;
+  detect_note (scan, DET_PHONE_LIST, (const guchar *) d, n);
   return end;
 }
 

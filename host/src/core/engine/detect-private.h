@@ -69,8 +69,14 @@ typedef enum {
   DET_MX_CURP,
   DET_US_ITIN,
   DET_US_ABA_ROUTING,
+  DET_AZURE_KEY,
+  DET_PASSPORT_MRZ,
+  DET_EMAIL_LIST,
+  DET_PHONE_LIST,
+  DET_PEOPLE_LIST,
   DET_N,
   DET_AWS_SECRET = DET_N,       /* AWS secret access keys: paired with key ids, not reported */
+  DET_TWILIO_SECRET,            /* Twilio auth tokens: paired with account SIDs, likewise */
   DET_SLOTS,
 } DetectId;
 
@@ -80,6 +86,11 @@ typedef struct {
   GArray *seen[DET_SLOTS];      /* guint64 digests of accepted values, deduplicated at the end */
   gsize run_from, run_end;      /* cached run of base64url bytes [run_from, run_end) */
   gsize bare_from, bare_end;    /* cached run of bytes that do not end a bare value */
+  gsize claimed;                /* start of a value a pairing already counted (an AWS secret
+                                 * after its key id): generic-secret skips it; G_MAXSIZE: none */
+  gsize aws_clear_to;           /* no AWS secret starts in [aws_clear_from, aws_clear_to) */
+  gsize aws_clear_from;
+  gsize mrz_from, mrz_end;      /* a run of zone characters already judged not a zone */
   /* Where matches are (detect_scan_spans): NULL when only counts are asked for. While
    * one matcher runs, the notes it makes are tracked here: the first detector noted,
    * the bytes of the text its notes covered, and whether the note is the whole match
@@ -88,6 +99,7 @@ typedef struct {
   DetectId note_id;
   gsize note_lo, note_hi;
   gboolean noted, note_exact;
+  gboolean in_anchor;           /* a matcher runs (notes after the walk make their own spans) */
 } DetectScan;
 
 /* Byte classes (detect.c builds the table once). */
@@ -98,7 +110,7 @@ enum {
   DETECT_LOWER = 1 << 3,
   DETECT_B64URL = 1 << 4,       /* [A-Za-z0-9_-] */
   DETECT_B64 = 1 << 5,          /* [A-Za-z0-9+/=] */
-  DETECT_ANCHOR = 1 << 6,       /* punctuation anchors: '-', '=', ':' */
+  DETECT_ANCHOR = 1 << 6,       /* punctuation anchors: - = : ~ < @ + " ' */
   DETECT_START = 1 << 7,        /* can begin a value: digits, A-Z and e g h p r s x */
 };
 extern const guint8 *detect_class;
@@ -177,6 +189,17 @@ detect_note_exact (DetectScan *scan)
   scan->note_exact = TRUE;
 }
 
+/* The match just noted (from a normalised copy) covers text[from..to): an e-mail address
+ * found at its '@', a machine-readable zone found at a "<<" of one of its lines. */
+static inline void
+detect_note_widen (DetectScan *scan, gsize from, gsize to)
+{
+  if (scan->spans == NULL)
+    return;
+  scan->note_lo = scan->note_hi > scan->note_lo ? MIN (scan->note_lo, from) : from;
+  scan->note_hi = MAX (scan->note_hi, to);
+}
+
 /* Records an accepted value (never stored, only its digest). */
 void detect_note (DetectScan *scan, DetectId id, const guchar *value, gsize n);
 
@@ -191,6 +214,22 @@ gsize detect_match_vendor (DetectScan *scan, gsize i);      /* detect-vendors.c 
 gsize detect_match_national (DetectScan *scan, gsize i);    /* detect-national.c */
 gsize detect_match_jwt (DetectScan *scan, gsize i);
 gsize detect_match_assignment (DetectScan *scan, gsize i);  /* generic secrets at '=' / ':' */
+gsize detect_match_quoted_pair (DetectScan *scan, gsize i); /* at the quote of ("key", "value") */
+gsize detect_match_xml_element (DetectScan *scan, gsize i); /* at the "</" of </password> */
+gsize detect_match_mrz (DetectScan *scan, gsize i);         /* at a "<<" (detect-pii.c) */
+gsize detect_match_email (DetectScan *scan, gsize i);       /* at an '@' (detect-pii.c) */
+gsize detect_match_phone (DetectScan *scan, gsize i);       /* at a '+' before a digit */
+void detect_people_table (DetectScan *scan);                /* once, at the start of the text */
+
+/* detect-cloud.c: Azure, Twilio, AWS secrets by their neighbours. */
+gboolean detect_cloud_key (const char *key, gsize n);                /* accountkey, sharedaccesskey, sig */
+gsize detect_match_cloud_value (DetectScan *scan, const char *key, gsize value, gsize n, gsize end);
+gboolean detect_azure_storage_key (const char *key, const guchar *v, gsize n);
+gsize detect_match_azure_ad (DetectScan *scan, gsize i);     /* at the '~' of "Q~" */
+gboolean detect_twilio_token (const DetectScan *scan, const char *key, const guchar *v, gsize n);
+gsize detect_match_twilio_sid (DetectScan *scan, gsize i);   /* at "AC" */
+void detect_aws_secret_after (DetectScan *scan, gsize end);
+gboolean detect_aws_secret_by_keyword (const DetectScan *scan, const char *key, const guchar *v, gsize n);
 
 /* TRUE when a prefixed token, key or JWT starts at i (the generic detector then yields). */
 gboolean detect_token_prefix_at (const DetectScan *scan, gsize i);

@@ -61,21 +61,62 @@ assignment_operator (const DetectScan *scan, gsize i)
 /* The key name before the operator at i, optionally quoted. FALSE when there is none,
  * when it is the inside of a string ("secretsmanager:ResourceTag/..."), or a field
  * of a colon list (arn:aws:secretsmanager:*:*:secret:name). */
+/* A type between a name and its '=' (Go's var x string = "...", Kotlin's
+ * val x: String = "..."): the name is the word before it. */
+static gboolean
+is_type_name (const guchar *s, gsize n)
+{
+  return (n == 6 && g_ascii_strncasecmp ((const char *) s, "string", 6) == 0)
+         || (n == 3 && memcmp (s, "str", 3) == 0);
+}
+
+static gsize
+skip_blanks_back (const guchar *p, gsize k)
+{
+  for (int s = 0; s < 4 && k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'); s++)
+    k--;
+  return k;
+}
+
 static gboolean
 assignment_key (const DetectScan *scan, gsize i, Assignment *a)
 {
   const guchar *p = scan->text;
   gsize k = i;
-  for (int s = 0; s < 4 && k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'); s++)
-    k--;
+  if (p[i] == '=' && k > 0 && (p[k - 1] == '?' || p[k - 1] == '.'))
+    k--;               /* make's ?=, PHP's .= */
+  gsize line = k;
+  for (int s = 0; s < 32 && line > 0 && (p[line - 1] == ' ' || p[line - 1] == '\t'); s++)
+    line--;
+  if (p[i] == '=' && line > 0 && p[line - 1] == '\n')
+    {                  /* Java's and C#'s key on one line, "= value" indented on the next */
+      k = line - 1 - (line > 1 && p[line - 2] == '\r');
+      k = skip_blanks_back (p, k);
+    }
+  else
+    k = skip_blanks_back (p, k);
   guchar close = k > 0 && detect_in (p[k - 1], "\"'`") ? p[--k] : 0;
   gsize end = k;
   while (k > 0 && end - k <= KEY_MAX && is_key_byte (p[k - 1]))
     k--;
   if (end == k || end - k > KEY_MAX)
     return FALSE;
+  if (close == 0 && p[i] == '=' && is_type_name (p + k, end - k) && k > 0
+      && (p[k - 1] == ' ' || p[k - 1] == ':'))
+    {
+      end = skip_blanks_back (p, k - (p[k - 1] == ':'));
+      end = end > 0 && p[end - 1] == ':' ? skip_blanks_back (p, end - 1) : end;
+      k = end;
+      while (k > 0 && end - k <= KEY_MAX && is_key_byte (p[k - 1]))
+        k--;
+      if (end == k || end - k > KEY_MAX)
+        return FALSE;
+    }
   guchar before = k > 0 ? p[k - 1] : 0;
-  if (detect_in (before, "\"'`") && before != close)
+  /* A quote before the key that is not its own: the inside of a string. That is a
+   * key too when the string starts with it and '=' follows ("password=..."), not
+   * when ':' does ("secretsmanager:ResourceTag/..."). */
+  if (detect_in (before, "\"'`") && before != close && !(close == 0 && p[i] == '='))
     return FALSE;
   if (before == ':' && k > 1 && !detect_in (p[k - 2], " \t\r\n{([,"))
     return FALSE;
@@ -93,11 +134,17 @@ typedef struct {
 /* Key names that announce a secret (detect-secrets' and gitleaks' keyword lists,
  * trimmed of words too common in prose). One pass: each byte selects the few words
  * that start with it. */
-static const SizedWord key_words[] = {
+static const SizedWord key_words_p[] = {
   WORD ("password"), WORD ("passwd"), WORD ("passphrase"), WORD ("pwd"), WORD ("private_key"),
-  WORD ("secret"), WORD ("token"), WORD ("api_key"), WORD ("apikey"), WORD ("api-key"),
-  WORD ("access_key"), WORD ("accesskey"), WORD ("auth_key"), WORD ("credential"),
+  WORD ("private-key"),
 };
+static const SizedWord key_words_a[] = {
+  WORD ("api_key"), WORD ("apikey"), WORD ("api-key"), WORD ("access_key"), WORD ("accesskey"),
+  WORD ("auth_key"),
+};
+static const SizedWord key_words_c[] = { WORD ("credential"), WORD ("creds") };
+static const SizedWord key_words_s[] = { WORD ("secret") };
+static const SizedWord key_words_t[] = { WORD ("token") };
 
 /* Last words of keys that name something about a secret, not the secret: token_url,
  * secret_name, password_file, ACCESS_KEY_PREFIX. */
@@ -107,7 +154,7 @@ static const SizedWord metadata_words[] = {
   WORD ("format"), WORD ("header"), WORD ("field"), WORD ("env"), WORD ("var"), WORD ("hint"),
   WORD ("count"), WORD ("expiry"), WORD ("expires"), WORD ("ttl"), WORD ("timeout"),
   WORD ("enabled"), WORD ("version"), WORD ("endpoint"), WORD ("location"), WORD ("policy"),
-  WORD ("rotation"),
+  WORD ("rotation"), WORD ("audience"), WORD ("issuer"),
 };
 #undef WORD
 
@@ -140,13 +187,14 @@ key_names_metadata (const char *key, const char *orig, gsize n)
 }
 
 /* Services whose keys have no prefix of their own, so that the key name tells them
- * (assignment_keyed): Datadog (datadog, dd_, dd-) and Heroku. */
+ * (assignment_keyed): Datadog (datadog, dd_, dd-), Heroku, Azure storage and Cosmos DB. */
 static const SizedWord service_words[] = {
-  { "datadog", 7 }, { "heroku", 6 }, { "dd_", 3 }, { "dd-", 3 },
+  { "datadog", 7 }, { "heroku", 6 }, { "dd_", 3 }, { "dd-", 3 }, { "azure", 5 }, { "storage", 7 },
+  { "account", 7 }, { "cosmos", 6 },
 };
 
 enum {
-  KEY_SECRET = 1 << 0,       /* names a secret (key_words, not metadata) */
+  KEY_SECRET = 1 << 0,       /* names a secret (key_words_*, not metadata) */
   KEY_SERVICE = 1 << 1,      /* names a service of service_words */
 };
 
@@ -160,6 +208,41 @@ word_at (const char *key, gsize n, gsize k, const SizedWord *words, gsize count)
   return FALSE;
 }
 
+/* "auth" as a word of the key (auth, basic_auth, basicAuth, AUTH-2), not a part of one
+ * (author, oauth). */
+static gboolean
+auth_word_at (const char *key, const char *orig, gsize n, gsize k)
+{
+  if (k + 4 > n || memcmp (key + k, "auth", 4) != 0)
+    return FALSE;
+  gboolean starts = k == 0 || !g_ascii_islower (orig[k - 1]) || g_ascii_isupper (orig[k]);
+  gboolean ends = k + 4 == n || !g_ascii_islower (orig[k + 4]);
+  return starts && ends;
+}
+
+/* A word of key_words_* (or "auth" as a word) starts at key[k]. */
+static gboolean
+key_word_at (const char *key, const char *orig, gsize n, gsize k)
+{
+#define AT(words) word_at (key, n, k, words, G_N_ELEMENTS (words))
+  switch (key[k])
+    {
+    case 'p':
+      return AT (key_words_p);
+    case 'a':
+      return AT (key_words_a) || (key[k + 1] == 'u' && auth_word_at (key, orig, n, k));
+    case 'c':
+      return AT (key_words_c);
+    case 's':
+      return AT (key_words_s);
+    case 't':
+      return AT (key_words_t);
+    default:
+      return FALSE;
+    }
+#undef AT
+}
+
 /* One pass over the lower-cased key: each byte selects the few words that start with
  * it. */
 static guint
@@ -171,13 +254,17 @@ key_kind (const char *key, const char *orig, gsize n)
       char c = key[k];
       if (c != 'p' && c != 's' && c != 't' && c != 'a' && c != 'c' && c != 'd' && c != 'h')
         continue;
-      if (!(kind & KEY_SECRET) && word_at (key, n, k, key_words, G_N_ELEMENTS (key_words)))
+      if (!(kind & KEY_SECRET) && key_word_at (key, orig, n, k))
         kind |= KEY_SECRET;
       if (((c == 'd' && (key[k + 1] == 'a' || (key[k + 1] == 'd' && (k == 0 || key[k - 1] == '_'))))
-           || (c == 'h' && key[k + 1] == 'e'))
+           || (c == 'h' && key[k + 1] == 'e')
+           || (c == 'a' && ((key[k + 1] == 'z' && key[k + 2] == 'u') || (key[k + 1] == 'c' && key[k + 2] == 'c' && key[k + 3] == 'o')))
+           || (c == 's' && key[k + 1] == 't' && key[k + 2] == 'o') || (c == 'c' && key[k + 1] == 'o' && key[k + 2] == 's'))
           && word_at (key, n, k, service_words, G_N_ELEMENTS (service_words)))
         kind |= KEY_SERVICE;
     }
+  if (n == 4 && memcmp (key, "key", 3) == 0 && (key[3] == '1' || key[3] == '2'))
+    kind |= KEY_SERVICE;     /* key1, key2: `az storage account keys list` */
   if ((kind & KEY_SECRET) && key_names_metadata (key, orig, n))
     kind &= ~(guint) KEY_SECRET;
   return kind;
@@ -262,6 +349,7 @@ value_is_placeholder (const char *lower, gsize n)
     "changeme", "change_me", "change-me", "placeholder", "your", "redacted", "sample",
     "fake", "todo", "replace", "insert", "secret", "password", "test", "foobar",
     "mock", "token", "privatekey", "private_key", "api_key", "apikey", "api-key", "access_key",
+    "accesskey",
   };
   if (detect_in ((guchar) lower[0], "$@{") || detect_in ((guchar) lower[n - 1], "}*")
       || (lower[0] == '%' && lower[n - 1] == '%'))
@@ -406,6 +494,12 @@ assignment_keyed (DetectScan *scan, const char *key, const guchar *v, gsize n)
     return DET_DATADOG_KEY;
   if (is_uuid (v, n) && strstr (key, "heroku") != NULL)
     return DET_HEROKU_KEY;
+  if (n == 88 && detect_azure_storage_key (key, v, n))
+    return DET_AZURE_KEY;
+  if (n == 32 && detect_twilio_token (scan, key, v, n))
+    return DET_TWILIO_SECRET;
+  if (n == 40 && detect_aws_secret_by_keyword (scan, key, v, n))
+    return DET_AWS_SECRET;
   return DET_SLOTS;
 }
 
@@ -414,6 +508,8 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key, guint 
 {
   const guchar *v = scan->text + a->value;
   gsize n = a->value_len;
+  if (a->value == scan->claimed)
+    return a->end;     /* counted already, as the other half of a key id before it */
   if (n < VALUE_MIN || detect_token_prefix_at (scan, a->value))
     return 0;
   DetectId keyed = assignment_keyed (scan, key, v, n);
@@ -509,6 +605,122 @@ match_url_credentials (DetectScan *scan, gsize i)
   return pw + n + 1;
 }
 
+/* Lower-cases the key of a and judges it with its value (the common end of the
+ * assignment forms). */
+static gsize
+assignment_finish (DetectScan *scan, const Assignment *a)
+{
+  char key[KEY_MAX + 1];
+  for (gsize k = 0; k < a->key_len; k++)
+    key[k] = detect_lower (scan->text[a->key + k]);
+  key[a->key_len] = 0;
+  guint kind = key_kind (key, (const char *) scan->text + a->key, a->key_len);
+  return kind != 0 ? assignment_judge (scan, a, key, kind) : 0;
+}
+
+/* A call's first two arguments, a quoted key and a quoted value: setProperty("db.password",
+ * "..."), define('DB_PASSWORD', '...'), environ.setdefault("SECRET_KEY", "..."), or a
+ * pair in braces (C#'s { "AccountKey", "..." }). At i is the key's closing quote, a ','
+ * after it. */
+gsize
+detect_match_quoted_pair (DetectScan *scan, gsize i)
+{
+  const guchar *p = scan->text;
+  guchar q = p[i];
+  gsize k = i;
+  while (k > 0 && i - k <= KEY_MAX && is_key_byte (p[k - 1]))
+    k--;
+  if (k == i || i - k > KEY_MAX || k == 0 || p[k - 1] != q)
+    return 0;
+  gsize open = skip_blanks_back (p, k - 1);
+  if (open == 0 || (p[open - 1] != '(' && p[open - 1] != '{'))
+    return 0;
+  gsize at = i + 2;
+  while (at < scan->len && at < i + 6 && p[at] == ' ')
+    at++;
+  if (at >= scan->len || !detect_in (p[at], "\"'"))
+    return 0;
+  Assignment a = { .key = k, .key_len = i - k };
+  if (!assignment_value (scan, at, &a))
+    return 0;
+  return assignment_finish (scan, &a);
+}
+
+/* An XML element that names a secret, at the "</" of its end tag:
+ * <password>...</password>, <ns:client-secret>...</ns:client-secret>. */
+gsize
+detect_match_xml_element (DetectScan *scan, gsize i)
+{
+  const guchar *p = scan->text;
+  gsize name = i + 2, n = 0;
+  while (n <= KEY_MAX && name + n < scan->len && (is_key_byte (p[name + n]) || p[name + n] == ':'))
+    n++;
+  if (n == 0 || n > KEY_MAX || name + n >= scan->len || p[name + n] != '>')
+    return 0;
+  gsize colon = n;      /* the local name, after a namespace prefix */
+  while (colon > 0 && p[name + colon - 1] != ':')
+    colon--;
+  char key[KEY_MAX + 1];
+  for (gsize k = colon; k < n; k++)
+    key[k - colon] = detect_lower (p[name + k]);
+  if (n - colon < 3 || key_kind (key, (const char *) p + name + colon, n - colon) == 0)
+    return 0;           /* <div>, <p>, <td>...: decided before looking back */
+  /* the value runs back to the '>' of the start tag, which must be <name> or <name ...> */
+  gsize v = i;
+  while (v > 0 && i - v <= VALUE_MAX && p[v - 1] != '>' && p[v - 1] != '<')
+    v--;
+  if (v == 0 || p[v - 1] != '>' || i - v > VALUE_MAX)
+    return 0;
+  gsize open = v - 1;
+  while (open > 0 && v - open <= 256 && p[open - 1] != '<')
+    open--;
+  if (open == 0 || p[open - 1] != '<' || open + n > scan->len || memcmp (p + open, p + name, n) != 0
+      || !detect_in (p[open + n], "> \t\n/"))
+    return 0;
+  while (v < i && g_ascii_isspace (p[v]))
+    v++;
+  gsize e = i;
+  while (e > v && g_ascii_isspace (p[e - 1]))
+    e--;
+  Assignment a = { .key = name + colon, .key_len = n - colon, .value = v, .value_len = e - v,
+                   .end = name + n + 1 };
+  return assignment_finish (scan, &a);
+}
+
+/* value="..." in a tag that names it with key="..." or name="..." before (.NET's
+ * <add key="DbPassword" value="..."/>, Spring's <property name="password" value="..."/>):
+ * the name becomes a's key. */
+static gboolean
+attribute_names_value (const DetectScan *scan, Assignment *a)
+{
+  const guchar *p = scan->text;
+  gsize lt = a->key;
+  while (lt > 0 && a->key - lt < 256 && p[lt - 1] != '<' && p[lt - 1] != '>')
+    lt--;
+  if (lt == 0 || p[lt - 1] != '<')
+    return FALSE;
+  static const char *const names[] = { " key=", " name=" };
+  for (gsize w = 0; w < G_N_ELEMENTS (names); w++)
+    {
+      const char *hit = g_strstr_len ((const char *) p + lt, (gssize) (a->key - lt), names[w]);
+      if (hit == NULL)
+        continue;
+      gsize q = (gsize) ((const guchar *) hit - p) + strlen (names[w]);
+      if (q >= a->key || !detect_in (p[q], "\"'"))
+        continue;
+      gsize n = 0;
+      while (q + 1 + n < a->key && n <= KEY_MAX && is_key_byte (p[q + 1 + n]))
+        n++;
+      if (n >= 3 && n <= KEY_MAX && p[q + 1 + n] == p[q])
+        {
+          a->key = q + 1;
+          a->key_len = n;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 gsize
 detect_match_assignment (DetectScan *scan, gsize i)
 {
@@ -529,8 +741,23 @@ detect_match_assignment (DetectScan *scan, gsize i)
     key[k] = detect_lower (scan->text[a.key + k]);
   key[a.key_len] = 0;
   guint kind = key_kind (key, (const char *) scan->text + a.key, a.key_len);
-  if (kind == 0 || !assignment_value (scan, value, &a))
+  if (kind == 0 && a.key_len == 5 && memcmp (key, "value", 5) == 0 && scan->text[i] == '='
+      && attribute_names_value (scan, &a))
+    {
+      for (gsize k = 0; k < a.key_len; k++)
+        key[k] = detect_lower (scan->text[a.key + k]);
+      key[a.key_len] = 0;
+      kind = key_kind (key, (const char *) scan->text + a.key, a.key_len);
+    }
+  gboolean cloud = detect_cloud_key (key, a.key_len);
+  if ((kind == 0 && !cloud) || !assignment_value (scan, value, &a))
     return 0;
+  if (cloud)
+    {
+      gsize end = detect_match_cloud_value (scan, key, a.value, a.value_len, a.end);
+      if (end != 0 || kind == 0)
+        return end;
+    }
   /* A bare value after ':' that a ',' or ')' ends is a type hint or a parameter
    * (private_key: PKCS7PrivateKeyTypes,), not configuration. */
   gboolean bare = a.end == a.value + a.value_len;

@@ -71,6 +71,11 @@ static const DetectorInfo detectors[DET_N] = {
   [DET_MX_CURP] = { "mx-curp", "Mexican CURP", DETECT_SEVERITY_MEDIUM },
   [DET_US_ITIN] = { "us-itin", "US individual taxpayer identification number", DETECT_SEVERITY_MEDIUM },
   [DET_US_ABA_ROUTING] = { "us-aba-routing", "US ABA routing number", DETECT_SEVERITY_MEDIUM },
+  [DET_AZURE_KEY] = { "azure-key", "Azure key, connection string, SAS or client secret", DETECT_SEVERITY_HIGH },
+  [DET_PASSPORT_MRZ] = { "passport-mrz", "Passport or identity card machine-readable zone", DETECT_SEVERITY_MEDIUM },
+  [DET_EMAIL_LIST] = { "email-list", "List of e-mail addresses", DETECT_SEVERITY_LOW },
+  [DET_PHONE_LIST] = { "phone-list", "List of phone numbers", DETECT_SEVERITY_LOW },
+  [DET_PEOPLE_LIST] = { "people-list", "Table of names with postal addresses", DETECT_SEVERITY_LOW },
 };
 
 const DetectorInfo *
@@ -110,7 +115,7 @@ class_of (int c)
     k |= DETECT_B64URL;
   if (g_ascii_isalnum (c) || c == '+' || c == '/' || c == '=')
     k |= DETECT_B64;
-  if (c == '-' || c == '=' || c == ':')
+  if (c != 0 && strchr ("-=:~<@+\"'", c))
     k |= DETECT_ANCHOR;
   if (g_ascii_isdigit (c) || g_ascii_isupper (c) || (c != 0 && strchr ("adeghknprsx", c)))
     k |= DETECT_START;
@@ -173,6 +178,13 @@ note_track (DetectScan *scan, DetectId id, const guchar *value, gsize n)
       gsize lo = (gsize) (value - scan->text), hi = lo + n;
       scan->note_lo = scan->noted ? MIN (scan->note_lo, lo) : lo;
       scan->note_hi = scan->noted ? MAX (scan->note_hi, hi) : hi;
+      if (!scan->in_anchor)   /* a note of the pass after the walk (a table of people) */
+        {
+          DetectSpan span = { lo, hi, &detectors[scan->note_id] };
+          g_array_append_val (scan->spans, span);
+          scan->noted = FALSE;
+          return;
+        }
     }
   scan->noted = TRUE;
 }
@@ -320,7 +332,26 @@ scan_punct (DetectScan *scan, gsize i)
 {
   if (scan->text[i] == '-')
     return detect_at (scan, i, "-----BEGIN ") ? detect_match_private_key (scan, i) : 0;
-  return detect_match_assignment (scan, i);
+  guchar c = scan->text[i];
+  if (c == '=' || c == ':')
+    return detect_match_assignment (scan, i);
+  guchar next = i + 1 < scan->len ? scan->text[i + 1] : 0;
+  switch (c)
+    {
+    case '~':
+      return detect_match_azure_ad (scan, i);
+    case '<':
+      return next == '/' ? detect_match_xml_element (scan, i) : next == '<' ? detect_match_mrz (scan, i) : 0;
+    case '@':
+      return detect_match_email (scan, i);
+    case '+':
+      return g_ascii_isdigit (next) ? detect_match_phone (scan, i) : 0;
+    case '"':
+    case '\'':
+      return next == ',' ? detect_match_quoted_pair (scan, i) : 0;
+    default:
+      return detect_match_assignment (scan, i);
+    }
 }
 
 static int
@@ -354,6 +385,7 @@ scan_anchor (DetectScan *scan, gsize i)
     {
       scan->noted = scan->note_exact = FALSE;
       scan->note_lo = scan->note_hi = 0;
+      scan->in_anchor = TRUE;
     }
   if (k & DETECT_ANCHOR)
     end = scan_punct (scan, i);
@@ -361,6 +393,7 @@ scan_anchor (DetectScan *scan, gsize i)
     end = scan_word (scan, i);
   if (G_UNLIKELY (scan->spans != NULL) && scan->noted && end > i)
     span_close (scan, i, end);
+  scan->in_anchor = FALSE;
   return end > i ? end : i + 1;
 }
 
@@ -404,11 +437,30 @@ static const struct {
 
 /* lo0, hi0 (first byte), lo1, hi1 (second byte), lo2, hi2 (third byte) for buckets
  * 0-7, then for 8-15. */
-static guint8 pair_tables[12][16] __attribute__ ((aligned (16)));
+static guint8 pair_tables[15][16] __attribute__ ((aligned (16)));
+
+/* Tables 12-14: punctuation anchors by low nibble. Table 12 holds the single-byte
+ * anchors, 13 the first bytes of the two-byte ones and 14 the byte each needs after it.
+ * A nibble no anchor has maps to a byte of another nibble, which never matches. */
+static void
+punct_tables_init (void)
+{
+  static const char single[] = "=:~<@+", first[] = "-\"'", second[] = "-,,";
+  for (int n = 0; n < 16; n++)
+    pair_tables[12][n] = pair_tables[13][n] = pair_tables[14][n] = (guint8) (n ^ 1);
+  for (const char *c = single; *c != 0; c++)
+    pair_tables[12][*c & 15] = (guint8) *c;
+  for (gsize k = 0; first[k] != 0; k++)
+    {
+      pair_tables[13][first[k] & 15] = (guint8) first[k];
+      pair_tables[14][first[k] & 15] = (guint8) second[k];
+    }
+}
 
 static void
 pair_tables_init (void)
 {
+  punct_tables_init ();
   for (gsize b = 0; b < G_N_ELEMENTS (pair_buckets); b++)
     {
       if (pair_buckets[b].first == NULL)
@@ -472,7 +524,8 @@ pair_hits (int set, __m128i vl, __m128i vh, __m128i wl, __m128i wh, __m128i xl, 
 }
 
 /* Candidate starts among the 16 bytes at p, as a bit mask: a bucket of pair_buckets at
- * a word start, or a punctuation anchor ("--", '=', ':'). Reads p[0..18). */
+ * a word start, or a punctuation anchor ("--", a quote before ',', = : ~ < @ +).
+ * Reads p[0..18). */
 static inline SSSE3 guint
 candidates16 (const guchar *p, gboolean prev_word)
 {
@@ -487,8 +540,13 @@ candidates16 (const guchar *p, gboolean prev_word)
   guint pairs = ~(guint) _mm_movemask_epi8 (_mm_cmpeq_epi8 (hits, _mm_setzero_si128 ())) & 0xffffu;
   __m128i word = _mm_or_si128 (_mm_or_si128 (lanes_in (v, '0', '9'), lanes_in (v, 'A', 'Z')),
                                _mm_or_si128 (lanes_in (v, 'a', 'z'), lanes_eq (v, '_')));
-  __m128i punct = _mm_or_si128 (_mm_and_si128 (lanes_eq (v, '-'), lanes_eq (w, '-')),
-                                _mm_or_si128 (lanes_eq (v, '='), lanes_eq (v, ':')));
+  /* Punctuation anchors by their low nibble (each table maps a nibble to the one byte
+   * that can have it, so a lane is that byte when the lookup equals it): one byte,
+   * = : ~ < @ +, or two, "--" and a quote before ','. */
+  __m128i single = _mm_cmpeq_epi8 (_mm_shuffle_epi8 (table (12), vl), v);
+  __m128i first = _mm_cmpeq_epi8 (_mm_shuffle_epi8 (table (13), vl), v);
+  __m128i second = _mm_cmpeq_epi8 (_mm_shuffle_epi8 (table (14), vl), w);
+  __m128i punct = _mm_or_si128 (single, _mm_and_si128 (first, second));
   guint words = (guint) _mm_movemask_epi8 (word);
   guint after_word = ((words << 1) | (prev_word ? 1u : 0u)) & 0xffffu;
   return (pairs & ~after_word) | (guint) _mm_movemask_epi8 (punct);
@@ -556,14 +614,23 @@ scan_walk (DetectScan *scan)
     }
 }
 
-/* An AWS credential is a key id and its secret; either alone still counts, so the
- * count is the larger of distinct ids and distinct secrets. */
+/* E-mail addresses, phone numbers and people's addresses are personal data in bulk only: a paste with
+ * fewer distinct ones than this is not reported at all. */
+#define DETECT_LIST_MIN 5
+
+/* An AWS credential is a key id and its secret (a Twilio one an account SID and its
+ * auth token); either alone still counts, so the count is the larger of distinct ids
+ * and distinct secrets. */
 static guint
 detector_count (DetectScan *scan, int d)
 {
   guint count = distinct_count (scan->seen[d]);
   if (d == DET_AWS_ACCESS_KEY)
     count = MAX (count, distinct_count (scan->seen[DET_AWS_SECRET]));
+  if (d == DET_TWILIO_KEY)
+    count = MAX (count, distinct_count (scan->seen[DET_TWILIO_SECRET]));
+  if ((d == DET_EMAIL_LIST || d == DET_PHONE_LIST || d == DET_PEOPLE_LIST) && count < DETECT_LIST_MIN)
+    count = 0;         /* one address is not a list; policies raise the bar with min_count */
   return count;
 }
 
@@ -578,8 +645,9 @@ detect_scan_spans (const char *text, gsize len, GArray *hits, GArray *spans)
 {
   g_return_if_fail (text != NULL || len == 0);
   class_table_init ();
-  DetectScan scan = { .text = (const guchar *) text, .len = len, .spans = spans };   /* seen[]: made on first note */
+  DetectScan scan = { .text = (const guchar *) text, .len = len, .claimed = G_MAXSIZE, .spans = spans };   /* seen[]: made on first note */
   scan_walk (&scan);
+  detect_people_table (&scan);
   for (int d = 0; d < DET_N; d++)
     {
       guint count = detector_count (&scan, d);

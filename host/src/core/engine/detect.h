@@ -45,5 +45,6 @@ typedef struct {
 } DetectSpan;
 
 /* detect_scan, and one DetectSpan per match (every occurrence, not distinct values)
- * appended to spans, in text order. Spans of one scan never overlap. */
+ * appended to spans: the walk's in text order, then the rows of a table of people;
+ * sort and merge them (engine_spans does). */
 void detect_scan_spans (const char *text, gsize len, GArray *hits, GArray *spans);

@@ -362,14 +362,15 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
 {
   if (!cJSON_IsObject (obj))
     return fail (error, where, "expected an object");
-  static const char *const known[] = { "id", "detectors", "labels", "min_words", "verdict",
-                                       "message", "learn_more", "justification", "redact",
+  static const char *const known[] = { "id", "detectors", "labels", "min_words", "min_count",
+                                       "verdict", "message", "learn_more", "justification", "redact",
                                        "placeholder", NULL };
   if (!only_known_keys (obj, where, known, error)
       || !get_string (obj, "id", where, &rule->id, error)
       || !get_strv (obj, "detectors", where, &rule->detectors, error)
       || !get_strv (obj, "labels", where, &rule->labels, error)
       || !get_size (obj, "min_words", where, 1e6, &rule->min_words, error)
+      || !get_size (obj, "min_count", where, 1e6, &rule->min_count, error)
       || !get_string (obj, "message", where, &rule->message, error)
       || !get_string (obj, "learn_more", where, &rule->learn_more, error)
       || !get_bool (obj, "justification", where, &rule->justification, error)

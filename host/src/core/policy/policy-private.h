@@ -9,6 +9,7 @@ typedef struct {
   GStrv detectors;  /* detector ids; may be empty */
   GStrv labels;     /* pack labels; "*" is any label */
   gsize min_words;  /* documents: the rule applies from this many matched words on */
+  gsize min_count;  /* patterns and EDM: the rule applies from this many matches on (0: any) */
   VerdictLevel verdict;
   char *message;
   char *learn_more;

@@ -117,6 +117,10 @@ find_origin (const Policy *policy, const char *origin)
 static gboolean
 rule_applies (const Rule *rule, const Finding *finding)
 {
+  /* min_count: "warn on 1 card, block on 50" is a block rule with min_count 50 listed
+   * before a warn rule; a finding under the count passes on to the next rule. */
+  if (finding->kind != FINDING_DOCUMENT && finding->count < rule->min_count)
+    return FALSE;
   if (finding->kind == FINDING_PATTERN)
     return g_strv_contains ((const char *const *) rule->detectors, finding->rule);
   if (finding->kind == FINDING_DOCUMENT && finding->words < rule->min_words)
@@ -304,10 +308,29 @@ policy_digest (const Policy *policy)
   return policy->digest;
 }
 
+/* Every origin group in order, each with its own verdict for one section (gpu, model
+ * downloads) when it sets one: the first group that matches a page's origin decides, as for
+ * the host's own verdicts, and one without a verdict leaves the section's default. */
+static cJSON *
+origins_to_json (const Policy *policy, gboolean gpu)
+{
+  cJSON *origins = cJSON_CreateArray ();
+  for (guint i = 0; i < policy->origins->len; i++)
+    {
+      const OriginGroup *group = policy->origins->pdata[i];
+      cJSON *entry = cJSON_CreateObject ();
+      cJSON_AddItemToObject (entry, "match",
+                             cJSON_CreateStringArray ((const char *const *) group->match,
+                                                      (int) g_strv_length (group->match)));
+      if (gpu ? group->has_gpu : group->has_downloads)
+        cJSON_AddStringToObject (entry, "verdict", verdict_name (gpu ? group->gpu : group->downloads));
+      cJSON_AddItemToArray (origins, entry);
+    }
+  return origins;
+}
+
 /* The extension decides on model downloads itself (a request cannot wait for the host),
- * so it gets the patterns and every origin group in order: the first group that matches
- * a page's origin decides, as for the host's own verdicts, and one without a
- * "model_downloads" verdict leaves the default. */
+ * so it gets the patterns and the origin groups. */
 static cJSON *
 downloads_to_json (const Policy *policy)
 {
@@ -317,18 +340,7 @@ downloads_to_json (const Policy *policy)
   cJSON_AddItemToObject (models, "patterns",
                          cJSON_CreateStringArray ((const char *const *) policy->download_patterns,
                                                   (int) g_strv_length (policy->download_patterns)));
-  cJSON *origins = cJSON_AddArrayToObject (models, "origins");
-  for (guint i = 0; i < policy->origins->len; i++)
-    {
-      const OriginGroup *group = policy->origins->pdata[i];
-      cJSON *entry = cJSON_CreateObject ();
-      cJSON_AddItemToObject (entry, "match",
-                             cJSON_CreateStringArray ((const char *const *) group->match,
-                                                      (int) g_strv_length (group->match)));
-      if (group->has_downloads)
-        cJSON_AddStringToObject (entry, "verdict", verdict_name (group->downloads));
-      cJSON_AddItemToArray (origins, entry);
-    }
+  cJSON_AddItemToObject (models, "origins", origins_to_json (policy, FALSE));
   return models;
 }
 
@@ -344,6 +356,9 @@ policy_to_hello_json (const Policy *policy)
   cJSON_AddStringToObject (hello, "unreadable", verdict_name (policy->unreadable));
   cJSON *gpu = cJSON_AddObjectToObject (hello, "gpu");
   cJSON_AddStringToObject (gpu, "verdict", verdict_name (policy->gpu));
+  /* Issue 20: shared and service workers, which Weir cannot reach inside, are refused
+   * where an origin's verdict is block; the extension decides that from these. */
+  cJSON_AddItemToObject (gpu, "origins", origins_to_json (policy, TRUE));
   cJSON_AddItemToObject (hello, "model_downloads", downloads_to_json (policy));
   cJSON_AddStringToObject (hello, "digest", policy->digest);
   return hello;
