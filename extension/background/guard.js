@@ -60,8 +60,14 @@ export class Guard {
     return !this.settings.get('exempt_origins').includes(origin);
   }
 
-  verdict(reply, request, sender) {
+  async verdict(reply, request, sender) {
     if (reply.verdict === 'allow') return { action: Msg.ALLOW };
+    // Issue 24: where the findings are, when the host offers the content masked.
+    const redaction = request.type === 'scan' ? offeredRedaction(reply) : null;
+    if (reply.verdict === 'redact' && redaction) {
+      this.recordRedaction(reply.audit);
+      return { action: Msg.REDACT, redaction };
+    }
     // Issue 7: a blocked adapter request resolves to null, as on a browser without WebGPU,
     // without a dialog: pages ask for an adapter on load, often just to detect a feature.
     if (request.type === 'gpu' && reply.verdict !== 'warn') return { action: Msg.BLOCK };
@@ -74,10 +80,25 @@ export class Guard {
       rule: typeof reply.rule === 'string' ? reply.rule : '',
       reasons: Array.isArray(reply.reasons) ? reply.reasons.slice(0, MAX_REASONS).map(reasonView) : [],
       justification: verdict === 'warn' && reply.justification === true,
+      redact: !!redaction,
+      placeholders: redaction ? redaction.placeholders.slice(0, 5) : [],
       learn_more: safeLink(reply.learn_more) || this.settings.get('learn_more_url'),
       origin: request.origin,
     };
-    return this.openDialog(view, sender, verdict === 'warn' ? reply.audit : null);
+    const outcome = await this.openDialog(view, sender, verdict === 'warn' || redaction ? reply.audit : null);
+    if (redaction) outcome.redaction = redaction;
+    return outcome;
+  }
+
+  // Issue 24: the host records a masked paste like a decision on its verdict.
+  async recordRedaction(audit) {
+    if (typeof audit !== 'string') return;
+    const decision = { type: 'decision', audit, action: Msg.REDACT };
+    try {
+      await this.host.request(decision);
+    } catch (e) {
+      this.queueReport(decision);
+    }
   }
 
   // The host is unreachable, hung, or answered with an error: the policy's fail mode applies,
@@ -115,13 +136,14 @@ export class Guard {
   // is checked here as well as by the host, so an empty one never gets through.
   async decide(entry, action, justification) {
     const view = entry.view;
-    if (action !== Msg.PROCEED && action !== Msg.CANCEL) return { error: 'bad-action' };
+    if (action !== Msg.PROCEED && action !== Msg.CANCEL && action !== Msg.REDACT) return { error: 'bad-action' };
     if (action === Msg.PROCEED && view.verdict !== 'warn') return { error: 'blocked' };
+    if (action === Msg.REDACT && !view.redact) return { error: 'blocked' };
     const text = typeof justification === 'string' ? justification.trim().slice(0, 2000) : '';
     if (action === Msg.PROCEED && view.justification && !text) return { error: 'justification' };
     if (entry.audit) {
       const decision = { type: 'decision', audit: entry.audit, action };
-      if (text) decision.justification = text;
+      if (text && action === Msg.PROCEED) decision.justification = text;
       try {
         const reply = await this.host.request(decision);
         if (reply.type === 'error' && reply.error && reply.error.code !== 'not_found') {
@@ -229,9 +251,22 @@ export function senderOrigin(sender) {
   }
 }
 
+// Issue 24: the spans of a verdict that offers the content masked, checked for shape
+// (content/redact.js checks them against the strings); null without a valid offer.
+const MAX_PIECES = 16384;
+function offeredRedaction(reply) {
+  const r = reply.redaction;
+  if (!r || typeof r !== 'object' || r.offer !== true || !Array.isArray(r.placeholders)) return null;
+  const placeholders = r.placeholders.filter((p) => typeof p === 'string').map((p) => p.slice(0, 200));
+  if (placeholders.length !== r.placeholders.length || !placeholders.length) return null;
+  const pieces = (list) => (Array.isArray(list) && list.length <= MAX_PIECES ? list : []);
+  return { placeholders, text: pieces(r.text), html: pieces(r.html) };
+}
+
 function scanRequest(msg, origin, sender) {
   if (!Msg.EVENTS.includes(msg.event)) return null;
-  const req = { type: 'scan', event: msg.event, origin, url: String(sender.url || '') };
+  // spans: this extension can paste content with what the host found masked (issue 24).
+  const req = { type: 'scan', event: msg.event, origin, url: String(sender.url || ''), spans: true };
   if (typeof msg.text === 'string' && msg.text) req.text = msg.text;
   if (typeof msg.html === 'string' && msg.html) req.html = msg.html;
   if (Array.isArray(msg.files) && msg.files.length) req.files = msg.files.slice(0, 256).map(fileEntry);

@@ -11,7 +11,8 @@
   async function waitDialog(id) {
     try {
       const reply = await chrome.runtime.sendMessage(Msg.dialogWait(id));
-      return reply && reply.action === Msg.PROCEED ? Msg.PROCEED : Msg.CANCEL;
+      if (reply && (reply.action === Msg.PROCEED || reply.action === Msg.REDACT)) return reply.action;
+      return Msg.CANCEL;
     } catch (e) {
       return Msg.CANCEL;
     }

@@ -13,6 +13,7 @@
   const Capture = globalThis.WeirCapture;
   const Insert = globalThis.WeirInsert;
   const DialogHost = globalThis.WeirDialogHost;
+  const Redact = globalThis.WeirRedact;
   const ORPHANED_NOTICE = 'Weir was updated or restarted and cannot check content on this page until it is ' +
     'reloaded. Nothing was pasted, dropped or uploaded.';
 
@@ -86,8 +87,11 @@
     chunk: (msg) => ask(msg),
   });
 
-  // Asks the service worker and, for warn and block, shows the dialog. Resolves true only
-  // when the service worker says the content may go through.
+  // What may go in: the content as it is, or (issue 24) masked with these spans.
+  const AS_IS = Object.freeze({ redaction: null });
+
+  // Asks the service worker and, for warn and block, shows the dialog. Resolves AS_IS or
+  // {redaction} when the service worker says the content may go through, else null.
   async function decide(request) {
     let outcome;
     // Issue 26: an image is read by OCR, which takes a second or so; past 300 ms the user
@@ -105,22 +109,38 @@
       // The extension was updated, reloaded or disabled under this page: nothing can check
       // the content, so it stays out, and the user learns why (chrome.i18n is gone too).
       DialogHost.showNotice(ORPHANED_NOTICE);
-      return false;
+      return null;
     } finally {
       if (progressTimer) clearTimeout(progressTimer);
       if (stopProgress) stopProgress();
     }
-    if (!outcome) return false;
+    if (!outcome) return null;
     if (outcome.action === Msg.ALLOW) {
       if (outcome.notice) DialogHost.showNotice(chrome.i18n.getMessage('notice_' + outcome.notice));
-      return true;
+      return AS_IS;
+    }
+    if (outcome.action === Msg.REDACT && outcome.redaction) {
+      const { count, kinds } = Redact.summary(outcome.redaction);
+      return { redaction: outcome.redaction, notice: chrome.i18n.getMessage('notice_redacted', [String(count), kinds.join(', ')]) };
     }
     if (outcome.action === Msg.DIALOG && typeof outcome.dialog === 'string') {
       const action = outcome.hosted ? await DialogHost.waitDialog(outcome.dialog)
                                     : await DialogHost.showDialog(outcome.dialog);
-      return action === Msg.PROCEED;
+      if (action === Msg.PROCEED) return AS_IS;
+      if (action === Msg.REDACT && outcome.redaction) return { redaction: outcome.redaction };
     }
-    return false;
+    return null;
+  }
+
+  // The snapshot to insert: as it came, or masked (null: the spans do not fit it).
+  function toInsert(snap, answer) {
+    return answer.redaction ? Redact.maskSnapshot(snap, answer.redaction) : snap;
+  }
+
+  // After the insertion, so the paste itself waits for nothing: a small note of what a
+  // redact verdict masked, which does not take the focus (the user types on).
+  function noticeAfter(answer) {
+    if (answer && answer.notice) DialogHost.showNotice(answer.notice);
   }
 
   async function scanRequest(event, snap) {
@@ -144,20 +164,25 @@
     e.preventDefault();
     e.stopImmediatePropagation();
     serial(async () => {
-      if (!(await decide(await scanRequest('paste', snap)))) return Insert.restoreCaret(caret);
-      approve(snap);
-      await Insert.deliverPaste(target, caret, snap);
+      const answer = await decide(await scanRequest('paste', snap));
+      const out = answer && toInsert(snap, answer);
+      if (!out) return Insert.restoreCaret(caret);
+      approve(snap, out);
+      await Insert.deliverPaste(target, caret, out);
+      noticeAfter(answer);
     });
   }
 
   // What the user just let through a paste, for a moment: editors such as Monaco answer
   // the re-dispatched paste by reading the clipboard themselves, and that read must get the
   // same content without a second dialog (which left the paste waiting on it). Only the
-  // exact text and HTML approved, in this frame, within APPROVED_MS.
+  // exact text and HTML approved, in this frame, within APPROVED_MS. A paste let through
+  // masked (issue 24) gives that read the masked text, never the clipboard's.
   const APPROVED_MS = 3000;
   let approved = null;
-  function approve(snap) {
-    approved = { text: snap.text, html: snap.html, until: performance.now() + APPROVED_MS };
+  function approve(snap, out) {
+    approved = { text: snap.text, html: snap.html, masked: out !== snap ? out.text : null,
+                 until: performance.now() + APPROVED_MS };
   }
   function wasApproved(text, html, files) {
     return !!approved && performance.now() < approved.until && !files.length && text === approved.text &&
@@ -199,8 +224,11 @@
     e.stopImmediatePropagation();
     serial(async () => {
       if (!(await Capture.expand(snap))) return tooMany();
-      if (!(await decide(await scanRequest('drop', snap)))) return Insert.restoreCaret(caret);
-      const how = await Insert.deliverDrop(target, caret, snap, point);
+      const answer = await decide(await scanRequest('drop', snap));
+      const out = answer && toInsert(snap, answer);
+      if (!out) return Insert.restoreCaret(caret);
+      const how = await Insert.deliverDrop(target, caret, out, point);
+      noticeAfter(answer);
       // The browser's own default for files dropped on a file input: they become its files.
       if (how === 'none' && isFileInput(target) && snap.files.length) giveFiles(target, snap.files);
     });
@@ -261,7 +289,8 @@
     serial(async () => {
       if (files.length > Capture.MAX_FILES) return tooMany();
       const request = Msg.scan('upload', '', '', await Capture.filesForHost(files, uploader));
-      if (await decide(request)) giveFiles(input, files);
+      const answer = await decide(request);
+      if (answer && !answer.redaction) giveFiles(input, files);   // files are never rewritten
     });
   }
 
@@ -313,7 +342,9 @@
     if (m.kind === 'scan') {
       if (m.event !== 'clipboard-read') return port.postMessage(Msg.mainReply(m.rid, false));
       const files = Array.isArray(m.files) ? m.files.filter((f) => f instanceof Blob) : [];
-      if (wasApproved(str(m.text), str(m.html), files)) return port.postMessage(Msg.mainReply(m.rid, true));
+      if (wasApproved(str(m.text), str(m.html), files)) {
+        return port.postMessage(Msg.mainReply(m.rid, true, approved.masked === null ? undefined : approved.masked));
+      }
       const named = files.map((b, i) => (b instanceof File ? b : new File([b], `clipboard-${i}`, { type: b.type })));
       request = Msg.scan('clipboard-read', str(m.text), str(m.html), await Capture.filesForHost(named, uploader));
     } else if (m.api === 'report') {
@@ -329,12 +360,20 @@
     }
     // A dialog takes the focus; the page gets it back where it was, as after a paste.
     const caret = Insert.saveCaret(document.activeElement || document.body || document.documentElement);
-    const allowed = await serial(async () => {
+    const answer = await serial(async () => {
       const ok = await decide(request);
       await Insert.restoreCaret(caret);
       return ok;
     });
-    port.postMessage(Msg.mainReply(m.rid, allowed));
+    // A clipboard read let through masked returns the masked text (readText; read() of
+    // items is refused then, as their blobs cannot be rewritten here).
+    let masked;
+    if (answer && answer.redaction) {
+      masked = Redact.maskString(str(m.text), answer.redaction.text || [], answer.redaction.placeholders, false);
+      if (masked === null) return port.postMessage(Msg.mainReply(m.rid, false));
+    }
+    port.postMessage(Msg.mainReply(m.rid, !!answer, masked));
+    noticeAfter(answer);
   }
 
   function str(v) {

@@ -39,10 +39,12 @@
     const resolve = apply(mapGet, waiting, [reply.rid]);
     if (!resolve) return;
     apply(mapDelete, waiting, [reply.rid]);
-    resolve(reply.allowed === true);
+    // Issue 24: content let through masked comes back as {text}.
+    resolve(reply.allowed !== true ? false : typeof reply.text === 'string' ? { text: reply.text } : true);
   };
 
-  // Resolves true when Weir lets the content through.
+  // Resolves true when Weir lets the content through, {text} when it lets it through
+  // masked (a clipboard read), false otherwise.
   function ask(kind, fields) {
     return new P((resolve) => {
       const rid = nextRid++;
@@ -74,7 +76,8 @@
       return new P((resolve, reject) => {
         on(apply(original, clip, []), (text) => {
           if (typeof text !== 'string' || text === '') return resolve(text);
-          on(ask('scan', { event: 'clipboard-read', text }), (ok) => (ok ? resolve(text) : reject(blocked())));
+          on(ask('scan', { event: 'clipboard-read', text }),
+             (ok) => (ok === true ? resolve(text) : ok ? resolve(ok.text) : reject(blocked())));
         }, reject);
       });
     };
@@ -89,7 +92,7 @@
       return new P((resolve, reject) => {
         on(apply(original, clip, args), (items) => {
           on(collect(items), (fields) => {
-            on(ask('scan', fields), (ok) => (ok ? resolve(items) : reject(blocked())));
+            on(ask('scan', fields), (ok) => (ok === true ? resolve(items) : reject(blocked())));
           }, reject);
         }, reject);
       });

@@ -11,6 +11,7 @@ const id = location.hash.slice(1);
 const card = document.querySelector('.card');
 const cancel = $('cancel');
 const proceed = $('proceed');
+const redact = $('redact');
 const justification = $('justification');
 let view = null;
 let busy = false;
@@ -52,6 +53,15 @@ function render(v) {
     cancel.textContent = t('cancel');
   } else {
     cancel.textContent = t('close');
+  }
+  // Issue 24: the content with every finding masked, where the policy allows it. It needs
+  // no justification: what a rule acts on does not go in.
+  if (v.redact) {
+    redact.hidden = false;
+    redact.textContent = t('redact');
+    const shown = (v.placeholders || []).filter((p) => typeof p === 'string').join(', ');
+    $('redact-hint').textContent = t('redact_hint', [shown]);
+    $('redact-hint').hidden = false;
   }
   if (v.justification) {
     document.querySelector('.justify').hidden = false;
@@ -184,6 +194,7 @@ function seenLongEnough() {
 async function choose(action) {
   if (busy || !view) return;
   if (action === Msg.PROCEED && (view.verdict !== 'warn' || proceed.disabled)) return;
+  if (action === Msg.REDACT && !view.redact) return;
   if (action === Msg.PROCEED && !seenLongEnough()) {
     $('justification-error').textContent = t('not_seen');
     $('justification-error').hidden = false;

@@ -5,8 +5,11 @@
 // Content script -> service worker (chrome.runtime.sendMessage; scan and gpu also go as
 // {rid, body} over a port named GUARD_PORT, answered {rid, reply}):
 //   scan          {type, event, text?, html?, files?: [{name, mime, size, data?}]}
-//                 -> Outcome: {action: "allow" | "dialog" | "block", dialog?, hosted?, notice?}
-//                 (hosted: the dialog shows in the top frame; just wait for it)
+//                 -> Outcome: {action: "allow" | "dialog" | "block" | "redact", dialog?, hosted?,
+//                    notice?, redaction?}
+//                 (hosted: the dialog shows in the top frame; just wait for it. redaction,
+//                 issue 24: {placeholders, text?, html?} spans to mask; with "redact" the
+//                 content goes in masked at once, with "dialog" when the user picks it)
 //   gpu           {type, api}                          (issue 7; same Outcome)
 //   copy          {type, event, text}                  -> {} (issue 25: text copied, cut or
 //                 dragged out of the page, or put on the clipboard by the page: "page-copy")
@@ -18,7 +21,7 @@
 //                 A file too large for one message, in chunks; the first (offset 0) has no
 //                 upload id and gets one; a scan's file entry then names it: {name, mime,
 //                 size, upload} (docs/protocol.md).
-//   dialog-wait   {type, dialog}                       -> {action: "proceed" | "cancel"}
+//   dialog-wait   {type, dialog}                       -> {action: "proceed" | "cancel" | "redact"}
 //   dialog-abort  {type, dialog}                       (the page removed or navigated the dialog)
 // Service worker -> top frame's content script (chrome.tabs.sendMessage, frameId 0):
 //   dialog-show   {type, dialog}                       -> {shown: true}
@@ -30,7 +33,7 @@
 // MAIN world <-> isolated world (the private MessagePort, structured clone):
 //   request {kind: "scan" | "gpu", rid, ...fields of the scan/gpu message}
 //           {kind: "copy", rid, text}  (issue 25: the page put text on the clipboard; no reply)
-//   reply   {rid, allowed: boolean}
+//   reply   {rid, allowed: boolean, text?}   (text: the clipboard text masked, issue 24)
 (function () {
   'use strict';
   const Msg = Object.freeze({
@@ -51,6 +54,8 @@
     ALLOW: 'allow',
     DIALOG: 'dialog',
     BLOCK: 'block',
+    // Issue 24: the content goes in with what was found masked (an Outcome action too)
+    REDACT: 'redact',
     // Decision actions (also the host's decision.action values)
     PROCEED: 'proceed',
     CANCEL: 'cancel',
@@ -112,8 +117,10 @@
     mainRequest(kind, rid, fields) {
       return Object.assign({}, fields, { kind, rid });
     },
-    mainReply(rid, allowed) {
-      return { rid, allowed: allowed === true };
+    mainReply(rid, allowed, text) {
+      const reply = { rid, allowed: allowed === true };
+      if (reply.allowed && typeof text === 'string') reply.text = text;
+      return reply;
     },
   });
   Object.defineProperty(globalThis, 'WeirMsg', { value: Msg, enumerable: false });

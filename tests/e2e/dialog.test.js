@@ -49,7 +49,9 @@ test('German and dark: the block dialog', async () => {
   assert.ok(dialog);
   assert.equal(await dialog.locator('h1').innerText(), 'Einfügen blockiert');
   assert.equal(await dialog.locator('[data-action=cancel]').innerText(), 'Schließen');
-  assert.equal(await dialog.locator('button:visible').count(), 1, 'a single close button');
+  // Credentials block, and the default policy offers them masked (issue 24).
+  assert.equal(await dialog.locator('button:visible').count(), 2, 'close, and paste without them');
+  assert.equal(await dialog.locator('[data-action=redact]').innerText(), 'Ohne sie einfügen');
   assert.equal(await dialog.locator('#learn-more').getAttribute('href'), 'https://weir.example/policy/credentials');
   await shot(page, 'dialog-block-de-dark.png');
   await press(page, dialog.locator('[data-action=cancel]'));
@@ -64,18 +66,21 @@ test('keyboard: focus stays in the dialog, Enter on Cancel cancels, Proceed need
     return el ? (el.dataset.action || el.id || el.tagName) : null;
   });
   assert.equal(await focused(), 'cancel');
-  // Proceed is disabled until a reason is typed, so Tab cycles textarea -> cancel -> textarea.
+  // Proceed is disabled until a reason is typed, so Tab cycles textarea -> cancel ->
+  // paste without them (issue 24; it needs no reason) -> textarea.
   const seen = new Set();
   for (let i = 0; i < 5; i++) {
     await page.keyboard.press('Tab');
     seen.add(await focused());
   }
-  assert.deepEqual([...seen].sort(), ['cancel', 'justification'], `Tab stays inside (${[...seen]})`);
+  assert.deepEqual([...seen].sort(), ['cancel', 'justification', 'redact'], `Tab stays inside (${[...seen]})`);
   await dialog.locator('textarea').focus();
   await page.keyboard.type('reviewed with the data owner');
   await page.keyboard.press('Tab');
   await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
   assert.equal(await focused(), 'proceed');
+  await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('Shift+Tab');
   assert.equal(await focused(), 'cancel');
   await page.keyboard.press('Enter');

@@ -5,6 +5,8 @@
 #include "engine/edm.h"
 #include "engine/findings.h"
 #include "engine/index.h"
+#include "engine/spans.h"
+#include "scan/redact.h"
 #include "pack/pack-build.h"
 #include "weir-error.h"
 
@@ -191,6 +193,39 @@ test_far_apart (void)
   g_assert_nonnull (match (index, "Alan Turing 020 7946 0999", findings));
 }
 
+/* Issue 24: the values of matched records are where their spans say, and masking them
+ * leaves no record to find; a value of an unmatched record stays. */
+static void
+test_spans (void)
+{
+  PackStats stats;
+  g_autoptr (EngineIndex) index = make_index ("Email!,Full Name,Phone,City", &stats);
+  const char *text = "Call Alan Turing on 020 7946 0999, or mail grace@navy.example. Barbara Liskov too.";
+  g_autoptr (GArray) spans = g_array_new (FALSE, FALSE, sizeof (EngineSpan));
+  engine_spans (index, text, strlen (text), spans);
+  g_autoptr (GString) found = g_string_new (NULL);
+  for (guint i = 0; i < spans->len; i++)
+    {
+      const EngineSpan *s = &g_array_index (spans, EngineSpan, i);
+      /* The e-mail address is also a pattern (e-mail lists): the spans merge, and the
+       * one that sorts first names them. */
+      if (s->kind == FINDING_EDM)
+        g_assert_cmpstr (s->name, ==, "customers");
+      g_string_append_printf (found, "[%.*s]", (int) (s->end - s->start), text + s->start);
+    }
+  /* Turing by name and phone, Hopper by the unique e-mail; Liskov's name alone is no record. */
+  g_assert_cmpstr (found->str, ==, "[Alan Turing][020 7946 0999][grace@navy.example]");
+  ScanRequest request = { .event = "paste", .origin = "https://a.example", .text = text };
+  g_autoptr (Redaction) r = redaction_new (&request, index);
+  g_auto (GStrv) placeholders = redaction_default_placeholders (r);
+  g_autofree char *masked = redaction_mask (text, strlen (text), r->text, (const char *const *) placeholders, FALSE);
+  g_assert_true (g_str_has_prefix (masked, "Call [customers record removed] on [customers record removed], or mail ["));
+  g_assert_true (g_str_has_suffix (masked, " removed]. Barbara Liskov too."));
+  g_assert_null (strstr (masked, "navy"));
+  g_autoptr (GPtrArray) findings = findings_new ();
+  g_assert_null (match (index, masked, findings));
+}
+
 static void
 test_bad_specs (void)
 {
@@ -219,6 +254,7 @@ main (int argc, char **argv)
   g_test_add_func ("/edm/number-digits", test_number_digits);
   g_test_add_func ("/edm/not-in-table", test_not_in_table);
   g_test_add_func ("/edm/far-apart", test_far_apart);
+  g_test_add_func ("/edm/spans", test_spans);
   g_test_add_func ("/edm/bad-specs", test_bad_specs);
   return g_test_run ();
 }

@@ -181,7 +181,7 @@ test_sink_agrees (void)
       g_autoptr (GString) got_words = g_string_new (NULL);
       for (guint i = 0; i < got->words->len; i++)
         g_string_append_printf (got_words, "%s@%zu ", norm_word_text (got, i),
-                                g_array_index (got->words, NormWord, i).start);
+                                (gsize) g_array_index (got->words, NormWord, i).start);
       g_assert_cmpstr (got_words->str, ==, want.words->str);
       g_assert_cmpmem (got->hashes->data, got->hashes->len * 8, want.hashes->data, want.hashes->len * 8);
       g_array_unref (want.hashes);

@@ -98,6 +98,66 @@ test_origin_cap_and_override (void)
   g_assert_cmpint (decide (policy, "https://other.example", pattern ("credit-card")), ==, VERDICT_WARN);
 }
 
+static gboolean
+redactable (const Policy *policy, const char *origin, Finding *a, Finding *b)
+{
+  g_autoptr (GPtrArray) findings = findings_new ();
+  g_ptr_array_add (findings, a);
+  if (b != NULL)
+    g_ptr_array_add (findings, b);
+  return policy_redaction_allowed (policy, origin, findings);
+}
+
+/* Issue 24: the redact verdict, "redact" on a rule, placeholders, and who may be
+ * masked. */
+static void
+test_redaction (void)
+{
+  static const char json[] =
+    "{\"rules\":[{\"id\":\"keys\",\"detectors\":[\"aws-access-key\"],\"verdict\":\"block\",\"redact\":true,"
+    "              \"placeholder\":\"[key removed]\"},"
+    "            {\"id\":\"tokens\",\"detectors\":[\"github-token\"],\"verdict\":\"block\"},"
+    "            {\"id\":\"cards\",\"detectors\":[\"credit-card\"],\"verdict\":\"warn\"},"
+    "            {\"id\":\"ibans\",\"detectors\":[\"iban\"],\"verdict\":\"warn\",\"redact\":false},"
+    "            {\"id\":\"ssn\",\"detectors\":[\"us-ssn\"],\"verdict\":\"redact\"},"
+    "            {\"id\":\"docs\",\"labels\":[\"*\"],\"verdict\":\"warn\"}],"
+    " \"origins\":[{\"id\":\"ai\",\"match\":[\"https://chat.example\"],\"overrides\":{\"tokens\":\"redact\"}}]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Policy) policy = policy_new_from_data (json, sizeof json - 1, &error);
+  g_assert_no_error (error);
+  const char *o = "https://x.example";
+  g_assert_cmpint (decide (policy, o, pattern ("us-ssn")), ==, VERDICT_REDACT);
+  g_assert_cmpint (decide (policy, "https://chat.example", pattern ("github-token")), ==, VERDICT_REDACT);
+  g_assert_cmpint (decide (policy, o, pattern ("github-token")), ==, VERDICT_BLOCK);
+  g_assert_true (redactable (policy, o, pattern ("aws-access-key"), NULL));     /* block, redact: true */
+  g_assert_false (redactable (policy, o, pattern ("github-token"), NULL));      /* block */
+  g_assert_true (redactable (policy, "https://chat.example", pattern ("github-token"), NULL));
+  g_assert_true (redactable (policy, o, pattern ("credit-card"), NULL));        /* warn */
+  g_assert_false (redactable (policy, o, pattern ("iban"), NULL));              /* warn, redact: false */
+  g_assert_true (redactable (policy, o, pattern ("us-ssn"), pattern ("jwt")));  /* jwt: no rule */
+  g_assert_false (redactable (policy, o, pattern ("credit-card"), document ("confidential")));
+  g_assert_false (redactable (policy, o, pattern ("jwt"), NULL));               /* nothing to mask */
+  g_autoptr (Finding) key = pattern ("aws-access-key"), card = pattern ("credit-card");
+  g_assert_cmpstr (policy_placeholder (policy, key), ==, "[key removed]");
+  g_assert_null (policy_placeholder (policy, card));
+  /* redact is a rule's verdict only. */
+  static const char *const refused[] = { "{\"fail_mode\":\"redact\"}", "{\"default\":{\"verdict\":\"redact\"}}",
+                                         "{\"oversize\":{\"verdict\":\"redact\"}}", "{\"gpu\":{\"verdict\":\"redact\"}}" };
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (Policy) p = policy_new_from_data (refused[i], strlen (refused[i]), &e);
+      g_assert_null (p);
+      g_assert_error (e, WEIR_ERROR, WEIR_ERROR_POLICY);
+    }
+  g_autofree char *long_one = g_strdup_printf ("{\"rules\":[{\"id\":\"k\",\"detectors\":[\"jwt\"],\"verdict\":\"redact\","
+                                               "\"placeholder\":\"%0101d\"}]}", 0);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (Policy) p = policy_new_from_data (long_one, strlen (long_one), &e);
+  g_assert_null (p);
+  g_assert_nonnull (strstr (e->message, "rules[0].placeholder: longer than 100 bytes"));
+}
+
 static Finding *
 pattern_count (const char *rule, guint count)
 {
@@ -473,7 +533,7 @@ test_messages (void)
       "policy: origins[1].overrides: origin group \"ai\" overrides rule \"keys\", but no rule has that id (rules: cards)" },
     { "{\"rules\":[{\"id\":\"cards\",\"detectors\":[\"credit-card\"],\"verdict\":\"warn\"}],"
       " \"origins\":[{\"id\":\"ai\",\"match\":[\"*\"],\"overrides\":{\"cards\":\"deny\"}}]}",
-      "policy: origins[0].overrides.cards: expected \"allow\", \"warn\" or \"block\", not \"deny\"" },
+      "policy: origins[0].overrides.cards: expected \"allow\", \"redact\", \"warn\" or \"block\", not \"deny\"" },
     { "{\"fail_mode\":\"maybe\"}", "policy: fail_mode: expected \"allow\", \"warn\" or \"block\", not \"maybe\"" },
     { "{\"gpu\":{\"verdict\":2}}", "policy: gpu.verdict: expected \"allow\", \"warn\" or \"block\", not 2" },
     { "{\"timeout_ms\":600001}", "policy: timeout_ms: expected a whole number from 0 to 600000, not 600001" },
@@ -716,6 +776,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/origin-cap-and-override", test_origin_cap_and_override);
   g_test_add_func ("/policy/invalid", test_invalid_policies);
   g_test_add_func ("/policy/min-count", test_min_count);
+  g_test_add_func ("/policy/redaction", test_redaction);
   g_test_add_func ("/policy/size-defaults", test_size_defaults);
   g_test_add_func ("/policy/size-limits", test_size_limits);
   g_test_add_func ("/policy/deciding-rule", test_deciding_rule);

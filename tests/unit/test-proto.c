@@ -474,6 +474,77 @@ test_decision_cancel (Fixture *f, gconstpointer data)
   assert_error (refused, "not_found");
 }
 
+/* ---- redaction (issue 24) ---- */
+
+#define AWS_KEY "AKIAQYLPMN5HHHFPZAM2"
+
+static cJSON *
+scan_spans (Fixture *f, const char *origin, const char *text, const char *html)
+{
+  g_autoptr (cJSON) req = cJSON_CreateObject ();
+  cJSON_AddStringToObject (req, "type", "scan");
+  cJSON_AddNumberToObject (req, "id", 8);
+  cJSON_AddStringToObject (req, "event", "paste");
+  cJSON_AddStringToObject (req, "origin", origin);
+  cJSON_AddStringToObject (req, "text", text);
+  if (html != NULL)
+    cJSON_AddStringToObject (req, "html", html);
+  cJSON_AddBoolToObject (req, "spans", TRUE);
+  g_autofree char *json = cJSON_PrintUnformatted (req);
+  return send_json (f, json);
+}
+
+/* The default policy: credentials block, with "Paste without them" offered; spans in
+ * UTF-16 code units of the text and the HTML; the key itself never in the reply. */
+static void
+test_redaction_offer (Fixture *f, gconstpointer data)
+{
+  g_autoptr (cJSON) reply = scan_spans (f, "https://a.b", "\xF0\x9F\x98\x80 id " AWS_KEY " end",
+                                        "<p>id <b>" AWS_KEY "</b></p>");
+  assert_verdict (reply, "block");
+  g_autofree char *printed = cJSON_PrintUnformatted (reply);
+  g_assert_null (strstr (printed, "QYLPMN5HHHFPZAM2"));
+  g_assert_nonnull (strstr (printed, "\"redaction\":{\"offer\":true,\"placeholders\":[\"[AWS access key removed]\"],"
+                                     "\"text\":[[6,20,0]],\"html\":[[9,20,0]]},\"audit\""));
+  const char *audit = testproto_str (reply, "audit");
+  g_autoptr (cJSON) proceed = decide (f, audit, "proceed", "because");
+  assert_error (proceed, "bad_request");   /* a block is never proceeded */
+  g_autoptr (cJSON) ack = decide (f, audit, "redact", NULL);
+  g_assert_cmpstr (testproto_str (ack, "type"), ==, "ack");
+  g_autofree char *records = audit_text (f);
+  g_assert_nonnull (strstr (records, "\"action\":\"redact\""));
+  g_assert_nonnull (strstr (records, "\"redaction\":{\"matches\":2,\"kinds\":[{\"kind\":\"pattern\","
+                                     "\"rule\":\"aws-access-key\",\"count\":2}],\"offered\":true}"));
+  g_assert_nonnull (strstr (records, "\"redacted\":{\"matches\":2,\"kinds\":[{\"kind\":\"pattern\","
+                                     "\"rule\":\"aws-access-key\",\"count\":2}]}"));
+  g_assert_null (strstr (records, "QYLPMN5HHHFPZAM2"));
+}
+
+/* On an AI assistant the default policy masks credentials at once (verdict redact); an
+ * extension that does not ask for spans gets the block it always got. */
+static void
+test_redaction_verdict (Fixture *f, gconstpointer data)
+{
+  g_autoptr (cJSON) redact = scan_spans (f, "https://chatgpt.com", "key " AWS_KEY, NULL);
+  assert_verdict (redact, "redact");
+  g_autoptr (cJSON) ack = decide (f, testproto_str (redact, "audit"), "redact", NULL);
+  g_assert_cmpstr (testproto_str (ack, "type"), ==, "ack");
+  g_autoptr (cJSON) old = scan (f, "https://chatgpt.com", "key " AWS_KEY);
+  assert_verdict (old, "block");
+  g_assert_null (cJSON_GetObjectItemCaseSensitive (old, "redaction"));
+  g_assert_false (has_reason (old, "policy", "unredactable"));
+  /* A key in a file cannot be masked: redact falls back to block, and says why. */
+  g_autoptr (cJSON) req = cJSON_Parse ("{\"type\":\"scan\",\"id\":1,\"event\":\"paste\",\"origin\":\"https://chatgpt.com\","
+                                       "\"text\":\"key " AWS_KEY "\",\"spans\":true,\"files\":[{\"name\":\"k.txt\","
+                                       "\"data\":\"QUtJQVFZTFBNTjVISEhGUFpBTTIK\"}]}");
+  g_autofree char *json = cJSON_PrintUnformatted (req);
+  g_autoptr (cJSON) file = send_json (f, json);
+  assert_verdict (file, "block");
+  g_assert_true (has_reason (file, "policy", "unredactable"));
+  const cJSON *offer = cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (file, "redaction"), "offer");
+  g_assert_true (cJSON_IsFalse (offer));
+}
+
 /* The strict policy's cards rule asks no justification, but its AI origin group does. */
 static void
 test_decision_origin_justification (Fixture *f, gconstpointer data)
@@ -620,6 +691,8 @@ main (int argc, char **argv)
   ADD ("scan/unreadable", test_unreadable_policy, strict_policy);
   ADD ("decision/justification", test_decision_justification, NULL);
   ADD ("decision/cancel", test_decision_cancel, NULL);
+  ADD ("redaction/offer", test_redaction_offer, NULL);
+  ADD ("redaction/verdict", test_redaction_verdict, NULL);
   ADD ("decision/origin-justification", test_decision_origin_justification, strict_policy);
   ADD ("gpu/default", test_gpu, NULL);
   ADD ("gpu/origin", test_gpu_origin, strict_policy);

@@ -173,16 +173,39 @@ scan_human (WeirContext *ctx, const ScanRequest *scan)
   return CLI_OK;
 }
 
+/* --redact: the input as a paste of it would be inserted with its findings masked,
+ * every pattern and exact-data match replaced by the policy's placeholder. Nothing is
+ * recorded: this is a filter, not a decision. */
+static int
+scan_redact (WeirContext *ctx, const char *data, gsize len, const char *origin)
+{
+  if (memchr (data, '\0', len) != NULL)
+    return cli_fail ("scan", CLI_FAILURE, "the input holds NUL bytes: --redact masks text, not binary files");
+  ScanRequest request = { .event = "paste", .origin = origin, .text = data, .spans = TRUE };
+  ScanResult found;
+  scan_run (&request, context_index (ctx), 0, G_MAXINT64, NULL, NULL, &found);
+  g_autoptr (Redaction) r = redaction_new (&request, context_index (ctx));
+  g_auto (GStrv) placeholders = verdict_placeholders (context_policy (ctx), r, found.findings);
+  scan_result_clear (&found);
+  g_autofree char *masked = redaction_mask (data, len, r->text, (const char *const *) placeholders, FALSE);
+  fputs (masked, stdout);
+  if (r->incomplete)
+    return cli_fail ("scan", CLI_FAILURE, "masking kept revealing new matches; the output may hold some");
+  return fflush (stdout) == 0 ? CLI_OK : cli_fail ("scan", CLI_FAILURE, "cannot write the output");
+}
+
 int
 cmd_scan (int argc, char **argv)
 {
-  gboolean json = FALSE, batch = FALSE;
+  gboolean json = FALSE, batch = FALSE, redact = FALSE;
   g_autofree char *origin = NULL, *event = NULL;
   const GOptionEntry entries[] = {
     { "origin", 0, 0, G_OPTION_ARG_STRING, &origin, "Destination origin (default https://example.com)", "URL" },
     { "event", 0, 0, G_OPTION_ARG_STRING, &event, "paste, drop, upload or clipboard-read (default paste)", "EVENT" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the verdict object the host would send", NULL },
     { "batch", 0, 0, G_OPTION_ARG_NONE, &batch, "Scan requests from stdin, one JSON object a line", NULL },
+    { "redact", 0, 0, G_OPTION_ARG_NONE, &redact,
+      "Print the input with every finding masked, as a paste of it would be inserted", NULL },
     G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("scan", "[FILE|-]", "Checks content against the policy and store, as the host would.",
@@ -190,6 +213,8 @@ cmd_scan (int argc, char **argv)
     return CLI_USAGE;
   if (argc > 2 || (batch && argc > 1))
     return cli_fail ("scan", CLI_USAGE, "give one FILE or - for stdin (see weir scan --help)");
+  if (redact && (json || batch))
+    return cli_fail ("scan", CLI_USAGE, "--redact prints text: it does not go with --json or --batch");
   static const char *const events[] = { "paste", "drop", "upload", "clipboard-read", NULL };
   if (event != NULL && !g_strv_contains (events, event))
     return cli_fail ("scan", CLI_USAGE, "--event must be paste, drop, upload or clipboard-read");
@@ -211,6 +236,8 @@ cmd_scan (int argc, char **argv)
   gsize len = 0;
   if (!cli_read_input (argc > 1 ? argv[1] : "-", NM_MAX_REQUEST, &data, &len, &error))
     return cli_fail ("scan", CLI_FAILURE, "%s", error->message);
+  if (redact)
+    return scan_redact (ctx, data, len, origin ? origin : "https://example.com");
   CliScan scan;
   cli_scan_init (&scan, data, len, argc > 1 ? argv[1] : NULL, origin ? origin : "https://example.com",
                  event ? event : "paste");

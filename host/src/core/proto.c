@@ -17,10 +17,13 @@
 /* The id is echoed in the reply: a bounded one keeps every reply under NM_MAX_REPLY. */
 #define MAX_ID_BYTES 256
 
-/* A warn verdict the user may still answer with a decision. */
+/* A verdict the user may still answer with a decision: a warn (proceed or cancel), or
+ * one that offers the paste masked (redact; issue 24). */
 typedef struct {
   char *audit;
   gboolean justification;
+  gboolean proceed;       /* a warn: proceed is an answer */
+  cJSON *redacted;        /* the offer's summary (counts and kinds), or NULL: no offer */
 } Pending;
 
 struct Proto {
@@ -35,6 +38,7 @@ static void
 pending_free (Pending *pending)
 {
   g_free (pending->audit);
+  cJSON_Delete (pending->redacted);
   g_free (pending);
 }
 
@@ -69,7 +73,7 @@ proto_free (Proto *proto)
   g_free (proto);
 }
 
-static void
+static Pending *
 pending_add (Proto *proto, const char *audit, gboolean justification)
 {
   while (g_queue_get_length (&proto->pending_order) >= MAX_PENDING)
@@ -79,6 +83,7 @@ pending_add (Proto *proto, const char *audit, gboolean justification)
   pending->justification = justification;
   g_hash_table_insert (proto->pending, pending->audit, pending);
   g_queue_push_tail (&proto->pending_order, pending->audit);
+  return pending;
 }
 
 static void
@@ -191,9 +196,27 @@ verdict_reply (const Verdict *verdict)
 static cJSON *
 verdict_answer (Proto *proto, const Verdict *verdict)
 {
-  if (verdict->verdict == VERDICT_WARN && verdict->audit != NULL)
-    pending_add (proto, verdict->audit, verdict->justification);
+  if (verdict->audit != NULL && (verdict->verdict == VERDICT_WARN || verdict->redact_offer))
+    {
+      Pending *pending = pending_add (proto, verdict->audit, verdict->justification);
+      pending->proceed = verdict->verdict == VERDICT_WARN;
+      if (verdict->redact_offer)
+        pending->redacted = verdict_redaction_summary (verdict);
+    }
   return verdict_reply (verdict);
+}
+
+/* The spans (issue 24) go before "audit", which ends a recorded verdict's reply. */
+static void
+reply_add_redaction (cJSON *reply, const Verdict *verdict, const ScanRequest *request)
+{
+  cJSON *redaction = verdict_redaction_json (verdict, request);
+  if (redaction == NULL)
+    return;
+  cJSON *audit = cJSON_DetachItemFromObjectCaseSensitive (reply, "audit");
+  cJSON_AddItemToObject (reply, "redaction", redaction);
+  if (audit != NULL)
+    cJSON_AddItemToObject (reply, "audit", audit);
 }
 
 /* ---- scan ---- */
@@ -266,6 +289,10 @@ parse_scan (Proto *proto, const cJSON *req, ScanRequest *scan, ScanFile **files,
     return FALSE;
   if (!one_of (scan->event, scan_events))
     return bad_field (error, "event", "must be paste, drop, upload or clipboard-read");
+  const cJSON *spans = cJSON_GetObjectItemCaseSensitive (req, "spans");
+  if (spans != NULL && !cJSON_IsBool (spans) && !cJSON_IsNull (spans))
+    return bad_field (error, "spans", "must be true or false");
+  scan->spans = cJSON_IsTrue (spans);
   const cJSON *list = cJSON_GetObjectItemCaseSensitive (req, "files");
   if (list == NULL || cJSON_IsNull (list))
     return TRUE;
@@ -289,7 +316,9 @@ handle_scan (Proto *proto, const cJSON *req, GError **error)
   if (!parse_scan (proto, req, &scan, &files, taken, error))
     return NULL;
   g_autoptr (Verdict) verdict = decider_scan (proto->decider, &scan);
-  return verdict_answer (proto, verdict);
+  cJSON *reply = verdict_answer (proto, verdict);
+  reply_add_redaction (reply, verdict, &scan);
+  return reply;
 }
 
 /* ---- file-chunk, file-abort (upload.h, docs/protocol.md) ---- */
@@ -446,13 +475,13 @@ blank (const char *s)
 static cJSON *
 handle_decision (Proto *proto, const cJSON *req, GError **error)
 {
-  static const char *const actions[] = { "proceed", "cancel", NULL };
+  static const char *const actions[] = { "proceed", "cancel", "redact", NULL };
   const char *audit, *action, *justification;
   if (!string_field (req, "audit", TRUE, &audit, error) || !string_field (req, "action", TRUE, &action, error)
       || !string_field (req, "justification", FALSE, &justification, error))
     return NULL;
   if (!one_of (action, actions))
-    return bad_field (error, "action", "must be proceed or cancel"), NULL;
+    return bad_field (error, "action", "must be proceed, cancel or redact"), NULL;
   /* A warn verdict of this process, else one an earlier host gave that no decision
    * answers yet: the store knows (one decision per verdict). */
   const Pending *pending = g_hash_table_lookup (proto->pending, audit);
@@ -466,10 +495,16 @@ handle_decision (Proto *proto, const cJSON *req, GError **error)
                    "no open warn verdict has audit id \"%s\"", echo_safe (audit));
       return NULL;
     }
+  if (strcmp (action, "redact") == 0 && (pending == NULL || pending->redacted == NULL))
+    return bad_field (error, "action", "redact is not offered for this verdict"), NULL;
+  if (strcmp (action, "proceed") == 0 && pending != NULL && !pending->proceed)
+    return bad_field (error, "action", "proceed is not an answer to this verdict"), NULL;
   if (strcmp (action, "proceed") == 0 && needs_justification && blank (justification))
     return bad_field (error, "justification", "is required to proceed"), NULL;
-  g_autofree char *id = decider_record_decision (proto->decider, audit, action,
-                                                 blank (justification) ? NULL : justification, error);
+  g_autofree char *id = strcmp (action, "redact") == 0
+                        ? decider_record_redaction (proto->decider, audit, pending->redacted, error)
+                        : decider_record_decision (proto->decider, audit, action,
+                                                   blank (justification) ? NULL : justification, error);
   if (id == NULL)
     return NULL;
   pending_remove (proto, audit);
@@ -525,6 +560,11 @@ handle_hello (Proto *proto, const cJSON *req, GError **error)
   static const char *const served[] = { "hello", "scan", "gpu", "decision", "report", "file-chunk",
                                         "file-abort", "copy" };
   cJSON_AddItemToObject (reply, "requests", cJSON_CreateStringArray (served, G_N_ELEMENTS (served)));
+  /* Additions to protocol 1 an extension may use: "redaction" (issue 24) means a scan
+   * with "spans": true gets where its findings are, the redact verdict and the redact
+   * decision. An extension that does not ask never sees either. */
+  cJSON *features = cJSON_AddArrayToObject (reply, "features");
+  cJSON_AddItemToArray (features, cJSON_CreateString ("redaction"));
   cJSON *problems = cJSON_AddArrayToObject (reply, "problems");
   const GPtrArray *told = context_problems (proto->ctx);
   for (guint i = 0; i < told->len; i++)

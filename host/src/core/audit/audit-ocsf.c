@@ -9,7 +9,7 @@
 /* OCSF enumerations used here (schema 1.3): severity_id 1 Informational, 3 Medium,
  * 4 High; Data Security Finding activity_id 1 Create, 2 Update; Application
  * Lifecycle activity_id 3 Start, 4 Stop, 99 Other; finding status_id 1 New;
- * security-control action_id 1 Allowed, 2 Denied, 3 Observed. */
+ * security-control action_id 1 Allowed, 2 Denied, 3 Observed, 4 Modified. */
 enum { SEVERITY_INFO = 1, SEVERITY_MEDIUM = 3, SEVERITY_HIGH = 4 };
 enum { FINDING_CREATE = 1, FINDING_UPDATE = 2 };
 enum { APP_START = 3, APP_STOP = 4, OTHER = 99 };
@@ -59,7 +59,7 @@ severity (const char *verdict)
 {
   if (g_strcmp0 (verdict, "block") == 0)
     return SEVERITY_HIGH;
-  return g_strcmp0 (verdict, "warn") == 0 ? SEVERITY_MEDIUM : SEVERITY_INFO;
+  return g_strcmp0 (verdict, "warn") == 0 || g_strcmp0 (verdict, "redact") == 0 ? SEVERITY_MEDIUM : SEVERITY_INFO;
 }
 
 static void
@@ -111,8 +111,10 @@ add_finding (cJSON *ev, const cJSON *record, const char *event)
   if (verdict != NULL)
     {
       cJSON_AddStringToObject (ev, "action", verdict);
+      /* redact (issue 24): the content went in masked, OCSF's 4 Modified. */
       cJSON_AddNumberToObject (ev, "action_id", strcmp (verdict, "allow") == 0 ? 1
-                                                : strcmp (verdict, "block") == 0 ? 2 : 3);
+                                                : strcmp (verdict, "block") == 0 ? 2
+                                                : strcmp (verdict, "redact") == 0 ? 4 : 3);
     }
 }
 
@@ -138,7 +140,8 @@ add_context (cJSON *ev, const cJSON *record, const char *line)
   cJSON *unmapped = cJSON_AddObjectToObject (ev, "unmapped");
   static const char *const kept[] = { "origin", "scan_event", "reasons", "rule", "policy", "ref", "action",
                                       "justification", "reported", "detail", "api", "pack", "pack_version",
-                                      "signer", "reason", "source", "problem", "bytes", NULL };
+                                      "signer", "reason", "source", "problem", "bytes", "redaction", "redacted",
+                                      NULL };
   for (const char *const *name = kept; *name != NULL; name++)
     {
       const cJSON *item = cJSON_GetObjectItemCaseSensitive (record, *name);

@@ -145,6 +145,17 @@ static gsize
 mrz_accept (DetectScan *scan, gsize line2, gsize n, gsize end)
 {
   detect_note (scan, DET_PASSPORT_MRZ, scan->text + line2, n);
+  if (scan->spans != NULL)
+    {
+      /* Where it is (issue 24): every line of the zone, the name's too. */
+      gsize from = line2, s, m;
+      while (mrz_prev_line (scan, from, &s, &m) && m == n && line2 - s < 4 * n)
+        from = s;
+      gsize to = end;
+      while (mrz_next_line (scan, to, &s, &m) && m == n && s + m - line2 < 4 * n)
+        to = s + m;
+      detect_note_widen (scan, from, to);
+    }
   return end;
 }
 
@@ -264,6 +275,7 @@ detect_match_email (DetectScan *scan, gsize i)
   for (gsize j = 0; j < n; j++)
     lower[j] = detect_lower (p[k + j]);
   detect_note (scan, DET_EMAIL_LIST, (const guchar *) lower, n);
+  detect_note_widen (scan, k, i + 1 + d);
   explicit_bzero (lower, n);
   return i + 1 + d;
 }

@@ -91,6 +91,15 @@ typedef struct {
   gsize aws_clear_to;           /* no AWS secret starts in [aws_clear_from, aws_clear_to) */
   gsize aws_clear_from;
   gsize mrz_from, mrz_end;      /* a run of zone characters already judged not a zone */
+  /* Where matches are (detect_scan_spans): NULL when only counts are asked for. While
+   * one matcher runs, the notes it makes are tracked here: the first detector noted,
+   * the bytes of the text its notes covered, and whether the note is the whole match
+   * (an assigned value: the key and quotes around it stay). */
+  GArray *spans;                /* DetectSpan */
+  DetectId note_id;
+  gsize note_lo, note_hi;
+  gboolean noted, note_exact;
+  gboolean in_anchor;           /* a matcher runs (notes after the walk make their own spans) */
 } DetectScan;
 
 /* Byte classes (detect.c builds the table once). */
@@ -171,6 +180,25 @@ gboolean detect_token_is_placeholder (const guchar *s, gsize n);
 gboolean detect_crc32_base62_ok (const guchar *random36);
 /* The Luhn check over n ASCII digits (cards, and the ids that use it). */
 gboolean detect_luhn_ok (const char *digits, guint n);
+
+/* The value just noted is exactly the match (an assigned secret, a URL's user and
+ * password), not the bytes the matcher read around it. */
+static inline void
+detect_note_exact (DetectScan *scan)
+{
+  scan->note_exact = TRUE;
+}
+
+/* The match just noted (from a normalised copy) covers text[from..to): an e-mail address
+ * found at its '@', a machine-readable zone found at a "<<" of one of its lines. */
+static inline void
+detect_note_widen (DetectScan *scan, gsize from, gsize to)
+{
+  if (scan->spans == NULL)
+    return;
+  scan->note_lo = scan->note_hi > scan->note_lo ? MIN (scan->note_lo, from) : from;
+  scan->note_hi = MAX (scan->note_hi, to);
+}
 
 /* Records an accepted value (never stored, only its digest). */
 void detect_note (DetectScan *scan, DetectId id, const guchar *value, gsize n);

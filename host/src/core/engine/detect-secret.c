@@ -518,6 +518,7 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key, guint 
       if (detect_token_is_placeholder (v, n) || detect_entropy (v, n) < VALUE_MIN_ENTROPY)
         return 0;
       detect_note (scan, keyed, v, n);
+      detect_note_exact (scan);
       return a->end;
     }
   if (!(kind & KEY_SECRET) || value_is_plain ((const char *) v, n) || detect_entropy (v, n) < VALUE_MIN_ENTROPY)
@@ -530,6 +531,7 @@ assignment_judge (DetectScan *scan, const Assignment *a, const char *key, guint 
   if (!value_is_placeholder (lower, n))
     {
       detect_note (scan, DET_GENERIC_SECRET, v, n);
+      detect_note_exact (scan);
       end = a->end;
     }
   explicit_bzero (lower, sizeof lower);
@@ -599,6 +601,7 @@ match_url_credentials (DetectScan *scan, gsize i)
   if (stand_in)
     return 0;
   detect_note (scan, DET_URL_CREDENTIALS, scan->text + user, u + 1 + n);
+  detect_note_exact (scan);
   return pw + n + 1;
 }
 

@@ -165,6 +165,64 @@ detect_entropy (const guchar *s, gsize n)
   return h;
 }
 
+/* ---- spans ---------------------------------------------------------------------- */
+
+/* A value that lies in the text (not a normalised copy of it) tells where the match is. */
+static void
+note_track (DetectScan *scan, DetectId id, const guchar *value, gsize n)
+{
+  if (!scan->noted)
+    scan->note_id = id == DET_AWS_SECRET ? DET_AWS_ACCESS_KEY : id;
+  if (value >= scan->text && value + n <= scan->text + scan->len)
+    {
+      gsize lo = (gsize) (value - scan->text), hi = lo + n;
+      scan->note_lo = scan->noted ? MIN (scan->note_lo, lo) : lo;
+      scan->note_hi = scan->noted ? MAX (scan->note_hi, hi) : hi;
+      if (!scan->in_anchor)   /* a note of the pass after the walk (a table of people) */
+        {
+          DetectSpan span = { lo, hi, &detectors[scan->note_id] };
+          g_array_append_val (scan->spans, span);
+          scan->noted = FALSE;
+          return;
+        }
+    }
+  scan->noted = TRUE;
+}
+
+/* After the matcher at i accepted text[i..end): the bytes it read and the values it
+ * noted, or for an exact note only the value. Every byte the scan skipped is covered,
+ * so masking the spans leaves nothing a rescan could find there. */
+static void
+span_close (DetectScan *scan, gsize i, gsize end)
+{
+  gsize lo = i, hi = end;
+  if (scan->note_hi > scan->note_lo)
+    {
+      lo = scan->note_exact ? scan->note_lo : MIN (lo, scan->note_lo);
+      hi = scan->note_exact ? scan->note_hi : MAX (hi, scan->note_hi);
+    }
+  hi = MIN (hi, scan->len);
+  /* A PEM key's scan ends with its body: its END line belongs to it too. */
+  if (scan->note_id == DET_PRIVATE_KEY && detect_at (scan, hi, "-----END "))
+    {
+      const guchar *close = memmem (scan->text + hi + 9, MIN (scan->len - hi - 9, (gsize) 64), "-----", 5);
+      if (close != NULL)
+        hi = (gsize) (close - scan->text) + 5;
+    }
+  DetectSpan span = { lo, hi, &detectors[scan->note_id] };
+  /* A match that reaches back (HashiCorp's prefix) may overlap the one before it. */
+  if (scan->spans->len > 0)
+    {
+      DetectSpan *last = &g_array_index (scan->spans, DetectSpan, scan->spans->len - 1);
+      if (span.start < last->end)
+        {
+          last->end = MAX (last->end, span.end);
+          return;
+        }
+    }
+  g_array_append_val (scan->spans, span);
+}
+
 /* FNV-1a, 64 bits, seeded with the detector id: the digest only tells equal values
  * apart within one scan and is dropped with it. */
 void
@@ -176,6 +234,8 @@ detect_note (DetectScan *scan, DetectId id, const guchar *value, gsize n)
   if (scan->seen[id] == NULL)
     scan->seen[id] = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_array_append_val (scan->seen[id], h);
+  if (scan->spans != NULL)
+    note_track (scan, id, value, n);
 }
 
 /* ---- the scan -------------------------------------------------------------------- */
@@ -321,10 +381,19 @@ scan_anchor (DetectScan *scan, gsize i)
 {
   guint8 k = class_table[scan->text[i]];
   gsize end = 0;
+  if (G_UNLIKELY (scan->spans != NULL))
+    {
+      scan->noted = scan->note_exact = FALSE;
+      scan->note_lo = scan->note_hi = 0;
+      scan->in_anchor = TRUE;
+    }
   if (k & DETECT_ANCHOR)
     end = scan_punct (scan, i);
   else if ((k & DETECT_START) && (i == 0 || !(class_table[scan->text[i - 1]] & DETECT_WORD)))
     end = scan_word (scan, i);
+  if (G_UNLIKELY (scan->spans != NULL) && scan->noted && end > i)
+    span_close (scan, i, end);
+  scan->in_anchor = FALSE;
   return end > i ? end : i + 1;
 }
 
@@ -568,9 +637,15 @@ detector_count (DetectScan *scan, int d)
 void
 detect_scan (const char *text, gsize len, GArray *hits)
 {
+  detect_scan_spans (text, len, hits, NULL);
+}
+
+void
+detect_scan_spans (const char *text, gsize len, GArray *hits, GArray *spans)
+{
   g_return_if_fail (text != NULL || len == 0);
   class_table_init ();
-  DetectScan scan = { .text = (const guchar *) text, .len = len, .claimed = G_MAXSIZE };   /* seen[]: made on first note */
+  DetectScan scan = { .text = (const guchar *) text, .len = len, .claimed = G_MAXSIZE, .spans = spans };   /* seen[]: made on first note */
   scan_walk (&scan);
   detect_people_table (&scan);
   for (int d = 0; d < DET_N; d++)

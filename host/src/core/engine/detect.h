@@ -36,3 +36,15 @@ const DetectorInfo *detect_lookup (const char *id);
  * of distinct values: the same card twice, spaced or not, counts once. Time is linear
  * in len whatever the bytes. docs/detectors.md has every rule and its source. */
 void detect_scan (const char *text, gsize len, GArray *hits);
+
+/* Where a match is: text[start..end), every byte the match covers (a private key from
+ * its BEGIN line to its END line, an assigned secret's value without its key). */
+typedef struct {
+  gsize start, end;
+  const DetectorInfo *detector;
+} DetectSpan;
+
+/* detect_scan, and one DetectSpan per match (every occurrence, not distinct values)
+ * appended to spans: the walk's in text order, then the rows of a table of people;
+ * sort and merge them (engine_spans does). */
+void detect_scan_spans (const char *text, gsize len, GArray *hits, GArray *spans);

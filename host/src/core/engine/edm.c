@@ -243,6 +243,7 @@ typedef struct {
   guint32 record;
   guint16 column;
   gsize offset;   /* where the candidate starts in the content */
+  gsize end;      /* and just past where it ends */
 } Hit;
 
 /* Candidates repeat within a paste (the same "1", "2026", "split" again and again),
@@ -371,7 +372,7 @@ word_in_table (Matcher *m, const NormWords *words, guint i)
 }
 
 static void
-lookup (Matcher *m, EdmKind kind, gsize offset)
+lookup (Matcher *m, EdmKind kind, gsize offset, gsize end)
 {
   const EdmTable *t = m->table;
   gsize lo;
@@ -380,7 +381,7 @@ lookup (Matcher *m, EdmKind kind, gsize offset)
                      && t->entries[i].hash == h; i++)
     if (t->entries[i].column < t->n_columns && t->columns[t->entries[i].column].kind == kind)
       {
-        Hit hit = { t->entries[i].record, t->entries[i].column, offset };
+        Hit hit = { t->entries[i].record, t->entries[i].column, offset, end };
         g_array_append_val (m->hits, hit);
       }
 }
@@ -399,16 +400,17 @@ match_words (Matcher *m, const NormWords *words)
       for (guint n = 1; n <= EDM_MAX_WORDS && i + n <= n_words && known[i + n - 1]; n++)
         {
           gsize offset = g_array_index (words->words, NormWord, i).start;
+          gsize end = g_array_index (words->words, NormWord, i + n - 1).end;
           run[n - 1] = (char *) norm_word_text (words, i + n - 1);
           if (m->kinds & (1u << EDM_KIND_TEXT))
             {
               join_words (run, n, FALSE, m->norm);
-              lookup (m, EDM_KIND_TEXT, offset);
+              lookup (m, EDM_KIND_TEXT, offset, end);
             }
           if (m->kinds & (1u << EDM_KIND_NAME))
             {
               join_words (run, n, TRUE, m->norm);
-              lookup (m, EDM_KIND_NAME, offset);
+              lookup (m, EDM_KIND_NAME, offset, end);
             }
         }
     }
@@ -433,7 +435,7 @@ match_emails (Matcher *m, const char *text, gsize len)
         continue;
       g_autofree char *lower = g_ascii_strdown (a, b - a);
       g_string_assign (m->norm, lower);
-      lookup (m, EDM_KIND_EMAIL, (gsize) (a - text));
+      lookup (m, EDM_KIND_EMAIL, (gsize) (a - text), (gsize) (b - text));
     }
 }
 
@@ -505,7 +507,7 @@ match_numbers (Matcher *m, const char *text, gsize len)
               g_string_truncate (m->norm, 0);
               for (guint g = a; g <= b; g++)
                 g_string_append_len (m->norm, text + starts[g], (gssize) (ends[g] - starts[g]));
-              lookup (m, EDM_KIND_NUMBER, starts[a]);
+              lookup (m, EDM_KIND_NUMBER, starts[a], ends[b]);
             }
         }
       /* The next chain starts after this one's first group, so a chain cut at
@@ -548,9 +550,24 @@ edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *o
   edm_table_match_words (table, text, len, words, out);
 }
 
+/* The hits of a matched record, as spans (EdmSpan) in spans. */
+static void
+record_spans (const Hit *hits, guint from, guint to, GArray *spans)
+{
+  for (guint i = from; i < to; i++)
+    g_array_append_val (spans, ((EdmSpan) { hits[i].offset, hits[i].end }));
+}
+
 void
 edm_table_match_words (const EdmTable *table, const char *text, gsize len, const NormWords *words,
                        EdmMatch *out)
+{
+  edm_table_match_spans (table, text, len, words, out, NULL);
+}
+
+void
+edm_table_match_spans (const EdmTable *table, const char *text, gsize len, const NormWords *words,
+                       EdmMatch *out, GArray *spans)
 {
   *out = (EdmMatch) { 0 };
   if (table == NULL || table->n_entries == 0)
@@ -578,6 +595,8 @@ edm_table_match_words (const EdmTable *table, const char *text, gsize len, const
         {
           out->records++;
           out->columns |= columns;
+          if (spans != NULL)
+            record_spans (hits, i, j, spans);
         }
       i = j;
     }

@@ -117,3 +117,13 @@ void edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMat
  * the fingerprint matcher and every table share one pass. */
 void edm_table_match_words (const EdmTable *table, const char *text, gsize len, const NormWords *words,
                             EdmMatch *out);
+
+/* Where a matched record's values are in the content: text[start..end). */
+typedef struct {
+  gsize start, end;
+} EdmSpan;
+
+/* edm_table_match_words, and for every matched record the place of each of its values
+ * found in text appended to spans (EdmSpan; unordered, may overlap). spans may be NULL. */
+void edm_table_match_spans (const EdmTable *table, const char *text, gsize len, const NormWords *words,
+                            EdmMatch *out, GArray *spans);

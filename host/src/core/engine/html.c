@@ -2,6 +2,52 @@
 
 #include <string.h>
 
+/* What the walks write: the text, and when asked for, where each run of it came from. */
+typedef struct {
+  GString *s;
+  const char *html;   /* the source, for offsets */
+  GArray *map;        /* HtmlSegment, or NULL */
+} Out;
+
+/* Notes that out's next n bytes come from the source's [src, src + src_len): a copy
+ * (n == src_len), an entity (decoded), or nothing of the source (src_len 0). Copies
+ * that continue the segment before them extend it. */
+static void
+out_note (Out *o, const char *src, gsize src_len, gsize n)
+{
+  if (o->map == NULL || n == 0)
+    return;
+  guint32 at = (guint32) (src - o->html), out = (guint32) o->s->len;
+  if (o->map->len > 0 && src_len == n)
+    {
+      HtmlSegment *last = &g_array_index (o->map, HtmlSegment, o->map->len - 1);
+      if (last->src_len == last->out_len && last->src_len > 0 && last->src + last->src_len == at
+          && last->out + last->out_len == out)
+        {
+          last->src_len += (guint32) n;
+          last->out_len += (guint32) n;
+          return;
+        }
+    }
+  HtmlSegment seg = { out, (guint32) n, at, (guint32) src_len };
+  g_array_append_val (o->map, seg);
+}
+
+static void
+out_copy (Out *o, const char *src, gsize n)
+{
+  out_note (o, src, n, n);
+  g_string_append_len (o->s, src, (gssize) n);
+}
+
+/* A byte that is not in the source (a line break, the '=' of name=value), placed at src. */
+static void
+out_synth (Out *o, const char *src, char c)
+{
+  out_note (o, src, 0, 1);
+  g_string_append_c (o->s, c);
+}
+
 static gboolean
 starts_with_ci (const char *p, const char *end, const char *word)
 {
@@ -20,7 +66,7 @@ skip_raw_text (const char *p, const char *end, const char *close)
 }
 
 static const char *
-decode_entity (const char *p, const char *end, GString *out)
+decode_entity (const char *p, const char *end, Out *out)
 {
   static const struct { const char *name; const char *text; } entities[] = {
     { "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
@@ -29,10 +75,12 @@ decode_entity (const char *p, const char *end, GString *out)
   for (gsize i = 0; i < G_N_ELEMENTS (entities); i++)
     if (starts_with_ci (p, end, entities[i].name))
       {
-        g_string_append (out, entities[i].text);
-        return p + strlen (entities[i].name);
+        gsize n = strlen (entities[i].name);
+        out_note (out, p, n, strlen (entities[i].text));
+        g_string_append (out->s, entities[i].text);
+        return p + n;
       }
-  g_string_append_c (out, '&');
+  out_copy (out, p, 1);
   return p + 1;
 }
 
@@ -51,7 +99,13 @@ tag_breaks_line (const char *p, const char *end)
 char *
 engine_html_to_text (const char *html, gsize len, gsize *out_len)
 {
-  GString *out = g_string_sized_new (len / 2 + 1);
+  return engine_html_to_text_mapped (html, len, out_len, NULL);
+}
+
+char *
+engine_html_to_text_mapped (const char *html, gsize len, gsize *out_len, GArray *map)
+{
+  Out o = { g_string_sized_new (len / 2 + 1), html, map }, *out = &o;
   const char *p = html, *end = html + len;
   while (p < end)
     {
@@ -62,7 +116,10 @@ engine_html_to_text (const char *html, gsize len, gsize *out_len)
         }
       if (*p != '<')
         {
-          g_string_append_c (out, *p++);
+          const char *run = p;
+          while (p < end && *p != '<' && *p != '&')
+            p++;
+          out_copy (out, run, (gsize) (p - run));
           continue;
         }
       if (starts_with_ci (p, end, "<!--"))
@@ -74,29 +131,34 @@ engine_html_to_text (const char *html, gsize len, gsize *out_len)
       const char *raw_close = starts_with_ci (p, end, "<script") ? "</script"
                               : starts_with_ci (p, end, "<style") ? "</style" : NULL;
       if (tag_breaks_line (p, end))
-        g_string_append_c (out, '\n');
+        out_synth (out, p, '\n');
       const char *gt = memchr (p, '>', (gsize) (end - p));
       p = gt ? gt + 1 : end;
       if (raw_close != NULL)
         p = skip_raw_text (p, end, raw_close);
     }
-  *out_len = out->len;
-  return g_string_free (out, FALSE);
+  *out_len = o.s->len;
+  return g_string_free (o.s, FALSE);
 }
 
 /* ---- the parts a page receives but does not show ------------------------------------ */
 
 static void
-append_decoded (GString *out, const char *p, const char *end)
+append_decoded (Out *out, const char *p, const char *end)
 {
   while (p < end)
     {
       if (*p == '&')
         p = decode_entity (p, end, out);
       else
-        g_string_append_c (out, *p++);
+        {
+          const char *run = p;
+          while (p < end && *p != '&')
+            p++;
+          out_copy (out, run, (gsize) (p - run));
+        }
     }
-  g_string_append_c (out, '\n');
+  out_synth (out, end, '\n');
 }
 
 /* The value of attribute name (case-insensitive) in the attribute text [p, end), quoted
@@ -125,7 +187,7 @@ attribute_value (const char *p, const char *end, const char *name, const char **
  * for a form field its name and value joined as an assignment (name=value), so that
  * <input type="hidden" name="api_key" value="..."> reads like configuration. */
 static void
-append_attributes (GString *out, const char *p, const char *end)
+append_attributes (Out *out, const char *p, const char *end)
 {
   while (p < end && !g_ascii_isspace (*p))
     p++;                 /* the tag name */
@@ -136,8 +198,11 @@ append_attributes (GString *out, const char *p, const char *end)
   if (attribute_value (p, end, "name", &name, &name_end) && attribute_value (p, end, "value", &value, &value_end))
     {
       append_decoded (out, name, name_end);
-      out->len--;        /* join "name" and "=value" on one line */
-      g_string_append_c (out, '=');
+      out->s->len--;     /* join "name" and "=value" on one line */
+      out->s->str[out->s->len] = '\0';
+      if (out->map != NULL)
+        g_array_set_size (out->map, out->map->len - 1);   /* the '\n' just written */
+      out_synth (out, name_end, '=');
       append_decoded (out, value, value_end);
     }
 }
@@ -145,7 +210,13 @@ append_attributes (GString *out, const char *p, const char *end)
 char *
 engine_html_hidden_text (const char *html, gsize len, gsize *out_len)
 {
-  GString *out = g_string_new (NULL);
+  return engine_html_hidden_text_mapped (html, len, out_len, NULL);
+}
+
+char *
+engine_html_hidden_text_mapped (const char *html, gsize len, gsize *out_len, GArray *map)
+{
+  Out o = { g_string_new (NULL), html, map }, *out = &o;
   const char *p = html, *end = html + len;
   while (p < end)
     {
@@ -173,11 +244,53 @@ engine_html_hidden_text (const char *html, gsize len, gsize *out_len)
       if (raw_close != NULL)
         {
           const char *body_end = skip_raw_text (p, end, raw_close);
-          g_string_append_len (out, p, body_end - p);   /* code: entities stay as written */
-          g_string_append_c (out, '\n');
+          out_copy (out, p, (gsize) (body_end - p));   /* code: entities stay as written */
+          out_synth (out, body_end, '\n');
           p = body_end;
         }
     }
-  *out_len = out->len;
-  return g_string_free (out, FALSE);
+  *out_len = o.s->len;
+  return g_string_free (o.s, FALSE);
+}
+
+/* The segment that holds output byte at (segments are in output order, gapless). */
+static const HtmlSegment *
+segment_at (const GArray *map, gsize at)
+{
+  guint lo = 0, hi = map->len;
+  while (hi - lo > 1)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (g_array_index (map, HtmlSegment, mid).out <= at)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  return map->len > 0 ? &g_array_index (map, HtmlSegment, lo) : NULL;
+}
+
+void
+engine_html_map_range (const GArray *map, gsize from, gsize to, GArray *pieces)
+{
+  const HtmlSegment *seg = from < to ? segment_at (map, from) : NULL;
+  const HtmlSegment *stop = map->len > 0 ? &g_array_index (map, HtmlSegment, map->len - 1) + 1 : NULL;
+  HtmlPiece *open = NULL;
+  for (; seg != NULL && seg < stop && seg->out < to; seg++)
+    {
+      if (seg->src_len == 0)
+        continue;   /* nothing of the source to remove */
+      gsize lo = seg->src, hi = seg->src + seg->src_len;
+      if (seg->src_len == seg->out_len)   /* a copy: byte for byte */
+        {
+          lo = seg->src + (from > seg->out ? from - seg->out : 0);
+          hi = seg->src + MIN (to - seg->out, (gsize) seg->out_len);
+        }
+      if (open != NULL && open->end == lo)
+        open->end = hi;
+      else
+        {
+          g_array_append_val (pieces, ((HtmlPiece) { lo, hi }));
+          open = &g_array_index (pieces, HtmlPiece, pieces->len - 1);
+        }
+    }
 }

@@ -1,4 +1,5 @@
 #include "index.h"
+#include "spans.h"
 
 #include <stdlib.h>
 
@@ -499,6 +500,29 @@ engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrA
           const IndexPack *fresh = repair_pack ((EngineIndex *) index, i);
           if (fresh != NULL)
             match_pack (fresh, text, len, words, findings);
+        }
+    }
+}
+
+void
+engine_index_spans (const EngineIndex *index, const char *text, gsize len, GArray *spans)
+{
+  g_autoptr (NormWords) words = NULL;
+  for (guint i = 0; i < index->packs->len; i++)
+    {
+      const IndexPack *pack = index->packs->pdata[i];
+      if (pack->edm == NULL)
+        continue;
+      if (words == NULL)
+        words = norm_words_new (text, len);
+      EdmMatch match;
+      g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (EdmSpan));
+      edm_table_match_spans (pack->edm, text, len, words, &match, found);
+      for (guint k = 0; k < found->len; k++)
+        {
+          const EdmSpan *e = &g_array_index (found, EdmSpan, k);
+          EngineSpan span = { e->start, e->end, FINDING_EDM, pack->edm->name };
+          g_array_append_val (spans, span);
         }
     }
 }

@@ -109,3 +109,7 @@ void index_pack_evidence (const IndexPack *pack, const GArray *kgrams, GArray *e
 
 /* Appends FINDING_DOCUMENT and FINDING_EDM findings for text to findings. */
 void engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrArray *findings);
+
+/* Appends an EngineSpan (spans.h) for each value of each EDM record of every pack
+ * found in text to spans, unsorted. */
+void engine_index_spans (const EngineIndex *index, const char *text, gsize len, GArray *spans);

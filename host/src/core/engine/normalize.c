@@ -279,7 +279,8 @@ ascii_word_sink (Norm *n, gsize i)
     return i;
   out[j - i] = '\0';
   k->hashes[k->n] = word_hash_finish (h);
-  k->words[k->n++] = (NormWord) { .start = i, .at = (guint32) chars->len, .len = (guint32) (j - i) };
+  k->words[k->n++] = (NormWord) { .start = (guint32) i, .end = (guint32) j, .at = (guint32) chars->len,
+                                  .len = (guint32) (j - i) };
   chars->len += j - i + 1;
   chars->str[chars->len] = '\0';
   return j;
@@ -420,7 +421,8 @@ add_norm_word (const char *word, gsize len, gsize start, gsize end, gpointer dat
     }
   GString *chars = k->w->chars;
   k->hashes[k->n] = normalize_word_hash (word, len);
-  k->words[k->n++] = (NormWord) { .start = start, .at = (guint32) chars->len, .len = (guint32) len };
+  k->words[k->n++] = (NormWord) { .start = (guint32) start, .end = (guint32) end, .at = (guint32) chars->len,
+                                  .len = (guint32) len };
   if (chars->len + len + 1 >= chars->allocated_len)
     {
       g_string_append_len (chars, word, (gssize) len);

@@ -32,7 +32,9 @@ void normalize_word_hashes (const char *text, gsize len, GArray *hashes);
 /* Every word of a text once, for the matchers that share it (fingerprints and exact
  * data): the hashes in order, and each word's text and where its run started. */
 typedef struct {
-  gsize start;       /* byte offset in the input of the run the word came from */
+  /* Offsets are 32-bit: a paste is at most NM_MAX_REQUEST (64 MiB) of JSON. */
+  guint32 start;     /* byte offset in the input of the run the word came from */
+  guint32 end;       /* byte offset in the input just past that run */
   guint32 at, len;   /* the word is chars->str + at, len bytes, NUL-terminated */
 } NormWord;
 

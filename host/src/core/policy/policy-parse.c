@@ -18,6 +18,8 @@
 /* Messages, ids and URLs reach the extension in replies capped at 1 MiB: keep each
  * one short enough that 64 reasons and a message always fit. */
 #define POLICY_MAX_STRING 2000
+/* A placeholder is written into the page once per masked match: short, like a word. */
+#define POLICY_MAX_PLACEHOLDER 100
 
 static void
 rule_free (Rule *rule)
@@ -26,6 +28,7 @@ rule_free (Rule *rule)
   g_strfreev (rule->detectors);
   g_strfreev (rule->labels);
   g_strfreev (rule->sources);
+  g_free (rule->placeholder);
   g_free (rule->message);
   g_free (rule->learn_more);
   g_free (rule);
@@ -89,6 +92,17 @@ json_shown (const cJSON *item)
   if (cJSON_IsBool (item))
     return g_strdup (cJSON_IsTrue (item) ? "true" : "false");
   return g_strdup (cJSON_IsNull (item) ? "null" : cJSON_IsArray (item) ? "a list" : "an object");
+}
+
+static gboolean
+check_rule_verdict (const cJSON *item, const char *path, VerdictLevel *out, GError **error)
+{
+  if (cJSON_IsString (item) && verdict_parse_rule (item->valuestring, out))
+    return TRUE;
+  g_autofree char *shown = json_shown (item);
+  g_autofree char *what = g_strdup_printf ("expected \"allow\", \"redact\", \"warn\" or \"block\", not %s",
+                                           shown);
+  return fail (error, path, what);
 }
 
 static gboolean
@@ -377,7 +391,8 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
   if (!cJSON_IsObject (obj))
     return fail (error, where, "expected an object");
   static const char *const known[] = { "id", "detectors", "labels", "sources", "min_words", "min_count",
-                                       "verdict", "message", "learn_more", "justification", NULL };
+                                       "verdict", "message", "learn_more", "justification", "redact",
+                                       "placeholder", NULL };
   if (!only_known_keys (obj, where, known, error)
       || !get_string (obj, "id", where, &rule->id, error)
       || !get_strv (obj, "detectors", where, &rule->detectors, error)
@@ -387,15 +402,24 @@ parse_rule (const cJSON *obj, const char *where, Rule *rule, GError **error)
       || !get_size (obj, "min_count", where, 1e6, &rule->min_count, error)
       || !get_string (obj, "message", where, &rule->message, error)
       || !get_string (obj, "learn_more", where, &rule->learn_more, error)
-      || !get_bool (obj, "justification", where, &rule->justification, error))
+      || !get_bool (obj, "justification", where, &rule->justification, error)
+      || !get_bool (obj, "redact", where, &rule->redact, error)
+      || !get_string (obj, "placeholder", where, &rule->placeholder, error))
     return FALSE;
+  rule->has_redact = cJSON_GetObjectItemCaseSensitive (obj, "redact") != NULL;
+  if (rule->placeholder != NULL && strlen (rule->placeholder) > POLICY_MAX_PLACEHOLDER)
+    {
+      g_autofree char *path = g_strdup_printf ("%s.placeholder", where);
+      return fail (error, path, "longer than " G_STRINGIFY (POLICY_MAX_PLACEHOLDER) " bytes");
+    }
   if (rule->id == NULL || rule->id[0] == '\0')
     return fail (error, where, "a rule needs an \"id\"");
   if (cJSON_GetObjectItemCaseSensitive (obj, "verdict") == NULL)
     return fail (error, where, "a rule needs a \"verdict\"");
   if (rule->detectors[0] == NULL && rule->labels[0] == NULL && rule->sources[0] == NULL)
     return fail (error, where, "a rule needs \"detectors\", \"labels\" or \"sources\", or it matches nothing");
-  if (!get_verdict (obj, "verdict", where, &rule->verdict, error))
+  g_autofree char *verdict_path = field_path (where, "verdict");
+  if (!check_rule_verdict (cJSON_GetObjectItemCaseSensitive (obj, "verdict"), verdict_path, &rule->verdict, error))
     return FALSE;
   for (guint i = 0; rule->detectors[i] != NULL; i++)
     if (detect_lookup (rule->detectors[i]) == NULL)
@@ -433,7 +457,7 @@ parse_overrides (const cJSON *obj, const char *where, const Policy *policy, Orig
           return fail (error, path, what);
         }
       g_autofree char *rule_path = field_path (path, child->string);
-      if (!check_verdict (child, rule_path, &v, error))
+      if (!check_rule_verdict (child, rule_path, &v, error))
         return FALSE;
       g_hash_table_insert (group->overrides, g_strdup (child->string), GINT_TO_POINTER (v + 1));
     }

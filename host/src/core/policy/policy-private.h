@@ -16,6 +16,9 @@ typedef struct {
   char *message;
   char *learn_more;
   gboolean justification;
+  gboolean has_redact;  /* "redact" given: */
+  gboolean redact;      /* the user may paste the content with its matches masked */
+  char *placeholder;    /* what a masked match becomes; NULL: "[<detector> removed]" */
 } Rule;
 
 typedef struct {

@@ -12,6 +12,7 @@ verdict_name (VerdictLevel verdict)
   switch (verdict)
     {
     case VERDICT_ALLOW: return "allow";
+    case VERDICT_REDACT: return "redact";
     case VERDICT_WARN: return "warn";
     case VERDICT_BLOCK: return "block";
     }
@@ -29,6 +30,17 @@ verdict_parse (const char *name, VerdictLevel *out)
         return TRUE;
       }
   return FALSE;
+}
+
+gboolean
+verdict_parse_rule (const char *name, VerdictLevel *out)
+{
+  if (g_strcmp0 (name, "redact") == 0)
+    {
+      *out = VERDICT_REDACT;
+      return TRUE;
+    }
+  return verdict_parse (name, out);
 }
 
 /* ---- origins ---- */
@@ -136,6 +148,45 @@ rule_verdict (const Rule *rule, const OriginGroup *group)
 {
   gpointer v = group ? g_hash_table_lookup (group->overrides, rule->id) : NULL;
   return v != NULL ? (VerdictLevel) (GPOINTER_TO_INT (v) - 1) : rule->verdict;
+}
+
+/* Whether a finding under rule, whose verdict here is v, may be masked instead. */
+static gboolean
+rule_redactable (const Rule *rule, VerdictLevel v)
+{
+  if (v == VERDICT_REDACT)
+    return TRUE;
+  return rule->has_redact ? rule->redact : v == VERDICT_WARN;
+}
+
+gboolean
+policy_redaction_allowed (const Policy *policy, const char *origin, const GPtrArray *findings)
+{
+  const OriginGroup *group = find_origin (policy, origin);
+  gboolean any = FALSE;
+  for (guint i = 0; findings != NULL && i < findings->len; i++)
+    {
+      const Finding *finding = findings->pdata[i];
+      const Rule *rule = first_rule (policy, finding);
+      if (rule == NULL)
+        continue;
+      VerdictLevel v = rule_verdict (rule, group);
+      if (group != NULL && group->has_max)
+        v = MIN (v, group->max_verdict);
+      if (v == VERDICT_ALLOW)
+        continue;
+      if (finding->kind == FINDING_DOCUMENT || !rule_redactable (rule, v))
+        return FALSE;
+      any = TRUE;
+    }
+  return any;
+}
+
+const char *
+policy_placeholder (const Policy *policy, const Finding *finding)
+{
+  const Rule *rule = first_rule (policy, finding);
+  return rule != NULL ? rule->placeholder : NULL;
 }
 
 void

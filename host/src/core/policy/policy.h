@@ -8,15 +8,22 @@
 #include <glib.h>
 
 #include "extract.h"
+#include "engine/findings.h"
 
+/* In order of severity. REDACT (issue 24): the content goes in with its pattern and
+ * exact-data matches masked, without a dialog; only a rule's verdict may be redact. */
 typedef enum {
   VERDICT_ALLOW = 0,
-  VERDICT_WARN = 1,
-  VERDICT_BLOCK = 2,
+  VERDICT_REDACT = 1,
+  VERDICT_WARN = 2,
+  VERDICT_BLOCK = 3,
 } VerdictLevel;
 
 const char *verdict_name (VerdictLevel verdict);
+/* allow, warn or block (what fail_mode, oversize, gpu... may be). */
 gboolean verdict_parse (const char *name, VerdictLevel *out);
+/* allow, redact, warn or block (what a rule and an origin group's overrides may be). */
+gboolean verdict_parse_rule (const char *name, VerdictLevel *out);
 
 typedef struct Policy Policy;
 
@@ -36,6 +43,15 @@ typedef struct {
   const char *learn_more;   /* a URL or NULL */
   gboolean justification;   /* warn only: the user must say why to proceed */
 } PolicyDecision;
+
+/* Whether the user may be offered the content with its matches masked instead: every
+ * finding whose rule (for origin) says more than allow is a pattern or EDM finding and
+ * its rule allows redaction (verdict redact; warn unless "redact": false; block only
+ * with "redact": true). Documents are never redacted: the paste is the protected text. */
+gboolean policy_redaction_allowed (const Policy *policy, const char *origin, const GPtrArray *findings);
+/* The placeholder the policy sets for what finding matched (its first rule's
+ * "placeholder"), or NULL for the default. Borrowed. */
+const char *policy_placeholder (const Policy *policy, const Finding *finding);
 
 /* findings: a GPtrArray of Finding* (engine/findings.h). origin may be NULL. */
 void policy_decide (const Policy *policy, const char *origin, const GPtrArray *findings,

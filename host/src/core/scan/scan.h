@@ -31,6 +31,7 @@ typedef struct {
   const char *html;    /* may be NULL */
   const ScanFile *files;
   guint n_files;
+  gboolean spans;      /* the sender can mask: tell where the findings are (issue 24) */
 } ScanRequest;
 
 /* Bytes the request asks Weir to read, counting base64 as what it decodes to and a

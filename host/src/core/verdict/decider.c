@@ -1,7 +1,7 @@
 /* The Decider: the sequence that makes a verdict, and the audit log's gap bookkeeping
  * (verdicts given while the log refused writes are told in one record once it takes
  * them again). */
-#include "verdict.h"
+#include "verdict-private.h"
 
 #include <string.h>
 
@@ -453,6 +453,7 @@ decider_scan (Decider *decider, const ScanRequest *request)
       if (scan.unreadable + unseen > 0)
         override_unreadable (verdict, policy, scan.unreadable + unseen, &decision);
       override_notes (verdict, policy, &scan, &decision);
+      verdict_plan_redaction (verdict, request, decider->ctx, scan_deadline (decider, request), scan.findings, &decision);
     }
   verdict_settle (verdict, &decision, g_steal_pointer (&scan.findings));
 
@@ -470,6 +471,12 @@ decider_scan (Decider *decider, const ScanRequest *request)
   cJSON_AddStringToObject (record, "policy", policy_digest (policy));
   if (decider->source != NULL)
     cJSON_AddStringToObject (record, "source", decider->source);
+  cJSON *redaction = verdict_redaction_summary (verdict);
+  if (redaction != NULL)
+    {
+      cJSON_AddBoolToObject (redaction, "offered", verdict->redact_offer);
+      cJSON_AddItemToObject (record, "redaction", redaction);
+    }
   decider_record (decider, verdict, "verdict", record);
   return verdict;
 }
@@ -641,6 +648,17 @@ decider_open_warn (Decider *decider, const char *ref, gboolean *justification, G
     }
   *justification = cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (record, "justification_required"));
   return TRUE;
+}
+
+char *
+decider_record_redaction (Decider *decider, const char *ref, const cJSON *summary, GError **error)
+{
+  g_autoptr (cJSON) record = cJSON_CreateObject ();
+  cJSON_AddStringToObject (record, "ref", ref);
+  cJSON_AddStringToObject (record, "action", "redact");
+  if (summary != NULL)
+    cJSON_AddItemToObject (record, "redacted", cJSON_Duplicate (summary, TRUE));
+  return record_append (decider, "decision", record, error);
 }
 
 char *

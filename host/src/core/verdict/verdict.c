@@ -22,6 +22,8 @@ verdict_free (Verdict *verdict)
   g_free (verdict->learn_more);
   g_free (verdict->audit);
   g_clear_error (&verdict->unrecorded);
+  redaction_free (verdict->redaction);
+  g_strfreev (verdict->placeholders);
   g_free (verdict);
 }
 

@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "context.h"
+#include "scan/redact.h"
 #include "scan/scan.h"
 
 /* Why the policy's verdict was replaced, as flags: more than one can apply. */
@@ -21,6 +22,7 @@ typedef enum {
   VERDICT_OVERRIDE_UNREADABLE = 1 << 2, /* a file that is not text: the unreadable verdict, when stricter */
   VERDICT_OVERRIDE_UNRECORDED = 1 << 3, /* no audit record could be written: the fail verdict */
   VERDICT_OVERRIDE_ENCRYPTED = 1 << 4,  /* a file could not be opened: the encrypted verdict, when stricter */
+  VERDICT_OVERRIDE_UNREDACTABLE = 1 << 5, /* a redact verdict that masking cannot satisfy: block */
 } VerdictOverrides;
 
 /* A reason the policy itself gives (not a finding): "oversize", "timeout",
@@ -36,7 +38,7 @@ typedef struct {
 
 #define VERDICT_MAX_FINDINGS 64  /* reasons told per verdict; keeps a reply far under 1 MiB */
 #define VERDICT_MAX_FILE_REASONS 16  /* files (or parts) told by name; the rest decide unnamed */
-#define VERDICT_MAX_POLICY_REASONS (4 + VERDICT_MAX_FILE_REASONS)
+#define VERDICT_MAX_POLICY_REASONS (5 + VERDICT_MAX_FILE_REASONS)
 
 /* A verdict and everything said about it. Owns every field. */
 typedef struct {
@@ -51,6 +53,11 @@ typedef struct {
   char *audit;              /* the audit record's id; NULL when unrecorded */
   VerdictOverrides overrides;
   GError *unrecorded;       /* with VERDICT_OVERRIDE_UNRECORDED: why no record was written */
+  /* Where the findings are (issue 24), when the request asked and something was found
+   * that can be masked; NULL otherwise. */
+  Redaction *redaction;
+  GStrv placeholders;       /* what each of redaction's kinds becomes */
+  gboolean redact_offer;    /* the user may paste the content with them masked */
 } Verdict;
 
 void verdict_free (Verdict *verdict);
@@ -59,6 +66,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Verdict, verdict_free)
 /* The reasons as protocol 1 writes them (the reply's and the audit record's
  * "reasons"): the findings, then the policy's reasons. Caller frees. */
 cJSON *verdict_reasons_json (const Verdict *verdict);
+
+/* The placeholder of each of r's kinds, in order, NULL-terminated: the first rule's
+ * "placeholder" for a finding of that kind, else "[<detector title> removed]" (EDM:
+ * findings give a table's label). Caller frees. */
+GStrv verdict_placeholders (const Policy *policy, const Redaction *r, const GPtrArray *findings);
+
+/* The redaction as the reply tells it: the offer, the placeholders and the spans in
+ * UTF-16 code units of the request's text and html ({"offer":..., "placeholders":[...],
+ * "text":[[start,length,placeholder],...], "html":[...]}; placeholder -1: a further
+ * piece of the match before, removed). NULL without one. Caller frees. */
+cJSON *verdict_redaction_json (const Verdict *verdict, const ScanRequest *request);
+/* What the audit record keeps of it: how many matches and of which kinds, never where
+ * or what ({"matches":N,"kinds":[{"kind":"pattern","rule":"aws-access-key","count":1}]}).
+ * NULL without one. Caller frees. */
+cJSON *verdict_redaction_summary (const Verdict *verdict);
 
 /* What the user reads when the audit log cannot be written, and the reply's error. */
 #define VERDICT_UNRECORDED_MESSAGE \
@@ -118,6 +140,10 @@ char *decider_record_decision (Decider *decider, const char *ref, const char *ac
  * WEIR_ERROR_NOT_FOUND for an unknown id, a verdict that is not warn, or one already
  * decided. */
 gboolean decider_open_warn (Decider *decider, const char *ref, gboolean *justification, GError **error);
+/* The audit record of a paste inserted with its findings masked (event "decision",
+ * action "redact", the verdict's audit id as ref, and summary: the verdict's
+ * verdict_redaction_summary). The record's id, or NULL with error. */
+char *decider_record_redaction (Decider *decider, const char *ref, const cJSON *summary, GError **error);
 
 /* The audit record of something the extension saw that the host could not (event
  * "report": fail-mode, timeout, model-download, unguarded); origin, verdict and detail
