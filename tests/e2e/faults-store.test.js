@@ -18,7 +18,8 @@ test('store unreadable: the host fails safe and says why; repaired, the same hos
     const key = pinKey(env);
     // The host is stopped, the store (with its WAL) set aside and a damaged file put in its place.
     env.setHostDown(true);
-    process.kill(env.hostPid(), 'SIGKILL');
+    const killed = env.hostPid();
+    process.kill(killed, 'SIGKILL');
     const db = path.join(env.weirHome, 'weir.db');
     const aside = path.join(env.dir, 'store-aside');
     fs.mkdirSync(aside);
@@ -27,6 +28,11 @@ test('store unreadable: the host fails safe and says why; repaired, the same hos
     }
     fs.writeFileSync(db, 'this is not a database'.repeat(100), { mode: 0o600 });
     env.setHostDown(false);
+    // Until the extension has seen the killed host's port close it still says
+    // "connected": wait for the new host process itself, then for its hello.
+    const until = Date.now() + 60000;
+    while ((env.hostPid() === killed || env.hostPid() === 0) && Date.now() < until) await sleep(100);
+    assert.notEqual(env.hostPid(), killed, 'a new host was started');
     await env.waitConnected();
     const pid = env.hostPid();
     for (let i = 0; i < 2; i++) {
