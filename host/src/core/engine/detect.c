@@ -168,6 +168,19 @@ detect_entropy (const guchar *s, gsize n)
 /* ---- spans ---------------------------------------------------------------------- */
 
 /* A value that lies in the text (not a normalised copy of it) tells where the match is. */
+
+/* The detector a span is told under: the paired secrets (an AWS secret key, a Twilio auth
+ * token) have slots past the detectors and are reported with their key id's detector. */
+static const DetectorInfo *
+span_detector (guint id)
+{
+  if (id == DET_AWS_SECRET)
+    id = DET_AWS_ACCESS_KEY;
+  else if (id == DET_TWILIO_SECRET)
+    id = DET_TWILIO_KEY;
+  return &detectors[MIN (id, (guint) DET_N - 1)];
+}
+
 static void
 note_track (DetectScan *scan, DetectId id, const guchar *value, gsize n)
 {
@@ -180,7 +193,7 @@ note_track (DetectScan *scan, DetectId id, const guchar *value, gsize n)
       scan->note_hi = scan->noted ? MAX (scan->note_hi, hi) : hi;
       if (!scan->in_anchor)   /* a note of the pass after the walk (a table of people) */
         {
-          DetectSpan span = { lo, hi, &detectors[scan->note_id] };
+          DetectSpan span = { lo, hi, span_detector (scan->note_id) };
           g_array_append_val (scan->spans, span);
           scan->noted = FALSE;
           return;
@@ -209,7 +222,7 @@ span_close (DetectScan *scan, gsize i, gsize end)
       if (close != NULL)
         hi = (gsize) (close - scan->text) + 5;
     }
-  DetectSpan span = { lo, hi, &detectors[scan->note_id] };
+  DetectSpan span = { lo, hi, span_detector (scan->note_id) };
   /* A match that reaches back (HashiCorp's prefix) may overlap the one before it. */
   if (scan->spans->len > 0)
     {
