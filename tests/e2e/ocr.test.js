@@ -134,7 +134,14 @@ describe('OCR of screenshots (weir scan)', () => {
     };
     netpbm('card.bmp', 'ppmtobmp 2>/dev/null');
     netpbm('card.tif', 'pnmtotiff 2>/dev/null');
-    netpbm('card.gif', 'pnmquant 256 2>/dev/null | ppmtogif 2>/dev/null');
+    // GIF needs 256 colours: pnmcolormap and pnmremap (C programs; pnmquant is a Perl
+    // script needing modules a bare Debian lacks).
+    const pnmFile = path.join(dir, 'card.pnm');
+    fs.writeFileSync(pnmFile, pnm);
+    shots['card.gif'] = path.join(dir, 'card.gif');
+    fs.writeFileSync(shots['card.gif'], execFileSync('sh', ['-c', `pnmcolormap 256 '${pnmFile}' > '${pnmFile}.map' ` +
+      `2>/dev/null && pnmremap -mapfile='${pnmFile}.map' '${pnmFile}' 2>/dev/null | ppmtogif 2>/dev/null`],
+    { maxBuffer: 64 << 20 }));
   });
   after(() => dir && !process.env.WEIR_KEEP_OCR && fs.rmSync(dir, { recursive: true, force: true }));
 
