@@ -293,19 +293,23 @@ store_is_plaintext (const char *store_path)
   return plain;
 }
 
+/* The store is looked at before the key: a process creating both publishes the key
+ * before the store gets its first byte, so a store seen first and a key missing after
+ * is a key really lost, never a start that raced another process's. */
 StoreKey *
 store_key_load (const char *key_path, const char *store_path, GError **error)
 {
+  gboolean had_store = store_exists (store_path);
   if (g_file_test (key_path, G_FILE_TEST_EXISTS) || g_file_test (key_path, G_FILE_TEST_IS_SYMLINK))
     return key_file_read (key_path, error);
-  if (store_exists (store_path) && store_is_plaintext (store_path))
+  if (had_store && store_is_plaintext (store_path))
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
                    "the store %s is not encrypted (an earlier Weir made it): move it aside and "
                    "Weir starts a new, sealed store", store_path);
       return NULL;
     }
-  if (store_exists (store_path))
+  if (had_store)
     {
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
                    "the store %s cannot be read: its key %s is missing (restore it, or move "
