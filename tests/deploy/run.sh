@@ -96,6 +96,11 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$
   || { cat "$work/apt.log"; fail "apt-get install"; }
 [ -x /usr/lib/weir/weir-host ] && [ -x /usr/bin/weir ] || fail "weir-host or weir missing"
 [ -f /etc/weir/policy.json ] || fail "no /etc/weir/policy.json"
+for b in /usr/lib/weir/weir-host /usr/lib/weir/weir-extract; do
+  [ -x "$b" ] || fail "$b missing"
+  ldd "$b" | grep -q 'libseccomp\.so' || fail "$b was built without its seccomp sandbox"
+done
+echo "weir-host and weir-extract are built with their seccomp sandboxes"
 for d in "${browser_dirs[@]}"; do
   m=$d/dev.weir.host.json
   python3 - "$m" <<'EOF' || fail "bad host manifest $m"
