@@ -203,6 +203,27 @@ apply_key_epoch (Walk *walk, const Fields *f)
   return TRUE;
 }
 
+/* A line's signed message, its signature and its fields (which point into the returned
+ * JSON); NULL, with the walk's fault set, for a line that is not a whole record. */
+static cJSON *
+record_parse (Walk *walk, const char *line, gsize len, char **msg, gsize *msg_len, guint8 *sig,
+              Fields *f)
+{
+  if (!audit_record_open (line, len, msg, msg_len, sig))
+    {
+      fail (walk, AUDIT_FAULT_MALFORMED, walk->expect, "not a signed Weir audit record");
+      return NULL;
+    }
+  cJSON *json = cJSON_ParseWithLength (*msg, *msg_len);
+  if (json == NULL || !fields_read (json, f))
+    {
+      cJSON_Delete (json);
+      fail (walk, AUDIT_FAULT_MALFORMED, walk->expect, "a field the format requires is missing or invalid");
+      return NULL;
+    }
+  return json;
+}
+
 /* A key-epoch record before the walk's start: signed by the key in force, dated no
  * earlier than its epoch, and handing on to the next epoch (the first presents the
  * root key). Its links are not checked: the records between were pruned or lie
@@ -214,11 +235,9 @@ check_key_record (Walk *walk, const char *line, gsize len, gboolean first)
   gsize msg_len = 0;
   guint8 sig[SIGN_BYTES];
   Fields f = { 0 };
-  if (!audit_record_open (line, len, &msg, &msg_len, sig))
-    return fail (walk, AUDIT_FAULT_MALFORMED, walk->expect, "not a signed Weir audit record");
-  g_autoptr (cJSON) json = cJSON_ParseWithLength (msg, msg_len);
-  if (json == NULL || !fields_read (json, &f))
-    return fail (walk, AUDIT_FAULT_MALFORMED, walk->expect, "a field the format requires is missing or invalid");
+  g_autoptr (cJSON) json = record_parse (walk, line, len, &msg, &msg_len, sig, &f);
+  if (json == NULL)
+    return FALSE;
   if (first != (f.seq == 1))
     return fail (walk, AUDIT_FAULT_MISSING, 1, "the chain's first record (the root key's) is missing");
   walk->expect = f.seq;
@@ -246,11 +265,9 @@ check_record (Walk *walk, const char *line, gsize len)
   gsize msg_len = 0;
   guint8 sig[SIGN_BYTES];
   Fields f = { 0 };
-  if (!audit_record_open (line, len, &msg, &msg_len, sig))
-    return fail (walk, AUDIT_FAULT_MALFORMED, walk->expect, "not a signed Weir audit record");
-  g_autoptr (cJSON) json = cJSON_ParseWithLength (msg, msg_len);
-  if (json == NULL || !fields_read (json, &f))
-    return fail (walk, AUDIT_FAULT_MALFORMED, walk->expect, "a field the format requires is missing or invalid");
+  g_autoptr (cJSON) json = record_parse (walk, line, len, &msg, &msg_len, sig, &f);
+  if (json == NULL)
+    return FALSE;
   if (!check_sequence (walk, &f) || !check_key (walk, &f))
     return FALSE;
   if (!sign_verify (&walk->key, (const guint8 *) msg, msg_len, sig))
