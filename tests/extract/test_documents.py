@@ -44,6 +44,14 @@ def rules(verdict):
 class Documents(WeirCase):
     def setUp(self):
         super().setUp()
+        # The default policy with time to spare: CI runs on a busy machine, and no test
+        # here is about time (the bounds' tests set their own).
+        with open(os.path.join(os.path.dirname(__file__), "../../rules/default-policy.json")) as f:
+            policy = json.load(f)
+        policy["timeout_ms"] = 60000
+        policy["extract"]["time_per_file_ms"] = 60000
+        with open(os.path.join(self.home, "policy.json"), "w") as f:
+            json.dump(policy, f)
         # The protected document and the protected table, as an admin would ship them.
         docs = self.write_docs("docs", SECRET)
         self.ok("pack", "build", "--name", "board", "--label", "confidential", "--docs", docs,
@@ -138,6 +146,24 @@ class Documents(WeirCase):
         # The host keeps serving.
         self.assertEqual(self.host.scan("hello there, nothing to see")["verdict"], "allow")
 
+    def test_time_bound_is_named(self):
+        # A file the extractor cannot finish in time_per_file_ms is oversize, naming the
+        # bound, however the child ended (killed by the launcher, or stopped by the pipe
+        # the host closed): never a whole read, never a "damaged file".
+        with open(os.path.join(self.home, "policy.json")) as f:
+            policy = json.load(f)
+        policy["extract"]["time_per_file_ms"] = 1
+        with open(os.path.join(self.home, "policy.json"), "w") as f:
+            json.dump(policy, f)
+        self.host.close()
+        self.host = Host(self.env)
+        self.host.request({"type": "hello", "extension_version": "1.0.0"})
+        self.drop("harmless.pdf")  # the reader has started
+        for _ in range(5):
+            v = self.drop("key.pdf")
+            bounds = [r.get("bound") for r in v["reasons"] if r.get("rule") == "oversize"]
+            self.assertEqual(bounds, ["time_per_file_ms"], v)
+
     def test_audit_names_file_not_content(self):
         self.drop("cardsheet.xlsx")
         self.host.close()
@@ -182,7 +208,7 @@ class Documents(WeirCase):
     def test_cli_scan_file(self):
         r = self.weir("scan", "--json", os.path.join(FIX, "nested.tar.gz"))
         v = json.loads(r.stdout)
-        self.assertEqual(v["verdict"], "block")
+        self.assertEqual(v["verdict"], "block", f"{v} {r.stderr}")
         r = self.weir("scan", os.path.join(FIX, "key.pdf"))
         self.assertIn("private-key", r.stdout)
         self.assertIn("key.pdf › page", r.stdout)

@@ -447,6 +447,13 @@ context_open (ContextFlags flags, GError **error)
 Extractor *
 context_extractor (WeirContext *ctx)
 {
+  /* A launcher given up (it stopped, or did not answer in time) is started again. */
+  if (ctx->extractor != NULL && !extractor_running (ctx->extractor))
+    {
+      g_message ("extract: the document reader stopped; starting it again");
+      g_clear_pointer (&ctx->extractor, extractor_free);
+      ctx->extractor_tried = FALSE;
+    }
   if (ctx->extractor_tried)
     return ctx->extractor;
   ctx->extractor_tried = TRUE;

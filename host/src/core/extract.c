@@ -16,8 +16,10 @@
 #include "weir-error.h"
 
 struct Extractor {
-  int sock;     /* SOCK_SEQPACKET to the launcher; -1 once it is gone */
+  int sock;        /* SOCK_SEQPACKET to the launcher; -1 once it is gone */
   pid_t pid;
+  gboolean ready;  /* its ready message came */
+  guint owed;      /* results of jobs given up on, still to come (a busy machine) */
 };
 
 /* Beside the running program (installed: both in libdir/weir; weir in bindir finds
@@ -89,6 +91,25 @@ extractor_new (const char *ocr_languages, GError **error)
   extractor->sock = pair[0];
   extractor->pid = pid;
   return extractor;
+}
+
+gboolean
+extractor_running (const Extractor *extractor)
+{
+  return extractor != NULL && extractor->sock >= 0;
+}
+
+/* The launcher is given up: a later file starts another (context.c). */
+static void
+launcher_drop (Extractor *extractor)
+{
+  close (extractor->sock);
+  extractor->sock = -1;
+  if (extractor->pid > 0)
+    {
+      kill (extractor->pid, SIGKILL);
+      waitpid (extractor->pid, NULL, WNOHANG);
+    }
 }
 
 void
@@ -205,9 +226,9 @@ job_send (Extractor *extractor, const ExtractJob *job, int in_fd, int out_fd)
   return n == (ssize_t) sizeof *job;
 }
 
-/* Feeds the file and reads records until the child closes its end or the deadline
- * (monotonic microseconds) passes. */
-static void
+/* Feeds the file and reads records until the child closes its end (TRUE) or the
+ * deadline (monotonic microseconds) passes (FALSE). */
+static gboolean
 job_pump (int in_fd, int out_fd, const guchar *data, gsize len, gint64 deadline, Records *r)
 {
   gsize sent = 0;
@@ -249,12 +270,16 @@ job_pump (int in_fd, int out_fd, const guchar *data, gsize len, gint64 deadline,
     }
   if (in_fd >= 0)
     close (in_fd);
+  return !out_open;
 }
 
-/* The launcher's word on the child, waited for until deadline. */
+/* The launcher's next message (a result or its ready message), waited for until
+ * deadline. FALSE at the deadline with *gone FALSE; FALSE with *gone TRUE when the
+ * launcher went away or said something else. */
 static gboolean
-job_result (Extractor *extractor, gint64 deadline, ExtractResult *result)
+launcher_message (Extractor *extractor, gint64 deadline, ExtractResult *result, gboolean *gone)
 {
+  *gone = FALSE;
   for (;;)
     {
       gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
@@ -267,8 +292,33 @@ job_result (Extractor *extractor, gint64 deadline, ExtractResult *result)
       if (rc <= 0)
         return FALSE;
       ssize_t n = recv (extractor->sock, result, sizeof *result, 0);
-      return n == (ssize_t) sizeof *result && result->magic == EXTRACT_RESULT_MAGIC;
+      if (n == (ssize_t) sizeof *result
+          && (result->magic == EXTRACT_RESULT_MAGIC || result->magic == EXTRACT_READY_MAGIC))
+        return TRUE;
+      *gone = TRUE;
+      return FALSE;
     }
+}
+
+/* Waits until the launcher has started and answered every job given up on, so that
+ * the next result is this job's. FALSE at the deadline, or (*gone) when it is gone. */
+static gboolean
+launcher_in_step (Extractor *extractor, gint64 deadline, gboolean *gone)
+{
+  *gone = FALSE;
+  while (!extractor->ready || extractor->owed > 0)
+    {
+      ExtractResult message;
+      if (!launcher_message (extractor, deadline, &message, gone))
+        return FALSE;
+      if (message.magic == EXTRACT_READY_MAGIC && !extractor->ready)
+        extractor->ready = TRUE;
+      else if (message.magic == EXTRACT_RESULT_MAGIC && extractor->ready && extractor->owed > 0)
+        extractor->owed--;
+      else
+        return !(*gone = TRUE);
+    }
+  return TRUE;
 }
 
 static void
@@ -277,11 +327,14 @@ tell (ExtractFunc func, gpointer user_data, ExtractKind kind, const char *data)
   func (kind, "", data, strlen (data), user_data);
 }
 
-/* What stopped the child, as one more record. */
+/* What stopped the child, as one more record. cut: the host stopped reading at the
+ * deadline, whatever the child did after (a busy launcher may not have killed it yet,
+ * and a child writing to the closed pipe dies of SIGPIPE): never a whole read. */
 static void
-job_verdict (const ExtractResult *result, const Records *r, ExtractFunc func, gpointer user_data)
+job_verdict (const ExtractResult *result, const Records *r, gboolean cut, ExtractFunc func,
+             gpointer user_data)
 {
-  if (result->timed_out)
+  if (result->timed_out || cut)
     tell (func, user_data, EXTRACT_OVERSIZE, "time_per_file_ms");
   else if (WIFSIGNALED (result->status))
     {
@@ -307,7 +360,24 @@ extractor_run (Extractor *extractor, const ExtractBounds *bounds, const char *na
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "the extractor is not running");
       return FALSE;
     }
+  gint64 deadline = g_get_monotonic_time () + (gint64) bounds->time_ms * 1000;
+  gboolean gone = FALSE;
+  ExtractResult result = { 0 };
+  /* The first file waits for the launcher's start, within its own time; so does a file
+   * after one given up on, for that one's late result. */
+  if (!launcher_in_step (extractor, deadline, &gone))
+    {
+      if (gone)
+        {
+          launcher_drop (extractor);
+          g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "the extractor has stopped");
+          return FALSE;
+        }
+      tell (func, user_data, EXTRACT_OVERSIZE, "time_per_file_ms");
+      return TRUE;
+    }
   ExtractJob job = { .magic = EXTRACT_JOB_MAGIC, .bounds = *bounds };
+  job.bounds.time_ms = (guint32) CLAMP ((deadline - g_get_monotonic_time ()) / 1000, 1, (gint64) bounds->time_ms);
   g_strlcpy (job.name, name ? name : "", sizeof job.name);
   g_strlcpy (job.mime, mime ? mime : "", sizeof job.mime);
   int in[2], out[2];
@@ -330,29 +400,35 @@ extractor_run (Extractor *extractor, const ExtractBounds *bounds, const char *na
     {
       close (in[1]);
       close (out[0]);
-      close (extractor->sock);
-      extractor->sock = -1;
+      launcher_drop (extractor);
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "the extractor has stopped");
       return FALSE;
     }
   fcntl (in[1], F_SETFL, O_NONBLOCK);
   /* Records are at most what a bound lets the child inflate, plus their framing. */
   Records r = { g_byte_array_new (), bounds->max_inflated + (16u << 20), 0, func, user_data, FALSE };
-  gint64 deadline = g_get_monotonic_time () + (gint64) bounds->time_ms * 1000;
-  job_pump (in[1], out[0], data, len, deadline + 200000, &r);
+  gboolean whole = job_pump (in[1], out[0], data, len, deadline + 200000, &r);
   close (out[0]);
-  ExtractResult result = { 0 };
   /* The launcher kills the child at time_ms: its answer comes soon after. */
-  gboolean answered = job_result (extractor, deadline + 2000000, &result);
+  gboolean answered = launcher_message (extractor, deadline + 2000000, &result, &gone)
+                      && result.magic == EXTRACT_RESULT_MAGIC;
   if (!answered)
     {
-      close (extractor->sock);
-      extractor->sock = -1;
       g_byte_array_unref (r.buf);
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "the extractor did not answer");
-      return FALSE;
+      if (gone || result.magic == EXTRACT_READY_MAGIC)
+        {
+          launcher_drop (extractor);
+          g_set_error (error, WEIR_ERROR, WEIR_ERROR_INTERNAL, "the extractor has stopped");
+          return FALSE;
+        }
+      /* A busy machine: the launcher kills the child and answers late. A sandboxed
+       * host cannot start another, so it is kept, its late answer owed and skipped
+       * before the next job; without that answer this read is not known whole. */
+      extractor->owed++;
+      tell (func, user_data, EXTRACT_OVERSIZE, "time_per_file_ms");
+      return TRUE;
     }
-  job_verdict (&result, &r, func, user_data);
+  job_verdict (&result, &r, !whole && !r.broken, func, user_data);
   g_byte_array_unref (r.buf);
   return TRUE;
 }

@@ -51,7 +51,9 @@ typedef enum {
 #define EXTRACT_WHERE_MAX 4096          /* bytes of a record's where */
 #define EXTRACT_SEPARATOR " \xe2\x80\xba "  /* " › " between the parts of a where */
 
-/* The launcher's socket: one job, then one result, at a time. */
+/* The launcher's socket: first a result with EXTRACT_READY_MAGIC once the launcher has
+ * loaded what it loads before any sandbox (OCR models take a while); then one job, one
+ * result, at a time. */
 typedef struct {
   guint32 magic;         /* EXTRACT_JOB_MAGIC */
   ExtractBounds bounds;
@@ -67,6 +69,7 @@ typedef struct {
 
 #define EXTRACT_JOB_MAGIC 0x57455831u     /* "WEX1" */
 #define EXTRACT_RESULT_MAGIC 0x57455852u  /* "WEXR" */
+#define EXTRACT_READY_MAGIC 0x57455859u   /* "WEXY" */
 
 typedef struct Extractor Extractor;
 
@@ -75,6 +78,8 @@ typedef struct Extractor Extractor;
  * are the OCR models it loads before its sandbox. NULL with error when it cannot start. */
 Extractor *extractor_new (const char *ocr_languages, GError **error);
 void extractor_free (Extractor *extractor);
+/* FALSE once the launcher is gone or was given up (it did not answer): start another. */
+gboolean extractor_running (const Extractor *extractor);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Extractor, extractor_free)
 
 /* One record: where and data are borrowed for the call; data is NUL-terminated. */
@@ -84,7 +89,8 @@ typedef void (*ExtractFunc) (ExtractKind kind, const char *where, const char *da
 /* Extracts one file's text: func gets every record in order. A crash, a timeout or an
  * exceeded limit of the child is told as one more record ('U' naming what stopped it,
  * or 'O' "time_per_file_ms"), and TRUE returned; FALSE with error only when the
- * launcher is gone. Blocks up to bounds->time_ms plus a margin. */
+ * launcher is gone. Blocks up to bounds->time_ms plus a margin, the launcher's start
+ * included: a file it could not finish in that time is 'O' "time_per_file_ms". */
 gboolean extractor_run (Extractor *extractor, const ExtractBounds *bounds, const char *name,
                         const char *mime, const guchar *data, gsize len, ExtractFunc func,
                         gpointer user_data, GError **error);

@@ -209,6 +209,9 @@ launcher (int sock, const char *ocr_languages)
   ex_preload ();
   if (ocr_languages != NULL)
     ex_ocr_preload (ocr_languages);
+  ExtractResult ready = { .magic = EXTRACT_READY_MAGIC };
+  if (send (sock, &ready, sizeof ready, MSG_NOSIGNAL) != sizeof ready)
+    return 0;
   ExtractJob job;
   int fds[2];
   while (launcher_receive (sock, &job, fds))
