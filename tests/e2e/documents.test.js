@@ -21,7 +21,7 @@ before(async () => {
   fixtures = execFileSync('python3', [path.join(repo, 'tests/extract/fixtures.py'), path.join(repo, 'build')],
     { encoding: 'utf8', timeout: 600000 }).trim();
   // The host's log (its stderr) kept for a failure's message: never content.
-  env = await launch({ timeoutMs: 5000, beforeLaunch: ({ dir, weirHome }) => {
+  env = await launch({ timeoutMs: 30000, beforeLaunch: ({ dir, weirHome }) => {
     const wrapper = path.join(dir, 'weir-host-wrapper.sh');
     const text = fs.readFileSync(wrapper, 'utf8').replace(/"\$@"\n$/, `"$@" 2>>'${weirHome}/host.log'\n`);
     fs.writeFileSync(wrapper, text, { mode: 0o755 });
@@ -67,6 +67,6 @@ test('drop: an .xlsx holding card numbers asks first', async () => {
 
 test('drop: a harmless .docx reaches the page', async () => {
   await dropFile('harmless.docx');
-  await page.waitForFunction(() => window.dropped.length > 0, null, { timeout: 15000 });
+  await page.waitForFunction(() => window.dropped.length > 0, null, { timeout: 60000 });
   assert.equal(await page.evaluate(() => window.dropped[0].name), 'harmless.docx');
 });
