@@ -2,7 +2,9 @@
 // 100 % and 150 % zoom (and turned into JPEG, WebP, GIF, BMP and TIFF by Chromium and
 // netpbm), are read by OCR in weir-extract's sandboxed child: a card number, a private key
 // and an excerpt of a protected document are found and say "source": "ocr"; harmless
-// screenshots raise nothing; the policy's OCR switch and bounds hold. Then in the browser: a
+// screenshots raise nothing; the policy's OCR switch and bounds hold. Pictures inside
+// documents (.docx and .odt by LibreOffice) and PDFs whose pages are images (printed by
+// Chromium) are read the same way. Then in the browser: a
 // pasted screenshot holding a key is blocked, with "checking the image" shown meanwhile.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +63,7 @@ function writeHome(dir, name, policyChange) {
   fs.mkdirSync(home, { mode: 0o700 });
   const policy = JSON.parse(fs.readFileSync(path.join(repo, 'rules/default-policy.json'), 'utf8'));
   Object.assign(policy, JSON.parse(JSON.stringify(SLOW)));
+  policy.extract.time_per_file_ms = SLOW.timeout_ms;
   if (policyChange) policyChange(policy);
   fs.writeFileSync(path.join(home, 'policy.json'), JSON.stringify(policy, null, 2));
   return home;
@@ -124,8 +127,29 @@ describe('OCR of screenshots (weir scan)', () => {
         }
         await ctx.close();
       }
+      // Scanned documents: PDFs whose pages are images (Chromium prints the screenshots).
+      const ctx = await browser.newContext();
+      const p = await ctx.newPage();
+      for (const name of ['key', 'harmless']) {
+        const png = fs.readFileSync(shots[`${name}-100`]).toString('base64');
+        await p.setContent(`<!doctype html><body style="margin:0"><img style="width:100%" ` +
+          `src="data:image/png;base64,${png}"></body>`);
+        shots[`${name}.pdf`] = path.join(dir, `scanned-${name}.pdf`);
+        await p.pdf({ path: shots[`${name}.pdf`], format: 'A4', landscape: true });
+      }
+      await ctx.close();
     } finally {
       await browser.close();
+    }
+    // The card screenshot as a picture in a text document, by LibreOffice (.docx and .odt).
+    const card = fs.readFileSync(shots['card-100']).toString('base64');
+    fs.writeFileSync(path.join(dir, 'report.html'), '<!doctype html><meta charset="utf-8"><h1>Report</h1>' +
+      `<p>The refund request, as the customer sent it:</p><img style="width:6in" src="data:image/png;base64,${card}">`);
+    for (const [ext, filter] of [['docx', 'docx:MS Word 2007 XML'], ['odt', 'odt']]) {
+      execFileSync('soffice', [`-env:UserInstallation=file://${dir}/lo-profile`, '--headless', '--norestore',
+        '--convert-to', filter, '--outdir', dir, path.join(dir, 'report.html')], { stdio: 'ignore' });
+      shots[`report.${ext}`] = path.join(dir, `report.${ext}`);
+      assert.ok(fs.existsSync(shots[`report.${ext}`]), `LibreOffice made no report.${ext}`);
     }
     const pnm = execFileSync('pngtopnm', [shots['card-100']], { maxBuffer: 64 << 20 });
     const netpbm = (name, cmd) => {
@@ -182,6 +206,41 @@ describe('OCR of screenshots (weir scan)', () => {
     });
   }
 
+  for (const ext of ['docx', 'odt']) {
+    test(`a card number in a picture inside a .${ext} is found, naming the picture`, () => {
+      const v = scanJson(home, shots[`report.${ext}`]);
+      const r = v.reasons.find((x) => x.rule === 'credit-card');
+      assert.ok(r, JSON.stringify(v));
+      assert.equal(r.source, 'ocr');
+      assert.match(r.where, /^picture .+\.png$/);
+    });
+  }
+
+  test('a scanned PDF (pages that are images) holding a private key is blocked, naming page and image', () => {
+    const v = scanJson(home, shots['key.pdf']);
+    assert.equal(v.verdict, 'block', JSON.stringify(v));
+    const r = v.reasons.find((x) => x.rule === 'private-key');
+    assert.equal(r.source, 'ocr');
+    assert.match(r.where, /^page \d+ › image \d+$/);
+  });
+
+  test('a scanned PDF of a harmless page raises nothing', () => {
+    const v = scanJson(home, shots['harmless.pdf']);
+    assert.equal(v.verdict, 'allow', JSON.stringify(v));
+    assert.deepEqual(v.reasons, []);
+  });
+
+  test('where OCR is off, the pictures of a document are one unreadable note, never a finding', () => {
+    const off = writeHome(dir, 'off-docs', (p) => { p.ocr.enabled = false; });
+    for (const file of [shots['report.docx'], shots['key.pdf']]) {
+      const v = scanJson(off, file);
+      assert.equal(v.verdict, 'allow', JSON.stringify(v));
+      assert.equal(v.reasons.length, 1, JSON.stringify(v));
+      assert.equal(v.reasons[0].rule, 'unreadable');
+      assert.match(v.reasons[0].detail, /1 image, OCR is off/);
+    }
+  });
+
   test('where the policy turns OCR off, an image is unreadable and says so', () => {
     const off = writeHome(dir, 'off', (p) => { p.ocr.enabled = false; });
     const v = scanJson(off, shots['key-100']);
@@ -194,7 +253,8 @@ describe('OCR of screenshots (weir scan)', () => {
       p.ocr.enabled = false;
       p.origins.unshift({ id: 'scanned', match: ['https://ocr.example'], ocr: true });
     });
-    assert.ok(kinds(scanJson(group, shots['key-100'])).includes('pattern:private-key:ocr'));
+    const on = scanJson(group, shots['key-100']);
+    assert.ok(kinds(on).includes('pattern:private-key:ocr'), JSON.stringify(on));
     assert.match(scanJson(group, shots['key-100'], 'https://other.example').reasons[0].detail, /OCR is off/);
   });
 

@@ -259,73 +259,169 @@ ex_ocr_text (Ex *ex, const char *where, const char *text, gsize len)
 
 /* ---- recognition ---- */
 
+/* Once per image content and file: a logo on every page of a PDF is read once. */
+static gboolean
+image_first_seen (Ex *ex, const guint8 *data, gsize len)
+{
+  guint64 h = 14695981039346656037ULL;  /* FNV-1a: equal content, not an adversary's collision */
+  for (gsize i = 0; i < len; i++)
+    h = (h ^ data[i]) * 1099511628211ULL;
+  for (guint i = 0; i < MIN (ex->ocr_seen_n, G_N_ELEMENTS (ex->ocr_seen)); i++)
+    if (ex->ocr_seen[i] == h)
+      return FALSE;
+  ex->ocr_seen[ex->ocr_seen_n++ % G_N_ELEMENTS (ex->ocr_seen)] = h;
+  return TRUE;
+}
+
+static void
+emit_literal (Ex *ex, ExtractKind kind, const char *where, const char *what)
+{
+  ex_emit (ex, kind, where, what, strlen (what));
+}
+
+void
+ex_images_not_read (Ex *ex, const char *where, guint count)
+{
+  if (count == 0)
+    return;
+  g_autofree char *what = g_strdup_printf ("%u image%s, OCR is off for this site", count, count == 1 ? "" : "s");
+  emit_literal (ex, EXTRACT_NOT_READ, where, what);
+}
+
+#if WEIR_HAVE_TESSERACT
+/* FALSE (and the record saying why) when OCR cannot read an image now. */
+static gboolean
+ocr_ready (Ex *ex, const char *where)
+{
+  if (ocr_api == NULL)
+    {
+      emit_literal (ex, EXTRACT_UNREADABLE, where, ocr_error[0] ? ocr_error : "OCR is not available");
+      return FALSE;
+    }
+  if (ex->ocr_spent_ms >= ex->bounds.ocr_time_ms)
+    {
+      g_autofree char *why = g_strdup_printf ("not read within ocr.time_ms (%u ms)", ex->bounds.ocr_time_ms);
+      emit_literal (ex, EXTRACT_UNREADABLE, where, why);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Recognises grey (taken) within what is left of the file's OCR time. */
+static void
+ocr_grey (Ex *ex, const char *where, PIX *grey, int dpi)
+{
+  guint32 left_ms = ex->bounds.ocr_time_ms - ex->ocr_spent_ms;
+  TessBaseAPISetImage2 (ocr_api, grey);
+  TessBaseAPISetSourceResolution (ocr_api, dpi);
+  ETEXT_DESC *monitor = TessMonitorCreate ();
+  TessMonitorSetDeadlineMSecs (monitor, (int) MIN (left_ms, (guint32) G_MAXINT));
+  gint64 start = g_get_monotonic_time ();
+  int rc = TessBaseAPIRecognize (ocr_api, monitor);
+  gint64 spent_ms = (g_get_monotonic_time () - start) / 1000;
+  TessMonitorDelete (monitor);
+  ex->ocr_spent_ms = (guint32) MIN ((gint64) ex->ocr_spent_ms + spent_ms, (gint64) G_MAXUINT32);
+  if (rc != 0 || spent_ms >= (gint64) left_ms)
+    {
+      if (spent_ms >= (gint64) left_ms)
+        {
+          /* Not read in time is unreadable, naming the bound (a size bound is oversize). */
+          g_autofree char *why = g_strdup_printf ("not read within ocr.time_ms (%u ms)", ex->bounds.ocr_time_ms);
+          emit_literal (ex, EXTRACT_UNREADABLE, where, why);
+        }
+      else
+        emit_literal (ex, EXTRACT_UNREADABLE, where, "OCR failed");
+    }
+  else
+    {
+      char *text = TessBaseAPIGetUTF8Text (ocr_api);
+      if (text != NULL)
+        ex_ocr_text (ex, where, text, strlen (text));
+      TessDeleteText (text);
+    }
+  TessBaseAPIClear (ocr_api);
+  pixDestroy (&grey);
+}
+
+static gboolean
+pixels_within (Ex *ex, const char *where, guint64 width, guint64 height)
+{
+  if (width * height <= ex->bounds.ocr_max_pixels)
+    return TRUE;
+  emit_literal (ex, EXTRACT_OVERSIZE, where, "ocr_max_pixels");
+  return FALSE;
+}
+#endif
+
 void
 ex_image (Ex *ex, const char *where, const char *format, const guchar *data, gsize len)
 {
   if (!ex->bounds.ocr)
     {
       g_autofree char *what = g_strdup_printf ("%s, OCR is off for this site", format);
-      ex_emit (ex, EXTRACT_NOT_READ, where, what, strlen (what));
+      emit_literal (ex, EXTRACT_NOT_READ, where, what);
       return;
     }
 #if WEIR_HAVE_TESSERACT
-  if (ocr_api == NULL)
-    {
-      const char *why = ocr_error[0] ? ocr_error : "OCR is not available";
-      ex_emit (ex, EXTRACT_UNREADABLE, where, why, strlen (why));
-      return;
-    }
+  if (!image_first_seen (ex, data, len) || !ocr_ready (ex, where))
+    return;
   l_int32 fmt = 0, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
   if (pixReadHeaderMem (data, len, &fmt, &w, &h, &bps, &spp, &cmap) != 0 || w <= 0 || h <= 0)
     {
-      ex_emit (ex, EXTRACT_UNREADABLE, where, "damaged image", strlen ("damaged image"));
+      emit_literal (ex, EXTRACT_UNREADABLE, where, "damaged image");
       return;
     }
-  if ((guint64) w * (guint64) h > ex->bounds.ocr_max_pixels)
-    {
-      ex_emit (ex, EXTRACT_OVERSIZE, where, "ocr_max_pixels", strlen ("ocr_max_pixels"));
-      return;
-    }
+  if (!pixels_within (ex, where, (guint64) w, (guint64) h))
+    return;
   PIX *pix = pixReadMem (data, len);
-  PIX *gray = pix != NULL ? pixConvertTo8 (pix, FALSE) : NULL;
+  PIX *grey = pix != NULL ? pixConvertTo8 (pix, FALSE) : NULL;
   pixDestroy (&pix);
-  if (gray == NULL)
+  if (grey == NULL)
     {
-      ex_emit (ex, EXTRACT_UNREADABLE, where, "damaged image", strlen ("damaged image"));
+      emit_literal (ex, EXTRACT_UNREADABLE, where, "damaged image");
       return;
     }
-  TessBaseAPISetImage2 (ocr_api, gray);
   /* Screenshots carry no resolution; 96 is a screen's, and what Tesseract's models see best
    * for text drawn at a browser's sizes. */
-  TessBaseAPISetSourceResolution (ocr_api, 96);
-  ETEXT_DESC *monitor = TessMonitorCreate ();
-  TessMonitorSetDeadlineMSecs (monitor, (int) MIN (ex->bounds.ocr_time_ms, (guint32) G_MAXINT));
-  gint64 start = g_get_monotonic_time ();
-  int rc = TessBaseAPIRecognize (ocr_api, monitor);
-  gint64 spent_ms = (g_get_monotonic_time () - start) / 1000;
-  TessMonitorDelete (monitor);
-  if (rc != 0 || spent_ms >= (gint64) ex->bounds.ocr_time_ms)
+  ocr_grey (ex, where, grey, 96);
+#else
+  emit_literal (ex, EXTRACT_NOT_READ, where, "this build reads no images (no Tesseract)");
+#endif
+}
+
+void
+ex_image_grey (Ex *ex, const char *where, const guint8 *pixels, int width, int height, int stride,
+               int dpi)
+{
+  /* Too small to hold a word OCR could read: a rule, a bullet, a corner. */
+  if (width < 16 || height < 8 || (gint64) width * height < 2048 || stride < width)
+    return;
+  if (!ex->bounds.ocr)
     {
-      if (spent_ms >= (gint64) ex->bounds.ocr_time_ms)
-        {
-          /* Not read in time is unreadable, naming the bound (a size bound is oversize). */
-          g_autofree char *why = g_strdup_printf ("not read within ocr.time_ms (%u ms)", ex->bounds.ocr_time_ms);
-          ex_emit (ex, EXTRACT_UNREADABLE, where, why, strlen (why));
-        }
-      else
-        ex_emit (ex, EXTRACT_UNREADABLE, where, "OCR failed", strlen ("OCR failed"));
-      TessBaseAPIClear (ocr_api);
-      pixDestroy (&gray);
+      ex_images_not_read (ex, where, 1);
       return;
     }
-  char *text = TessBaseAPIGetUTF8Text (ocr_api);
-  if (text != NULL)
-    ex_ocr_text (ex, where, text, strlen (text));
-  TessDeleteText (text);
-  TessBaseAPIClear (ocr_api);
-  pixDestroy (&gray);
+#if WEIR_HAVE_TESSERACT
+  if (!image_first_seen (ex, pixels, (gsize) stride * (gsize) height) || !ocr_ready (ex, where)
+      || !pixels_within (ex, where, (guint64) width, (guint64) height))
+    return;
+  PIX *grey = pixCreate (width, height, 8);
+  if (grey == NULL)
+    {
+      emit_literal (ex, EXTRACT_UNREADABLE, where, "image too large to decode");
+      return;
+    }
+  l_uint32 *data = pixGetData (grey);
+  l_int32 wpl = pixGetWpl (grey);
+  for (int y = 0; y < height; y++)
+    {
+      const guint8 *row = pixels + (gsize) y * (gsize) stride;
+      l_uint32 *line = data + (gsize) y * (gsize) wpl;
+      for (int x = 0; x < width; x++)
+        SET_DATA_BYTE (line, x, row[x]);
+    }
+  ocr_grey (ex, where, grey, CLAMP (dpi, 70, 600));
 #else
-  const char *why = "this build reads no images (no Tesseract)";
-  ex_emit (ex, EXTRACT_NOT_READ, where, why, strlen (why));
+  emit_literal (ex, EXTRACT_NOT_READ, where, "this build reads no images (no Tesseract)");
 #endif
 }

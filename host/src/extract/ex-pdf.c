@@ -3,7 +3,9 @@
  * backend), maintained and fuzzed (OSS-Fuzz); PDF parsers have a long record of
  * memory faults all the same, which is why this runs in a sandboxed child with no
  * files, no network and a memory limit. Poppler is GPL, and so is weir-extract,
- * which links it (debian/copyright). */
+ * which links it (debian/copyright). The images a page draws are decoded by poppler and
+ * read by OCR (ex-image.c) where the site's policy turns it on: a scanned contract is
+ * a PDF of page images. */
 #include "ex.h"
 
 #include <poppler.h>
@@ -53,6 +55,71 @@ pdf_attachments (Ex *ex, const char *where, PopplerDocument *doc, gsize pdf_len,
   g_list_free_full (attachments, g_object_unref);
 }
 
+/* A decoded image as 8-bit grey over white (cairo's ARGB32 is premultiplied); NULL for
+ * a format no page image comes in. Caller frees. */
+static guint8 *
+surface_grey (cairo_surface_t *surface, int *width, int *height)
+{
+  cairo_format_t format = cairo_image_surface_get_format (surface);
+  *width = cairo_image_surface_get_width (surface);
+  *height = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  if (data == NULL || *width <= 0 || *height <= 0 || (format != CAIRO_FORMAT_ARGB32 && format != CAIRO_FORMAT_RGB24))
+    return NULL;
+  guint8 *grey = g_try_malloc ((gsize) *width * (gsize) *height);
+  if (grey == NULL)
+    return NULL;
+  for (int y = 0; y < *height; y++)
+    {
+      const guint32 *row = (const guint32 *) (data + (gsize) y * (gsize) stride);
+      guint8 *out = grey + (gsize) y * (gsize) *width;
+      for (int x = 0; x < *width; x++)
+        {
+          guint32 p = row[x];
+          guint32 a = format == CAIRO_FORMAT_ARGB32 ? p >> 24 : 255;
+          guint32 luma = ((p >> 16 & 255) * 77 + (p >> 8 & 255) * 150 + (p & 255) * 29) >> 8;
+          out[x] = (guint8) MIN (luma + (255 - a), 255u);
+        }
+    }
+  return grey;
+}
+
+/* A page's images: read by OCR where the site's policy turns it on, else counted. */
+static void
+pdf_page_images (Ex *ex, const char *page_where, PopplerPage *page, guint *not_read)
+{
+  GList *mappings = poppler_page_get_image_mapping (page);
+  int n = 0;
+  for (GList *l = mappings; l != NULL && !ex->stopped; l = l->next)
+    {
+      PopplerImageMapping *m = l->data;
+      double width_pt = m->area.x2 - m->area.x1, height_pt = m->area.y2 - m->area.y1;
+      n++;
+      if (width_pt < 8 || height_pt < 4)
+        continue;  /* a rule or a bullet */
+      if (!ex->bounds.ocr)
+        {
+          (*not_read)++;
+          continue;
+        }
+      cairo_surface_t *surface = poppler_page_get_image (page, m->image_id);
+      if (surface == NULL)
+        continue;
+      int width = 0, height = 0;
+      g_autofree guint8 *grey = surface_grey (surface, &width, &height);
+      cairo_surface_destroy (surface);
+      if (grey == NULL)
+        continue;
+      g_autofree char *label = g_strdup_printf ("image %d", n);
+      g_autofree char *at = ex_where (page_where, label);
+      /* The image's own resolution, from its pixels and the area it is drawn in. */
+      int dpi = (int) (width * 72.0 / width_pt + 0.5);
+      ex_image_grey (ex, at, grey, width, height, width, dpi);
+    }
+  poppler_page_free_image_mapping (mappings);
+}
+
 void
 ex_pdf (Ex *ex, const char *where, const guchar *data, gsize len, guint depth)
 {
@@ -68,6 +135,7 @@ ex_pdf (Ex *ex, const char *where, const guchar *data, gsize len, guint depth)
       return;
     }
   int pages = poppler_document_get_n_pages (doc);
+  guint images_not_read = 0;
   for (int i = 0; i < pages && !ex->stopped; i++)
     {
       if ((guint) i >= ex->bounds.max_pages)
@@ -76,17 +144,21 @@ ex_pdf (Ex *ex, const char *where, const guchar *data, gsize len, guint depth)
           break;
         }
       PopplerPage *page = poppler_document_get_page (doc, i);
-      g_autofree char *text = page ? poppler_page_get_text (page) : NULL;
-      g_clear_object (&page);
-      if (text == NULL)
+      if (page == NULL)
         continue;
-      gsize text_len = strlen (text);
-      if (!ex_inflate (ex, text_len, 0, 0, where))
-        break;
+      g_autofree char *text = poppler_page_get_text (page);
+      gsize text_len = text != NULL ? strlen (text) : 0;
       g_autofree char *label = g_strdup_printf ("page %d", i + 1);
       g_autofree char *at = ex_where (where, label);
-      ex_text (ex, at, text, text_len);
+      if (ex_inflate (ex, text_len, 0, 0, where))
+        {
+          if (text != NULL)
+            ex_text (ex, at, text, text_len);
+          pdf_page_images (ex, at, page, &images_not_read);
+        }
+      g_object_unref (page);
     }
+  ex_images_not_read (ex, where, images_not_read);
   if (!ex->stopped)
     pdf_attachments (ex, where, doc, len, depth);
   g_object_unref (doc);

@@ -19,7 +19,7 @@ zip_clear (Zip *zip)
   g_clear_pointer (&zip->names, g_ptr_array_unref);
 }
 
-typedef gboolean (*WantFunc) (const char *name);
+typedef gboolean (*WantFunc) (const Ex *ex, const char *name);
 
 /* One part's bytes, each chunk counted against the bounds; NULL past one. */
 static GBytes *
@@ -77,7 +77,7 @@ zip_load (Ex *ex, const char *where, const guchar *data, gsize len, WantFunc wan
       if (want == NULL)
         ok = ex_member (ex, where);
       g_ptr_array_add (zip->names, g_strdup (name));
-      if (want == NULL || !want (name) || archive_entry_is_encrypted (entry))
+      if (want == NULL || !want (ex, name) || archive_entry_is_encrypted (entry))
         continue;
       g_autofree char *part_where = ex_where (where, name);
       GBytes *part = zip_read_part (ex, a, len, part_where);
@@ -157,10 +157,56 @@ parts_text (Ex *ex, const char *where, const Zip *zip, const char *prefix, const
 
 /* ---- Office Open XML ---- */
 
+/* ---- pictures, read by OCR where the site's policy turns it on ---- */
+
+/* word/media/image1.png, ppt/media/..., xl/media/...; Pictures/... in OpenDocument. */
 static gboolean
-ooxml_wanted (const char *name)
+is_picture (const char *name)
 {
-  if (strstr (name, "/embeddings/") != NULL)
+  const char *slash = strrchr (name, '/');
+  if (slash == NULL || !(g_str_has_prefix (name, "Pictures/") || g_strstr_len (name, slash - name + 1, "/media/")))
+    return FALSE;
+  static const char *const kinds[] = { ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", NULL };
+  g_autofree char *lower = g_ascii_strdown (slash, -1);
+  for (gsize i = 0; kinds[i] != NULL; i++)
+    if (g_str_has_suffix (lower, kinds[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+pictures (Ex *ex, const char *where, const Zip *zip)
+{
+  guint not_read = 0;
+  for (guint i = 0; i < zip->names->len && !ex->stopped; i++)
+    {
+      const char *name = zip->names->pdata[i];
+      if (!is_picture (name))
+        continue;
+      if (!ex->bounds.ocr)
+        {
+          not_read++;
+          continue;
+        }
+      GBytes *bytes = part (zip, name);
+      if (bytes == NULL)
+        continue;  /* not read: a bound, told where it was hit */
+      gsize len = 0;
+      const guchar *data = g_bytes_get_data (bytes, &len);
+      const char *format = ex_image_format (data, len);
+      if (format == NULL)
+        continue;  /* named as a picture, is none: nothing OCR reads */
+      g_autofree char *label = g_strdup_printf ("picture %s", strrchr (name, '/') + 1);
+      g_autofree char *at = ex_where (where, label);
+      ex_image (ex, at, format, data, len);
+    }
+  ex_images_not_read (ex, where, not_read);
+}
+
+static gboolean
+ooxml_wanted (const Ex *ex, const char *name)
+{
+  if (strstr (name, "/embeddings/") != NULL || (ex->bounds.ocr && is_picture (name)))
     return TRUE;
   static const char *const skip[] = { "/theme/", "/slideLayouts/", "/slideMasters/", "/notesMasters/",
                                       "/handoutMasters/", "/printerSettings/", "/media/", NULL };
@@ -252,13 +298,16 @@ ooxml (Ex *ex, const char *where, const Zip *zip, guint depth)
   parts_text (ex, where, zip, "customXml/item", "custom XML", TRUE);
   parts_text (ex, where, zip, "docProps/", "properties", FALSE);
   ooxml_embedded (ex, where, zip, depth);
+  pictures (ex, where, zip);
 }
 
 /* ---- OpenDocument ---- */
 
 static gboolean
-odf_wanted (const char *name)
+odf_wanted (const Ex *ex, const char *name)
 {
+  if (ex->bounds.ocr && is_picture (name))
+    return TRUE;
   return g_str_has_suffix (name, ".xml") && !g_str_has_suffix (name, "settings.xml");
 }
 
@@ -290,6 +339,7 @@ odf (Ex *ex, const char *where, const Zip *zip)
           part_text (ex, where, label, part (zip, name), &plain);
         }
     }
+  pictures (ex, where, zip);
 }
 
 static gboolean

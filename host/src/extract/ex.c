@@ -215,8 +215,8 @@ is_eml (const char *name, const char *mime, const guchar *data, gsize len)
   return header && memmem (data, MIN (len, 65536), "\nContent-Type:", 14) != NULL;
 }
 
-static const char *
-image_format (const guchar *data, gsize len)
+const char *
+ex_image_format (const guchar *data, gsize len)
 {
   if (has_prefix (data, len, "\x89PNG", 4))
     return "image (PNG)";
@@ -245,7 +245,7 @@ ex_file (Ex *ex, const char *where, const char *name, const char *mime, const gu
       ex_emit (ex, EXTRACT_OVERSIZE, where, "max_depth", strlen ("max_depth"));
       return;
     }
-  const char *image = image_format (data, len);
+  const char *image = ex_image_format (data, len);
   if (is_pdf (data, len))
     ex_pdf (ex, where, data, len, depth);
   else if (has_prefix (data, len, "PK\x03\x04", 4))

@@ -19,6 +19,9 @@ typedef struct {
   gboolean stopped;    /* a bound that holds for the whole file was hit: read no more */
   int out_fd;          /* records go here; -1 discards them (the fuzzers) */
   gboolean out_broken; /* the reader went away */
+  guint32 ocr_spent_ms;  /* OCR time so far, every image of the file: ocr_time_ms bounds the sum */
+  guint32 ocr_seen_n;    /* images read so far, by content: one read of a logo on every page */
+  guint64 ocr_seen[64];
 } Ex;
 
 void ex_init (Ex *ex, const ExtractBounds *bounds, guint64 input_len, int out_fd);
@@ -61,6 +64,14 @@ void ex_text_kind (Ex *ex, ExtractKind kind, const char *where, const char *text
 /* Issue 26: an image (format: "image (PNG)"...) read by OCR when the bounds turn it on;
  * ex_ocr_text() is what is done with the text read (also the fuzzers' way in). */
 void ex_image (Ex *ex, const char *where, const char *format, const guchar *data, gsize len);
+/* An image already decoded (a PDF's, by poppler): 8-bit grey, 0 black, rows stride bytes
+ * apart, drawn at dpi dots per inch. */
+void ex_image_grey (Ex *ex, const char *where, const guint8 *pixels, int width, int height, int stride,
+                    int dpi);
+/* "image (PNG)"... for the image formats OCR reads, else NULL. */
+const char *ex_image_format (const guchar *data, gsize len);
+/* Images of a document not read because OCR is off for the site: one record for them all. */
+void ex_images_not_read (Ex *ex, const char *where, guint count);
 void ex_ocr_text (Ex *ex, const char *where, const char *text, gsize len);
 /* Loads the OCR engine and languages ("eng+deu") once, in the launcher, before any
  * sandbox; FALSE when they cannot be (images are then unreadable, saying why). */
