@@ -182,7 +182,7 @@
   let approved = null;
   function approve(snap, out) {
     approved = { text: snap.text, html: snap.html, masked: out !== snap ? out.text : null,
-                 until: performance.now() + APPROVED_MS };
+                 maskedHtml: out !== snap ? out.html : undefined, until: performance.now() + APPROVED_MS };
   }
   function wasApproved(text, html, files) {
     return !!approved && performance.now() < approved.until && !files.length && text === approved.text &&
@@ -343,7 +343,8 @@
       if (m.event !== 'clipboard-read') return port.postMessage(Msg.mainReply(m.rid, false));
       const files = Array.isArray(m.files) ? m.files.filter((f) => f instanceof Blob) : [];
       if (wasApproved(str(m.text), str(m.html), files)) {
-        return port.postMessage(Msg.mainReply(m.rid, true, approved.masked === null ? undefined : approved.masked));
+        return port.postMessage(Msg.mainReply(m.rid, true, approved.masked === null ? undefined : approved.masked,
+          approved.maskedHtml));
       }
       const named = files.map((b, i) => (b instanceof File ? b : new File([b], `clipboard-${i}`, { type: b.type })));
       request = Msg.scan('clipboard-read', str(m.text), str(m.html), await Capture.filesForHost(named, uploader));
@@ -365,14 +366,17 @@
       await Insert.restoreCaret(caret);
       return ok;
     });
-    // A clipboard read let through masked returns the masked text (readText; read() of
-    // items is refused then, as their blobs cannot be rewritten here).
-    let masked;
+    // A clipboard read let through masked returns the masked text and HTML (readText;
+    // read() gets one item of them). Files cannot be rewritten: a read holding any is refused.
+    let masked, maskedHtml;
     if (answer && answer.redaction) {
-      masked = Redact.maskString(str(m.text), answer.redaction.text || [], answer.redaction.placeholders, false);
-      if (masked === null) return port.postMessage(Msg.mainReply(m.rid, false));
+      const placeholders = answer.redaction.placeholders;
+      masked = Redact.maskString(str(m.text), answer.redaction.text || [], placeholders, false);
+      maskedHtml = str(m.html) ? Redact.maskString(str(m.html), answer.redaction.html || [], placeholders, true) : '';
+      const files = Array.isArray(m.files) && m.files.length > 0;
+      if (masked === null || maskedHtml === null || files) return port.postMessage(Msg.mainReply(m.rid, false));
     }
-    port.postMessage(Msg.mainReply(m.rid, !!answer, masked));
+    port.postMessage(Msg.mainReply(m.rid, !!answer, masked, maskedHtml));
     noticeAfter(answer);
   }
 

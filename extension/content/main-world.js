@@ -23,6 +23,8 @@
   const getType = typeof ClipboardItem === 'function' ? ClipboardItem.prototype.getType : null;
   const typesOf = typeof ClipboardItem === 'function'
     ? Object.getOwnPropertyDescriptor(ClipboardItem.prototype, 'types').get : null;
+  const Item = typeof ClipboardItem === 'function' ? ClipboardItem : null;
+  const BlobC = Blob;
   const DOMEx = DOMException;
   const MapC = Map;
   const mapGet = Map.prototype.get, mapSet = Map.prototype.set, mapDelete = Map.prototype.delete;
@@ -39,12 +41,14 @@
     const resolve = apply(mapGet, waiting, [reply.rid]);
     if (!resolve) return;
     apply(mapDelete, waiting, [reply.rid]);
-    // Issue 24: content let through masked comes back as {text}.
-    resolve(reply.allowed !== true ? false : typeof reply.text === 'string' ? { text: reply.text } : true);
+    // Issue 24: content let through masked comes back as {text, html}.
+    resolve(reply.allowed !== true ? false
+      : typeof reply.text === 'string' ? { text: reply.text, html: typeof reply.html === 'string' ? reply.html : '' }
+        : true);
   };
 
-  // Resolves true when Weir lets the content through, {text} when it lets it through
-  // masked (a clipboard read), false otherwise.
+  // Resolves true when Weir lets the content through, {text, html} when it lets it
+  // through masked (a clipboard read), false otherwise.
   function ask(kind, fields) {
     return new P((resolve) => {
       const rid = nextRid++;
@@ -85,6 +89,8 @@
 
   // read() hands out ClipboardItems: their text and HTML are read as text, anything else
   // (images) goes to the host as a file it may not be able to read, which the policy covers.
+  // Let through masked (issue 24), the page gets one new item holding the masked text
+  // and HTML instead of the clipboard's items.
   function wrapRead(original) {
     return function read() {
       const clip = this;
@@ -92,7 +98,13 @@
       return new P((resolve, reject) => {
         on(apply(original, clip, args), (items) => {
           on(collect(items), (fields) => {
-            on(ask('scan', fields), (ok) => (ok === true ? resolve(items) : reject(blocked())));
+            on(ask('scan', fields), (ok) => {
+              if (ok === true) return resolve(items);
+              if (!ok || !Item) return reject(blocked());
+              const parts = { 'text/plain': new BlobC([ok.text], { type: 'text/plain' }) };
+              if (ok.html) parts['text/html'] = new BlobC([ok.html], { type: 'text/html' });
+              return resolve([new Item(parts)]);
+            });
           }, reject);
         }, reject);
       });

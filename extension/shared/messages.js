@@ -117,9 +117,11 @@
     mainRequest(kind, rid, fields) {
       return Object.assign({}, fields, { kind, rid });
     },
-    mainReply(rid, allowed, text) {
+    // text (and html): what a clipboard read let through masked gets instead (issue 24).
+    mainReply(rid, allowed, text, html) {
       const reply = { rid, allowed: allowed === true };
       if (reply.allowed && typeof text === 'string') reply.text = text;
+      if (reply.allowed && typeof text === 'string' && typeof html === 'string') reply.html = html;
       return reply;
     },
   });

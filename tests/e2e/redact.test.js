@@ -3,7 +3,7 @@
 // policy whose verdict is redact, it goes in masked at once, without a dialog and without
 // taking the focus. The same for plain fields, ProseMirror (formatting around the
 // placeholder survives), CodeMirror, Monaco (which reads the clipboard itself), a page's
-// navigator.clipboard.readText() and a drop of text.
+// navigator.clipboard.readText() and read(), and a drop of text.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitAudit } from './lib/gpu-env.js';
@@ -137,6 +137,30 @@ test('verdict redact: navigator.clipboard.readText() returns the masked text', a
   const got = await within(20000, page.evaluate(() => navigator.clipboard.readText()
     .then((t) => ({ ok: true, text: t }), (e) => ({ ok: false, name: e.name }))), 'readText');
   assert.deepEqual(got, { ok: true, text: MASKED });
+  await page.close();
+});
+
+test('verdict redact: navigator.clipboard.read() gives one item of the masked text and HTML', async () => {
+  const env = await redacting();
+  const page = await fieldsPage(env);
+  await writeClipboard(page, { text: TEXT, html: `<p>key <b>${KEY}</b> in bold</p>` });
+  const got = await within(20000, page.evaluate(async () => {
+    try {
+      const items = await navigator.clipboard.read();
+      const out = { ok: true, count: items.length, types: [...items[0].types].sort() };
+      out.text = await (await items[0].getType('text/plain')).text();
+      out.html = await (await items[0].getType('text/html')).text();
+      return out;
+    } catch (e) {
+      return { ok: false, name: e.name };
+    }
+  }), 'read');
+  assert.equal(got.ok, true, JSON.stringify(got));
+  assert.equal(got.count, 1);
+  assert.deepEqual(got.types, ['text/html', 'text/plain']);
+  assert.equal(got.text, MASKED);
+  assert.ok(!got.html.includes(SECRET_PART), got.html);
+  assert.match(got.html, new RegExp(`<b>\\[AWS access key removed\\]</b>`), got.html);
   await page.close();
 });
 
