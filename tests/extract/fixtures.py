@@ -26,6 +26,10 @@ PEOPLE_CSV = ("id,email,name,phone\n"
               "1,ada@example.org,Ada Lovelace,+44 20 7946 0018\n"
               "2,alan@example.org,Alan Turing,020 7946 0999\n"
               "3,grace@example.org,Grace Hopper,+1 202 555 0143\n")
+SPARSE_CSV = ("id,email,name,phone\n"
+              "1,,Ada Lovelace,+44 20 7946 0018\n"
+              "2,grace@example.org,,+1 202 555 0143\n"
+              "3,alan@example.org,Alan Turing,020 7946 0999\n")
 PRODUCERS = ["soffice", "zip", "7z", "qpdf", "tar", "gzip", "xz", "bzip2", "zstd", "openssl"]
 
 
@@ -108,7 +112,9 @@ def build(out):
     write(os.path.join(out, "people.csv"), PEOPLE_CSV)
     write(os.path.join(out, "cardsheet.csv"), "what,number\nmain card,4111 1111 1111 1111\nbackup,5500 0000 0000 0004\n")
     write(os.path.join(out, "plainsheet.csv"), "plant,month\nroses,March\ntulips,October\n")
-    sheets = ["people.csv", "cardsheet.csv", "plainsheet.csv"]
+    # Empty cells: a sparse row keeps its columns (the EDM reader takes them by position).
+    write(os.path.join(out, "sparse.csv"), SPARSE_CSV)
+    sheets = ["people.csv", "cardsheet.csv", "plainsheet.csv", "sparse.csv"]
     for target in ("xlsx", "ods"):
         soffice(out, target, sheets)
     for target in ("pptx", "odp"):

@@ -204,6 +204,24 @@ class Documents(WeirCase):
                                    input="Grace Hopper, +1 202 555 0143, grace@example.org")
                 v = json.loads(r.stdout)
                 self.assertEqual([(x["kind"], x["name"]) for x in v["reasons"]], [("edm", "people")], v)
+        for sheet in ("sparse.xlsx", "sparse.ods"):
+            with self.subTest(sheet=sheet):
+                # Rows with an empty cell: the values after it keep their columns.
+                out = self.path(sheet + ".weirpack")
+                self.ok("pack", "build", "--name", "s-" + sheet.split(".")[1], "--label", "restricted",
+                        "--edm", os.path.join(FIX, sheet), "--edm-columns", "email,name,phone",
+                        "--sign", self.path("a.key"), "-o", out)
+                home = self.path("home-" + sheet)
+                os.makedirs(home)
+                env = dict(self.env, WEIR_HOME=home)
+                for args in (["trust", "add", self.path("a.pub")], ["pack", "import", out]):
+                    self.assertEqual(subprocess.run([WEIR, *args], env=env, capture_output=True).returncode, 0)
+                for text, columns in (("Ada Lovelace, +44 20 7946 0018", "name,phone"),
+                                      ("grace@example.org, +1 202 555 0143", "email,phone")):
+                    r = subprocess.run([WEIR, "scan", "--json", "-"], env=env, capture_output=True, text=True,
+                                       input=text)
+                    v = json.loads(r.stdout)
+                    self.assertEqual([x.get("columns") for x in v["reasons"]], [columns], v)
 
     def test_cli_scan_file(self):
         r = self.weir("scan", "--json", os.path.join(FIX, "nested.tar.gz"))

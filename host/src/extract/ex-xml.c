@@ -26,6 +26,11 @@ typedef struct {
   gboolean shared_cell;    /* the cell's <v> indexes the shared strings */
   gboolean in_value;
   GString *value;
+  guint column;            /* cells written in this row: a sparse row keeps its columns */
+  /* XML_ODF tables */
+  gsize cell_start;        /* where the current cell's text starts */
+  guint cell_repeat;       /* table:number-columns-repeated */
+  guint empty_cells;       /* empty cells not yet written: only before a cell with text */
   /* XML_ODF */
   char *label;             /* the current sheet or slide; NULL before the first */
   guint pages;
@@ -69,7 +74,37 @@ name_in (const char *local, const char *const *names)
 
 static const char *const LINE_ENDS[] = { "p", "h", "tr", "row", "table-row", "si", "list-item",
                                          "line-break", "br", "cr", "page", "sp", NULL };
-static const char *const CELL_ENDS[] = { "tc", "c", "table-cell", NULL };
+static const char *const CELL_ENDS[] = { "tc", "c", "table-cell", "covered-table-cell", NULL };
+
+/* Cells are tab-separated and keep their columns: an empty cell is a tab of its own (a
+ * workbook's rows become the EDM reader's rows). Runs of empty cells are bounded: a
+ * spreadsheet's rows end in thousands of them. */
+#define SHEET_MAX_GAP 1024u
+
+static void
+tabs (GString *text, gsize at, guint n)
+{
+  n = MIN (n, SHEET_MAX_GAP);
+  char run[64];
+  memset (run, '\t', sizeof run);
+  for (guint done = 0; done < n;)
+    {
+      guint k = MIN (n - done, (guint) sizeof run);
+      g_string_insert_len (text, (gssize) (at + done), run, k);
+      done += k;
+    }
+}
+
+/* "C12" -> 2: the column of an OOXML cell reference; -1 when there is none. */
+static gint64
+cell_column (const char *ref)
+{
+  gint64 col = 0;
+  gsize i = 0;
+  for (; ref != NULL && g_ascii_isalpha (ref[i]) && i < 3; i++)
+    col = col * 26 + (g_ascii_toupper (ref[i]) - 'A' + 1);
+  return i == 0 ? -1 : col - 1;
+}
 
 /* ODF: a sheet or a slide starts a new record. */
 static void
@@ -103,8 +138,20 @@ walk_start (void *data, const char *name, const char **attrs)
     {
       if (strcmp (local, "f") == 0)
         w->skip_depth = w->depth;  /* formulas: not what the cell shows */
+      else if (strcmp (local, "row") == 0)
+        w->column = 0;
       else if (strcmp (local, "c") == 0)
-        w->shared_cell = g_strcmp0 (attr_value (attrs, "t"), "s") == 0;
+        {
+          w->shared_cell = g_strcmp0 (attr_value (attrs, "t"), "s") == 0;
+          /* Cells left out of a sparse row: their tabs, so later cells keep their column. */
+          gint64 col = cell_column (attr_value (attrs, "r"));
+          if (col > (gint64) w->column)
+            {
+              guint gap = (guint) MIN (col - (gint64) w->column, (gint64) SHEET_MAX_GAP);
+              tabs (w->text, w->text->len, gap);
+              w->column += gap;
+            }
+        }
       else if (strcmp (local, "v") == 0)
         {
           w->in_value = TRUE;
@@ -117,7 +164,43 @@ walk_start (void *data, const char *name, const char **attrs)
         walk_odf_flush (w, g_strdup_printf ("sheet %s", attr_value (attrs, "name") ?: "?"));
       else if (strcmp (name, "draw:page") == 0)
         walk_odf_flush (w, g_strdup_printf ("slide %u", ++w->pages));
+      else if (strcmp (local, "table-row") == 0)
+        w->empty_cells = 0;
+      else if (strcmp (local, "table-cell") == 0 || strcmp (local, "covered-table-cell") == 0)
+        {
+          guint64 repeat = g_ascii_strtoull (attr_value (attrs, "number-columns-repeated") ?: "1", NULL, 10);
+          w->cell_start = w->text->len;
+          w->cell_repeat = (guint) CLAMP (repeat, 1, SHEET_MAX_GAP);
+        }
     }
+}
+
+/* A table cell's end: an empty one is counted, one with text gets the tabs of the empty
+ * ones before it, then its own. */
+static void
+walk_cell_end (Walk *w, const char *local)
+{
+  gboolean odf_cell = w->options->mode == XML_ODF
+                      && (strcmp (local, "table-cell") == 0 || strcmp (local, "covered-table-cell") == 0);
+  if (odf_cell && w->text->len == w->cell_start)
+    {
+      w->empty_cells = MIN (w->empty_cells + w->cell_repeat, SHEET_MAX_GAP);
+      return;
+    }
+  if (odf_cell)
+    {
+      tabs (w->text, w->cell_start, w->empty_cells);
+      w->empty_cells = 0;
+    }
+  /* A cell's paragraph (ODF text:p) ends the cell, not the row. */
+  if (w->text->len > 0 && w->text->str[w->text->len - 1] == '\n')
+    w->text->str[w->text->len - 1] = '\t';
+  else if (w->options->mode == XML_SHEET)
+    g_string_append_c (w->text, '\t');  /* an empty cell keeps its column too */
+  else
+    walk_sep (w, '\t');
+  if (w->options->mode == XML_SHEET)
+    w->column++;
 }
 
 static void
@@ -155,13 +238,7 @@ walk_end (void *data, const char *name)
   if (name_in (local, LINE_ENDS))
     walk_sep (w, '\n');
   else if (name_in (local, CELL_ENDS))
-    {
-      /* A cell's paragraph (ODF text:p) ends the cell, not the row. */
-      if (w->text->len > 0 && w->text->str[w->text->len - 1] == '\n')
-        w->text->str[w->text->len - 1] = '\t';
-      else
-        walk_sep (w, '\t');
-    }
+    walk_cell_end (w, local);
 }
 
 static void XMLCALL
