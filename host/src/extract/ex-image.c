@@ -288,6 +288,26 @@ ex_images_not_read (Ex *ex, const char *where, guint count)
   emit_literal (ex, EXTRACT_NOT_READ, where, what);
 }
 
+static void
+ocr_late (Ex *ex, const char *where)
+{
+  if (ex->ocr_late_told)
+    return;
+  ex->ocr_late_told = TRUE;
+  /* Not read in time is unreadable, naming the bound (a size bound is oversize). */
+  g_autofree char *why = g_strdup_printf ("not read within ocr.time_ms (%u ms)", ex->bounds.ocr_time_ms);
+  emit_literal (ex, EXTRACT_UNREADABLE, where, why);
+}
+
+gboolean
+ex_ocr_time_left (Ex *ex, const char *where)
+{
+  if (ex->ocr_spent_ms < ex->bounds.ocr_time_ms)
+    return TRUE;
+  ocr_late (ex, where);
+  return FALSE;
+}
+
 #if WEIR_HAVE_TESSERACT
 /* FALSE (and the record saying why) when OCR cannot read an image now. */
 static gboolean
@@ -298,13 +318,7 @@ ocr_ready (Ex *ex, const char *where)
       emit_literal (ex, EXTRACT_UNREADABLE, where, ocr_error[0] ? ocr_error : "OCR is not available");
       return FALSE;
     }
-  if (ex->ocr_spent_ms >= ex->bounds.ocr_time_ms)
-    {
-      g_autofree char *why = g_strdup_printf ("not read within ocr.time_ms (%u ms)", ex->bounds.ocr_time_ms);
-      emit_literal (ex, EXTRACT_UNREADABLE, where, why);
-      return FALSE;
-    }
-  return TRUE;
+  return ex_ocr_time_left (ex, where);
 }
 
 /* Recognises grey (taken) within what is left of the file's OCR time. */
@@ -324,11 +338,7 @@ ocr_grey (Ex *ex, const char *where, PIX *grey, int dpi)
   if (rc != 0 || spent_ms >= (gint64) left_ms)
     {
       if (spent_ms >= (gint64) left_ms)
-        {
-          /* Not read in time is unreadable, naming the bound (a size bound is oversize). */
-          g_autofree char *why = g_strdup_printf ("not read within ocr.time_ms (%u ms)", ex->bounds.ocr_time_ms);
-          emit_literal (ex, EXTRACT_UNREADABLE, where, why);
-        }
+        ocr_late (ex, where);
       else
         emit_literal (ex, EXTRACT_UNREADABLE, where, "OCR failed");
     }

@@ -103,6 +103,10 @@ pdf_page_images (Ex *ex, const char *page_where, PopplerPage *page, guint *not_r
           (*not_read)++;
           continue;
         }
+      g_autofree char *label = g_strdup_printf ("image %d", n);
+      g_autofree char *at = ex_where (page_where, label);
+      if (!ex_ocr_time_left (ex, at))
+        break;  /* not decoded: the file's OCR time is spent */
       cairo_surface_t *surface = poppler_page_get_image (page, m->image_id);
       if (surface == NULL)
         continue;
@@ -111,8 +115,6 @@ pdf_page_images (Ex *ex, const char *page_where, PopplerPage *page, guint *not_r
       cairo_surface_destroy (surface);
       if (grey == NULL)
         continue;
-      g_autofree char *label = g_strdup_printf ("image %d", n);
-      g_autofree char *at = ex_where (page_where, label);
       /* The image's own resolution, from its pixels and the area it is drawn in. */
       int dpi = (int) (width * 72.0 / width_pt + 0.5);
       ex_image_grey (ex, at, grey, width, height, width, dpi);

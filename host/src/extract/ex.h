@@ -22,6 +22,7 @@ typedef struct {
   guint32 ocr_spent_ms;  /* OCR time so far, every image of the file: ocr_time_ms bounds the sum */
   guint32 ocr_seen_n;    /* images read so far, by content: one read of a logo on every page */
   guint64 ocr_seen[64];
+  gboolean ocr_late_told; /* "not read within ocr.time_ms" was said: once a file */
 } Ex;
 
 void ex_init (Ex *ex, const ExtractBounds *bounds, guint64 input_len, int out_fd);
@@ -70,6 +71,8 @@ void ex_image_grey (Ex *ex, const char *where, const guint8 *pixels, int width, 
                     int dpi);
 /* "image (PNG)"... for the image formats OCR reads, else NULL. */
 const char *ex_image_format (const guchar *data, gsize len);
+/* FALSE when the file's OCR time is spent (said once a file, at where): read no more images. */
+gboolean ex_ocr_time_left (Ex *ex, const char *where);
 /* Images of a document not read because OCR is off for the site: one record for them all. */
 void ex_images_not_read (Ex *ex, const char *where, guint count);
 void ex_ocr_text (Ex *ex, const char *where, const char *text, gsize len);
