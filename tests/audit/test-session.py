@@ -150,6 +150,35 @@ def check_ocsf(home, lines):
     assert findings[4]["finding_info"]["uid"] == findings[0]["finding_info"]["uid"]
 
 
+def check_copy_ocsf():
+    """A copy out of a source group's page, recorded because the policy asks, is an
+    informational Data Security Finding in OCSF, with its sizes and never its text."""
+    home = Home(BUILD)
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "rules", "default-policy.json")) as f:
+        policy = json.load(f)
+    policy["origins"].insert(0, {"id": "hr", "match": ["https://hr.corp.example"], "source": "internal"})
+    policy["copies"] = {"keep_hours": 8, "audit": True}
+    with open(home.path("policy.json"), "w") as f:
+        json.dump(policy, f)
+    host = home.host()
+    host.ask({"type": "hello", "extension_version": "1.0.0"})
+    text = f"Salary review for the whole team, confidential until March {SECRET_PHRASE} " * 3
+    reply = host.ask({"type": "copy", "event": "copy", "origin": "https://hr.corp.example", "text": text})
+    assert reply.get("audit"), reply
+    host.close()
+    home.weir("audit", "export", "--format", "ocsf", "-o", home.path("export.ocsf"))
+    events = [json.loads(line) for line in read_lines(home.path("export.ocsf"))]
+    copies = [e for e in events if e["message"] == "Weir copy"]
+    assert len(copies) == 1, events
+    event = copies[0]
+    assert event["class_uid"] == 2006 and event["activity_id"] == 1 and event["severity_id"] == 1, event
+    assert "action" not in event, event
+    assert event["unmapped"]["source"] == "internal" and event["unmapped"]["copy_event"] == "copy", event
+    assert event["unmapped"]["words"] > 0, event
+    with open(home.path("export.ocsf")) as f:
+        assert SECRET_PHRASE not in f.read()
+
+
 def check_crash_durability():
     """A verdict the user has seen is on record even when the host is killed right
     after answering (the browser crashing takes its host down the same way)."""
@@ -169,6 +198,7 @@ def check_crash_durability():
 
 def main():
     check_crash_durability()
+    check_copy_ocsf()
     home = Home(BUILD)
     verdicts = session(home)
     lines = check_export(home, verdicts)

@@ -24,7 +24,9 @@ text_of (const cJSON *record, const char *name)
 static gboolean
 is_finding (const char *event)
 {
-  static const char *const findings[] = { "verdict", "gpu", "decision", "report", NULL };
+  /* copy (issue 25): content leaving a source group's page, an observation of data
+   * movement that a later "copied" finding refers to; informational, no action. */
+  static const char *const findings[] = { "verdict", "gpu", "decision", "report", "copy", NULL };
   return g_strv_contains (findings, event);
 }
 
@@ -141,7 +143,7 @@ add_context (cJSON *ev, const cJSON *record, const char *line)
   static const char *const kept[] = { "origin", "scan_event", "reasons", "rule", "policy", "ref", "action",
                                       "justification", "reported", "detail", "api", "pack", "pack_version",
                                       "signer", "reason", "source", "problem", "bytes", "redaction", "redacted",
-                                      NULL };
+                                      "copy_event", "words", NULL };
   for (const char *const *name = kept; *name != NULL; name++)
     {
       const cJSON *item = cJSON_GetObjectItemCaseSensitive (record, *name);
