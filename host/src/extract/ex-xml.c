@@ -31,6 +31,7 @@ typedef struct {
   gsize cell_start;        /* where the current cell's text starts */
   guint cell_repeat;       /* table:number-columns-repeated */
   guint empty_cells;       /* empty cells not yet written: only before a cell with text */
+  gsize padded;            /* tabs written for cells that are not there, every row */
   /* XML_ODF */
   char *label;             /* the current sheet or slide; NULL before the first */
   guint pages;
@@ -78,13 +79,17 @@ static const char *const CELL_ENDS[] = { "tc", "c", "table-cell", "covered-table
 
 /* Cells are tab-separated and keep their columns: an empty cell is a tab of its own (a
  * workbook's rows become the EDM reader's rows). Runs of empty cells are bounded: a
- * spreadsheet's rows end in thousands of them. */
+ * spreadsheet's rows end in thousands of them, and a hostile sheet would put one cell
+ * at column XFD of every row. */
 #define SHEET_MAX_GAP 1024u
+#define SHEET_MAX_PADDING ((gsize) 16 << 20)
 
 static void
-tabs (GString *text, gsize at, guint n)
+tabs (Walk *w, gsize at, guint n)
 {
-  n = MIN (n, SHEET_MAX_GAP);
+  GString *text = w->text;
+  n = (guint) MIN ((gsize) MIN (n, SHEET_MAX_GAP), SHEET_MAX_PADDING - MIN (w->padded, SHEET_MAX_PADDING));
+  w->padded += n;
   char run[64];
   memset (run, '\t', sizeof run);
   for (guint done = 0; done < n;)
@@ -148,7 +153,7 @@ walk_start (void *data, const char *name, const char **attrs)
           if (col > (gint64) w->column)
             {
               guint gap = (guint) MIN (col - (gint64) w->column, (gint64) SHEET_MAX_GAP);
-              tabs (w->text, w->text->len, gap);
+              tabs (w, w->text->len, gap);
               w->column += gap;
             }
         }
@@ -189,7 +194,7 @@ walk_cell_end (Walk *w, const char *local)
     }
   if (odf_cell)
     {
-      tabs (w->text, w->cell_start, w->empty_cells);
+      tabs (w, w->cell_start, w->empty_cells);
       w->empty_cells = 0;
     }
   /* A cell's paragraph (ODF text:p) ends the cell, not the row. */
