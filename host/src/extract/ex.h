@@ -76,8 +76,9 @@ gboolean ex_ocr_time_left (Ex *ex, const char *where);
 /* Images of a document not read because OCR is off for the site: one record for them all. */
 void ex_images_not_read (Ex *ex, const char *where, guint count);
 void ex_ocr_text (Ex *ex, const char *where, const char *text, gsize len);
-/* Loads the OCR engine and languages ("eng+deu") once, in the launcher, before any
- * sandbox; FALSE when they cannot be (images are then unreadable, saying why). */
+/* Loads the OCR engine and languages ("eng+deu") once, in the launcher, with the first
+ * job that has OCR on, before its child's sandbox; FALSE when they cannot be (images
+ * are then unreadable, saying why). */
 gboolean ex_ocr_preload (const char *languages);
 
 /* Windows-1252 to UTF-8 (NULL when iconv cannot); caller frees. */

@@ -207,15 +207,22 @@ launcher (int sock, const char *ocr_languages)
       setrlimit (RLIMIT_DATA, &data);
     }
   ex_preload ();
-  if (ocr_languages != NULL)
-    ex_ocr_preload (ocr_languages);
   ExtractResult ready = { .magic = EXTRACT_READY_MAGIC };
   if (send (sock, &ready, sizeof ready, MSG_NOSIGNAL) != sizeof ready)
     return 0;
   ExtractJob job;
   int fds[2];
+  gboolean ocr_loaded = FALSE;
   while (launcher_receive (sock, &job, fds))
     {
+      /* The OCR models (tens of MB, a good part of a second) load with the first job of
+       * a site where OCR is on, here where files can still be read; every host starts a
+       * launcher, and most never see an image. The children share them by fork. */
+      if (job.bounds.ocr && ocr_languages != NULL && !ocr_loaded)
+        {
+          ex_ocr_preload (ocr_languages);  /* once: a failure is told with each image */
+          ocr_loaded = TRUE;
+        }
       pid_t pid = fork ();
       if (pid == 0)
         {
