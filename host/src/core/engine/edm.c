@@ -179,11 +179,28 @@ filter_new (gsize n, guint *bits)
   return g_new0 (guint64, ((gsize) 1 << *bits) / 64);
 }
 
+/* A blocked Bloom filter, as the fingerprint filter (engine/index.c): three bits of one
+ * 64-bit word per hash, the word from the hash's low bits, the bits from bits 32 to
+ * 49. At 16 to 32 bits per element it lets about 0.5% of absent hashes through where
+ * one bit per hash let 3 to 6% through, each then a binary search of cache misses over
+ * the table's words (a tenth of EDM matching with a 100,000-row table). */
+static inline const guint64 *
+filter_word (const guint64 *filter, guint bits, guint64 h)
+{
+  return &filter[h & ((((guint64) 1) << (bits - 6)) - 1)];
+}
+
+static inline guint64
+filter_mask (guint64 h)
+{
+  return (G_GUINT64_CONSTANT (1) << ((h >> 32) & 63)) | (G_GUINT64_CONSTANT (1) << ((h >> 38) & 63))
+         | (G_GUINT64_CONSTANT (1) << ((h >> 44) & 63));
+}
+
 static void
 filter_add (guint64 *filter, guint bits, guint64 h)
 {
-  guint64 slot = h >> (64 - bits);
-  filter[slot / 64] |= G_GUINT64_CONSTANT (1) << (slot % 64);
+  *(guint64 *) filter_word (filter, bits, h) |= filter_mask (h);
 }
 
 static gboolean
@@ -191,10 +208,11 @@ filter_may_hold (IndexMap *map, const guint64 *filter, guint bits, guint64 h)
 {
   if (filter == NULL)
     return TRUE;
-  guint64 slot = h >> (64 - bits);
-  if (!index_map_check (map, &filter[slot / 64], sizeof (guint64)))
+  const guint64 *word = filter_word (filter, bits, h);
+  if (!index_map_check (map, word, sizeof *word))
     return FALSE;  /* damaged: the engine answers from the stored pack instead */
-  return (filter[slot / 64] >> (slot % 64)) & 1;
+  guint64 mask = filter_mask (h);
+  return (*word & mask) == mask;
 }
 
 void
@@ -387,7 +405,7 @@ words_in_table (Matcher *m, const NormWords *words, gboolean *known)
             }
           keyed[n_pending] = edm_word_hash (t->key, norm_word_text (words, i), w[i].len);
           if (t->word_filter != NULL)
-            __builtin_prefetch (&t->word_filter[(keyed[n_pending] >> (64 - t->word_filter_bits)) / 64]);
+            __builtin_prefetch (filter_word (t->word_filter, t->word_filter_bits, keyed[n_pending]));
           pending[n_pending++] = i;
         }
       for (guint p = 0; p < n_pending; p++)

@@ -70,9 +70,10 @@ typedef struct {
    * numbers and each lookup costs a keyed BLAKE2b. All ones when unknown (packs built
    * before the pack metadata carried it). */
   guint64 number_digits;
-  /* Bit filters over the hashes of words and of entries, about 16 bits each: most
-   * words and candidate values of a paste are in no table, and one bit answers for
-   * them where a binary search read a dozen cache lines. NULL until edm_table_index. */
+  /* Blocked Bloom filters over the hashes of words and of entries, 16 to 32 bits each
+   * (three bits in one 64-bit word per hash): most words and candidate values of a
+   * paste are in no table, and one word answers for them where a binary search read a
+   * dozen cache lines. NULL until edm_table_index. */
   guint64 *word_filter, *value_filter;  /* owned */
   guint word_filter_bits, value_filter_bits;
   /* When set (borrowed from the IndexPack), entries, words and the filters point into
