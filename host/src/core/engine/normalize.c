@@ -225,6 +225,20 @@ static const guchar ascii_separator[256] = {
 #undef S
 };
 
+/* ASCII bytes other than letters and digits, the hyphen and apostrophe included: with
+ * no word started, each of them only separates words. */
+static const guchar ascii_gap[256] = {
+#define G(c) ((c) < 0x80 && !((c) >= 'A' && (c) <= 'Z') && !((c) >= 'a' && (c) <= 'z') \
+              && !((c) >= '0' && (c) <= '9'))
+#define G4(c) G (c), G (c + 1), G (c + 2), G (c + 3)
+#define G16(c) G4 (c), G4 (c + 4), G4 (c + 8), G4 (c + 12)
+  G16 (0), G16 (16), G16 (32), G16 (48), G16 (64), G16 (80), G16 (96), G16 (112),
+  /* 128..255: 0 */
+#undef G16
+#undef G4
+#undef G
+};
+
 /* normalize_word_hash in parts, so that the ASCII fast path hashes while it copies.
  * FNV-1a, then a 64-bit finaliser (splitmix64) so that similar words spread over all
  * bits: the k-gram hash is keyed SipHash over these, so this only has to be fast and
@@ -375,7 +389,7 @@ ascii_words_sink (Norm *n, gsize i)
   while (nw < k->cap)
     {
       /* ASCII other than letters and digits separates words when none is started. */
-      while (i < len && text[i] < 0x80 && ascii_lower[text[i]] == 0)
+      while (i < len && ascii_gap[text[i]])
         i++;
       if (i == len || text[i] >= 0x80)
         break;
@@ -386,7 +400,7 @@ ascii_words_sink (Norm *n, gsize i)
           out[at + j - i] = (char) c;
           h = WORD_HASH_STEP (h, c);
         }
-      if (j < len && !ascii_word_ends_here (n, j))
+      if (j < len && !ascii_separator[text[j]] && !ascii_word_ends_here (n, j))
         break;
       out[at + j - i] = '\0';
       k->hashes[nw] = word_hash_finish (h);
