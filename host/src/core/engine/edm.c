@@ -14,6 +14,26 @@
 #define NUMBER_MAX_GROUPS 6
 #define EMAIL_MAX 254
 
+/* Whether a word is in the table, remembered across scans by the word's
+ * normalize_word_hash: prose repeats its words, and a repeat then costs one compare
+ * instead of a keyed SipHash and a filter probe, which is a cache miss in a large
+ * table's filter (a memo of each paste alone left three times the SipHashes on the
+ * corpus of bench/scan.sh; comparing the words' bytes as well cost more than it
+ * saved). Two different words with one 64-bit hash would share an answer: among
+ * natural words that does not happen, and text crafted to make it happen could as
+ * well misspell the name it hides. 8192 slots of 16 bytes, 128 KiB of a host's
+ * memory per table, touched as pastes come. */
+#define WORD_CACHE_SLOTS 8192
+
+typedef struct {
+  guint64 word;    /* normalize_word_hash */
+  enum { WORD_UNSEEN, WORD_UNKNOWN, WORD_KNOWN } state;
+} WordCacheSlot;
+
+struct EdmWordCache {
+  WordCacheSlot slots[WORD_CACHE_SLOTS];
+};
+
 static const char *const kind_names[] = { "text", "email", "number", "name" };
 
 const char *
@@ -41,6 +61,7 @@ edm_table_new (const char *name)
   EdmTable *table = g_new0 (EdmTable, 1);
   table->name = g_strdup (name);
   table->number_digits = G_MAXUINT64;
+  table->word_cache = g_new0 (struct EdmWordCache, 1);  /* calloc: pages are touched as used */
   return table;
 }
 
@@ -59,6 +80,7 @@ edm_table_free (EdmTable *table)
       g_free (table->value_filter);
     }
   g_free (table->name);
+  g_free (table->word_cache);
   g_free (table);
 }
 
@@ -279,12 +301,6 @@ typedef struct {
   char bytes[MEMO_MAX];
 } MemoSlot;
 
-#define WORD_MEMO_SLOTS 4096
-
-typedef struct {
-  guint64 word;   /* normalize_word_hash */
-  enum { WORD_UNSEEN, WORD_UNKNOWN, WORD_KNOWN } state;
-} WordMemo;
 
 typedef struct {
   const EdmTable *table;
@@ -293,7 +309,6 @@ typedef struct {
   GString *norm;
   crypto_generichash_state keyed;  /* the state after the key block, copied per value */
   MemoSlot *memo; /* MEMO_SLOTS, allocated on first use */
-  WordMemo *word_memo;  /* WORD_MEMO_SLOTS, allocated on first use */
 } Matcher;
 
 static MemoSlot *
@@ -369,18 +384,18 @@ value_hash (Matcher *m, EdmKind kind, gsize *first)
   return h;
 }
 
-/* Whether each word of the paste is in the table (known[i]), remembered by its
- * normalize_word_hash: prose repeats its words, and a repeat then costs one compare
- * instead of a keyed SipHash. Two different words with one 64-bit hash would share an
- * answer; among natural words that does not happen, and a paste crafted to make it
- * happen could as well misspell the name it hides.
- *
- * The words the memo does not answer are hashed a batch at a time and their filter
- * words prefetched before any is probed: the filter of a large table is far bigger
- * than the cache, so each probe is a miss, and a batch's misses overlap instead of
- * following one another (perf put that one bit test at 40% of EDM matching with a
- * 100,000-row table). A word twice in one batch is looked up twice: same answer. */
+/* Whether each word of the paste is in the table (known[i]). The words the table's
+ * cache (above) does not answer are hashed a batch at a time and their filter words
+ * prefetched before any is probed: the filter of a large table is far bigger than the
+ * cache, so each probe is a miss, and a batch's misses overlap instead of following
+ * one another. A word twice in one batch is looked up twice: same answer. */
 #define WORD_BATCH 32
+
+static WordCacheSlot *
+word_cache_slot (const EdmTable *t, guint64 word_hash)
+{
+  return &t->word_cache->slots[(word_hash >> 32) & (WORD_CACHE_SLOTS - 1)];
+}
 
 static void
 words_in_table (Matcher *m, const NormWords *words, gboolean *known)
@@ -389,15 +404,13 @@ words_in_table (Matcher *m, const NormWords *words, gboolean *known)
   guint n_words = words->words->len;
   const guint64 *hashes = (const guint64 *) (const void *) words->hashes->data;
   const NormWord *w = (const NormWord *) (const void *) words->words->data;
-  if (m->word_memo == NULL)
-    m->word_memo = g_new0 (WordMemo, WORD_MEMO_SLOTS);
   for (guint from = 0; from < n_words; from += WORD_BATCH)
     {
       guint pending[WORD_BATCH], n_pending = 0;
       guint64 keyed[WORD_BATCH];
       for (guint i = from; i < MIN (from + WORD_BATCH, n_words); i++)
         {
-          const WordMemo *slot = &m->word_memo[(hashes[i] >> 32) & (WORD_MEMO_SLOTS - 1)];
+          const WordCacheSlot *slot = word_cache_slot (t, hashes[i]);
           if (slot->state != WORD_UNSEEN && slot->word == hashes[i])
             {
               known[i] = slot->state == WORD_KNOWN;
@@ -412,8 +425,8 @@ words_in_table (Matcher *m, const NormWords *words, gboolean *known)
         {
           guint i = pending[p];
           known[i] = word_known (t, keyed[p]);
-          m->word_memo[(hashes[i] >> 32) & (WORD_MEMO_SLOTS - 1)]
-            = (WordMemo) { .word = hashes[i], .state = known[i] ? WORD_KNOWN : WORD_UNKNOWN };
+          *word_cache_slot (t, hashes[i]) = (WordCacheSlot) { .word = hashes[i],
+                                                              .state = known[i] ? WORD_KNOWN : WORD_UNKNOWN };
         }
     }
 }
@@ -649,5 +662,4 @@ edm_table_match_spans (const EdmTable *table, const char *text, gsize len, const
   g_array_unref (m.hits);
   g_string_free (m.norm, TRUE);
   g_free (m.memo);
-  g_free (m.word_memo);
 }

@@ -76,6 +76,9 @@ typedef struct {
    * dozen cache lines. NULL until edm_table_index. */
   guint64 *word_filter, *value_filter;  /* owned */
   guint word_filter_bits, value_filter_bits;
+  /* Which words of pastes are in the table, kept across scans (engine/edm.c): process
+   * memory only, allocated with the table, never part of a pack or an index file. */
+  struct EdmWordCache *word_cache;  /* owned */
   /* When set (borrowed from the IndexPack), entries, words and the filters point into
    * this mapped file, are not freed with the table, and every read is checked. */
   IndexMap *map;
