@@ -193,6 +193,33 @@ test_far_apart (void)
   g_assert_nonnull (match (index, "Alan Turing 020 7946 0999", findings));
 }
 
+/* The hasher made once per key gives what keyed BLAKE2b of the kind byte and the value
+ * gives (the hashes packs hold). */
+static void
+test_value_hasher (void)
+{
+  guint8 key[EDM_KEY_BYTES];
+  for (guint i = 0; i < sizeof key; i++)
+    key[i] = (guint8) (i * 7 + 1);
+  EdmValueHasher hasher;
+  edm_value_hasher_init (&hasher, key);
+  static const char *const values[] = { "", "a", "ada lovelace", "442079460018", "grace@navy.example" };
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    for (EdmKind kind = EDM_KIND_TEXT; kind <= EDM_KIND_NAME; kind++)
+      {
+        g_autoptr (GByteArray) message = g_byte_array_new ();
+        guint8 kind_byte = (guint8) kind, out[8];
+        g_byte_array_append (message, &kind_byte, 1);
+        g_byte_array_append (message, (const guint8 *) values[i], (guint) strlen (values[i]));
+        crypto_generichash (out, sizeof out, message->data, message->len, key, sizeof key);
+        guint64 want;
+        memcpy (&want, out, 8);
+        want = GUINT64_FROM_LE (want);
+        g_assert_cmphex (edm_value_hasher_hash (&hasher, kind, values[i], strlen (values[i])), ==, want);
+        g_assert_cmphex (edm_value_hash (key, kind, values[i], strlen (values[i])), ==, want);
+      }
+}
+
 /* What a table remembers of earlier scans (which words it holds) never changes an
  * answer: one index scanning random mixes of table values and other words in turn
  * gives, for every text, what an index that never scanned before gives. The words
@@ -291,6 +318,7 @@ main (int argc, char **argv)
   g_test_add_func ("/edm/far-apart", test_far_apart);
   g_test_add_func ("/edm/spans", test_spans);
   g_test_add_func ("/edm/word-cache-agrees", test_word_cache_agrees);
+  g_test_add_func ("/edm/value-hasher", test_value_hasher);
   g_test_add_func ("/edm/bad-specs", test_bad_specs);
   return g_test_run ();
 }

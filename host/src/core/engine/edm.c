@@ -154,18 +154,31 @@ edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out)
   return TRUE;
 }
 
-guint64
-edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len)
+void
+edm_value_hasher_init (EdmValueHasher *hasher, const guint8 key[EDM_KEY_BYTES])
 {
-  crypto_generichash_state state;
+  crypto_generichash_init (&hasher->keyed, key, EDM_KEY_BYTES, 8);
+}
+
+guint64
+edm_value_hasher_hash (const EdmValueHasher *hasher, EdmKind kind, const char *norm, gsize len)
+{
+  crypto_generichash_state state = hasher->keyed;
   guint8 kind_byte = (guint8) kind, out[8];
-  crypto_generichash_init (&state, key, EDM_KEY_BYTES, sizeof out);
   crypto_generichash_update (&state, &kind_byte, 1);
   crypto_generichash_update (&state, (const guint8 *) norm, len);
   crypto_generichash_final (&state, out, sizeof out);
   guint64 h;
   memcpy (&h, out, 8);
   return GUINT64_FROM_LE (h);
+}
+
+guint64
+edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len)
+{
+  EdmValueHasher hasher;
+  edm_value_hasher_init (&hasher, key);
+  return edm_value_hasher_hash (&hasher, kind, norm, len);
 }
 
 guint64

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sodium.h>
 
 #include "index-map.h"
 #include "normalize.h"
@@ -102,6 +103,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EdmTable, edm_table_free)
 gboolean edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out);
 /* Keyed BLAKE2b of a normalised value, domain-separated by kind. */
 guint64 edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len);
+
+/* The same for many values under one key: the state after the key's block, made once
+ * and copied per value (keyed BLAKE2b compresses the key as a block of its own, so
+ * edm_value_hash pays two compressions for a short value, this one). */
+typedef struct {
+  crypto_generichash_state keyed;
+} EdmValueHasher;
+
+void edm_value_hasher_init (EdmValueHasher *hasher, const guint8 key[EDM_KEY_BYTES]);
+guint64 edm_value_hasher_hash (const EdmValueHasher *hasher, EdmKind kind, const char *norm, gsize len);
 
 /* The word filter's hash of one normalised word. */
 guint64 edm_word_hash (const guint8 key[EDM_KEY_BYTES], const char *word, gsize len);
