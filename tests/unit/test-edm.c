@@ -193,6 +193,68 @@ test_far_apart (void)
   g_assert_nonnull (match (index, "Alan Turing 020 7946 0999", findings));
 }
 
+/* The hasher made once per key gives what keyed BLAKE2b of the kind byte and the value
+ * gives (the hashes packs hold). */
+static void
+test_value_hasher (void)
+{
+  guint8 key[EDM_KEY_BYTES];
+  for (guint i = 0; i < sizeof key; i++)
+    key[i] = (guint8) (i * 7 + 1);
+  EdmValueHasher hasher;
+  edm_value_hasher_init (&hasher, key);
+  static const char *const values[] = { "", "a", "ada lovelace", "442079460018", "grace@navy.example" };
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    for (EdmKind kind = EDM_KIND_TEXT; kind <= EDM_KIND_NAME; kind++)
+      {
+        g_autoptr (GByteArray) message = g_byte_array_new ();
+        guint8 kind_byte = (guint8) kind, out[8];
+        g_byte_array_append (message, &kind_byte, 1);
+        g_byte_array_append (message, (const guint8 *) values[i], (guint) strlen (values[i]));
+        crypto_generichash (out, sizeof out, message->data, message->len, key, sizeof key);
+        guint64 want;
+        memcpy (&want, out, 8);
+        want = GUINT64_FROM_LE (want);
+        g_assert_cmphex (edm_value_hasher_hash (&hasher, kind, values[i], strlen (values[i])), ==, want);
+        g_assert_cmphex (edm_value_hash (key, kind, values[i], strlen (values[i])), ==, want);
+      }
+}
+
+/* What a table remembers of earlier scans (which words it holds) never changes an
+ * answer: one index scanning random mixes of table values and other words in turn
+ * gives, for every text, what an index that never scanned before gives. The words
+ * repeat across texts, so later texts are answered from what earlier ones left. */
+static void
+test_word_cache_agrees (void)
+{
+  static const char *const pieces[] = {
+    "Ada", "Lovelace", "Alan", "Turing", "Grace", "Hopper", "Barbara", "Liskov", "London",
+    "Boston", "ada.lovelace@example.org", "+44 20 7946 0018", "020 7946 0999", "617-555-0143",
+    "John", "Doe", "the", "of", "Turing,", "\n", ";", " ", "lovelace", "HOPPER",
+  };
+  g_autoptr (EngineIndex) warm = make_index ("Email!,Full Name,Phone,City", NULL);
+  g_autoptr (GPtrArray) findings = findings_new ();
+  GRand *rand = g_rand_new_with_seed (2828);
+  for (guint round = 0; round < 300; round++)
+    {
+      g_autoptr (GString) text = g_string_new (NULL);
+      guint n = (guint) g_rand_int_range (rand, 1, 24);
+      for (guint i = 0; i < n; i++)
+        {
+          g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+          g_string_append_c (text, ' ');
+        }
+      const Finding *got = match (warm, text->str, findings);
+      g_autofree char *got_detail = got != NULL ? g_strdup_printf ("%u %s", got->count, got->detail) : NULL;
+      g_autoptr (EngineIndex) cold = make_index ("Email!,Full Name,Phone,City", NULL);
+      g_autoptr (GPtrArray) cold_findings = findings_new ();
+      const Finding *want = match (cold, text->str, cold_findings);
+      g_autofree char *want_detail = want != NULL ? g_strdup_printf ("%u %s", want->count, want->detail) : NULL;
+      g_assert_cmpstr (got_detail, ==, want_detail);
+    }
+  g_rand_free (rand);
+}
+
 /* Issue 24: the values of matched records are where their spans say, and masking them
  * leaves no record to find; a value of an unmatched record stays. */
 static void
@@ -255,6 +317,8 @@ main (int argc, char **argv)
   g_test_add_func ("/edm/not-in-table", test_not_in_table);
   g_test_add_func ("/edm/far-apart", test_far_apart);
   g_test_add_func ("/edm/spans", test_spans);
+  g_test_add_func ("/edm/word-cache-agrees", test_word_cache_agrees);
+  g_test_add_func ("/edm/value-hasher", test_value_hasher);
   g_test_add_func ("/edm/bad-specs", test_bad_specs);
   return g_test_run ();
 }

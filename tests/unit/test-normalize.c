@@ -162,6 +162,9 @@ test_sink_agrees (void)
     "a", "Word", "DATA", "42", " ", "  ", "\n", "-", "-\n", "- \n x", "'", "don't", "\xe2\x80\x99s",
     "caf\xc3\xa9", "\xef\xac\x81", "\xe6\x9d\xb1\xe4\xba\xac", ",", ".", "\xff", "\xc3",
     "\xef\xb7\xba", "snake_case", "\xc2\xad",
+    /* where the run of ASCII words decides for itself whether a word ends */
+    "ab-cd", "x'y", "1'a", "a'1", "a'", "'b", "a-\n", "a-\n b", "a- \r\n c", "A-\nB", "a-\n\xc3\xa9",
+    "a'\xc3\xa9", "\xc3\xa9'a", "a\xe2\x80\x8b" "b", "--", "''", "a-'b", "\t-\t",
   };
   GRand *rand = g_rand_new_with_seed (20261128);
   for (guint round = 0; round < 2000; round++)
@@ -174,6 +177,42 @@ test_sink_agrees (void)
             for (guint j = 0; j < 140; j++)
               g_string_append_c (text, (char) ('A' + j % 26));
           g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+        }
+      Collected want = { g_array_new (FALSE, FALSE, sizeof (guint64)), g_string_new (NULL) };
+      normalize_foreach_word (text->str, text->len, collect, &want);
+      g_autoptr (NormWords) got = norm_words_new (text->str, text->len);
+      g_autoptr (GString) got_words = g_string_new (NULL);
+      for (guint i = 0; i < got->words->len; i++)
+        g_string_append_printf (got_words, "%s@%zu ", norm_word_text (got, i),
+                                (gsize) g_array_index (got->words, NormWord, i).start);
+      g_assert_cmpstr (got_words->str, ==, want.words->str);
+      g_assert_cmpmem (got->hashes->data, got->hashes->len * 8, want.hashes->data, want.hashes->len * 8);
+      g_array_unref (want.hashes);
+      g_string_free (want.words, TRUE);
+    }
+  g_rand_free (rand);
+}
+
+/* The same on random bytes: mostly letters, digits and spaces, with every character
+ * that makes the ASCII run stop or decide (hyphens, apostrophes, line breaks, bytes of
+ * 0x80 and up, valid or not) at random, in texts long enough for long runs. */
+static void
+test_sink_agrees_random_bytes (void)
+{
+  static const char alphabet[] = "aZz9 \n\t-'\r.,_\x80\xc3\xa9\xe2\x80\x99\xff";
+  GRand *rand = g_rand_new_with_seed (28);
+  for (guint round = 0; round < 3000; round++)
+    {
+      gsize len = (gsize) g_rand_int_range (rand, 0, round < 2000 ? 64 : 2000);
+      g_autoptr (GString) text = g_string_sized_new (len);
+      for (gsize i = 0; i < len; i++)
+        {
+          guint32 r = g_rand_int_range (rand, 0, 100);
+          char c = r < 45 ? (char) ('a' + g_rand_int_range (rand, 0, 26))
+                 : r < 55 ? (char) ('A' + g_rand_int_range (rand, 0, 26))
+                 : r < 60 ? (char) ('0' + g_rand_int_range (rand, 0, 10))
+                 : alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)];
+          g_string_append_c (text, c);
         }
       Collected want = { g_array_new (FALSE, FALSE, sizeof (guint64)), g_string_new (NULL) };
       normalize_foreach_word (text->str, text->len, collect, &want);
@@ -206,5 +245,6 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/hashes", test_hashes);
   g_test_add_func ("/normalize/hash-pinned", test_hash_pinned);
   g_test_add_func ("/normalize/sink-agrees", test_sink_agrees);
+  g_test_add_func ("/normalize/sink-agrees-random-bytes", test_sink_agrees_random_bytes);
   return g_test_run ();
 }

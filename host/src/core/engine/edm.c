@@ -14,6 +14,26 @@
 #define NUMBER_MAX_GROUPS 6
 #define EMAIL_MAX 254
 
+/* Whether a word is in the table, remembered across scans by the word's
+ * normalize_word_hash: prose repeats its words, and a repeat then costs one compare
+ * instead of a keyed SipHash and a filter probe, which is a cache miss in a large
+ * table's filter (a memo of each paste alone left three times the SipHashes on the
+ * corpus of bench/scan.sh; comparing the words' bytes as well cost more than it
+ * saved). Two different words with one 64-bit hash would share an answer: among
+ * natural words that does not happen, and text crafted to make it happen could as
+ * well misspell the name it hides. 8192 slots of 16 bytes, 128 KiB of a host's
+ * memory per table, touched as pastes come. */
+#define WORD_CACHE_SLOTS 8192
+
+typedef struct {
+  guint64 word;    /* normalize_word_hash */
+  enum { WORD_UNSEEN, WORD_UNKNOWN, WORD_KNOWN } state;
+} WordCacheSlot;
+
+struct EdmWordCache {
+  WordCacheSlot slots[WORD_CACHE_SLOTS];
+};
+
 static const char *const kind_names[] = { "text", "email", "number", "name" };
 
 const char *
@@ -41,6 +61,7 @@ edm_table_new (const char *name)
   EdmTable *table = g_new0 (EdmTable, 1);
   table->name = g_strdup (name);
   table->number_digits = G_MAXUINT64;
+  table->word_cache = g_new0 (struct EdmWordCache, 1);  /* calloc: pages are touched as used */
   return table;
 }
 
@@ -59,6 +80,7 @@ edm_table_free (EdmTable *table)
       g_free (table->value_filter);
     }
   g_free (table->name);
+  g_free (table->word_cache);
   g_free (table);
 }
 
@@ -132,18 +154,31 @@ edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out)
   return TRUE;
 }
 
-guint64
-edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len)
+void
+edm_value_hasher_init (EdmValueHasher *hasher, const guint8 key[EDM_KEY_BYTES])
 {
-  crypto_generichash_state state;
+  crypto_generichash_init (&hasher->keyed, key, EDM_KEY_BYTES, 8);
+}
+
+guint64
+edm_value_hasher_hash (const EdmValueHasher *hasher, EdmKind kind, const char *norm, gsize len)
+{
+  crypto_generichash_state state = hasher->keyed;
   guint8 kind_byte = (guint8) kind, out[8];
-  crypto_generichash_init (&state, key, EDM_KEY_BYTES, sizeof out);
   crypto_generichash_update (&state, &kind_byte, 1);
   crypto_generichash_update (&state, (const guint8 *) norm, len);
   crypto_generichash_final (&state, out, sizeof out);
   guint64 h;
   memcpy (&h, out, 8);
   return GUINT64_FROM_LE (h);
+}
+
+guint64
+edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len)
+{
+  EdmValueHasher hasher;
+  edm_value_hasher_init (&hasher, key);
+  return edm_value_hasher_hash (&hasher, kind, norm, len);
 }
 
 guint64
@@ -179,11 +214,28 @@ filter_new (gsize n, guint *bits)
   return g_new0 (guint64, ((gsize) 1 << *bits) / 64);
 }
 
+/* A blocked Bloom filter, as the fingerprint filter (engine/index.c): three bits of one
+ * 64-bit word per hash, the word from the hash's low bits, the bits from bits 32 to
+ * 49. At 16 to 32 bits per element it lets about 0.5% of absent hashes through where
+ * one bit per hash let 3 to 6% through, each then a binary search of cache misses over
+ * the table's words (a tenth of EDM matching with a 100,000-row table). */
+static inline const guint64 *
+filter_word (const guint64 *filter, guint bits, guint64 h)
+{
+  return &filter[h & ((((guint64) 1) << (bits - 6)) - 1)];
+}
+
+static inline guint64
+filter_mask (guint64 h)
+{
+  return (G_GUINT64_CONSTANT (1) << ((h >> 32) & 63)) | (G_GUINT64_CONSTANT (1) << ((h >> 38) & 63))
+         | (G_GUINT64_CONSTANT (1) << ((h >> 44) & 63));
+}
+
 static void
 filter_add (guint64 *filter, guint bits, guint64 h)
 {
-  guint64 slot = h >> (64 - bits);
-  filter[slot / 64] |= G_GUINT64_CONSTANT (1) << (slot % 64);
+  *(guint64 *) filter_word (filter, bits, h) |= filter_mask (h);
 }
 
 static gboolean
@@ -191,10 +243,11 @@ filter_may_hold (IndexMap *map, const guint64 *filter, guint bits, guint64 h)
 {
   if (filter == NULL)
     return TRUE;
-  guint64 slot = h >> (64 - bits);
-  if (!index_map_check (map, &filter[slot / 64], sizeof (guint64)))
+  const guint64 *word = filter_word (filter, bits, h);
+  if (!index_map_check (map, word, sizeof *word))
     return FALSE;  /* damaged: the engine answers from the stored pack instead */
-  return (filter[slot / 64] >> (slot % 64)) & 1;
+  guint64 mask = filter_mask (h);
+  return (*word & mask) == mask;
 }
 
 void
@@ -261,12 +314,6 @@ typedef struct {
   char bytes[MEMO_MAX];
 } MemoSlot;
 
-#define WORD_MEMO_SLOTS 4096
-
-typedef struct {
-  guint64 word;   /* normalize_word_hash */
-  enum { WORD_UNSEEN, WORD_UNKNOWN, WORD_KNOWN } state;
-} WordMemo;
 
 typedef struct {
   const EdmTable *table;
@@ -275,7 +322,6 @@ typedef struct {
   GString *norm;
   crypto_generichash_state keyed;  /* the state after the key block, copied per value */
   MemoSlot *memo; /* MEMO_SLOTS, allocated on first use */
-  WordMemo *word_memo;  /* WORD_MEMO_SLOTS, allocated on first use */
 } Matcher;
 
 static MemoSlot *
@@ -351,24 +397,51 @@ value_hash (Matcher *m, EdmKind kind, gsize *first)
   return h;
 }
 
-/* Whether word i of the paste is in the table, remembered by its normalize_word_hash:
- * prose repeats its words, and a repeat then costs one compare instead of a keyed
- * SipHash. Two different words with one 64-bit hash would share an answer; among
- * natural words that does not happen, and a paste crafted to make it happen could as
- * well misspell the name it hides. */
-static gboolean
-word_in_table (Matcher *m, const NormWords *words, guint i)
+/* Whether each word of the paste is in the table (known[i]). The words the table's
+ * cache (above) does not answer are hashed a batch at a time and their filter words
+ * prefetched before any is probed: the filter of a large table is far bigger than the
+ * cache, so each probe is a miss, and a batch's misses overlap instead of following
+ * one another. A word twice in one batch is looked up twice: same answer. */
+#define WORD_BATCH 32
+
+static WordCacheSlot *
+word_cache_slot (const EdmTable *t, guint64 word_hash)
 {
-  if (m->word_memo == NULL)
-    m->word_memo = g_new0 (WordMemo, WORD_MEMO_SLOTS);
-  guint64 h = g_array_index (words->hashes, guint64, i);
-  WordMemo *slot = &m->word_memo[(h >> 32) & (WORD_MEMO_SLOTS - 1)];
-  if (slot->state != WORD_UNSEEN && slot->word == h)
-    return slot->state == WORD_KNOWN;
-  const NormWord *w = &g_array_index (words->words, NormWord, i);
-  gboolean known = word_known (m->table, edm_word_hash (m->table->key, norm_word_text (words, i), w->len));
-  *slot = (WordMemo) { .word = h, .state = known ? WORD_KNOWN : WORD_UNKNOWN };
-  return known;
+  return &t->word_cache->slots[(word_hash >> 32) & (WORD_CACHE_SLOTS - 1)];
+}
+
+static void
+words_in_table (Matcher *m, const NormWords *words, gboolean *known)
+{
+  const EdmTable *t = m->table;
+  guint n_words = words->words->len;
+  const guint64 *hashes = (const guint64 *) (const void *) words->hashes->data;
+  const NormWord *w = (const NormWord *) (const void *) words->words->data;
+  for (guint from = 0; from < n_words; from += WORD_BATCH)
+    {
+      guint pending[WORD_BATCH], n_pending = 0;
+      guint64 keyed[WORD_BATCH];
+      for (guint i = from; i < MIN (from + WORD_BATCH, n_words); i++)
+        {
+          const WordCacheSlot *slot = word_cache_slot (t, hashes[i]);
+          if (slot->state != WORD_UNSEEN && slot->word == hashes[i])
+            {
+              known[i] = slot->state == WORD_KNOWN;
+              continue;
+            }
+          keyed[n_pending] = edm_word_hash (t->key, norm_word_text (words, i), w[i].len);
+          if (t->word_filter != NULL)
+            __builtin_prefetch (filter_word (t->word_filter, t->word_filter_bits, keyed[n_pending]));
+          pending[n_pending++] = i;
+        }
+      for (guint p = 0; p < n_pending; p++)
+        {
+          guint i = pending[p];
+          known[i] = word_known (t, keyed[p]);
+          *word_cache_slot (t, hashes[i]) = (WordCacheSlot) { .word = hashes[i],
+                                                              .state = known[i] ? WORD_KNOWN : WORD_UNKNOWN };
+        }
+    }
 }
 
 static void
@@ -392,8 +465,7 @@ match_words (Matcher *m, const NormWords *words)
 {
   guint n_words = words->words->len;
   g_autofree gboolean *known = g_new (gboolean, n_words + 1);
-  for (guint i = 0; i < n_words; i++)
-    known[i] = word_in_table (m, words, i);
+  words_in_table (m, words, known);
   for (guint i = 0; i < n_words; i++)
     {
       char *run[EDM_MAX_WORDS];
@@ -603,5 +675,4 @@ edm_table_match_spans (const EdmTable *table, const char *text, gsize len, const
   g_array_unref (m.hits);
   g_string_free (m.norm, TRUE);
   g_free (m.memo);
-  g_free (m.word_memo);
 }

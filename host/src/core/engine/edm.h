@@ -15,6 +15,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sodium.h>
 
 #include "index-map.h"
 #include "normalize.h"
@@ -70,11 +71,15 @@ typedef struct {
    * numbers and each lookup costs a keyed BLAKE2b. All ones when unknown (packs built
    * before the pack metadata carried it). */
   guint64 number_digits;
-  /* Bit filters over the hashes of words and of entries, about 16 bits each: most
-   * words and candidate values of a paste are in no table, and one bit answers for
-   * them where a binary search read a dozen cache lines. NULL until edm_table_index. */
+  /* Blocked Bloom filters over the hashes of words and of entries, 16 to 32 bits each
+   * (three bits in one 64-bit word per hash): most words and candidate values of a
+   * paste are in no table, and one word answers for them where a binary search read a
+   * dozen cache lines. NULL until edm_table_index. */
   guint64 *word_filter, *value_filter;  /* owned */
   guint word_filter_bits, value_filter_bits;
+  /* Which words of pastes are in the table, kept across scans (engine/edm.c): process
+   * memory only, allocated with the table, never part of a pack or an index file. */
+  struct EdmWordCache *word_cache;  /* owned */
   /* When set (borrowed from the IndexPack), entries, words and the filters point into
    * this mapped file, are not freed with the table, and every read is checked. */
   IndexMap *map;
@@ -98,6 +103,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EdmTable, edm_table_free)
 gboolean edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out);
 /* Keyed BLAKE2b of a normalised value, domain-separated by kind. */
 guint64 edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len);
+
+/* The same for many values under one key: the state after the key's block, made once
+ * and copied per value (keyed BLAKE2b compresses the key as a block of its own, so
+ * edm_value_hash pays two compressions for a short value, this one). */
+typedef struct {
+  crypto_generichash_state keyed;
+} EdmValueHasher;
+
+void edm_value_hasher_init (EdmValueHasher *hasher, const guint8 key[EDM_KEY_BYTES]);
+guint64 edm_value_hasher_hash (const EdmValueHasher *hasher, EdmKind kind, const char *norm, gsize len);
 
 /* The word filter's hash of one normalised word. */
 guint64 edm_word_hash (const guint8 key[EDM_KEY_BYTES], const char *word, gsize len);

@@ -3,7 +3,10 @@
 #include <sodium.h>
 #include <string.h>
 
-#define FORMAT 1
+/* 2: block tags are Poly1305 under a per-block key (1: keyed BLAKE2b), and the EDM
+ * filters are blocked Bloom filters (engine/edm.c; 1: one bit per hash). A file of
+ * another format is refused and derived again from the store. */
+#define FORMAT 2
 #define MAC_OFFSET (INDEX_MAP_HEADER_BYTES - INDEX_MAP_MAC_BYTES)
 
 static const guint8 element_bytes[INDEX_SECTION_COUNT] = { 8, 4, 16, 16, 8, 8, 8 };
@@ -95,18 +98,26 @@ index_map_header_mac (const guint8 key[INDEX_MAP_KEY_BYTES], const guint8 *heade
   crypto_generichash_final (&st, out, INDEX_MAP_MAC_BYTES);
 }
 
+/* Poly1305 under a one-time key for this block alone, BLAKE2b of the file key over the
+ * file's random id and the block's number: each key authenticates one message (a file
+ * is never rewritten under its id), as Poly1305 requires. It checks 16 KiB some six
+ * times faster than keyed BLAKE2b (3.4 against 0.57 GB/s here), and a scan pays it
+ * for every block it first touches: keyed BLAKE2b was a tenth of the CPU time of `weir
+ * scan --batch` over 40 MB with a 1.5M-fingerprint pack. */
 void
 index_map_block_tag (const guint8 key[INDEX_MAP_KEY_BYTES], const guint8 id[INDEX_MAP_ID_BYTES],
                      guint64 block, const guint8 *bytes, gsize len, guint8 out[INDEX_MAP_TAG_BYTES])
 {
-  guint8 prefix[INDEX_MAP_ID_BYTES + 8];
-  memcpy (prefix, id, INDEX_MAP_ID_BYTES);
-  put64 (prefix + INDEX_MAP_ID_BYTES, block);
-  crypto_generichash_state st;
-  crypto_generichash_init (&st, key, INDEX_MAP_KEY_BYTES, INDEX_MAP_TAG_BYTES);
-  crypto_generichash_update (&st, prefix, sizeof prefix);
-  crypto_generichash_update (&st, bytes, len);
-  crypto_generichash_final (&st, out, INDEX_MAP_TAG_BYTES);
+  G_STATIC_ASSERT (INDEX_MAP_TAG_BYTES == crypto_onetimeauth_BYTES);
+  static const char context[] = "weir index block v2";
+  guint8 prefix[sizeof context + INDEX_MAP_ID_BYTES + 8];
+  memcpy (prefix, context, sizeof context);
+  memcpy (prefix + sizeof context, id, INDEX_MAP_ID_BYTES);
+  put64 (prefix + sizeof context + INDEX_MAP_ID_BYTES, block);
+  guint8 one_time[crypto_onetimeauth_KEYBYTES];
+  crypto_generichash (one_time, sizeof one_time, prefix, sizeof prefix, key, INDEX_MAP_KEY_BYTES);
+  crypto_onetimeauth (out, bytes, len, one_time);
+  sodium_memzero (one_time, sizeof one_time);
 }
 
 void

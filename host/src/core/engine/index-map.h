@@ -10,8 +10,8 @@
  * The file holds the pack's keyed hashes and numbers only; the keys of those hashes, the
  * document and column names and the key that authenticates the file stay in the sealed
  * store. Authentication: the header carries a keyed BLAKE2b over itself and a table of
- * tags, one keyed BLAKE2b-128 per INDEX_MAP_BLOCK bytes of the data (bound to the
- * file's random id and the block's number). Opening checks the header; a block is
+ * tags, one Poly1305 tag per INDEX_MAP_BLOCK bytes of the data, under a key for that
+ * block alone (keyed BLAKE2b of the file's random id and the block's number). Opening checks the header; a block is
  * checked the first time a lookup reads it, so a host starts without reading the file,
  * and a changed byte is refused when it would be used: index_map_check() fails, the
  * map is marked damaged, and the engine answers from the stored pack instead

@@ -225,6 +225,20 @@ static const guchar ascii_separator[256] = {
 #undef S
 };
 
+/* ASCII bytes other than letters and digits, the hyphen and apostrophe included: with
+ * no word started, each of them only separates words. */
+static const guchar ascii_gap[256] = {
+#define G(c) ((c) < 0x80 && !((c) >= 'A' && (c) <= 'Z') && !((c) >= 'a' && (c) <= 'z') \
+              && !((c) >= '0' && (c) <= '9'))
+#define G4(c) G (c), G (c + 1), G (c + 2), G (c + 3)
+#define G16(c) G4 (c), G4 (c + 4), G4 (c + 8), G4 (c + 12)
+  G16 (0), G16 (16), G16 (32), G16 (48), G16 (64), G16 (80), G16 (96), G16 (112),
+  /* 128..255: 0 */
+#undef G16
+#undef G4
+#undef G
+};
+
 /* normalize_word_hash in parts, so that the ASCII fast path hashes while it copies.
  * FNV-1a, then a 64-bit finaliser (splitmix64) so that similar words spread over all
  * bits: the k-gram hash is keyed SipHash over these, so this only has to be fast and
@@ -326,6 +340,81 @@ ascii_word (Norm *n, gsize i)
   return j;
 }
 
+/* Whether a word of ASCII letters and digits ending before j (< len) ends at j as the general
+ * path would end it: at a hyphen that is not a line-breaking one, at an apostrophe that
+ * does not join two letters, or at any other ASCII byte that is not a letter or digit.
+ * FALSE (the general path decides) at a non-ASCII byte and at an apostrophe before one. */
+static inline gboolean
+ascii_word_ends_here (const Norm *n, gsize j)
+{
+  guchar c = (guchar) n->text[j];
+  if (c >= 0x80)
+    return FALSE;
+  if (c == '-')
+    return hyphen_break_end (n, j + 1) == 0;
+  if (c != '\'')
+    return TRUE;
+  if (j + 1 >= n->len)
+    return TRUE;
+  guchar after = (guchar) n->text[j + 1];
+  if (after >= 0x80)
+    return FALSE;
+  return !g_ascii_isalpha (n->text[j - 1]) || !g_ascii_isalpha (after);
+}
+
+/* norm_words_new's fast path: a run of plain ASCII words and the separators between
+ * them, taken in one loop that writes each word lower-cased straight into the sink and
+ * hashes it in the same pass (ascii_word_sink's loop, without leaving it between words:
+ * 15% faster on the bench corpus; classifying 16 bytes at a time with SSE2 was slower,
+ * as the hash's chain of multiplies, not the classification, bounds the loop). It gives exactly what the
+ * general walk gives (tests/unit/test-normalize.c compares the two on random text);
+ * it stops, returning the offset where the general walk goes on, at a word the
+ * general walk must see (one that touches a non-ASCII byte, a line-breaking hyphen or
+ * a joining apostrophe), at a non-ASCII byte, and when the sink is full. Called with
+ * no word started (n->buf empty). */
+static gsize
+ascii_words_sink (Norm *n, gsize i)
+{
+  NormSink *k = n->sink;
+  GString *chars = k->w->chars;
+  const guchar *restrict text = (const guchar *) n->text;
+  const gsize len = n->len;
+  /* A word written consumed its bytes and a separator, bar the last word: the room
+   * checked here lasts the whole run. */
+  if (chars->len + (len - i) + 2 >= chars->allocated_len)
+    return i;
+  char *restrict out = chars->str;
+  gsize at = chars->len;
+  guint nw = k->n;
+  while (nw < k->cap)
+    {
+      /* ASCII other than letters and digits separates words when none is started. */
+      while (i < len && ascii_gap[text[i]])
+        i++;
+      if (i == len || text[i] >= 0x80)
+        break;
+      gsize j = i;
+      guint64 h = WORD_HASH_SEED;
+      for (guchar c; j < len && (c = ascii_lower[text[j]]) != 0; j++)
+        {
+          out[at + j - i] = (char) c;
+          h = WORD_HASH_STEP (h, c);
+        }
+      if (j < len && !ascii_separator[text[j]] && !ascii_word_ends_here (n, j))
+        break;
+      out[at + j - i] = '\0';
+      k->hashes[nw] = word_hash_finish (h);
+      k->words[nw++] = (NormWord) { .start = (guint32) i, .end = (guint32) j, .at = (guint32) at,
+                                    .len = (guint32) (j - i) };
+      at += j - i + 1;
+      i = j;
+    }
+  chars->len = at;
+  chars->str[at] = '\0';
+  k->n = nw;
+  return i;
+}
+
 static void
 norm_walk (Norm *n)
 {
@@ -335,6 +424,8 @@ norm_walk (Norm *n)
     {
       if (n->buf->len == 0)
         {
+          if (n->sink != NULL)
+            i = ascii_words_sink (n, i);
           while (i < len && ascii_separator[(guchar) text[i]])
             i++;
           if (i == len)

@@ -525,6 +525,8 @@ hash_rows (PackBuilder *b, EdmTable *table, GPtrArray *rows, const guint *csv_co
 {
   g_autoptr (GString) norm = g_string_new (NULL);
   g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (guint64));
+  EdmValueHasher hasher;
+  edm_value_hasher_init (&hasher, table->key);
   table->number_digits = 0;
   for (guint r = 0; r < rows->len; r++)
     {
@@ -538,7 +540,7 @@ hash_rows (PackBuilder *b, EdmTable *table, GPtrArray *rows, const guint *csv_co
             edm_value_words (table->key, norm->str, words);
           if (table->columns[c].kind == EDM_KIND_NUMBER)
             table->number_digits |= edm_digits_bit (norm->len);
-          EdmEntry e = { edm_value_hash (table->key, table->columns[c].kind, norm->str, norm->len),
+          EdmEntry e = { edm_value_hasher_hash (&hasher, table->columns[c].kind, norm->str, norm->len),
                          r, (guint16) c, 0 };
           g_array_append_val (b->edm, e);
         }

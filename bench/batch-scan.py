@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""End-to-end scan throughput with and without a pack (issue 28's measure): `weir scan
+--batch` over a corpus cut into pastes, one JSON request a line, CPU time of the weir
+process (user + system), best of --runs, for each WEIR_HOME given.
+
+Usage: bench/batch-scan.py [--build-dir build] [--corpus FILE] [--piece-kb 64] [--runs 3]
+                           HOME [HOME...]
+
+--corpus defaults to BUILD_DIR/bench/scan-corpus.txt (bench/scan.sh makes it: ~38 MB of
+manual pages and generated config, logs and JSON). Each HOME is a WEIR_HOME: one with a
+pack imported (e.g. scale-bench.py --keep DIR leaves DIR/home-this) and an empty one
+(a folder that does not exist yet is made empty). Audit stays as the home has it (on by
+default), the same for every home. Prints MB/s by CPU and by wall time, and the verdicts
+counted, so that two homes are compared on the same requests.
+"""
+import argparse
+import collections
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+
+def pieces(data, size):
+    """The corpus cut into pastes of about size bytes, never inside a UTF-8 character."""
+    at = 0
+    while at < len(data):
+        end = min(at + size, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:
+            end += 1
+        yield data[at:end].decode("utf-8", errors="replace")
+        at = end
+
+
+def run(weir, home, requests):
+    env = dict(os.environ, WEIR_HOME=home, WEIR_KEYRING="off")
+    env.pop("DISPLAY", None)
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        p = subprocess.Popen([weir, "scan", "--batch"], env=env, stdin=subprocess.PIPE, stdout=out,
+                             stderr=subprocess.DEVNULL)
+        p.stdin.write(requests)
+        p.stdin.close()
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = 0
+        wall = time.perf_counter() - t0
+        if status != 0:
+            raise SystemExit(f"weir scan --batch failed in {home}")
+        out.seek(0)
+        verdicts = collections.Counter(json.loads(line).get("verdict", "error") for line in out)
+    return wall, usage.ru_utime + usage.ru_stime, verdicts
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", default="build")
+    ap.add_argument("--corpus")
+    ap.add_argument("--piece-kb", type=int, default=64)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("homes", nargs="+")
+    args = ap.parse_args()
+    weir = os.path.join(args.build_dir, "host", "src", "cli", "weir")
+    corpus = args.corpus or os.path.join(args.build_dir, "bench", "scan-corpus.txt")
+    with open(corpus, "rb") as f:
+        data = f.read()
+    lines = [json.dumps({"type": "scan", "id": i + 1, "event": "paste", "origin": "https://chat.example",
+                         "text": text})
+             for i, text in enumerate(pieces(data, args.piece_kb * 1024))]
+    requests = ("\n".join(lines) + "\n").encode()
+    mb = len(data) / 1e6
+    print(f"{mb:.1f} MB in {len(lines)} pastes of {args.piece_kb} KiB")
+    for home in args.homes:
+        os.makedirs(home, exist_ok=True)
+        best_wall, best_cpu, verdicts = None, None, None
+        for _ in range(args.runs):
+            wall, cpu, verdicts = run(weir, home, requests)
+            best_wall = wall if best_wall is None else min(best_wall, wall)
+            best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
+        print(f"{home}: best of {args.runs}: {mb / best_cpu:.0f} MB/s by CPU time ({best_cpu:.2f} s), "
+              f"{mb / best_wall:.0f} MB/s wall; verdicts {dict(sorted(verdicts.items()))}")
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
