@@ -152,6 +152,24 @@ collect (const char *word, gsize len, gsize start, gsize end, gpointer data)
   g_string_append_printf (c->words, "%s@%zu ", word, start);
 }
 
+/* norm_words_new (the ASCII run and the general walk) gives the words, offsets and
+ * hashes that the general walk alone gives. */
+static void
+assert_sink_agrees (const char *text, gsize len)
+{
+  Collected want = { g_array_new (FALSE, FALSE, sizeof (guint64)), g_string_new (NULL) };
+  normalize_foreach_word (text, len, collect, &want);
+  g_autoptr (NormWords) got = norm_words_new (text, len);
+  g_autoptr (GString) got_words = g_string_new (NULL);
+  for (guint i = 0; i < got->words->len; i++)
+    g_string_append_printf (got_words, "%s@%zu ", norm_word_text (got, i),
+                            (gsize) g_array_index (got->words, NormWord, i).start);
+  g_assert_cmpstr (got_words->str, ==, want.words->str);
+  g_assert_cmpmem (got->hashes->data, got->hashes->len * 8, want.hashes->data, want.hashes->len * 8);
+  g_array_unref (want.hashes);
+  g_string_free (want.words, TRUE);
+}
+
 /* norm_words_new takes plain ASCII words through its own one-pass copy: on random
  * mixes of the cases that leave that path (hyphens, apostrophes, non-ASCII, long
  * words, the end of the text) it gives what the general walk gives. */
@@ -178,17 +196,7 @@ test_sink_agrees (void)
               g_string_append_c (text, (char) ('A' + j % 26));
           g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
         }
-      Collected want = { g_array_new (FALSE, FALSE, sizeof (guint64)), g_string_new (NULL) };
-      normalize_foreach_word (text->str, text->len, collect, &want);
-      g_autoptr (NormWords) got = norm_words_new (text->str, text->len);
-      g_autoptr (GString) got_words = g_string_new (NULL);
-      for (guint i = 0; i < got->words->len; i++)
-        g_string_append_printf (got_words, "%s@%zu ", norm_word_text (got, i),
-                                (gsize) g_array_index (got->words, NormWord, i).start);
-      g_assert_cmpstr (got_words->str, ==, want.words->str);
-      g_assert_cmpmem (got->hashes->data, got->hashes->len * 8, want.hashes->data, want.hashes->len * 8);
-      g_array_unref (want.hashes);
-      g_string_free (want.words, TRUE);
+      assert_sink_agrees (text->str, text->len);
     }
   g_rand_free (rand);
 }
@@ -214,17 +222,7 @@ test_sink_agrees_random_bytes (void)
                  : alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)];
           g_string_append_c (text, c);
         }
-      Collected want = { g_array_new (FALSE, FALSE, sizeof (guint64)), g_string_new (NULL) };
-      normalize_foreach_word (text->str, text->len, collect, &want);
-      g_autoptr (NormWords) got = norm_words_new (text->str, text->len);
-      g_autoptr (GString) got_words = g_string_new (NULL);
-      for (guint i = 0; i < got->words->len; i++)
-        g_string_append_printf (got_words, "%s@%zu ", norm_word_text (got, i),
-                                (gsize) g_array_index (got->words, NormWord, i).start);
-      g_assert_cmpstr (got_words->str, ==, want.words->str);
-      g_assert_cmpmem (got->hashes->data, got->hashes->len * 8, want.hashes->data, want.hashes->len * 8);
-      g_array_unref (want.hashes);
-      g_string_free (want.words, TRUE);
+      assert_sink_agrees (text->str, text->len);
     }
   g_rand_free (rand);
 }
