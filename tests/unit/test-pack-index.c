@@ -11,6 +11,7 @@
 #include "pack/pack-index.h"
 #include "pack/pack.h"
 #include "store/store-packs.h"
+#include "weir-error.h"
 
 #define DOCS 40
 #define DOC_WORDS 400
@@ -155,6 +156,15 @@ index_file (Fixture *f)
       found = g_build_filename (dir, name, NULL);
     }
   return found;
+}
+
+/* The index file of pack name, among several packs' (NULL when none). */
+static char *
+index_file_of (Fixture *f, const char *name)
+{
+  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  const IndexPack *pack = engine_index_find_pack (index, name);
+  return pack != NULL && pack->map != NULL ? g_strdup (pack->map->path) : NULL;
 }
 
 static gboolean
@@ -324,6 +334,185 @@ test_foreign_file (Fixture *f, gconstpointer data)
   g_assert_null (gone);
 }
 
+/* The sealed pack files in STATE/packdata/ (one name each), sorted. */
+static GPtrArray *
+sealed_files (Fixture *f)
+{
+  g_autofree char *dir = g_build_filename (f->dir, "packdata", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (out, g_build_filename (dir, name, NULL));
+  g_ptr_array_sort (out, (GCompareFunc) g_strcmp0);
+  return out;
+}
+
+static GBytes *
+build_version (Fixture *f, const char *name, gint64 version, guint doc)
+{
+  g_autoptr (PackBuilder) b = pack_builder_new (name, "restricted");
+  pack_builder_add_document (b, "one.txt", f->docs[doc], strlen (f->docs[doc]));
+  PackStats stats;
+  g_autoptr (IndexPack) pack = pack_builder_finish (g_steal_pointer (&b), &stats);
+  PackMeta meta = { .name = (char *) name, .label = (char *) "restricted", .version = version,
+                    .created = 1800000000, .documents = stats.documents, .fingerprints = stats.fingerprints };
+  return pack_file_write (&meta, pack, f->sk);
+}
+
+/* The pack's bytes are in a sealed file of their own, not in the store: the store reads
+ * them back as imported, the file holds none of them in plain, a newer version replaces
+ * the file, removing the pack removes it, and a refused import leaves none behind. */
+static void
+test_sealed_file (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autoptr (GPtrArray) files = sealed_files (f);
+  g_assert_cmpuint (files->len, ==, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) back = NULL;
+  g_assert_true (store_pack_get (f->store, "board", &back, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (back, f->pack));
+  gchar *raw = NULL;
+  gsize len = 0, pack_len = 0;
+  const guint8 *pack = g_bytes_get_data (f->pack, &pack_len);
+  g_assert_true (g_file_get_contents (files->pdata[0], &raw, &len, NULL));
+  for (gsize at = 0; at + 32 <= pack_len; at += pack_len / 7)
+    g_assert_null (memmem (raw, len, pack + at, 32));
+  g_free (raw);
+  /* A newer version replaces the file; an older one is refused and leaves none. */
+  g_autoptr (GBytes) v6 = build_version (f, "board", 6, 1), v4 = build_version (f, "board", 4, 2);
+  g_auto (PackMeta) meta6 = { 0 };
+  g_assert_true (pack_import (f->store, f->dir, v6, &meta6, &error));
+  g_autoptr (GPtrArray) after6 = sealed_files (f);
+  g_assert_cmpuint (after6->len, ==, 1);
+  g_assert_cmpstr (after6->pdata[0], !=, files->pdata[0]);
+  g_auto (PackMeta) meta4 = { 0 };
+  g_assert_false (pack_import (f->store, f->dir, v4, &meta4, &error));
+  g_assert_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED);
+  g_clear_error (&error);
+  g_autoptr (GPtrArray) after4 = sealed_files (f);
+  g_assert_cmpuint (after4->len, ==, 1);
+  g_assert_cmpstr (after4->pdata[0], ==, after6->pdata[0]);
+  g_clear_pointer (&back, g_bytes_unref);
+  g_assert_true (store_pack_get (f->store, "board", &back, &error));
+  g_assert_true (g_bytes_equal (back, v6));
+
+  /* Another pack has its own file; removing one removes its file only. */
+  g_autoptr (GBytes) other = build_version (f, "other", 1, 3);
+  g_auto (PackMeta) meta_other = { 0 };
+  g_assert_true (pack_import (f->store, f->dir, other, &meta_other, &error));
+  g_autoptr (GPtrArray) two = sealed_files (f);
+  g_assert_cmpuint (two->len, ==, 2);
+  g_assert_true (pack_imported_remove (f->store, "board", &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) one = sealed_files (f);
+  g_assert_cmpuint (one->len, ==, 1);
+  g_assert_cmpstr (one->pdata[0], !=, after6->pdata[0]);
+}
+
+/* A host starts from the index file and the store alone: the sealed file is read only
+ * to derive the index again. Changed, cut short, swapped for another pack's file or
+ * missing, it is refused then, the pack is not active and the reason says why. */
+static void
+test_sealed_file_changed (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autoptr (GBytes) other = build_version (f, "other", 1, 3);
+  g_auto (PackMeta) meta_other = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (pack_import (f->store, f->dir, other, &meta_other, &error));
+  g_autoptr (GPtrArray) files = sealed_files (f);
+  g_assert_cmpuint (files->len, ==, 2);
+  g_autoptr (GBytes) board_bytes = NULL;
+  g_assert_true (store_pack_get (f->store, "board", &board_bytes, &error));
+  const char *board = NULL, *theirs = NULL;
+  for (guint i = 0; i < 2; i++)
+    {
+      /* Which file is board's: the one whose removal makes board unreadable. */
+      g_autofree char *aside = g_strconcat (files->pdata[i], ".aside", NULL);
+      g_assert_cmpint (g_rename (files->pdata[i], aside), ==, 0);
+      g_autoptr (GBytes) b = NULL;
+      gboolean ok = store_pack_get (f->store, "board", &b, NULL);
+      g_assert_cmpint (g_rename (aside, files->pdata[i]), ==, 0);
+      if (!ok)
+        board = files->pdata[i];
+      else
+        theirs = files->pdata[i];
+    }
+  g_assert_nonnull (board);
+  g_assert_nonnull (theirs);
+  gchar *good = NULL, *their = NULL;
+  gsize good_len = 0, their_len = 0;
+  g_assert_true (g_file_get_contents (board, &good, &good_len, NULL));
+  g_assert_true (g_file_get_contents (theirs, &their, &their_len, NULL));
+
+  /* The sealed file gone, the index file good: the host maps it and matches. */
+  g_autofree char *want = describe_in_memory (f);
+  g_unlink (board);
+  g_autoptr (EngineIndex) mapped_only = pack_load_index (f->store, f->dir, NULL);
+  g_assert_true (mapped (mapped_only));
+  g_autofree char *got = describe (mapped_only, f->texts);
+  g_auto (GStrv) lines = g_strsplit (got, "\n", -1);
+  g_autoptr (GString) board_only = g_string_new (NULL);  /* "other" finds its one.txt too */
+  for (guint i = 0; lines[i] != NULL && *lines[i] != '\0'; i++)
+    if (strstr (lines[i], " one.txt ") == NULL)
+      g_string_append_printf (board_only, "%s\n", lines[i]);
+  g_assert_cmpstr (board_only->str, ==, want);
+
+  struct { const char *what; gsize at; gboolean cut, swap, gone; } cases[] = {
+    { "changed", 100, FALSE, FALSE, FALSE },
+    { "changed", 20, FALSE, FALSE, FALSE },
+    { "changed", good_len - 1, FALSE, FALSE, FALSE },
+    { "cut", good_len - 10, TRUE, FALSE, FALSE },
+    { "another pack's", 0, FALSE, TRUE, FALSE },
+    { "missing", 0, FALSE, FALSE, TRUE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      if (cases[i].gone)
+        g_unlink (board);
+      else if (cases[i].swap)
+        g_assert_true (g_file_set_contents (board, their, (gssize) their_len, NULL));
+      else
+        {
+          g_autofree gchar *raw = g_memdup2 (good, good_len);
+          if (!cases[i].cut)
+            raw[cases[i].at] ^= 0x40;
+          g_assert_true (g_file_set_contents (board, raw, cases[i].cut ? (gssize) cases[i].at : (gssize) good_len,
+                                              NULL));
+        }
+      g_autofree char *index = index_file_of (f, "board");
+      if (index != NULL)
+        g_unlink (index);
+      g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr (EngineIndex) index_now = pack_load_index (f->store, f->dir, problems);
+      g_assert_null (engine_index_find_pack (index_now, "board"));
+      g_assert_nonnull (engine_index_find_pack (index_now, "other"));
+      g_assert_cmpuint (problems->len, ==, 1);
+      g_test_message ("%s: %s", cases[i].what, (char *) problems->pdata[0]);
+      g_assert_nonnull (strstr (problems->pdata[0], "Pack \"board\" is not active"));
+      g_assert_nonnull (strstr (problems->pdata[0], cases[i].gone ? "is missing" : "sealed pack file"));
+      /* weir store check reads it too. */
+      StoreCheck check;
+      g_autoptr (GError) check_error = NULL;
+      g_assert_false (store_check (f->store, &check, &check_error));
+      int code = cases[i].gone ? WEIR_ERROR_NOT_FOUND : WEIR_ERROR_TAMPERED;
+      g_assert_error (check_error, WEIR_ERROR, code);
+    }
+  /* Put back, it loads again. */
+  g_assert_true (g_file_set_contents (board, good, (gssize) good_len, NULL));
+  g_autoptr (EngineIndex) back = pack_load_index (f->store, f->dir, NULL);
+  g_assert_true (mapped (back));
+  StoreCheck check;
+  g_assert_true (store_check (f->store, &check, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (check.pack_files, ==, 2);
+  g_free (good);
+  g_free (their);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -331,5 +520,7 @@ main (int argc, char **argv)
   g_test_add ("/pack-index/same-findings", Fixture, NULL, setup, test_same_findings, teardown);
   g_test_add ("/pack-index/changed-byte", Fixture, NULL, setup, test_changed_byte, teardown);
   g_test_add ("/pack-index/foreign-file", Fixture, NULL, setup, test_foreign_file, teardown);
+  g_test_add ("/pack-index/sealed-file", Fixture, NULL, setup, test_sealed_file, teardown);
+  g_test_add ("/pack-index/sealed-file-changed", Fixture, NULL, setup, test_sealed_file_changed, teardown);
   return g_test_run ();
 }

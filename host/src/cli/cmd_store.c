@@ -93,8 +93,9 @@ static int
 run_check (int argc, char **argv)
 {
   if (!cli_parse ("store check", "",
-                  "Reads and authenticates every page of the store and its WAL, then checks its "
-                  "structure. Exit status 2 names the first bad page.", NULL, &argc, &argv))
+                  "Reads and authenticates every page of the store and its WAL, checks its "
+                  "structure, then reads and authenticates every pack's sealed file. Exit status 2 "
+                  "names the first bad page or file.", NULL, &argc, &argv))
     return CLI_USAGE;
   if (argc > 1)
     return cli_fail ("store check", CLI_USAGE, "unexpected argument \"%s\" (see weir store check --help)", argv[1]);
@@ -102,8 +103,8 @@ run_check (int argc, char **argv)
   StoreCheck check;
   if (!state_store_check (&check, &error))
     return cli_fail ("store check", CLI_FAILURE, "%s", error->message);
-  printf ("ok: %u pages and %u WAL frames authenticated, structure intact\n", check.pages,
-          check.wal_frames);
+  printf ("ok: %u pages and %u WAL frames authenticated, structure intact; %u pack file%s authenticated\n",
+          check.pages, check.wal_frames, check.pack_files, check.pack_files == 1 ? "" : "s");
   return fflush (stdout) == 0 ? CLI_OK : CLI_FAILURE;
 }
 

@@ -181,7 +181,7 @@ pack_import (Store *store, const char *config_dir, GBytes *bytes, PackMeta *meta
 }
 
 static gboolean
-collect_info (const StorePackInfo *info, GBytes *bytes, gpointer data)
+collect_info (const StorePackInfo *info, gpointer data)
 {
   StorePackInfo copy = *info;
   copy.name = g_strdup (info->name);
@@ -231,7 +231,7 @@ pack_load_index (Store *store, const char *config_dir, GPtrArray *problems)
   g_autoptr (GError) error = NULL;
   /* Names first, then each pack: deriving an index file writes to the store, which is
    * better done with no statement open. */
-  if (!store_pack_foreach (store, FALSE, collect_info, infos, &error) && problems != NULL)
+  if (!store_pack_foreach (store, collect_info, infos, &error) && problems != NULL)
     g_ptr_array_add (problems, g_strdup_printf ("Packs cannot be read: %s", error->message));
   for (guint i = 0; i < infos->len; i++)
     {
@@ -471,7 +471,7 @@ typedef struct {
 } ImportedWalk;
 
 static gboolean
-imported_one (const StorePackInfo *info, GBytes *pack, gpointer data)
+imported_one (const StorePackInfo *info, gpointer data)
 {
   const ImportedWalk *walk = data;
   const PackImported pack_info = {
@@ -486,7 +486,7 @@ gboolean
 pack_imported_foreach (Store *store, PackImportedFunc fn, gpointer data, GError **error)
 {
   ImportedWalk walk = { fn, data };
-  return store_pack_foreach (store, FALSE, imported_one, &walk, error);
+  return store_pack_foreach (store, imported_one, &walk, error);
 }
 
 gboolean

@@ -3,6 +3,9 @@
 #include <sodium.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
+#include "pack-seal.h"
 #include "store-private.h"
 #include "weir-error.h"
 
@@ -34,70 +37,171 @@ store_pack_version (Store *store, const char *name, gint64 *version, GError **er
   return TRUE;
 }
 
-/* The upsert's WHERE makes "newer than what is stored" part of the one statement, so
- * two importers racing cannot both win and an older pack never replaces a newer one. */
+char *
+store_pack_data_dir (Store *store)
+{
+  g_autofree char *dir = g_path_get_dirname (store->path);
+  return g_build_filename (dir, "packdata", NULL);
+}
+
+static gboolean
+begin (Store *store, const char *what, GError **error)
+{
+  return sqlite3_exec (store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+         || store_sql_fail (store->db, what, error);
+}
+
+static gboolean
+commit (Store *store, const char *what, GError **error)
+{
+  if (sqlite3_exec (store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    return TRUE;
+  store_sql_fail (store->db, what, error);
+  sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
+}
+
+static void
+rollback (Store *store)
+{
+  sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* The sealed file name's row names (NULL when none, or a pack stored in the row). */
+static gboolean
+row_file (Store *store, const char *name, char **file, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  *file = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT file FROM packs WHERE name = ?", -1, &stmt, NULL) != SQLITE_OK)
+    return store_sql_fail (store->db, "reading packs", error);
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW && sqlite3_column_type (stmt, 0) == SQLITE_TEXT)
+    *file = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return store_sql_fail (store->db, "reading packs", error);
+  return TRUE;
+}
+
+static void
+unlink_data (Store *store, const char *file)
+{
+  if (!pack_seal_name_valid (file))
+    return;
+  g_autofree char *dir = store_pack_data_dir (store);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_unlink (path);
+}
+
+/* The pack's bytes go to a sealed file of their own (pack-seal.c) and the row holds its
+ * name and key, so opening the store authenticates none of them. The upsert's WHERE
+ * makes "newer than what is stored" part of the one statement, so two importers racing
+ * cannot both win and an older pack never replaces a newer one; the transaction makes
+ * the file the row named before this one's to remove. */
 gboolean
 store_pack_put (Store *store, const StorePackInfo *info, GBytes *pack, GError **error)
 {
   static const char sql[] =
     "INSERT INTO packs (name, version, label, key_id, created, imported, documents, fingerprints,"
-    "                   records, pack) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    "                   records, pack, file, file_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, x'', ?10, ?11)"
     " ON CONFLICT (name) DO UPDATE SET version = ?2, label = ?3, key_id = ?4, created = ?5,"
-    "   imported = ?6, documents = ?7, fingerprints = ?8, records = ?9, pack = ?10"
+    "   imported = ?6, documents = ?7, fingerprints = ?8, records = ?9, pack = x'', file = ?10,"
+    "   file_key = ?11"
     " WHERE ?2 > packs.version";
-  sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    return store_sql_fail (store->db, "storing a pack", error);
   gsize len = 0;
   const void *data = g_bytes_get_data (pack, &len);
-  sqlite3_bind_text (stmt, 1, info->name, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 2, info->version);
-  sqlite3_bind_text (stmt, 3, info->label, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, info->key_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 5, info->created);
-  sqlite3_bind_int64 (stmt, 6, g_get_real_time ());
-  sqlite3_bind_int64 (stmt, 7, info->documents);
-  sqlite3_bind_int64 (stmt, 8, info->fingerprints);
-  sqlite3_bind_int64 (stmt, 9, info->records);
-  sqlite3_bind_blob64 (stmt, 10, data ? data : "", len, SQLITE_STATIC);
-  int rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    return store_sql_fail (store->db, "storing a pack", error);
-  if (sqlite3_changes (store->db) == 0)
+  g_autofree char *dir = store_pack_data_dir (store);
+  g_autofree char *file = NULL, *old = NULL;
+  guint8 key[PACK_SEAL_KEY_BYTES];
+  if (!pack_seal_write (dir, data ? data : "", len, &file, key, error))
+    return FALSE;
+  sqlite3_stmt *stmt = NULL;
+  int rc = SQLITE_ERROR;
+  if (begin (store, "storing a pack", error) && row_file (store, info->name, &old, error))
     {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
-                   "pack \"%s\" version %" G_GINT64_FORMAT " is not newer than the imported one",
-                   info->name, info->version);
+      if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) == SQLITE_OK)
+        {
+          sqlite3_bind_text (stmt, 1, info->name, -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (stmt, 2, info->version);
+          sqlite3_bind_text (stmt, 3, info->label, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 4, info->key_id, -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (stmt, 5, info->created);
+          sqlite3_bind_int64 (stmt, 6, g_get_real_time ());
+          sqlite3_bind_int64 (stmt, 7, info->documents);
+          sqlite3_bind_int64 (stmt, 8, info->fingerprints);
+          sqlite3_bind_int64 (stmt, 9, info->records);
+          sqlite3_bind_text (stmt, 10, file, -1, SQLITE_STATIC);
+          sqlite3_bind_blob (stmt, 11, key, sizeof key, SQLITE_STATIC);
+          rc = sqlite3_step (stmt);
+        }
+      if (rc != SQLITE_DONE)
+        store_sql_fail (store->db, "storing a pack", error);
+      sqlite3_finalize (stmt);
+    }
+  sodium_memzero (key, sizeof key);
+  gboolean stored = rc == SQLITE_DONE && sqlite3_changes (store->db) > 0;
+  if (rc == SQLITE_DONE && !stored)
+    g_set_error (error, WEIR_ERROR, WEIR_ERROR_REFUSED,
+                 "pack \"%s\" version %" G_GINT64_FORMAT " is not newer than the imported one",
+                 info->name, info->version);
+  if (!stored || !commit (store, "storing a pack", error))
+    {
+      if (sqlite3_get_autocommit (store->db) == 0)
+        rollback (store);
+      unlink_data (store, file);
       return FALSE;
     }
+  if (old != NULL)
+    unlink_data (store, old);
   return TRUE;
 }
 
 gboolean
 store_pack_remove (Store *store, const char *name, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, "DELETE FROM packs WHERE name = ?", -1, &stmt, NULL) != SQLITE_OK)
-    return store_sql_fail (store->db, "removing a pack", error);
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  int rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    return store_sql_fail (store->db, "removing a pack", error);
-  if (sqlite3_changes (store->db) == 0)
+  g_autofree char *file = NULL;
+  if (!begin (store, "removing a pack", error))
+    return FALSE;
+  if (!row_file (store, name, &file, error))
     {
+      rollback (store);
+      return FALSE;
+    }
+  sqlite3_stmt *stmt = NULL;
+  g_autofree char *key = g_strconcat (SKELETON_PREFIX, name, NULL);
+  int rc = SQLITE_ERROR, changes = 0;
+  if (sqlite3_prepare_v2 (store->db, "DELETE FROM packs WHERE name = ?", -1, &stmt, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+      rc = sqlite3_step (stmt);
+      changes = sqlite3_changes (store->db);
+    }
+  sqlite3_finalize (stmt);
+  if (rc == SQLITE_DONE && changes > 0
+      && sqlite3_prepare_v2 (store->db, "DELETE FROM settings WHERE key = ?", -1, &stmt, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+      rc = sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      store_sql_fail (store->db, "removing a pack", error);
+      rollback (store);
+      return FALSE;
+    }
+  if (changes == 0)
+    {
+      rollback (store);
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND, "no pack named \"%s\" is imported", name);
       return FALSE;
     }
-  g_autofree char *key = g_strconcat (SKELETON_PREFIX, name, NULL);
-  if (sqlite3_prepare_v2 (store->db, "DELETE FROM settings WHERE key = ?", -1, &stmt, NULL) != SQLITE_OK)
-    return store_sql_fail (store->db, "removing a pack", error);
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    return store_sql_fail (store->db, "removing a pack", error);
+  if (!commit (store, "removing a pack", error))
+    return FALSE;
+  if (file != NULL)
+    unlink_data (store, file);
   return TRUE;
 }
 
@@ -116,13 +220,11 @@ row_info (sqlite3_stmt *stmt, StorePackInfo *info)
 }
 
 gboolean
-store_pack_foreach (Store *store, gboolean with_pack, StorePackFunc fn, gpointer data, GError **error)
+store_pack_foreach (Store *store, StorePackFunc fn, gpointer data, GError **error)
 {
-  const char *sql = with_pack
-    ? "SELECT name, version, label, key_id, created, imported, documents, fingerprints, records, pack"
-      " FROM packs ORDER BY name"
-    : "SELECT name, version, label, key_id, created, imported, documents, fingerprints, records"
-      " FROM packs ORDER BY name";
+  static const char sql[] =
+    "SELECT name, version, label, key_id, created, imported, documents, fingerprints, records"
+    " FROM packs ORDER BY name";
   sqlite3_stmt *stmt = NULL;
   if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
     return store_sql_fail (store->db, "reading packs", error);
@@ -131,11 +233,7 @@ store_pack_foreach (Store *store, gboolean with_pack, StorePackFunc fn, gpointer
     {
       StorePackInfo info = { 0 };
       row_info (stmt, &info);
-      /* The row's own buffer, valid until the next step: a pack can be 100 MB, and the
-       * callback only verifies and parses it. */
-      g_autoptr (GBytes) pack = with_pack ? g_bytes_new_static (sqlite3_column_blob (stmt, 9),
-                                                                (gsize) sqlite3_column_bytes (stmt, 9)) : NULL;
-      gboolean go_on = fn (&info, pack, data);
+      gboolean go_on = fn (&info, data);
       store_pack_info_clear (&info);
       if (!go_on)
         {
@@ -164,20 +262,68 @@ store_pack_stamp (Store *store, GError **error)
   return stamp;
 }
 
+/* A pack imported before the sealed files is read from its row, as it was stored. */
 gboolean
 store_pack_get (Store *store, const char *name, GBytes **pack, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   *pack = NULL;
-  if (sqlite3_prepare_v2 (store->db, "SELECT pack FROM packs WHERE name = ?", -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (store->db, "SELECT pack, file, file_key FROM packs WHERE name = ?", -1, &stmt, NULL)
+      != SQLITE_OK)
     return store_sql_fail (store->db, "reading packs", error);
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   int rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  g_autofree char *file = NULL;
+  guint8 key[PACK_SEAL_KEY_BYTES];
+  gboolean key_ok = FALSE;
+  if (rc == SQLITE_ROW && sqlite3_column_type (stmt, 1) == SQLITE_NULL)
     *pack = g_bytes_new (sqlite3_column_blob (stmt, 0), (gsize) sqlite3_column_bytes (stmt, 0));
+  else if (rc == SQLITE_ROW)
+    {
+      file = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      key_ok = sqlite3_column_bytes (stmt, 2) == PACK_SEAL_KEY_BYTES;
+      if (key_ok)
+        memcpy (key, sqlite3_column_blob (stmt, 2), sizeof key);
+    }
   sqlite3_finalize (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return store_sql_fail (store->db, "reading packs", error);
+  if (file == NULL)
+    return TRUE;
+  if (!key_ok || !pack_seal_name_valid (file))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_TAMPERED, "the store's row of pack \"%s\" is malformed", name);
+      return FALSE;
+    }
+  g_autofree char *dir = store_pack_data_dir (store);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  *pack = pack_seal_read (path, key, error);
+  sodium_memzero (key, sizeof key);
+  return *pack != NULL;
+}
+
+gboolean
+store_pack_check_files (Store *store, guint32 *files, GError **error)
+{
+  *files = 0;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT name FROM packs WHERE file IS NOT NULL ORDER BY name", -1, &stmt,
+                          NULL) != SQLITE_OK)
+    return store_sql_fail (store->db, "reading packs", error);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (names, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return store_sql_fail (store->db, "reading packs", error);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autoptr (GBytes) pack = NULL;
+      if (!store_pack_get (store, names->pdata[i], &pack, error))
+        return FALSE;
+      *files += pack != NULL;
+    }
   return TRUE;
 }
 

@@ -1,7 +1,9 @@
 /* store-packs.h: the imported fingerprint packs, in the store's packs table.
  *
  * A pack is kept as the signed bytes it was imported from (verified then), so it can be
- * checked again; the other columns are what `weir pack list` shows without opening it. */
+ * checked again: in a sealed file of its own in STATE/packdata/ (pack-seal.h) whose name
+ * and key the row holds; the other columns are what `weir pack list` shows without
+ * opening it. */
 #pragma once
 
 #include <glib.h>
@@ -26,24 +28,31 @@ void store_pack_info_clear (StorePackInfo *info);
 gboolean store_pack_version (Store *store, const char *name, gint64 *version, GError **error);
 
 /* Stores pack as info->name, atomically and only when info->version is newer than the
- * stored one (WEIR_ERROR_REFUSED otherwise). info->imported is set here. */
+ * stored one (WEIR_ERROR_REFUSED otherwise); the sealed file of the version it replaces
+ * is removed. info->imported is set here. */
 gboolean store_pack_put (Store *store, const StorePackInfo *info, GBytes *pack, GError **error);
 
-/* Removes the pack name (WEIR_ERROR_NOT_FOUND when absent). */
+/* Removes the pack name and its sealed file (WEIR_ERROR_NOT_FOUND when absent). */
 gboolean store_pack_remove (Store *store, const char *name, GError **error);
 
-/* pack is NULL unless with_pack; both are borrowed for the call only (pack points
- * into SQLite's row buffer: copy it to keep it). FALSE stops. */
-typedef gboolean (*StorePackFunc) (const StorePackInfo *info, GBytes *pack, gpointer data);
-gboolean store_pack_foreach (Store *store, gboolean with_pack, StorePackFunc fn, gpointer data,
-                             GError **error);
+/* info is borrowed for the call only. FALSE stops. */
+typedef gboolean (*StorePackFunc) (const StorePackInfo *info, gpointer data);
+gboolean store_pack_foreach (Store *store, StorePackFunc fn, gpointer data, GError **error);
 
 /* A string that changes whenever a pack is imported or removed, cheap enough to poll
  * between requests. Caller frees; NULL on error. */
 char *store_pack_stamp (Store *store, GError **error);
 
-/* The stored bytes of pack name (*pack NULL when there is none). */
+/* The stored bytes of pack name (*pack NULL when there is none), authenticated as they
+ * are read: WEIR_ERROR_TAMPERED when its sealed file was changed, WEIR_ERROR_NOT_FOUND
+ * when it is gone. */
 gboolean store_pack_get (Store *store, const char *name, GBytes **pack, GError **error);
+
+/* Reads and authenticates every stored pack's sealed file; *files receives how many. */
+gboolean store_pack_check_files (Store *store, guint32 *files, GError **error);
+
+/* The folder of the packs' sealed files, beside the store file. Caller frees. */
+char *store_pack_data_dir (Store *store);
 
 /* ---- derived index files (pack/pack-index.c) ---- */
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "store/keys.h"
+#include "store/store-packs.h"
 #include "store/vfs.h"
 #include "weir-error.h"
 
@@ -96,6 +97,11 @@ static const char *const migrations[] = {
    * k-gram hashes, never the text. */
   "CREATE TABLE copies (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL,"
   "                     copied_at INTEGER NOT NULL, words INTEGER NOT NULL, picks BLOB NOT NULL);",
+  /* A pack's bytes move to a sealed file of their own (store-packs.c, pack-seal.c): the
+   * row keeps the file's name and key, and pack stays empty. Rows stored before keep
+   * their bytes (file NULL). */
+  "ALTER TABLE packs ADD COLUMN file TEXT;"
+  "ALTER TABLE packs ADD COLUMN file_key BLOB;",
 };
 
 /* The schema version is the number of migrations applied. */
@@ -732,7 +738,7 @@ store_check (Store *store, StoreCheck *out, GError **error)
   *out = (StoreCheck) { 0 };
   if (store->vfs != NULL && !verify_sealed (store, out, error))
     return FALSE;
-  return integrity_check (store, error);
+  return integrity_check (store, error) && store_pack_check_files (store, &out->pack_files, error);
 }
 
 gboolean

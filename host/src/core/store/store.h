@@ -102,11 +102,13 @@ gboolean store_info_get (Store *store, StoreInfo *info, GError **error);  /* cle
 void store_info_clear (StoreInfo *info);
 
 /* Reads and authenticates every page of the store file and every frame of its WAL,
- * then runs SQLite's integrity check. Tampering: FALSE with WEIR_ERROR_TAMPERED and
- * a message naming the first bad page. */
+ * runs SQLite's integrity check, then reads every pack's sealed file (store-packs.h).
+ * Tampering: FALSE with WEIR_ERROR_TAMPERED and a message naming the first bad page or
+ * file. */
 typedef struct {
   guint32 pages;       /* pages of the store file, all authenticated */
   guint32 wal_frames;  /* frames of the current WAL, all authenticated */
+  guint32 pack_files;  /* packs' sealed files, all authenticated */
 } StoreCheck;
 
 gboolean store_check (Store *store, StoreCheck *out, GError **error);
