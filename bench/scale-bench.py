@@ -6,7 +6,10 @@ Usage: bench/scale-bench.py [--build-dir build] [--baseline-build DIR] [--words 
                             [--edm-rows 100k] [--hosts 3] [--runs 5] [--scan-mb 16]
                             [--keep DIR]
        --words 100M --edm-rows 10M    the issue's target (minutes; run it with nice)
-       --words 1B --edm-rows 100M     the optional largest run (tens of minutes, GBs)
+       --words 1B --edm-rows 100M --packs 4
+                                      the optional largest run (tens of minutes, 15 GB of
+                                      corpus): a pack holds at most 4 GiB, so the corpus
+                                      and the table are split into --packs packs
 
 Generates documents of random words (a fixed-seed vocabulary of 20000 words, 2500 words
 a document, as many documents as --words needs) and a CSV table of made-up people
@@ -106,6 +109,47 @@ def make_edm(path, rows, rng):
                 f.write("".join(chunk))
                 chunk = []
         f.write("".join(chunk))
+
+
+def split_csv(csv, parts, folder):
+    """The table's rows cut into parts files of about equal rows, each with the header."""
+    with open(csv) as f:
+        header = f.readline()
+        rows = sum(1 for _ in f)
+    out, per = [], -(-rows // parts)
+    with open(csv) as f:
+        f.readline()
+        for i in range(parts):
+            path = os.path.join(folder, f"people-{i + 1}.csv")
+            with open(path, "w") as part:
+                part.write(header)
+                for _ in range(per):
+                    line = f.readline()
+                    if not line:
+                        break
+                    part.write(line)
+            out.append(path)
+    return out
+
+
+def build_packs(weir, tmp, docs, csv, keys, count, env):
+    """count packs, the documents' folders and the table's rows shared between them:
+    (path, wall s, CPU s, fingerprints) of each."""
+    folders = sorted(glob.glob(os.path.join(docs, "d*")))
+    tables = [csv] if count == 1 else split_csv(csv, count, tmp)
+    out = []
+    for i in range(count):
+        mine = folders[i::count]
+        pack = os.path.join(tmp, "scale.weirpack" if count == 1 else f"scale-{i + 1}.weirpack")
+        argv = [weir, "pack", "build", "--name", "scale" if count == 1 else f"scale-{i + 1}",
+                "--label", "confidential"]
+        for folder in mine:
+            argv += ["--docs", folder]
+        argv += ["--edm", tables[i], "--edm-columns", "email!,name,phone:number,city",
+                 "--sign", os.path.join(keys, "a.key"), "-o", pack]
+        wall, cpu, text = run_timed(argv, env)
+        out.append((pack, wall, cpu, int(text.split("fingerprints ")[1].split()[0])))
+    return out
 
 
 def frame(obj):
@@ -217,6 +261,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--scan-mb", type=float, default=16)
     ap.add_argument("--keep")
+    ap.add_argument("--packs", type=int, default=1)
     args = ap.parse_args()
     words, rows = count(args.words), count(args.edm_rows)
     builds = [("this", args.build_dir)] + ([("baseline", args.baseline_build)] if args.baseline_build else [])
@@ -247,16 +292,14 @@ def main():
         keys = os.path.join(tmp, "keys")
         shutil.rmtree(keys, ignore_errors=True)
         os.makedirs(keys)
-        pack = os.path.join(tmp, "scale.weirpack")
         subprocess.run([weir, "keygen", "-s", os.path.join(keys, "a.key"), "-p", os.path.join(keys, "a.pub")],
                        env=dict(env0, WEIR_HOME=os.path.join(tmp, "keyhome")), check=True, capture_output=True)
-        build_s, build_cpu, out = run_timed([weir, "pack", "build", "--name", "scale", "--label", "confidential",
-                                             "--docs", docs, "--edm", csv, "--edm-columns",
-                                             "email!,name,phone:number,city",
-                                             "--sign", os.path.join(keys, "a.key"), "-o", pack], env0)
-        fps = int(out.split("fingerprints ")[1].split()[0])
+        packs = build_packs(weir, tmp, docs, csv, keys, args.packs, env0)
+        build_s, build_cpu = sum(b for _, b, _, _ in packs), sum(c for _, _, c, _ in packs)
+        fps = sum(n for _, _, _, n in packs)
         data_mb = (size + os.path.getsize(csv)) / 1e6
-        print(f"pack build: {fps:,} fingerprints, {os.path.getsize(pack) / 1e6:.1f} MB pack, {build_s:.1f} s wall "
+        print(f"pack build: {fps:,} fingerprints, {len(packs)} pack(s) of "
+              f"{sum(os.path.getsize(p) for p, _, _, _ in packs) / 1e6:.1f} MB, {build_s:.1f} s wall "
               f"= {data_mb / build_s:.1f} MB/s of documents and CSV; {build_cpu:.1f} s CPU = "
               f"{data_mb / build_cpu:.1f} MB/s")
         with open(os.path.join(docs, "d0000", "doc0000000.txt")) as f:
@@ -271,7 +314,10 @@ def main():
             env = dict(env0, WEIR_HOME=os.path.join(tmp, f"home-{label}"))
             shutil.rmtree(env["WEIR_HOME"], ignore_errors=True)
             subprocess.run([w, "trust", "add", os.path.join(keys, "a.pub")], env=env, check=True, capture_output=True)
-            import_s, import_cpu, _ = run_timed([w, "pack", "import", pack], env)
+            import_s = import_cpu = 0
+            for pack, _, _, _ in packs:
+                one_s, one_cpu, _ = run_timed([w, "pack", "import", pack], env)
+                import_s, import_cpu = import_s + one_s, import_cpu + one_cpu
             first_ms, reply, first_cpu = cold_start(host, env, scan)
             starts = [cold_start(host, env, scan) for _ in range(args.runs)]
             times = [ms for ms, _, _ in starts]
