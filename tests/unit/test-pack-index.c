@@ -11,6 +11,7 @@
 #include "pack/pack-index.h"
 #include "pack/pack.h"
 #include "store/store-packs.h"
+#include "store/store-private.h"  /* to write a row as an older Weir did */
 #include "weir-error.h"
 
 #define DOCS 40
@@ -513,6 +514,82 @@ test_sealed_file_changed (Fixture *f, gconstpointer data)
   g_free (their);
 }
 
+/* A store of a Weir before the sealed files kept each pack's bytes in its row: the next
+ * writable open moves them into a sealed file, gives the pages back, and the pack reads
+ * and loads as before. */
+static void
+test_row_moved_out (Fixture *f, gconstpointer data)
+{
+  /* A pack of many fingerprints (random letters, no two k-grams alike), so that its
+   * pages are most of the store. */
+  GRand *rng = g_rand_new_with_seed (9);
+  GString *big = g_string_new (NULL);
+  for (guint i = 0; i < 60000; i++)
+    {
+      for (guint j = 0, n = 3 + g_rand_int_range (rng, 0, 6); j < n; j++)
+        g_string_append_c (big, (char) ('a' + g_rand_int_range (rng, 0, 26)));
+      g_string_append_c (big, ' ');
+    }
+  g_rand_free (rng);
+  g_autoptr (PackBuilder) b = pack_builder_new ("board", "restricted");
+  pack_builder_add_document (b, "big.txt", big->str, big->len);
+  g_string_free (big, TRUE);
+  PackStats stats;
+  g_autoptr (IndexPack) built = pack_builder_finish (g_steal_pointer (&b), &stats);
+  PackMeta meta = { .name = (char *) "board", .label = (char *) "restricted", .version = 9, .created = 1800000000,
+                    .documents = stats.documents, .fingerprints = stats.fingerprints };
+  g_autoptr (GBytes) pack = pack_file_write (&meta, built, f->sk);
+  g_auto (PackMeta) imported = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (pack_import (f->store, f->dir, pack, &imported, &error));
+
+  /* Back to how the older Weir stored it: bytes in the row, no file. */
+  sqlite3_stmt *stmt = NULL;
+  g_assert_cmpint (sqlite3_prepare_v2 (f->store->db, "UPDATE packs SET pack = ?, file = NULL, file_key = NULL",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_blob (stmt, 1, g_bytes_get_data (pack, NULL), (int) g_bytes_get_size (pack), SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_finalize (stmt);
+  g_autoptr (GPtrArray) files = sealed_files (f);
+  for (guint i = 0; i < files->len; i++)
+    g_unlink (files->pdata[i]);
+  g_autofree char *index = index_file (f);
+  g_unlink (index);
+  g_autofree char *db = g_build_filename (f->dir, "weir.db", NULL);
+  store_close (f->store);
+  /* Checkpointed on close: the file now holds the pack's pages. */
+  GStatBuf before, after;
+  g_assert_cmpint (g_stat (db, &before), ==, 0);
+  g_assert_cmpint (before.st_size, >, (goffset) g_bytes_get_size (pack));
+
+  f->store = store_open (db, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) moved = sealed_files (f);
+  g_assert_cmpuint (moved->len, ==, 1);
+  g_autoptr (GBytes) back = NULL;
+  g_assert_true (store_pack_get (f->store, "board", &back, &error));
+  g_assert_true (g_bytes_equal (back, pack));
+  g_assert_cmpint (sqlite3_prepare_v2 (f->store->db, "SELECT length(pack), file IS NOT NULL FROM packs", -1, &stmt,
+                                       NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
+  g_assert_cmpint (sqlite3_column_int (stmt, 1), ==, 1);
+  sqlite3_finalize (stmt);
+  g_autoptr (EngineIndex) loaded = pack_load_index (f->store, f->dir, NULL);
+  g_assert_true (mapped (loaded));
+  StoreCheck check;
+  g_assert_true (store_check (f->store, &check, &error));
+  g_assert_cmpuint (check.pack_files, ==, 1);
+  store_close (f->store);
+  g_assert_cmpint (g_stat (db, &after), ==, 0);
+  g_assert_cmpint (after.st_size, <, before.st_size / 4);  /* the pages were given back */
+  f->store = store_open (db, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) still = sealed_files (f);
+  g_assert_cmpuint (still->len, ==, 1);
+  g_assert_cmpstr (still->pdata[0], ==, moved->pdata[0]);  /* moved once */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -522,5 +599,6 @@ main (int argc, char **argv)
   g_test_add ("/pack-index/foreign-file", Fixture, NULL, setup, test_foreign_file, teardown);
   g_test_add ("/pack-index/sealed-file", Fixture, NULL, setup, test_sealed_file, teardown);
   g_test_add ("/pack-index/sealed-file-changed", Fixture, NULL, setup, test_sealed_file_changed, teardown);
+  g_test_add ("/pack-index/row-moved-out", Fixture, NULL, setup, test_row_moved_out, teardown);
   return g_test_run ();
 }

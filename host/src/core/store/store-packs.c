@@ -302,6 +302,69 @@ store_pack_get (Store *store, const char *name, GBytes **pack, GError **error)
   return *pack != NULL;
 }
 
+/* One pack stored in its row (imported before the sealed files) moved into a file. */
+static gboolean
+move_out_one (Store *store, const char *name, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT pack FROM packs WHERE name = ? AND file IS NULL", -1, &stmt, NULL)
+      != SQLITE_OK)
+    return store_sql_fail (store->db, "reading packs", error);
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    bytes = g_bytes_new (sqlite3_column_blob (stmt, 0), (gsize) sqlite3_column_bytes (stmt, 0));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE || store_sql_fail (store->db, "reading packs", error);
+  g_autofree char *dir = store_pack_data_dir (store);
+  g_autofree char *file = NULL;
+  guint8 key[PACK_SEAL_KEY_BYTES];
+  gsize len = 0;
+  const void *data = g_bytes_get_data (bytes, &len);
+  if (!pack_seal_write (dir, data ? data : "", len, &file, key, error))
+    return FALSE;
+  /* Only the row as it was read: another process that moved it first, or a newer import
+   * meanwhile, wins, and this file goes. */
+  rc = SQLITE_ERROR;
+  if (sqlite3_prepare_v2 (store->db, "UPDATE packs SET pack = x'', file = ?2, file_key = ?3"
+                                     " WHERE name = ?1 AND file IS NULL", -1, &stmt, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, file, -1, SQLITE_STATIC);
+      sqlite3_bind_blob (stmt, 3, key, sizeof key, SQLITE_STATIC);
+      rc = sqlite3_step (stmt);
+    }
+  sqlite3_finalize (stmt);
+  sodium_memzero (key, sizeof key);
+  if (rc != SQLITE_DONE || sqlite3_changes (store->db) == 0)
+    unlink_data (store, file);
+  return rc == SQLITE_DONE || store_sql_fail (store->db, "moving a pack out of the store", error);
+}
+
+gboolean
+store_pack_move_out (Store *store, GError **error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT name FROM packs WHERE file IS NULL AND length(pack) > 0", -1, &stmt,
+                          NULL) != SQLITE_OK)
+    return store_sql_fail (store->db, "reading packs", error);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (names, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return store_sql_fail (store->db, "reading packs", error);
+  for (guint i = 0; i < names->len; i++)
+    if (!move_out_one (store, names->pdata[i], error))
+      return FALSE;
+  /* The pages the packs held are given back, so that opening the store stops checking them. */
+  return names->len == 0 || sqlite3_exec (store->db, "VACUUM", NULL, NULL, NULL) == SQLITE_OK
+         || store_sql_fail (store->db, "VACUUM after moving packs out", error);
+}
+
 gboolean
 store_pack_check_files (Store *store, guint32 *files, GError **error)
 {

@@ -48,6 +48,11 @@ char *store_pack_stamp (Store *store, GError **error);
  * when it is gone. */
 gboolean store_pack_get (Store *store, const char *name, GBytes **pack, GError **error);
 
+/* Moves every pack still stored in its row (imported by a Weir before the sealed files)
+ * into a sealed file, then gives the store's freed pages back (VACUUM). The store's
+ * writable open calls it; a pack it cannot move stays readable in its row. */
+gboolean store_pack_move_out (Store *store, GError **error);
+
 /* Reads and authenticates every stored pack's sealed file; *files receives how many. */
 gboolean store_pack_check_files (Store *store, guint32 *files, GError **error);
 

@@ -312,6 +312,17 @@ verify_pages (Store *store, StoreOpenFlags flags, GError **error)
   return store->vfs == NULL || (flags & STORE_OPEN_SALVAGE) || verify_sealed (store, &check, error);
 }
 
+/* Packs stored in their rows by an older Weir move to sealed files once; failing that
+ * (a full disk, say) they are read from their rows as before. */
+static gboolean
+move_packs_out (Store *store, StoreOpenFlags flags)
+{
+  g_autoptr (GError) error = NULL;
+  if ((flags & STORE_OPEN_SALVAGE) == 0 && !store_pack_move_out (store, &error))
+    g_message ("%s: packs stay in the store: %s", store->path, error->message);
+  return TRUE;
+}
+
 /* The connection's settings, the WAL and the schema. */
 static gboolean
 set_up (Store *store, StoreOpenFlags flags, GError **error)
@@ -327,7 +338,7 @@ set_up (Store *store, StoreOpenFlags flags, GError **error)
          && ensure_wal (store, error)
          && exec (store, (flags & STORE_OPEN_SYNC_FULL_FOR_BENCH) ? "PRAGMA synchronous = FULL"
                                                                   : "PRAGMA synchronous = NORMAL", error)
-         && migrate (store, error);
+         && migrate (store, error) && move_packs_out (store, flags);
 }
 
 /* The marker beside the store (PATH.chain): one slot of STORE_MARKER_MAX bytes written
