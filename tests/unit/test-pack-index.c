@@ -5,6 +5,8 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <utime.h>
 
 #include "engine/findings.h"
 #include "pack/pack-build.h"
@@ -590,6 +592,54 @@ test_row_moved_out (Fixture *f, gconstpointer data)
   g_assert_cmpstr (still->pdata[0], ==, moved->pdata[0]);  /* moved once */
 }
 
+static void
+make_file (const char *dir, const char *name, gint64 age_s)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (path, "x", 1, NULL));
+  struct utimbuf times = { .actime = time (NULL) - age_s, .modtime = time (NULL) - age_s };
+  g_assert_cmpint (utime (path, &times), ==, 0);
+}
+
+static gboolean
+exists_in (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* A sealed file no row names (an import cut short) is removed by the next writable open
+ * once it is ten minutes old; a newer one (an import writing right now), the pack's own
+ * file however old, and files of other names are kept. */
+static void
+test_orphans_removed (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autoptr (GPtrArray) files = sealed_files (f);
+  g_assert_cmpuint (files->len, ==, 1);
+  g_autofree char *dir = g_build_filename (f->dir, "packdata", NULL);
+  g_autofree char *own = g_path_get_basename (files->pdata[0]);
+  struct utimbuf old = { .actime = time (NULL) - 7200, .modtime = time (NULL) - 7200 };
+  g_assert_cmpint (utime (files->pdata[0], &old), ==, 0);
+  make_file (dir, "00000000000000000000000000000001.sealed", 3600);
+  make_file (dir, "00000000000000000000000000000002.sealed.part", 3600);
+  make_file (dir, "00000000000000000000000000000003.sealed", 5);
+  make_file (dir, "notes.txt", 3600);
+  g_autofree char *db = g_build_filename (f->dir, "weir.db", NULL);
+  store_close (f->store);
+  g_autoptr (GError) error = NULL;
+  f->store = store_open (db, &error);
+  g_assert_no_error (error);
+  g_assert_true (exists_in (dir, own));
+  g_assert_false (exists_in (dir, "00000000000000000000000000000001.sealed"));
+  g_assert_false (exists_in (dir, "00000000000000000000000000000002.sealed.part"));
+  g_assert_true (exists_in (dir, "00000000000000000000000000000003.sealed"));
+  g_assert_true (exists_in (dir, "notes.txt"));
+  g_autoptr (GBytes) back = NULL;
+  g_assert_true (store_pack_get (f->store, "board", &back, &error));
+  g_assert_true (g_bytes_equal (back, f->pack));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -600,5 +650,6 @@ main (int argc, char **argv)
   g_test_add ("/pack-index/sealed-file", Fixture, NULL, setup, test_sealed_file, teardown);
   g_test_add ("/pack-index/sealed-file-changed", Fixture, NULL, setup, test_sealed_file_changed, teardown);
   g_test_add ("/pack-index/row-moved-out", Fixture, NULL, setup, test_row_moved_out, teardown);
+  g_test_add ("/pack-index/orphans-removed", Fixture, NULL, setup, test_orphans_removed, teardown);
   return g_test_run ();
 }

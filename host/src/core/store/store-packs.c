@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #include "pack-seal.h"
 #include "store-private.h"
@@ -343,9 +344,46 @@ move_out_one (Store *store, const char *name, GError **error)
   return rc == SQLITE_DONE || store_sql_fail (store->db, "moving a pack out of the store", error);
 }
 
+/* A file no row names: an import that stopped between writing its file and its row
+ * (a crash, a full disk), or a half-written .part. Only files older than this are
+ * removed, so that an import writing its file right now keeps it. */
+#define ORPHAN_AGE_S (10 * 60)
+
+static void
+remove_orphans (Store *store)
+{
+  g_autofree char *dir = store_pack_data_dir (store);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return;
+  g_autoptr (GHashTable) named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT file FROM packs WHERE file IS NOT NULL", -1, &stmt, NULL) != SQLITE_OK)
+    return;
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_hash_table_add (named, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *entry;
+  while ((entry = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *base = g_str_has_suffix (entry, ".part") ? g_strndup (entry, strlen (entry) - 5) : NULL;
+      if (!pack_seal_name_valid (base != NULL ? base : entry) || g_hash_table_contains (named, entry))
+        continue;
+      g_autofree char *path = g_build_filename (dir, entry, NULL);
+      GStatBuf st;
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode) && now - (gint64) st.st_mtime > ORPHAN_AGE_S)
+        g_unlink (path);
+    }
+}
+
 gboolean
 store_pack_move_out (Store *store, GError **error)
 {
+  remove_orphans (store);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   sqlite3_stmt *stmt = NULL;
   if (sqlite3_prepare_v2 (store->db, "SELECT name FROM packs WHERE file IS NULL AND length(pack) > 0", -1, &stmt,

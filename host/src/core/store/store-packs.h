@@ -49,8 +49,9 @@ char *store_pack_stamp (Store *store, GError **error);
 gboolean store_pack_get (Store *store, const char *name, GBytes **pack, GError **error);
 
 /* Moves every pack still stored in its row (imported by a Weir before the sealed files)
- * into a sealed file, then gives the store's freed pages back (VACUUM). The store's
- * writable open calls it; a pack it cannot move stays readable in its row. */
+ * into a sealed file, then gives the store's freed pages back (VACUUM); removes sealed
+ * files no row names that are older than ten minutes (an import cut short). The
+ * store's writable open calls it; a pack it cannot move stays readable in its row. */
 gboolean store_pack_move_out (Store *store, GError **error);
 
 /* Reads and authenticates every stored pack's sealed file; *files receives how many. */
