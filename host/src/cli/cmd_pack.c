@@ -299,6 +299,11 @@ build_run (BuildOptions *o)
   g_autoptr (GBytes) file = pack_file_write (&meta, pack, sk);
   gsize size = 0;
   const char *data = g_bytes_get_data (file, &size);
+  if (size > PACK_MAX_BYTES)
+    return cli_fail ("pack build", CLI_FAILURE,
+                     "the pack would be %.1f GB, over the %.1f GB a pack may hold: build several packs, "
+                     "each from part of the --docs folders and of the table's rows", size / 1e9,
+                     PACK_MAX_BYTES / 1e9);
   if (!file_write (o->output, data, size, 0644, &error))
     return cli_fail ("pack build", CLI_FAILURE, "%s", error->message);
   print_build (&meta, &stats, o->output, size, bytes);
