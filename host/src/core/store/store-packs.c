@@ -303,6 +303,27 @@ store_pack_get (Store *store, const char *name, GBytes **pack, GError **error)
   return *pack != NULL;
 }
 
+/* The first column of every row sql returns, as strings (NULLs skipped); NULL on error. */
+static GPtrArray *
+select_strings (Store *store, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    return store_sql_fail (store->db, "reading packs", error), NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+      g_ptr_array_add (out, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      g_ptr_array_unref (out);
+      return store_sql_fail (store->db, "reading packs", error), NULL;
+    }
+  return out;
+}
+
 /* One pack stored in its row (imported before the sealed files) moved into a file. */
 static gboolean
 move_out_one (Store *store, const char *name, GError **error)
@@ -356,16 +377,12 @@ remove_orphans (Store *store)
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   if (d == NULL)
     return;
-  g_autoptr (GHashTable) named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, "SELECT file FROM packs WHERE file IS NOT NULL", -1, &stmt, NULL) != SQLITE_OK)
+  g_autoptr (GPtrArray) files = select_strings (store, "SELECT file FROM packs WHERE file IS NOT NULL", NULL);
+  if (files == NULL)
     return;
-  int rc;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_hash_table_add (named, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    return;
+  g_autoptr (GHashTable) named = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < files->len; i++)
+    g_hash_table_add (named, files->pdata[i]);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   const char *entry;
   while ((entry = g_dir_read_name (d)) != NULL)
@@ -384,17 +401,10 @@ gboolean
 store_pack_move_out (Store *store, GError **error)
 {
   remove_orphans (store);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, "SELECT name FROM packs WHERE file IS NULL AND length(pack) > 0", -1, &stmt,
-                          NULL) != SQLITE_OK)
-    return store_sql_fail (store->db, "reading packs", error);
-  int rc;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (names, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    return store_sql_fail (store->db, "reading packs", error);
+  g_autoptr (GPtrArray) names = select_strings (store, "SELECT name FROM packs WHERE file IS NULL AND length(pack) > 0",
+                                                error);
+  if (names == NULL)
+    return FALSE;
   for (guint i = 0; i < names->len; i++)
     if (!move_out_one (store, names->pdata[i], error))
       return FALSE;
@@ -407,17 +417,10 @@ gboolean
 store_pack_check_files (Store *store, guint32 *files, GError **error)
 {
   *files = 0;
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, "SELECT name FROM packs WHERE file IS NOT NULL ORDER BY name", -1, &stmt,
-                          NULL) != SQLITE_OK)
-    return store_sql_fail (store->db, "reading packs", error);
-  int rc;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (names, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    return store_sql_fail (store->db, "reading packs", error);
+  g_autoptr (GPtrArray) names = select_strings (store, "SELECT name FROM packs WHERE file IS NOT NULL ORDER BY name",
+                                                error);
+  if (names == NULL)
+    return FALSE;
   for (guint i = 0; i < names->len; i++)
     {
       g_autoptr (GBytes) pack = NULL;
