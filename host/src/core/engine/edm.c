@@ -86,12 +86,6 @@ edm_table_free (EdmTable *table)
 
 /* ---- values ---- */
 
-static void
-collect_word (const char *word, gsize len, gsize start, gsize end, gpointer data)
-{
-  g_ptr_array_add (data, g_strndup (word, len));
-}
-
 static int
 compare_strings (gconstpointer a, gconstpointer b)
 {
@@ -111,6 +105,48 @@ join_words (char **words, guint n, gboolean sorted, GString *out)
         g_string_append_c (out, ' ');
       g_string_append (out, order[i]);
     }
+}
+
+/* A value's words, written one after another into buf, with where each starts and
+ * its length: no allocation per word, so a table's millions of cells cost none. */
+typedef struct {
+  GString *buf;
+  guint at[EDM_MAX_WORDS], len[EDM_MAX_WORDS], n;
+} ValueWords;
+
+static void
+collect_word (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  ValueWords *w = data;
+  if (w->n < EDM_MAX_WORDS)
+    {
+      w->at[w->n] = (guint) w->buf->len;
+      w->len[w->n] = (guint) strnlen (word, len);
+      g_string_append_len (w->buf, word, w->len[w->n]);
+    }
+  w->n++;
+}
+
+/* strcmp's order of two words that hold no NUL */
+static int
+compare_words (const char *x, guint xlen, const char *y, guint ylen)
+{
+  int c = memcmp (x, y, MIN (xlen, ylen));
+  return c != 0 ? c : (xlen > ylen) - (xlen < ylen);
+}
+
+/* Puts w's words in strcmp's order (at most EDM_MAX_WORDS: insertion sort). */
+static void
+sort_words (ValueWords *w)
+{
+  for (guint i = 1; i < w->n; i++)
+    for (guint j = i; j > 0 && compare_words (w->buf->str + w->at[j - 1], w->len[j - 1],
+                                               w->buf->str + w->at[j], w->len[j]) > 0; j--)
+      {
+        guint at = w->at[j], len = w->len[j];
+        w->at[j] = w->at[j - 1], w->len[j] = w->len[j - 1];
+        w->at[j - 1] = at, w->len[j - 1] = len;
+      }
 }
 
 static gboolean
@@ -138,19 +174,35 @@ edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out)
     }
   if (kind == EDM_KIND_EMAIL)
     {
-      g_autofree char *copy = g_strstrip (g_strndup (value, len));
-      g_autofree char *lower = g_ascii_strdown (copy, -1);
-      const char *at = strchr (lower, '@');
-      if (at == NULL || at == lower || at[1] == '\0' || strlen (lower) > EMAIL_MAX)
+      /* Blanks around the address stripped, lower-cased; a value read up to a NUL. */
+      gsize n = strnlen (value, len), from = 0;
+      while (from < n && g_ascii_isspace (value[from]))
+        from++;
+      while (n > from && g_ascii_isspace (value[n - 1]))
+        n--;
+      for (gsize i = from; i < n; i++)
+        g_string_append_c (out, g_ascii_tolower (value[i]));
+      const char *at = strchr (out->str, '@');
+      if (at == NULL || at == out->str || at[1] == '\0' || out->len > EMAIL_MAX)
         return FALSE;
-      g_string_assign (out, lower);
       return TRUE;
     }
-  g_autoptr (GPtrArray) words = g_ptr_array_new_with_free_func (g_free);
-  normalize_foreach_word (value, len, collect_word, words);
-  if (words->len == 0 || words->len > EDM_MAX_WORDS)
+  /* out holds the words, then their join after them, moved to the front at last. */
+  ValueWords w = { .buf = out, .n = 0 };
+  normalize_foreach_word (value, len, collect_word, &w);
+  if (w.n == 0 || w.n > EDM_MAX_WORDS)
     return FALSE;
-  join_words ((char **) words->pdata, words->len, kind == EDM_KIND_NAME, out);
+  gsize words_len = out->len;
+  if (kind == EDM_KIND_NAME)
+    sort_words (&w);
+  for (guint i = 0; i < w.n; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ' ');
+      g_string_append_len (out, out->str + w.at[i], w.len[i]);
+    }
+  memmove (out->str, out->str + words_len, out->len - words_len);
+  g_string_truncate (out, out->len - words_len);
   return TRUE;
 }
 
@@ -196,13 +248,17 @@ edm_word_hash (const guint8 key[EDM_KEY_BYTES], const char *word, gsize len)
 void
 edm_value_words (const guint8 key[EDM_KEY_BYTES], const char *norm, GArray *words)
 {
-  g_auto (GStrv) parts = g_strsplit (norm, " ", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    if (parts[i][0] != '\0')
-      {
-        guint64 h = edm_word_hash (key, parts[i], strlen (parts[i]));
-        g_array_append_val (words, h);
-      }
+  /* Each non-empty piece between spaces. */
+  for (const char *p = norm; *p != '\0';)
+    {
+      const char *end = strchrnul (p, ' ');
+      if (end > p)
+        {
+          guint64 h = edm_word_hash (key, p, (gsize) (end - p));
+          g_array_append_val (words, h);
+        }
+      p = *end == ' ' ? end + 1 : end;
+    }
 }
 
 static guint64 *

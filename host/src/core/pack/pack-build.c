@@ -283,17 +283,6 @@ cap_repeats (IndexEntry *e, gsize n)
   return out;
 }
 
-static int
-compare_edm (gconstpointer a, gconstpointer b)
-{
-  const EdmEntry *x = a, *y = b;
-  if (x->hash != y->hash)
-    return x->hash < y->hash ? -1 : 1;
-  if (x->record != y->record)
-    return x->record < y->record ? -1 : 1;
-  return (int) x->column - (int) y->column;
-}
-
 /* Drops values shared by more than EDM_COMMON_RECORDS records, and duplicates. */
 static gsize
 drop_common (EdmEntry *e, gsize n, gsize *common)
@@ -316,38 +305,45 @@ drop_common (EdmEntry *e, gsize n, gsize *common)
   return out;
 }
 
-/* Sorts entries as index_entry_compare does, by LSD radix on the hash, 16 bits a pass.
- * The sort is stable and entries arrive in (document, position) order, so ties come
- * out in the comparator's order. A million entries: four linear passes instead of a
- * comparison sort through a function pointer, which was a quarter of the build. */
-static void
-sort_entries (GArray *entries)
-{
-  gsize n = entries->len;
-  IndexEntry *a = (IndexEntry *) entries->data;
-  g_autofree IndexEntry *tmp = g_new (IndexEntry, MAX (n, 1));
-  g_autofree gsize *count = g_new (gsize, 65536);
-  IndexEntry *from = a, *to = tmp;
-  for (guint shift = 0; shift < 64; shift += 16)
-    {
-      memset (count, 0, 65536 * sizeof *count);
-      for (gsize i = 0; i < n; i++)
-        count[(from[i].hash >> shift) & 0xffff]++;
-      gsize sum = 0;
-      for (gsize d = 0; d < 65536; d++)
-        {
-          gsize c = count[d];
-          count[d] = sum;
-          sum += c;
-        }
-      for (gsize i = 0; i < n; i++)
-        to[count[(from[i].hash >> shift) & 0xffff]++] = from[i];
-      IndexEntry *t = from;
-      from = to;
-      to = t;
-    }
-  g_assert (from == a);  /* an even number of passes ends where it began */
-}
+/* LSD radix sorts, 16 bits of the 64-bit hash a pass: four linear passes instead of a
+ * comparison sort through a function pointer (which was a quarter of the documents'
+ * build, and over a third of a table's). Stable, so entries that arrive in the order
+ * of their other fields come out in their comparator's order. One array of the same
+ * size is borrowed while sorting, as a merge sort would. */
+#define RADIX_SORT(name, type, key)                                          \
+  static void name (type *a, gsize n)                                        \
+  {                                                                          \
+    g_autofree type *tmp = g_new (type, MAX (n, 1));                         \
+    g_autofree gsize *count = g_new (gsize, 65536);                          \
+    type *from = a, *to = tmp;                                               \
+    for (guint shift = 0; shift < 64; shift += 16)                           \
+      {                                                                      \
+        memset (count, 0, 65536 * sizeof *count);                            \
+        for (gsize i = 0; i < n; i++)                                        \
+          count[(key (from[i]) >> shift) & 0xffff]++;                        \
+        gsize sum = 0;                                                       \
+        for (gsize d = 0; d < 65536; d++)                                    \
+          {                                                                  \
+            gsize c = count[d];                                              \
+            count[d] = sum;                                                  \
+            sum += c;                                                        \
+          }                                                                  \
+        for (gsize i = 0; i < n; i++)                                        \
+          to[count[(key (from[i]) >> shift) & 0xffff]++] = from[i];          \
+        type *t = from;                                                      \
+        from = to;                                                           \
+        to = t;                                                              \
+      }                                                                      \
+    g_assert (from == a); /* an even number of passes ends where it began */ \
+  }
+
+#define ENTRY_HASH(e) ((e).hash)
+#define U64_SELF(v) (v)
+/* As index_entry_compare: entries arrive in (document, position) order. */
+RADIX_SORT (sort_entries, IndexEntry, ENTRY_HASH)
+/* By (hash, record, column): values arrive in (record, column) order. */
+RADIX_SORT (sort_edm, EdmEntry, ENTRY_HASH)
+RADIX_SORT (sort_u64, guint64, U64_SELF)
 
 guint
 pack_boilerplate_limit (guint documents)
@@ -365,7 +361,7 @@ pack_builder_finish (PackBuilder *b, PackStats *stats)
   pack->winnowed_paste = b->stats.dropped == 0;
   hash_set_clear (&boiler);
   g_ptr_array_set_size (b->doc_kgrams, 0);
-  sort_entries (b->entries);
+  sort_entries ((IndexEntry *) b->entries->data, b->entries->len);
   gsize kept = cap_repeats ((IndexEntry *) b->entries->data, b->entries->len);
   g_array_set_size (b->entries, (guint) kept);
   pack->n_entries = kept;
@@ -373,7 +369,7 @@ pack_builder_finish (PackBuilder *b, PackStats *stats)
   b->stats.fingerprints = kept;
   if (pack->edm != NULL)
     {
-      g_array_sort (b->edm, compare_edm);
+      sort_edm ((EdmEntry *) b->edm->data, b->edm->len);
       gsize values = drop_common ((EdmEntry *) b->edm->data, b->edm->len, &b->stats.common);
       g_array_set_size (b->edm, (guint) values);
       pack->edm->n_entries = values;
@@ -400,15 +396,19 @@ looks_numeric (const char *v)
   return digits >= 3;
 }
 
-/* Guesses a column's kind from its header and up to 100 of its values. */
+/* Guesses a column's kind from its header and up to 100 of its values: the rows after
+ * the header are read again from a copy of the reader, as far as that takes (the
+ * first 100 rows, unless the column is mostly empty). */
 static EdmKind
-guess_kind (const char *header, GPtrArray *rows, guint col)
+guess_kind (const char *header, const CsvReader *rows, guint col)
 {
+  CsvReader reader = *rows;
+  g_autoptr (GString) bytes = g_string_new (NULL);
+  g_autoptr (GArray) starts = g_array_new (FALSE, FALSE, sizeof (gsize));
   guint seen = 0, emails = 0, numbers = 0;
-  for (guint r = 0; r < rows->len && seen < 100; r++)
+  while (seen < 100 && csv_read_fields (&reader, bytes, starts, NULL))
     {
-      GPtrArray *cells = rows->pdata[r];
-      const char *v = col < cells->len ? cells->pdata[col] : "";
+      const char *v = col < starts->len ? bytes->str + g_array_index (starts, gsize, col) : "";
       if (*v == '\0')
         continue;
       seen++;
@@ -437,7 +437,7 @@ find_header (GPtrArray *header, const char *name)
 
 /* Parses one "COL[:KIND][!]" into column; *csv_col receives its CSV field index. */
 static gboolean
-parse_column (const char *item, GPtrArray *header, GPtrArray *rows, EdmColumn *column,
+parse_column (const char *item, GPtrArray *header, const CsvReader *rows, EdmColumn *column,
               guint *csv_col, GError **error)
 {
   g_autofree char *spec = g_strstrip (g_strdup (item));
@@ -469,7 +469,7 @@ parse_column (const char *item, GPtrArray *header, GPtrArray *rows, EdmColumn *c
 }
 
 static gboolean
-parse_spec (EdmTable *table, const char *spec, GPtrArray *header, GPtrArray *rows, guint *csv_cols,
+parse_spec (EdmTable *table, const char *spec, GPtrArray *header, const CsvReader *rows, guint *csv_cols,
             GError **error)
 {
   g_auto (GStrv) items = g_strsplit (spec, ",", -1);
@@ -499,18 +499,11 @@ parse_spec (EdmTable *table, const char *spec, GPtrArray *header, GPtrArray *row
   return TRUE;
 }
 
-static int
-compare_u64 (gconstpointer a, gconstpointer b)
-{
-  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
-  return x < y ? -1 : x > y;
-}
-
 /* Sorted, without duplicates: the table's word filter. */
 static void
 set_words (EdmTable *table, GArray *words)
 {
-  g_array_sort (words, compare_u64);
+  sort_u64 ((guint64 *) words->data, words->len);
   gsize n = 0;
   guint64 *w = (guint64 *) words->data;
   for (gsize i = 0; i < words->len; i++)
@@ -520,20 +513,27 @@ set_words (EdmTable *table, GArray *words)
   table->words = g_memdup2 (w, MAX (n, 1) * sizeof (guint64));
 }
 
-static void
-hash_rows (PackBuilder *b, EdmTable *table, GPtrArray *rows, const guint *csv_cols)
+/* Normalises and hashes every row after the header, one at a time: a row's cells live
+ * only while it is hashed. */
+static gboolean
+hash_rows (PackBuilder *b, EdmTable *table, CsvReader *reader, const guint *csv_cols, GError **error)
 {
   g_autoptr (GString) norm = g_string_new (NULL);
+  g_autoptr (GString) bytes = g_string_new (NULL);
+  g_autoptr (GArray) starts = g_array_new (FALSE, FALSE, sizeof (gsize));
   g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GError) local = NULL;
   EdmValueHasher hasher;
   edm_value_hasher_init (&hasher, table->key);
   table->number_digits = 0;
-  for (guint r = 0; r < rows->len; r++)
+  guint r = 0;
+  while (csv_read_fields (reader, bytes, starts, &local))
     {
-      GPtrArray *cells = rows->pdata[r];
+      if (r == G_MAXUINT32 - 1)
+        continue;  /* records are numbered in 32 bits; the rest are read for errors only */
       for (guint c = 0; c < table->n_columns; c++)
         {
-          const char *v = csv_cols[c] < cells->len ? cells->pdata[csv_cols[c]] : "";
+          const char *v = csv_cols[c] < starts->len ? bytes->str + g_array_index (starts, gsize, csv_cols[c]) : "";
           if (!edm_value_normalize (table->columns[c].kind, v, strlen (v), norm))
             continue;
           if (table->columns[c].kind == EDM_KIND_TEXT || table->columns[c].kind == EDM_KIND_NAME)
@@ -544,44 +544,34 @@ hash_rows (PackBuilder *b, EdmTable *table, GPtrArray *rows, const guint *csv_co
                          r, (guint16) c, 0 };
           g_array_append_val (b->edm, e);
         }
-    }
-  set_words (table, words);
-  b->stats.records = rows->len;
-  table->n_records = rows->len;
-}
-
-static GPtrArray *
-read_rows (const char *csv, gsize len, GPtrArray **header, GError **error)
-{
-  CsvReader reader;
-  csv_reader_init (&reader, csv, len);
-  *header = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-  g_autoptr (GError) local = NULL;
-  if (!csv_read_row (&reader, *header, &local))
-    {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_PACK, "%s", local ? local->message : "the CSV file is empty");
-      return NULL;
-    }
-  for (;;)
-    {
-      GPtrArray *cells = g_ptr_array_new_with_free_func (g_free);
-      if (!csv_read_row (&reader, cells, &local))
-        {
-          g_ptr_array_unref (cells);
-          break;
-        }
-      if (rows->len == G_MAXUINT32 - 1)
-        g_ptr_array_unref (cells);
-      else
-        g_ptr_array_add (rows, cells);
+      r++;
     }
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
+      return FALSE;
     }
-  return g_steal_pointer (&rows);
+  set_words (table, words);
+  b->stats.records = r;
+  table->n_records = r;
+  return TRUE;
+}
+
+/* Whether the rows after the header are well formed, to the end (error set if not). */
+static gboolean
+rows_valid (CsvReader reader, GError **error)
+{
+  g_autoptr (GString) bytes = g_string_new (NULL);
+  g_autoptr (GArray) starts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  g_autoptr (GError) local = NULL;
+  while (csv_read_fields (&reader, bytes, starts, &local))
+    ;
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -589,16 +579,27 @@ pack_builder_set_edm (PackBuilder *b, const char *table_name, const char *csv, g
                       const char *spec, GError **error)
 {
   g_return_val_if_fail (b->pack->edm == NULL, FALSE);
-  g_autoptr (GPtrArray) header = NULL;
-  g_autoptr (GPtrArray) rows = read_rows (csv, len, &header, error);
-  if (rows == NULL)
-    return FALSE;
+  CsvReader reader;
+  csv_reader_init (&reader, csv, len);
+  g_autoptr (GPtrArray) header = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) local = NULL;
+  if (!csv_read_row (&reader, header, &local))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_PACK, "%s", local ? local->message : "the CSV file is empty");
+      return FALSE;
+    }
   g_autoptr (EdmTable) table = edm_table_new (table_name);
   randombytes_buf (table->key, sizeof table->key);
   guint csv_cols[EDM_MAX_COLUMNS];
-  if (!parse_spec (table, spec, header, rows, csv_cols, error))
+  if (!parse_spec (table, spec, header, &reader, csv_cols, &local))
+    {
+      /* A malformed table is reported before a wrong spec. */
+      if (rows_valid (reader, error))
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!hash_rows (b, table, &reader, csv_cols, error))
     return FALSE;
-  hash_rows (b, table, rows, csv_cols);
   b->pack->edm = g_steal_pointer (&table);
   return TRUE;
 }
