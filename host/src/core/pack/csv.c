@@ -84,8 +84,7 @@ read_field (CsvReader *r, GString *field, gsize start, gboolean *end_of_row, GEr
 gboolean
 csv_read_fields (CsvReader *reader, GString *bytes, GArray *starts, GError **error)
 {
-  g_string_truncate (bytes, 0);
-  g_array_set_size (starts, 0);
+  guint first = starts->len;
   /* Blank lines between rows are skipped. */
   while (reader->pos < reader->len && (reader->text[reader->pos] == '\n' || reader->text[reader->pos] == '\r'))
     reader->line += reader->text[reader->pos++] == '\n';
@@ -94,7 +93,7 @@ csv_read_fields (CsvReader *reader, GString *bytes, GArray *starts, GError **err
   gboolean end = FALSE;
   while (!end)
     {
-      if (starts->len >= CSV_MAX_FIELDS)
+      if (starts->len - first >= CSV_MAX_FIELDS)
         return fail (reader, error, "over 1024 fields");
       gsize start = bytes->len;
       if (!read_field (reader, bytes, start, &end, error))

@@ -406,8 +406,10 @@ guess_kind (const char *header, const CsvReader *rows, guint col)
   g_autoptr (GString) bytes = g_string_new (NULL);
   g_autoptr (GArray) starts = g_array_new (FALSE, FALSE, sizeof (gsize));
   guint seen = 0, emails = 0, numbers = 0;
-  while (seen < 100 && csv_read_fields (&reader, bytes, starts, NULL))
+  for (; seen < 100; g_string_truncate (bytes, 0), g_array_set_size (starts, 0))
     {
+      if (!csv_read_fields (&reader, bytes, starts, NULL))
+        break;
       const char *v = col < starts->len ? bytes->str + g_array_index (starts, gsize, col) : "";
       if (*v == '\0')
         continue;
@@ -513,47 +515,184 @@ set_words (EdmTable *table, GArray *words)
   table->words = g_memdup2 (w, MAX (n, 1) * sizeof (guint64));
 }
 
-/* Normalises and hashes every row after the header, one at a time: a row's cells live
- * only while it is hashed. */
-static gboolean
-hash_rows (PackBuilder *b, EdmTable *table, CsvReader *reader, const guint *csv_cols, GError **error)
-{
-  g_autoptr (GString) norm = g_string_new (NULL);
-  g_autoptr (GString) bytes = g_string_new (NULL);
-  g_autoptr (GArray) starts = g_array_new (FALSE, FALSE, sizeof (gsize));
-  g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (guint64));
-  g_autoptr (GError) local = NULL;
+/* Rows are read in batches, each normalised and hashed by a worker thread while the
+ * next are read; the batches' values are appended in order, so the pack is the one a
+ * single thread makes. At most BATCHES_PER_THREAD batches a thread are read ahead. */
+#define BATCH_ROWS 16384
+#define BATCHES_PER_THREAD 2
+
+typedef struct {
+  GString *bytes;      /* the rows' fields, each ending with a NUL */
+  GArray *starts;      /* gsize: where each field starts in bytes */
+  GArray *rows;        /* guint: each row's first field in starts, then starts->len */
+  guint first;         /* the first row's record number */
+  GArray *entries;     /* EdmEntry: made by the worker */
+  GArray *words;       /* guint64: made by the worker */
+  guint64 number_digits;
+  gboolean done;
+} RowBatch;
+
+typedef struct {
+  const EdmTable *table;
+  const guint *csv_cols;
   EdmValueHasher hasher;
-  edm_value_hasher_init (&hasher, table->key);
-  table->number_digits = 0;
-  guint r = 0;
-  while (csv_read_fields (reader, bytes, starts, &local))
+  GMutex lock;
+  GCond done;
+} RowHashing;
+
+static RowBatch *
+row_batch_new (guint first)
+{
+  RowBatch *batch = g_new0 (RowBatch, 1);
+  batch->bytes = g_string_new (NULL);
+  batch->starts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  batch->rows = g_array_new (FALSE, FALSE, sizeof (guint));
+  batch->entries = g_array_new (FALSE, FALSE, sizeof (EdmEntry));
+  batch->words = g_array_new (FALSE, FALSE, sizeof (guint64));
+  batch->first = first;
+  return batch;
+}
+
+static void
+row_batch_free (RowBatch *batch)
+{
+  g_string_free (batch->bytes, TRUE);
+  g_array_unref (batch->starts);
+  g_array_unref (batch->rows);
+  g_array_unref (batch->entries);
+  g_array_unref (batch->words);
+  g_free (batch);
+}
+
+/* Normalises and hashes a batch's cells (a worker's task). */
+static void
+row_batch_hash (gpointer data, gpointer user_data)
+{
+  RowBatch *batch = data;
+  RowHashing *h = user_data;
+  const EdmTable *table = h->table;
+  g_autoptr (GString) norm = g_string_new (NULL);
+  const gsize *starts = (const gsize *) batch->starts->data;
+  const guint *rows = (const guint *) batch->rows->data;
+  for (guint r = 0; r + 1 < batch->rows->len; r++)
     {
-      if (r == G_MAXUINT32 - 1)
-        continue;  /* records are numbered in 32 bits; the rest are read for errors only */
+      guint fields = rows[r + 1] - rows[r];
       for (guint c = 0; c < table->n_columns; c++)
         {
-          const char *v = csv_cols[c] < starts->len ? bytes->str + g_array_index (starts, gsize, csv_cols[c]) : "";
-          if (!edm_value_normalize (table->columns[c].kind, v, strlen (v), norm))
+          guint col = h->csv_cols[c];
+          const char *v = col < fields ? batch->bytes->str + starts[rows[r] + col] : "";
+          EdmKind kind = table->columns[c].kind;
+          if (!edm_value_normalize (kind, v, strlen (v), norm))
             continue;
-          if (table->columns[c].kind == EDM_KIND_TEXT || table->columns[c].kind == EDM_KIND_NAME)
-            edm_value_words (table->key, norm->str, words);
-          if (table->columns[c].kind == EDM_KIND_NUMBER)
-            table->number_digits |= edm_digits_bit (norm->len);
-          EdmEntry e = { edm_value_hasher_hash (&hasher, table->columns[c].kind, norm->str, norm->len),
-                         r, (guint16) c, 0 };
-          g_array_append_val (b->edm, e);
+          if (kind == EDM_KIND_TEXT || kind == EDM_KIND_NAME)
+            edm_value_words (table->key, norm->str, batch->words);
+          if (kind == EDM_KIND_NUMBER)
+            batch->number_digits |= edm_digits_bit (norm->len);
+          EdmEntry e = { edm_value_hasher_hash (&h->hasher, kind, norm->str, norm->len),
+                         batch->first + r, (guint16) c, 0 };
+          g_array_append_val (batch->entries, e);
         }
-      r++;
+    }
+  g_mutex_lock (&h->lock);
+  batch->done = TRUE;
+  g_cond_broadcast (&h->done);
+  g_mutex_unlock (&h->lock);
+}
+
+/* Waits for the oldest batch and appends its values to the builder's. */
+static void
+row_batch_merge (PackBuilder *b, RowHashing *h, GQueue *pending, GArray *words, guint64 *number_digits)
+{
+  RowBatch *batch = g_queue_pop_head (pending);
+  g_mutex_lock (&h->lock);
+  while (!batch->done)
+    g_cond_wait (&h->done, &h->lock);
+  g_mutex_unlock (&h->lock);
+  g_array_append_vals (b->edm, batch->entries->data, batch->entries->len);
+  g_array_append_vals (words, batch->words->data, batch->words->len);
+  *number_digits |= batch->number_digits;
+  row_batch_free (batch);
+}
+
+/* Reads up to BATCH_ROWS rows into batch; *records counts them. FALSE with error set on
+ * a malformed row. */
+static gboolean
+row_batch_read (RowBatch *batch, CsvReader *reader, guint *records, gboolean *end, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  while (batch->rows->len < BATCH_ROWS)
+    {
+      guint at = batch->starts->len;
+      gsize bytes = batch->bytes->len;
+      if (!csv_read_fields (reader, batch->bytes, batch->starts, &local))
+        {
+          *end = TRUE;
+          break;
+        }
+      if (*records == G_MAXUINT32 - 1)
+        {
+          /* records are numbered in 32 bits; the rest are read for errors only */
+          g_string_truncate (batch->bytes, bytes);
+          g_array_set_size (batch->starts, at);
+          continue;
+        }
+      g_array_append_val (batch->rows, at);
+      ++*records;
     }
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
+  g_array_append_val (batch->rows, batch->starts->len);
+  return TRUE;
+}
+
+/* Normalises and hashes every row after the header: a row's cells live only while its
+ * batch is hashed. */
+static gboolean
+hash_rows (PackBuilder *b, EdmTable *table, CsvReader *reader, const guint *csv_cols, GError **error)
+{
+  RowHashing h = { .table = table, .csv_cols = csv_cols };
+  edm_value_hasher_init (&h.hasher, table->key);
+  g_mutex_init (&h.lock);
+  g_cond_init (&h.done);
+  guint threads = MAX (1, g_get_num_processors ());
+  GThreadPool *pool = threads > 1 ? g_thread_pool_new (row_batch_hash, &h, (gint) threads, FALSE, NULL) : NULL;
+  g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (guint64));
+  GQueue pending = G_QUEUE_INIT;
+  guint64 number_digits = 0;
+  guint records = 0;
+  gboolean end = FALSE, ok = TRUE;
+  while (ok && !end)
+    {
+      RowBatch *batch = row_batch_new (records);
+      ok = row_batch_read (batch, reader, &records, &end, error);
+      g_queue_push_tail (&pending, batch);
+      if (!ok)
+        batch->done = TRUE;
+      else if (pool != NULL)
+        g_thread_pool_push (pool, batch, NULL);
+      else
+        row_batch_hash (batch, &h);
+      if (g_queue_get_length (&pending) > threads * BATCHES_PER_THREAD)
+        row_batch_merge (b, &h, &pending, words, &number_digits);
+    }
+  while (!g_queue_is_empty (&pending))
+    row_batch_merge (b, &h, &pending, words, &number_digits);
+  if (pool != NULL)
+    g_thread_pool_free (pool, FALSE, TRUE);
+  g_mutex_clear (&h.lock);
+  g_cond_clear (&h.done);
+  if (!ok)
+    {
+      g_array_set_size (b->edm, 0);
+      return FALSE;
+    }
+  table->number_digits = number_digits;
   set_words (table, words);
-  b->stats.records = r;
-  table->n_records = r;
+  b->stats.records = records;
+  table->n_records = records;
   return TRUE;
 }
 
@@ -565,7 +704,10 @@ rows_valid (CsvReader reader, GError **error)
   g_autoptr (GArray) starts = g_array_new (FALSE, FALSE, sizeof (gsize));
   g_autoptr (GError) local = NULL;
   while (csv_read_fields (&reader, bytes, starts, &local))
-    ;
+    {
+      g_string_truncate (bytes, 0);
+      g_array_set_size (starts, 0);
+    }
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
