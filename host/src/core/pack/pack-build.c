@@ -69,6 +69,7 @@ void
 pack_builder_add_document (PackBuilder *b, const char *name, const char *text, gsize len)
 {
   g_assert (b->pack->documents->len < G_MAXUINT32);
+  g_return_if_fail (b->entries != NULL);  /* not after pack_builder_winnow */
   g_ptr_array_add (b->pack->documents, g_strdup (name));
   g_array_set_size (b->words, 0);
   GArray *kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
@@ -351,10 +352,12 @@ pack_boilerplate_limit (guint documents)
   return MAX (PACK_BOILERPLATE_MIN, (guint) (documents * PACK_BOILERPLATE_SHARE + 0.5));
 }
 
-IndexPack *
-pack_builder_finish (PackBuilder *b, PackStats *stats)
+void
+pack_builder_winnow (PackBuilder *b)
 {
-  IndexPack *pack = g_steal_pointer (&b->pack);
+  if (b->entries == NULL)
+    return;  /* done already */
+  IndexPack *pack = b->pack;
   HashSet boiler;
   b->stats.dropped = find_boilerplate (b->doc_kgrams, pack_boilerplate_limit (b->stats.documents), &boiler);
   winnow_documents (b, &boiler, b->stats.dropped > 0);
@@ -367,15 +370,13 @@ pack_builder_finish (PackBuilder *b, PackStats *stats)
   pack->n_entries = kept;
   pack->entries = (IndexEntry *) g_array_free (g_steal_pointer (&b->entries), FALSE);
   b->stats.fingerprints = kept;
-  if (pack->edm != NULL)
-    {
-      sort_edm ((EdmEntry *) b->edm->data, b->edm->len);
-      gsize values = drop_common ((EdmEntry *) b->edm->data, b->edm->len, &b->stats.common);
-      g_array_set_size (b->edm, (guint) values);
-      pack->edm->n_entries = values;
-      pack->edm->entries = (EdmEntry *) g_array_free (g_steal_pointer (&b->edm), FALSE);
-      b->stats.values = values;
-    }
+}
+
+IndexPack *
+pack_builder_finish (PackBuilder *b, PackStats *stats)
+{
+  pack_builder_winnow (b);
+  IndexPack *pack = g_steal_pointer (&b->pack);
   if (stats != NULL)
     *stats = b->stats;
   pack_builder_free (b);
@@ -742,6 +743,13 @@ pack_builder_set_edm (PackBuilder *b, const char *table_name, const char *csv, g
     }
   if (!hash_rows (b, table, &reader, csv_cols, error))
     return FALSE;
+  /* Sorted here rather than at finish: a table is added beside documents (pack-build.h). */
+  sort_edm ((EdmEntry *) b->edm->data, b->edm->len);
+  gsize values = drop_common ((EdmEntry *) b->edm->data, b->edm->len, &b->stats.common);
+  g_array_set_size (b->edm, (guint) values);
+  table->n_entries = values;
+  table->entries = (EdmEntry *) g_array_free (g_steal_pointer (&b->edm), FALSE);
+  b->stats.values = values;
   b->pack->edm = g_steal_pointer (&table);
   return TRUE;
 }
