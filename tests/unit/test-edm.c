@@ -5,8 +5,10 @@
 #include "engine/edm.h"
 #include "engine/findings.h"
 #include "engine/index.h"
+#include "engine/normalize.h"
 #include "engine/spans.h"
 #include "scan/redact.h"
+#include "pack/csv.h"
 #include "pack/pack-build.h"
 #include "weir-error.h"
 
@@ -220,6 +222,37 @@ test_value_hasher (void)
       }
 }
 
+/* The hasher computes BLAKE2b itself: it must be libsodium's keyed BLAKE2b-64 for
+ * every length, across block boundaries (the kind byte comes first), under many keys. */
+static void
+test_value_hasher_lengths (void)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (7693);
+  guint8 text[400];
+  for (guint i = 0; i < sizeof text; i++)
+    text[i] = (guint8) g_rand_int (rng);
+  for (guint k = 0; k < 20; k++)
+    {
+      guint8 key[EDM_KEY_BYTES];
+      for (guint i = 0; i < sizeof key; i++)
+        key[i] = (guint8) g_rand_int (rng);
+      EdmValueHasher hasher;
+      edm_value_hasher_init (&hasher, key);
+      for (gsize len = 0; len <= 300; len++)
+        {
+          EdmKind kind = (EdmKind) g_rand_int_range (rng, EDM_KIND_TEXT, EDM_KIND_NAME + 1);
+          guint8 message[sizeof text + 1], out[8];
+          message[0] = (guint8) kind;
+          memcpy (message + 1, text + k, len);
+          crypto_generichash (out, sizeof out, message, len + 1, key, sizeof key);
+          guint64 want;
+          memcpy (&want, out, 8);
+          g_assert_cmphex (edm_value_hasher_hash (&hasher, kind, (const char *) text + k, len), ==,
+                           GUINT64_FROM_LE (want));
+        }
+    }
+}
+
 /* What a table remembers of earlier scans (which words it holds) never changes an
  * answer: one index scanning random mixes of table values and other words in turn
  * gives, for every text, what an index that never scanned before gives. The words
@@ -305,6 +338,285 @@ test_bad_specs (void)
   g_assert_error (error, WEIR_ERROR, WEIR_ERROR_PACK);
 }
 
+/* ---- the build against a plain reference ----
+ * What the build did before it read tables in batches on every core, normalised
+ * without allocations and sorted by radix, written the simple way: a table built by
+ * the builder must hold exactly what this gives. */
+
+static void
+ref_collect (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  g_ptr_array_add (data, g_strndup (word, len));
+}
+
+static int
+ref_compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static gboolean
+ref_normalize (EdmKind kind, const char *value, gsize len, GString *out)
+{
+  g_string_truncate (out, 0);
+  if (kind == EDM_KIND_NUMBER)
+    {
+      for (gsize i = 0; i < len; i++)
+        if (g_ascii_isdigit (value[i]))
+          g_string_append_c (out, value[i]);
+      return out->len >= EDM_NUMBER_MIN_DIGITS;
+    }
+  if (kind == EDM_KIND_EMAIL)
+    {
+      g_autofree char *copy = g_strstrip (g_strndup (value, len));
+      g_autofree char *lower = g_ascii_strdown (copy, -1);
+      const char *at = strchr (lower, '@');
+      if (at == NULL || at == lower || at[1] == '\0' || strlen (lower) > 254)
+        return FALSE;
+      g_string_assign (out, lower);
+      return TRUE;
+    }
+  g_autoptr (GPtrArray) words = g_ptr_array_new_with_free_func (g_free);
+  normalize_foreach_word (value, len, ref_collect, words);
+  if (words->len == 0 || words->len > EDM_MAX_WORDS)
+    return FALSE;
+  if (kind == EDM_KIND_NAME)
+    g_ptr_array_sort (words, ref_compare_strings);
+  for (guint i = 0; i < words->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ' ');
+      g_string_append (out, words->pdata[i]);
+    }
+  return TRUE;
+}
+
+/* A random cell: words of ASCII and not, digits, blanks, punctuation, an "@" now and
+ * then, sometimes a NUL byte or too many words. */
+static char *
+random_cell (GRand *rng, gsize *len)
+{
+  static const char *const pieces[] = {
+    "Ada", "lovelace", "GRACE", "hopper", "Zoë", "ÉCOLE", "東京都", "ǅemal", "ﬁle", "x",
+    "555", "0101", "+44", "(20)", "-", ".", ",", "'", "@", "@example.org", "ada@Example.ORG",
+    " ", "  ", "\t", "_", "é", "a", "b", "ab", "aa",
+  };
+  GString *cell = g_string_new (NULL);
+  guint n = g_rand_int_range (rng, 0, 10);
+  for (guint i = 0; i < n; i++)
+    {
+      if (i > 0 && g_rand_boolean (rng))
+        g_string_append_c (cell, ' ');
+      g_string_append (cell, pieces[g_rand_int_range (rng, 0, G_N_ELEMENTS (pieces))]);
+    }
+  if (g_rand_int_range (rng, 0, 40) == 0)
+    g_string_insert_c (cell, g_rand_int_range (rng, 0, (gint32) cell->len + 1), '\0');
+  *len = cell->len;
+  return g_string_free (cell, FALSE);
+}
+
+static void
+test_normalize_agrees (void)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (28);
+  g_autoptr (GString) got = g_string_new ("left over");
+  g_autoptr (GString) want = g_string_new (NULL);
+  for (guint i = 0; i < 20000; i++)
+    {
+      gsize len;
+      g_autofree char *cell = random_cell (rng, &len);
+      for (EdmKind kind = EDM_KIND_TEXT; kind <= EDM_KIND_NAME; kind++)
+        {
+          gboolean ok = edm_value_normalize (kind, cell, len, got);
+          g_assert_cmpint (ok, ==, ref_normalize (kind, cell, len, want));
+          if (ok)
+            g_assert_cmpstr (got->str, ==, want->str);
+        }
+    }
+}
+
+/* A field as CSV: quoted at random (always when it must be), quotes doubled. */
+static void
+append_field (GString *out, const char *field, GRand *rng)
+{
+  if (strpbrk (field, ",\"\r\n") == NULL && g_rand_int_range (rng, 0, 4) != 0)
+    {
+      g_string_append (out, field);
+      return;
+    }
+  g_string_append_c (out, '"');
+  for (const char *p = field; *p; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+static int
+ref_compare_entries (gconstpointer a, gconstpointer b)
+{
+  const EdmEntry *x = a, *y = b;
+  if (x->hash != y->hash)
+    return x->hash < y->hash ? -1 : 1;
+  if (x->record != y->record)
+    return x->record < y->record ? -1 : 1;
+  return (int) x->column - (int) y->column;
+}
+
+static int
+ref_compare_u64 (gconstpointer a, gconstpointer b)
+{
+  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
+  return (x > y) - (x < y);
+}
+
+/* 40 000 records (several batches of rows, hashed on every core): every value, word,
+ * digit count and common value as the simple single-threaded build has them. */
+static void
+test_table_agrees (void)
+{
+  enum { ROWS = 40000 };
+  static const EdmKind kinds[] = { EDM_KIND_EMAIL, EDM_KIND_NAME, EDM_KIND_NUMBER, EDM_KIND_TEXT };
+  static const char *const cities[] = { "London", "Paris", "Zürich", "New York", "東京" };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (2828);
+  g_autoptr (GString) text = g_string_new ("email,name,phone,city,note\n");
+  g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);  /* ROWS x 4 */
+  for (guint r = 0; r < ROWS; r++)
+    {
+      gsize len;
+      g_autofree char *noise = random_cell (rng, &len);
+      char *row[4] = {
+        g_strdup_printf (" Person.%u@Example.org ", r % 1000 == 7 ? 7 : r),
+        r % 50 == 0 ? g_strdup ("") : g_strdup_printf ("Name%u %s", r / 3, cities[r % 5]),
+        g_strdup_printf ("+44 (20) %04u-%04u", r / 10000, r % 10000),
+        g_strdup (cities[g_rand_int_range (rng, 0, G_N_ELEMENTS (cities))]),
+      };
+      if (r % 97 == 0)
+        g_free (row[3]), row[3] = g_strdelimit (g_strndup (noise, strlen (noise)), ",\"\r\n", ' ');
+      for (guint c = 0; c < 4; c++)
+        {
+          if (c > 0)
+            g_string_append_c (text, ',');
+          append_field (text, row[c], rng);
+          g_ptr_array_add (cells, row[c]);
+        }
+      g_string_append (text, r % 3 == 0 ? ",x\r\n" : r % 7 == 0 ? "\n\n" : ",\n");
+    }
+  g_autoptr (PackBuilder) b = pack_builder_new ("hr", "restricted");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (pack_builder_set_edm (b, "people", text->str, text->len, "email!,name:name,phone:number,city:text",
+                                       &error));
+  g_assert_no_error (error);
+  PackStats stats;
+  g_autoptr (IndexPack) pack = pack_builder_finish (g_steal_pointer (&b), &stats);
+  const EdmTable *t = pack->edm;
+  g_assert_cmpuint (t->n_records, ==, ROWS);
+
+  g_autoptr (GArray) want = g_array_new (FALSE, FALSE, sizeof (EdmEntry));
+  g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GString) norm = g_string_new (NULL);
+  guint64 digits = 0;
+  for (guint r = 0; r < ROWS; r++)
+    for (guint c = 0; c < 4; c++)
+      {
+        const char *v = cells->pdata[r * 4 + c];
+        if (!ref_normalize (kinds[c], v, strlen (v), norm))
+          continue;
+        if (kinds[c] == EDM_KIND_NAME || kinds[c] == EDM_KIND_TEXT)
+          {
+            g_auto (GStrv) parts = g_strsplit (norm->str, " ", -1);
+            for (guint i = 0; parts[i] != NULL; i++)
+              if (parts[i][0] != '\0')
+                {
+                  guint64 h = edm_word_hash (t->key, parts[i], strlen (parts[i]));
+                  g_array_append_val (words, h);
+                }
+          }
+        if (kinds[c] == EDM_KIND_NUMBER)
+          digits |= edm_digits_bit (norm->len);
+        EdmEntry e = { edm_value_hash (t->key, kinds[c], norm->str, norm->len), r, (guint16) c, 0 };
+        g_array_append_val (want, e);
+      }
+  g_array_sort (want, ref_compare_entries);
+  /* values of more than EDM_COMMON_RECORDS records dropped, and repeats */
+  EdmEntry *e = (EdmEntry *) want->data;
+  gsize kept = 0, common = 0;
+  for (gsize i = 0; i < want->len;)
+    {
+      gsize j = i;
+      guint records = 0;
+      for (; j < want->len && e[j].hash == e[i].hash; j++)
+        records += j == i || e[j].record != e[j - 1].record;
+      if (records > EDM_COMMON_RECORDS)
+        common++;
+      else
+        for (gsize k = i; k < j; k++)
+          if (k == i || e[k].record != e[k - 1].record || e[k].column != e[k - 1].column)
+            e[kept++] = e[k];
+      i = j;
+    }
+  g_assert_cmpuint (common, >, 0);  /* the cities, and person 7's e-mail */
+  g_assert_cmpuint (stats.common, ==, common);
+  g_assert_cmpuint (t->n_entries, ==, kept);
+  for (gsize i = 0; i < kept; i++)
+    {
+      g_assert_cmphex (t->entries[i].hash, ==, e[i].hash);
+      g_assert_cmpuint (t->entries[i].record, ==, e[i].record);
+      g_assert_cmpuint (t->entries[i].column, ==, e[i].column);
+    }
+  g_array_sort (words, ref_compare_u64);
+  guint64 *w = (guint64 *) words->data;
+  gsize n = 0;
+  for (gsize i = 0; i < words->len; i++)
+    if (n == 0 || w[n - 1] != w[i])
+      w[n++] = w[i];
+  g_assert_cmpuint (t->n_words, ==, n);
+  g_assert_cmpmem (t->words, n * sizeof (guint64), w, n * sizeof (guint64));
+  g_assert_cmphex (t->number_digits, ==, digits);
+}
+
+/* A field of 64 KiB is read whole, plain or quoted; one byte more is refused, naming
+ * its line (the plain run is taken in one piece, the limit still to the byte). */
+static void
+test_csv_field_limit (void)
+{
+  for (guint quoted = 0; quoted < 2; quoted++)
+    for (gsize extra = 0; extra < 2; extra++)
+      {
+        g_autoptr (GString) text = g_string_new ("a,b\n\n\"x\ny\",");
+        if (quoted)
+          g_string_append_c (text, '"');
+        for (gsize i = 0; i < CSV_MAX_FIELD_BYTES + extra; i++)
+          g_string_append_c (text, (char) ('a' + i % 26));
+        g_string_append (text, quoted ? "\",z\nlast,row\n" : ",z\nlast,row\n");
+        CsvReader reader;
+        csv_reader_init (&reader, text->str, text->len);
+        g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+        g_autoptr (GError) error = NULL;
+        g_assert_true (csv_read_row (&reader, cells, &error));
+        gboolean ok = csv_read_row (&reader, cells, &error);
+        if (extra)
+          {
+            g_assert_false (ok);
+            g_assert_error (error, WEIR_ERROR, WEIR_ERROR_PACK);
+            g_assert_cmpstr (error->message, ==, "CSV line 4: a field is over 64 KiB");
+            continue;
+          }
+        g_assert_no_error (error);
+        g_assert_true (ok);
+        g_assert_cmpuint (cells->len, ==, 3);
+        g_assert_cmpstr (cells->pdata[0], ==, "x\ny");
+        g_assert_cmpuint (strlen (cells->pdata[1]), ==, CSV_MAX_FIELD_BYTES);
+        g_assert_cmpstr (cells->pdata[2], ==, "z");
+        g_assert_true (csv_read_row (&reader, cells, &error));
+        g_assert_cmpstr (cells->pdata[1], ==, "row");
+        g_assert_false (csv_read_row (&reader, cells, &error));
+        g_assert_no_error (error);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -319,6 +631,10 @@ main (int argc, char **argv)
   g_test_add_func ("/edm/spans", test_spans);
   g_test_add_func ("/edm/word-cache-agrees", test_word_cache_agrees);
   g_test_add_func ("/edm/value-hasher", test_value_hasher);
+  g_test_add_func ("/edm/value-hasher-lengths", test_value_hasher_lengths);
   g_test_add_func ("/edm/bad-specs", test_bad_specs);
+  g_test_add_func ("/edm/normalize-agrees", test_normalize_agrees);
+  g_test_add_func ("/edm/table-agrees", test_table_agrees);
+  g_test_add_func ("/edm/csv-field-limit", test_csv_field_limit);
   return g_test_run ();
 }

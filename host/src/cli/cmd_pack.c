@@ -177,37 +177,61 @@ add_documents (PackBuilder *b, char **dirs, guint64 *bytes, GError **error)
   return TRUE;
 }
 
+/* A table to add, read (and a workbook's first sheet converted) before documents are
+ * added, then hashed beside them. */
+typedef struct {
+  PackBuilder *builder;
+  const char *path, *columns;
+  char *csv, *name;
+  gsize len;
+  GError *error;
+} EdmLoad;
+
 static gboolean
-add_edm (PackBuilder *b, const char *csv_path, const char *columns, GError **error)
+edm_load_read (EdmLoad *e, GError **error)
 {
-  g_autofree char *csv = NULL;
-  gsize len = 0;
-  if (!cli_read_input (csv_path, CSV_MAX_BYTES, &csv, &len, error))
+  if (!cli_read_input (e->path, CSV_MAX_BYTES, &e->csv, &e->len, error))
     return FALSE;
-  g_autofree char *lower = g_ascii_strdown (csv_path, -1);
+  g_autofree char *lower = g_ascii_strdown (e->path, -1);
   if (g_str_has_suffix (lower, ".xlsx") || g_str_has_suffix (lower, ".xlsm") || g_str_has_suffix (lower, ".ods"))
     {
       /* A workbook: its first sheet, as the CSV reader takes it. */
-      GString *tsv = extract_text (csv_path, csv, len, TRUE, error);
+      GString *tsv = extract_text (e->path, e->csv, e->len, TRUE, error);
       if (tsv == NULL)
         return FALSE;
       GString *as_csv = tsv_to_csv (tsv);
       g_string_free (tsv, TRUE);
-      g_free (csv);
-      len = as_csv->len;
-      csv = g_string_free (as_csv, FALSE);
+      g_free (e->csv);
+      e->len = as_csv->len;
+      e->csv = g_string_free (as_csv, FALSE);
     }
-  g_autofree char *base = g_path_get_basename (csv_path);
-  char *dot = strrchr (base, '.');
-  if (dot != NULL && dot != base)
+  e->name = g_path_get_basename (e->path);
+  char *dot = strrchr (e->name, '.');
+  if (dot != NULL && dot != e->name)
     *dot = '\0';
-  if (!pack_builder_set_edm (b, base, csv, len, columns, error))
-    {
-      g_prefix_error (error, "%s: ", csv_path);
-      return FALSE;
-    }
   return TRUE;
 }
+
+/* In a thread of its own: the table touches other parts of the builder than documents
+ * do (pack-build.h), and it is the larger work of a build with both. */
+static gpointer
+edm_load_hash (gpointer data)
+{
+  EdmLoad *e = data;
+  if (!pack_builder_set_edm (e->builder, e->name, e->csv, e->len, e->columns, &e->error))
+    g_prefix_error (&e->error, "%s: ", e->path);
+  g_clear_pointer (&e->csv, g_free);
+  return NULL;
+}
+
+static void
+edm_load_clear (EdmLoad *e)
+{
+  g_free (e->csv);
+  g_free (e->name);
+  g_clear_error (&e->error);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EdmLoad, edm_load_clear)
 
 static gboolean
 valid_name (const char *s)
@@ -281,9 +305,23 @@ build_run (BuildOptions *o)
   g_autoptr (PackBuilder) b = pack_builder_new (o->name, o->label);
   pack_builder_set_format (b, (guint) o->format);
   guint64 bytes = 0;
-  if (!add_documents (b, o->docs, &bytes, &error)
-      || (o->edm != NULL && !add_edm (b, o->edm, o->edm_columns, &error)))
+  g_auto (EdmLoad) edm = { .builder = b, .path = o->edm, .columns = o->edm_columns };
+  GThread *edm_thread = NULL;
+  if (o->edm != NULL)
+    {
+      if (!edm_load_read (&edm, &error))
+        return cli_fail ("pack build", CLI_FAILURE, "%s", error->message);
+      edm_thread = g_thread_new ("weir edm", edm_load_hash, &edm);
+    }
+  gboolean docs_ok = add_documents (b, o->docs, &bytes, &error);
+  if (docs_ok)
+    pack_builder_winnow (b);  /* while the table may still be hashed */
+  if (edm_thread != NULL)
+    g_thread_join (edm_thread);
+  if (!docs_ok)
     return cli_fail ("pack build", CLI_FAILURE, "%s", error->message);
+  if (edm.error != NULL)
+    return cli_fail ("pack build", CLI_FAILURE, "%s", edm.error->message);
   PackStats stats;
   g_autoptr (IndexPack) pack = pack_builder_finish (g_steal_pointer (&b), &stats);
   if (stats.fingerprints == 0 && stats.values == 0)

@@ -69,6 +69,7 @@ void
 pack_builder_add_document (PackBuilder *b, const char *name, const char *text, gsize len)
 {
   g_assert (b->pack->documents->len < G_MAXUINT32);
+  g_return_if_fail (b->entries != NULL);  /* not after pack_builder_winnow */
   g_ptr_array_add (b->pack->documents, g_strdup (name));
   g_array_set_size (b->words, 0);
   GArray *kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
@@ -166,13 +167,27 @@ bucket_of (guint64 h, guint bits)
 }
 
 /* Every document's distinct k-grams into all (room for every k-gram), grouped by
- * bucket: bucket b is [start[b], start[b + 1]). */
+ * bucket: bucket b is [start[b], end[b]). Every k-gram is counted by bucket first, so
+ * each bucket has room for all of its own, and the distinct ones are written straight
+ * into place: independent stores, where swapping each hash into its bucket in place
+ * chained a cache miss on the next (that was 60% of winnowing at 100 M words). The
+ * repeats a document drops leave room unused at a bucket's end. */
 static void
-bucket_kgrams (GPtrArray *doc_kgrams, guint bits, guint64 *all, gsize *start)
+bucket_kgrams (GPtrArray *doc_kgrams, guint bits, guint64 *all, gsize *start, gsize *end)
 {
-  gsize buckets = (gsize) 1 << bits, n = 0;
-  HashSet seen = { 0 };
+  gsize buckets = (gsize) 1 << bits;
   memset (start, 0, (buckets + 1) * sizeof *start);
+  for (guint d = 0; d < doc_kgrams->len; d++)
+    {
+      const GArray *kg = doc_kgrams->pdata[d];
+      const guint64 *h = (const guint64 *) kg->data;
+      for (guint i = 0; i < kg->len; i++)
+        start[bucket_of (h[i], bits) + 1]++;
+    }
+  for (gsize b = 1; b <= buckets; b++)
+    start[b] += start[b - 1];
+  memcpy (end, start, buckets * sizeof *start);
+  HashSet seen = { 0 };
   for (guint d = 0; d < doc_kgrams->len; d++)
     {
       const GArray *kg = doc_kgrams->pdata[d];
@@ -181,29 +196,10 @@ bucket_kgrams (GPtrArray *doc_kgrams, guint bits, guint64 *all, gsize *start)
         {
           guint64 h = g_array_index (kg, guint64, i);
           if (hash_set_add (&seen, h) == 1)
-            {
-              all[n++] = h;
-              start[bucket_of (h, bits) + 1]++;
-            }
+            all[end[bucket_of (h, bits)]++] = h;
         }
     }
   hash_set_clear (&seen);
-  for (gsize b = 1; b <= buckets; b++)
-    start[b] += start[b - 1];
-  /* In place (American flag sort): each hash is swapped straight into its bucket. */
-  g_autofree gsize *head = g_memdup2 (start, buckets * sizeof *start);
-  for (gsize b = 0; b < buckets; b++)
-    while (head[b] < start[b + 1])
-      {
-        guint64 h = all[head[b]];
-        for (gsize to = bucket_of (h, bits); to != b; to = bucket_of (h, bits))
-          {
-            guint64 t = all[head[to]];
-            all[head[to]++] = h;
-            h = t;
-          }
-        all[head[b]++] = h;
-      }
 }
 
 /* The k-grams held by limit documents or more, into boiler; returns how many. Every
@@ -220,15 +216,16 @@ find_boilerplate (GPtrArray *doc_kgrams, guint limit, HashSet *boiler)
   gsize buckets = (gsize) 1 << bits;
   g_autofree guint64 *all = g_new (guint64, MAX (total, 1));
   g_autofree gsize *start = g_new (gsize, buckets + 1);
-  bucket_kgrams (doc_kgrams, bits, all, start);
+  g_autofree gsize *end = g_new (gsize, buckets);
+  bucket_kgrams (doc_kgrams, bits, all, start, end);
   /* A bucket's hashes counted in a small table; those reaching limit move to the front
    * of all, which the buckets already read are done with. */
   HashSet count = { 0 };
   gsize found = 0;
   for (gsize b = 0; b < buckets; b++)
     {
-      hash_set_reset (&count, start[b + 1] - start[b]);
-      for (gsize i = start[b]; i < start[b + 1]; i++)
+      hash_set_reset (&count, end[b] - start[b]);
+      for (gsize i = start[b]; i < end[b]; i++)
         if (hash_set_add (&count, all[i]) == limit)
           all[found++] = all[i];
     }
@@ -283,17 +280,6 @@ cap_repeats (IndexEntry *e, gsize n)
   return out;
 }
 
-static int
-compare_edm (gconstpointer a, gconstpointer b)
-{
-  const EdmEntry *x = a, *y = b;
-  if (x->hash != y->hash)
-    return x->hash < y->hash ? -1 : 1;
-  if (x->record != y->record)
-    return x->record < y->record ? -1 : 1;
-  return (int) x->column - (int) y->column;
-}
-
 /* Drops values shared by more than EDM_COMMON_RECORDS records, and duplicates. */
 static gsize
 drop_common (EdmEntry *e, gsize n, gsize *common)
@@ -316,38 +302,45 @@ drop_common (EdmEntry *e, gsize n, gsize *common)
   return out;
 }
 
-/* Sorts entries as index_entry_compare does, by LSD radix on the hash, 16 bits a pass.
- * The sort is stable and entries arrive in (document, position) order, so ties come
- * out in the comparator's order. A million entries: four linear passes instead of a
- * comparison sort through a function pointer, which was a quarter of the build. */
-static void
-sort_entries (GArray *entries)
-{
-  gsize n = entries->len;
-  IndexEntry *a = (IndexEntry *) entries->data;
-  g_autofree IndexEntry *tmp = g_new (IndexEntry, MAX (n, 1));
-  g_autofree gsize *count = g_new (gsize, 65536);
-  IndexEntry *from = a, *to = tmp;
-  for (guint shift = 0; shift < 64; shift += 16)
-    {
-      memset (count, 0, 65536 * sizeof *count);
-      for (gsize i = 0; i < n; i++)
-        count[(from[i].hash >> shift) & 0xffff]++;
-      gsize sum = 0;
-      for (gsize d = 0; d < 65536; d++)
-        {
-          gsize c = count[d];
-          count[d] = sum;
-          sum += c;
-        }
-      for (gsize i = 0; i < n; i++)
-        to[count[(from[i].hash >> shift) & 0xffff]++] = from[i];
-      IndexEntry *t = from;
-      from = to;
-      to = t;
-    }
-  g_assert (from == a);  /* an even number of passes ends where it began */
-}
+/* LSD radix sorts, 16 bits of the 64-bit hash a pass: four linear passes instead of a
+ * comparison sort through a function pointer (which was a quarter of the documents'
+ * build, and over a third of a table's). Stable, so entries that arrive in the order
+ * of their other fields come out in their comparator's order. One array of the same
+ * size is borrowed while sorting, as a merge sort would. */
+#define RADIX_SORT(name, type, key)                                          \
+  static void name (type *a, gsize n)                                        \
+  {                                                                          \
+    g_autofree type *tmp = g_new (type, MAX (n, 1));                         \
+    g_autofree gsize *count = g_new (gsize, 65536);                          \
+    type *from = a, *to = tmp;                                               \
+    for (guint shift = 0; shift < 64; shift += 16)                           \
+      {                                                                      \
+        memset (count, 0, 65536 * sizeof *count);                            \
+        for (gsize i = 0; i < n; i++)                                        \
+          count[(key (from[i]) >> shift) & 0xffff]++;                        \
+        gsize sum = 0;                                                       \
+        for (gsize d = 0; d < 65536; d++)                                    \
+          {                                                                  \
+            gsize c = count[d];                                              \
+            count[d] = sum;                                                  \
+            sum += c;                                                        \
+          }                                                                  \
+        for (gsize i = 0; i < n; i++)                                        \
+          to[count[(key (from[i]) >> shift) & 0xffff]++] = from[i];          \
+        type *t = from;                                                      \
+        from = to;                                                           \
+        to = t;                                                              \
+      }                                                                      \
+    g_assert (from == a); /* an even number of passes ends where it began */ \
+  }
+
+#define ENTRY_HASH(e) ((e).hash)
+#define U64_SELF(v) (v)
+/* As index_entry_compare: entries arrive in (document, position) order. */
+RADIX_SORT (sort_entries, IndexEntry, ENTRY_HASH)
+/* By (hash, record, column): values arrive in (record, column) order. */
+RADIX_SORT (sort_edm, EdmEntry, ENTRY_HASH)
+RADIX_SORT (sort_u64, guint64, U64_SELF)
 
 guint
 pack_boilerplate_limit (guint documents)
@@ -355,31 +348,31 @@ pack_boilerplate_limit (guint documents)
   return MAX (PACK_BOILERPLATE_MIN, (guint) (documents * PACK_BOILERPLATE_SHARE + 0.5));
 }
 
-IndexPack *
-pack_builder_finish (PackBuilder *b, PackStats *stats)
+void
+pack_builder_winnow (PackBuilder *b)
 {
-  IndexPack *pack = g_steal_pointer (&b->pack);
+  if (b->entries == NULL)
+    return;  /* done already */
+  IndexPack *pack = b->pack;
   HashSet boiler;
   b->stats.dropped = find_boilerplate (b->doc_kgrams, pack_boilerplate_limit (b->stats.documents), &boiler);
   winnow_documents (b, &boiler, b->stats.dropped > 0);
   pack->winnowed_paste = b->stats.dropped == 0;
   hash_set_clear (&boiler);
   g_ptr_array_set_size (b->doc_kgrams, 0);
-  sort_entries (b->entries);
+  sort_entries ((IndexEntry *) b->entries->data, b->entries->len);
   gsize kept = cap_repeats ((IndexEntry *) b->entries->data, b->entries->len);
   g_array_set_size (b->entries, (guint) kept);
   pack->n_entries = kept;
   pack->entries = (IndexEntry *) g_array_free (g_steal_pointer (&b->entries), FALSE);
   b->stats.fingerprints = kept;
-  if (pack->edm != NULL)
-    {
-      g_array_sort (b->edm, compare_edm);
-      gsize values = drop_common ((EdmEntry *) b->edm->data, b->edm->len, &b->stats.common);
-      g_array_set_size (b->edm, (guint) values);
-      pack->edm->n_entries = values;
-      pack->edm->entries = (EdmEntry *) g_array_free (g_steal_pointer (&b->edm), FALSE);
-      b->stats.values = values;
-    }
+}
+
+IndexPack *
+pack_builder_finish (PackBuilder *b, PackStats *stats)
+{
+  pack_builder_winnow (b);
+  IndexPack *pack = g_steal_pointer (&b->pack);
   if (stats != NULL)
     *stats = b->stats;
   pack_builder_free (b);
@@ -400,15 +393,21 @@ looks_numeric (const char *v)
   return digits >= 3;
 }
 
-/* Guesses a column's kind from its header and up to 100 of its values. */
+/* Guesses a column's kind from its header and up to 100 of its values: the rows after
+ * the header are read again from a copy of the reader, as far as that takes (the
+ * first 100 rows, unless the column is mostly empty). */
 static EdmKind
-guess_kind (const char *header, GPtrArray *rows, guint col)
+guess_kind (const char *header, const CsvReader *rows, guint col)
 {
+  CsvReader reader = *rows;
+  g_autoptr (GString) bytes = g_string_new (NULL);
+  g_autoptr (GArray) starts = g_array_new (FALSE, FALSE, sizeof (gsize));
   guint seen = 0, emails = 0, numbers = 0;
-  for (guint r = 0; r < rows->len && seen < 100; r++)
+  for (; seen < 100; g_string_truncate (bytes, 0), g_array_set_size (starts, 0))
     {
-      GPtrArray *cells = rows->pdata[r];
-      const char *v = col < cells->len ? cells->pdata[col] : "";
+      if (!csv_read_fields (&reader, bytes, starts, NULL))
+        break;
+      const char *v = col < starts->len ? bytes->str + g_array_index (starts, gsize, col) : "";
       if (*v == '\0')
         continue;
       seen++;
@@ -437,7 +436,7 @@ find_header (GPtrArray *header, const char *name)
 
 /* Parses one "COL[:KIND][!]" into column; *csv_col receives its CSV field index. */
 static gboolean
-parse_column (const char *item, GPtrArray *header, GPtrArray *rows, EdmColumn *column,
+parse_column (const char *item, GPtrArray *header, const CsvReader *rows, EdmColumn *column,
               guint *csv_col, GError **error)
 {
   g_autofree char *spec = g_strstrip (g_strdup (item));
@@ -469,7 +468,7 @@ parse_column (const char *item, GPtrArray *header, GPtrArray *rows, EdmColumn *c
 }
 
 static gboolean
-parse_spec (EdmTable *table, const char *spec, GPtrArray *header, GPtrArray *rows, guint *csv_cols,
+parse_spec (EdmTable *table, const char *spec, GPtrArray *header, const CsvReader *rows, guint *csv_cols,
             GError **error)
 {
   g_auto (GStrv) items = g_strsplit (spec, ",", -1);
@@ -499,18 +498,11 @@ parse_spec (EdmTable *table, const char *spec, GPtrArray *header, GPtrArray *row
   return TRUE;
 }
 
-static int
-compare_u64 (gconstpointer a, gconstpointer b)
-{
-  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
-  return x < y ? -1 : x > y;
-}
-
 /* Sorted, without duplicates: the table's word filter. */
 static void
 set_words (EdmTable *table, GArray *words)
 {
-  g_array_sort (words, compare_u64);
+  sort_u64 ((guint64 *) words->data, words->len);
   gsize n = 0;
   guint64 *w = (guint64 *) words->data;
   for (gsize i = 0; i < words->len; i++)
@@ -520,68 +512,205 @@ set_words (EdmTable *table, GArray *words)
   table->words = g_memdup2 (w, MAX (n, 1) * sizeof (guint64));
 }
 
-static void
-hash_rows (PackBuilder *b, EdmTable *table, GPtrArray *rows, const guint *csv_cols)
-{
-  g_autoptr (GString) norm = g_string_new (NULL);
-  g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (guint64));
+/* Rows are read in batches, each normalised and hashed by a worker thread while the
+ * next are read; the batches' values are appended in order, so the pack is the one a
+ * single thread makes. At most BATCHES_PER_THREAD batches a thread are read ahead. */
+#define BATCH_ROWS 16384
+#define BATCHES_PER_THREAD 2
+
+typedef struct {
+  GString *bytes;      /* the rows' fields, each ending with a NUL */
+  GArray *starts;      /* gsize: where each field starts in bytes */
+  GArray *rows;        /* guint: each row's first field in starts, then starts->len */
+  guint first;         /* the first row's record number */
+  GArray *entries;     /* EdmEntry: made by the worker */
+  GArray *words;       /* guint64: made by the worker */
+  guint64 number_digits;
+  gboolean done;
+} RowBatch;
+
+typedef struct {
+  const EdmTable *table;
+  const guint *csv_cols;
   EdmValueHasher hasher;
-  edm_value_hasher_init (&hasher, table->key);
-  table->number_digits = 0;
-  for (guint r = 0; r < rows->len; r++)
-    {
-      GPtrArray *cells = rows->pdata[r];
-      for (guint c = 0; c < table->n_columns; c++)
-        {
-          const char *v = csv_cols[c] < cells->len ? cells->pdata[csv_cols[c]] : "";
-          if (!edm_value_normalize (table->columns[c].kind, v, strlen (v), norm))
-            continue;
-          if (table->columns[c].kind == EDM_KIND_TEXT || table->columns[c].kind == EDM_KIND_NAME)
-            edm_value_words (table->key, norm->str, words);
-          if (table->columns[c].kind == EDM_KIND_NUMBER)
-            table->number_digits |= edm_digits_bit (norm->len);
-          EdmEntry e = { edm_value_hasher_hash (&hasher, table->columns[c].kind, norm->str, norm->len),
-                         r, (guint16) c, 0 };
-          g_array_append_val (b->edm, e);
-        }
-    }
-  set_words (table, words);
-  b->stats.records = rows->len;
-  table->n_records = rows->len;
+  GMutex lock;
+  GCond done;
+} RowHashing;
+
+static RowBatch *
+row_batch_new (guint first)
+{
+  RowBatch *batch = g_new0 (RowBatch, 1);
+  batch->bytes = g_string_new (NULL);
+  batch->starts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  batch->rows = g_array_new (FALSE, FALSE, sizeof (guint));
+  batch->entries = g_array_new (FALSE, FALSE, sizeof (EdmEntry));
+  batch->words = g_array_new (FALSE, FALSE, sizeof (guint64));
+  batch->first = first;
+  return batch;
 }
 
-static GPtrArray *
-read_rows (const char *csv, gsize len, GPtrArray **header, GError **error)
+static void
+row_batch_free (RowBatch *batch)
 {
-  CsvReader reader;
-  csv_reader_init (&reader, csv, len);
-  *header = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-  g_autoptr (GError) local = NULL;
-  if (!csv_read_row (&reader, *header, &local))
+  g_string_free (batch->bytes, TRUE);
+  g_array_unref (batch->starts);
+  g_array_unref (batch->rows);
+  g_array_unref (batch->entries);
+  g_array_unref (batch->words);
+  g_free (batch);
+}
+
+/* Normalises and hashes a batch's cells (a worker's task). */
+static void
+row_batch_hash (gpointer data, gpointer user_data)
+{
+  RowBatch *batch = data;
+  RowHashing *h = user_data;
+  const EdmTable *table = h->table;
+  g_autoptr (GString) norm = g_string_new (NULL);
+  const gsize *starts = (const gsize *) batch->starts->data;
+  const guint *rows = (const guint *) batch->rows->data;
+  for (guint r = 0; r + 1 < batch->rows->len; r++)
     {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_PACK, "%s", local ? local->message : "the CSV file is empty");
-      return NULL;
-    }
-  for (;;)
-    {
-      GPtrArray *cells = g_ptr_array_new_with_free_func (g_free);
-      if (!csv_read_row (&reader, cells, &local))
+      guint fields = rows[r + 1] - rows[r];
+      for (guint c = 0; c < table->n_columns; c++)
         {
-          g_ptr_array_unref (cells);
+          guint col = h->csv_cols[c];
+          const char *v = col < fields ? batch->bytes->str + starts[rows[r] + col] : "";
+          EdmKind kind = table->columns[c].kind;
+          if (!edm_value_normalize (kind, v, strlen (v), norm))
+            continue;
+          if (kind == EDM_KIND_TEXT || kind == EDM_KIND_NAME)
+            edm_value_words (table->key, norm->str, batch->words);
+          if (kind == EDM_KIND_NUMBER)
+            batch->number_digits |= edm_digits_bit (norm->len);
+          EdmEntry e = { edm_value_hasher_hash (&h->hasher, kind, norm->str, norm->len),
+                         batch->first + r, (guint16) c, 0 };
+          g_array_append_val (batch->entries, e);
+        }
+    }
+  g_mutex_lock (&h->lock);
+  batch->done = TRUE;
+  g_cond_broadcast (&h->done);
+  g_mutex_unlock (&h->lock);
+}
+
+/* Waits for the oldest batch and appends its values to the builder's. */
+static void
+row_batch_merge (PackBuilder *b, RowHashing *h, GQueue *pending, GArray *words, guint64 *number_digits)
+{
+  RowBatch *batch = g_queue_pop_head (pending);
+  g_mutex_lock (&h->lock);
+  while (!batch->done)
+    g_cond_wait (&h->done, &h->lock);
+  g_mutex_unlock (&h->lock);
+  g_array_append_vals (b->edm, batch->entries->data, batch->entries->len);
+  g_array_append_vals (words, batch->words->data, batch->words->len);
+  *number_digits |= batch->number_digits;
+  row_batch_free (batch);
+}
+
+/* Reads up to BATCH_ROWS rows into batch; *records counts them. FALSE with error set on
+ * a malformed row. */
+static gboolean
+row_batch_read (RowBatch *batch, CsvReader *reader, guint *records, gboolean *end, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  while (batch->rows->len < BATCH_ROWS)
+    {
+      guint at = batch->starts->len;
+      gsize bytes = batch->bytes->len;
+      if (!csv_read_fields (reader, batch->bytes, batch->starts, &local))
+        {
+          *end = TRUE;
           break;
         }
-      if (rows->len == G_MAXUINT32 - 1)
-        g_ptr_array_unref (cells);
-      else
-        g_ptr_array_add (rows, cells);
+      if (*records == G_MAXUINT32 - 1)
+        {
+          /* records are numbered in 32 bits; the rest are read for errors only */
+          g_string_truncate (batch->bytes, bytes);
+          g_array_set_size (batch->starts, at);
+          continue;
+        }
+      g_array_append_val (batch->rows, at);
+      ++*records;
     }
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
+      return FALSE;
     }
-  return g_steal_pointer (&rows);
+  g_array_append_val (batch->rows, batch->starts->len);
+  return TRUE;
+}
+
+/* Normalises and hashes every row after the header: a row's cells live only while its
+ * batch is hashed. */
+static gboolean
+hash_rows (PackBuilder *b, EdmTable *table, CsvReader *reader, const guint *csv_cols, GError **error)
+{
+  RowHashing h = { .table = table, .csv_cols = csv_cols };
+  edm_value_hasher_init (&h.hasher, table->key);
+  g_mutex_init (&h.lock);
+  g_cond_init (&h.done);
+  guint threads = MAX (1, g_get_num_processors ());
+  GThreadPool *pool = threads > 1 ? g_thread_pool_new (row_batch_hash, &h, (gint) threads, FALSE, NULL) : NULL;
+  g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (guint64));
+  GQueue pending = G_QUEUE_INIT;
+  guint64 number_digits = 0;
+  guint records = 0;
+  gboolean end = FALSE, ok = TRUE;
+  while (ok && !end)
+    {
+      RowBatch *batch = row_batch_new (records);
+      ok = row_batch_read (batch, reader, &records, &end, error);
+      g_queue_push_tail (&pending, batch);
+      if (!ok)
+        batch->done = TRUE;
+      else if (pool != NULL)
+        g_thread_pool_push (pool, batch, NULL);
+      else
+        row_batch_hash (batch, &h);
+      if (g_queue_get_length (&pending) > threads * BATCHES_PER_THREAD)
+        row_batch_merge (b, &h, &pending, words, &number_digits);
+    }
+  while (!g_queue_is_empty (&pending))
+    row_batch_merge (b, &h, &pending, words, &number_digits);
+  if (pool != NULL)
+    g_thread_pool_free (pool, FALSE, TRUE);
+  g_mutex_clear (&h.lock);
+  g_cond_clear (&h.done);
+  if (!ok)
+    {
+      g_array_set_size (b->edm, 0);
+      return FALSE;
+    }
+  table->number_digits = number_digits;
+  set_words (table, words);
+  b->stats.records = records;
+  table->n_records = records;
+  return TRUE;
+}
+
+/* Whether the rows after the header are well formed, to the end (error set if not). */
+static gboolean
+rows_valid (CsvReader reader, GError **error)
+{
+  g_autoptr (GString) bytes = g_string_new (NULL);
+  g_autoptr (GArray) starts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  g_autoptr (GError) local = NULL;
+  while (csv_read_fields (&reader, bytes, starts, &local))
+    {
+      g_string_truncate (bytes, 0);
+      g_array_set_size (starts, 0);
+    }
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -589,16 +718,34 @@ pack_builder_set_edm (PackBuilder *b, const char *table_name, const char *csv, g
                       const char *spec, GError **error)
 {
   g_return_val_if_fail (b->pack->edm == NULL, FALSE);
-  g_autoptr (GPtrArray) header = NULL;
-  g_autoptr (GPtrArray) rows = read_rows (csv, len, &header, error);
-  if (rows == NULL)
-    return FALSE;
+  CsvReader reader;
+  csv_reader_init (&reader, csv, len);
+  g_autoptr (GPtrArray) header = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) local = NULL;
+  if (!csv_read_row (&reader, header, &local))
+    {
+      g_set_error (error, WEIR_ERROR, WEIR_ERROR_PACK, "%s", local ? local->message : "the CSV file is empty");
+      return FALSE;
+    }
   g_autoptr (EdmTable) table = edm_table_new (table_name);
   randombytes_buf (table->key, sizeof table->key);
   guint csv_cols[EDM_MAX_COLUMNS];
-  if (!parse_spec (table, spec, header, rows, csv_cols, error))
+  if (!parse_spec (table, spec, header, &reader, csv_cols, &local))
+    {
+      /* A malformed table is reported before a wrong spec. */
+      if (rows_valid (reader, error))
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!hash_rows (b, table, &reader, csv_cols, error))
     return FALSE;
-  hash_rows (b, table, rows, csv_cols);
+  /* Sorted here rather than at finish: a table is added beside documents (pack-build.h). */
+  sort_edm ((EdmEntry *) b->edm->data, b->edm->len);
+  gsize values = drop_common ((EdmEntry *) b->edm->data, b->edm->len, &b->stats.common);
+  g_array_set_size (b->edm, (guint) values);
+  table->n_entries = values;
+  table->entries = (EdmEntry *) g_array_free (g_steal_pointer (&b->edm), FALSE);
+  b->stats.values = values;
   b->pack->edm = g_steal_pointer (&table);
   return TRUE;
 }

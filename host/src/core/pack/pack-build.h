@@ -45,10 +45,18 @@ void pack_builder_add_document (PackBuilder *builder, const char *name, const ch
 
 /* Adds an EDM table from CSV text (a header row, then records). spec names the
  * columns: "COL[:KIND][!],..." where KIND is text, email, number or name (guessed from
- * the values when absent) and "!" marks a column unique on its own. */
+ * the values when absent) and "!" marks a column unique on its own. The rows are
+ * hashed on every core. It touches no part of the builder that
+ * pack_builder_add_document does: one thread may add the table while another adds
+ * documents. */
 gboolean pack_builder_set_edm (PackBuilder *builder, const char *table, const char *csv, gsize len,
                                const char *spec, GError **error);
 
-/* Finds boilerplate, winnows, sorts, drops common values; returns the pack. The
- * builder is spent. */
+/* Finds the documents' boilerplate, winnows and sorts their fingerprints: the work of
+ * finish that documents need, once they are all added (no document after it). It
+ * touches no part of the builder a table does, so it may run while another thread is
+ * in pack_builder_set_edm. */
+void pack_builder_winnow (PackBuilder *builder);
+
+/* Winnows (unless done already); returns the pack. The builder is spent. */
 IndexPack *pack_builder_finish (PackBuilder *builder, PackStats *stats);

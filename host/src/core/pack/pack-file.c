@@ -36,6 +36,41 @@ put_u64 (GByteArray *out, guint64 v)
   g_byte_array_append (out, (const guint8 *) &le, 8);
 }
 
+/* Room for n more bytes at the end of out, where the large arrays are stored one value
+ * after another: an append per field was most of writing a pack. */
+static guint8 *
+put_room (GByteArray *out, gsize n)
+{
+  gsize at = out->len;
+  g_assert (at + n <= G_MAXUINT);  /* a pack is at most 4 GiB */
+  g_byte_array_set_size (out, (guint) (at + n));
+  return out->data + at;
+}
+
+static inline guint8 *
+store_u16 (guint8 *p, guint16 v)
+{
+  v = GUINT16_TO_LE (v);
+  memcpy (p, &v, 2);
+  return p + 2;
+}
+
+static inline guint8 *
+store_u32 (guint8 *p, guint32 v)
+{
+  v = GUINT32_TO_LE (v);
+  memcpy (p, &v, 4);
+  return p + 4;
+}
+
+static inline guint8 *
+store_u64 (guint8 *p, guint64 v)
+{
+  v = GUINT64_TO_LE (v);
+  memcpy (p, &v, 8);
+  return p + 8;
+}
+
 static void
 put_string (GByteArray *out, const char *s)
 {
@@ -91,16 +126,13 @@ put_edm (GByteArray *out, const EdmTable *t)
       g_byte_array_append (out, flags, 2);
     }
   put_u64 (out, t->n_entries);
+  guint8 *p = put_room (out, t->n_entries * VALUE_BYTES);
   for (gsize i = 0; i < t->n_entries; i++)
-    {
-      guint16 col = GUINT16_TO_LE (t->entries[i].column);
-      put_u64 (out, t->entries[i].hash);
-      put_u32 (out, t->entries[i].record);
-      g_byte_array_append (out, (const guint8 *) &col, 2);
-    }
+    p = store_u16 (store_u32 (store_u64 (p, t->entries[i].hash), t->entries[i].record), t->entries[i].column);
   put_u64 (out, t->n_words);
+  p = put_room (out, t->n_words * 8);
   for (gsize i = 0; i < t->n_words; i++)
-    put_u64 (out, t->words[i]);
+    p = store_u64 (p, t->words[i]);
 }
 
 static void
@@ -113,12 +145,9 @@ put_body (GByteArray *out, const PackMeta *meta, const IndexPack *pack)
   for (guint i = 0; i < pack->documents->len; i++)
     put_string (out, pack->documents->pdata[i]);
   put_u64 (out, pack->n_entries);
+  guint8 *p = put_room (out, pack->n_entries * ENTRY_BYTES);
   for (gsize i = 0; i < pack->n_entries; i++)
-    {
-      put_u64 (out, pack->entries[i].hash);
-      put_u32 (out, pack->entries[i].doc);
-      put_u32 (out, pack->entries[i].pos);
-    }
+    p = store_u32 (store_u32 (store_u64 (p, pack->entries[i].hash), pack->entries[i].doc), pack->entries[i].pos);
   if (pack->edm != NULL)
     put_edm (out, pack->edm);
   else
