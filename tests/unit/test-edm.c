@@ -222,37 +222,6 @@ test_value_hasher (void)
       }
 }
 
-/* The hasher computes BLAKE2b itself: it must be libsodium's keyed BLAKE2b-64 for
- * every length, across block boundaries (the kind byte comes first), under many keys. */
-static void
-test_value_hasher_lengths (void)
-{
-  g_autoptr (GRand) rng = g_rand_new_with_seed (7693);
-  guint8 text[400];
-  for (guint i = 0; i < sizeof text; i++)
-    text[i] = (guint8) g_rand_int (rng);
-  for (guint k = 0; k < 20; k++)
-    {
-      guint8 key[EDM_KEY_BYTES];
-      for (guint i = 0; i < sizeof key; i++)
-        key[i] = (guint8) g_rand_int (rng);
-      EdmValueHasher hasher;
-      edm_value_hasher_init (&hasher, key);
-      for (gsize len = 0; len <= 300; len++)
-        {
-          EdmKind kind = (EdmKind) g_rand_int_range (rng, EDM_KIND_TEXT, EDM_KIND_NAME + 1);
-          guint8 message[sizeof text + 1], out[8];
-          message[0] = (guint8) kind;
-          memcpy (message + 1, text + k, len);
-          crypto_generichash (out, sizeof out, message, len + 1, key, sizeof key);
-          guint64 want;
-          memcpy (&want, out, 8);
-          g_assert_cmphex (edm_value_hasher_hash (&hasher, kind, (const char *) text + k, len), ==,
-                           GUINT64_FROM_LE (want));
-        }
-    }
-}
-
 /* What a table remembers of earlier scans (which words it holds) never changes an
  * answer: one index scanning random mixes of table values and other words in turn
  * gives, for every text, what an index that never scanned before gives. The words
@@ -631,7 +600,6 @@ main (int argc, char **argv)
   g_test_add_func ("/edm/spans", test_spans);
   g_test_add_func ("/edm/word-cache-agrees", test_word_cache_agrees);
   g_test_add_func ("/edm/value-hasher", test_value_hasher);
-  g_test_add_func ("/edm/value-hasher-lengths", test_value_hasher_lengths);
   g_test_add_func ("/edm/bad-specs", test_bad_specs);
   g_test_add_func ("/edm/normalize-agrees", test_normalize_agrees);
   g_test_add_func ("/edm/table-agrees", test_table_agrees);

@@ -206,123 +206,23 @@ edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out)
   return TRUE;
 }
 
-/* ---- keyed BLAKE2b-64 of values (RFC 7693) ---- */
-
-static const guint64 blake2b_iv[8] = {
-  0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
-  0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
-};
-
-static inline guint64
-rotr64 (guint64 x, guint n)
-{
-  return (x >> n) | (x << (64 - n));
-}
-
-#define B2B_G(a, b, c, d, x, y)                                                  \
-  do                                                                             \
-    {                                                                            \
-      v[a] = v[a] + v[b] + (x);                                                  \
-      v[d] = rotr64 (v[d] ^ v[a], 32);                                           \
-      v[c] = v[c] + v[d];                                                        \
-      v[b] = rotr64 (v[b] ^ v[c], 24);                                           \
-      v[a] = v[a] + v[b] + (y);                                                  \
-      v[d] = rotr64 (v[d] ^ v[a], 16);                                           \
-      v[c] = v[c] + v[d];                                                        \
-      v[b] = rotr64 (v[b] ^ v[c], 63);                                           \
-    }                                                                            \
-  while (0)
-
-/* One round with its message schedule spelled out, so the compiler indexes m by
- * constants. */
-#define B2B_ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) \
-  do                                                                             \
-    {                                                                            \
-      B2B_G (0, 4, 8, 12, m[s0], m[s1]);                                         \
-      B2B_G (1, 5, 9, 13, m[s2], m[s3]);                                         \
-      B2B_G (2, 6, 10, 14, m[s4], m[s5]);                                        \
-      B2B_G (3, 7, 11, 15, m[s6], m[s7]);                                        \
-      B2B_G (0, 5, 10, 15, m[s8], m[s9]);                                        \
-      B2B_G (1, 6, 11, 12, m[s10], m[s11]);                                      \
-      B2B_G (2, 7, 8, 13, m[s12], m[s13]);                                       \
-      B2B_G (3, 4, 9, 14, m[s14], m[s15]);                                       \
-    }                                                                            \
-  while (0)
-
-/* BLAKE2b's compression F of one 128-byte block; t counts the message bytes so far
- * (values are far below 2^64 bytes). */
-static void
-blake2b_compress (guint64 h[8], const guint8 block[128], guint64 t, gboolean last)
-{
-  guint64 m[16], v[16];
-  for (guint i = 0; i < 16; i++)
-    {
-      guint64 w;
-      memcpy (&w, block + 8 * i, 8);
-      m[i] = GUINT64_FROM_LE (w);
-    }
-  for (guint i = 0; i < 8; i++)
-    {
-      v[i] = h[i];
-      v[i + 8] = blake2b_iv[i];
-    }
-  v[12] ^= t;
-  if (last)
-    v[14] = ~v[14];
-  B2B_ROUND (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  B2B_ROUND (14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3);
-  B2B_ROUND (11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4);
-  B2B_ROUND (7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8);
-  B2B_ROUND (9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13);
-  B2B_ROUND (2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9);
-  B2B_ROUND (12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11);
-  B2B_ROUND (13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10);
-  B2B_ROUND (6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5);
-  B2B_ROUND (10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0);
-  B2B_ROUND (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  B2B_ROUND (14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3);
-  for (guint i = 0; i < 8; i++)
-    h[i] ^= v[i] ^ v[i + 8];
-}
-
 void
 edm_value_hasher_init (EdmValueHasher *hasher, const guint8 key[EDM_KEY_BYTES])
 {
-  G_STATIC_ASSERT (EDM_KEY_BYTES <= 64);
-  /* parameter block: 8-byte digest, EDM_KEY_BYTES of key, fanout 1, depth 1 */
-  for (guint i = 0; i < 8; i++)
-    hasher->h[i] = blake2b_iv[i];
-  hasher->h[0] ^= 0x01010000ULL ^ ((guint64) EDM_KEY_BYTES << 8) ^ 8;
-  guint8 block[128] = { 0 };
-  memcpy (block, key, EDM_KEY_BYTES);
-  blake2b_compress (hasher->h, block, 128, FALSE);
+  crypto_generichash_init (&hasher->keyed, key, EDM_KEY_BYTES, 8);
 }
 
 guint64
 edm_value_hasher_hash (const EdmValueHasher *hasher, EdmKind kind, const char *norm, gsize len)
 {
-  guint64 h[8];
-  memcpy (h, hasher->h, sizeof h);
-  guint8 block[128];
-  guint64 t = 128;  /* the key's block */
-  gsize fill = 1, at = 0;
-  block[0] = (guint8) kind;
-  for (;;)
-    {
-      gsize take = MIN (sizeof block - fill, len - at);
-      memcpy (block + fill, norm + at, take);
-      fill += take;
-      at += take;
-      if (at == len)
-        break;  /* this block is the last: 1 to 128 bytes */
-      t += sizeof block;
-      blake2b_compress (h, block, t, FALSE);
-      fill = 0;
-    }
-  memset (block + fill, 0, sizeof block - fill);
-  blake2b_compress (h, block, t + fill, TRUE);
-  /* the digest is h[0]'s first 8 bytes, little-endian: read back as h[0] */
-  return h[0];
+  crypto_generichash_state state = hasher->keyed;
+  guint8 kind_byte = (guint8) kind, out[8];
+  crypto_generichash_update (&state, &kind_byte, 1);
+  crypto_generichash_update (&state, (const guint8 *) norm, len);
+  crypto_generichash_final (&state, out, sizeof out);
+  guint64 h;
+  memcpy (&h, out, 8);
+  return GUINT64_FROM_LE (h);
 }
 
 guint64

@@ -104,15 +104,11 @@ gboolean edm_value_normalize (EdmKind kind, const char *value, gsize len, GStrin
 /* Keyed BLAKE2b of a normalised value, domain-separated by kind. */
 guint64 edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len);
 
-/* The same for many values under one key: BLAKE2b's chaining value after the key's
- * block, made once. Keyed BLAKE2b compresses the key as a block of its own, and
- * libsodium's streaming state holds that block back until more than a block follows,
- * so through it every short value cost two compressions; from this state it costs one
- * (engine/edm.c computes that compression itself, RFC 7693; tests/unit/test-edm.c
- * compares it with libsodium's crypto_generichash). A table of 10 M records is 30 M
- * values. */
+/* The same for many values under one key: the state after the key's block, made once
+ * and copied per value (keyed BLAKE2b compresses the key as a block of its own, so
+ * edm_value_hash pays two compressions for a short value, this one). */
 typedef struct {
-  guint64 h[8];
+  crypto_generichash_state keyed;
 } EdmValueHasher;
 
 void edm_value_hasher_init (EdmValueHasher *hasher, const guint8 key[EDM_KEY_BYTES]);
