@@ -230,6 +230,49 @@ test_sink_agrees_random_bytes (void)
   g_rand_free (rand);
 }
 
+/* Long texts of plain words of every length from 1 to 40 bytes, so that words cross
+ * the 64-byte blocks and the 8 and 16 bytes hashed in a lane of the AVX-512 run, with
+ * now and then what stops or decides that run (non-ASCII, a line-breaking hyphen, a
+ * joining apostrophe, a hyphen or apostrophe that only separates). */
+static void
+test_sink_agrees_blocks (void)
+{
+  static const char *const seps[] = { " ", " ", " ", "\n", ", ", ".  ", "-", "'", "--", " '", "\t" };
+  static const char *const rare[] = { "\xc3\xa9", " \xe2\x80\x94 ", "-\n", "n't", "\xff", "-\n\xc3\xa9", "O'Brien" };
+  GRand *rand = g_rand_new_with_seed (2812);
+  for (guint round = 0; round < 1500; round++)
+    {
+      g_autoptr (GString) text = g_string_new (NULL);
+      gsize want = (gsize) g_rand_int_range (rand, 0, round < 500 ? 200 : 4000);
+      while (text->len < want)
+        {
+          guint n = (guint) g_rand_int_range (rand, 1, g_rand_boolean (rand) ? 9 : 41);
+          for (guint j = 0; j < n; j++)
+            {
+              guint32 r = g_rand_int_range (rand, 0, 36);
+              g_string_append_c (text, (char) (r < 26 ? (g_rand_boolean (rand) ? 'a' : 'A') + r : '0' + r - 26));
+            }
+          if (g_rand_int_range (rand, 0, 60) == 0)
+            g_string_append (text, rare[g_rand_int_range (rand, 0, G_N_ELEMENTS (rare))]);
+          else if (g_rand_int_range (rand, 0, 10) != 0)  /* else two runs meet: one longer word */
+            g_string_append (text, seps[g_rand_int_range (rand, 0, G_N_ELEMENTS (seps))]);
+        }
+      assert_sink_agrees (text->str, text->len);
+    }
+  g_rand_free (rand);
+}
+
+/* The portable path, on a machine where norm_words_new would take AVX-512. */
+static void
+test_sink_agrees_portable (void)
+{
+  normalize_simd_enable (FALSE);
+  test_sink_agrees ();
+  test_sink_agrees_random_bytes ();
+  test_sink_agrees_blocks ();
+  normalize_simd_enable (TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -247,5 +290,7 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/hash-pinned", test_hash_pinned);
   g_test_add_func ("/normalize/sink-agrees", test_sink_agrees);
   g_test_add_func ("/normalize/sink-agrees-random-bytes", test_sink_agrees_random_bytes);
+  g_test_add_func ("/normalize/sink-agrees-blocks", test_sink_agrees_blocks);
+  g_test_add_func ("/normalize/sink-agrees-portable", test_sink_agrees_portable);
   return g_test_run ();
 }

@@ -720,6 +720,78 @@ test_guarantee_winnowed_paste (void)
                   found_short, tried_short, found_short_every);
 }
 
+/* Robust winnowing by its definition, window by window: the previous pick stays while
+ * it is in the window and still its smallest rank; else the rightmost smallest. */
+static void
+reference_select (const guint64 *rank, const guint64 *hashes, const guint8 *skip, gsize n, guint w, GArray *out)
+{
+  gssize prev = -1;
+  for (gsize start = 0; start == 0 || start + w <= n; start++)
+    {
+      gsize end = MIN (start + w, n);
+      if (end == 0)
+        return;
+      guint64 least = G_MAXUINT64;
+      for (gsize i = start; i < end; i++)
+        least = MIN (least, rank[i]);
+      if (prev >= (gssize) start && rank[prev] == least)
+        continue;
+      for (gsize i = start; i < end; i++)
+        if (rank[i] == least)
+          prev = (gssize) i;
+      if (skip == NULL || !skip[prev])
+        g_array_append_val (out, ((WinnowPick) { .hash = hashes[prev], .pos = (guint32) prev }));
+    }
+}
+
+/* Field by field: a WinnowPick has padding. */
+static void
+assert_same_picks (const GArray *got, const GArray *want)
+{
+  g_assert_cmpuint (got->len, ==, want->len);
+  for (guint i = 0; i < got->len; i++)
+    {
+      g_assert_cmpuint (g_array_index (got, WinnowPick, i).pos, ==, g_array_index (want, WinnowPick, i).pos);
+      g_assert_cmphex (g_array_index (got, WinnowPick, i).hash, ==, g_array_index (want, WinnowPick, i).hash);
+    }
+}
+
+/* winnow_select and winnow_select_skipping keep exactly the k-grams of the definition,
+ * ties included, after what the array already held. */
+static void
+test_select_is_reference (void)
+{
+  GRand *rand = g_rand_new_with_seed (2028);
+  for (guint round = 0; round < 3000; round++)
+    {
+      gsize n = (gsize) g_rand_int_range (rand, 0, round % 3 ? 60 : 3000);
+      guint w = (guint) g_rand_int_range (rand, 1, 20), range = round % 2 ? 6 : 1000000;
+      g_autofree guint64 *h = g_new (guint64, n + 1);
+      g_autofree guint64 *rank = g_new (guint64, n + 1);
+      g_autofree guint8 *skip = g_new0 (guint8, n + 1);
+      for (gsize i = 0; i < n; i++)
+        {
+          h[i] = (guint64) g_rand_int_range (rand, 0, (gint32) range) << 1;  /* even: h >> 1 keeps ties */
+          skip[i] = g_rand_int_range (rand, 0, 4) == 0;
+          rank[i] = skip[i] ? G_MAXUINT64 : h[i] >> 1;
+        }
+      WinnowPick before = { 7, 7 };
+      g_autoptr (GArray) got = g_array_new (FALSE, FALSE, sizeof (WinnowPick));
+      g_autoptr (GArray) want = g_array_new (FALSE, FALSE, sizeof (WinnowPick));
+      g_array_append_val (got, before);
+      g_array_append_val (want, before);
+      winnow_select (h, n, w, got);
+      reference_select (h, h, NULL, n, w, want);
+      assert_same_picks (got, want);
+      g_array_set_size (got, 1);
+      g_array_set_size (want, 1);
+      winnow_select_skipping (h, skip, n, w, got);
+      reference_select (rank, h, skip, n, w, want);
+      assert_same_picks (got, want);
+    }
+  g_rand_free (rand);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -732,6 +804,7 @@ main (int argc, char **argv)
   g_test_add_func ("/winnow/kgrams-are-multilinear", test_kgrams_are_multilinear);
   g_test_add_func ("/winnow/select-covers-every-window", test_select_covers_every_window);
   g_test_add_func ("/winnow/select-skipping", test_select_skipping);
+  g_test_add_func ("/winnow/select-is-reference", test_select_is_reference);
   g_test_add_func ("/winnow/guarantee-property", test_guarantee_property);
   g_test_add_func ("/winnow/short-runs-never", test_short_runs_never);
   g_test_add_func ("/winnow/guarantee-winnowed-paste", test_guarantee_winnowed_paste);

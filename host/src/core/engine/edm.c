@@ -21,17 +21,16 @@
  * corpus of bench/scan.sh; comparing the words' bytes as well cost more than it
  * saved). Two different words with one 64-bit hash would share an answer: among
  * natural words that does not happen, and text crafted to make it happen could as
- * well misspell the name it hides. 8192 slots of 16 bytes, 128 KiB of a host's
- * memory per table, touched as pastes come. */
-#define WORD_CACHE_SLOTS 8192
-
-typedef struct {
-  guint64 word;    /* normalize_word_hash */
-  enum { WORD_UNSEEN, WORD_UNKNOWN, WORD_KNOWN } state;
-} WordCacheSlot;
+ * well misspell the name it hides. A slot is the word's hash with its lowest bit
+ * replaced by the answer (1: in the table), 0 while unseen: 8 bytes where a hash and
+ * a state took 16, so twice the words in the same 128 KiB of a host's memory per
+ * table, touched as pastes come. Bit 0 of the hash is not compared (a word whose hash
+ * differs from another's in that bit alone shares its answer, as above) and a word
+ * whose hash is 0 or 1 may read as unseen: it is then looked up every time. */
+#define WORD_CACHE_SLOTS 16384
 
 struct EdmWordCache {
-  WordCacheSlot slots[WORD_CACHE_SLOTS];
+  guint64 slots[WORD_CACHE_SLOTS];
 };
 
 static const char *const kind_names[] = { "text", "email", "number", "name" };
@@ -460,15 +459,17 @@ value_hash (Matcher *m, EdmKind kind, gsize *first)
  * one another. A word twice in one batch is looked up twice: same answer. */
 #define WORD_BATCH 32
 
-static WordCacheSlot *
+static guint64 *
 word_cache_slot (const EdmTable *t, guint64 word_hash)
 {
   return &t->word_cache->slots[(word_hash >> 32) & (WORD_CACHE_SLOTS - 1)];
 }
 
-static void
-words_in_table (Matcher *m, const NormWords *words, gboolean *known)
+/* Returns how many words of the paste are in the table. */
+static guint
+words_in_table (Matcher *m, const NormWords *words, guint8 *known)
 {
+  guint n_known = 0;
   const EdmTable *t = m->table;
   guint n_words = words->words->len;
   const guint64 *hashes = (const guint64 *) (const void *) words->hashes->data;
@@ -479,10 +480,11 @@ words_in_table (Matcher *m, const NormWords *words, gboolean *known)
       guint64 keyed[WORD_BATCH];
       for (guint i = from; i < MIN (from + WORD_BATCH, n_words); i++)
         {
-          const WordCacheSlot *slot = word_cache_slot (t, hashes[i]);
-          if (slot->state != WORD_UNSEEN && slot->word == hashes[i])
+          guint64 slot = *word_cache_slot (t, hashes[i]);
+          if (slot != 0 && (slot ^ hashes[i]) >> 1 == 0)
             {
-              known[i] = slot->state == WORD_KNOWN;
+              known[i] = slot & 1;
+              n_known += known[i];
               continue;
             }
           keyed[n_pending] = edm_word_hash (t->key, norm_word_text (words, i), w[i].len);
@@ -494,10 +496,11 @@ words_in_table (Matcher *m, const NormWords *words, gboolean *known)
         {
           guint i = pending[p];
           known[i] = word_known (t, keyed[p]);
-          *word_cache_slot (t, hashes[i]) = (WordCacheSlot) { .word = hashes[i],
-                                                              .state = known[i] ? WORD_KNOWN : WORD_UNKNOWN };
+          n_known += known[i];
+          *word_cache_slot (t, hashes[i]) = (hashes[i] & ~(guint64) 1) | known[i];
         }
     }
+  return n_known;
 }
 
 static void
@@ -520,8 +523,9 @@ static void
 match_words (Matcher *m, const NormWords *words)
 {
   guint n_words = words->words->len;
-  g_autofree gboolean *known = g_new (gboolean, n_words + 1);
-  words_in_table (m, words, known);
+  g_autofree guint8 *known = g_new (guint8, n_words + 1);
+  if (words_in_table (m, words, known) == 0)
+    return;  /* most pastes: no word of theirs is in the table */
   for (guint i = 0; i < n_words; i++)
     {
       char *run[EDM_MAX_WORDS];

@@ -245,24 +245,44 @@ winnow_kgrams (const guint64 *words, gsize n, WinnowHash hash, const guint8 key[
     dst[i] = kgram_hash (words + i, k0, k1);
 }
 
-/* The rightmost smallest rank of [from, to). */
+/* The rightmost smallest rank of [from, to), written so that it compiles to
+ * conditional moves: which k-gram of a window is smallest is a coin toss for a branch. */
 static inline gsize
 rightmost_min (const guint64 *rank, gsize from, gsize to)
 {
   gsize best = from;
+  guint64 least = rank[from];
   for (gsize i = from + 1; i < to; i++)
-    if (rank[i] <= rank[best])
-      best = i;
+    {
+      guint64 r = rank[i];
+      gboolean le = r <= least;
+      best = le ? i : best;
+      least = le ? r : least;
+    }
   return best;
 }
 
+/* Picks go straight into the array's storage, grown by doubling: g_array_append_val
+ * was a call per pick, and about one k-gram in seven is one. */
+typedef struct {
+  GArray *picks;
+  WinnowPick *at;
+  guint n, cap;   /* picks written after the array's former length, room for cap */
+  guint base;
+} PickOut;
+
 static inline void
-pick (GArray *picks, const guint64 *hashes, const guint8 *skip, gsize pos)
+pick (PickOut *out, const guint64 *hashes, const guint8 *skip, gsize pos)
 {
   if (skip != NULL && skip[pos])
     return;  /* a window of skipped k-grams only keeps none */
-  WinnowPick p = { .hash = hashes[pos], .pos = (guint32) pos };
-  g_array_append_val (picks, p);
+  if (G_UNLIKELY (out->n == out->cap))
+    {
+      out->cap = out->cap * 2 + 64;
+      g_array_set_size (out->picks, out->base + out->cap);
+      out->at = &g_array_index (out->picks, WinnowPick, out->base);
+    }
+  out->at[out->n++] = (WinnowPick) { .hash = hashes[pos], .pos = (guint32) pos };
 }
 
 /* Robust winnowing by rank; picks record the hashes. Inlined twice, so that the
@@ -275,24 +295,26 @@ select_by_rank (const guint64 *rank, const guint64 *hashes, const guint8 *skip, 
   g_assert (n <= G_MAXUINT32);
   if (n == 0)
     return;
+  PickOut out = { .picks = picks, .base = picks->len };
   if (n <= w)
+    pick (&out, hashes, skip, rightmost_min (rank, 0, n));
+  else
     {
-      pick (picks, hashes, skip, rightmost_min (rank, 0, n));
-      return;
+      gsize min = rightmost_min (rank, 0, w);
+      pick (&out, hashes, skip, min);
+      for (gsize end = w; end < n; end++)
+        {
+          gsize first = end - w + 1;
+          if (min < first)
+            min = rightmost_min (rank, first, end + 1);
+          else if (rank[end] < rank[min])
+            min = end;
+          else
+            continue;  /* robust: a tie keeps the k-gram the previous window kept */
+          pick (&out, hashes, skip, min);
+        }
     }
-  gsize min = rightmost_min (rank, 0, w);
-  pick (picks, hashes, skip, min);
-  for (gsize end = w; end < n; end++)
-    {
-      gsize first = end - w + 1;
-      if (min < first)
-        min = rightmost_min (rank, first, end + 1);
-      else if (rank[end] < rank[min])
-        min = end;
-      else
-        continue;  /* robust: a tie keeps the k-gram the previous window kept */
-      pick (picks, hashes, skip, min);
-    }
+  g_array_set_size (picks, out.base + out.n);
 }
 
 void
