@@ -4,7 +4,7 @@ each host pays for it, beside another build of Weir ("today's", e.g. main).
 
 Usage: bench/scale-bench.py [--build-dir build] [--baseline-build DIR] [--words 10M]
                             [--edm-rows 100k] [--hosts 3] [--runs 5] [--scan-mb 16]
-                            [--keep DIR]
+                            [--keep DIR [--reuse-packs]] [--packs N]
        --words 100M --edm-rows 10M    the issue's target (minutes; run it with nice)
        --words 1B --edm-rows 100M --packs 4
                                       the optional largest run (tens of minutes, 15 GB of
@@ -152,6 +152,31 @@ def build_packs(weir, tmp, docs, csv, keys, count, env):
     return out
 
 
+def batch_scan(build, home, empty_home):
+    """bench/batch-scan.py's measure in the fresh homes: (MB, CPU s with, CPU s without),
+    or None when the build has no scan corpus (bench/scan.sh makes it)."""
+    import importlib.util
+    corpus = os.path.join(build, "bench", "scan-corpus.txt")
+    if not os.path.exists(corpus):
+        return None
+    spec = importlib.util.spec_from_file_location("batch_scan", os.path.join(os.path.dirname(__file__),
+                                                                              "batch-scan.py"))
+    bs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bs)
+    with open(corpus, "rb") as f:
+        data = f.read()
+    lines = [json.dumps({"type": "scan", "id": i + 1, "event": "paste", "origin": "https://chat.example",
+                         "text": text}) for i, text in enumerate(bs.pieces(data, 64 * 1024))]
+    requests = ("\n".join(lines) + "\n").encode()
+    weir = os.path.join(build, "host", "src", "cli", "weir")
+    os.makedirs(empty_home, exist_ok=True)
+    best = {}
+    for h in (home, empty_home) * 3:   # alternately: the load moves both alike
+        _, cpu, _ = bs.run(weir, h, requests)
+        best[h] = min(best.get(h, cpu), cpu)
+    return len(data) / 1e6, best[home], best[empty_home]
+
+
 def frame(obj):
     data = json.dumps(obj).encode()
     return struct.pack("=I", len(data)) + data
@@ -262,6 +287,8 @@ def main():
     ap.add_argument("--scan-mb", type=float, default=16)
     ap.add_argument("--keep")
     ap.add_argument("--packs", type=int, default=1)
+    ap.add_argument("--reuse-packs", action="store_true",
+                    help="with --keep: import the packs an earlier run built instead of building them again")
     args = ap.parse_args()
     words, rows = count(args.words), count(args.edm_rows)
     builds = [("this", args.build_dir)] + ([("baseline", args.baseline_build)] if args.baseline_build else [])
@@ -290,18 +317,27 @@ def main():
         env0 = dict(os.environ)
         env0.pop("DISPLAY", None)
         keys = os.path.join(tmp, "keys")
-        shutil.rmtree(keys, ignore_errors=True)
-        os.makedirs(keys)
-        subprocess.run([weir, "keygen", "-s", os.path.join(keys, "a.key"), "-p", os.path.join(keys, "a.pub")],
-                       env=dict(env0, WEIR_HOME=os.path.join(tmp, "keyhome")), check=True, capture_output=True)
-        packs = build_packs(weir, tmp, docs, csv, keys, args.packs, env0)
-        build_s, build_cpu = sum(b for _, b, _, _ in packs), sum(c for _, _, c, _ in packs)
-        fps = sum(n for _, _, _, n in packs)
-        data_mb = (size + os.path.getsize(csv)) / 1e6
-        print(f"pack build: {fps:,} fingerprints, {len(packs)} pack(s) of "
-              f"{sum(os.path.getsize(p) for p, _, _, _ in packs) / 1e6:.1f} MB, {build_s:.1f} s wall "
-              f"= {data_mb / build_s:.1f} MB/s of documents and CSV; {build_cpu:.1f} s CPU = "
-              f"{data_mb / build_cpu:.1f} MB/s")
+        names = (["scale.weirpack"] if args.packs == 1
+                 else [f"scale-{i + 1}.weirpack" for i in range(args.packs)])
+        reused = [os.path.join(tmp, n) for n in names]
+        if args.reuse_packs and all(os.path.exists(p) for p in reused) \
+                and os.path.exists(os.path.join(keys, "a.pub")):
+            packs = [(p, 0, 0, 0) for p in reused]
+            print(f"pack build: {len(packs)} pack(s) of {sum(os.path.getsize(p) for p in reused) / 1e6:.1f} MB "
+                  f"reused from an earlier run (--reuse-packs)")
+        else:
+            shutil.rmtree(keys, ignore_errors=True)
+            os.makedirs(keys)
+            subprocess.run([weir, "keygen", "-s", os.path.join(keys, "a.key"), "-p", os.path.join(keys, "a.pub")],
+                           env=dict(env0, WEIR_HOME=os.path.join(tmp, "keyhome")), check=True, capture_output=True)
+            packs = build_packs(weir, tmp, docs, csv, keys, args.packs, env0)
+            build_s, build_cpu = sum(b for _, b, _, _ in packs), sum(c for _, _, c, _ in packs)
+            fps = sum(n for _, _, _, n in packs)
+            data_mb = (size + os.path.getsize(csv)) / 1e6
+            print(f"pack build: {fps:,} fingerprints, {len(packs)} pack(s) of "
+                  f"{sum(os.path.getsize(p) for p, _, _, _ in packs) / 1e6:.1f} MB, {build_s:.1f} s wall "
+                  f"= {data_mb / build_s:.1f} MB/s of documents and CSV; {build_cpu:.1f} s CPU = "
+                  f"{data_mb / build_cpu:.1f} MB/s")
         with open(os.path.join(docs, "d0000", "doc0000000.txt")) as f:
             excerpt = " ".join(f.read().split()[1000:1040])
         scan = {"type": "scan", "id": 1, "event": "paste", "origin": "https://chat.example",
@@ -331,11 +367,12 @@ def main():
             except subprocess.CalledProcessError:
                 every = None  # a build before issue 28: every k-gram is looked up anyway
             index_mb = sum(os.path.getsize(p) for p in glob.glob(os.path.join(env["WEIR_HOME"], "index", "*"))) / 1e6
+            batch = batch_scan(build, env["WEIR_HOME"], empty["WEIR_HOME"])
             rows_out.append((label, import_s, import_cpu, first_ms, first_cpu, times, cpus, reply.get("verdict"), mem,
-                             with_pack, no_pack, every, index_mb))
+                             with_pack, no_pack, every, index_mb, batch))
         print()
         for (label, import_s, import_cpu, first_ms, first_cpu, times, cpus, verdict, mem, with_pack, no_pack,
-             every, index_mb) in rows_out:
+             every, index_mb, batch) in rows_out:
             print(f"[{label}] import {import_s:.2f} s wall, {import_cpu:.2f} s CPU"
                   + (f" (index file {index_mb:.1f} MB)" if index_mb else ""))
             print(f"[{label}] cold start to first verdict ({verdict}): first start after import {first_ms:.0f} ms "
@@ -348,6 +385,10 @@ def main():
                   f"(CPU {no_pack[1]:.0f}): {100 * with_pack[1] / max(no_pack[1], 1):.0f}% of the no-pack rate by CPU time"
                   + (f"; every k-gram looked up (--every-kgram): {every[0]:.0f} MB/s (CPU {every[1]:.0f})"
                      if every else ""))
+            if batch:
+                print(f"[{label}] weir scan --batch (bench/batch-scan.py, {batch[0]:.1f} MB, best of 3 by CPU time): "
+                      f"with the pack {batch[1]:.2f} s, empty store {batch[2]:.2f} s: "
+                      f"{100 * batch[2] / batch[1]:.0f}% of the no-pack rate")
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
