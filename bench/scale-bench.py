@@ -25,7 +25,10 @@ WEIR_HOME:
 - memory: --hosts hosts started at once, each after answering one scan, their
   /proc/PID/smaps_rollup: Rss, Pss and private (unshared) Private_Clean + Private_Dirty;
 - scan throughput: `bench-scan --index` (engine_score in 64 KiB pieces) over --scan-mb
-  of this machine's manual pages, with the pack and with an empty store.
+  of this machine's manual pages, with the pack and with an empty store;
+- the issue's measure, `weir scan --batch` (bench/batch-scan.py) over the build's
+  bench/scan-corpus.txt (bench/scan.sh makes it; skipped when it is missing), with the
+  pack and with the empty store, alternately, best CPU time of 3.
 
 Pack build rate is of --build-dir's `weir` (the pack format is the same for both).
 Prints figures; asserts nothing.
