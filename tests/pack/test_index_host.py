@@ -3,6 +3,7 @@ derives the file, every running weir-host maps the same file (shared pages, not 
 each), a changed byte never changes a verdict, and a removed or refused file is derived
 again."""
 import glob
+import json
 import os
 import unittest
 
@@ -109,6 +110,31 @@ class IndexHost(WeirCase):
         self.ok("pack", "remove", "board")
         self.assertEqual(self.index_files(), [])
         self.assertEqual(documents(self.scan(OTHER)), [])
+
+    def test_store_info_counts_the_files_beside_the_store(self):
+        """What the packs keep beside the store, which a backup or a full disk is about."""
+        def info():
+            return json.loads(self.ok("store", "info", "--json").stdout)
+        self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))
+        sealed = glob.glob(os.path.join(self.home, "packdata", "*.sealed"))
+        self.assertEqual(len(sealed), 1)
+        got = info()
+        self.assertEqual((got["pack_files"], got["pack_file_bytes"]), (1, os.path.getsize(sealed[0])))
+        (index,) = self.index_files()
+        self.assertEqual((got["index_files"], got["index_file_bytes"]), (1, os.path.getsize(index)))
+        text = self.ok("store", "info").stdout
+        self.assertIn(f"pack files      1, {os.path.getsize(sealed[0])} bytes", text)
+        self.assertIn(f"index files     1, {os.path.getsize(index)} bytes", text)
+        # A file that is not a pack's (a note, a folder) is not counted.
+        with open(os.path.join(self.home, "packdata", "README"), "w") as f:
+            f.write("not a pack")
+        os.mkdir(os.path.join(self.home, "index", "x.weiridx"))
+        got = info()
+        self.assertEqual((got["pack_files"], got["index_files"]), (1, 1))
+        self.ok("pack", "remove", "board")
+        got = info()
+        self.assertEqual((got["pack_files"], got["pack_file_bytes"], got["index_files"], got["index_file_bytes"]),
+                         (0, 0, 0, 0))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ info_json (const StoreInfo *info)
   cJSON_AddNumberToObject (o, "wal_bytes", (double) info->wal_bytes);
   cJSON_AddNumberToObject (o, "records", (double) info->audit_records);
   cJSON_AddNumberToObject (o, "packs", (double) MAX (info->packs, 0));
+  cJSON_AddNumberToObject (o, "pack_files", (double) info->pack_files);
+  cJSON_AddNumberToObject (o, "pack_file_bytes", (double) info->pack_file_bytes);
+  cJSON_AddNumberToObject (o, "index_files", (double) info->index_files);
+  cJSON_AddNumberToObject (o, "index_file_bytes", (double) info->index_file_bytes);
   cJSON *tables = cJSON_AddObjectToObject (o, "tables");
   for (guint i = 0; i < info->tables->len; i++)
     {
@@ -53,6 +57,10 @@ info_print (const StoreInfo *info)
           info->file_bytes, info->wal_bytes);
   printf ("records         %" G_GINT64_FORMAT "\n", info->audit_records);
   printf ("packs           %" G_GINT64_FORMAT "\n", MAX (info->packs, 0));
+  printf ("pack files      %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT " bytes (sealed, beside the store in "
+          "packdata/: back them up with it)\n", info->pack_files, info->pack_file_bytes);
+  printf ("index files     %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT " bytes (in index/, derived from the "
+          "packs again when missing)\n", info->index_files, info->index_file_bytes);
   for (guint i = 0; i < info->tables->len; i++)
     {
       const StoreTable *table = info->tables->pdata[i];
@@ -68,7 +76,8 @@ run_info (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (!cli_parse ("store info", "", "Shows the store's pages, sizes, schema version, packs and records.",
+  if (!cli_parse ("store info", "", "Shows the store's pages, sizes, schema version, packs and records, and the packs' "
+                  "sealed and index files beside it.",
                   entries, &argc, &argv))
     return CLI_USAGE;
   if (argc > 1)

@@ -630,6 +630,26 @@ file_bytes (const char *path)
   return stat (path, &st) == 0 ? (gint64) st.st_size : 0;
 }
 
+/* The regular files of folder whose names end with suffix: how many, and their bytes.
+ * A folder that does not exist holds none. */
+static void
+folder_files (const char *folder, const char *suffix, gint64 *count, gint64 *bytes)
+{
+  *count = *bytes = 0;
+  g_autoptr (GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      struct stat st;
+      g_autofree char *path = g_build_filename (folder, name, NULL);
+      if (g_str_has_suffix (name, suffix) && lstat (path, &st) == 0 && S_ISREG (st.st_mode))
+        {
+          *count += 1;
+          *bytes += st.st_size;
+        }
+    }
+}
+
 static void
 store_table_free (StoreTable *table)
 {
@@ -702,6 +722,9 @@ store_info_get (Store *store, StoreInfo *info, GError **error)
       store_info_clear (info);
       return FALSE;
     }
+  g_autofree char *pack_dir = store_pack_data_dir (store), *index_dir = store_pack_index_dir (store);
+  folder_files (pack_dir, ".sealed", &info->pack_files, &info->pack_file_bytes);
+  folder_files (index_dir, ".weiridx", &info->index_files, &info->index_file_bytes);
   info->audit_records = store_audit_count (store, error);
   return info->audit_records >= 0;
 }

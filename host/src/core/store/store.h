@@ -96,6 +96,10 @@ typedef struct {
   gint64 audit_records;
   gint64 packs;                  /* rows of the packs table; -1 when there is none */
   GPtrArray *tables;             /* StoreTable*, owned */
+  /* Files beside the store that grow with the packs: their sealed files (packdata/,
+   * which a backup needs) and index files (index/, derived again when missing). */
+  gint64 pack_files, pack_file_bytes;
+  gint64 index_files, index_file_bytes;
 } StoreInfo;
 
 gboolean store_info_get (Store *store, StoreInfo *info, GError **error);  /* clear with store_info_clear */
