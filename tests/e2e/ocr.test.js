@@ -175,7 +175,8 @@ describe('OCR of screenshots (weir scan)', () => {
       assert.equal(v.verdict, 'warn', JSON.stringify(v));
       assert.ok(kinds(v).includes('pattern:credit-card:ocr'), JSON.stringify(v));
       assert.ok(v.reasons.every((r) => r.file === path.basename(shots[`card-${zoom}`])));
-      assert.ok(!JSON.stringify(v).includes('4111'), 'the reply never holds the content');
+      // Not the record's id: random hex, which holds "4111" now and then.
+      assert.ok(!JSON.stringify({ ...v, audit: undefined }).includes('4111'), 'the reply never holds the content');
     });
 
     test(`${zoom} %: a private key is found and blocked`, () => {
