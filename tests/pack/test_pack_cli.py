@@ -32,30 +32,44 @@ class PackCli(WeirCase):
         self.assertNotIn("merger", json.dumps(verdict))
         self.assertEqual(documents(self.scan(OTHER)), [])
 
+    def people_csv(self):
+        csv = self.path("people.csv")
+        with open(csv, "w") as f:
+            f.write("id,email,name,phone\n1,ada@example.org,Ada Lovelace,+44 20 7946 0018\n"
+                    "2,alan@example.org,\"Turing, Alan\",020 7946 0999\n")
+        return csv
+
     def test_formats(self):
-        """Format 2 (multilinear k-gram hashes) by default; format 1 (SipHash) on request,
-        for endpoints that predate format 2, and still read and matched; newer refused."""
-        new = self.build(self.path("new.weirpack"), version=5)
-        old = self.build(self.path("old.weirpack"), version=4, extra=("--format", "1"))
-        self.assertIn("format 2", self.ok("pack", "verify", new).stdout)
-        self.assertIn("format 1", self.ok("pack", "verify", old).stdout)
-        self.assertEqual(read(new)[8:12], b"\x02\0\0\0")
-        self.assertEqual(read(old)[8:12], b"\x01\0\0\0")
-        self.ok("pack", "import", old)
-        self.assertEqual(documents(self.scan("Forwarding this: " + SECRET)), ["minutes.md"])
-        self.assertEqual(documents(self.scan(OTHER)), [])
-        self.ok("pack", "import", new)
-        self.assertEqual(documents(self.scan("Forwarding this: " + SECRET)), ["minutes.md"])
-        self.assertEqual(documents(self.scan(OTHER)), [])
+        """Format 3 (SipHash EDM values) by default; 2 (keyed BLAKE2b values) and 1 (also
+        SipHash k-grams) on request, for endpoints that predate them, and every one still
+        read and matched, documents and table, from the index file import derives; newer
+        refused."""
+        table = ("--edm", self.people_csv(), "--edm-columns", "email!,name,phone")
+        packs = {}
+        for version, format in ((3, "1"), (4, "2"), (5, None)):
+            extra = table + (("--format", format) if format else ())
+            packs[version] = self.build(self.path(f"v{version}.weirpack"), version=version, extra=extra)
+        for version, format in ((3, 1), (4, 2), (5, 3)):
+            pack = packs[version]
+            self.assertIn(f"format {format}", self.ok("pack", "verify", pack).stdout)
+            self.assertEqual(read(pack)[8:12], bytes([format, 0, 0, 0]))
+            self.ok("pack", "import", pack)
+            self.assertEqual(documents(self.scan("Forwarding this: " + SECRET)), ["minutes.md"])
+            self.assertEqual(documents(self.scan(OTHER)), [])
+            v = self.scan('{"name": "ALAN TURING", "phone": "020-7946-0999"}')
+            self.assertEqual([(x["name"], x["columns"]) for x in v["reasons"] if x["kind"] == "edm"],
+                             [("people", "name,phone")], format)
+            v = self.scan("Alan Turing called Ada Lovelace.")
+            self.assertEqual([x for x in v["reasons"] if x["kind"] == "edm"], [], format)
         future = self.path("future.weirpack")
         with open(future, "wb") as f:
-            data = read(new)
-            f.write(data[:8] + b"\x03\0\0\0" + data[12:])
+            data = read(packs[5])
+            f.write(data[:8] + b"\x04\0\0\0" + data[12:])
         r = self.weir("pack", "import", future)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("pack format 3 is not supported by this Weir (it reads 1 to 2)", r.stderr)
-        for bad in ("0", "3", "two"):
-            r = self.weir("pack", "build", "--name", "x", "--label", "y", "--docs", self.path("docs-new.weirpack"),
+        self.assertIn("pack format 4 is not supported by this Weir (it reads 1 to 3)", r.stderr)
+        for bad in ("0", "4", "two"):
+            r = self.weir("pack", "build", "--name", "x", "--label", "y", "--docs", self.path("docs-v5.weirpack"),
                           "--sign", self.path("a.key"), "-o", self.path("x.weirpack"), "--format", bad)
             self.assertEqual(r.returncode, 1, bad)
             self.assertFalse(os.path.exists(self.path("x.weirpack")))
@@ -110,10 +124,7 @@ class PackCli(WeirCase):
         self.assertEqual(documents(self.scan(SECRET)), [])
 
     def test_edm(self):
-        csv = self.path("people.csv")
-        with open(csv, "w") as f:
-            f.write("id,email,name,phone\n1,ada@example.org,Ada Lovelace,+44 20 7946 0018\n"
-                    "2,alan@example.org,\"Turing, Alan\",020 7946 0999\n")
+        csv = self.people_csv()
         out = self.path("people.weirpack")
         r = self.ok("pack", "build", "--name", "people", "--label", "restricted", "--edm", csv,
                     "--edm-columns", "email!,name,phone", "--sign", self.path("a.key"), "-o", out)

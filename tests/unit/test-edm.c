@@ -10,6 +10,7 @@
 #include "scan/redact.h"
 #include "pack/csv.h"
 #include "pack/pack-build.h"
+#include "pack/pack-file.h"
 #include "weir-error.h"
 
 static const char csv[] =
@@ -73,8 +74,19 @@ test_normalize_values (void)
   check_norm (EDM_KIND_TEXT, "Flat 3, 12 High St.", "flat 3 12 high st");
   check_norm (EDM_KIND_TEXT, "", NULL);
   guint8 k1[EDM_KEY_BYTES] = { 1 }, k2[EDM_KEY_BYTES] = { 2 };
-  g_assert_cmpuint (edm_value_hash (k1, EDM_KIND_TEXT, "x", 1), !=, edm_value_hash (k2, EDM_KIND_TEXT, "x", 1));
-  g_assert_cmpuint (edm_value_hash (k1, EDM_KIND_TEXT, "1", 1), !=, edm_value_hash (k1, EDM_KIND_NUMBER, "1", 1));
+  for (EdmValueHash how = EDM_VALUE_HASH_BLAKE2B; how <= EDM_VALUE_HASH_SIPHASH; how += 2)
+    {
+      g_assert_cmpuint (edm_value_hash (how, k1, EDM_KIND_TEXT, "x", 1), !=, edm_value_hash (how, k2, EDM_KIND_TEXT, "x", 1));
+      g_assert_cmpuint (edm_value_hash (how, k1, EDM_KIND_TEXT, "1", 1), !=,
+                        edm_value_hash (how, k1, EDM_KIND_NUMBER, "1", 1));
+    }
+  /* Only the second half of a key changed: the word hashes (SipHash under the first
+   * half) stay, the value hashes of format 3 change with it. */
+  guint8 k3[EDM_KEY_BYTES] = { 1 };
+  k3[EDM_KEY_BYTES - 1] = 9;
+  g_assert_cmpuint (edm_word_hash (k1, "x", 1), ==, edm_word_hash (k3, "x", 1));
+  g_assert_cmpuint (edm_value_hash (EDM_VALUE_HASH_SIPHASH, k1, EDM_KIND_TEXT, "x", 1), !=,
+                    edm_value_hash (EDM_VALUE_HASH_SIPHASH, k3, EDM_KIND_TEXT, "x", 1));
 }
 
 static void
@@ -195,31 +207,84 @@ test_far_apart (void)
   g_assert_nonnull (match (index, "Alan Turing 020 7946 0999", findings));
 }
 
-/* The hasher made once per key gives what keyed BLAKE2b of the kind byte and the value
- * gives (the hashes packs hold). */
+/* The value hashes packs hold, as pack/pack-file.h and engine/edm.h define them, made
+ * here from libsodium's one-shot functions: format 1 and 2's keyed BLAKE2b of the kind
+ * byte and the value, format 3's SipHash of the value under a key per kind. */
+static guint64
+reference_value_hash (EdmValueHash how, const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *value)
+{
+  guint8 out[8];
+  g_autoptr (GByteArray) message = g_byte_array_new ();
+  guint8 kind_byte = (guint8) kind;
+  if (how == EDM_VALUE_HASH_BLAKE2B)
+    {
+      g_byte_array_append (message, &kind_byte, 1);
+      g_byte_array_append (message, (const guint8 *) value, (guint) strlen (value));
+      crypto_generichash (out, sizeof out, message->data, message->len, key, EDM_KEY_BYTES);
+    }
+  else
+    {
+      guint8 kind_key[crypto_shorthash_KEYBYTES];
+      g_byte_array_append (message, (const guint8 *) "weir edm value key", 18);
+      g_byte_array_append (message, &kind_byte, 1);
+      crypto_generichash (kind_key, sizeof kind_key, message->data, message->len, key, EDM_KEY_BYTES);
+      crypto_shorthash (out, (const guint8 *) value, strlen (value), kind_key);
+    }
+  guint64 h;
+  memcpy (&h, out, 8);
+  return GUINT64_FROM_LE (h);
+}
+
+/* The hasher made once per key gives the hashes packs hold, in both definitions, and
+ * the two definitions differ. */
 static void
 test_value_hasher (void)
 {
   guint8 key[EDM_KEY_BYTES];
   for (guint i = 0; i < sizeof key; i++)
     key[i] = (guint8) (i * 7 + 1);
-  EdmValueHasher hasher;
-  edm_value_hasher_init (&hasher, key);
   static const char *const values[] = { "", "a", "ada lovelace", "442079460018", "grace@navy.example" };
-  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
-    for (EdmKind kind = EDM_KIND_TEXT; kind <= EDM_KIND_NAME; kind++)
-      {
-        g_autoptr (GByteArray) message = g_byte_array_new ();
-        guint8 kind_byte = (guint8) kind, out[8];
-        g_byte_array_append (message, &kind_byte, 1);
-        g_byte_array_append (message, (const guint8 *) values[i], (guint) strlen (values[i]));
-        crypto_generichash (out, sizeof out, message->data, message->len, key, sizeof key);
-        guint64 want;
-        memcpy (&want, out, 8);
-        want = GUINT64_FROM_LE (want);
-        g_assert_cmphex (edm_value_hasher_hash (&hasher, kind, values[i], strlen (values[i])), ==, want);
-        g_assert_cmphex (edm_value_hash (key, kind, values[i], strlen (values[i])), ==, want);
-      }
+  for (EdmValueHash how = EDM_VALUE_HASH_BLAKE2B; how <= EDM_VALUE_HASH_SIPHASH; how += 2)
+    {
+      EdmValueHasher hasher;
+      edm_value_hasher_init (&hasher, how, key);
+      for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+        for (EdmKind kind = EDM_KIND_TEXT; kind <= EDM_KIND_NAME; kind++)
+          {
+            guint64 want = reference_value_hash (how, key, kind, values[i]);
+            g_assert_cmphex (edm_value_hasher_hash (&hasher, kind, values[i], strlen (values[i])), ==, want);
+            g_assert_cmphex (edm_value_hash (how, key, kind, values[i], strlen (values[i])), ==, want);
+          }
+    }
+  g_assert_cmphex (reference_value_hash (EDM_VALUE_HASH_BLAKE2B, key, EDM_KIND_EMAIL, "grace@navy.example"), !=,
+                   reference_value_hash (EDM_VALUE_HASH_SIPHASH, key, EDM_KIND_EMAIL, "grace@navy.example"));
+}
+
+/* A table built in each format is found in the same content, and only there: what the
+ * matcher hashes follows the table's format. */
+static void
+test_formats_match (void)
+{
+  for (guint format = PACK_FORMAT_OLDEST; format <= PACK_FORMAT; format++)
+    {
+      g_autoptr (PackBuilder) b = pack_builder_new ("hr", "restricted");
+      g_assert_true (pack_builder_set_format (b, format));
+      g_autoptr (GError) error = NULL;
+      g_assert_true (pack_builder_set_edm (b, "customers", csv, strlen (csv), "Email!,Full Name:name,Phone:number",
+                                           &error));
+      g_assert_no_error (error);
+      IndexPack *pack = pack_builder_finish (g_steal_pointer (&b), NULL);
+      g_assert_cmpuint (pack_file_format (pack), ==, format);
+      g_assert_cmpint (pack->edm->value_hash, ==, format < 3 ? EDM_VALUE_HASH_BLAKE2B : EDM_VALUE_HASH_SIPHASH);
+      g_autoptr (EngineIndex) index = engine_index_new ();
+      engine_index_add_pack (index, pack);
+      g_autoptr (GPtrArray) findings = findings_new ();
+      const Finding *f = match (index, "Please call Ada Lovelace on +44 20 7946 0018.", findings);
+      g_assert_nonnull (f);
+      g_assert_cmpuint (f->count, ==, 1);
+      g_assert_nonnull (match (index, "write to grace@navy.example", findings));
+      g_assert_null (match (index, "Ada Lovelace wrote the first program; Grace Hopper a compiler.", findings));
+    }
 }
 
 /* What a table remembers of earlier scans (which words it holds) never changes an
@@ -505,7 +570,7 @@ test_table_agrees (void)
           }
         if (kinds[c] == EDM_KIND_NUMBER)
           digits |= edm_digits_bit (norm->len);
-        EdmEntry e = { edm_value_hash (t->key, kinds[c], norm->str, norm->len), r, (guint16) c, 0 };
+        EdmEntry e = { edm_value_hash (t->value_hash, t->key, kinds[c], norm->str, norm->len), r, (guint16) c, 0 };
         g_array_append_val (want, e);
       }
   g_array_sort (want, ref_compare_entries);
@@ -600,6 +665,7 @@ main (int argc, char **argv)
   g_test_add_func ("/edm/spans", test_spans);
   g_test_add_func ("/edm/word-cache-agrees", test_word_cache_agrees);
   g_test_add_func ("/edm/value-hasher", test_value_hasher);
+  g_test_add_func ("/edm/formats-match", test_formats_match);
   g_test_add_func ("/edm/bad-specs", test_bad_specs);
   g_test_add_func ("/edm/normalize-agrees", test_normalize_agrees);
   g_test_add_func ("/edm/table-agrees", test_table_agrees);

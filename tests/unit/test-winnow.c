@@ -136,7 +136,7 @@ multilinear_reference (const guint64 *words, const guint8 key[WINNOW_KEY_BYTES])
 }
 
 /* The eight-lane code (where the CPU has AVX-512DQ) and the scalar code both equal the
- * specification, and one value is pinned: packs of format 2 hold these hashes. */
+ * specification, and one value is pinned: packs of formats 2 and 3 hold these hashes. */
 static void
 test_kgrams_are_multilinear (void)
 {

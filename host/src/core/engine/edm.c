@@ -60,6 +60,7 @@ edm_table_new (const char *name)
   EdmTable *table = g_new0 (EdmTable, 1);
   table->name = g_strdup (name);
   table->number_digits = G_MAXUINT64;
+  table->value_hash = EDM_VALUE_HASH_SIPHASH;
   table->word_cache = g_new0 (struct EdmWordCache, 1);  /* calloc: pages are touched as used */
   return table;
 }
@@ -205,30 +206,55 @@ edm_value_normalize (EdmKind kind, const char *value, gsize len, GString *out)
   return TRUE;
 }
 
+G_STATIC_ASSERT (EDM_KIND_NAME + 1 == EDM_KINDS);
+
 void
-edm_value_hasher_init (EdmValueHasher *hasher, const guint8 key[EDM_KEY_BYTES])
+edm_value_hasher_init (EdmValueHasher *hasher, EdmValueHash how, const guint8 key[EDM_KEY_BYTES])
 {
-  crypto_generichash_init (&hasher->keyed, key, EDM_KEY_BYTES, 8);
+  hasher->how = how;
+  if (how == EDM_VALUE_HASH_BLAKE2B)
+    {
+      crypto_generichash_init (&hasher->keyed, key, EDM_KEY_BYTES, 8);
+      return;
+    }
+  g_assert (how == EDM_VALUE_HASH_SIPHASH);
+  for (guint kind = 0; kind < EDM_KINDS; kind++)
+    {
+      guint8 context[sizeof EDM_VALUE_KEY_CONTEXT];   /* the text, then the kind byte for its NUL */
+      memcpy (context, EDM_VALUE_KEY_CONTEXT, sizeof context - 1);
+      context[sizeof context - 1] = (guint8) kind;
+      crypto_generichash (hasher->kind_keys[kind], sizeof hasher->kind_keys[kind], context, sizeof context, key,
+                          EDM_KEY_BYTES);
+    }
 }
 
 guint64
 edm_value_hasher_hash (const EdmValueHasher *hasher, EdmKind kind, const char *norm, gsize len)
 {
-  crypto_generichash_state state = hasher->keyed;
-  guint8 kind_byte = (guint8) kind, out[8];
-  crypto_generichash_update (&state, &kind_byte, 1);
-  crypto_generichash_update (&state, (const guint8 *) norm, len);
-  crypto_generichash_final (&state, out, sizeof out);
+  guint8 out[8];
+  if (hasher->how == EDM_VALUE_HASH_SIPHASH)
+    {
+      g_assert ((guint) kind < EDM_KINDS);
+      crypto_shorthash_siphash24 (out, (const guint8 *) norm, len, hasher->kind_keys[kind]);
+    }
+  else
+    {
+      crypto_generichash_state state = hasher->keyed;
+      guint8 kind_byte = (guint8) kind;
+      crypto_generichash_update (&state, &kind_byte, 1);
+      crypto_generichash_update (&state, (const guint8 *) norm, len);
+      crypto_generichash_final (&state, out, sizeof out);
+    }
   guint64 h;
   memcpy (&h, out, 8);
   return GUINT64_FROM_LE (h);
 }
 
 guint64
-edm_value_hash (const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len)
+edm_value_hash (EdmValueHash how, const guint8 key[EDM_KEY_BYTES], EdmKind kind, const char *norm, gsize len)
 {
   EdmValueHasher hasher;
-  edm_value_hasher_init (&hasher, key);
+  edm_value_hasher_init (&hasher, how, key);
   return edm_value_hasher_hash (&hasher, kind, norm, len);
 }
 
@@ -375,7 +401,7 @@ typedef struct {
   guint kinds;    /* bit per EdmKind present in the table */
   GArray *hits;   /* Hit */
   GString *norm;
-  crypto_generichash_state keyed;  /* the state after the key block, copied per value */
+  EdmValueHasher hasher;
   MemoSlot *memo; /* MEMO_SLOTS, allocated on first use */
 } Matcher;
 
@@ -438,14 +464,7 @@ value_hash (Matcher *m, EdmKind kind, gsize *first)
       *first = slot->first;
       return slot->hash;
     }
-  crypto_generichash_state state = m->keyed;
-  guint8 kind_byte = (guint8) kind, digest[8];
-  crypto_generichash_update (&state, &kind_byte, 1);
-  crypto_generichash_update (&state, (const guint8 *) m->norm->str, m->norm->len);
-  crypto_generichash_final (&state, digest, sizeof digest);
-  guint64 h;
-  memcpy (&h, digest, 8);
-  h = GUINT64_FROM_LE (h);
+  guint64 h = edm_value_hasher_hash (&m->hasher, kind, m->norm->str, m->norm->len);
   *first = entries_lower_bound (m->table, h);
   if (slot != NULL && *first <= G_MAXUINT32)
     memo_store (slot, (guint8) kind, m->norm->str, m->norm->len, h, *first);
@@ -706,7 +725,7 @@ edm_table_match_spans (const EdmTable *table, const char *text, gsize len, const
     return;
   Matcher m = { .table = table, .hits = g_array_new (FALSE, FALSE, sizeof (Hit)),
                 .norm = g_string_sized_new (64) };
-  crypto_generichash_init (&m.keyed, table->key, EDM_KEY_BYTES, 8);
+  edm_value_hasher_init (&m.hasher, table->value_hash, table->key);
   for (guint i = 0; i < table->n_columns; i++)
     m.kinds |= 1u << table->columns[i].kind;
   if (m.kinds & ((1u << EDM_KIND_TEXT) | (1u << EDM_KIND_NAME)))

@@ -43,10 +43,10 @@ pack_builder_new (const char *name, const char *label)
 gboolean
 pack_builder_set_format (PackBuilder *b, guint format)
 {
-  g_return_val_if_fail (b->pack->documents->len == 0, FALSE);
+  g_return_val_if_fail (b->pack->documents->len == 0 && b->pack->edm == NULL, FALSE);
   if (format < PACK_FORMAT_OLDEST || format > PACK_FORMAT)
     return FALSE;
-  b->pack->kgram_hash = format == 1 ? WINNOW_HASH_SIPHASH : WINNOW_HASH_MULTILINEAR;
+  pack_file_set_format (b->pack, format);
   return TRUE;
 }
 
@@ -651,7 +651,7 @@ static gboolean
 hash_rows (PackBuilder *b, EdmTable *table, CsvReader *reader, const guint *csv_cols, GError **error)
 {
   RowHashing h = { .table = table, .csv_cols = csv_cols };
-  edm_value_hasher_init (&h.hasher, table->key);
+  edm_value_hasher_init (&h.hasher, table->value_hash, table->key);
   g_mutex_init (&h.lock);
   g_cond_init (&h.done);
   guint threads = MAX (1, g_get_num_processors ());
@@ -729,6 +729,7 @@ pack_builder_set_edm (PackBuilder *b, const char *table_name, const char *csv, g
     }
   g_autoptr (EdmTable) table = edm_table_new (table_name);
   randombytes_buf (table->key, sizeof table->key);
+  table->value_hash = b->pack->edm_value_hash;
   guint csv_cols[EDM_MAX_COLUMNS];
   if (!parse_spec (table, spec, header, &reader, csv_cols, &local))
     {

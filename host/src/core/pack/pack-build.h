@@ -37,7 +37,8 @@ PackBuilder *pack_builder_new (const char *name, const char *label);
 void pack_builder_free (PackBuilder *builder);
 
 /* The pack format to build, PACK_FORMAT_OLDEST..PACK_FORMAT (default PACK_FORMAT):
- * format 1 for endpoints whose Weir predates format 2. Before any document. */
+ * an older one for endpoints whose Weir predates the newer (pack/pack-file.h). Before
+ * any document and any table. */
 gboolean pack_builder_set_format (PackBuilder *builder, guint format);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PackBuilder, pack_builder_free)
 

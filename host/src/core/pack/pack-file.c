@@ -168,6 +168,24 @@ signed_message (const guint8 *file, gsize len, guint8 msg[sizeof PACK_SIG_CONTEX
   crypto_generichash_final (&state, msg + ctx, 64);
 }
 
+guint
+pack_file_format (const IndexPack *pack)
+{
+  if (pack->kgram_hash == WINNOW_HASH_SIPHASH)
+    return 1;
+  return pack->edm_value_hash == EDM_VALUE_HASH_BLAKE2B ? 2 : 3;
+}
+
+void
+pack_file_set_format (IndexPack *pack, guint format)
+{
+  g_return_if_fail (format >= PACK_FORMAT_OLDEST && format <= PACK_FORMAT);
+  pack->kgram_hash = format == 1 ? WINNOW_HASH_SIPHASH : WINNOW_HASH_MULTILINEAR;
+  pack->edm_value_hash = format < 3 ? EDM_VALUE_HASH_BLAKE2B : EDM_VALUE_HASH_SIPHASH;
+  if (pack->edm != NULL)
+    pack->edm->value_hash = pack->edm_value_hash;
+}
+
 GBytes *
 pack_file_write (const PackMeta *meta, const IndexPack *pack, const SignSecretKey *sk)
 {
@@ -176,8 +194,7 @@ pack_file_write (const PackMeta *meta, const IndexPack *pack, const SignSecretKe
   GByteArray *out = g_byte_array_new ();
   guint8 zero_sig[SIGN_BYTES] = { 0 };
   g_byte_array_append (out, (const guint8 *) PACK_MAGIC, 8);
-  /* The format number names the k-gram hash: 1 SipHash, 2 multilinear. */
-  put_u32 (out, pack->kgram_hash == WINNOW_HASH_SIPHASH ? 1 : 2);
+  put_u32 (out, pack_file_format (pack));
   g_byte_array_append (out, (const guint8 *) SIGN_ALG, 2);
   g_byte_array_append (out, m.key_id, SIGN_KEY_ID_BYTES);
   g_byte_array_append (out, zero_sig, SIGN_BYTES);
@@ -207,7 +224,7 @@ pack_file_write_skeleton (const PackMeta *meta, const IndexPack *pack)
   GByteArray *out = g_byte_array_new ();
   guint8 zero_sig[SIGN_BYTES] = { 0 };
   g_byte_array_append (out, (const guint8 *) PACK_MAGIC, 8);
-  put_u32 (out, pack->kgram_hash == WINNOW_HASH_SIPHASH ? 1 : 2);
+  put_u32 (out, pack_file_format (pack));
   g_byte_array_append (out, (const guint8 *) SIGN_ALG, 2);
   g_byte_array_append (out, meta->key_id, SIGN_KEY_ID_BYTES);
   g_byte_array_append (out, zero_sig, SIGN_BYTES);
@@ -617,7 +634,7 @@ open_file (GBytes *bytes, GArray *keys, gboolean verify, PackMeta *meta, GError 
     }
   memcpy (parsed.key_id, data + 14, SIGN_KEY_ID_BYTES);
   parsed.format = format;
-  pack->kgram_hash = format == 1 ? WINNOW_HASH_SIPHASH : WINNOW_HASH_MULTILINEAR;
+  pack_file_set_format (pack, format);
   /* No boilerplate was passed over (or, before issue 27, dropped): plain winnowing. */
   pack->winnowed_paste = parsed.dropped_known && parsed.dropped == 0;
   pack_meta_clear (meta);

@@ -4,11 +4,13 @@
  * All integers little-endian.
  *
  *   0   "WEIRPACK"            magic (8)
- *   8   u32 format            PACK_FORMAT (2), or 1: the same layout, but the
- *                             fingerprints are SipHash-2-4 k-gram hashes instead of
- *                             multilinear ones (engine/winnow.h, WinnowHash). Both
- *                             are read; a pack is written in the format its
- *                             IndexPack.kgram_hash names.
+ *   8   u32 format            PACK_FORMAT (3), 2 or 1: one layout; the number names
+ *                             the keyed hashes inside (pack_file_set_format): the
+ *                             k-gram hash (engine/winnow.h, WinnowHash: SipHash-2-4
+ *                             in 1, multilinear from 2) and the EDM value hash
+ *                             (engine/edm.h, EdmValueHash: keyed BLAKE2b in 1 and 2,
+ *                             SipHash-2-4 from 3). All three are read; a pack is
+ *                             written in the format its IndexPack's hashes name.
  *   12  "Ed"                  signature algorithm (2)
  *   14  key id (8)            the admin key that signed
  *   22  signature (64)        Ed25519 over PACK_SIG_CONTEXT | BLAKE2b-512 of every
@@ -38,7 +40,7 @@
 #include "sign/sign.h"
 
 #define PACK_MAGIC "WEIRPACK"
-#define PACK_FORMAT 2          /* the newest format, written by default */
+#define PACK_FORMAT 3          /* the newest format, written by default */
 #define PACK_FORMAT_OLDEST 1   /* the oldest format still read */
 #define PACK_HEADER_BYTES 94
 #define PACK_SIG_CONTEXT "weir pack signature v1"
@@ -63,6 +65,11 @@ typedef struct {
 
 void pack_meta_clear (PackMeta *meta);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PackMeta, pack_meta_clear)
+
+/* The format pack's hashes are written in, and the hashes a format names (on the
+ * pack and its EDM table, if any): PACK_FORMAT_OLDEST..PACK_FORMAT. */
+guint pack_file_format (const IndexPack *pack);
+void pack_file_set_format (IndexPack *pack, guint format);
 
 /* Serialises pack with meta (key_id is taken from sk) and signs it. */
 GBytes *pack_file_write (const PackMeta *meta, const IndexPack *pack, const SignSecretKey *sk);
