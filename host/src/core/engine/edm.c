@@ -331,6 +331,11 @@ filter_may_hold (IndexMap *map, const guint64 *filter, guint bits, guint64 h)
   return (*word & mask) == mask;
 }
 
+/* Filter words are prefetched this many hashes ahead when a filter is built: each is a
+ * cache miss in a filter of tens of megabytes (the import of 10 M rows spent a seventh
+ * of its time adding to the filters before). */
+#define FILTER_PREFETCH 16
+
 void
 edm_table_index (EdmTable *t)
 {
@@ -340,10 +345,19 @@ edm_table_index (EdmTable *t)
   g_clear_pointer (&t->value_filter, g_free);
   t->word_filter = filter_new (t->n_words, &t->word_filter_bits);
   for (gsize i = 0; i < t->n_words; i++)
-    filter_add (t->word_filter, t->word_filter_bits, t->words[i]);
+    {
+      if (i + FILTER_PREFETCH < t->n_words)
+        __builtin_prefetch (filter_word (t->word_filter, t->word_filter_bits, t->words[i + FILTER_PREFETCH]), 1);
+      filter_add (t->word_filter, t->word_filter_bits, t->words[i]);
+    }
   t->value_filter = filter_new (t->n_entries, &t->value_filter_bits);
   for (gsize i = 0; i < t->n_entries; i++)
-    filter_add (t->value_filter, t->value_filter_bits, t->entries[i].hash);
+    {
+      if (i + FILTER_PREFETCH < t->n_entries)
+        __builtin_prefetch (filter_word (t->value_filter, t->value_filter_bits,
+                                         t->entries[i + FILTER_PREFETCH].hash), 1);
+      filter_add (t->value_filter, t->value_filter_bits, t->entries[i].hash);
+    }
 }
 
 /* Binary searches without a branch on the comparison (it compiles to a conditional

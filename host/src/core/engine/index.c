@@ -165,7 +165,12 @@ index_pack_build_directory (IndexPack *pack)
   pack->filter_bits = MAX (bits + 5, 7);  /* two words at least: a shift by 64 is undefined */
   pack->filter = g_new0 (guint64, filter_words (pack));
   for (gsize i = 0; i < pack->n_entries; i++)
-    pack->filter[filter_word (pack, pack->entries[i].hash)] |= filter_mask (pack->entries[i].hash);
+    {
+      /* A miss in a filter of tens of megabytes each: fetched ahead (edm.c does the same). */
+      if (i + 16 < pack->n_entries)
+        __builtin_prefetch (&pack->filter[filter_word (pack, pack->entries[i + 16].hash)], 1);
+      pack->filter[filter_word (pack, pack->entries[i].hash)] |= filter_mask (pack->entries[i].hash);
+    }
 }
 
 void
