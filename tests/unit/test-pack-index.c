@@ -640,6 +640,31 @@ test_orphans_removed (Fixture *f, gconstpointer data)
   g_assert_true (g_bytes_equal (back, f->pack));
 }
 
+/* Import writes the index file while it seals the pack: when the pack cannot be stored
+ * (here its folder is a file), the import fails, and neither the pack nor an index file
+ * is left; once the folder can be made, the same pack imports and maps. */
+static void
+test_failed_import_leaves_no_index (Fixture *f, gconstpointer data)
+{
+  g_autofree char *blocker = g_build_filename (f->dir, "packdata", NULL);
+  g_assert_true (g_file_set_contents (blocker, "not a folder", -1, NULL));
+  g_auto (PackMeta) meta = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_false (pack_import (f->store, f->dir, f->pack, &meta, &error));
+  g_assert_nonnull (error);
+  g_autofree char *left = index_file (f);
+  g_assert_null (left);
+  gint64 version = 0;
+  g_assert_true (store_pack_version (f->store, "board", &version, NULL));
+  g_assert_cmpint (version, ==, -1);
+  g_assert_cmpint (g_unlink (blocker), ==, 0);
+  import (f);
+  g_autofree char *path = index_file (f);
+  g_assert_nonnull (path);
+  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  g_assert_true (mapped (index));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -651,5 +676,7 @@ main (int argc, char **argv)
   g_test_add ("/pack-index/sealed-file-changed", Fixture, NULL, setup, test_sealed_file_changed, teardown);
   g_test_add ("/pack-index/row-moved-out", Fixture, NULL, setup, test_row_moved_out, teardown);
   g_test_add ("/pack-index/orphans-removed", Fixture, NULL, setup, test_orphans_removed, teardown);
+  g_test_add ("/pack-index/failed-import-leaves-no-index", Fixture, NULL, setup, test_failed_import_leaves_no_index,
+              teardown);
   return g_test_run ();
 }

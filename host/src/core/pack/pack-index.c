@@ -188,36 +188,96 @@ write_file (const char *path, const guint8 key[INDEX_MAP_KEY_BYTES], const char 
   return TRUE;
 }
 
-gboolean
-pack_index_derive (Store *store, const PackMeta *meta, IndexPack *pack, GError **error)
-{
-  index_pack_prepare (pack);
-  if (pack->directory == NULL || pack->filter == NULL)
-    {
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_TOO_LARGE, "the pack is too large for an index file");
-      return FALSE;
-    }
+struct PackIndexWrite {
+  const PackMeta *meta;              /* borrowed */
+  IndexPack *pack;                   /* borrowed; prepared by the writer */
   guint8 key[INDEX_MAP_KEY_BYTES];
+  char *path;
+  GThread *thread;                   /* NULL when written (or failed) on the caller's */
+  gboolean written;
+  GError *error;
+};
+
+static gpointer
+index_write (gpointer data)
+{
+  PackIndexWrite *w = data;
+  index_pack_prepare (w->pack);
+  if (w->pack->directory == NULL || w->pack->filter == NULL)
+    g_set_error (&w->error, WEIR_ERROR, WEIR_ERROR_TOO_LARGE, "the pack is too large for an index file");
+  else
+    w->written = write_file (w->path, w->key, w->meta->name, w->meta->version, w->pack, &w->error);
+  sodium_memzero (w->key, sizeof w->key);
+  return NULL;
+}
+
+PackIndexWrite *
+pack_index_write_start (Store *store, const PackMeta *meta, IndexPack *pack)
+{
+  PackIndexWrite *w = g_new0 (PackIndexWrite, 1);
+  w->meta = meta;
+  w->pack = pack;
+  w->path = index_path (store, meta->name, meta->version);
   g_autofree char *dir = store_pack_index_dir (store);
-  g_autofree char *path = index_path (store, meta->name, meta->version);
-  if (!store_pack_index_key (store, key, error))
-    return FALSE;
+  if (!store_pack_index_key (store, w->key, &w->error))
+    {
+      sodium_memzero (w->key, sizeof w->key);
+      return w;
+    }
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int saved = errno;
-      sodium_memzero (key, sizeof key);
-      g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot create %s: %s", dir, g_strerror (saved));
-      return FALSE;
+      sodium_memzero (w->key, sizeof w->key);
+      g_set_error (&w->error, WEIR_ERROR, WEIR_ERROR_IO, "cannot create %s: %s", dir, g_strerror (saved));
+      return w;
     }
-  gboolean ok = write_file (path, key, meta->name, meta->version, pack, error);
-  sodium_memzero (key, sizeof key);
+  w->thread = g_thread_try_new ("weir index", index_write, w, NULL);
+  if (w->thread == NULL)
+    index_write (w);  /* no thread to be had (a memory cap): the same work, here */
+  return w;
+}
+
+static void
+write_free (PackIndexWrite *w)
+{
+  g_free (w->path);
+  g_clear_error (&w->error);
+  g_free (w);
+}
+
+gboolean
+pack_index_write_finish (PackIndexWrite *w, Store *store, GError **error)
+{
+  if (w->thread != NULL)
+    g_thread_join (w->thread);
+  gboolean ok = w->written;
   if (!ok)
-    return FALSE;
-  g_autoptr (GBytes) skeleton = pack_file_write_skeleton (meta, pack);
-  if (!store_pack_skeleton_set (store, meta->name, skeleton, error))
-    return FALSE;
-  remove_files (store, meta->name, path);
-  return TRUE;
+    g_propagate_error (error, g_steal_pointer (&w->error));
+  if (ok)
+    {
+      g_autoptr (GBytes) skeleton = pack_file_write_skeleton (w->meta, w->pack);
+      ok = store_pack_skeleton_set (store, w->meta->name, skeleton, error);
+    }
+  if (ok)
+    remove_files (store, w->meta->name, w->path);
+  write_free (w);
+  return ok;
+}
+
+void
+pack_index_write_abandon (PackIndexWrite *w)
+{
+  if (w->thread != NULL)
+    g_thread_join (w->thread);
+  if (w->written)
+    g_unlink (w->path);
+  write_free (w);
+}
+
+gboolean
+pack_index_derive (Store *store, const PackMeta *meta, IndexPack *pack, GError **error)
+{
+  return pack_index_write_finish (pack_index_write_start (store, meta, pack), store, error);
 }
 
 /* ---- reading ---- */

@@ -18,6 +18,17 @@
  * meta; it is prepared here) and removes the name's files of other versions. */
 gboolean pack_index_derive (Store *store, const PackMeta *meta, IndexPack *pack, GError **error);
 
+/* pack_index_derive in two steps, so that the file is written while the caller stores
+ * the pack: start reads the key and the path from store on the caller's thread and
+ * writes the file on another (or here, when no thread can be had); finish waits, then
+ * writes the skeleton and removes the name's files of other versions; abandon waits and
+ * removes the file (the pack was not stored after all). pack and meta stay borrowed, and
+ * pack untouched by the caller, until finish or abandon. */
+typedef struct PackIndexWrite PackIndexWrite;
+PackIndexWrite *pack_index_write_start (Store *store, const PackMeta *meta, IndexPack *pack);
+gboolean pack_index_write_finish (PackIndexWrite *write, Store *store, GError **error);
+void pack_index_write_abandon (PackIndexWrite *write);
+
 /* The pack info names, mapped: its skeleton from the store (signer still among keys)
  * with the file's arrays. NULL with error when there is no skeleton or file, or either
  * is refused: the caller then loads the stored pack. The returned pack repairs itself

@@ -169,12 +169,17 @@ pack_import (Store *store, const char *config_dir, GBytes *bytes, PackMeta *meta
     .created = meta->created, .documents = meta->documents, .fingerprints = (gint64) meta->fingerprints,
     .records = meta->records,
   };
+  /* The index file is written beside the sealing of the pack, on a second core. It is a
+   * cache of the stored pack: a host derives it again when it is missing, so failing
+   * to write it fails nothing. */
+  PackIndexWrite *index = pack_index_write_start (store, meta, pack);
   if (!store_pack_put (store, &info, bytes, error))
-    return FALSE;
-  /* The index file is a cache of the stored pack: a host derives it again when it is
-   * missing, so failing to write it here fails nothing. */
+    {
+      pack_index_write_abandon (index);
+      return FALSE;
+    }
   g_autoptr (GError) local = NULL;
-  if (!pack_index_derive (store, meta, pack, &local))
+  if (!pack_index_write_finish (index, store, &local))
     g_message ("pack \"%s\": its index file is not written (hosts will load the pack into memory): %s",
                meta->name, local->message);
   return TRUE;
