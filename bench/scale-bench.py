@@ -2,7 +2,7 @@
 """Protected content at scale (issue 28): a pack of many words and EDM rows, and what
 each host pays for it, beside another build of Weir ("today's", e.g. main).
 
-Usage: bench/scale-bench.py [--build-dir build] [--baseline-build DIR] [--words 10M]
+Usage: bench/scale-bench.py [--build-dir build] [--baseline-build DIR [--baseline-format 2]] [--words 10M]
                             [--edm-rows 100k] [--hosts 3] [--runs 5] [--scan-mb 16]
                             [--keep DIR [--reuse-packs]] [--packs N]
        --words 100M --edm-rows 10M    the issue's target (minutes; run it with nice)
@@ -30,8 +30,10 @@ WEIR_HOME:
   bench/scan-corpus.txt (bench/scan.sh makes it; skipped when it is missing), with the
   pack and with the empty store, alternately, best CPU time of 3.
 
-Pack build rate is of --build-dir's `weir` (the pack format is the same for both).
-Prints figures; asserts nothing.
+Pack build rate is of --build-dir's `weir`, in the newest pack format. A baseline from
+before pack format 3 refuses such packs, so with --baseline-build the packs are built a
+second time, in --baseline-format (default 2), for the baseline to import (the same
+documents and rows; only the EDM value hash differs). Prints figures; asserts nothing.
 """
 import argparse
 import gzip
@@ -135,21 +137,23 @@ def split_csv(csv, parts, folder):
     return out
 
 
-def build_packs(weir, tmp, docs, csv, keys, count, env):
+def build_packs(weir, tmp, docs, csv, keys, count, env, fmt=None):
     """count packs, the documents' folders and the table's rows shared between them:
-    (path, wall s, CPU s, fingerprints) of each."""
+    (path, wall s, CPU s, fingerprints) of each; in pack format fmt when given (the
+    files then named for it), else the newest."""
     folders = sorted(glob.glob(os.path.join(docs, "d*")))
     tables = [csv] if count == 1 else split_csv(csv, count, tmp)
     out = []
     for i in range(count):
         mine = folders[i::count]
-        pack = os.path.join(tmp, "scale.weirpack" if count == 1 else f"scale-{i + 1}.weirpack")
+        pack = os.path.join(tmp, ("scale" if count == 1 else f"scale-{i + 1}") + (f".format{fmt}" if fmt else "")
+                            + ".weirpack")
         argv = [weir, "pack", "build", "--name", "scale" if count == 1 else f"scale-{i + 1}",
                 "--label", "confidential"]
         for folder in mine:
             argv += ["--docs", folder]
         argv += ["--edm", tables[i], "--edm-columns", "email!,name,phone:number,city",
-                 "--sign", os.path.join(keys, "a.key"), "-o", pack]
+                 "--sign", os.path.join(keys, "a.key"), "-o", pack] + (["--format", str(fmt)] if fmt else [])
         wall, cpu, text = run_timed(argv, env)
         out.append((pack, wall, cpu, int(text.split("fingerprints ")[1].split()[0])))
     return out
@@ -290,6 +294,9 @@ def main():
     ap.add_argument("--scan-mb", type=float, default=16)
     ap.add_argument("--keep")
     ap.add_argument("--packs", type=int, default=1)
+    ap.add_argument("--baseline-format", type=int, default=2,
+                    help="the pack format the baseline build reads, in which its packs are built "
+                         "(with this build's weir; default 2, main before pack format 3)")
     ap.add_argument("--reuse-packs", action="store_true",
                     help="with --keep: import the packs an earlier run built instead of building them again")
     args = ap.parse_args()
@@ -341,6 +348,12 @@ def main():
                   f"{sum(os.path.getsize(p) for p, _, _, _ in packs) / 1e6:.1f} MB, {build_s:.1f} s wall "
                   f"= {data_mb / build_s:.1f} MB/s of documents and CSV; {build_cpu:.1f} s CPU = "
                   f"{data_mb / build_cpu:.1f} MB/s")
+        packs_for = {"this": packs}
+        if args.baseline_build:
+            older = build_packs(weir, tmp, docs, csv, keys, args.packs, env0, fmt=args.baseline_format)
+            packs_for["baseline"] = older
+            print(f"pack build in format {args.baseline_format} for the baseline: "
+                  f"{sum(b for _, b, _, _ in older):.1f} s wall, {sum(c for _, _, c, _ in older):.1f} s CPU")
         with open(os.path.join(docs, "d0000", "doc0000000.txt")) as f:
             excerpt = " ".join(f.read().split()[1000:1040])
         scan = {"type": "scan", "id": 1, "event": "paste", "origin": "https://chat.example",
@@ -354,7 +367,7 @@ def main():
             shutil.rmtree(env["WEIR_HOME"], ignore_errors=True)
             subprocess.run([w, "trust", "add", os.path.join(keys, "a.pub")], env=env, check=True, capture_output=True)
             import_s = import_cpu = 0
-            for pack, _, _, _ in packs:
+            for pack, _, _, _ in packs_for[label]:
                 one_s, one_cpu, _ = run_timed([w, "pack", "import", pack], env)
                 import_s, import_cpu = import_s + one_s, import_cpu + one_cpu
             first_ms, reply, first_cpu = cold_start(host, env, scan)
