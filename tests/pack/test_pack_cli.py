@@ -61,6 +61,12 @@ class PackCli(WeirCase):
                              [("people", "name,phone")], format)
             v = self.scan("Alan Turing called Ada Lovelace.")
             self.assertEqual([x for x in v["reasons"] if x["kind"] == "edm"], [], format)
+        # Format 3 changes only the table's hash: a pack without a table is written as
+        # format 2, which endpoints from before format 3 read.
+        plain = self.build(self.path("plain.weirpack"), version=6)
+        self.assertEqual(read(plain)[8:12], b"\x02\0\0\0")
+        self.ok("pack", "import", plain)
+        self.assertEqual(documents(self.scan("Forwarding this: " + SECRET)), ["minutes.md"])
         future = self.path("future.weirpack")
         with open(future, "wb") as f:
             data = read(packs[5])

@@ -363,7 +363,7 @@ pack_build (int argc, char **argv)
     { "sign", 0, 0, G_OPTION_ARG_FILENAME, &o.sign, "The admin secret key (weir keygen)", "ADMIN.key" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "The pack file to write", "FILE.weirpack" },
     { "format", 0, 0, G_OPTION_ARG_INT, &o.format,
-      "Pack format (default 3; 2 or 1 for endpoints whose Weir predates it: docs/packs.md)", "N" },
+      "Pack format (default 3, or 2 without --edm; 2 or 1 for endpoints whose Weir predates it)", "N" },
     G_OPTION_ENTRY_NULL,
   };
   if (!cli_parse ("pack build", "", "Builds and signs a fingerprint pack from documents and a CSV table.\n"

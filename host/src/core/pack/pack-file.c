@@ -173,7 +173,9 @@ pack_file_format (const IndexPack *pack)
 {
   if (pack->kgram_hash == WINNOW_HASH_SIPHASH)
     return 1;
-  return pack->edm_value_hash == EDM_VALUE_HASH_BLAKE2B ? 2 : 3;
+  /* Format 3 changes only the table's value hash: a pack without a table is the same
+   * in format 2, which endpoints from before format 3 read. */
+  return pack->edm == NULL || pack->edm_value_hash == EDM_VALUE_HASH_BLAKE2B ? 2 : 3;
 }
 
 void

@@ -66,8 +66,9 @@ typedef struct {
 void pack_meta_clear (PackMeta *meta);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PackMeta, pack_meta_clear)
 
-/* The format pack's hashes are written in, and the hashes a format names (on the
- * pack and its EDM table, if any): PACK_FORMAT_OLDEST..PACK_FORMAT. */
+/* The format pack's hashes are written in (the oldest that names them: a pack without
+ * an EDM table is written as format 2 even when built for 3), and the hashes a format
+ * names (on the pack and its EDM table, if any): PACK_FORMAT_OLDEST..PACK_FORMAT. */
 guint pack_file_format (const IndexPack *pack);
 void pack_file_set_format (IndexPack *pack, guint format);
 
