@@ -27,7 +27,6 @@ index_pack_new (const char *name, const char *label)
   pack->label = g_strdup (label);
   pack->documents = g_ptr_array_new_with_free_func (g_free);
   pack->kgram_hash = WINNOW_HASH_MULTILINEAR;
-  pack->edm_value_hash = EDM_VALUE_HASH_SIPHASH;
   return pack;
 }
 

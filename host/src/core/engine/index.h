@@ -25,8 +25,6 @@ typedef struct _IndexPack {
   char *label;                         /* the pack's label, which the policy maps */
   guint8 doc_key[WINNOW_KEY_BYTES];    /* k-gram hash key */
   WinnowHash kgram_hash;               /* the k-gram hash, from the pack's format */
-  EdmValueHash edm_value_hash;         /* the EDM value hash, from the pack's format (its
-                                        * table's, when it has one) */
   GPtrArray *documents;                /* char*: document names, by doc id */
   IndexEntry *entries;                 /* owned, sorted */
   gsize n_entries;

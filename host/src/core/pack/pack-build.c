@@ -16,6 +16,7 @@ struct PackBuilder {
   GArray *words;       /* scratch: word hashes */
   GPtrArray *doc_kgrams; /* GArray of guint64 per document: every k-gram, winnowed at
                           * finish, once the boilerplate of the whole pack is known */
+  guint format;          /* pack_builder_set_format's, PACK_FORMAT by default */
   PackStats stats;
 };
 
@@ -37,6 +38,7 @@ pack_builder_new (const char *name, const char *label)
   b->edm = g_array_new (FALSE, FALSE, sizeof (EdmEntry));
   b->words = g_array_new (FALSE, FALSE, sizeof (guint64));
   b->doc_kgrams = g_ptr_array_new_with_free_func (free_kgrams);
+  b->format = PACK_FORMAT;
   return b;
 }
 
@@ -47,6 +49,7 @@ pack_builder_set_format (PackBuilder *b, guint format)
   if (format < PACK_FORMAT_OLDEST || format > PACK_FORMAT)
     return FALSE;
   pack_file_set_format (b->pack, format);
+  b->format = format;
   return TRUE;
 }
 
@@ -729,7 +732,7 @@ pack_builder_set_edm (PackBuilder *b, const char *table_name, const char *csv, g
     }
   g_autoptr (EdmTable) table = edm_table_new (table_name);
   randombytes_buf (table->key, sizeof table->key);
-  table->value_hash = b->pack->edm_value_hash;
+  table->value_hash = pack_file_edm_value_hash (b->format);
   guint csv_cols[EDM_MAX_COLUMNS];
   if (!parse_spec (table, spec, header, &reader, csv_cols, &local))
     {

@@ -168,6 +168,12 @@ signed_message (const guint8 *file, gsize len, guint8 msg[sizeof PACK_SIG_CONTEX
   crypto_generichash_final (&state, msg + ctx, 64);
 }
 
+EdmValueHash
+pack_file_edm_value_hash (guint format)
+{
+  return format < 3 ? EDM_VALUE_HASH_BLAKE2B : EDM_VALUE_HASH_SIPHASH;
+}
+
 guint
 pack_file_format (const IndexPack *pack)
 {
@@ -175,7 +181,7 @@ pack_file_format (const IndexPack *pack)
     return 1;
   /* Format 3 changes only the table's value hash: a pack without a table is the same
    * in format 2, which endpoints from before format 3 read. */
-  return pack->edm == NULL || pack->edm_value_hash == EDM_VALUE_HASH_BLAKE2B ? 2 : 3;
+  return pack->edm != NULL && pack->edm->value_hash == EDM_VALUE_HASH_SIPHASH ? 3 : 2;
 }
 
 void
@@ -183,9 +189,8 @@ pack_file_set_format (IndexPack *pack, guint format)
 {
   g_return_if_fail (format >= PACK_FORMAT_OLDEST && format <= PACK_FORMAT);
   pack->kgram_hash = format == 1 ? WINNOW_HASH_SIPHASH : WINNOW_HASH_MULTILINEAR;
-  pack->edm_value_hash = format < 3 ? EDM_VALUE_HASH_BLAKE2B : EDM_VALUE_HASH_SIPHASH;
   if (pack->edm != NULL)
-    pack->edm->value_hash = pack->edm_value_hash;
+    pack->edm->value_hash = pack_file_edm_value_hash (format);
 }
 
 GBytes *

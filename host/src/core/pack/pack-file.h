@@ -71,6 +71,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PackMeta, pack_meta_clear)
  * names (on the pack and its EDM table, if any): PACK_FORMAT_OLDEST..PACK_FORMAT. */
 guint pack_file_format (const IndexPack *pack);
 void pack_file_set_format (IndexPack *pack, guint format);
+/* The EDM value hash a format names. */
+EdmValueHash pack_file_edm_value_hash (guint format);
 
 /* Serialises pack with meta (key_id is taken from sk) and signs it. */
 GBytes *pack_file_write (const PackMeta *meta, const IndexPack *pack, const SignSecretKey *sk);
