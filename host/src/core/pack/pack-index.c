@@ -33,7 +33,7 @@ index_path (Store *store, const char *name, gint64 version)
 {
   g_autofree char *dir = store_pack_index_dir (store);
   g_autofree char *prefix = name_prefix (store, name);
-  g_autofree char *base = g_strdup_printf ("%s%" G_GINT64_FORMAT ".weiridx", prefix, version);
+  g_autofree char *base = g_strdup_printf ("%s%" G_GINT64_FORMAT STORE_PACK_INDEX_SUFFIX, prefix, version);
   return g_build_filename (dir, base, NULL);
 }
 
@@ -48,7 +48,7 @@ remove_files (Store *store, const char *name, const char *keep)
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *entry;
   while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (entry, prefix) && g_str_has_suffix (entry, ".weiridx"))
+    if (g_str_has_prefix (entry, prefix) && g_str_has_suffix (entry, STORE_PACK_INDEX_SUFFIX))
       {
         g_autofree char *path = g_build_filename (dir, entry, NULL);
         if (g_strcmp0 (path, keep) != 0)

@@ -66,6 +66,8 @@ char *store_pack_data_dir (Store *store);
 
 /* The folder of the packs' index files, beside the store file. Caller frees. */
 char *store_pack_index_dir (Store *store);
+/* How the index files in it end (pack/pack-index.c names them). */
+#define STORE_PACK_INDEX_SUFFIX ".weiridx"
 /* The store's key that authenticates index files, made (random) on first use; it never
  * leaves the store. */
 gboolean store_pack_index_key (Store *store, guint8 key[STORE_PACK_INDEX_KEY_BYTES], GError **error);

@@ -725,7 +725,7 @@ store_info_get (Store *store, StoreInfo *info, GError **error)
     }
   g_autofree char *pack_dir = store_pack_data_dir (store), *index_dir = store_pack_index_dir (store);
   folder_files (pack_dir, PACK_SEAL_SUFFIX, &info->pack_files, &info->pack_file_bytes);
-  folder_files (index_dir, ".weiridx", &info->index_files, &info->index_file_bytes);
+  folder_files (index_dir, STORE_PACK_INDEX_SUFFIX, &info->index_files, &info->index_file_bytes);
   info->audit_records = store_audit_count (store, error);
   return info->audit_records >= 0;
 }
