@@ -262,15 +262,34 @@ test_sink_agrees_blocks (void)
   g_rand_free (rand);
 }
 
-/* The portable path, on a machine where norm_words_new would take AVX-512. */
+/* The portable path, on a machine where norm_words_new would take AVX-512 or AVX2. */
 static void
 test_sink_agrees_portable (void)
 {
-  normalize_simd_enable (FALSE);
+  normalize_simd_limit (NORM_SIMD_NONE);
   test_sink_agrees ();
   test_sink_agrees_random_bytes ();
   test_sink_agrees_blocks ();
-  normalize_simd_enable (TRUE);
+  normalize_simd_limit (NORM_SIMD_AVX512);
+}
+
+/* The AVX2 path, on a machine where norm_words_new would take AVX-512 (on one with AVX2
+ * alone, the tests above take it). */
+static void
+test_sink_agrees_avx2 (void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (!__builtin_cpu_supports ("avx2"))
+#endif
+    {
+      g_test_skip ("no AVX2 here");
+      return;
+    }
+  normalize_simd_limit (NORM_SIMD_AVX2);
+  test_sink_agrees ();
+  test_sink_agrees_random_bytes ();
+  test_sink_agrees_blocks ();
+  normalize_simd_limit (NORM_SIMD_AVX512);
 }
 
 int
@@ -292,5 +311,6 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/sink-agrees-random-bytes", test_sink_agrees_random_bytes);
   g_test_add_func ("/normalize/sink-agrees-blocks", test_sink_agrees_blocks);
   g_test_add_func ("/normalize/sink-agrees-portable", test_sink_agrees_portable);
+  g_test_add_func ("/normalize/sink-agrees-avx2", test_sink_agrees_avx2);
   return g_test_run ();
 }

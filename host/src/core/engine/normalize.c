@@ -24,7 +24,7 @@ typedef struct {
   NormWordFunc fn;
   gpointer data;
   NormSink *sink;     /* set by norm_words_new: plain ASCII words go straight into it */
-  gboolean mirror;    /* the sink's chars start with a lowered copy of the text (see below) */
+  NormSimd simd;      /* not NONE: the sink's chars start with a lowered copy of the text (see below) */
 } Norm;
 
 static gboolean
@@ -418,33 +418,113 @@ ascii_words_sink (Norm *n, gsize i)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define NORM_AVX512 1
+#define NORM_SIMD 1
 
-/* The byte loop above pays, for each word, a mispredicted exit and a chain of
- * dependent multiplies (FNV-1a), and so ran at ~400 MB/s: the largest part of what a
- * pack added to a scan. With AVX-512 the run of ASCII words is taken 64 bytes at a
- * time instead: the bytes are classified and lower-cased into a mirror of the text at
- * the start of the sink's chars (every other byte 0, so each word there is already
- * NUL-terminated, at its own offset), words are read off the masks of where runs of
- * letters and digits start and end, and then hashed eight at a time, one word per
- * 64-bit lane. Same words, offsets and hashes (tests/unit/test-normalize.c). */
+/* The byte loop above pays, for each word, mispredicted exits (where the separators
+ * end, where the word ends) and a chain of dependent multiplies (FNV-1a), and so ran at
+ * ~400 MB/s: the largest part of what a pack added to a scan. With AVX-512 or AVX2 the
+ * run of ASCII words is taken 64 bytes at a time instead: the bytes are classified and
+ * lower-cased into a mirror of the text at the start of the sink's chars (every other
+ * byte 0, so each word there is already NUL-terminated, at its own offset), words are
+ * read off the masks of where runs of letters and digits start and end (block_words,
+ * the same for both), and then hashed several at a time, one word per 64-bit lane.
+ * Same words, offsets and hashes (tests/unit/test-normalize.c, on each path). */
 #define MIRROR_SLACK 64       /* a whole 64-byte block is stored past the text's end */
 #define LANE_BYTES 16         /* bytes of a word hashed in the lanes; longer ones alone */
 #define SIMD_BLOCK_WORDS 40   /* room in the sink a block needs: 33 words at most */
 
-static gboolean simd_disabled;
+static NormSimd simd_widest = NORM_SIMD_AVX512;
 
 void
-normalize_simd_enable (gboolean enable)
+normalize_simd_limit (NormSimd widest)
 {
-  simd_disabled = !enable;
+  simd_widest = widest;
 }
 
-static gboolean
+static NormSimd
 simd_usable (void)
 {
-  return !simd_disabled && __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw")
-         && __builtin_cpu_supports ("avx512dq");
+  if (simd_widest >= NORM_SIMD_AVX512 && __builtin_cpu_supports ("avx512f")
+      && __builtin_cpu_supports ("avx512bw") && __builtin_cpu_supports ("avx512dq"))
+    return NORM_SIMD_AVX512;
+  if (simd_widest >= NORM_SIMD_AVX2 && __builtin_cpu_supports ("avx2"))
+    return NORM_SIMD_AVX2;
+  return NORM_SIMD_NONE;
+}
+
+/* Where a run of ASCII words taken a block at a time stands. */
+typedef struct {
+  guint nw, first;    /* words in the sink; the first of this run */
+  gboolean in_word;
+  gsize start;        /* where the word in progress began */
+  gsize stop;         /* where the general walk goes on */
+} BlockRun;
+
+/* Whether the sink has room for another block's words; when not, the run stops before
+ * the word in progress (or the block). */
+static inline gboolean
+block_room (const Norm *n, gsize b, BlockRun *r)
+{
+  if (n->sink->cap - r->nw >= SIMD_BLOCK_WORDS)
+    return TRUE;
+  r->stop = r->in_word ? r->start : b;
+  return FALSE;
+}
+
+/* The words of the 64-byte block at b, from its masks (bit j for byte b + j): letters
+ * and digits, non-ASCII bytes, hyphens and apostrophes, bytes inside the text. FALSE,
+ * with r->stop set, where the run stops: at a word that touches a non-ASCII byte, a
+ * line-breaking hyphen or a joining apostrophe, or at a non-ASCII byte between words. */
+static inline __attribute__ ((always_inline)) gboolean
+block_words (Norm *n, gsize b, guint64 word, guint64 high, guint64 joiner, guint64 valid, BlockRun *r)
+{
+  NormSink *k = n->sink;
+  guint64 prev = (word << 1) | (guint64) r->in_word;
+  guint64 starts = word & ~prev, ends = ~word & prev & valid;
+  /* A non-ASCII byte between words stops the run there: nothing after it is taken. */
+  guint64 gap_high = high & ~ends;
+  guint64 before = gap_high != 0 ? (gap_high & -gap_high) - 1 : ~(guint64) 0;
+  starts &= before;
+  ends &= before;
+  guint64 decide = ends & (high | joiner);
+  /* Starts and ends alternate: take them in order. */
+  while (r->in_word ? ends != 0 : starts != 0)
+    {
+      if (!r->in_word)
+        {
+          r->start = b + (gsize) __builtin_ctzll (starts);
+          starts &= starts - 1;
+          r->in_word = TRUE;
+          continue;
+        }
+      guint e = (guint) __builtin_ctzll (ends);
+      ends &= ends - 1;
+      if (((decide >> e) & 1) && (((high >> e) & 1) || !ascii_word_ends_here (n, b + e)))
+        {
+          r->stop = r->start;
+          return FALSE;
+        }
+      k->words[r->nw++] = (NormWord) { .start = (guint32) r->start, .end = (guint32) (b + e),
+                                       .at = (guint32) r->start, .len = (guint32) (b + e - r->start) };
+      r->in_word = FALSE;
+    }
+  if (gap_high != 0)
+    {
+      r->stop = b + (gsize) __builtin_ctzll (gap_high);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The run reached the end of the text: a word in progress ends there (the mirror has a
+ * 0 after it). */
+static inline void
+block_run_end (Norm *n, BlockRun *r)
+{
+  if (r->in_word)
+    n->sink->words[r->nw++] = (NormWord) { .start = (guint32) r->start, .end = (guint32) n->len,
+                                           .at = (guint32) r->start, .len = (guint32) (n->len - r->start) };
+  r->stop = n->len;
 }
 
 __attribute__ ((target ("avx512f,avx512bw,avx512dq"))) static inline __m512i
@@ -457,8 +537,8 @@ word_hash_finish8 (__m512i h)
   return _mm512_xor_si512 (h, _mm512_srli_epi64 (h, 31));
 }
 
-/* Vectors of eight words hashed side by side: a step's 64-bit multiply takes some 15
- * cycles to give its result, and four vectors keep the multiplier busy meanwhile. */
+/* Vectors of words hashed side by side: a step's 64-bit multiply takes many cycles to
+ * give its result, and four vectors keep the multiplier busy meanwhile. */
 #define HASH_VECTORS 4
 
 /* The word hashes of w[0, count), read from the mirror: FNV-1a steps in the lanes, a
@@ -519,9 +599,7 @@ hash_words_avx512 (const char *mirror, const NormWord *w, guint count, guint64 *
     }
 }
 
-/* ascii_words_sink with AVX-512: the same words, and the same place to stop (a word
- * that touches a non-ASCII byte, a line-breaking hyphen or a joining apostrophe, a
- * non-ASCII byte between words, a full sink). Called with no word started. */
+/* ascii_words_sink with AVX-512. Called with no word started. */
 __attribute__ ((target ("avx512f,avx512bw,avx512dq"))) static gsize
 ascii_words_avx512 (Norm *n, gsize i)
 {
@@ -532,16 +610,12 @@ ascii_words_avx512 (Norm *n, gsize i)
   const __m512i A = _mm512_set1_epi8 ('A'), a = _mm512_set1_epi8 ('a'), zero = _mm512_set1_epi8 ('0');
   const __m512i letters = _mm512_set1_epi8 (25), digits = _mm512_set1_epi8 (9), to_lower = _mm512_set1_epi8 (32);
   const __m512i hyphen = _mm512_set1_epi8 ('-'), apostrophe = _mm512_set1_epi8 ('\'');
-  guint nw = k->n, first = nw;
-  gboolean in_word = FALSE;
-  gsize start = 0, stop = len, b = i;
+  BlockRun r = { .nw = k->n, .first = k->n };
+  gsize b = i;
   for (; b < len; b += 64)
     {
-      if (k->cap - nw < SIMD_BLOCK_WORDS)
-        {
-          stop = in_word ? start : b;
-          goto done;
-        }
+      if (!block_room (n, b, &r))
+        goto done;
       __mmask64 valid = len - b >= 64 ? ~(__mmask64) 0 : ((__mmask64) 1 << (len - b)) - 1;
       __m512i v = _mm512_maskz_loadu_epi8 (valid, text + b);
       __mmask64 upper = _mm512_cmple_epu8_mask (_mm512_sub_epi8 (v, A), letters);
@@ -551,54 +625,173 @@ ascii_words_avx512 (Norm *n, gsize i)
       __mmask64 joiner = _mm512_cmpeq_epi8_mask (v, hyphen) | _mm512_cmpeq_epi8_mask (v, apostrophe);
       _mm512_storeu_si512 ((void *) (mirror + b),
                            _mm512_maskz_mov_epi8 (word, _mm512_mask_add_epi8 (v, upper, v, to_lower)));
-      guint64 prev = ((guint64) word << 1) | (guint64) in_word;
-      guint64 starts = word & ~prev, ends = ~word & prev & valid;
-      /* A non-ASCII byte between words stops the run there: nothing after it is taken. */
-      guint64 gap_high = high & ~ends;
-      guint64 before = gap_high != 0 ? (gap_high & -gap_high) - 1 : ~(guint64) 0;
-      starts &= before;
-      ends &= before;
-      guint64 decide = ends & (high | joiner);
-      /* Starts and ends alternate: take them in order. */
-      while (in_word ? ends != 0 : starts != 0)
-        {
-          if (!in_word)
-            {
-              start = b + (gsize) __builtin_ctzll (starts);
-              starts &= starts - 1;
-              in_word = TRUE;
-              continue;
-            }
-          guint e = (guint) __builtin_ctzll (ends);
-          ends &= ends - 1;
-          if (((decide >> e) & 1) && (((high >> e) & 1) || !ascii_word_ends_here (n, b + e)))
-            {
-              stop = start;
-              goto done;
-            }
-          k->words[nw++] = (NormWord) { .start = (guint32) start, .end = (guint32) (b + e), .at = (guint32) start,
-                                        .len = (guint32) (b + e - start) };
-          in_word = FALSE;
-        }
-      if (gap_high != 0)
-        {
-          stop = b + (gsize) __builtin_ctzll (gap_high);
-          goto done;
-        }
+      if (!block_words (n, b, word, high, joiner, valid, &r))
+        goto done;
     }
-  if (in_word)  /* a word to the end of the text; the mirror has a 0 after it */
-    k->words[nw++] = (NormWord) { .start = (guint32) start, .end = (guint32) len, .at = (guint32) start,
-                                  .len = (guint32) (len - start) };
-  stop = len;
+  block_run_end (n, &r);
 done:
-  hash_words_avx512 (mirror, k->words + first, nw - first, k->hashes + first);
-  k->n = nw;
-  return stop;
+  hash_words_avx512 (mirror, k->words + r.first, r.nw - r.first, k->hashes + r.first);
+  k->n = r.nw;
+  return r.stop;
+}
+
+/* x * c modulo 2^64 in each lane, c's halves (c >> 32, c & 0xffffffff) given in the low
+ * halves of hi and lo: AVX2 multiplies 32 by 32 bits only. */
+__attribute__ ((target ("avx2"))) static inline __m256i
+mul64_avx2 (__m256i x, __m256i lo, __m256i hi)
+{
+  __m256i cross = _mm256_add_epi64 (_mm256_mul_epu32 (_mm256_srli_epi64 (x, 32), lo), _mm256_mul_epu32 (x, hi));
+  return _mm256_add_epi64 (_mm256_mul_epu32 (x, lo), _mm256_slli_epi64 (cross, 32));
+}
+
+__attribute__ ((target ("avx2"))) static inline __m256i
+word_hash_finish4 (__m256i h)
+{
+  h = _mm256_xor_si256 (h, _mm256_srli_epi64 (h, 30));
+  h = mul64_avx2 (h, _mm256_set1_epi64x (0x1ce4e5b9), _mm256_set1_epi64x (0xbf58476d));
+  h = _mm256_xor_si256 (h, _mm256_srli_epi64 (h, 27));
+  h = mul64_avx2 (h, _mm256_set1_epi64x (0x133111eb), _mm256_set1_epi64x (0x94d049bb));
+  return _mm256_xor_si256 (h, _mm256_srli_epi64 (h, 31));
+}
+
+/* The hashes of the words w[pick[0, count)], none over limit bytes (8 or LANE_BYTES):
+ * hash_words_avx512 with four lanes a vector. The FNV prime is 2^40 + 0x1b3, so a step
+ * is two 32-bit multiplies and shifts. */
+__attribute__ ((target ("avx2"))) static void
+hash_picked_avx2 (const char *mirror, const NormWord *w, const guint32 *pick, guint count, guint limit,
+                  guint64 *out)
+{
+  const __m256i low = _mm256_set1_epi64x (0xff), prime_low = _mm256_set1_epi64x (0x1b3);
+  for (guint g = 0; g < count; g += 4 * HASH_VECTORS)
+    {
+      guint lanes = MIN (4 * HASH_VECTORS, count - g);
+      guint64 head[4 * HASH_VECTORS], tail[4 * HASH_VECTORS], size[4 * HASH_VECTORS];
+      guint32 most = 0;
+      for (guint l = 0; l < lanes; l++)
+        {
+          const NormWord *word = &w[pick[g + l]];
+          /* The mirror holds MIRROR_SLACK bytes past the text: these loads stay inside it. */
+          memcpy (&head[l], mirror + word->at, 8);
+          if (limit > 8)
+            memcpy (&tail[l], mirror + word->at + 8, 8);
+          size[l] = word->len;
+          most = MAX (most, word->len);
+        }
+      for (guint l = lanes; l < 4 * HASH_VECTORS; l++)
+        head[l] = tail[l] = size[l] = 0;
+      __m256i lens[HASH_VECTORS], q[HASH_VECTORS], h[HASH_VECTORS];
+#pragma GCC unroll 4
+      for (guint v = 0; v < HASH_VECTORS; v++)
+        {
+          lens[v] = _mm256_loadu_si256 ((const __m256i *) (const void *) &size[4 * v]);
+          q[v] = _mm256_loadu_si256 ((const __m256i *) (const void *) &head[4 * v]);
+          h[v] = _mm256_set1_epi64x ((long long) WORD_HASH_SEED);
+        }
+      for (guint k = 0; k < most; k++)
+        {
+          __m256i kk = _mm256_set1_epi64x (k);
+#pragma GCC unroll 4
+          for (guint v = 0; v < HASH_VECTORS; v++)
+            {
+              if (k == 8)
+                q[v] = _mm256_loadu_si256 ((const __m256i *) (const void *) &tail[4 * v]);
+              __m256i active = _mm256_cmpgt_epi64 (lens[v], kk);
+              __m256i x = _mm256_xor_si256 (h[v], _mm256_and_si256 (q[v], low));
+              __m256i high = _mm256_add_epi64 (_mm256_mul_epu32 (_mm256_srli_epi64 (x, 32), prime_low),
+                                               _mm256_slli_epi64 (x, 8));
+              __m256i next = _mm256_add_epi64 (_mm256_mul_epu32 (x, prime_low), _mm256_slli_epi64 (high, 32));
+              h[v] = _mm256_blendv_epi8 (h[v], next, active);
+              q[v] = _mm256_srli_epi64 (q[v], 8);
+            }
+        }
+      guint64 hashes[4 * HASH_VECTORS];
+#pragma GCC unroll 4
+      for (guint v = 0; v < HASH_VECTORS; v++)
+        _mm256_storeu_si256 ((__m256i *) (void *) &hashes[4 * v], word_hash_finish4 (h[v]));
+      for (guint l = 0; l < lanes; l++)
+        out[pick[g + l]] = hashes[l];
+    }
+}
+
+/* The word hashes of w[0, count): words of up to 8 bytes (most of them) and of 9 to
+ * LANE_BYTES are hashed apart, so that a vector's lanes wait less for its longest word;
+ * longer words alone. */
+__attribute__ ((target ("avx2"))) static void
+hash_words_avx2 (const char *mirror, const NormWord *w, guint count, guint64 *out)
+{
+  g_autofree guint32 *pick = g_new (guint32, MAX (count, 1));
+  guint n_short = 0, n_mid = count;
+  for (guint i = 0; i < count; i++)
+    if (w[i].len <= 8)
+      pick[n_short++] = i;
+    else if (w[i].len <= LANE_BYTES)
+      pick[--n_mid] = i;
+    else
+      out[i] = normalize_word_hash (mirror + w[i].at, w[i].len);
+  hash_picked_avx2 (mirror, w, pick, n_short, 8, out);
+  hash_picked_avx2 (mirror, w, pick + n_mid, count - n_mid, LANE_BYTES, out);
+}
+
+/* ascii_words_sink with AVX2: two 32-byte halves make a block. Called with no word
+ * started. */
+__attribute__ ((target ("avx2"))) static gsize
+ascii_words_avx2 (Norm *n, gsize i)
+{
+  NormSink *k = n->sink;
+  char *mirror = k->w->chars->str;
+  const guchar *text = (const guchar *) n->text;
+  const gsize len = n->len;
+  const __m256i A = _mm256_set1_epi8 ('A'), a = _mm256_set1_epi8 ('a'), zero = _mm256_set1_epi8 ('0');
+  const __m256i letters = _mm256_set1_epi8 (25), digits = _mm256_set1_epi8 (9), to_lower = _mm256_set1_epi8 (32);
+  const __m256i hyphen = _mm256_set1_epi8 ('-'), apostrophe = _mm256_set1_epi8 ('\'');
+  BlockRun r = { .nw = k->n, .first = k->n };
+  gsize b = i;
+  for (; b < len; b += 64)
+    {
+      if (!block_room (n, b, &r))
+        goto done;
+      guint64 valid = ~(guint64) 0;
+      const guchar *at = text + b;
+      guchar last[64];
+      if (len - b < 64)
+        {
+          /* The text's last bytes, zero after: a 0 is no word, high or joining byte. */
+          memset (last, 0, sizeof last);
+          memcpy (last, at, len - b);
+          at = last;
+          valid = ((guint64) 1 << (len - b)) - 1;
+        }
+      guint64 word = 0, high = 0, joiner = 0;
+#pragma GCC unroll 2
+      for (guint half = 0; half < 2; half++)
+        {
+          __m256i v = _mm256_loadu_si256 ((const __m256i *) (const void *) (at + 32 * half));
+          __m256i up = _mm256_sub_epi8 (v, A), lo = _mm256_sub_epi8 (v, a), dig = _mm256_sub_epi8 (v, zero);
+          /* x <= c unsigned: min (x, c) == x. */
+          __m256i upper = _mm256_cmpeq_epi8 (_mm256_min_epu8 (up, letters), up);
+          __m256i is_word = _mm256_or_si256 (_mm256_or_si256 (upper, _mm256_cmpeq_epi8 (_mm256_min_epu8 (lo, letters), lo)),
+                                             _mm256_cmpeq_epi8 (_mm256_min_epu8 (dig, digits), dig));
+          __m256i joins = _mm256_or_si256 (_mm256_cmpeq_epi8 (v, hyphen), _mm256_cmpeq_epi8 (v, apostrophe));
+          __m256i lowered = _mm256_add_epi8 (v, _mm256_and_si256 (upper, to_lower));
+          _mm256_storeu_si256 ((__m256i *) (void *) (mirror + b + 32 * half), _mm256_and_si256 (lowered, is_word));
+          word |= (guint64) (guint32) _mm256_movemask_epi8 (is_word) << (32 * half);
+          high |= (guint64) (guint32) _mm256_movemask_epi8 (v) << (32 * half);
+          joiner |= (guint64) (guint32) _mm256_movemask_epi8 (joins) << (32 * half);
+        }
+      if (!block_words (n, b, word, high & valid, joiner, valid, &r))
+        goto done;
+    }
+  block_run_end (n, &r);
+done:
+  hash_words_avx2 (mirror, k->words + r.first, r.nw - r.first, k->hashes + r.first);
+  k->n = r.nw;
+  return r.stop;
 }
 #else
 void
-normalize_simd_enable (gboolean enable)
+normalize_simd_limit (NormSimd widest)
 {
+  (void) widest;
 }
 #endif
 
@@ -612,8 +805,9 @@ norm_walk (Norm *n)
       if (n->buf->len == 0)
         {
           if (n->sink != NULL)
-#ifdef NORM_AVX512
-            i = n->mirror ? ascii_words_avx512 (n, i) : ascii_words_sink (n, i);
+#ifdef NORM_SIMD
+            i = n->simd == NORM_SIMD_AVX512 ? ascii_words_avx512 (n, i)
+                : n->simd == NORM_SIMD_AVX2 ? ascii_words_avx2 (n, i) : ascii_words_sink (n, i);
 #else
             i = ascii_words_sink (n, i);
 #endif
@@ -723,11 +917,13 @@ norm_words_new (const char *text, gsize len)
   /* Offsets are 32-bit: a paste is at most NM_MAX_REQUEST (64 MiB) of JSON. */
   len = MIN (len, (gsize) G_MAXUINT32 / 4);
   NormWords *w = g_new (NormWords, 1);
-#ifdef NORM_AVX512
-  gboolean mirror = simd_usable ();
+#ifdef NORM_SIMD
+  NormSimd simd = simd_usable ();
+  gboolean mirror = simd != NORM_SIMD_NONE;
   gsize mirror_len = mirror ? len + MIRROR_SLACK : 0;
   NormSink k = { .w = w, .cap = (guint) (len / 2 + 1 + (mirror ? SIMD_BLOCK_WORDS : 0)) };
 #else
+  NormSimd simd = NORM_SIMD_NONE;
   gboolean mirror = FALSE;
   gsize mirror_len = 0;
   NormSink k = { .w = w, .cap = (guint) (len / 2 + 1) };
@@ -743,12 +939,12 @@ norm_words_new (const char *text, gsize len)
    * before the mirror, which kept them in memory malloc reuses instead of in fresh
    * pages (twice the size made a page fault show in every paste's profile). */
   w->chars = g_string_sized_new (mirror_len + (mirror ? len / 4 : len) + 16);
-  /* The mirror (ascii_words_avx512): zeroed, so that what is not written separates. */
+  /* The mirror (ascii_words_avx512, ascii_words_avx2): zeroed, so that what is not written separates. */
   memset (w->chars->str, 0, mirror_len + 1);
   w->chars->len = mirror_len;
   Norm n = { .text = text, .len = len, .buf = g_string_sized_new (64),
              .scratch = g_string_sized_new (64), .fn = add_norm_word, .data = &k, .sink = &k,
-             .mirror = mirror };
+             .simd = simd };
   norm_walk (&n);
   g_array_set_size (w->hashes, k.n);
   g_array_set_size (w->words, k.n);

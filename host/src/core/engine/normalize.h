@@ -54,9 +54,16 @@ norm_word_text (const NormWords *words, guint i)
   return words->chars->str + g_array_index (words->words, NormWord, i).at;
 }
 
-/* Whether norm_words_new may take runs of ASCII words with AVX-512 where the CPU has it
- * (the default); tests turn it off to check the portable path on the same machine. */
-void normalize_simd_enable (gboolean enable);
+/* The widest instructions norm_words_new may take runs of ASCII words with, where the
+ * CPU has them (the default: AVX-512, else AVX2); tests narrow it to check each path on
+ * the same machine. */
+typedef enum {
+  NORM_SIMD_NONE,
+  NORM_SIMD_AVX2,
+  NORM_SIMD_AVX512,
+} NormSimd;
+
+void normalize_simd_limit (NormSimd widest);
 
 /* The normalised words joined by single spaces, for tests and tools. Caller frees. */
 char *normalize_text (const char *text, gsize len);
