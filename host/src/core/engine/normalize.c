@@ -418,6 +418,7 @@ ascii_words_sink (Norm *n, gsize i)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#include "avx2-mul64.h"
 #define NORM_SIMD 1
 
 /* The byte loop above pays, for each word, mispredicted exits (where the separators
@@ -635,22 +636,13 @@ done:
   return r.stop;
 }
 
-/* x * c modulo 2^64 in each lane, c's halves (c >> 32, c & 0xffffffff) given in the low
- * halves of hi and lo: AVX2 multiplies 32 by 32 bits only. */
-__attribute__ ((target ("avx2"))) static inline __m256i
-mul64_avx2 (__m256i x, __m256i lo, __m256i hi)
-{
-  __m256i cross = _mm256_add_epi64 (_mm256_mul_epu32 (_mm256_srli_epi64 (x, 32), lo), _mm256_mul_epu32 (x, hi));
-  return _mm256_add_epi64 (_mm256_mul_epu32 (x, lo), _mm256_slli_epi64 (cross, 32));
-}
-
 __attribute__ ((target ("avx2"))) static inline __m256i
 word_hash_finish4 (__m256i h)
 {
   h = _mm256_xor_si256 (h, _mm256_srli_epi64 (h, 30));
-  h = mul64_avx2 (h, _mm256_set1_epi64x (0x1ce4e5b9), _mm256_set1_epi64x (0xbf58476d));
+  h = avx2_mul64 (h, _mm256_set1_epi64x (0x1ce4e5b9), _mm256_set1_epi64x (0xbf58476d));
   h = _mm256_xor_si256 (h, _mm256_srli_epi64 (h, 27));
-  h = mul64_avx2 (h, _mm256_set1_epi64x (0x133111eb), _mm256_set1_epi64x (0x94d049bb));
+  h = avx2_mul64 (h, _mm256_set1_epi64x (0x133111eb), _mm256_set1_epi64x (0x94d049bb));
   return _mm256_xor_si256 (h, _mm256_srli_epi64 (h, 31));
 }
 

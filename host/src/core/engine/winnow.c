@@ -43,6 +43,7 @@ kgram_hash (const guint64 *words, guint64 k0, guint64 k1)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#include "avx2-mul64.h"
 #define WINNOW_AVX2 1
 
 /* Four consecutive k-grams at once, one per 64-bit lane: k-gram i + l reads words
@@ -205,6 +206,31 @@ multilinear_avx512 (const guint64 *words, gsize count, guint64 k0, const guint64
     }
   return i;
 }
+
+/* Four k-grams at once with AVX2, which has no 64-bit multiply: avx2_mul64. */
+__attribute__ ((target ("avx2"))) static gsize
+multilinear_avx2 (const guint64 *words, gsize count, guint64 k0, const guint64 m[WINNOW_K], guint64 *dst)
+{
+  __m256i lo[WINNOW_K], hi[WINNOW_K], c1lo, c1hi, c2lo, c2hi;
+  for (gsize j = 0; j < WINNOW_K; j++)
+    avx2_mul64_split (m[j], &lo[j], &hi[j]);
+  avx2_mul64_split (0xbf58476d1ce4e5b9ULL, &c1lo, &c1hi);
+  avx2_mul64_split (0x94d049bb133111ebULL, &c2lo, &c2hi);
+  const __m256i seed = _mm256_set1_epi64x ((long long) k0);
+  gsize i = 0;
+  for (; i + 4 <= count; i += 4)
+    {
+      __m256i h = seed;
+      for (gsize j = 0; j < WINNOW_K; j++)
+        h = _mm256_add_epi64 (h, avx2_mul64 (_mm256_loadu_si256 ((const __m256i *) (const void *) (words + i + j)),
+                                             lo[j], hi[j]));
+      h = avx2_mul64 (_mm256_xor_si256 (h, _mm256_srli_epi64 (h, 30)), c1lo, c1hi);
+      h = avx2_mul64 (_mm256_xor_si256 (h, _mm256_srli_epi64 (h, 27)), c2lo, c2hi);
+      h = _mm256_xor_si256 (h, _mm256_srli_epi64 (h, 31));
+      _mm256_storeu_si256 ((__m256i *) (void *) (dst + i), h);
+    }
+  return i;
+}
 #endif
 
 void
@@ -228,6 +254,8 @@ winnow_kgrams (const guint64 *words, gsize n, WinnowHash hash, const guint8 key[
 #ifdef WINNOW_AVX2
       if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512dq"))
         i = multilinear_avx512 (words, count, k0, m, dst);
+      else if (__builtin_cpu_supports ("avx2"))
+        i = multilinear_avx2 (words, count, k0, m, dst);
 #endif
       for (; i < count; i++)
         dst[i] = multilinear_hash (words + i, k0, m);
