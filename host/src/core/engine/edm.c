@@ -486,16 +486,40 @@ value_hash (Matcher *m, EdmKind kind, gsize *first)
 }
 
 /* Whether each word of the paste is in the table (known[i]). The words the table's
- * cache (above) does not answer are hashed a batch at a time and their filter words
- * prefetched before any is probed: the filter of a large table is far bigger than the
- * cache, so each probe is a miss, and a batch's misses overlap instead of following
- * one another. A word twice in one batch is looked up twice: same answer. */
+ * cache (above) does not answer, a few in a hundred, are hashed as they come and their
+ * filter words prefetched, and probed WORD_BATCH at a time: the filter of a large table
+ * is far bigger than the cache, so each probe is a miss, and a batch's misses overlap
+ * instead of following one another (a batch of 32 consecutive words held one such word
+ * on average, which then waited for its miss alone). A word twice in one batch is
+ * looked up twice: same answer. */
 #define WORD_BATCH 32
 
 static guint64 *
 word_cache_slot (const EdmTable *t, guint64 word_hash)
 {
   return &t->word_cache->slots[(word_hash >> 32) & (WORD_CACHE_SLOTS - 1)];
+}
+
+typedef struct {
+  guint index[WORD_BATCH];    /* the words' places in the paste */
+  guint64 keyed[WORD_BATCH];  /* their keyed hashes */
+  guint n;
+} PendingWords;
+
+/* Probes the pending words; returns how many are in the table. */
+static guint
+probe_pending (const EdmTable *t, const guint64 *hashes, PendingWords *p, guint8 *known)
+{
+  guint n_known = 0;
+  for (guint j = 0; j < p->n; j++)
+    {
+      guint i = p->index[j];
+      known[i] = word_known (t, p->keyed[j]);
+      n_known += known[i];
+      *word_cache_slot (t, hashes[i]) = (hashes[i] & ~(guint64) 1) | known[i];
+    }
+  p->n = 0;
+  return n_known;
 }
 
 /* Returns how many words of the paste are in the table. */
@@ -507,33 +531,25 @@ words_in_table (Matcher *m, const NormWords *words, guint8 *known)
   guint n_words = words->words->len;
   const guint64 *hashes = (const guint64 *) (const void *) words->hashes->data;
   const NormWord *w = (const NormWord *) (const void *) words->words->data;
-  for (guint from = 0; from < n_words; from += WORD_BATCH)
+  PendingWords pending = { .n = 0 };
+  for (guint i = 0; i < n_words; i++)
     {
-      guint pending[WORD_BATCH], n_pending = 0;
-      guint64 keyed[WORD_BATCH];
-      for (guint i = from; i < MIN (from + WORD_BATCH, n_words); i++)
+      guint64 slot = *word_cache_slot (t, hashes[i]);
+      if (slot != 0 && (slot ^ hashes[i]) >> 1 == 0)
         {
-          guint64 slot = *word_cache_slot (t, hashes[i]);
-          if (slot != 0 && (slot ^ hashes[i]) >> 1 == 0)
-            {
-              known[i] = slot & 1;
-              n_known += known[i];
-              continue;
-            }
-          keyed[n_pending] = edm_word_hash (t->key, norm_word_text (words, i), w[i].len);
-          if (t->word_filter != NULL)
-            __builtin_prefetch (filter_word (t->word_filter, t->word_filter_bits, keyed[n_pending]));
-          pending[n_pending++] = i;
-        }
-      for (guint p = 0; p < n_pending; p++)
-        {
-          guint i = pending[p];
-          known[i] = word_known (t, keyed[p]);
+          known[i] = slot & 1;
           n_known += known[i];
-          *word_cache_slot (t, hashes[i]) = (hashes[i] & ~(guint64) 1) | known[i];
+          continue;
         }
+      guint64 keyed = edm_word_hash (t->key, norm_word_text (words, i), w[i].len);
+      if (t->word_filter != NULL)
+        __builtin_prefetch (filter_word (t->word_filter, t->word_filter_bits, keyed));
+      pending.index[pending.n] = i;
+      pending.keyed[pending.n++] = keyed;
+      if (pending.n == WORD_BATCH)
+        n_known += probe_pending (t, hashes, &pending, known);
     }
-  return n_known;
+  return n_known + probe_pending (t, hashes, &pending, known);
 }
 
 static void
