@@ -7,6 +7,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "bloom.h"
 #include "normalize.h"
 
 /* Digit groups of a number joined by at most this many separators, e.g. "+1 (555) ". */
@@ -295,47 +296,6 @@ filter_new (gsize n, guint *bits)
   return g_new0 (guint64, ((gsize) 1 << *bits) / 64);
 }
 
-/* A blocked Bloom filter, as the fingerprint filter (engine/index.c): three bits of one
- * 64-bit word per hash, the word from the hash's low bits, the bits from bits 32 to
- * 49. At 16 to 32 bits per element it lets about 0.5% of absent hashes through where
- * one bit per hash let 3 to 6% through, each then a binary search of cache misses over
- * the table's words (a tenth of EDM matching with a 100,000-row table). */
-static inline const guint64 *
-filter_word (const guint64 *filter, guint bits, guint64 h)
-{
-  return &filter[h & ((((guint64) 1) << (bits - 6)) - 1)];
-}
-
-static inline guint64
-filter_mask (guint64 h)
-{
-  return (G_GUINT64_CONSTANT (1) << ((h >> 32) & 63)) | (G_GUINT64_CONSTANT (1) << ((h >> 38) & 63))
-         | (G_GUINT64_CONSTANT (1) << ((h >> 44) & 63));
-}
-
-static void
-filter_add (guint64 *filter, guint bits, guint64 h)
-{
-  *(guint64 *) filter_word (filter, bits, h) |= filter_mask (h);
-}
-
-static gboolean
-filter_may_hold (IndexMap *map, const guint64 *filter, guint bits, guint64 h)
-{
-  if (filter == NULL)
-    return TRUE;
-  const guint64 *word = filter_word (filter, bits, h);
-  if (!index_map_check (map, word, sizeof *word))
-    return FALSE;  /* damaged: the engine answers from the stored pack instead */
-  guint64 mask = filter_mask (h);
-  return (*word & mask) == mask;
-}
-
-/* Filter words are prefetched this many hashes ahead when a filter is built: each is a
- * cache miss in a filter of tens of megabytes (the import of 10 M rows spent a seventh
- * of its time adding to the filters before). */
-#define FILTER_PREFETCH 16
-
 void
 edm_table_index (EdmTable *t)
 {
@@ -346,17 +306,17 @@ edm_table_index (EdmTable *t)
   t->word_filter = filter_new (t->n_words, &t->word_filter_bits);
   for (gsize i = 0; i < t->n_words; i++)
     {
-      if (i + FILTER_PREFETCH < t->n_words)
-        __builtin_prefetch (filter_word (t->word_filter, t->word_filter_bits, t->words[i + FILTER_PREFETCH]), 1);
-      filter_add (t->word_filter, t->word_filter_bits, t->words[i]);
+      if (i + BLOOM_BUILD_PREFETCH < t->n_words)
+        __builtin_prefetch (bloom_word (t->word_filter, t->word_filter_bits, t->words[i + BLOOM_BUILD_PREFETCH]), 1);
+      bloom_add (t->word_filter, t->word_filter_bits, t->words[i]);
     }
   t->value_filter = filter_new (t->n_entries, &t->value_filter_bits);
   for (gsize i = 0; i < t->n_entries; i++)
     {
-      if (i + FILTER_PREFETCH < t->n_entries)
-        __builtin_prefetch (filter_word (t->value_filter, t->value_filter_bits,
-                                         t->entries[i + FILTER_PREFETCH].hash), 1);
-      filter_add (t->value_filter, t->value_filter_bits, t->entries[i].hash);
+      if (i + BLOOM_BUILD_PREFETCH < t->n_entries)
+        __builtin_prefetch (bloom_word (t->value_filter, t->value_filter_bits,
+                                        t->entries[i + BLOOM_BUILD_PREFETCH].hash), 1);
+      bloom_add (t->value_filter, t->value_filter_bits, t->entries[i].hash);
     }
 }
 
@@ -368,7 +328,7 @@ word_known (const EdmTable *t, guint64 h)
 {
   gsize n = t->n_words;
   const guint64 *base = t->words;
-  if (n == 0 || !filter_may_hold (t->map, t->word_filter, t->word_filter_bits, h))
+  if (n == 0 || !bloom_may_hold (t->map, t->word_filter, t->word_filter_bits, h))
     return FALSE;
   while (n > 1)
     {
@@ -453,7 +413,7 @@ entries_lower_bound (const EdmTable *t, guint64 h)
 {
   gsize n = t->n_entries;
   const EdmEntry *base = t->entries;
-  if (n == 0 || !filter_may_hold (t->map, t->value_filter, t->value_filter_bits, h))
+  if (n == 0 || !bloom_may_hold (t->map, t->value_filter, t->value_filter_bits, h))
     return t->n_entries;  /* no entry has h */
   while (n > 1)
     {
@@ -543,7 +503,7 @@ words_in_table (Matcher *m, const NormWords *words, guint8 *known)
         }
       guint64 keyed = edm_word_hash (t->key, norm_word_text (words, i), w[i].len);
       if (t->word_filter != NULL)
-        __builtin_prefetch (filter_word (t->word_filter, t->word_filter_bits, keyed));
+        __builtin_prefetch (bloom_word (t->word_filter, t->word_filter_bits, keyed));
       pending.index[pending.n] = i;
       pending.keyed[pending.n++] = keyed;
       if (pending.n == WORD_BATCH)

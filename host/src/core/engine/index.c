@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "bloom.h"
 #include "findings.h"
 #include "normalize.h"
 
@@ -79,49 +80,11 @@ engine_index_free (EngineIndex *index)
   g_free (index);
 }
 
-/* The filter in front of the directory: a blocked Bloom filter of 16 bits per entry,
- * three bits per hash in one 64-bit word (one cache line read per probe). A plain
- * bitmap of the same size, one bit per hash, let 6% of a paste's k-grams through to
- * the directory and the entries, two more cache misses each; three bits in a word let
- * about 0.7% through.
- *
- * The word comes from the hash's lowest bits and the three bits from bits 32 to 49,
- * never from its top bits: a pack keeps the smallest hash of every window of
- * WINNOW_W k-grams, so its hashes crowd the bottom of the range (half of them in its
- * bottom eleventh), and words picked by the top bits were overloaded at one end and
- * empty at the other: 3.4% of random hashes passed. Below the top few bits a kept
- * hash is as uniform as any other. */
-#define FILTER_WORD_BITS(pack) ((pack)->filter_bits - 6)
-
-static inline gsize
-filter_words (const IndexPack *pack)
-{
-  return (gsize) 1 << FILTER_WORD_BITS (pack);
-}
-
-static inline gsize
-filter_word (const IndexPack *pack, guint64 hash)
-{
-  return (gsize) (hash & (filter_words (pack) - 1));
-}
-
-static inline guint64
-filter_mask (guint64 hash)
-{
-  return (G_GUINT64_CONSTANT (1) << ((hash >> 32) & 63)) | (G_GUINT64_CONSTANT (1) << ((hash >> 38) & 63))
-         | (G_GUINT64_CONSTANT (1) << ((hash >> 44) & 63));
-}
-
+/* The filter in front of the directory (bloom.h): 16 to 32 bits per entry. */
 static inline gboolean
 filter_may_hold (const IndexPack *pack, guint64 hash)
 {
-  if (pack->filter == NULL)
-    return TRUE;
-  guint64 mask = filter_mask (hash);
-  const guint64 *word = &pack->filter[filter_word (pack, hash)];
-  if (!index_map_check (pack->map, word, sizeof *word))
-    return FALSE;  /* damaged: the engine answers from the stored pack instead */
-  return (*word & mask) == mask;
+  return bloom_may_hold (pack->map, pack->filter, pack->filter_bits, hash);
 }
 
 gboolean
@@ -162,13 +125,12 @@ index_pack_build_directory (IndexPack *pack)
   /* The entries are 16 bytes each (16 MB for a million) and a bucket holds two: a
    * lookup in the directory alone still read the entries for nearly every k-gram. */
   pack->filter_bits = MAX (bits + 5, 7);  /* two words at least: a shift by 64 is undefined */
-  pack->filter = g_new0 (guint64, filter_words (pack));
+  pack->filter = g_new0 (guint64, (gsize) 1 << (pack->filter_bits - 6));
   for (gsize i = 0; i < pack->n_entries; i++)
     {
-      /* A miss in a filter of tens of megabytes each: fetched ahead (edm.c does the same). */
-      if (i + 16 < pack->n_entries)
-        __builtin_prefetch (&pack->filter[filter_word (pack, pack->entries[i + 16].hash)], 1);
-      pack->filter[filter_word (pack, pack->entries[i].hash)] |= filter_mask (pack->entries[i].hash);
+      if (i + BLOOM_BUILD_PREFETCH < pack->n_entries)
+        __builtin_prefetch (bloom_word (pack->filter, pack->filter_bits, pack->entries[i + BLOOM_BUILD_PREFETCH].hash), 1);
+      bloom_add (pack->filter, pack->filter_bits, pack->entries[i].hash);
     }
 }
 
@@ -287,7 +249,7 @@ collect_hits (const IndexPack *pack, const GArray *kgrams, GArray *hits)
     {
       guint64 h = k[i];
       if (pack->filter != NULL && i + PREFETCH_AHEAD < kgrams->len)
-        __builtin_prefetch (&pack->filter[filter_word (pack, k[i + PREFETCH_AHEAD])]);
+        __builtin_prefetch (bloom_word (pack->filter, pack->filter_bits, k[i + PREFETCH_AHEAD]));
       if (!filter_may_hold (pack, h))
         continue;
       gsize j = lower_bound (pack, h);
@@ -321,7 +283,7 @@ winnowed_paste_hits (const IndexPack *pack, const GArray *kgrams)
   for (guint i = 0; i < picks->len; i++)
     {
       if (pack->filter != NULL && i + PREFETCH_AHEAD < picks->len)
-        __builtin_prefetch (&pack->filter[filter_word (pack, p[i + PREFETCH_AHEAD].hash)]);
+        __builtin_prefetch (bloom_word (pack->filter, pack->filter_bits, p[i + PREFETCH_AHEAD].hash));
       if (!filter_may_hold (pack, p[i].hash))
         continue;
       gsize j = lower_bound (pack, p[i].hash);
