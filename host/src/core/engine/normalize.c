@@ -600,40 +600,24 @@ hash_words_avx512 (const char *mirror, const NormWord *w, guint count, guint64 *
     }
 }
 
-/* ascii_words_sink with AVX-512. Called with no word started. */
-__attribute__ ((target ("avx512f,avx512bw,avx512dq"))) static gsize
-ascii_words_avx512 (Norm *n, gsize i)
+/* Classifies the 64 bytes at p (ascii_words_simd): bit j of *word for a letter or
+ * digit at p[j], of *high for a non-ASCII byte, of *joiner for a hyphen or an
+ * apostrophe; the bytes lower-cased into mirror, letters and digits only (0 for the
+ * rest). */
+typedef void (*ClassifyBlock) (const guchar *p, char *mirror, guint64 *word, guint64 *high, guint64 *joiner);
+typedef void (*HashWords) (const char *mirror, const NormWord *w, guint count, guint64 *out);
+
+__attribute__ ((target ("avx512f,avx512bw,avx512dq"))) static void
+classify_avx512 (const guchar *p, char *mirror, guint64 *word, guint64 *high, guint64 *joiner)
 {
-  NormSink *k = n->sink;
-  char *mirror = k->w->chars->str;
-  const guchar *text = (const guchar *) n->text;
-  const gsize len = n->len;
-  const __m512i A = _mm512_set1_epi8 ('A'), a = _mm512_set1_epi8 ('a'), zero = _mm512_set1_epi8 ('0');
-  const __m512i letters = _mm512_set1_epi8 (25), digits = _mm512_set1_epi8 (9), to_lower = _mm512_set1_epi8 (32);
-  const __m512i hyphen = _mm512_set1_epi8 ('-'), apostrophe = _mm512_set1_epi8 ('\'');
-  BlockRun r = { .nw = k->n, .first = k->n };
-  gsize b = i;
-  for (; b < len; b += 64)
-    {
-      if (!block_room (n, b, &r))
-        goto done;
-      __mmask64 valid = len - b >= 64 ? ~(__mmask64) 0 : ((__mmask64) 1 << (len - b)) - 1;
-      __m512i v = _mm512_maskz_loadu_epi8 (valid, text + b);
-      __mmask64 upper = _mm512_cmple_epu8_mask (_mm512_sub_epi8 (v, A), letters);
-      __mmask64 word = upper | _mm512_cmple_epu8_mask (_mm512_sub_epi8 (v, a), letters)
-                       | _mm512_cmple_epu8_mask (_mm512_sub_epi8 (v, zero), digits);
-      __mmask64 high = _mm512_movepi8_mask (v) & valid;
-      __mmask64 joiner = _mm512_cmpeq_epi8_mask (v, hyphen) | _mm512_cmpeq_epi8_mask (v, apostrophe);
-      _mm512_storeu_si512 ((void *) (mirror + b),
-                           _mm512_maskz_mov_epi8 (word, _mm512_mask_add_epi8 (v, upper, v, to_lower)));
-      if (!block_words (n, b, word, high, joiner, valid, &r))
-        goto done;
-    }
-  block_run_end (n, &r);
-done:
-  hash_words_avx512 (mirror, k->words + r.first, r.nw - r.first, k->hashes + r.first);
-  k->n = r.nw;
-  return r.stop;
+  __m512i v = _mm512_loadu_si512 ((const void *) p);
+  __mmask64 upper = _mm512_cmple_epu8_mask (_mm512_sub_epi8 (v, _mm512_set1_epi8 ('A')), _mm512_set1_epi8 (25));
+  *word = upper | _mm512_cmple_epu8_mask (_mm512_sub_epi8 (v, _mm512_set1_epi8 ('a')), _mm512_set1_epi8 (25))
+          | _mm512_cmple_epu8_mask (_mm512_sub_epi8 (v, _mm512_set1_epi8 ('0')), _mm512_set1_epi8 (9));
+  *high = _mm512_movepi8_mask (v);
+  *joiner = _mm512_cmpeq_epi8_mask (v, _mm512_set1_epi8 ('-')) | _mm512_cmpeq_epi8_mask (v, _mm512_set1_epi8 ('\''));
+  _mm512_storeu_si512 ((void *) mirror,
+                       _mm512_maskz_mov_epi8 (*word, _mm512_mask_add_epi8 (v, upper, v, _mm512_set1_epi8 (32))));
 }
 
 __attribute__ ((target ("avx2"))) static inline __m256i
@@ -724,25 +708,47 @@ hash_words_avx2 (const char *mirror, const NormWord *w, guint count, guint64 *ou
   hash_picked_avx2 (mirror, w, pick + n_mid, count - n_mid, LANE_BYTES, out);
 }
 
-/* ascii_words_sink with AVX2: two 32-byte halves make a block. Called with no word
- * started. */
-__attribute__ ((target ("avx2"))) static gsize
-ascii_words_avx2 (Norm *n, gsize i)
+/* classify_avx512 with AVX2: two 32-byte halves. */
+__attribute__ ((target ("avx2"))) static void
+classify_avx2 (const guchar *p, char *mirror, guint64 *word, guint64 *high, guint64 *joiner)
+{
+  const __m256i letters = _mm256_set1_epi8 (25), digits = _mm256_set1_epi8 (9);
+  *word = *high = *joiner = 0;
+#pragma GCC unroll 2
+  for (guint half = 0; half < 2; half++)
+    {
+      __m256i v = _mm256_loadu_si256 ((const __m256i *) (const void *) (p + 32 * half));
+      __m256i up = _mm256_sub_epi8 (v, _mm256_set1_epi8 ('A')), lo = _mm256_sub_epi8 (v, _mm256_set1_epi8 ('a'));
+      __m256i dig = _mm256_sub_epi8 (v, _mm256_set1_epi8 ('0'));
+      /* x <= c unsigned: min (x, c) == x. */
+      __m256i upper = _mm256_cmpeq_epi8 (_mm256_min_epu8 (up, letters), up);
+      __m256i is_word = _mm256_or_si256 (_mm256_or_si256 (upper, _mm256_cmpeq_epi8 (_mm256_min_epu8 (lo, letters), lo)),
+                                         _mm256_cmpeq_epi8 (_mm256_min_epu8 (dig, digits), dig));
+      __m256i joins = _mm256_or_si256 (_mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('-')),
+                                       _mm256_cmpeq_epi8 (v, _mm256_set1_epi8 ('\'')));
+      __m256i lowered = _mm256_add_epi8 (v, _mm256_and_si256 (upper, _mm256_set1_epi8 (32)));
+      _mm256_storeu_si256 ((__m256i *) (void *) (mirror + 32 * half), _mm256_and_si256 (lowered, is_word));
+      *word |= (guint64) (guint32) _mm256_movemask_epi8 (is_word) << (32 * half);
+      *high |= (guint64) (guint32) _mm256_movemask_epi8 (v) << (32 * half);
+      *joiner |= (guint64) (guint32) _mm256_movemask_epi8 (joins) << (32 * half);
+    }
+}
+
+/* ascii_words_sink a block of 64 bytes at a time, classified by classify and the words
+ * hashed by hash. Called with no word started. */
+static gsize
+ascii_words_simd (Norm *n, gsize i, ClassifyBlock classify, HashWords hash)
 {
   NormSink *k = n->sink;
   char *mirror = k->w->chars->str;
   const guchar *text = (const guchar *) n->text;
   const gsize len = n->len;
-  const __m256i A = _mm256_set1_epi8 ('A'), a = _mm256_set1_epi8 ('a'), zero = _mm256_set1_epi8 ('0');
-  const __m256i letters = _mm256_set1_epi8 (25), digits = _mm256_set1_epi8 (9), to_lower = _mm256_set1_epi8 (32);
-  const __m256i hyphen = _mm256_set1_epi8 ('-'), apostrophe = _mm256_set1_epi8 ('\'');
   BlockRun r = { .nw = k->n, .first = k->n };
-  gsize b = i;
-  for (; b < len; b += 64)
+  for (gsize b = i; b < len; b += 64)
     {
       if (!block_room (n, b, &r))
         goto done;
-      guint64 valid = ~(guint64) 0;
+      guint64 valid = ~(guint64) 0, word, high, joiner;
       const guchar *at = text + b;
       guchar last[64];
       if (len - b < 64)
@@ -753,29 +759,13 @@ ascii_words_avx2 (Norm *n, gsize i)
           at = last;
           valid = ((guint64) 1 << (len - b)) - 1;
         }
-      guint64 word = 0, high = 0, joiner = 0;
-#pragma GCC unroll 2
-      for (guint half = 0; half < 2; half++)
-        {
-          __m256i v = _mm256_loadu_si256 ((const __m256i *) (const void *) (at + 32 * half));
-          __m256i up = _mm256_sub_epi8 (v, A), lo = _mm256_sub_epi8 (v, a), dig = _mm256_sub_epi8 (v, zero);
-          /* x <= c unsigned: min (x, c) == x. */
-          __m256i upper = _mm256_cmpeq_epi8 (_mm256_min_epu8 (up, letters), up);
-          __m256i is_word = _mm256_or_si256 (_mm256_or_si256 (upper, _mm256_cmpeq_epi8 (_mm256_min_epu8 (lo, letters), lo)),
-                                             _mm256_cmpeq_epi8 (_mm256_min_epu8 (dig, digits), dig));
-          __m256i joins = _mm256_or_si256 (_mm256_cmpeq_epi8 (v, hyphen), _mm256_cmpeq_epi8 (v, apostrophe));
-          __m256i lowered = _mm256_add_epi8 (v, _mm256_and_si256 (upper, to_lower));
-          _mm256_storeu_si256 ((__m256i *) (void *) (mirror + b + 32 * half), _mm256_and_si256 (lowered, is_word));
-          word |= (guint64) (guint32) _mm256_movemask_epi8 (is_word) << (32 * half);
-          high |= (guint64) (guint32) _mm256_movemask_epi8 (v) << (32 * half);
-          joiner |= (guint64) (guint32) _mm256_movemask_epi8 (joins) << (32 * half);
-        }
+      classify (at, mirror + b, &word, &high, &joiner);
       if (!block_words (n, b, word, high & valid, joiner, valid, &r))
         goto done;
     }
   block_run_end (n, &r);
 done:
-  hash_words_avx2 (mirror, k->words + r.first, r.nw - r.first, k->hashes + r.first);
+  hash (mirror, k->words + r.first, r.nw - r.first, k->hashes + r.first);
   k->n = r.nw;
   return r.stop;
 }
@@ -798,8 +788,9 @@ norm_walk (Norm *n)
         {
           if (n->sink != NULL)
 #ifdef NORM_SIMD
-            i = n->simd == NORM_SIMD_AVX512 ? ascii_words_avx512 (n, i)
-                : n->simd == NORM_SIMD_AVX2 ? ascii_words_avx2 (n, i) : ascii_words_sink (n, i);
+            i = n->simd == NORM_SIMD_AVX512 ? ascii_words_simd (n, i, classify_avx512, hash_words_avx512)
+                : n->simd == NORM_SIMD_AVX2 ? ascii_words_simd (n, i, classify_avx2, hash_words_avx2)
+                : ascii_words_sink (n, i);
 #else
             i = ascii_words_sink (n, i);
 #endif
@@ -931,7 +922,7 @@ norm_words_new (const char *text, gsize len)
    * before the mirror, which kept them in memory malloc reuses instead of in fresh
    * pages (twice the size made a page fault show in every paste's profile). */
   w->chars = g_string_sized_new (mirror_len + (mirror ? len / 4 : len) + 16);
-  /* The mirror (ascii_words_avx512, ascii_words_avx2): zeroed, so that what is not written separates. */
+  /* The mirror (ascii_words_simd): zeroed, so that what is not written separates. */
   memset (w->chars->str, 0, mirror_len + 1);
   w->chars->len = mirror_len;
   Norm n = { .text = text, .len = len, .buf = g_string_sized_new (64),
