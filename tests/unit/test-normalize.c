@@ -31,6 +31,89 @@ test_unicode_fold (void)
   check ("ΣΊΣΥΦΟΣ", "σίσυφοσ");
 }
 
+/* What flush's general path makes of one word of word characters (no split): NFKC,
+ * case folding, NFKC again, as glib computes them. */
+static char *
+three_passes (const char *word)
+{
+  g_autofree char *nfkc = g_utf8_normalize (word, -1, G_NORMALIZE_NFKC);
+  g_autofree char *folded = g_utf8_casefold (nfkc, -1);
+  return g_utf8_normalize (folded, -1, G_NORMALIZE_NFKC);
+}
+
+static gboolean
+letter_or_digit (gunichar c)
+{
+  GUnicodeType t = g_unichar_type (c);
+  return g_unichar_isalpha (c) || t == G_UNICODE_DECIMAL_NUMBER || t == G_UNICODE_SPACING_MARK
+         || t == G_UNICODE_NON_SPACING_MARK || t == G_UNICODE_ENCLOSING_MARK || t == G_UNICODE_LETTER_NUMBER
+         || t == G_UNICODE_OTHER_NUMBER;
+}
+
+/* A word made of c (and ASCII) is the three passes' word, when those keep it one word. */
+static void
+check_one_word (const char *word)
+{
+  g_autofree char *expected = three_passes (word);
+  for (const char *p = expected; *p != '\0'; p = g_utf8_next_char (p))
+    if (!letter_or_digit (g_utf8_get_char (p)))
+      return;  /* the general path splits it: not what this test is about */
+  g_autofree char *got = normalize_text (word, strlen (word));
+  g_assert_cmpstr (got, ==, expected);
+  GArray *hashes = g_array_new (FALSE, FALSE, sizeof (guint64));
+  normalize_word_hashes (word, strlen (word), hashes);
+  g_assert_cmpuint (hashes->len, ==, 1);
+  g_assert_cmphex (g_array_index (hashes, guint64, 0), ==, normalize_word_hash (expected, strlen (expected)));
+  g_array_unref (hashes);
+}
+
+/* Latin, Greek and Cyrillic words are folded from a table (normalize.c, fold_simple)
+ * instead of glib's three passes: every character of U+00C0 to U+04FF alone, after an
+ * ASCII letter and in upper case, and each beside many others and beside ASCII, gives
+ * what the three passes give. */
+static void
+test_fold_table_agrees (void)
+{
+  GArray *chars = g_array_new (FALSE, FALSE, sizeof (gunichar));
+  for (gunichar c = 0x00C0; c <= 0x04FF; c++)
+    if (letter_or_digit (c) && g_unichar_combining_class (c) == 0)
+      g_array_append_val (chars, c);
+  g_assert_cmpuint (chars->len, >, 800);
+  GRand *rand = g_rand_new_with_seed (2826);
+  for (guint i = 0; i < chars->len; i++)
+    {
+      char a[8] = { 0 };
+      g_unichar_to_utf8 (g_array_index (chars, gunichar, i), a);
+      g_autofree char *alone = g_strdup (a);
+      g_autofree char *after = g_strconcat ("Q", a, "9", NULL);
+      check_one_word (alone);
+      check_one_word (after);
+      for (guint j = 0; j < 48; j++)
+        {
+          char b[8] = { 0 };
+          g_unichar_to_utf8 (g_array_index (chars, gunichar, g_rand_int_range (rand, 0, (gint32) chars->len)), b);
+          g_autofree char *pair = g_strconcat (a, b, NULL);
+          g_autofree char *mixed = g_strconcat (b, "x", a, b, NULL);
+          check_one_word (pair);
+          check_one_word (mixed);
+        }
+    }
+  /* Words of 1 to 12 characters drawn from the range and ASCII letters. */
+  for (guint round = 0; round < 20000; round++)
+    {
+      g_autoptr (GString) word = g_string_new (NULL);
+      guint n = (guint) g_rand_int_range (rand, 1, 13);
+      for (guint k = 0; k < n; k++)
+        if (g_rand_int_range (rand, 0, 4) == 0)
+          g_string_append_c (word, (char) ((g_rand_boolean (rand) ? 'a' : 'A') + g_rand_int_range (rand, 0, 26)));
+        else
+          g_string_append_unichar (word, g_array_index (chars, gunichar, g_rand_int_range (rand, 0, (gint32) chars->len)));
+      check_one_word (word->str);
+    }
+  g_rand_free (rand);
+  g_array_unref (chars);
+}
+
 static void
 test_ascii_path_agrees (void)
 {
@@ -299,6 +382,7 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/ascii", test_ascii);
   g_test_add_func ("/normalize/unicode-fold", test_unicode_fold);
   g_test_add_func ("/normalize/ascii-path-agrees", test_ascii_path_agrees);
+  g_test_add_func ("/normalize/fold-table-agrees", test_fold_table_agrees);
   g_test_add_func ("/normalize/cjk-pairs", test_cjk_pairs);
   g_test_add_func ("/normalize/hyphenation", test_hyphenation);
   g_test_add_func ("/normalize/apostrophes", test_apostrophes);
