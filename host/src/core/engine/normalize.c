@@ -176,11 +176,26 @@ fold_table_fill (gpointer unused)
 /* The word in n->buf (lower-case ASCII letters and digits, and raw non-ASCII word
  * characters) folded into n->scratch from the table; FALSE when a character is not in
  * it. */
-static gboolean
-fold_simple (Norm *n)
+static const Fold *
+fold_of (gunichar c)
 {
   static GOnce once = G_ONCE_INIT;
   g_once (&once, fold_table_fill, NULL);
+  return c >= FOLD_FIRST && c <= FOLD_LAST && fold_table[c - FOLD_FIRST].len != 0 ? &fold_table[c - FOLD_FIRST] : NULL;
+}
+
+/* The character of two UTF-8 bytes at p (len >= 2 left) when it has a fold, else NULL. */
+static inline const Fold *
+fold_at (const guchar *p, gsize len)
+{
+  if (len < 2 || p[0] < 0xC2 || p[0] > 0xDF || (p[1] & 0xC0) != 0x80)
+    return NULL;
+  return fold_of (((gunichar) (p[0] & 0x1F) << 6) | (p[1] & 0x3F));
+}
+
+static gboolean
+fold_simple (Norm *n)
+{
   GString *out = n->scratch;
   g_string_truncate (out, 0);
   const guchar *p = (const guchar *) n->buf->str, *end = p + n->buf->len;
@@ -191,12 +206,10 @@ fold_simple (Norm *n)
           g_string_append_c (out, (char) *p++);
           continue;
         }
-      if ((p[0] & 0xE0) != 0xC0 || end - p < 2)
+      const Fold *fold = fold_at (p, (gsize) (end - p));
+      if (fold == NULL)
         return FALSE;
-      gunichar c = ((gunichar) (p[0] & 0x1F) << 6) | (p[1] & 0x3F);
-      if (c < FOLD_FIRST || c > FOLD_LAST || fold_table[c - FOLD_FIRST].len == 0)
-        return FALSE;
-      g_string_append_len (out, fold_table[c - FOLD_FIRST].bytes, fold_table[c - FOLD_FIRST].len);
+      g_string_append_len (out, fold->bytes, fold->len);
       p += 2;
     }
   return TRUE;
@@ -265,6 +278,17 @@ apostrophe_joins (const Norm *n, gsize i)
 static void
 step_unicode (Norm *n, gsize *i)
 {
+  if (fold_at ((const guchar *) n->text + *i, n->len - *i) != NULL)
+    {
+      /* A letter of the fold table: a word character, never a hyphen, an apostrophe or
+       * a format character, so what the checks below would conclude. */
+      if (n->buf->len == 0)
+        n->start = *i;
+      g_string_append_len (n->buf, n->text + *i, 2);
+      n->non_ascii = TRUE;
+      *i += 2;
+      return;
+    }
   gunichar c = g_utf8_get_char_validated (n->text + *i, (gssize) (n->len - *i));
   if (c == (gunichar) -1 || c == (gunichar) -2)
     {
