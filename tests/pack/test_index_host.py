@@ -5,6 +5,7 @@ again."""
 import glob
 import json
 import os
+import random
 import unittest
 
 from weirtest import OTHER, SECRET, Host, WeirCase, documents
@@ -110,6 +111,36 @@ class IndexHost(WeirCase):
         self.ok("pack", "remove", "board")
         self.assertEqual(self.index_files(), [])
         self.assertEqual(documents(self.scan(OTHER)), [])
+
+    def test_hosts_started_together_derive_the_file_once(self):
+        """Hosts of several profiles start together with the file missing: one derives it
+        (holding the pack in its memory), the others wait for it and map its file."""
+        rng = random.Random(28)
+        vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+                 for _ in range(5000)]
+        filler = self.path("filler")
+        os.makedirs(filler)
+        for i in range(100):  # 1 M words: deriving the file takes a while
+            with open(os.path.join(filler, f"doc{i:03d}.txt"), "w") as f:
+                f.write(" ".join(rng.choices(vocab, k=10000)))
+        self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1, extra=("--docs", filler)))
+        for path in self.index_files():
+            os.unlink(path)
+        hosts = [Host(self.env) for _ in range(3)]
+        errs = []
+        try:
+            for host in hosts:
+                self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
+                self.assertEqual(documents(host.scan(OTHER)), [])
+        finally:
+            for host in hosts:
+                rc, err = host.close()
+                errs.append(err)
+                self.assertEqual(rc, 0, err)
+        derived = sum(err.count("its index file is missing; derived from the stored pack") for err in errs)
+        self.assertEqual(derived, 1, errs)
+        (path,) = self.index_files()
+        self.assertTrue(path.endswith("-1.weiridx"), path)
 
     def test_store_info_counts_the_files_beside_the_store(self):
         """What the packs keep beside the store, which a backup or a full disk is about."""

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
@@ -60,6 +61,37 @@ void
 pack_index_remove (Store *store, const char *name)
 {
   remove_files (store, name, NULL);
+}
+
+int
+pack_index_lock (Store *store)
+{
+  g_autofree char *dir = store_pack_index_dir (store);
+  g_autofree char *path = g_build_filename (dir, ".lock", NULL);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    return -1;
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return -1;
+  gint64 deadline = g_get_monotonic_time () + (gint64) PACK_INDEX_LOCK_WAIT_S * G_USEC_PER_SEC;
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      if ((errno != EWOULDBLOCK && errno != EINTR) || g_get_monotonic_time () >= deadline)
+        {
+          g_warning ("%s stayed locked by another Weir process; going on without it", path);
+          close (fd);
+          return -1;
+        }
+      g_usleep (10000);
+    }
+  return fd;
+}
+
+void
+pack_index_unlock (int lock)
+{
+  if (lock >= 0)
+    close (lock);  /* drops the flock */
 }
 
 /* ---- writing ---- */

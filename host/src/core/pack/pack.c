@@ -171,17 +171,21 @@ pack_import (Store *store, const char *config_dir, GBytes *bytes, PackMeta *meta
   };
   /* The index file is written beside the sealing of the pack, on a second core. It is a
    * cache of the stored pack: a host derives it again when it is missing, so failing
-   * to write it fails nothing. */
+   * to write it fails nothing. A host that sees the stored pack before the file is
+   * written waits for the lock, then maps it. */
+  int lock = pack_index_lock (store);
   PackIndexWrite *index = pack_index_write_start (store, meta, pack);
   if (!store_pack_put (store, &info, bytes, error))
     {
       pack_index_write_abandon (index);
+      pack_index_unlock (lock);
       return FALSE;
     }
   g_autoptr (GError) local = NULL;
   if (!pack_index_write_finish (index, store, &local))
     g_message ("pack \"%s\": its index file is not written (hosts will load the pack into memory): %s",
                meta->name, local->message);
+  pack_index_unlock (lock);
   return TRUE;
 }
 
@@ -196,22 +200,20 @@ collect_info (const StorePackInfo *info, gpointer data)
   return TRUE;
 }
 
-/* The pack info names: mapped from its index file when there is a good one, else loaded
- * from the stored pack, and its index file derived for the next host. */
+/* The pack info names loaded from the stored pack, and its index file derived for the
+ * next host (map_error: why it could not be mapped). */
 static IndexPack *
-load_one (Store *store, const StorePackInfo *info, GArray *keys, GError **error)
+derive_one (Store *store, const StorePackInfo *info, GArray *keys, const GError *map_error, GError **error)
 {
-  g_autoptr (GError) map_error = NULL;
-  IndexPack *pack = pack_index_open (store, info, keys, &map_error);
-  if (pack != NULL)
-    return pack;
   g_auto (PackMeta) meta = { 0 };
-  pack = pack_index_load_stored (store, info->name, keys, &meta, error);
+  IndexPack *pack = pack_index_load_stored (store, info->name, keys, &meta, error);
   if (pack == NULL)
     return NULL;
   if (!g_error_matches (map_error, WEIR_ERROR, WEIR_ERROR_NOT_FOUND)
       && !g_error_matches (map_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
     g_message ("pack \"%s\": %s; derived again", info->name, map_error->message);
+  else
+    g_message ("pack \"%s\": its index file is missing; derived from the stored pack", info->name);
   g_autoptr (GError) derive_error = NULL;
   if (!pack_index_derive (store, &meta, pack, &derive_error))
     {
@@ -224,6 +226,24 @@ load_one (Store *store, const StorePackInfo *info, GArray *keys, GError **error)
     return pack;
   index_pack_free (pack);
   return mapped;
+}
+
+/* The pack info names: mapped from its index file when there is a good one, else
+ * derived, by this process or (pack_index_lock) by the one already at it. */
+static IndexPack *
+load_one (Store *store, const StorePackInfo *info, GArray *keys, GError **error)
+{
+  g_autoptr (GError) map_error = NULL;
+  IndexPack *pack = pack_index_open (store, info, keys, &map_error);
+  if (pack != NULL)
+    return pack;
+  int lock = pack_index_lock (store);
+  g_clear_error (&map_error);
+  pack = pack_index_open (store, info, keys, &map_error);
+  if (pack == NULL)
+    pack = derive_one (store, info, keys, map_error, error);
+  pack_index_unlock (lock);
+  return pack;
 }
 
 EngineIndex *
