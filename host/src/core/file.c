@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -262,4 +263,17 @@ file_check_trusted_folder (const char *path, GError **error)
   if (real == NULL)
     return fail_errno (error, "read", path, errno);
   return folders_trusted (path, real, error);
+}
+
+gboolean
+file_lock_wait (int fd, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      if ((errno != EWOULDBLOCK && errno != EINTR) || g_get_monotonic_time () >= deadline)
+        return FALSE;
+      g_usleep (2000);
+    }
+  return TRUE;
 }

@@ -24,6 +24,10 @@ gboolean file_write (const char *path, const void *data, gsize len, int mode, GE
 gboolean file_write_all (int fd, const void *buf, gsize n);
 gboolean file_read_exact (int fd, void *buf, gsize n);
 
+/* Takes an exclusive flock on fd, waiting up to timeout_ms for another process to let
+ * go (it does when it closes the file or exits); FALSE when it cannot be had by then. */
+gboolean file_lock_wait (int fd, guint timeout_ms);
+
 /* Whether only this user (the effective uid) or root could have written path: the file
  * (a symlink's target) and every folder above it must belong to one of them and be
  * writable by no one else, as sshd's StrictModes asks of ~/.ssh. Group write is

@@ -2,13 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "file.h"
 #include "weir-error.h"
 
 /* The file holds the arrays exactly as index.c and edm.c read them from memory. */
@@ -73,16 +73,11 @@ pack_index_lock (Store *store)
   int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return -1;
-  gint64 deadline = g_get_monotonic_time () + (gint64) PACK_INDEX_LOCK_WAIT_S * G_USEC_PER_SEC;
-  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+  if (!file_lock_wait (fd, PACK_INDEX_LOCK_WAIT_S * 1000))
     {
-      if ((errno != EWOULDBLOCK && errno != EINTR) || g_get_monotonic_time () >= deadline)
-        {
-          g_warning ("%s stayed locked by another Weir process; going on without it", path);
-          close (fd);
-          return -1;
-        }
-      g_usleep (10000);
+      g_warning ("%s stayed locked by another Weir process; going on without it", path);
+      close (fd);
+      return -1;
     }
   return fd;
 }

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include "store/pack-seal.h"
 #include "store/store-packs.h"
 #include "store/vfs.h"
+#include "file.h"
 #include "weir-error.h"
 
 
@@ -251,16 +251,11 @@ setup_lock (const char *key_path)
   int fd = open (key_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
     return -1;
-  gint64 deadline = g_get_monotonic_time () + (gint64) STORE_BUSY_TIMEOUT_MS * 1000;
-  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+  if (!file_lock_wait (fd, STORE_BUSY_TIMEOUT_MS))
     {
-      if ((errno != EWOULDBLOCK && errno != EINTR) || g_get_monotonic_time () >= deadline)
-        {
-          g_warning ("store: %s stayed locked by another Weir process; opening anyway", key_path);
-          close (fd);
-          return -1;
-        }
-      g_usleep (2000);
+      g_warning ("store: %s stayed locked by another Weir process; opening anyway", key_path);
+      close (fd);
+      return -1;
     }
   return fd;
 }
