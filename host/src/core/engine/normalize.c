@@ -173,9 +173,7 @@ fold_table_fill (gpointer unused)
   return NULL;
 }
 
-/* The word in n->buf (lower-case ASCII letters and digits, and raw non-ASCII word
- * characters) folded into n->scratch from the table; FALSE when a character is not in
- * it. */
+/* The fold of c, or NULL when c takes glib's passes; the table is filled on first use. */
 static const Fold *
 fold_of (gunichar c)
 {
@@ -193,6 +191,9 @@ fold_at (const guchar *p, gsize len)
   return fold_of (((gunichar) (p[0] & 0x1F) << 6) | (p[1] & 0x3F));
 }
 
+/* The word in n->buf (lower-case ASCII letters and digits, and raw non-ASCII word
+ * characters) folded into n->scratch from the table; FALSE when a character is not in
+ * it. */
 static gboolean
 fold_simple (Norm *n)
 {

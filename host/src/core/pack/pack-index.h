@@ -45,11 +45,12 @@ void pack_index_remove (Store *store, const char *name);
 /* Writing index files is one Weir process at a time: an import, or a host deriving a
  * missing file. Hosts of several browser profiles start together, and each that
  * derived the file on its own would hold the whole pack in its memory (1.5 GB at its
- * peak at 100 M words) and share the cores with the others, to write the same file; a host
- * that loads packs while an import writes one would do the same. The others wait for
- * the lock instead, then map what its holder wrote. An flock on index/.lock, dropped
- * when its holder exits; waited for at most PACK_INDEX_LOCK_WAIT_S, then the caller
- * goes on without it, as before. Returns what pack_index_unlock takes (-1: no lock). */
+ * peak at 100 M words) and share the cores with the others, to write the same file;
+ * a host that loads packs while an import writes one would do the same. The others
+ * wait for the lock instead, then map what its holder wrote. An flock on index/.lock,
+ * dropped when its holder exits; waited for at most PACK_INDEX_LOCK_WAIT_S, then the
+ * caller goes on without it, as before. Returns what pack_index_unlock takes (-1: no
+ * lock). */
 #define PACK_INDEX_LOCK_WAIT_S 120
 int pack_index_lock (Store *store);
 void pack_index_unlock (int lock);
