@@ -667,6 +667,45 @@ test_failed_import_leaves_no_index (Fixture *f, gconstpointer data)
   g_assert_true (mapped (index));
 }
 
+/* A file of several of the writer's 2 MiB chunks, with blocks across their ends: every
+ * data block checks against its tag, and the findings are those of the pack in memory. */
+static void
+test_large_file (Fixture *f, gconstpointer data)
+{
+  g_autoptr (PackBuilder) b = pack_builder_new ("board", "restricted");
+  pack_builder_add_document (b, "doc03.txt", f->docs[3], strlen (f->docs[3]));
+  GString *csv = g_string_new ("email,name,phone\n");
+  for (guint r = 0; r < 150000; r++)
+    g_string_append_printf (csv, "person%u@example.org,Given%u Family%u,+44 20 79%02u %04u\n", r, r, r, r / 10000,
+                            r % 10000);
+  g_assert_true (pack_builder_set_edm (b, "people", csv->str, csv->len, "email!,name,phone", NULL));
+  g_string_free (csv, TRUE);
+  PackStats stats;
+  g_autoptr (IndexPack) built = pack_builder_finish (g_steal_pointer (&b), &stats);
+  PackMeta meta = { .name = (char *) "board", .label = (char *) "restricted", .version = 6,
+                    .created = 1800000000, .documents = stats.documents,
+                    .fingerprints = stats.fingerprints, .records = stats.records };
+  g_bytes_unref (f->pack);
+  f->pack = pack_file_write (&meta, built, f->sk);
+  g_ptr_array_add (f->texts, g_strdup ("Write to person149999@example.org, Family149999 Given149999."));
+  g_ptr_array_add (f->texts, g_strdup ("Call +44 20 7907 7001 about person77001@example.org."));
+  import (f);
+  g_autofree char *path = index_file (f);
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 3 * (2 << 20));
+  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  g_assert_true (mapped (index));
+  IndexMap *map = engine_index_find_pack (index, "board")->map;
+  for (gsize block = 0; block < map->n_blocks; block++)
+    g_assert_true (index_map_verify_block (map, block));
+  g_autofree char *want = describe_in_memory (f);
+  g_autofree char *got = describe (index, f->texts);
+  g_assert_cmpstr (got, ==, want);
+  g_assert_nonnull (strstr (want, "edm people email,name"));
+  g_assert_true (mapped (index));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -680,5 +719,6 @@ main (int argc, char **argv)
   g_test_add ("/pack-index/orphans-removed", Fixture, NULL, setup, test_orphans_removed, teardown);
   g_test_add ("/pack-index/failed-import-leaves-no-index", Fixture, NULL, setup, test_failed_import_leaves_no_index,
               teardown);
+  g_test_add ("/pack-index/large-file", Fixture, NULL, setup, test_large_file, teardown);
   return g_test_run ();
 }
