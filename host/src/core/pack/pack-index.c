@@ -15,26 +15,40 @@ G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
 G_STATIC_ASSERT (sizeof (IndexEntry) == 16);
 G_STATIC_ASSERT (sizeof (EdmEntry) == 16);
 
-/* The first 8 bytes of the keyed name hash, in hex, and "-"; "" when the store has no
- * key (then no file either). */
+/* The first 8 bytes of the name's hash under key, in hex, and "-". */
+static char *
+key_prefix (const guint8 key[INDEX_MAP_KEY_BYTES], const char *name)
+{
+  guint8 h[32];
+  index_map_name_hash (key, name, h);
+  return g_strdup_printf ("%02x%02x%02x%02x%02x%02x%02x%02x-", h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+}
+
+/* key_prefix() under the store's key; "" when the store has no key (then no file either). */
 static char *
 name_prefix (Store *store, const char *name)
 {
-  guint8 key[INDEX_MAP_KEY_BYTES], h[32];
+  guint8 key[INDEX_MAP_KEY_BYTES];
   if (!store_pack_index_key (store, key, NULL))
     return g_strdup ("");
-  index_map_name_hash (key, name, h);
+  char *prefix = key_prefix (key, name);
   sodium_memzero (key, sizeof key);
-  return g_strdup_printf ("%02x%02x%02x%02x%02x%02x%02x%02x-", h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+  return prefix;
+}
+
+static char *
+path_of (Store *store, const char *prefix, gint64 version)
+{
+  g_autofree char *dir = store_pack_index_dir (store);
+  g_autofree char *base = g_strdup_printf ("%s%" G_GINT64_FORMAT STORE_PACK_INDEX_SUFFIX, prefix, version);
+  return g_build_filename (dir, base, NULL);
 }
 
 static char *
 index_path (Store *store, const char *name, gint64 version)
 {
-  g_autofree char *dir = store_pack_index_dir (store);
   g_autofree char *prefix = name_prefix (store, name);
-  g_autofree char *base = g_strdup_printf ("%s%" G_GINT64_FORMAT STORE_PACK_INDEX_SUFFIX, prefix, version);
-  return g_build_filename (dir, base, NULL);
+  return path_of (store, prefix, version);
 }
 
 /* Files of name other than keep (NULL: all of them) are removed. */
@@ -322,13 +336,15 @@ pack_index_write_start (Store *store, const PackMeta *meta, IndexPack *pack)
   PackIndexWrite *w = g_new0 (PackIndexWrite, 1);
   w->meta = meta;
   w->pack = pack;
-  w->path = index_path (store, meta->name, meta->version);
   g_autofree char *dir = store_pack_index_dir (store);
   if (!store_pack_index_key (store, w->key, &w->error))
     {
       sodium_memzero (w->key, sizeof w->key);
+      w->path = path_of (store, "", meta->version);
       return w;
     }
+  g_autofree char *prefix = key_prefix (w->key, meta->name);
+  w->path = path_of (store, prefix, meta->version);
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int saved = errno;
