@@ -11,7 +11,10 @@ manual pages and generated config, logs and JSON). Each HOME is a WEIR_HOME: one
 pack imported (e.g. scale-bench.py --keep DIR leaves DIR/home-this) and an empty one
 (a folder that does not exist yet is made empty). Audit stays as the home has it (on by
 default), the same for every home. Prints MB/s by CPU and by wall time, and the verdicts
-counted, so that two homes are compared on the same requests.
+counted, so that two homes are compared on the same requests, and each home's store size:
+opening a store authenticates every page of it (about 1 ms per MB here), and every run
+adds its audit records (about 0.6 MB), so compare homes whose stores are of like size
+(made fresh, as scale-bench.py does), or the larger one's opening counts against it.
 """
 import argparse
 import collections
@@ -77,8 +80,11 @@ def main():
             wall, cpu, verdicts = run(weir, home, requests)
             best_wall = wall if best_wall is None else min(best_wall, wall)
             best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
+        db = os.path.join(home, "weir.db")
+        store_mb = os.path.getsize(db) / 1e6 if os.path.exists(db) else 0
         print(f"{home}: best of {args.runs}: {mb / best_cpu:.0f} MB/s by CPU time ({best_cpu:.2f} s), "
-              f"{mb / best_wall:.0f} MB/s wall; verdicts {dict(sorted(verdicts.items()))}")
+              f"{mb / best_wall:.0f} MB/s wall; verdicts {dict(sorted(verdicts.items()))}; "
+              f"store {store_mb:.1f} MB after the runs")
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
