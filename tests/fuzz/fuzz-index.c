@@ -104,7 +104,11 @@ mapped_pack (IndexMap *map)
 {
   IndexPack *pack = index_pack_new ("fuzz", "restricted");
   for (guint i = 0; i < 3; i++)
-    g_ptr_array_add (pack->documents, g_strdup_printf ("doc%u", i));
+    {
+      char name[16];
+      g_snprintf (name, sizeof name, "doc%u", i);
+      g_ptr_array_add (pack->documents, g_string_chunk_insert (pack->names, name));
+    }
   const IndexMapHeader *h = &map->header;
   pack->entries = (IndexEntry *) index_map_section (map, INDEX_SECTION_ENTRIES);
   pack->n_entries = h->count[INDEX_SECTION_ENTRIES];

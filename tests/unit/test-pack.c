@@ -83,6 +83,49 @@ active_match (Fixture *f, const char *text)
   return NULL;
 }
 
+/* A pack of secret_text under the document name doc, opened with the fixture's keys. */
+static IndexPack *
+open_named (Fixture *f, const char *doc, GError **error)
+{
+  g_autoptr (PackBuilder) b = pack_builder_new ("names", "restricted");
+  pack_builder_add_document (b, doc, secret_text, strlen (secret_text));
+  PackStats stats;
+  g_autoptr (IndexPack) built = pack_builder_finish (g_steal_pointer (&b), &stats);
+  PackMeta meta = { .name = (char *) "names", .label = (char *) "restricted", .version = 1,
+                    .created = 1800000000, .documents = stats.documents, .fingerprints = stats.fingerprints };
+  g_autoptr (GBytes) bytes = pack_file_write (&meta, built, f->sk_a);
+  g_autoptr (GArray) keys = pack_trusted_keys (f->dir, NULL);
+  g_auto (PackMeta) opened = { 0 };
+  return pack_file_open (bytes, keys, &opened, error);
+}
+
+/* Document names reach dialogs and terminals: printable UTF-8 in any script comes back
+ * byte for byte; a control character (C0, DEL, C1) or a byte that is not UTF-8 refuses
+ * the pack. */
+static void
+test_document_names (Fixture *f, gconstpointer data)
+{
+  const char *good[] = { "minutes.md", "Résumé – 2026 (final).md", "отчёт/договор.txt", "報告書.pdf", "a" };
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (IndexPack) pack = open_named (f, good[i], &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (pack->documents->len, ==, 1);
+      g_assert_cmpstr (pack->documents->pdata[0], ==, good[i]);
+    }
+  const char *bad[] = { "tab\there.md", "bell\a.md", "del\x7f.md", "nel\xc2\x85.md", "not utf-8 \xff.md",
+                        "cut \xc3", "\x1b[31mred.md" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (IndexPack) pack = open_named (f, bad[i], &error);
+      g_assert_null (pack);
+      g_assert_error (error, WEIR_ERROR, WEIR_ERROR_PACK);
+      g_assert_nonnull (strstr (error->message, "document names"));
+    }
+}
+
 static void
 test_roundtrip (Fixture *f, gconstpointer data)
 {
@@ -314,6 +357,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/pack/roundtrip", Fixture, NULL, setup, test_roundtrip, teardown);
+  g_test_add ("/pack/document-names", Fixture, NULL, setup, test_document_names, teardown);
   g_test_add ("/pack/import-and-versions", Fixture, NULL, setup, test_import_and_versions, teardown);
   g_test_add ("/pack/bad-packs-refused", Fixture, NULL, setup, test_bad_packs_refused, teardown);
   g_test_add ("/pack/trust", Fixture, NULL, setup, test_trust, teardown);

@@ -407,7 +407,7 @@ test_filter_with_kept_hashes (void)
   g_assert_cmpuint (picks->len, >, n / WINNOW_W);
 
   IndexPack *pack = index_pack_new ("kept", "confidential");
-  g_ptr_array_add (pack->documents, g_strdup ("doc"));
+  g_ptr_array_add (pack->documents, g_string_chunk_insert (pack->names, "doc"));
   pack->n_entries = picks->len;
   pack->entries = g_new (IndexEntry, picks->len);
   for (guint i = 0; i < picks->len; i++)

@@ -26,7 +26,8 @@ index_pack_new (const char *name, const char *label)
   IndexPack *pack = g_new0 (IndexPack, 1);
   pack->name = g_strdup (name);
   pack->label = g_strdup (label);
-  pack->documents = g_ptr_array_new_with_free_func (g_free);
+  pack->documents = g_ptr_array_new ();
+  pack->names = g_string_chunk_new (64 * 1024);
   pack->kgram_hash = WINNOW_HASH_MULTILINEAR;
   return pack;
 }
@@ -39,6 +40,7 @@ index_pack_free (IndexPack *pack)
   g_free (pack->name);
   g_free (pack->label);
   g_ptr_array_unref (pack->documents);
+  g_string_chunk_free (pack->names);
   if (pack->map == NULL)
     {
       g_free (pack->entries);

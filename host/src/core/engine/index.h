@@ -25,7 +25,8 @@ typedef struct _IndexPack {
   char *label;                         /* the pack's label, which the policy maps */
   guint8 doc_key[WINNOW_KEY_BYTES];    /* k-gram hash key */
   WinnowHash kgram_hash;               /* the k-gram hash, from the pack's format */
-  GPtrArray *documents;                /* char*: document names, by doc id */
+  GPtrArray *documents;                /* char*: document names, by doc id, in names */
+  GStringChunk *names;                 /* owned: one allocation for many names */
   IndexEntry *entries;                 /* owned, sorted */
   gsize n_entries;
   /* Built by engine_index_add_pack(): entries [directory[b], directory[b + 1]) are those

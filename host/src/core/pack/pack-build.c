@@ -73,7 +73,7 @@ pack_builder_add_document (PackBuilder *b, const char *name, const char *text, g
 {
   g_assert (b->pack->documents->len < G_MAXUINT32);
   g_return_if_fail (b->entries != NULL);  /* not after pack_builder_winnow */
-  g_ptr_array_add (b->pack->documents, g_strdup (name));
+  g_ptr_array_add (b->pack->documents, g_string_chunk_insert (b->pack->names, name));
   g_array_set_size (b->words, 0);
   GArray *kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
   normalize_word_hashes (text, len, b->words);
