@@ -66,9 +66,12 @@ print_verdict (const Verdict *verdict)
     printf ("  audit    %s\n", verdict->audit);
 }
 
-/* One request object a line in, one reply a line out; a bad line gets an error reply. */
+/* One request object a line in, one reply a line out; a bad line gets an error reply.
+ * Each reply is flushed, so that a program can drive the batch a request at a time.
+ * After each reply what a host does after one (context_maintain): without it a batch's
+ * records stayed in the WAL, 20 000 of them 1.7 GB. */
 static int
-scan_batch (Proto *proto)
+scan_batch (WeirContext *ctx, Proto *proto)
 {
   char *line = NULL;
   size_t cap = 0;
@@ -80,7 +83,9 @@ scan_batch (Proto *proto)
       if (n == 0)
         continue;
       g_autofree char *reply = proto_handle_frame (proto, line, (gsize) n);
-      printf ("%s\n", reply);
+      if (printf ("%s\n", reply) < 0 || fflush (stdout) != 0)
+        break;
+      context_maintain (ctx);
     }
   free (line);
   return fflush (stdout) == 0 ? CLI_OK : CLI_FAILURE;
@@ -230,7 +235,7 @@ cmd_scan (int argc, char **argv)
     {
       g_autoptr (Proto) proto = proto_new (ctx);
       proto_set_source (proto, "cli");
-      return scan_batch (proto);
+      return scan_batch (ctx, proto);
     }
   g_autofree char *data = NULL;
   gsize len = 0;

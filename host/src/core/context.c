@@ -365,6 +365,19 @@ context_audit_retention (WeirContext *ctx, gboolean now, gboolean force_checkpoi
   return audit_prune (ctx->audit, &r, force_checkpoint, result, error);
 }
 
+void
+context_maintain (WeirContext *ctx)
+{
+  store_maintain (ctx->store);
+  g_autoptr (GError) error = NULL;
+  AuditPruneResult done;
+  if (!context_audit_retention (ctx, FALSE, FALSE, &done, &error))
+    g_message ("audit retention: %s", error->message);
+  else if (done.removed > 0)
+    g_message ("audit retention: %" G_GINT64_FORMAT " records removed, checkpoint %" G_GINT64_FORMAT,
+               done.removed, done.checkpoint);
+}
+
 gboolean
 context_load_due (const WeirContext *ctx)
 {

@@ -120,6 +120,11 @@ gboolean context_check_store (WeirContext *ctx, GError **error);
 #define CONTEXT_RETENTION_US (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
 gboolean context_audit_retention (WeirContext *ctx, gboolean now, gboolean force_checkpoint,
                                   AuditPruneResult *result, GError **error);
+/* What every process that answers requests one after another does after each reply:
+ * the store's WAL checkpointed once it has grown (store_maintain: the hook that replaced
+ * SQLite's automatic checkpoint leaves it to this), and retention when due. What goes
+ * wrong is logged (g_message), never the reply's concern. */
+void context_maintain (WeirContext *ctx);
 
 /* Whether context_retry_store or context_poll_packs (without force) would do more than
  * return at once if called now: either may load an index. */

@@ -54,20 +54,6 @@ retry_store (WeirContext *ctx)
   context_record_event (ctx, "store-open", gone ? gone->message : "the store opened after a failure");
 }
 
-/* Retention, at most hourly, after a reply: old records go once exported (policy's
- * audit_retention), and a checkpoint keeps verifying quick. */
-static void
-audit_retention (WeirContext *ctx)
-{
-  g_autoptr (GError) error = NULL;
-  AuditPruneResult done;
-  if (!context_audit_retention (ctx, FALSE, FALSE, &done, &error))
-    g_message ("audit retention: %s", error->message);
-  else if (done.removed > 0)
-    g_message ("audit retention: %" G_GINT64_FORMAT " records removed, checkpoint %" G_GINT64_FORMAT,
-               done.removed, done.checkpoint);
-}
-
 /* The last records of a host: reports it held back, then why it stops. */
 static int
 stop (WeirContext *ctx, Proto *proto, const char *why)
@@ -147,8 +133,7 @@ serve (WeirContext *ctx, Proto *proto, MemCap *memcap)
       /* After the reply, while the page is already inserting: nothing here delays it
        * (a desktop notice can take a while; a checkpoint too). */
       tell_problems (ctx);
-      store_maintain (context_store (ctx));
-      audit_retention (ctx);
+      context_maintain (ctx);
     }
 }
 
