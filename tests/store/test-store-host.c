@@ -3,6 +3,7 @@
  * the host answer with the policy's fail verdict and an error without crashing; and
  * while the host runs and after, no file under WEIR_HOME holds an origin or any
  * pasted text in clear. */
+#include <fcntl.h>
 #include <string.h>
 
 #include "common.h"
@@ -141,6 +142,97 @@ test_random_flips (void)
   test_remove_tree (home);
 }
 
+/* test_host_start with the host's debug log in log_path. */
+static void
+start_logged (TestHost *host, const char *home, const char *log_path)
+{
+  const char *argv[] = { test_program ("WEIR_HOST"), "chrome-extension://test/", NULL };
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "WEIR_HOME", home, TRUE);
+  env = g_environ_setenv (env, "G_MESSAGES_DEBUG", "weir", TRUE);
+  int log = open (log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (log, >=, 0);
+  g_autoptr (GError) error = NULL;
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, (const char *const *) env, G_SPAWN_DO_NOT_REAP_CHILD,
+                                         NULL, NULL, -1, -1, log, NULL, NULL, 0, &host->pid, &host->to,
+                                         &host->from, NULL, &error))
+    g_error ("cannot start weir-host: %s", error->message);
+  close (log);
+}
+
+/* A host starts without authenticating its store's file first (its start would grow with
+ * the audit log, 1 ms per MB), then authenticates it a slice at a time, at least one
+ * slice after each reply: a damaged page no request reads is found by the reply after
+ * the slice that holds it, and from then on every scan fails safe, the host alive. */
+static void
+test_tamper_found_after_start (void)
+{
+  g_autofree char *home = g_dir_make_tmp ("weir-host-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (home, "weir.db", NULL);
+  g_autofree char *filler = g_strnfill (1500, 'w');
+  g_autofree char *fill = scan_request ("https://chat.example", filler);
+  TestHost host;
+  test_host_start (&host, home);
+  for (int i = 0; i < 1500; i++)
+    cJSON_Delete (test_host_ask (&host, fill));
+  g_assert_cmpint (test_host_stop (&host), ==, 0);
+  gint64 pages = 0;
+  {
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true (g_file_get_contents (db, &data, &len, NULL));
+    pages = (gint64) (len / STORE_PAGE_SIZE);
+  }
+  g_assert_cmpint (pages, >, 256);  /* more than one slice */
+  g_autofree char *pristine = g_build_filename (home, "pristine", NULL);
+  copy_file (db, pristine);
+  flip_byte (db, (pages / 2 - 1) * STORE_PAGE_SIZE + 2048);
+  g_autofree char *page = g_strdup_printf ("page %" G_GINT64_FORMAT " ", pages / 2);
+  assert_check_fails (home, page);
+
+  /* The pristine store: the host logs (debug) that it authenticated the whole file
+   * after it opened it, not before; after reply k at least k slices are done. */
+  copy_file (pristine, db);
+  g_autofree char *log = g_build_filename (home, "host.log", NULL);
+  start_logged (&host, home, log);
+  int limit = (int) (pages / 256) + 2;
+  for (int i = 0; i < limit; i++)
+    cJSON_Delete (test_host_ask (&host, fill));
+  g_assert_cmpint (test_host_stop (&host), ==, 0);
+  g_autofree char *said = NULL;
+  g_assert_true (g_file_get_contents (log, &said, NULL, NULL));
+  g_autofree char *walked = g_strdup_printf ("store: %" G_GINT64_FORMAT " pages of %s authenticated after the open",
+                                             pages, db);
+  if (strstr (said, walked) == NULL)
+    g_error ("the host did not say \"%s\": %s", walked, said);
+
+  /* After reply k at least k slices are authenticated, the last page's by reply
+   * pages / 256 + 1; every scan after the first that fails safe fails safe too. */
+  flip_byte (db, (pages / 2 - 1) * STORE_PAGE_SIZE + 2048);
+  test_host_start (&host, home);
+  int failed_at = -1;
+  for (int i = 0; i < limit + 3; i++)
+    {
+      g_autofree char *request = scan_request ("https://chat.example", "nothing to see");
+      cJSON *reply = test_host_ask (&host, request);
+      g_assert_nonnull (reply);
+      if (failed_at < 0 && cJSON_GetObjectItem (reply, "error") == NULL)
+        {
+          g_assert_cmpstr (cJSON_GetStringValue (cJSON_GetObjectItem (reply, "verdict")), ==, "allow");
+          cJSON_Delete (reply);
+          continue;
+        }
+      if (failed_at < 0)
+        failed_at = i;
+      assert_fails_safe (reply);
+    }
+  g_assert_cmpint (test_host_stop (&host), ==, 0);
+  g_test_message ("%" G_GINT64_FORMAT " pages, page %" G_GINT64_FORMAT " damaged: scan %d failed safe first",
+                  pages, pages / 2, failed_at + 1);
+  g_assert_cmpint (failed_at, >=, 0);
+  g_assert_cmpint (failed_at, <, limit);
+  test_remove_tree (home);
+}
+
 static gboolean
 tree_contains (const char *dir, const char *needle)
 {
@@ -203,5 +295,6 @@ main (int argc, char **argv)
   g_test_add_func ("/store/host/tampered-store", test_tampered_store);
   g_test_add_func ("/store/host/no-canary-on-disk", test_no_canary_on_disk);
   g_test_add_func ("/store/host/random-flips", test_random_flips);
+  g_test_add_func ("/store/host/tamper-found-after-start", test_tamper_found_after_start);
   return g_test_run ();
 }

@@ -42,7 +42,7 @@ audit_key (int argc, char **argv)
   g_autoptr (Store) store = NULL;
   g_autoptr (Audit) audit = NULL;
   SignPublicKey pk;
-  if (!state_open_audit (&store, &audit, &error) || !audit_root_key (audit, &pk, &error))
+  if (!state_open_audit (&store, &audit, STORE_OPEN_DEFAULT, &error) || !audit_root_key (audit, &pk, &error))
     return cli_fail ("audit key", CLI_FAILURE, "%s", error->message);
   if (out != NULL)
     return sign_public_key_save (&pk, out, &error) ? CLI_OK
@@ -206,7 +206,7 @@ audit_export (int argc, char **argv)
       g_clear_pointer (&store, store_close);
       g_autoptr (Store) wstore = NULL;
       g_autoptr (Audit) audit = NULL;
-      if (!state_open_audit (&wstore, &audit, &error) || !audit_note_export (audit, last, &error))
+      if (!state_open_audit (&wstore, &audit, STORE_OPEN_DEFAULT, &error) || !audit_note_export (audit, last, &error))
         fprintf (stderr, "weir audit export: exported, but the export position was not recorded: %s\n",
                  error != NULL ? error->message : "unknown error");
     }
@@ -247,7 +247,7 @@ verify_inputs (const char *file, const char *pub, gboolean full, GPtrArray **lin
     {
       g_autoptr (Audit) audit = NULL;
       g_autoptr (GError) writing = NULL;
-      if (!state_open_audit (&store, &audit, &writing))
+      if (!state_open_audit (&store, &audit, STORE_OPEN_DEFAULT, &writing))
         store = state_open_audit_read_only (error);
       else
         g_clear_pointer (&audit, audit_free);

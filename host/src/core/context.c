@@ -217,9 +217,9 @@ load_policy (WeirContext *ctx, ContextFlags flags, GError **error)
 }
 
 static gboolean
-open_store (WeirContext *ctx, GError **error)
+open_store (WeirContext *ctx, StoreOpenFlags flags, GError **error)
 {
-  return state_open_audit (&ctx->store, &ctx->audit, error);
+  return state_open_audit (&ctx->store, &ctx->audit, flags, error);
 }
 
 /* Replaces the index with the store's packs whose signers are still trusted. */
@@ -323,7 +323,7 @@ context_retry_store (WeirContext *ctx)
     return FALSE;
   ctx->next_store_retry = now + CONTEXT_STORE_RETRY_US;
   g_autoptr (GError) error = NULL;
-  if (!open_store (ctx, &error))
+  if (!open_store (ctx, STORE_OPEN_DEFAULT, &error))
     return FALSE;
   drop_problems (ctx, CONTEXT_PROBLEM_STORE);
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
@@ -365,9 +365,32 @@ context_audit_retention (WeirContext *ctx, gboolean now, gboolean force_checkpoi
   return audit_prune (ctx->audit, &r, force_checkpoint, result, error);
 }
 
+gboolean
+context_store_check_pending (const WeirContext *ctx)
+{
+  return store_check_pending (ctx->store);
+}
+
+void
+context_store_check_step (WeirContext *ctx)
+{
+  g_autoptr (GError) error = NULL;
+  if (!store_check_pending (ctx->store) || store_check_step (ctx->store, CONTEXT_STORE_CHECK_PAGES, &error))
+    return;
+  g_message ("%s", error->message);
+  g_clear_pointer (&ctx->copies, copy_book_free);  /* it borrows the store */
+  g_clear_pointer (&ctx->audit, audit_free);
+  g_clear_pointer (&ctx->store, store_close);
+  g_autofree char *text = g_strdup_printf ("The store cannot be opened, so every check fails safe: %s",
+                                           error->message);
+  context_add_problem (ctx, CONTEXT_PROBLEM_STORE, text);
+  ctx->next_store_retry = g_get_monotonic_time () + CONTEXT_STORE_RETRY_US;
+}
+
 void
 context_maintain (WeirContext *ctx)
 {
+  context_store_check_step (ctx);
   store_maintain (ctx->store);
   g_autoptr (GError) error = NULL;
   AuditPruneResult done;
@@ -436,7 +459,7 @@ context_open (ContextFlags flags, GError **error)
       add_pack_problems (ctx, lines);
       return g_steal_pointer (&ctx);
     }
-  if (!open_store (ctx, &local))
+  if (!open_store (ctx, (flags & CONTEXT_DEFER_STORE_CHECK) ? STORE_OPEN_DEFER_CHECK : STORE_OPEN_DEFAULT, &local))
     {
       if (flags & CONTEXT_STRICT)
         {

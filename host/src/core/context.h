@@ -23,6 +23,9 @@ typedef enum {
   /* The store opened read-only (state_open_read_only), no audit log, the inbox not imported:
    * for commands that only look (weir pack list), on a full disk too. */
   CONTEXT_READ_ONLY = 1 << 1,
+  /* The host: the store's file is authenticated after the open, a slice at a time
+   * (context_store_check_step), not before the first verdict (STORE_OPEN_DEFER_CHECK). */
+  CONTEXT_DEFER_STORE_CHECK = 1 << 2,
 } ContextFlags;
 
 typedef struct WeirContext WeirContext;
@@ -120,9 +123,18 @@ gboolean context_check_store (WeirContext *ctx, GError **error);
 #define CONTEXT_RETENTION_US (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
 gboolean context_audit_retention (WeirContext *ctx, gboolean now, gboolean force_checkpoint,
                                   AuditPruneResult *result, GError **error);
+/* With CONTEXT_DEFER_STORE_CHECK: whether store pages are still to be authenticated,
+ * and the next CONTEXT_STORE_CHECK_PAGES of them authenticated (about a millisecond). A
+ * page that fails closes the store as one that fails to open is closed: every check
+ * then fails safe, a problem says why, and the retries open it with the full check. */
+#define CONTEXT_STORE_CHECK_PAGES 256
+gboolean context_store_check_pending (const WeirContext *ctx);
+void context_store_check_step (WeirContext *ctx);
+
 /* What every process that answers requests one after another does after each reply:
  * the store's WAL checkpointed once it has grown (store_maintain: the hook that replaced
- * SQLite's automatic checkpoint leaves it to this), and retention when due. What goes
+ * SQLite's automatic checkpoint leaves it to this), retention when due, and a slice of
+ * a deferred store check (so that a stream of requests cannot hold it off). What goes
  * wrong is logged (g_message), never the reply's concern. */
 void context_maintain (WeirContext *ctx);
 

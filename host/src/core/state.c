@@ -5,13 +5,19 @@
 #include "paths.h"
 #include "weir-error.h"
 
-Store *
-state_open_store (GError **error)
+static Store *
+open_store (StoreOpenFlags flags, GError **error)
 {
   if (!paths_ensure_state_dir (error))
     return NULL;
   g_autofree char *path = paths_store_file ();
-  return store_open (path, error);
+  return store_open_full (path, NULL, flags, error);
+}
+
+Store *
+state_open_store (GError **error)
+{
+  return open_store (STORE_OPEN_DEFAULT, error);
 }
 
 Store *
@@ -61,15 +67,15 @@ state_open_audit_read_only (GError **error)
    * started, or waited for, as by every command that records. */
   g_clear_pointer (&store, store_close);
   g_autoptr (Audit) audit = NULL;
-  if (!state_open_audit (&store, &audit, error))
+  if (!state_open_audit (&store, &audit, STORE_OPEN_DEFAULT, error))
     return NULL;
   return g_steal_pointer (&store);
 }
 
 gboolean
-state_open_audit (Store **store, Audit **audit, GError **error)
+state_open_audit (Store **store, Audit **audit, StoreOpenFlags flags, GError **error)
 {
-  g_autoptr (Store) opened = state_open_store (error);
+  g_autoptr (Store) opened = open_store (flags, error);
   if (opened == NULL)
     return FALSE;
   *audit = audit_new (opened, error);

@@ -24,8 +24,9 @@ Store *state_open_read_only (GError **error);
  * log has not started yet gets it started, as before. */
 Store *state_open_audit_read_only (GError **error);
 
-/* The store and its audit log, both or neither. Free the audit log before the store. */
-gboolean state_open_audit (Store **store, Audit **audit, GError **error);
+/* The store and its audit log, both or neither. Free the audit log before the store.
+ * flags: STORE_OPEN_DEFAULT, or STORE_OPEN_DEFER_CHECK for the host. */
+gboolean state_open_audit (Store **store, Audit **audit, StoreOpenFlags flags, GError **error);
 
 /* Rewraps the store key of the state folder's store (store_rewrap_key). */
 gboolean state_rewrap_store_key (gboolean to_keyring, GError **error);

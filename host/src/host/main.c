@@ -77,13 +77,16 @@ load_between (WeirContext *ctx, MemCap *memcap)
 /* Waits for the next request, doing the due loads (the store retried, the inbox
  * imported) only while no request is waiting: a paste never waits on the inbox, since
  * the host looks at it in the gaps between requests (an idle host at least every
- * CONTEXT_POLL_US), never between a request's arrival and its reply. */
+ * CONTEXT_POLL_US), never between a request's arrival and its reply. The store's file,
+ * not authenticated before the first verdict, is authenticated first, a millisecond's
+ * slice at a time, looking for a request between slices. */
 static void
 wait_for_request (WeirContext *ctx, MemCap *memcap)
 {
   for (;;)
     {
-      gint64 wait_us = context_load_next (ctx) - g_get_monotonic_time ();
+      gboolean checking = context_store_check_pending (ctx);
+      gint64 wait_us = checking ? 0 : context_load_next (ctx) - g_get_monotonic_time ();
       int timeout_ms = wait_us <= 0 ? 0 : (int) MIN ((wait_us + 999) / 1000, 60 * 1000);
       struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
       int n = poll (&in, 1, timeout_ms);
@@ -91,7 +94,9 @@ wait_for_request (WeirContext *ctx, MemCap *memcap)
         continue;
       if (n != 0)
         return;  /* input, end of input or an error: nm_read_frame tells which */
-      if (context_load_due (ctx))
+      if (checking)
+        context_store_check_step (ctx);
+      else if (context_load_due (ctx))
         load_between (ctx, memcap);
     }
 }
@@ -195,7 +200,7 @@ main (int argc, char **argv)
     return printf ("weir-host %s\n", WEIR_VERSION) < 0;
 
   g_autoptr (GError) error = NULL;
-  g_autoptr (WeirContext) ctx = context_open (CONTEXT_LENIENT, &error);
+  g_autoptr (WeirContext) ctx = context_open (CONTEXT_LENIENT | CONTEXT_DEFER_STORE_CHECK, &error);
   if (ctx == NULL)
     {
       g_critical ("cannot start: %s", error->message);

@@ -29,6 +29,7 @@ struct Store {
   int marker_fd;      /* PATH.chain, written in place; -1 when it cannot be opened */
   dev_t dev;          /* the store file opened: deleted or replaced, it no longer is path */
   ino_t ino;
+  StoreVfsWalk *walk; /* STORE_OPEN_DEFER_CHECK: the file's pages still to authenticate */
 };
 
 /* SQLite's own automatic checkpoint threshold, kept. */

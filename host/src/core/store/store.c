@@ -156,6 +156,9 @@ store_close (Store *store)
     return;
   sqlite3_finalize (store->audit_insert);
   store_audit_finalize (store);
+  /* Before the connection: SQLite's unix VFS keeps a descriptor closed while it holds
+   * locks on the file, and closes it with the connection. */
+  store_vfs_walk_free (store->walk);
   /* sqlite3_close, not _v2: the VFS below must not outlive the connection. */
   if (sqlite3_close (store->db) != SQLITE_OK)
     g_warning ("store: closing: %s", sqlite3_errmsg (store->db));
@@ -300,12 +303,48 @@ verify_sealed (Store *store, StoreCheck *out, GError **error)
 }
 
 /* Every page authenticates before anything is used: the store refuses to run on
- * tampered data, even on pages no query would read today. */
+ * tampered data, even on pages no query would read today. Deferred, the WAL is
+ * authenticated now (SQLite reads it all to recover it, and a writer would overwrite
+ * what it hides) and the file's pages by store_check_step. */
 static gboolean
 verify_pages (Store *store, StoreOpenFlags flags, GError **error)
 {
   StoreCheck check;
-  return store->vfs == NULL || (flags & STORE_OPEN_SALVAGE) || verify_sealed (store, &check, error);
+  if (store->vfs == NULL || (flags & STORE_OPEN_SALVAGE))
+    return TRUE;
+  if ((flags & STORE_OPEN_DEFER_CHECK) == 0)
+    return verify_sealed (store, &check, error);
+  g_autofree char *wal = g_strconcat (store->path, "-wal", NULL);
+  guint32 bad = 0;
+  if (!store_vfs_verify_wal (store->vfs, wal, &check.wal_frames, &bad, error))
+    return FALSE;
+  if (bad != 0)
+    return tampered (store->path, bad, TRUE, error);
+  g_autoptr (GError) local = NULL;
+  store->walk = store_vfs_walk_new (store->vfs, store->path, &local);
+  if (local != NULL)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return local == NULL;
+}
+
+gboolean
+store_check_pending (const Store *store)
+{
+  return store != NULL && store->walk != NULL;
+}
+
+gboolean
+store_check_step (Store *store, guint32 max_pages, GError **error)
+{
+  guint32 bad = 0;
+  if (store->walk == NULL || !store_vfs_walk_step (store->walk, max_pages, &bad))
+    return TRUE;
+  guint32 pages = store_vfs_walk_pages (store->walk);
+  g_clear_pointer (&store->walk, store_vfs_walk_free);
+  if (bad != 0)
+    return tampered (store->path, bad, FALSE, error);
+  g_debug ("store: %u pages of %s authenticated after the open", pages, store->path);
+  return TRUE;
 }
 
 /* Packs stored in their rows by an older Weir move to sealed files once; failing that

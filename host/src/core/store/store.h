@@ -24,6 +24,11 @@ typedef enum {
    * verify, pack list): works on a full disk; a missing store, or one of an older
    * schema that a writing open would migrate, is WEIR_ERROR_NOT_FOUND. */
   STORE_OPEN_READ_ONLY = 1 << 3,
+  /* The host: the WAL is authenticated at open, the file's pages afterwards, a slice at
+   * a time while it waits for requests (store_check_step), so that its start does not
+   * grow with the audit log (1 ms per MB). A page a query reads is authenticated as it
+   * is read either way. */
+  STORE_OPEN_DEFER_CHECK = 1 << 4,
 } StoreOpenFlags;
 
 /* Opens (creating and migrating as needed) the store at path, sealed with the key in
@@ -35,6 +40,12 @@ Store *store_open_full (const char *path, const char *key_path, StoreOpenFlags f
                         GError **error);
 void store_close (Store *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Store, store_close)
+
+/* Opened with STORE_OPEN_DEFER_CHECK: whether pages are still to be authenticated, and
+ * the next max_pages of them authenticated; FALSE with WEIR_ERROR_TAMPERED naming the
+ * page when one fails (the walk is then over), as store_open would have said. */
+gboolean store_check_pending (const Store *store);
+gboolean store_check_step (Store *store, guint32 max_pages, GError **error);
 
 /* Rewraps the key of the store at path (opened first, so only a key that opens it is
  * touched): into the desktop keyring when to_keyring, else into the key file. Stores

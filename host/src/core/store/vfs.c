@@ -869,28 +869,121 @@ db_page_settles (StoreVfs *vfs, sqlite3_file *file, guint32 pgno, unsigned char 
   return FALSE;
 }
 
+/* Pages read with one call: 4 KiB a call, reading 245 MB took 77 ms of system calls
+ * and copies, 16 KiB 52 ms; larger reads were no faster here, and the walk as a whole
+ * slower (the pages no longer in the first-level cache when authenticated). */
+#define WALK_CHUNK_PAGES 4
+
+struct StoreVfsWalk {
+  StoreVfs *vfs;
+  sqlite3_file *file;
+  guint32 next;           /* the next page to authenticate, 1-based */
+  guint32 pages;          /* the file's pages when the walk started */
+  gint64 size;            /* and its size */
+  unsigned char *page;    /* one page, sodium_malloc: page 1 is opened whole */
+  unsigned char *chunk;   /* WALK_CHUNK_PAGES pages as they are on disk */
+};
+
+StoreVfsWalk *
+store_vfs_walk_new (StoreVfs *vfs, const char *path, GError **error)
+{
+  gint64 size = 0;
+  sqlite3_file *file = raw_open (vfs, path, SQLITE_OPEN_MAIN_DB, &size, error);
+  if (file == NULL)
+    return NULL;
+  StoreVfsWalk *walk = g_new0 (StoreVfsWalk, 1);
+  walk->vfs = vfs;
+  walk->file = file;
+  walk->next = 1;
+  walk->pages = (guint32) ((size + P - 1) / P);
+  walk->size = size;
+  walk->page = sodium_malloc (P);
+  walk->chunk = g_malloc ((gsize) WALK_CHUNK_PAGES * P);
+  return walk;
+}
+
+void
+store_vfs_walk_free (StoreVfsWalk *walk)
+{
+  if (walk == NULL)
+    return;
+  raw_close (walk->file);
+  sodium_free (walk->page);
+  g_free (walk->chunk);
+  g_free (walk);
+}
+
+guint32
+store_vfs_walk_pages (const StoreVfsWalk *walk)
+{
+  return walk->pages;
+}
+
+/* Page pgno, read one at a time and again while another process may be writing it. */
+static gboolean
+walk_page_alone (StoreVfsWalk *walk, guint32 pgno)
+{
+  return verify_db_page (walk->vfs, walk->file, pgno, walk->page)
+         || db_page_settles (walk->vfs, walk->file, pgno, walk->page);
+}
+
+/* Whether the file shrank since the walk started and now ends before page pgno: a
+ * host's walk lasts a while, and another process may have shrunk the file meanwhile (a
+ * VACUUM); its pages are then gone, not damaged. A page cut short in the file as it was
+ * when the walk started is damage. */
+static gboolean
+walk_past_end (StoreVfsWalk *walk, guint32 pgno)
+{
+  sqlite3_int64 size = 0;
+  return walk->file->pMethods->xFileSize (walk->file, &size) == SQLITE_OK && size < walk->size
+         && (sqlite3_int64) (pgno - 1) * P >= size;
+}
+
+gboolean
+store_vfs_walk_step (StoreVfsWalk *walk, guint32 max_pages, guint32 *bad)
+{
+  *bad = 0;
+  guint32 end = walk->pages - walk->next + 1 <= max_pages ? walk->pages + 1 : walk->next + max_pages;
+  while (walk->next < end)
+    {
+      guint32 pgno = walk->next;
+      guint32 n = MIN (end - pgno, WALK_CHUNK_PAGES);
+      gboolean read = pread_exact (walk->file, walk->chunk, (gsize) n * P, (gint64) (pgno - 1) * P);
+      for (guint32 i = 0; i < n; i++, pgno++)
+        {
+          unsigned char ad[AD_MAX];
+          gsize ad_len = db_ad (walk->vfs, pgno, ad);
+          if (pgno > 1 && read && page_verify (walk->vfs, walk->chunk + (gsize) i * P, 0, ad, ad_len))
+            continue;
+          if (!walk_page_alone (walk, pgno))
+            {
+              *bad = walk_past_end (walk, pgno) ? 0 : pgno;
+              walk->next = walk->pages + 1;
+              return TRUE;
+            }
+        }
+      walk->next = pgno;
+    }
+  return walk->next > walk->pages;
+}
+
 gboolean
 store_vfs_verify_file (StoreVfs *vfs, const char *path, guint32 *pages, guint32 *bad, GError **error)
 {
-  gint64 size = 0;
   g_autoptr (GError) local = NULL;
-  sqlite3_file *file = raw_open (vfs, path, SQLITE_OPEN_MAIN_DB, &size, &local);
+  StoreVfsWalk *walk = store_vfs_walk_new (vfs, path, &local);
   *pages = 0, *bad = 0;
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  if (file == NULL)
+  if (walk == NULL)
     return TRUE;
-  unsigned char *page = sodium_malloc (P);
-  guint32 n = (guint32) ((size + P - 1) / P);
-  for (guint32 pgno = 1; pgno <= n && *bad == 0; pgno++)
-    if (!verify_db_page (vfs, file, pgno, page) && !db_page_settles (vfs, file, pgno, page))
-      *bad = pgno;
-  *pages = n;
-  sodium_free (page);
-  raw_close (file);
+  while (!store_vfs_walk_step (walk, G_MAXUINT32, bad))
+    ;
+  *pages = walk->pages;
+  store_vfs_walk_free (walk);
   return TRUE;
 }
 

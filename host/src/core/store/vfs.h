@@ -52,6 +52,16 @@ guint32 store_vfs_last_bad_page (const StoreVfs *vfs, gboolean *in_wal);
 gboolean store_vfs_verify_file (StoreVfs *vfs, const char *path, guint32 *pages, guint32 *bad,
                                 GError **error);
 
+/* The same walk in steps, for a host that authenticates its store's file while it
+ * waits for requests (store_check_step). NULL with no error: the file does not exist. */
+typedef struct StoreVfsWalk StoreVfsWalk;
+StoreVfsWalk *store_vfs_walk_new (StoreVfs *vfs, const char *path, GError **error);
+/* Authenticates up to max_pages more pages; TRUE when the walk is over, *bad then the
+ * first page that failed (0: none). */
+gboolean store_vfs_walk_step (StoreVfsWalk *walk, guint32 max_pages, guint32 *bad);
+guint32 store_vfs_walk_pages (const StoreVfsWalk *walk);
+void store_vfs_walk_free (StoreVfsWalk *walk);
+
 /* Authenticates the frames of the current WAL generation in path (absent: none).
  * A frame that fails but is followed by one that authenticates is tampering (*bad
  * names its page); a failing last frame is a write cut short by a crash. */
