@@ -6,6 +6,10 @@ import glob
 import json
 import os
 import random
+import select
+import struct
+import subprocess
+import time
 import unittest
 
 from weirtest import OTHER, SECRET, Host, WeirCase, documents
@@ -28,6 +32,43 @@ def private_kib(pid, path):
             elif inside and first in ("Private_Clean:", "Private_Dirty:"):
                 total += int(line.split()[1])
     return total
+
+
+def filter_blocks(path):
+    """The blocks of an index file that its filters lie in (index-map.h's layout: the
+    header's section offsets and counts; the fingerprint filter and the EDM word and
+    value filters are guint64 words; 16 KiB blocks from the end of the 4 KiB header)."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    assert head[:8] == b"WEIRIDX1"
+    block_bits = struct.unpack_from("<I", head, 12)[0]
+    offsets = struct.unpack_from("<7Q", head, 104)
+    counts = struct.unpack_from("<7Q", head, 160)
+    blocks = set()
+    for s in (0, 5, 6):  # filter, EDM word filter, EDM value filter
+        if counts[s]:
+            first = (offsets[s] - 4096) >> block_bits
+            last = (offsets[s] + 8 * counts[s] - 1 - 4096) >> block_bits
+            blocks.update(range(first, last + 1))
+    return blocks
+
+
+def wait_for_line(proc, needle, seconds=60):
+    """stderr of proc read until a line holds needle (returned), or the time is up."""
+    seen = b""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        ready, _, _ = select.select([proc.stderr], [], [], max(0.0, until - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(proc.stderr.fileno(), 65536)
+        if not chunk:
+            break
+        seen += chunk
+        for line in seen.decode(errors="replace").splitlines():
+            if needle in line:
+                return line
+    raise AssertionError(f"no line with {needle!r} in {seconds} s: {seen.decode(errors='replace')}")
 
 
 class IndexHost(WeirCase):
@@ -95,6 +136,58 @@ class IndexHost(WeirCase):
                 rc, err = host.close()
             self.assertEqual(rc, 0, err)
             (path,) = self.index_files()
+
+    def test_filters_read_ahead_while_idle(self):
+        """An idle host authenticates its packs' filters ahead of the first pastes, every
+        block of them and nothing else, before any request; a filter block that fails
+        there has its pack reloaded from the store at once, and verdicts stay right."""
+        rng = random.Random(15)
+        vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+                 for _ in range(3000)]
+        filler = self.path("filler")
+        os.makedirs(filler)
+        for i in range(20):
+            with open(os.path.join(filler, f"doc{i:02d}.txt"), "w") as f:
+                f.write(" ".join(rng.choices(vocab, k=10000)))
+        people = self.path("people.csv")
+        with open(people, "w") as f:
+            f.write("email,name,phone\n")
+            for i in range(20000):
+                f.write(f"person{i}@example.org,Person {vocab[i % 3000].title()} {i},+1 555 {i:07d}\n")
+        self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1,
+                                             extra=("--docs", filler, "--edm", people,
+                                                    "--edm-columns", "email!,name,phone")))
+        (path,) = self.index_files()
+        blocks = filter_blocks(path)
+        self.assertGreater(len(blocks), 3)
+        env = dict(self.env, G_MESSAGES_DEBUG="weir")
+        host = Host(env)
+        try:
+            line = wait_for_line(host.proc, "blocks of the packs' filters authenticated ahead of the first pastes")
+            self.assertIn(f"index: {len(blocks)} blocks", line)
+            self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
+        finally:
+            host.proc.stdin.close()
+            self.assertEqual(host.proc.wait(timeout=30), 0)
+            host.proc.stdout.close()
+            host.proc.stderr.close()
+
+        # A byte of the value filter's last block changed: found while idle, the pack reloaded.
+        with open(path, "r+b") as f:
+            f.seek(4096 + (max(blocks) << 14) + 100)
+            byte = f.read(1)
+            f.seek(-1, os.SEEK_CUR)
+            f.write(bytes([byte[0] ^ 0x10]))
+        host = Host(env)
+        try:
+            wait_for_line(host.proc, "is damaged; the pack was reloaded from the store")
+            self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
+            self.assertEqual(documents(host.scan(OTHER)), [])
+        finally:
+            host.proc.stdin.close()
+            self.assertEqual(host.proc.wait(timeout=30), 0)
+            host.proc.stdout.close()
+            host.proc.stderr.close()
 
     def test_removed_file_and_new_version(self):
         self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))

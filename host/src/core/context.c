@@ -366,6 +366,19 @@ context_audit_retention (WeirContext *ctx, gboolean now, gboolean force_checkpoi
 }
 
 gboolean
+context_index_warmed (const WeirContext *ctx)
+{
+  return ctx->index == NULL || engine_index_warmed (ctx->index);
+}
+
+void
+context_warm_index (WeirContext *ctx)
+{
+  if (ctx->index != NULL)
+    engine_index_warm (ctx->index, CONTEXT_WARM_BLOCKS);
+}
+
+gboolean
 context_store_check_pending (const WeirContext *ctx)
 {
   return store_check_pending (ctx->store);

@@ -131,6 +131,13 @@ gboolean context_audit_retention (WeirContext *ctx, gboolean now, gboolean force
 gboolean context_store_check_pending (const WeirContext *ctx);
 void context_store_check_step (WeirContext *ctx);
 
+/* The packs' filters authenticated ahead of the first pastes (engine_index_warm), a
+ * slice of CONTEXT_WARM_BLOCKS blocks (1 MiB) a call, for a host while it is idle; the
+ * index loaded again (a new pack) is warmed again. */
+#define CONTEXT_WARM_BLOCKS 64
+gboolean context_index_warmed (const WeirContext *ctx);
+void context_warm_index (WeirContext *ctx);
+
 /* What every process that answers requests one after another does after each reply:
  * the store's WAL checkpointed once it has grown (store_maintain: the hook that replaced
  * SQLite's automatic checkpoint leaves it to this), retention when due, and a slice of

@@ -79,14 +79,16 @@ load_between (WeirContext *ctx, MemCap *memcap)
  * the host looks at it in the gaps between requests (an idle host at least every
  * CONTEXT_POLL_US), never between a request's arrival and its reply. The store's file,
  * not authenticated before the first verdict, is authenticated first, a millisecond's
- * slice at a time, looking for a request between slices. */
+ * slice at a time, looking for a request between slices; then the packs' filters are
+ * read ahead of the first pastes, in slices as well. */
 static void
 wait_for_request (WeirContext *ctx, MemCap *memcap)
 {
   for (;;)
     {
       gboolean checking = context_store_check_pending (ctx);
-      gint64 wait_us = checking ? 0 : context_load_next (ctx) - g_get_monotonic_time ();
+      gboolean warming = !context_index_warmed (ctx);
+      gint64 wait_us = checking || warming ? 0 : context_load_next (ctx) - g_get_monotonic_time ();
       int timeout_ms = wait_us <= 0 ? 0 : (int) MIN ((wait_us + 999) / 1000, 60 * 1000);
       struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
       int n = poll (&in, 1, timeout_ms);
@@ -98,6 +100,8 @@ wait_for_request (WeirContext *ctx, MemCap *memcap)
         context_store_check_step (ctx);
       else if (context_load_due (ctx))
         load_between (ctx, memcap);
+      else if (warming)
+        context_warm_index (ctx);
     }
 }
 

@@ -247,3 +247,19 @@ index_map_verify_block (IndexMap *map, gsize block)
   map->verified[block >> 6] |= G_GUINT64_CONSTANT (1) << (block & 63);
   return TRUE;
 }
+
+gsize
+index_map_check_ahead (IndexMap *map, const void *p, gsize len, gsize max)
+{
+  gsize off = (gsize) ((const guint8 *) p - map->base) - INDEX_MAP_HEADER_BYTES;
+  gsize first = off >> INDEX_MAP_BLOCK_BITS, last = (off + len - 1) >> INDEX_MAP_BLOCK_BITS;
+  gsize done = 0;
+  for (gsize b = first; b <= last && done < max && !map->damaged; b++)
+    if (!((map->verified[b >> 6] >> (b & 63)) & 1))
+      {
+        done++;
+        if (!index_map_verify_block (map, b))
+          break;
+      }
+  return done;
+}

@@ -97,6 +97,10 @@ index_map_section (const IndexMap *map, IndexSection s)
 
 gboolean index_map_verify_block (IndexMap *map, gsize block);
 
+/* Authenticates up to max blocks of [p, p + len) (len > 0) not checked before; returns
+ * how many it checked. A block that fails marks the map damaged and ends the call. */
+gsize index_map_check_ahead (IndexMap *map, const void *p, gsize len, gsize max);
+
 /* TRUE when the bytes [p, p + len) of the mapping (len > 0) are authentic: their blocks
  * were checked before or check now. FALSE marks the map damaged. A NULL map (a pack
  * loaded into memory) is always authentic. */

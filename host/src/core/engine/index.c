@@ -18,6 +18,8 @@
 
 struct EngineIndex {
   GPtrArray *packs;  /* IndexPack* */
+  gboolean warmed;   /* engine_index_warm found nothing left */
+  gsize warm_blocks; /* blocks it authenticated */
 };
 
 IndexPack *
@@ -449,6 +451,64 @@ repair_pack (EngineIndex *index, guint i)
   index->packs->pdata[i] = fresh;
   index_pack_free (damaged);
   return fresh;
+}
+
+/* The filters of pack, where they are in its index file: at most three. */
+typedef struct {
+  IndexMap *map;
+  const void *at;
+  gsize len;
+} FilterRange;
+
+static guint
+filter_ranges (const IndexPack *pack, FilterRange out[3])
+{
+  guint n = 0;
+  if (pack->map != NULL && pack->filter != NULL)
+    out[n++] = (FilterRange) { pack->map, pack->filter, ((gsize) 1 << (pack->filter_bits - 6)) * sizeof (guint64) };
+  const EdmTable *t = pack->edm;
+  if (t != NULL && t->map != NULL && t->word_filter != NULL)
+    out[n++] = (FilterRange) { t->map, t->word_filter, ((gsize) 1 << t->word_filter_bits) / 8 };
+  if (t != NULL && t->map != NULL && t->value_filter != NULL)
+    out[n++] = (FilterRange) { t->map, t->value_filter, ((gsize) 1 << t->value_filter_bits) / 8 };
+  return n;
+}
+
+gboolean
+engine_index_warm (EngineIndex *index, gsize max_blocks)
+{
+  if (index->warmed)
+    return FALSE;
+  gsize left = max_blocks;
+  for (guint i = 0; i < index->packs->len && left > 0; i++)
+    {
+      FilterRange r[3];
+      guint n = filter_ranges (index->packs->pdata[i], r);
+      for (guint k = 0; k < n && left > 0; k++)
+        {
+          gsize done = index_map_check_ahead (r[k].map, r[k].at, r[k].len, left);
+          left -= done;
+          index->warm_blocks += done;
+          if (r[k].map->damaged)
+            {
+              repair_pack (index, i);
+              break;
+            }
+        }
+    }
+  if (left == 0)
+    return TRUE;
+  index->warmed = TRUE;
+  if (index->warm_blocks > 0)
+    g_debug ("index: %" G_GSIZE_FORMAT " blocks of the packs' filters authenticated ahead of the first pastes",
+             index->warm_blocks);
+  return FALSE;
+}
+
+gboolean
+engine_index_warmed (const EngineIndex *index)
+{
+  return index->warmed;
 }
 
 void
