@@ -70,6 +70,10 @@ def check_export(home, verdicts):
     assert len(set(digests)) == len(digests)
     # Verifying the store directly agrees.
     home.weir("audit", "verify", "-p", home.path("device.pub"))
+    # "-o -" is standard output, the same records, and no file named "-" appears.
+    dash = home.weir("audit", "export", "-o", "-")
+    assert dash.stdout.splitlines() == read_lines(home.path("export.jsonl")), dash.stdout[:200]
+    assert not os.path.exists("-") and not os.path.exists(home.path("-"))
     return read_lines(home.path("export.jsonl"))
 
 

@@ -158,7 +158,7 @@ audit_export (int argc, char **argv)
   gboolean salvage = FALSE;
   const GOptionEntry entries[] = {
     { "format", 0, 0, G_OPTION_ARG_STRING, &format, "jsonl (the signed records, default) or ocsf", "FORMAT" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write to FILE instead of stdout", "FILE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write to FILE instead of stdout (-: stdout)", "FILE" },
     { "salvage", 0, 0, G_OPTION_ARG_NONE, &salvage, "From a damaged store: every record that still authenticates, "
       "the gaps named on stderr; exit 3 when records were left out", NULL },
     { "pubkey", 'p', 0, G_OPTION_ARG_FILENAME, &pub, "With --salvage: the device's pinned root key "
@@ -167,6 +167,10 @@ audit_export (int argc, char **argv)
   };
   if (!cli_parse ("audit export", NULL, "Prints the audit log, one record a line.", entries, &argc, &argv))
     return CLI_USAGE;
+  /* "-o -" is standard output, as "-" is standard input to weir scan (it made a file
+   * named "-"). */
+  if (g_strcmp0 (out, "-") == 0)
+    g_clear_pointer (&out, g_free);
   gboolean ocsf = g_strcmp0 (format, "ocsf") == 0;
   if (argc > 1 || (format != NULL && !ocsf && strcmp (format, "jsonl") != 0))
     return cli_fail ("audit export", CLI_USAGE, "--format is jsonl or ocsf (see weir audit export --help)");
