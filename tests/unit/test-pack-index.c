@@ -706,6 +706,55 @@ test_large_file (Fixture *f, gconstpointer data)
   g_assert_true (mapped (index));
 }
 
+/* The VmFlags of this process's mapping that holds p ("" when none does). */
+static char *
+vma_flags (const void *p)
+{
+  g_autofree char *smaps = NULL;
+  g_assert_true (g_file_get_contents ("/proc/self/smaps", &smaps, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (smaps, "\n", -1);
+  gboolean inside = FALSE;
+  for (char **l = lines; *l != NULL; l++)
+    {
+      guint64 from = 0, to = 0;
+      /* A mapping's first line, "from-to perms offset dev inode path"; no field line
+       * ("Size:", "AnonHugePages:") reads as two hex numbers and a dash. */
+      if (sscanf (*l, "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x ", &from, &to) == 2)
+        inside = (guintptr) p >= from && (guintptr) p < to;
+      else if (inside && g_str_has_prefix (*l, "VmFlags:"))
+        return g_strdup (*l + strlen ("VmFlags:"));
+    }
+  return g_strdup ("");
+}
+
+/* The filters, every lookup's first read, are asked for in huge pages (MADV_HUGEPAGE,
+ * "hg" in smaps), so that a kernel with large folios reads them back in 2 MiB folios;
+ * the entries far from them are not. */
+static void
+test_filters_advised_huge (Fixture *f, gconstpointer data)
+{
+  test_large_file (f, data);
+  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  const IndexPack *pack = engine_index_find_pack (index, "board");
+  g_assert_nonnull (pack->map);
+  const IndexMapHeader *h = &pack->map->header;
+  const void *filters[] = { pack->filter, pack->edm->word_filter, pack->edm->value_filter };
+  for (gsize i = 0; i < G_N_ELEMENTS (filters); i++)
+    {
+      g_autofree char *flags = vma_flags (filters[i]);
+      g_assert_nonnull (strstr (flags, " hg"));
+    }
+  /* Between the 2 MiB span of the fingerprint filter and that of the EDM filters (the
+   * entries and EDM values, megabytes here) nothing is advised. */
+  const guintptr huge = 2 << 20;
+  guintptr after = ((guintptr) pack->filter + h->count[INDEX_SECTION_FILTER] * sizeof (guint64) + huge - 1)
+                   & ~(huge - 1);
+  guintptr before = (guintptr) pack->edm->word_filter & ~(huge - 1);
+  g_assert_cmpuint (before, >, after);
+  g_autofree char *flags = vma_flags ((const void *) after);
+  g_assert_null (strstr (flags, " hg"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -720,5 +769,6 @@ main (int argc, char **argv)
   g_test_add ("/pack-index/failed-import-leaves-no-index", Fixture, NULL, setup, test_failed_import_leaves_no_index,
               teardown);
   g_test_add ("/pack-index/large-file", Fixture, NULL, setup, test_large_file, teardown);
+  g_test_add ("/pack-index/filters-advised-huge", Fixture, NULL, setup, test_filters_advised_huge, teardown);
   return g_test_run ();
 }
