@@ -20,6 +20,7 @@ struct EngineIndex {
   GPtrArray *packs;  /* IndexPack* */
   gboolean warmed;   /* engine_index_warm found nothing left */
   gsize warm_blocks; /* blocks it authenticated */
+  guint warm_pack, warm_range;  /* where it goes on: the ranges before are done */
 };
 
 IndexPack *
@@ -480,24 +481,25 @@ engine_index_warm (EngineIndex *index, gsize max_blocks)
   if (index->warmed)
     return FALSE;
   gsize left = max_blocks;
-  for (guint i = 0; i < index->packs->len && left > 0; i++)
+  for (; index->warm_pack < index->packs->len; index->warm_pack++, index->warm_range = 0)
     {
       FilterRange r[3];
-      guint n = filter_ranges (index->packs->pdata[i], r);
-      for (guint k = 0; k < n && left > 0; k++)
+      guint n = filter_ranges (index->packs->pdata[index->warm_pack], r);
+      for (; index->warm_range < n; index->warm_range++)
         {
-          gsize done = index_map_check_ahead (r[k].map, r[k].at, r[k].len, left);
+          const FilterRange *range = &r[index->warm_range];
+          gsize done = index_map_check_ahead (range->map, range->at, range->len, left);
           left -= done;
           index->warm_blocks += done;
-          if (r[k].map->damaged)
+          if (range->map->damaged)
             {
-              repair_pack (index, i);
+              repair_pack (index, index->warm_pack);  /* reloaded into memory: no filter left to read */
               break;
             }
+          if (left == 0)
+            return TRUE;  /* this range may hold more: the next call looks again */
         }
     }
-  if (left == 0)
-    return TRUE;
   index->warmed = TRUE;
   if (index->warm_blocks > 0)
     g_debug ("index: %" G_GSIZE_FORMAT " blocks of the packs' filters authenticated ahead of the first pastes",
