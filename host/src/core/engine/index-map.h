@@ -88,6 +88,11 @@ IndexMap *index_map_open (const char *path, const guint8 key[INDEX_MAP_KEY_BYTES
 void index_map_free (IndexMap *map);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (IndexMap, index_map_free)
 
+/* The sections a lookup reads first, at a random place in each: the fingerprint filter
+ * and the EDM word and value filters, arrays of guint64 words. */
+#define INDEX_MAP_FILTERS 3
+extern const IndexSection index_map_filters[INDEX_MAP_FILTERS];
+
 /* The first byte of section s. */
 static inline const void *
 index_map_section (const IndexMap *map, IndexSection s)
@@ -97,22 +102,39 @@ index_map_section (const IndexMap *map, IndexSection s)
 
 gboolean index_map_verify_block (IndexMap *map, gsize block);
 
-/* Authenticates up to max blocks of [p, p + len) (len > 0) not checked before; returns
- * how many it checked. A block that fails marks the map damaged and ends the call. */
-gsize index_map_check_ahead (IndexMap *map, const void *p, gsize len, gsize max);
+/* Authenticates up to max blocks of filter index_map_filters[f] not checked before;
+ * returns how many it checked. A block that fails marks the map damaged and ends the
+ * call. */
+gsize index_map_check_filter_ahead (IndexMap *map, guint f, gsize max);
 
 /* TRUE when the bytes [p, p + len) of the mapping (len > 0) are authentic: their blocks
  * were checked before or check now. FALSE marks the map damaged. A NULL map (a pack
  * loaded into memory) is always authentic. */
+/* The data blocks that hold [p, p + len) of the mapping (len > 0). */
+static inline void
+index_map_blocks (const IndexMap *map, const void *p, gsize len, gsize *first, gsize *last)
+{
+  gsize off = (gsize) ((const guint8 *) p - map->base) - INDEX_MAP_HEADER_BYTES;
+  *first = off >> INDEX_MAP_BLOCK_BITS;
+  *last = (off + len - 1) >> INDEX_MAP_BLOCK_BITS;
+}
+
+/* Whether block b was checked before. */
+static inline gboolean
+index_map_block_checked (const IndexMap *map, gsize b)
+{
+  return (map->verified[b >> 6] >> (b & 63)) & 1;
+}
+
 static inline gboolean
 index_map_check (IndexMap *map, const void *p, gsize len)
 {
   if (map == NULL)
     return TRUE;
-  gsize off = (gsize) ((const guint8 *) p - map->base) - INDEX_MAP_HEADER_BYTES;
-  gsize first = off >> INDEX_MAP_BLOCK_BITS, last = (off + len - 1) >> INDEX_MAP_BLOCK_BITS;
+  gsize first, last;
+  index_map_blocks (map, p, len, &first, &last);
   for (gsize b = first; b <= last; b++)
-    if (G_UNLIKELY (!((map->verified[b >> 6] >> (b & 63)) & 1)) && !index_map_verify_block (map, b))
+    if (G_UNLIKELY (!index_map_block_checked (map, b)) && !index_map_verify_block (map, b))
       return FALSE;
   return TRUE;
 }

@@ -20,7 +20,7 @@ struct EngineIndex {
   GPtrArray *packs;  /* IndexPack* */
   gboolean warmed;   /* engine_index_warm found nothing left */
   gsize warm_blocks; /* blocks it authenticated */
-  guint warm_pack, warm_range;  /* where it goes on: the ranges before are done */
+  guint warm_pack, warm_range;  /* where it goes on (a pack, one of its index_map_filters) */
 };
 
 IndexPack *
@@ -454,27 +454,6 @@ repair_pack (EngineIndex *index, guint i)
   return fresh;
 }
 
-/* The filters of pack, where they are in its index file: at most three. */
-typedef struct {
-  IndexMap *map;
-  const void *at;
-  gsize len;
-} FilterRange;
-
-static guint
-filter_ranges (const IndexPack *pack, FilterRange out[3])
-{
-  guint n = 0;
-  if (pack->map != NULL && pack->filter != NULL)
-    out[n++] = (FilterRange) { pack->map, pack->filter, ((gsize) 1 << (pack->filter_bits - 6)) * sizeof (guint64) };
-  const EdmTable *t = pack->edm;
-  if (t != NULL && t->map != NULL && t->word_filter != NULL)
-    out[n++] = (FilterRange) { t->map, t->word_filter, ((gsize) 1 << t->word_filter_bits) / 8 };
-  if (t != NULL && t->map != NULL && t->value_filter != NULL)
-    out[n++] = (FilterRange) { t->map, t->value_filter, ((gsize) 1 << t->value_filter_bits) / 8 };
-  return n;
-}
-
 gboolean
 engine_index_warm (EngineIndex *index, gsize max_blocks)
 {
@@ -483,21 +462,20 @@ engine_index_warm (EngineIndex *index, gsize max_blocks)
   gsize left = max_blocks;
   for (; index->warm_pack < index->packs->len; index->warm_pack++, index->warm_range = 0)
     {
-      FilterRange r[3];
-      guint n = filter_ranges (index->packs->pdata[index->warm_pack], r);
-      for (; index->warm_range < n; index->warm_range++)
+      /* A pack's EDM table is in the same file as its fingerprints (pack-index.c). */
+      IndexMap *map = ((IndexPack *) index->packs->pdata[index->warm_pack])->map;
+      for (; map != NULL && index->warm_range < INDEX_MAP_FILTERS; index->warm_range++)
         {
-          const FilterRange *range = &r[index->warm_range];
-          gsize done = index_map_check_ahead (range->map, range->at, range->len, left);
+          gsize done = index_map_check_filter_ahead (map, index->warm_range, left);
           left -= done;
           index->warm_blocks += done;
-          if (range->map->damaged)
+          if (map->damaged)
             {
               repair_pack (index, index->warm_pack);  /* reloaded into memory: no filter left to read */
               break;
             }
           if (left == 0)
-            return TRUE;  /* this range may hold more: the next call looks again */
+            return TRUE;  /* this filter may hold more: the next call looks again */
         }
     }
   index->warmed = TRUE;
