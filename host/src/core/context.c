@@ -378,6 +378,16 @@ context_warm_index (WeirContext *ctx)
     engine_index_warm (ctx->index, CONTEXT_WARM_BLOCKS);
 }
 
+/* Without a store every check fails safe: the problem says why, and the store is tried
+ * again after CONTEXT_STORE_RETRY_US. */
+static void
+store_unavailable (WeirContext *ctx, const char *why)
+{
+  g_autofree char *text = g_strdup_printf ("The store cannot be opened, so every check fails safe: %s", why);
+  context_add_problem (ctx, CONTEXT_PROBLEM_STORE, text);
+  ctx->next_store_retry = g_get_monotonic_time () + CONTEXT_STORE_RETRY_US;
+}
+
 gboolean
 context_store_check_pending (const WeirContext *ctx)
 {
@@ -394,10 +404,7 @@ context_store_check_step (WeirContext *ctx)
   g_clear_pointer (&ctx->copies, copy_book_free);  /* it borrows the store */
   g_clear_pointer (&ctx->audit, audit_free);
   g_clear_pointer (&ctx->store, store_close);
-  g_autofree char *text = g_strdup_printf ("The store cannot be opened, so every check fails safe: %s",
-                                           error->message);
-  context_add_problem (ctx, CONTEXT_PROBLEM_STORE, text);
-  ctx->next_store_retry = g_get_monotonic_time () + CONTEXT_STORE_RETRY_US;
+  store_unavailable (ctx, error->message);
 }
 
 void
@@ -479,10 +486,7 @@ context_open (ContextFlags flags, GError **error)
           g_propagate_error (error, g_steal_pointer (&local));
           return NULL;
         }
-      g_autofree char *text = g_strdup_printf ("The store cannot be opened, so every check fails safe: %s",
-                                               local->message);
-      context_add_problem (ctx, CONTEXT_PROBLEM_STORE, text);
-      ctx->next_store_retry = g_get_monotonic_time () + CONTEXT_STORE_RETRY_US;
+      store_unavailable (ctx, local->message);
     }
   ctx->inbox = pack_inbox_new (ctx->config_dir);
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
