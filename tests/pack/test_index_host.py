@@ -34,6 +34,12 @@ def private_kib(pid, path):
     return total
 
 
+def bytes_read(pid):
+    """What process pid has read with read(2) and its kin (rchar of /proc/PID/io)."""
+    with open(f"/proc/{pid}/io") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("rchar:"))
+
+
 def filter_blocks(path):
     """The blocks of an index file that its filters lie in (index-map.h's layout: the
     header's section offsets and counts; the fingerprint filter and the EDM word and
@@ -165,6 +171,9 @@ class IndexHost(WeirCase):
         try:
             line = wait_for_line(host.proc, "blocks of the packs' filters authenticated ahead of the first pastes")
             self.assertIn(f"index: {len(blocks)} blocks", line)
+            # Read with pread, not through the mapping: an idle host does not map the
+            # filters (its Rss and private memory would count them).
+            self.assertGreaterEqual(bytes_read(host.proc.pid), len(blocks) << 14)
             self.assertEqual(documents(host.scan(SECRET)), ["minutes.md"])
         finally:
             host.proc.stdin.close()

@@ -57,6 +57,7 @@ typedef struct {
 #define INDEX_MAP_HAS_EDM 1u
 
 typedef struct {
+  int fd;                          /* the file mapped, for the filters' read-ahead */
   GMappedFile *file;
   const guint8 *base;
   gsize len;
