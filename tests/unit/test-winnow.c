@@ -392,8 +392,9 @@ compare_entries (gconstpointer a, gconstpointer b)
 }
 
 /* A pack keeps the smallest hash of every window, so its hashes crowd the bottom of
- * the range: the filter must still let through only about 0.7% of the k-grams no
- * entry has (3.4% when it picked its words by the top bits), and every one it has. */
+ * the range: the filter must still let through every k-gram an entry has and under
+ * 0.1% of those no entry has (here, at 22.7 bits per entry, 0.02%; three bits in a
+ * 64-bit word let 0.42% through, and 3.4% when they picked the word by the top bits). */
 static void
 test_filter_with_kept_hashes (void)
 {
@@ -427,7 +428,7 @@ test_filter_with_kept_hashes (void)
   for (guint i = 0; i < probes; i++)
     passed += index_pack_may_hold (pack, ((guint64) g_rand_int (rand) << 32) | g_rand_int (rand));
   g_test_message ("%u of %u random hashes passed the filter", passed, probes);
-  g_assert_cmpuint (passed, <, probes / 80);
+  g_assert_cmpuint (passed, <, probes / 1000);
 }
 
 static void

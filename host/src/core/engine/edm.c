@@ -290,7 +290,7 @@ edm_value_words (const guint8 key[EDM_KEY_BYTES], const char *norm, GArray *word
 static guint64 *
 filter_new (gsize n, guint *bits)
 {
-  *bits = 6;
+  *bits = BLOOM_MIN_BITS;
   while (*bits < 32 && ((gsize) 1 << *bits) < n * 16)
     (*bits)++;
   return g_new0 (guint64, ((gsize) 1 << *bits) / 64);
@@ -307,14 +307,14 @@ edm_table_index (EdmTable *t)
   for (gsize i = 0; i < t->n_words; i++)
     {
       if (i + BLOOM_BUILD_PREFETCH < t->n_words)
-        __builtin_prefetch (bloom_word (t->word_filter, t->word_filter_bits, t->words[i + BLOOM_BUILD_PREFETCH]), 1);
+        __builtin_prefetch (bloom_block (t->word_filter, t->word_filter_bits, t->words[i + BLOOM_BUILD_PREFETCH]), 1);
       bloom_add (t->word_filter, t->word_filter_bits, t->words[i]);
     }
   t->value_filter = filter_new (t->n_entries, &t->value_filter_bits);
   for (gsize i = 0; i < t->n_entries; i++)
     {
       if (i + BLOOM_BUILD_PREFETCH < t->n_entries)
-        __builtin_prefetch (bloom_word (t->value_filter, t->value_filter_bits,
+        __builtin_prefetch (bloom_block (t->value_filter, t->value_filter_bits,
                                         t->entries[i + BLOOM_BUILD_PREFETCH].hash), 1);
       bloom_add (t->value_filter, t->value_filter_bits, t->entries[i].hash);
     }
@@ -492,7 +492,7 @@ words_in_table (Matcher *m, const NormWords *words, guint8 *known)
         }
       guint64 keyed = edm_word_hash (t->key, norm_word_text (words, i), w[i].len);
       if (t->word_filter != NULL)
-        __builtin_prefetch (bloom_word (t->word_filter, t->word_filter_bits, keyed));
+        __builtin_prefetch (bloom_block (t->word_filter, t->word_filter_bits, keyed));
       pending.index[pending.n] = i;
       pending.keyed[pending.n++] = keyed;
       if (pending.n == WORD_BATCH)

@@ -92,7 +92,7 @@ typedef struct {
    * before the pack metadata carried it). */
   guint64 number_digits;
   /* Blocked Bloom filters over the hashes of words and of entries, 16 to 32 bits each
-   * (three bits in one 64-bit word per hash): most words and candidate values of a
+   * (eight bits in one 256-bit block per hash, bloom.h): most words and candidate values of a
    * paste are in no table, and one word answers for them where a binary search read a
    * dozen cache lines. NULL until edm_table_index. */
   guint64 *word_filter, *value_filter;  /* owned */

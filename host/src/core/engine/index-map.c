@@ -1,5 +1,7 @@
 #include "index-map.h"
 
+#include "bloom.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -7,10 +9,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* 2: block tags are Poly1305 under a per-block key (1: keyed BLAKE2b), and the EDM
- * filters are blocked Bloom filters (engine/edm.c; 1: one bit per hash). A file of
- * another format is refused and derived again from the store. */
-#define FORMAT 2
+/* 3: the filters set eight bits of a 256-bit block per element (bloom.h; 2: three bits
+ * of a 64-bit word); 2: block tags are Poly1305 under a per-block key (1: keyed
+ * BLAKE2b), and the EDM filters are blocked Bloom filters (1: one bit per hash). A file
+ * of another format is refused and derived again from the store. */
+#define FORMAT 3
 #define MAC_OFFSET (INDEX_MAP_HEADER_BYTES - INDEX_MAP_MAC_BYTES)
 
 static const guint8 element_bytes[INDEX_SECTION_COUNT] = { 8, 4, 16, 16, 8, 8, 8 };
@@ -147,14 +150,15 @@ refuse (GError **error, const char *path, const char *why)
 static gboolean
 sections_fit (const IndexMapHeader *h)
 {
-  if (h->filter_bits < 7 || h->filter_bits > 40 || h->directory_bits < 1 || h->directory_bits > 31
+  if (h->filter_bits < BLOOM_MIN_BITS || h->filter_bits > 40 || h->directory_bits < 1 || h->directory_bits > 31
       || h->count[INDEX_SECTION_FILTER] != (guint64) 1 << (h->filter_bits - 6)
       || h->count[INDEX_SECTION_DIRECTORY] != ((guint64) 1 << h->directory_bits) + 1
       || h->count[INDEX_SECTION_ENTRIES] >= G_MAXUINT32)
     return FALSE;
   if (h->flags & INDEX_MAP_HAS_EDM)
     {
-      if (h->edm_word_filter_bits < 6 || h->edm_word_filter_bits > 32 || h->edm_value_filter_bits < 6
+      if (h->edm_word_filter_bits < BLOOM_MIN_BITS || h->edm_word_filter_bits > 32
+          || h->edm_value_filter_bits < BLOOM_MIN_BITS
           || h->edm_value_filter_bits > 32
           || h->count[INDEX_SECTION_EDM_WORD_FILTER] != ((guint64) 1 << h->edm_word_filter_bits) / 64
           || h->count[INDEX_SECTION_EDM_VALUE_FILTER] != ((guint64) 1 << h->edm_value_filter_bits) / 64)

@@ -129,12 +129,12 @@ index_pack_build_directory (IndexPack *pack)
   pack->directory[buckets] = (guint32) j;
   /* The entries are 16 bytes each (16 MB for a million) and a bucket holds two: a
    * lookup in the directory alone still read the entries for nearly every k-gram. */
-  pack->filter_bits = MAX (bits + 5, 7);  /* two words at least: a shift by 64 is undefined */
+  pack->filter_bits = MAX (bits + 5, BLOOM_MIN_BITS);
   pack->filter = g_new0 (guint64, (gsize) 1 << (pack->filter_bits - 6));
   for (gsize i = 0; i < pack->n_entries; i++)
     {
       if (i + BLOOM_BUILD_PREFETCH < pack->n_entries)
-        __builtin_prefetch (bloom_word (pack->filter, pack->filter_bits, pack->entries[i + BLOOM_BUILD_PREFETCH].hash), 1);
+        __builtin_prefetch (bloom_block (pack->filter, pack->filter_bits, pack->entries[i + BLOOM_BUILD_PREFETCH].hash), 1);
       bloom_add (pack->filter, pack->filter_bits, pack->entries[i].hash);
     }
 }
@@ -254,7 +254,7 @@ collect_hits (const IndexPack *pack, const GArray *kgrams, GArray *hits)
     {
       guint64 h = k[i];
       if (pack->filter != NULL && i + PREFETCH_AHEAD < kgrams->len)
-        __builtin_prefetch (bloom_word (pack->filter, pack->filter_bits, k[i + PREFETCH_AHEAD]));
+        __builtin_prefetch (bloom_block (pack->filter, pack->filter_bits, k[i + PREFETCH_AHEAD]));
       if (!filter_may_hold (pack, h))
         continue;
       gsize j = lower_bound (pack, h);
@@ -288,7 +288,7 @@ winnowed_paste_hits (const IndexPack *pack, const GArray *kgrams)
   for (guint i = 0; i < picks->len; i++)
     {
       if (pack->filter != NULL && i + PREFETCH_AHEAD < picks->len)
-        __builtin_prefetch (bloom_word (pack->filter, pack->filter_bits, p[i + PREFETCH_AHEAD].hash));
+        __builtin_prefetch (bloom_block (pack->filter, pack->filter_bits, p[i + PREFETCH_AHEAD].hash));
       if (!filter_may_hold (pack, p[i].hash))
         continue;
       gsize j = lower_bound (pack, p[i].hash);

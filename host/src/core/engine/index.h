@@ -33,8 +33,8 @@ typedef struct _IndexPack {
    * whose hash starts with the directory_bits bits of b. NULL until then. */
   guint32 *directory;
   guint directory_bits;
-  /* A blocked Bloom filter of 2^filter_bits bits (32 per directory bucket), three bits
-   * per entry in one 64-bit word (index.c): a k-gram no entry has, nearly all of a
+  /* A blocked Bloom filter of 2^filter_bits bits (32 per directory bucket), eight bits
+   * per entry in one 256-bit block (bloom.h): a k-gram no entry has, nearly all of a
    * paste's, is answered by one read of it, without touching the entries. */
   guint64 *filter;
   guint filter_bits;
