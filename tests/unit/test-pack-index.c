@@ -303,6 +303,92 @@ test_changed_byte (Fixture *f, gconstpointer data)
   g_assert_cmpuint (refused_at_use, >=, 1);
 }
 
+/* The file at path with every block tagged as flags says (INDEX_MAP_TAGS_GMAC or not),
+ * the header's flags set to flags_claimed and its MAC made good, as the writer would on
+ * a CPU with or without AES-NI. */
+static void
+retag (const char *path, const guint8 key[INDEX_MAP_KEY_BYTES], guint32 flags, guint32 flags_claimed)
+{
+  gchar *raw = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &raw, &len, NULL));
+  guint8 *h = (guint8 *) raw;
+  IndexMapHeader header;
+  memcpy (&header.tags_offset, h + 216, 8);
+  gsize tags = (gsize) GUINT64_FROM_LE (header.tags_offset);
+  gsize blocks = (tags - INDEX_MAP_HEADER_BYTES + INDEX_MAP_BLOCK - 1) / INDEX_MAP_BLOCK;
+  g_assert_cmpuint (tags + blocks * INDEX_MAP_TAG_BYTES, ==, len);
+  guint32 old_flags;
+  memcpy (&old_flags, h + 96, 4);
+  old_flags = GUINT32_FROM_LE (old_flags);
+  guint32 claimed = GUINT32_TO_LE ((old_flags & ~INDEX_MAP_TAGS_GMAC) | flags_claimed);
+  memcpy (h + 96, &claimed, 4);
+  IndexTagger tagger;
+  g_assert_true (index_map_tagger_init (&tagger, key, h + 16, flags));
+  for (gsize b = 0; b < blocks; b++)
+    {
+      gsize start = INDEX_MAP_HEADER_BYTES + b * INDEX_MAP_BLOCK;
+      index_map_block_tag (&tagger, b, h + start, MIN (INDEX_MAP_BLOCK, tags - start),
+                           h + tags + b * INDEX_MAP_TAG_BYTES);
+    }
+  index_map_tagger_clear (&tagger);
+  index_map_header_mac (key, h, h + tags, blocks * INDEX_MAP_TAG_BYTES, h + INDEX_MAP_HEADER_BYTES - INDEX_MAP_MAC_BYTES);
+  g_assert_true (g_file_set_contents (path, raw, (gssize) len, NULL));
+  g_free (raw);
+}
+
+/* Blocks are tagged with AES-GCM where the CPU has AES-NI, else with Poly1305 (the
+ * header's flags say which): a file of either kind answers the same, and a file whose
+ * flags name the other kind of tag is refused at its first lookup. */
+static void
+test_tags_either (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autofree char *want = describe_in_memory (f);
+  g_autoptr (GError) error = NULL;
+  guint8 key[INDEX_MAP_KEY_BYTES];
+  g_assert_true (store_pack_index_key (f->store, key, &error));
+  g_autofree char *path = index_file (f);
+  {
+    g_autoptr (IndexMap) map = index_map_open (path, key, "board", 5, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (map->header.flags & INDEX_MAP_TAGS_GMAC, ==, index_map_tags_here ());
+  }
+  guint32 kinds[] = { 0, INDEX_MAP_TAGS_GMAC };
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      if (kinds[k] != 0 && index_map_tags_here () == 0)
+        {
+          g_test_message ("this CPU has no AES-NI: AES-GCM tags not tried");
+          continue;
+        }
+      retag (path, key, kinds[k], kinds[k]);
+      g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+      g_assert_true (mapped (index));
+      g_autofree char *got = describe (index, f->texts);
+      g_assert_cmpstr (got, ==, want);
+      g_assert_true (mapped (index));  /* every block it read passed */
+
+      /* The other kind of tag claimed: the header passes, the blocks do not. */
+      retag (path, key, kinds[k], kinds[k] ^ INDEX_MAP_TAGS_GMAC);
+      if (index_map_tags_here () != 0 || kinds[k] != 0)
+        {
+          g_autoptr (EngineIndex) wrong = pack_load_index (f->store, f->dir, NULL);
+          g_assert_true (mapped (wrong));
+          g_autofree char *got_wrong = describe (wrong, f->texts);
+          g_assert_cmpstr (got_wrong, ==, want);  /* answered from the stored pack */
+          g_assert_false (mapped (wrong));
+          g_autofree char *gone = index_file (f);
+          g_assert_null (gone);
+          /* derived again, as this CPU tags */
+          g_autoptr (EngineIndex) again = pack_load_index (f->store, f->dir, NULL);
+          g_assert_true (mapped (again));
+          g_free (path);
+          path = index_file (f);
+        }
+    }
+}
+
 /* A file made under another store's key, or for another version, is refused. */
 static void
 test_foreign_file (Fixture *f, gconstpointer data)
@@ -762,6 +848,7 @@ main (int argc, char **argv)
   g_test_add ("/pack-index/same-findings", Fixture, NULL, setup, test_same_findings, teardown);
   g_test_add ("/pack-index/changed-byte", Fixture, NULL, setup, test_changed_byte, teardown);
   g_test_add ("/pack-index/foreign-file", Fixture, NULL, setup, test_foreign_file, teardown);
+  g_test_add ("/pack-index/tags-either", Fixture, NULL, setup, test_tags_either, teardown);
   g_test_add ("/pack-index/sealed-file", Fixture, NULL, setup, test_sealed_file, teardown);
   g_test_add ("/pack-index/sealed-file-changed", Fixture, NULL, setup, test_sealed_file_changed, teardown);
   g_test_add ("/pack-index/row-moved-out", Fixture, NULL, setup, test_row_moved_out, teardown);

@@ -10,8 +10,10 @@
  * The file holds the pack's keyed hashes and numbers only; the keys of those hashes, the
  * document and column names and the key that authenticates the file stay in the sealed
  * store. Authentication: the header carries a keyed BLAKE2b over itself and a table of
- * tags, one Poly1305 tag per INDEX_MAP_BLOCK bytes of the data, under a key for that
- * block alone (keyed BLAKE2b of the file's random id and the block's number). Opening checks the header; a block is
+ * tags, one per INDEX_MAP_BLOCK bytes of the data: AES-GCM's tag of the block as
+ * associated data (GMAC) under a key for the file alone and the block's number as the
+ * nonce where the CPU has AES-NI, else Poly1305 under a key for the block alone (keyed
+ * BLAKE2b of the file's random id and the block's number). Opening checks the header; a block is
  * checked the first time a lookup reads it, so a host starts without reading the file,
  * and a changed byte is refused when it would be used: index_map_check() fails, the
  * map is marked damaged, and the engine answers from the stored pack instead
@@ -19,6 +21,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sodium.h>
 
 #define INDEX_MAP_MAGIC "WEIRIDX1"
 #define INDEX_MAP_KEY_BYTES 32
@@ -48,13 +51,33 @@ typedef struct {
   gint64 version;                  /* the pack's version */
   guint64 file_len;
   guint32 filter_bits, directory_bits, edm_word_filter_bits, edm_value_filter_bits;
-  guint32 flags;                   /* INDEX_MAP_HAS_EDM */
+  guint32 flags;                   /* INDEX_MAP_HAS_EDM, INDEX_MAP_TAGS_GMAC */
   guint64 offset[INDEX_SECTION_COUNT];
   guint64 count[INDEX_SECTION_COUNT];   /* elements */
   guint64 tags_offset;             /* the tag table, after the data */
 } IndexMapHeader;
 
 #define INDEX_MAP_HAS_EDM 1u
+#define INDEX_MAP_TAGS_GMAC 2u    /* blocks tagged with AES-GCM, else Poly1305 */
+
+/* What tags a file's blocks: the file key and id, and how (the header's flags). */
+typedef struct {
+  crypto_aead_aes256gcm_state gcm;  /* under the file's own key, with INDEX_MAP_TAGS_GMAC */
+  gboolean gmac;
+  guint8 key[INDEX_MAP_KEY_BYTES];
+  guint8 id[INDEX_MAP_ID_BYTES];
+} IndexTagger;
+
+/* The tagging a file written here gets: INDEX_MAP_TAGS_GMAC where the CPU has AES-NI
+ * and carry-less multiplication, else 0 (Poly1305). */
+guint32 index_map_tags_here (void);
+/* FALSE when flags ask for AES-GCM and this CPU cannot do it. */
+gboolean index_map_tagger_init (IndexTagger *t, const guint8 key[INDEX_MAP_KEY_BYTES],
+                                const guint8 id[INDEX_MAP_ID_BYTES], guint32 flags);
+void index_map_tagger_clear (IndexTagger *t);
+/* The tag of data block number block (bytes, len <= INDEX_MAP_BLOCK). */
+void index_map_block_tag (const IndexTagger *t, guint64 block, const guint8 *bytes, gsize len,
+                          guint8 out[INDEX_MAP_TAG_BYTES]);
 
 typedef struct {
   int fd;                          /* the file mapped, for the filters' read-ahead */
@@ -63,6 +86,7 @@ typedef struct {
   gsize len;
   IndexMapHeader header;
   guint8 key[INDEX_MAP_KEY_BYTES];
+  IndexTagger tagger;
   gsize n_blocks;                  /* data blocks, from INDEX_MAP_HEADER_BYTES to tags_offset */
   guint64 *verified;               /* a bit per block, private to the process */
   gboolean damaged;                /* a block failed its tag */
@@ -78,9 +102,6 @@ void index_map_header_encode (const IndexMapHeader *h, guint8 out[INDEX_MAP_HEAD
 /* The header MAC over the encoded header and the tag table. */
 void index_map_header_mac (const guint8 key[INDEX_MAP_KEY_BYTES], const guint8 *header, const guint8 *tags,
                            gsize tags_len, guint8 out[INDEX_MAP_MAC_BYTES]);
-/* The tag of data block number block (bytes, len <= INDEX_MAP_BLOCK). */
-void index_map_block_tag (const guint8 key[INDEX_MAP_KEY_BYTES], const guint8 id[INDEX_MAP_ID_BYTES],
-                          guint64 block, const guint8 *bytes, gsize len, guint8 out[INDEX_MAP_TAG_BYTES]);
 
 /* Maps path and checks its header against key, the expected name and version, and the
  * sections' bounds; no data block is read. NULL with error when anything is off. */

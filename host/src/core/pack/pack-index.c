@@ -124,7 +124,7 @@ pack_index_unlock (int lock)
 
 typedef struct {
   int fd;
-  const guint8 *key, *id;
+  IndexTagger tagger;
   /* The bytes not yet written, from file offset out_base; the block being filled
    * starts at out + out_block. Holds OUT_CHUNK and the block that crosses its end. */
   guint8 *out;
@@ -180,7 +180,7 @@ flush_block (BlockWriter *w)
   if (fill == 0)
     return;
   guint8 tag[INDEX_MAP_TAG_BYTES];
-  index_map_block_tag (w->key, w->id, w->block++, w->out + w->out_block, fill, tag);
+  index_map_block_tag (&w->tagger, w->block++, w->out + w->out_block, fill, tag);
   g_byte_array_append (w->tags, tag, sizeof tag);
   w->out_block = w->out_fill;
   write_chunk (w);
@@ -259,8 +259,10 @@ write_file (const char *path, const guint8 key[INDEX_MAP_KEY_BYTES], const char 
   h.directory_bits = pack->directory_bits;
   g_autofree guint8 *out = g_malloc0 (OUT_BYTES);
   /* The header's place is left zero, and written last. */
-  BlockWriter w = { .fd = fd, .key = key, .id = h.id, .out = out, .out_fill = INDEX_MAP_HEADER_BYTES,
-                    .out_block = INDEX_MAP_HEADER_BYTES, .pos = INDEX_MAP_HEADER_BYTES, .tags = g_byte_array_new () };
+  h.flags = index_map_tags_here ();
+  BlockWriter w = { .fd = fd, .out = out, .out_fill = INDEX_MAP_HEADER_BYTES, .out_block = INDEX_MAP_HEADER_BYTES,
+                    .pos = INDEX_MAP_HEADER_BYTES, .tags = g_byte_array_new () };
+  index_map_tagger_init (&w.tagger, key, h.id, h.flags);
   put_section (&w, &h, INDEX_SECTION_FILTER, pack->filter, (gsize) 1 << (pack->filter_bits - 6), 8);
   put_section (&w, &h, INDEX_SECTION_DIRECTORY, pack->directory, ((gsize) 1 << pack->directory_bits) + 1, 4);
   put_section (&w, &h, INDEX_SECTION_ENTRIES, pack->entries, pack->n_entries, sizeof (IndexEntry));
@@ -285,6 +287,7 @@ write_file (const char *path, const guint8 key[INDEX_MAP_KEY_BYTES], const char 
   index_map_header_encode (&h, header);
   index_map_header_mac (key, header, w.tags->data, w.tags->len, header + INDEX_MAP_HEADER_BYTES - INDEX_MAP_MAC_BYTES);
   g_byte_array_unref (w.tags);
+  index_map_tagger_clear (&w.tagger);
   if (pwrite (fd, header, sizeof header, 0) != (ssize_t) sizeof header)
     w.failed = TRUE;
   int saved = errno;
