@@ -15,11 +15,15 @@ counted, so that two homes are compared on the same requests, and each home's st
 opening a store authenticates every page of it (about 1 ms per MB here), and every run
 adds its audit records (about 0.6 MB), so compare homes whose stores are of like size
 (made fresh, as scale-bench.py does), or the larger one's opening counts against it.
+The homes are run in turn, run after run, and with two homes (the pack's, then the
+empty one) the last line gives the first's rate as a share of the second's: issue 28's
+measure.
 """
 import argparse
 import collections
 import json
 import os
+import statistics
 import subprocess
 import tempfile
 import time
@@ -75,16 +79,27 @@ def main():
     print(f"{mb:.1f} MB in {len(lines)} pastes of {args.piece_kb} KiB")
     for home in args.homes:
         os.makedirs(home, exist_ok=True)
-        best_wall, best_cpu, verdicts = None, None, None
-        for _ in range(args.runs):
-            wall, cpu, verdicts = run(weir, home, requests)
-            best_wall = wall if best_wall is None else min(best_wall, wall)
-            best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
+    # The homes in turn, run after run: a machine whose speed drifts (a shared VM swings
+    # by a quarter from one minute to the next) then moves every home's figures alike.
+    cpus = {home: [] for home in args.homes}
+    walls = {home: [] for home in args.homes}
+    verdicts = {}
+    for _ in range(args.runs):
+        for home in args.homes:
+            wall, cpu, verdicts[home] = run(weir, home, requests)
+            cpus[home].append(cpu)
+            walls[home].append(wall)
+    for home in args.homes:
+        best_cpu, best_wall = min(cpus[home]), min(walls[home])
         db = os.path.join(home, "weir.db")
         store_mb = os.path.getsize(db) / 1e6 if os.path.exists(db) else 0
-        print(f"{home}: best of {args.runs}: {mb / best_cpu:.0f} MB/s by CPU time ({best_cpu:.2f} s), "
-              f"{mb / best_wall:.0f} MB/s wall; verdicts {dict(sorted(verdicts.items()))}; "
-              f"store {store_mb:.1f} MB after the runs")
+        print(f"{home}: best of {args.runs}: {mb / best_cpu:.0f} MB/s by CPU time ({best_cpu:.2f} s; median "
+              f"{statistics.median(cpus[home]):.2f} s), {mb / best_wall:.0f} MB/s wall; verdicts "
+              f"{dict(sorted(verdicts[home].items()))}; store {store_mb:.1f} MB after the runs")
+    if len(args.homes) == 2:
+        a, b = args.homes
+        print(f"{a} at {100 * min(cpus[b]) / min(cpus[a]):.0f}% of {b}'s rate by best CPU time "
+              f"({100 * statistics.median(cpus[b]) / statistics.median(cpus[a]):.0f}% by median)")
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

@@ -26,9 +26,9 @@ WEIR_HOME:
   /proc/PID/smaps_rollup: Rss, Pss and private (unshared) Private_Clean + Private_Dirty;
 - scan throughput: `bench-scan --index` (engine_score in 64 KiB pieces) over --scan-mb
   of this machine's manual pages, with the pack and with an empty store;
-- the issue's measure, `weir scan --batch` (bench/batch-scan.py) over the build's
-  bench/scan-corpus.txt (bench/scan.sh makes it; skipped when it is missing), with the
-  pack and with the empty store, alternately, best CPU time of 3.
+- the issue's measure, `weir scan --batch` (bench/batch-scan.py) over --build-dir's
+  bench/scan-corpus.txt (bench/scan.sh makes it; skipped when it is missing), for each
+  build, with the pack and with the empty store, alternately, best CPU time of 3.
 
 Pack build rate is of --build-dir's `weir`, in the newest pack format. A baseline from
 before pack format 3 refuses such packs, so with --baseline-build the packs are built a
@@ -159,11 +159,11 @@ def build_packs(weir, tmp, docs, csv, keys, count, env, fmt=None):
     return out
 
 
-def batch_scan(build, home, empty_home):
+def batch_scan(build, home, empty_home, corpus):
     """bench/batch-scan.py's measure in the fresh homes: (MB, CPU s with, CPU s without),
-    or None when the build has no scan corpus (bench/scan.sh makes it)."""
+    or None when there is no scan corpus (bench/scan.sh makes it in --build-dir; a
+    baseline build is measured on the same file)."""
     import importlib.util
-    corpus = os.path.join(build, "bench", "scan-corpus.txt")
     if not os.path.exists(corpus):
         return None
     spec = importlib.util.spec_from_file_location("batch_scan", os.path.join(os.path.dirname(__file__),
@@ -391,7 +391,8 @@ def main():
             except subprocess.CalledProcessError:
                 every = None  # a build before issue 28: every k-gram is looked up anyway
             index_mb = sum(os.path.getsize(p) for p in glob.glob(os.path.join(env["WEIR_HOME"], "index", "*"))) / 1e6
-            batch = batch_scan(build, env["WEIR_HOME"], empty["WEIR_HOME"])
+            batch = batch_scan(build, env["WEIR_HOME"], empty["WEIR_HOME"],
+                               os.path.join(args.build_dir, "bench", "scan-corpus.txt"))
             rows_out.append((label, import_s, import_cpu, first_ms, first_cpu, times, cpus, reply.get("verdict"), mem,
                              with_pack, no_pack, every, index_mb, batch))
         print()
