@@ -324,7 +324,6 @@ index_map_open (const char *path, const guint8 key[INDEX_MAP_KEY_BYTES], const c
   map->path = g_strdup (path);
   map->base = (const guint8 *) g_mapped_file_get_contents (file);
   map->len = g_mapped_file_get_length (file);
-  memcpy (map->key, key, INDEX_MAP_KEY_BYTES);
   if (map->base == NULL || map->len < INDEX_MAP_HEADER_BYTES || memcmp (map->base, INDEX_MAP_MAGIC, 8) != 0
       || get32 (map->base + 8) != FORMAT || get32 (map->base + 12) != INDEX_MAP_BLOCK_BITS)
     return refuse (error, path, "not a Weir index of this version"), NULL;
@@ -365,7 +364,6 @@ index_map_free (IndexMap *map)
     close (map->fd);
   g_free (map->verified);
   g_free (map->path);
-  sodium_memzero (map->key, sizeof map->key);
   index_map_tagger_clear (&map->tagger);
   g_free (map);
 }

@@ -85,8 +85,7 @@ typedef struct {
   const guint8 *base;
   gsize len;
   IndexMapHeader header;
-  guint8 key[INDEX_MAP_KEY_BYTES];
-  IndexTagger tagger;
+  IndexTagger tagger;              /* holds the file key */
   gsize n_blocks;                  /* data blocks, from INDEX_MAP_HEADER_BYTES to tags_offset */
   guint64 *verified;               /* a bit per block, private to the process */
   gboolean damaged;                /* a block failed its tag */
