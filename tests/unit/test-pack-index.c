@@ -313,9 +313,9 @@ retag (const char *path, const guint8 key[INDEX_MAP_KEY_BYTES], guint32 flags, g
   gsize len = 0;
   g_assert_true (g_file_get_contents (path, &raw, &len, NULL));
   guint8 *h = (guint8 *) raw;
-  IndexMapHeader header;
-  memcpy (&header.tags_offset, h + 216, 8);
-  gsize tags = (gsize) GUINT64_FROM_LE (header.tags_offset);
+  guint64 tags_offset;  /* the header's layout: index_map_header_encode */
+  memcpy (&tags_offset, h + 216, 8);
+  gsize tags = (gsize) GUINT64_FROM_LE (tags_offset);
   gsize blocks = (tags - INDEX_MAP_HEADER_BYTES + INDEX_MAP_BLOCK - 1) / INDEX_MAP_BLOCK;
   g_assert_cmpuint (tags + blocks * INDEX_MAP_TAG_BYTES, ==, len);
   guint32 old_flags;
