@@ -198,6 +198,48 @@ class IndexHost(WeirCase):
             host.proc.stdout.close()
             host.proc.stderr.close()
 
+    def test_large_paste_scored_on_two_threads(self):
+        """A paste of 16 KiB or more is scored on two threads in the sandboxed host (the
+        detectors and the exact data on a thread named weir-score, under the host's
+        seccomp filter): the same reasons as on one thread (WEIR_SCORE_THREADS=1), which
+        starts no such thread."""
+        people = self.path("people.csv")
+        with open(people, "w") as f:
+            f.write("email,name,phone\n")
+            for i in range(2000):
+                f.write(f"person{i}@example.org,Given{i} Family{i},+1 555 {i:07d}\n")
+        self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1,
+                                             extra=("--edm", people, "--edm-columns", "email!,name,phone")))
+        paste = (OTHER + "\n") * 80 + SECRET + "\nWrite to person7@example.org (Given7 Family7).\n" \
+            + "Card 4539 1488 0343 6467.\n" + (OTHER + "\n") * 20
+        self.assertGreater(len(paste), 16 * 1024)
+
+        def reasons_and_threads(env):
+            host = Host(env)
+            try:
+                verdict = host.scan(paste)
+                small = host.scan(SECRET)
+                names, seccomp = [], {}
+                for task in os.listdir(f"/proc/{host.proc.pid}/task"):
+                    with open(f"/proc/{host.proc.pid}/task/{task}/comm") as f:
+                        names.append(f.read().strip())
+                    with open(f"/proc/{host.proc.pid}/task/{task}/status") as f:
+                        seccomp[names[-1]] = next(line.split()[1] for line in f if line.startswith("Seccomp:"))
+                # Started after the sandbox, as every thread of the host: filtered (2).
+                self.assertEqual(set(seccomp.values()), {"2"}, seccomp)
+            finally:
+                rc, err = host.close()
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(documents(small), ["minutes.md"])
+            return sorted((r["kind"], r.get("name") or r.get("rule")) for r in verdict["reasons"]), names
+
+        two, names = reasons_and_threads(self.env)
+        self.assertEqual(two, [("document", "minutes.md"), ("edm", "people"), ("pattern", "credit-card")])
+        self.assertEqual(names.count("weir-score"), 1, names)
+        one, names = reasons_and_threads(dict(self.env, WEIR_SCORE_THREADS="1"))
+        self.assertEqual(one, two)
+        self.assertNotIn("weir-score", names)
+
     def test_removed_file_and_new_version(self):
         self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))
         for path in self.index_files():

@@ -9,6 +9,9 @@
 #include <utime.h>
 
 #include "engine/findings.h"
+#include "audit/audit.h"
+#include "scan/scan.h"
+#include "engine/score.h"
 #include "pack/pack-build.h"
 #include "pack/pack-index.h"
 #include "pack/pack.h"
@@ -841,11 +844,221 @@ test_filters_advised_huge (Fixture *f, gconstpointer data)
   g_assert_null (strstr (flags, " hg"));
 }
 
+/* Large pastes: the texts above, with a card, an IBAN and a key, repeated past the size
+ * at which engine_score runs the detectors on a second thread. */
+static GPtrArray *
+large_pastes (Fixture *f)
+{
+  GPtrArray *pastes = g_ptr_array_new_with_free_func (g_free);
+  for (guint p = 0; p < 4; p++)
+    {
+      GString *t = g_string_new (NULL);
+      for (guint i = 0; t->len < 20000 + p * 15000; i++)
+        {
+          g_string_append_printf (t, "%s\n", (const char *) f->texts->pdata[(i * 5 + p) % f->texts->len]);
+          if (i % 17 == p)
+            g_string_append (t, "card 4539 1488 0343 6467, iban DE89 3704 0044 0532 0130 00\n");
+          if (p == 2 && i == 40)
+            g_string_append (t, "key AKIAQ3EGXMPLA7Z2KWTR\n");
+        }
+      g_ptr_array_add (pastes, g_string_free (t, FALSE));
+    }
+  return pastes;
+}
+
+/* Every finding engine_score gives each text, one line each. */
+static char *
+describe_scores (EngineIndex *index, GPtrArray *texts)
+{
+  GString *out = g_string_new (NULL);
+  for (guint t = 0; t < texts->len; t++)
+    {
+      const char *text = texts->pdata[t];
+      g_autoptr (GPtrArray) findings = findings_new ();
+      engine_score (index, text, strlen (text), findings);
+      for (guint i = 0; i < findings->len; i++)
+        {
+          const Finding *x = findings->pdata[i];
+          g_string_append_printf (out, "%u %s %s %s %s %u %u %u %.4f\n", t, finding_kind_name (x->kind),
+                                  x->rule ? x->rule : "-", x->name ? x->name : "-", x->detail ? x->detail : "-",
+                                  x->count, x->longest, x->words, x->score);
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* A large paste is scored on two threads with the same findings, in the same order, as
+ * on one; a small one stays on the caller's thread. */
+static void
+test_score_beside (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  g_assert_true (mapped (index));
+  g_autoptr (GPtrArray) pastes = large_pastes (f);
+  g_ptr_array_add (pastes, g_strdup (f->texts->pdata[0]));  /* a small one */
+
+  engine_score_set_threads (1);
+  guint before = engine_score_jobs_beside ();
+  g_autofree char *alone = describe_scores (index, pastes);
+  g_assert_cmpuint (engine_score_jobs_beside (), ==, before);
+  engine_score_set_threads (2);
+  g_autofree char *beside = describe_scores (index, pastes);
+  g_assert_cmpuint (engine_score_jobs_beside (), ==, before + pastes->len - 1);
+  g_assert_cmpstr (beside, ==, alone);
+  g_assert_nonnull (strstr (alone, "pattern credit-card"));
+  g_assert_nonnull (strstr (alone, "2 pattern aws-access-key"));
+  g_assert_nonnull (strstr (alone, "document - doc03.txt"));
+  g_assert_nonnull (strstr (alone, "edm - people"));
+  g_assert_null (strstr (alone, "1 pattern aws-access-key"));
+}
+
+/* A changed byte in any data block, found by either thread of a large paste: the pack
+ * is reloaded from the store and the findings are the same. */
+static void
+test_score_beside_changed_byte (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autoptr (GPtrArray) pastes = large_pastes (f);
+  g_autofree char *want = NULL;
+  {
+    g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+    engine_score_set_threads (1);
+    want = describe_scores (index, pastes);
+    engine_score_set_threads (2);
+  }
+  g_autofree char *path = index_file (f);
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  guint refused_at_use = 0, blocks = 0;
+  for (gsize o = INDEX_MAP_HEADER_BYTES + 100; o + INDEX_MAP_MAC_BYTES < (gsize) st.st_size; o += INDEX_MAP_BLOCK)
+    {
+      g_autoptr (EngineIndex) deriving = pack_load_index (f->store, f->dir, NULL);
+      g_autofree char *current = index_file (f);
+      g_assert_nonnull (current);
+      GStatBuf now;
+      g_assert_cmpint (g_stat (current, &now), ==, 0);
+      if (o >= (gsize) now.st_size - (gsize) now.st_size / 8)
+        break;  /* the tag table and the MAC are refused at open (changed-byte) */
+      flip (current, o);
+      g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+      if (!mapped (index))
+        continue;
+      blocks++;
+      guint before = engine_score_jobs_beside ();
+      g_autofree char *got = describe_scores (index, pastes);
+      g_assert_cmpstr (got, ==, want);
+      g_assert_cmpuint (engine_score_jobs_beside (), ==, before + pastes->len);
+      refused_at_use += !mapped (index);
+    }
+  g_assert_cmpuint (blocks, >, 2);
+  g_assert_cmpuint (refused_at_use, >, 0);
+}
+
+/* The audit digest of what scan_run read, by hand. */
+static void
+digest_of (Audit *audit, const char *a, const char *b, char out[65])
+{
+  AuditDigest d;
+  audit_digest_init (audit, &d);
+  audit_digest_update (&d, a, strlen (a));
+  if (b != NULL)
+    audit_digest_update (&d, b, strlen (b));
+  audit_digest_finish (&d, out);
+}
+
+static void
+scan_digest_of (EngineIndex *index, Audit *audit, const char *text, const char *html, char out[65])
+{
+  ScanRequest request = { .event = "paste", .origin = "https://chat.example", .text = text, .html = html };
+  ScanResult result;
+  scan_run (&request, index, 8, g_get_monotonic_time () + 60 * G_USEC_PER_SEC, audit, NULL, &result);
+  g_assert_cmpuint (result.findings->len, >, 0);
+  memcpy (out, result.digest, 65);
+  scan_result_clear (&result);
+}
+
+/* A plain paste's digest is taken while the other thread scores it: the same digest,
+ * of the same bytes in the same order, as on one thread, for a large paste, a small
+ * one, and text with HTML. */
+static void
+test_scan_digest_beside (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Audit) audit = audit_new (f->store, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) pastes = large_pastes (f);
+  const char *texts[] = { pastes->pdata[1], f->texts->pdata[1], pastes->pdata[2] };
+  const char *htmls[] = { NULL, NULL, "<p>card 4539 1488 0343 6467</p>" };
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      char want[65], alone[65], beside[65];
+      digest_of (audit, texts[i], htmls[i], want);
+      engine_score_set_threads (1);
+      guint before = engine_score_jobs_beside ();
+      scan_digest_of (index, audit, texts[i], htmls[i], alone);
+      g_assert_cmpuint (engine_score_jobs_beside (), ==, before);
+      engine_score_set_threads (2);
+      scan_digest_of (index, audit, texts[i], htmls[i], beside);
+      g_assert_cmpuint (engine_score_jobs_beside (), ==, before + (i != 1));
+      g_assert_cmpuint (strlen (want), ==, 64);
+      g_assert_cmpstr (alone, ==, want);
+      g_assert_cmpstr (beside, ==, want);
+    }
+}
+
+typedef struct {
+  Fixture *f;
+  GPtrArray *pastes;
+  const char *want;
+} ScoreRun;
+
+static gpointer
+score_run (gpointer data)
+{
+  ScoreRun *run = data;
+  g_autoptr (EngineIndex) index = pack_load_index (run->f->store, run->f->dir, NULL);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *got = describe_scores (index, run->pastes);
+      g_assert_cmpstr (got, ==, run->want);
+    }
+  return NULL;
+}
+
+/* Callers on several threads at once, each with its own index: one at a time has the
+ * detectors' thread, the others score alone, every finding the same. */
+static void
+test_score_beside_callers (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autoptr (GPtrArray) pastes = large_pastes (f);
+  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  engine_score_set_threads (1);
+  g_autofree char *want = describe_scores (index, pastes);
+  engine_score_set_threads (2);
+  guint before = engine_score_jobs_beside ();
+  ScoreRun run = { f, pastes, want };
+  GThread *threads[4];
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("score", score_run, &run);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  g_assert_cmpuint (engine_score_jobs_beside (), >, before);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/pack-index/same-findings", Fixture, NULL, setup, test_same_findings, teardown);
+  g_test_add ("/pack-index/score-beside", Fixture, NULL, setup, test_score_beside, teardown);
+  g_test_add ("/pack-index/score-beside-callers", Fixture, NULL, setup, test_score_beside_callers, teardown);
+  g_test_add ("/pack-index/scan-digest-beside", Fixture, NULL, setup, test_scan_digest_beside, teardown);
+  g_test_add ("/pack-index/score-beside-changed-byte", Fixture, NULL, setup, test_score_beside_changed_byte,
+              teardown);
   g_test_add ("/pack-index/changed-byte", Fixture, NULL, setup, test_changed_byte, teardown);
   g_test_add ("/pack-index/foreign-file", Fixture, NULL, setup, test_foreign_file, teardown);
   g_test_add ("/pack-index/tags-either", Fixture, NULL, setup, test_tags_either, teardown);

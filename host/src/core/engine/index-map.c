@@ -377,10 +377,10 @@ verify_bytes (IndexMap *map, gsize block, const guint8 *bytes, gsize len)
   if (sodium_memcmp (tag, map->base + map->header.tags_offset + block * INDEX_MAP_TAG_BYTES,
                      INDEX_MAP_TAG_BYTES) != 0)
     {
-      map->damaged = TRUE;
+      g_atomic_int_set (&map->damaged, TRUE);
       return FALSE;
     }
-  map->verified[block >> 6] |= G_GUINT64_CONSTANT (1) << (block & 63);
+  __atomic_fetch_or (&map->verified[block >> 6], G_GUINT64_CONSTANT (1) << (block & 63), __ATOMIC_RELAXED);
   return TRUE;
 }
 
@@ -395,7 +395,7 @@ index_map_verify_block (IndexMap *map, gsize block)
 {
   if (block >= map->n_blocks)
     {
-      map->damaged = TRUE;
+      g_atomic_int_set (&map->damaged, TRUE);
       return FALSE;
     }
   return verify_bytes (map, block, map->base + INDEX_MAP_HEADER_BYTES + block * INDEX_MAP_BLOCK,
@@ -420,7 +420,7 @@ index_map_check_filter_ahead (IndexMap *map, guint f, gsize max)
     return 0;
   index_map_blocks (map, index_map_section (map, index_map_filters[f]), len, &first, &last);
   g_autofree guint8 *buf = NULL;
-  for (gsize b = first; b <= last && done < max && !map->damaged;)
+  for (gsize b = first; b <= last && done < max && !index_map_damaged (map);)
     {
       if (index_map_block_checked (map, b))
         {
@@ -435,7 +435,7 @@ index_map_check_filter_ahead (IndexMap *map, guint f, gsize max)
         buf = g_malloc (AHEAD_BLOCKS * INDEX_MAP_BLOCK);
       if (!read_at (map->fd, buf, bytes, INDEX_MAP_HEADER_BYTES + b * INDEX_MAP_BLOCK))
         {
-          map->damaged = TRUE;  /* cut short since it was mapped: changed */
+          g_atomic_int_set (&map->damaged, TRUE);  /* cut short since it was mapped: changed */
           done++;
           break;
         }

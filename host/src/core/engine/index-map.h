@@ -87,8 +87,8 @@ typedef struct {
   IndexMapHeader header;
   IndexTagger tagger;              /* holds the file key */
   gsize n_blocks;                  /* data blocks, from INDEX_MAP_HEADER_BYTES to tags_offset */
-  guint64 *verified;               /* a bit per block, private to the process */
-  gboolean damaged;                /* a block failed its tag */
+  guint64 *verified;               /* a bit per block, private to the process; atomic */
+  gint damaged;                    /* a block failed its tag; atomic (index_map_damaged) */
   char *path;
 } IndexMap;
 
@@ -140,11 +140,20 @@ index_map_blocks (const IndexMap *map, const void *p, gsize len, gsize *first, g
   *last = (off + len - 1) >> INDEX_MAP_BLOCK_BITS;
 }
 
-/* Whether block b was checked before. */
+/* Whether block b was checked before. Two threads may look up in one map at once
+ * (engine_index_split_*): the bits and the damaged flag are read and set atomically; a
+ * block both check is checked twice. Relaxed: a bit only says the check was done. */
 static inline gboolean
 index_map_block_checked (const IndexMap *map, gsize b)
 {
-  return (map->verified[b >> 6] >> (b & 63)) & 1;
+  return (__atomic_load_n (&map->verified[b >> 6], __ATOMIC_RELAXED) >> (b & 63)) & 1;
+}
+
+/* Whether a block of map failed its check. */
+static inline gboolean
+index_map_damaged (const IndexMap *map)
+{
+  return g_atomic_int_get (&map->damaged);
 }
 
 static inline gboolean

@@ -469,7 +469,7 @@ engine_index_warm (EngineIndex *index, gsize max_blocks)
           gsize done = index_map_check_filter_ahead (map, index->warm_range, left);
           left -= done;
           index->warm_blocks += done;
-          if (map->damaged)
+          if (index_map_damaged (map))
             {
               repair_pack (index, index->warm_pack);  /* reloaded into memory: no filter left to read */
               break;
@@ -496,21 +496,91 @@ engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrA
 {
   if (index->packs->len == 0)
     return;
-  g_autoptr (NormWords) words = norm_words_new (text, len);
+  EngineIndexSplit *split = engine_index_split_new (index, text, len);
+  engine_index_split_documents (split);
+  engine_index_split_edm (split);
+  engine_index_split_finish (split, findings);
+}
+
+struct EngineIndexSplit {
+  const EngineIndex *index;
+  const char *text;
+  gsize len;
+  NormWords *words;
+  GPtrArray **documents, **edm;  /* a findings array per pack for each half */
+};
+
+EngineIndexSplit *
+engine_index_split_new (const EngineIndex *index, const char *text, gsize len)
+{
+  EngineIndexSplit *split = g_new0 (EngineIndexSplit, 1);
+  split->index = index;
+  split->text = text;
+  split->len = len;
+  split->words = norm_words_new (text, len);
+  split->documents = g_new0 (GPtrArray *, index->packs->len);
+  split->edm = g_new0 (GPtrArray *, index->packs->len);
+  for (guint i = 0; i < index->packs->len; i++)
+    {
+      split->documents[i] = findings_new ();
+      split->edm[i] = findings_new ();
+    }
+  return split;
+}
+
+void
+engine_index_split_documents (EngineIndexSplit *split)
+{
+  for (guint i = 0; i < split->index->packs->len; i++)
+    match_documents (split->index->packs->pdata[i], split->words->hashes, split->documents[i]);
+}
+
+void
+engine_index_split_edm (EngineIndexSplit *split)
+{
+  for (guint i = 0; i < split->index->packs->len; i++)
+    {
+      const IndexPack *pack = split->index->packs->pdata[i];
+      if (pack->edm != NULL)
+        match_edm (pack, split->text, split->len, split->words, split->edm[i]);
+    }
+}
+
+static void
+move_findings (GPtrArray *from, GPtrArray *to)
+{
+  for (guint i = 0; i < from->len; i++)
+    g_ptr_array_add (to, g_steal_pointer (&from->pdata[i]));
+  g_ptr_array_set_size (from, 0);
+}
+
+void
+engine_index_split_finish (EngineIndexSplit *split, GPtrArray *findings)
+{
+  const EngineIndex *index = split->index;
   for (guint i = 0; i < index->packs->len; i++)
     {
       const IndexPack *pack = index->packs->pdata[i];
-      guint before = findings->len;
-      match_pack (pack, text, len, words, findings);
-      if (pack->map != NULL && pack->map->damaged)
+      if (pack->map != NULL && index_map_damaged (pack->map))
         {
-          /* The index is the engine's own cache: repairing it is not a change a caller sees. */
-          g_ptr_array_remove_range (findings, before, findings->len - before);
+          /* The index is the engine's own cache: repairing it is not a change a caller
+           * sees. What either half found in the damaged file is dropped. */
           const IndexPack *fresh = repair_pack ((EngineIndex *) index, i);
           if (fresh != NULL)
-            match_pack (fresh, text, len, words, findings);
+            match_pack (fresh, split->text, split->len, split->words, findings);
         }
+      else
+        {
+          move_findings (split->documents[i], findings);
+          move_findings (split->edm[i], findings);
+        }
+      g_ptr_array_unref (split->documents[i]);
+      g_ptr_array_unref (split->edm[i]);
     }
+  g_free (split->documents);
+  g_free (split->edm);
+  norm_words_free (split->words);
+  g_free (split);
 }
 
 void

@@ -120,6 +120,20 @@ void index_pack_evidence (const IndexPack *pack, const GArray *kgrams, GArray *e
 /* Appends FINDING_DOCUMENT and FINDING_EDM findings for text to findings. */
 void engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrArray *findings);
 
+/* engine_index_match in two halves that may run on two threads at once (score.c): the
+ * documents on the thread that made the split, the exact data (EDM) on one other, both
+ * from the words engine_index_split_new normalised. Only the documents' thread uses
+ * the index otherwise until engine_index_split_finish, which it calls once both halves
+ * have returned: it appends the findings in engine_index_match's order, and repairs
+ * and matches again a pack whose index file failed a check in either half. text must
+ * outlive the split. */
+typedef struct EngineIndexSplit EngineIndexSplit;
+EngineIndexSplit *engine_index_split_new (const EngineIndex *index, const char *text, gsize len);
+void engine_index_split_documents (EngineIndexSplit *split);
+void engine_index_split_edm (EngineIndexSplit *split);
+/* Frees split. */
+void engine_index_split_finish (EngineIndexSplit *split, GPtrArray *findings);
+
 /* Appends an EngineSpan (spans.h) for each value of each EDM record of every pack
  * found in text to spans, unsorted. */
 void engine_index_spans (const EngineIndex *index, const char *text, gsize len, GArray *spans);

@@ -91,12 +91,14 @@ typedef struct {
   ScanResult *out;
 } Scan;
 
-/* One part's findings; file and where (both may be NULL) name where it came from. */
+/* One part's findings; file and where (both may be NULL) name where it came from.
+ * alongside (may be NULL) runs on this thread while the part is scored. */
 static void
-scan_part_from (Scan *scan, const char *data, gsize len, const char *file, const char *where, gboolean ocr)
+scan_part_with (Scan *scan, const char *data, gsize len, const char *file, const char *where, gboolean ocr,
+                EngineAlongside alongside, gpointer alongside_data)
 {
   g_autoptr (GPtrArray) part = findings_new ();
-  engine_score (scan->index, data, len, part);
+  engine_score_with (scan->index, data, len, part, alongside, alongside_data);
   for (guint i = 0; i < part->len && file != NULL; i++)
     {
       Finding *f = part->pdata[i];
@@ -105,6 +107,12 @@ scan_part_from (Scan *scan, const char *data, gsize len, const char *file, const
       f->ocr = ocr;
     }
   merge_findings (scan->out->findings, part);
+}
+
+static void
+scan_part_from (Scan *scan, const char *data, gsize len, const char *file, const char *where, gboolean ocr)
+{
+  scan_part_with (scan, data, len, file, where, ocr, NULL, NULL);
 }
 
 static void
@@ -124,6 +132,29 @@ scan_digest (Scan *scan, const void *data, gsize len)
 {
   if (scan->digesting)
     audit_digest_update (&scan->digest, data, len);
+}
+
+typedef struct {
+  Scan *scan;
+  const char *data;
+  gsize len;
+} ScanDigestJob;
+
+static void
+scan_digest_job (gpointer data)
+{
+  ScanDigestJob *job = data;
+  scan_digest (job->scan, job->data, job->len);
+}
+
+/* scan_part, and the part's digest taken on this thread while a large part's detectors
+ * run on the engine's other one (engine_score_with): the content's digest is no longer
+ * time the verdict waits for. The digest is the same as scan_digest first. */
+static void
+scan_part_digesting (Scan *scan, const char *data, gsize len)
+{
+  ScanDigestJob job = { scan, data, len };
+  scan_part_with (scan, data, len, NULL, NULL, FALSE, scan_digest_job, &job);
 }
 
 /* Checked before each part, so a part that started in time always finishes: the
@@ -318,8 +349,14 @@ scan_content (Scan *scan, const ScanRequest *request, gsize min_chars)
   gsize text_len = text ? strlen (text) : 0;
   g_autofree char *html_text = NULL, *hidden = NULL;
   gsize html_len = 0, hidden_len = 0;
-  if (text != NULL)
-    scan_digest (scan, text, text_len);
+  /* The digest covers the text, the HTML, then the files, in that order: a plain
+   * paste's text is digested while it is scanned, the text beside HTML first. */
+  gboolean text_digested = text == NULL;
+  if (text != NULL && html != NULL)
+    {
+      scan_digest (scan, text, text_len);
+      text_digested = TRUE;
+    }
   if (html != NULL)
     {
       scan_digest (scan, html, strlen (html));
@@ -332,7 +369,13 @@ scan_content (Scan *scan, const ScanRequest *request, gsize min_chars)
       || reaches_chars (hidden, hidden_len, min_chars))
     {
       if (text_len > 0 && scan_in_time (scan))
-        scan_part (scan, text, text_len);
+        {
+          if (text_digested)
+            scan_part (scan, text, text_len);
+          else
+            scan_part_digesting (scan, text, text_len);
+          text_digested = TRUE;
+        }
       /* The HTML a rich editor inserts can differ from the plain text: scan both. */
       if (html_len > 0 && (text_len != html_len || memcmp (text, html_text, text_len) != 0)
           && scan_in_time (scan))
@@ -340,6 +383,8 @@ scan_content (Scan *scan, const ScanRequest *request, gsize min_chars)
       if (hidden_len > 0 && scan_in_time (scan))
         scan_part (scan, hidden, hidden_len);
     }
+  if (!text_digested)
+    scan_digest (scan, text, text_len);
   scan_files (scan, request);
 }
 
