@@ -160,7 +160,8 @@ def build_packs(weir, tmp, docs, csv, keys, count, env, fmt=None):
 
 
 def batch_scan(build, home, empty_home, corpus):
-    """bench/batch-scan.py's measure in the fresh homes: (MB, CPU s with, CPU s without),
+    """bench/batch-scan.py's measure in the fresh homes: (MB, CPU s with, CPU s without,
+    wall s with, wall s without),
     or None when there is no scan corpus (bench/scan.sh makes it in --build-dir; a
     baseline build is measured on the same file)."""
     import importlib.util
@@ -177,11 +178,12 @@ def batch_scan(build, home, empty_home, corpus):
     requests = ("\n".join(lines) + "\n").encode()
     weir = os.path.join(build, "host", "src", "cli", "weir")
     os.makedirs(empty_home, exist_ok=True)
-    best = {}
+    best, best_wall = {}, {}
     for h in (home, empty_home) * 3:   # alternately: the load moves both alike
-        _, cpu, _ = bs.run(weir, h, requests)
+        wall, cpu, _ = bs.run(weir, h, "2", requests)
         best[h] = min(best.get(h, cpu), cpu)
-    return len(data) / 1e6, best[home], best[empty_home]
+        best_wall[h] = min(best_wall.get(h, wall), wall)
+    return len(data) / 1e6, best[home], best[empty_home], best_wall[home], best_wall[empty_home]
 
 
 def frame(obj):
@@ -242,13 +244,19 @@ def cold_start(host, env, request):
     return ms, reply, (usage.ru_utime + usage.ru_stime) * 1000
 
 
-def memory(host, env, request, hosts):
-    """hosts started one after another and kept alive; each one's smaps after its reply."""
+def memory(host, env, request, hosts, large=None):
+    """hosts started one after another and kept alive; each one's smaps after its reply
+    (and after its reply to large, when given: a paste of 16 KiB or more is scored on
+    two threads, whose second keeps a stack and a malloc arena)."""
     procs, figures = [], []
     try:
         for _ in range(hosts):
             p, _, _ = start_scan(host, env, request)
             procs.append(p)
+            if large is not None:
+                p.stdin.write(frame(large))
+                p.stdin.flush()
+                read_reply(p)
         for p in procs:
             s = smaps(p.pid)
             figures.append((s.get("Rss", 0), s.get("Pss", 0), s.get("Private_Clean", 0) + s.get("Private_Dirty", 0)))
@@ -360,6 +368,8 @@ def main():
                 "url": "https://chat.example/", "text": excerpt}
         corpus = os.path.join(tmp, "scan-corpus.txt")
         scan_corpus(corpus, args.scan_mb)
+        with open(corpus, "rb") as f:
+            large_scan = dict(scan, id=2, text=f.read(64 * 1024).decode(errors="replace"))
         rows_out = []
         for label, build in builds:
             w, host, bscan = find(build, "weir"), find(build, "weir-host"), find(build, "bench-scan")
@@ -379,6 +389,7 @@ def main():
             times = [ms for ms, _, _ in starts]
             cpus = [cpu for _, _, cpu in starts]
             mem = memory(host, env, scan, args.hosts)
+            mem_large = memory(host, env, scan, args.hosts, large_scan)
             with_pack = bench_scan(bscan, env, corpus)
             empty = dict(env0, WEIR_HOME=os.path.join(tmp, f"empty-{label}"))
             # Fresh, as the pack's home is: opening a store authenticates every page of
@@ -394,26 +405,29 @@ def main():
             batch = batch_scan(build, env["WEIR_HOME"], empty["WEIR_HOME"],
                                os.path.join(args.build_dir, "bench", "scan-corpus.txt"))
             rows_out.append((label, import_s, import_cpu, first_ms, first_cpu, times, cpus, reply.get("verdict"), mem,
-                             with_pack, no_pack, every, index_mb, batch))
+                             mem_large, with_pack, no_pack, every, index_mb, batch))
         print()
-        for (label, import_s, import_cpu, first_ms, first_cpu, times, cpus, verdict, mem, with_pack, no_pack,
-             every, index_mb, batch) in rows_out:
+        for (label, import_s, import_cpu, first_ms, first_cpu, times, cpus, verdict, mem, mem_large, with_pack,
+             no_pack, every, index_mb, batch) in rows_out:
             print(f"[{label}] import {import_s:.2f} s wall, {import_cpu:.2f} s CPU"
                   + (f" (index file {index_mb:.1f} MB)" if index_mb else ""))
             print(f"[{label}] cold start to first verdict ({verdict}): first start after import {first_ms:.0f} ms "
                   f"({first_cpu:.0f} ms CPU), then median {statistics.median(times):.0f} ms wall (min {min(times):.0f}, "
                   f"max {max(times):.0f}), median {statistics.median(cpus):.0f} ms host CPU, over {len(times)} starts")
-            print(f"[{label}] {len(mem)} hosts at once: " + ", ".join(
-                f"Rss {r / 1024:.1f} MiB / Pss {p / 1024:.1f} MiB / private {v / 1024:.1f} MiB" for r, p, v in mem))
+            for what, figures in (("one paste each", mem), ("then a 64 KiB paste each", mem_large)):
+                print(f"[{label}] {len(figures)} hosts at once, {what}: " + ", ".join(
+                    f"Rss {r / 1024:.1f} MiB / Pss {p / 1024:.1f} MiB / private {v / 1024:.1f} MiB"
+                    for r, p, v in figures))
             print(f"[{label}] scan throughput (engine_score, {args.scan_mb:.0f} MB of manual pages, best of 3): "
                   f"with the pack {with_pack[0]:.0f} MB/s (CPU {with_pack[1]:.0f}), empty store {no_pack[0]:.0f} MB/s "
                   f"(CPU {no_pack[1]:.0f}): {100 * with_pack[1] / max(no_pack[1], 1):.0f}% of the no-pack rate by CPU time"
                   + (f"; every k-gram looked up (--every-kgram): {every[0]:.0f} MB/s (CPU {every[1]:.0f})"
                      if every else ""))
             if batch:
-                print(f"[{label}] weir scan --batch (bench/batch-scan.py, {batch[0]:.1f} MB, best of 3 by CPU time): "
-                      f"with the pack {batch[1]:.2f} s, empty store {batch[2]:.2f} s: "
-                      f"{100 * batch[2] / batch[1]:.0f}% of the no-pack rate")
+                print(f"[{label}] weir scan --batch (bench/batch-scan.py, {batch[0]:.1f} MB, best of 3): "
+                      f"with the pack {batch[3]:.2f} s wall, {batch[1]:.2f} s CPU; empty store {batch[4]:.2f} s wall, "
+                      f"{batch[2]:.2f} s CPU: {100 * batch[4] / batch[3]:.0f}% of the no-pack rate by wall time, "
+                      f"{100 * batch[2] / batch[1]:.0f}% by CPU time")
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
