@@ -863,6 +863,14 @@ large_pastes (Fixture *f)
         }
       g_ptr_array_add (pastes, g_string_free (t, FALSE));
     }
+  /* Number-dense: the detectors and the exact data both have many candidates, and the
+   * exact data usually goes to the caller's thread (whichever is free first). */
+  GString *numbers = g_string_new (NULL);
+  for (guint i = 0; numbers->len < 24000; i++)
+    g_string_append_printf (numbers, "+44 20 7946 %04u 10.%u.%u.%u 2026-%02u-%02u %u\n", (i * 37) % 10000, i % 256,
+                            (i / 3) % 256, (i / 7) % 256, 1 + i % 12, 1 + i % 28, 100000 + i * 7919);
+  g_string_append (numbers, "person9@example.org Family9 Given9\n");
+  g_ptr_array_add (pastes, g_string_free (numbers, FALSE));
   return pastes;
 }
 
@@ -911,6 +919,7 @@ test_score_beside (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (alone, "document - doc03.txt"));
   g_assert_nonnull (strstr (alone, "edm - people"));
   g_assert_null (strstr (alone, "1 pattern aws-access-key"));
+  g_assert_nonnull (strstr (alone, "4 edm - people"));  /* the number-dense paste */
 }
 
 /* A changed byte in any data block, found by either thread of a large paste: the pack

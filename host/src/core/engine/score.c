@@ -16,10 +16,12 @@
 
 /* One thread beside the caller: the pattern detectors, then the packs' exact data (EDM)
  * from the words the caller normalised, while the caller matches the packs' documents
- * (engine_index_split_*). The split is where the two halves came out about even on
- * `weir scan --batch` (docs/packs.md); the detectors alone beside the rest left the
- * caller the longer half by far. The index's repair stays on the caller's thread. One
- * job at a time; a second caller while one is posted scores alone. */
+ * (engine_index_split_*); the exact data goes to whichever thread is free first, the
+ * caller when the detectors take long (number-dense text: many candidates for both).
+ * On `weir scan --batch` the halves come out about even (docs/packs.md); the detectors
+ * alone beside the rest left the caller the longer half by far. The index's repair
+ * stays on the caller's thread. One job at a time; a second caller while one is
+ * posted scores alone. */
 typedef struct {
   pthread_mutex_t lock;
   pthread_cond_t posted, finished;
@@ -28,11 +30,13 @@ typedef struct {
   GArray *hits;
   EngineIndexSplit *split;  /* set once the caller has the words */
   gboolean split_ready, done;
+  gint edm_taken;           /* atomic: the exact data is matched by whichever thread
+                             * gets to it first */
 } Sidecar;
 
 /* pthread's own locks rather than GLib's: ThreadSanitizer sees through them. */
 static Sidecar sidecar = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                           NULL, 0, NULL, NULL, FALSE, FALSE };
+                           NULL, 0, NULL, NULL, FALSE, FALSE, 0 };
 static pthread_mutex_t sidecar_claim = PTHREAD_MUTEX_INITIALIZER;
 static gint sidecar_wanted = -1;     /* -1: ask WEIR_SCORE_THREADS at first use */
 static gsize sidecar_state = 0;      /* g_once: 1 running, 2 not started */
@@ -58,7 +62,8 @@ sidecar_main (void *data)
         pthread_cond_wait (&sidecar.posted, &sidecar.lock);
       EngineIndexSplit *split = sidecar.split;
       pthread_mutex_unlock (&sidecar.lock);
-      engine_index_split_edm (split);
+      if (g_atomic_int_compare_and_exchange (&sidecar.edm_taken, 0, 1))
+        engine_index_split_edm (split);
       pthread_mutex_lock (&sidecar.lock);
       sidecar.text = NULL;
       sidecar.split = NULL;
@@ -133,6 +138,7 @@ score_beside (const EngineIndex *index, const char *text, gsize len, GArray *hit
   sidecar.len = len;
   sidecar.hits = hits;
   sidecar.done = FALSE;
+  g_atomic_int_set (&sidecar.edm_taken, 0);
   sidecar.text = text;
   pthread_cond_signal (&sidecar.posted);
   pthread_mutex_unlock (&sidecar.lock);
@@ -147,6 +153,8 @@ score_beside (const EngineIndex *index, const char *text, gsize len, GArray *hit
   if (alongside != NULL)
     alongside (data);
   engine_index_split_documents (split);
+  if (g_atomic_int_compare_and_exchange (&sidecar.edm_taken, 0, 1))
+    engine_index_split_edm (split);
 
   pthread_mutex_lock (&sidecar.lock);
   while (!sidecar.done)
