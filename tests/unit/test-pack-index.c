@@ -116,24 +116,35 @@ teardown (Fixture *f, gconstpointer data)
   g_free (f->dir);
 }
 
-/* Every finding of every text, one line each. */
+/* Every finding of every text, one line each: the packs' (engine_index_match), or with
+ * the detectors' too (engine_score, patterns_too). */
 static char *
-describe (EngineIndex *index, GPtrArray *texts)
+describe_by (EngineIndex *index, GPtrArray *texts, gboolean patterns_too)
 {
   GString *out = g_string_new (NULL);
   for (guint t = 0; t < texts->len; t++)
     {
       const char *text = texts->pdata[t];
       g_autoptr (GPtrArray) findings = findings_new ();
-      engine_index_match (index, text, strlen (text), findings);
+      if (patterns_too)
+        engine_score (index, text, strlen (text), findings);
+      else
+        engine_index_match (index, text, strlen (text), findings);
       for (guint i = 0; i < findings->len; i++)
         {
           const Finding *x = findings->pdata[i];
-          g_string_append_printf (out, "%u %s %s %s %u %u %u %.4f\n", t, finding_kind_name (x->kind), x->name,
-                                  x->detail ? x->detail : "-", x->count, x->longest, x->words, x->score);
+          g_string_append_printf (out, "%u %s %s %s %s %u %u %u %.4f\n", t, finding_kind_name (x->kind),
+                                  x->rule ? x->rule : "-", x->name ? x->name : "-", x->detail ? x->detail : "-",
+                                  x->count, x->longest, x->words, x->score);
         }
     }
   return g_string_free (out, FALSE);
+}
+
+static char *
+describe (EngineIndex *index, GPtrArray *texts)
+{
+  return describe_by (index, texts, FALSE);
 }
 
 /* The findings with the signed pack loaded into memory, as before index files. */
@@ -204,8 +215,8 @@ test_same_findings (Fixture *f, gconstpointer data)
   g_autofree char *got = describe (index, f->texts);
   g_assert_cmpstr (got, ==, want);
   /* The excerpts of 19+ words and the records are there to be found. */
-  g_assert_nonnull (strstr (want, "document doc03.txt"));
-  g_assert_nonnull (strstr (want, "edm people"));
+  g_assert_nonnull (strstr (want, "document - doc03.txt"));
+  g_assert_nonnull (strstr (want, "edm - people"));
   g_assert_true (mapped (index));  /* nothing was damaged */
 
   /* The file holds neither the pack's keys nor its names. */
@@ -791,7 +802,7 @@ test_large_file (Fixture *f, gconstpointer data)
   g_autofree char *want = describe_in_memory (f);
   g_autofree char *got = describe (index, f->texts);
   g_assert_cmpstr (got, ==, want);
-  g_assert_nonnull (strstr (want, "edm people email,name"));
+  g_assert_nonnull (strstr (want, "edm - people email,name"));
   g_assert_true (mapped (index));
 }
 
@@ -874,25 +885,10 @@ large_pastes (Fixture *f)
   return pastes;
 }
 
-/* Every finding engine_score gives each text, one line each. */
 static char *
 describe_scores (EngineIndex *index, GPtrArray *texts)
 {
-  GString *out = g_string_new (NULL);
-  for (guint t = 0; t < texts->len; t++)
-    {
-      const char *text = texts->pdata[t];
-      g_autoptr (GPtrArray) findings = findings_new ();
-      engine_score (index, text, strlen (text), findings);
-      for (guint i = 0; i < findings->len; i++)
-        {
-          const Finding *x = findings->pdata[i];
-          g_string_append_printf (out, "%u %s %s %s %s %u %u %u %.4f\n", t, finding_kind_name (x->kind),
-                                  x->rule ? x->rule : "-", x->name ? x->name : "-", x->detail ? x->detail : "-",
-                                  x->count, x->longest, x->words, x->score);
-        }
-    }
-  return g_string_free (out, FALSE);
+  return describe_by (index, texts, TRUE);
 }
 
 /* A large paste is scored on two threads with the same findings, in the same order, as
