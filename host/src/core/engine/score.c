@@ -127,9 +127,9 @@ add_pattern_findings (GArray *hits, GPtrArray *findings)
     }
 }
 
-/* The detectors and the exact data on the sidecar while this thread normalises the
- * words and matches the documents; the findings in the order one thread gives
- * (patterns, then each pack's documents and exact data). */
+/* The detectors on the sidecar while this thread normalises the words, runs alongside
+ * and matches the documents; the exact data on whichever is free first. The findings
+ * in the order one thread gives (patterns, then each pack's documents and exact data). */
 static void
 score_beside (const EngineIndex *index, const char *text, gsize len, GArray *hits, GPtrArray *findings,
               EngineAlongside alongside, gpointer data)
