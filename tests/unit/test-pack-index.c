@@ -892,12 +892,17 @@ describe_scores (EngineIndex *index, GPtrArray *texts)
 }
 
 /* A large paste is scored on two threads with the same findings, in the same order, as
- * on one; a small one stays on the caller's thread. */
+ * on one, with two packs; a small one stays on the caller's thread. */
 static void
 test_score_beside (Fixture *f, gconstpointer data)
 {
   import (f);
+  /* A second pack (a document of its own, no exact data): its parts are taken too. */
+  g_autoptr (GBytes) other = build_version (f, "other", 1, 5);
+  g_auto (PackMeta) other_meta = { 0 };
+  g_assert_true (pack_import (f->store, f->dir, other, &other_meta, NULL));
   g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  g_assert_cmpuint (engine_index_pack_count (index), ==, 2);
   g_assert_true (mapped (index));
   g_autoptr (GPtrArray) pastes = large_pastes (f);
   g_ptr_array_add (pastes, g_strdup (f->texts->pdata[0]));  /* a small one */
@@ -916,6 +921,7 @@ test_score_beside (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (alone, "edm - people"));
   g_assert_null (strstr (alone, "1 pattern aws-access-key"));
   g_assert_nonnull (strstr (alone, "4 edm - people"));  /* the number-dense paste */
+  g_assert_nonnull (strstr (alone, "document - one.txt"));  /* the second pack */
 }
 
 /* A changed byte in any data block, found by either thread of a large paste: the pack

@@ -497,8 +497,8 @@ engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrA
   if (index->packs->len == 0)
     return;
   EngineIndexSplit *split = engine_index_split_new (index, text, len);
-  engine_index_split_documents (split);
-  engine_index_split_edm (split);
+  while (engine_index_split_take (split))
+    ;
   engine_index_split_finish (split, findings);
 }
 
@@ -507,7 +507,8 @@ struct EngineIndexSplit {
   const char *text;
   gsize len;
   NormWords *words;
-  GPtrArray **documents, **edm;  /* a findings array per pack for each half */
+  GPtrArray **documents, **edm;  /* a findings array per pack for each part */
+  gint next;                     /* atomic: the next part to take */
 };
 
 EngineIndexSplit *
@@ -528,21 +529,26 @@ engine_index_split_new (const EngineIndex *index, const char *text, gsize len)
   return split;
 }
 
-void
-engine_index_split_documents (EngineIndexSplit *split)
+gboolean
+engine_index_split_take (EngineIndexSplit *split)
 {
-  for (guint i = 0; i < split->index->packs->len; i++)
-    match_documents (split->index->packs->pdata[i], split->words->hashes, split->documents[i]);
-}
-
-void
-engine_index_split_edm (EngineIndexSplit *split)
-{
-  for (guint i = 0; i < split->index->packs->len; i++)
+  guint parts = 2 * split->index->packs->len;
+  for (;;)
     {
-      const IndexPack *pack = split->index->packs->pdata[i];
+      guint part = (guint) g_atomic_int_add (&split->next, 1);
+      if (part >= parts)
+        return FALSE;
+      const IndexPack *pack = split->index->packs->pdata[part / 2];
+      if (part % 2 == 0)
+        {
+          match_documents (pack, split->words->hashes, split->documents[part / 2]);
+          return TRUE;
+        }
       if (pack->edm != NULL)
-        match_edm (pack, split->text, split->len, split->words, split->edm[i]);
+        {
+          match_edm (pack, split->text, split->len, split->words, split->edm[part / 2]);
+          return TRUE;
+        }
     }
 }
 

@@ -120,17 +120,17 @@ void index_pack_evidence (const IndexPack *pack, const GArray *kgrams, GArray *e
 /* Appends FINDING_DOCUMENT and FINDING_EDM findings for text to findings. */
 void engine_index_match (const EngineIndex *index, const char *text, gsize len, GPtrArray *findings);
 
-/* engine_index_match in two halves that may run on two threads at once (score.c): the
- * documents on the thread that made the split, the exact data (EDM) on one other, both
- * from the words engine_index_split_new normalised. Only the documents' thread uses
- * the index otherwise until engine_index_split_finish, which it calls once both halves
- * have returned: it appends the findings in engine_index_match's order, and repairs
- * and matches again a pack whose index file failed a check in either half. text must
- * outlive the split. */
+/* engine_index_match in parts that threads may match at once (score.c): each pack's
+ * documents, then its exact data (EDM), in pack order, all from the words
+ * engine_index_split_new normalised. engine_index_split_take claims the next part no
+ * thread has taken and matches it; FALSE when none is left. Only the thread that made
+ * the split uses the index otherwise until engine_index_split_finish, which it calls
+ * once every thread has stopped taking: it appends the findings in engine_index_match's
+ * order, and repairs and matches again a pack whose index file failed a check in any
+ * part. text must outlive the split. */
 typedef struct EngineIndexSplit EngineIndexSplit;
 EngineIndexSplit *engine_index_split_new (const EngineIndex *index, const char *text, gsize len);
-void engine_index_split_documents (EngineIndexSplit *split);
-void engine_index_split_edm (EngineIndexSplit *split);
+gboolean engine_index_split_take (EngineIndexSplit *split);
 /* Frees split. */
 void engine_index_split_finish (EngineIndexSplit *split, GPtrArray *findings);
 

@@ -14,14 +14,14 @@
  * 8 MiB would count against the host's memory cap (RLIMIT_DATA) for nothing. */
 #define SIDECAR_STACK ((gsize) 512 * 1024)
 
-/* One thread beside the caller: the pattern detectors, then the packs' exact data (EDM)
- * from the words the caller normalised, while the caller matches the packs' documents
- * (engine_index_split_*); the exact data goes to whichever thread is free first, the
- * caller when the detectors take long (number-dense text: many candidates for both).
- * On `weir scan --batch` the halves come out about even (docs/packs.md); the detectors
- * alone beside the rest left the caller the longer half by far. The index's repair
- * stays on the caller's thread. One job at a time; a second caller while one is
- * posted scores alone. */
+/* One thread beside the caller: the pattern detectors, while the caller normalises the
+ * words; then both take the packs' parts (each pack's documents, then its exact data:
+ * engine_index_split_take) until none is left, so the exact data goes to whichever is
+ * free first (the caller when the detectors take long: number-dense text has many
+ * candidates for both) and several packs spread over both. On `weir scan --batch` the
+ * two come out about even (docs/packs.md); the detectors alone beside the rest left
+ * the caller the longer half by far. The index's repair stays on the caller's thread.
+ * One job at a time; a second caller while one is posted scores alone. */
 typedef struct {
   pthread_mutex_t lock;
   pthread_cond_t posted, finished;
@@ -30,13 +30,11 @@ typedef struct {
   GArray *hits;
   EngineIndexSplit *split;  /* set once the caller has the words */
   gboolean split_ready, done;
-  gint edm_taken;           /* atomic: the exact data is matched by whichever thread
-                             * gets to it first */
 } Sidecar;
 
 /* pthread's own locks rather than GLib's: ThreadSanitizer sees through them. */
 static Sidecar sidecar = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                           NULL, 0, NULL, NULL, FALSE, FALSE, 0 };
+                           NULL, 0, NULL, NULL, FALSE, FALSE };
 static pthread_mutex_t sidecar_claim = PTHREAD_MUTEX_INITIALIZER;
 static gint sidecar_wanted = -1;     /* -1: ask WEIR_SCORE_THREADS at first use */
 static gsize sidecar_state = 0;      /* g_once: 1 running, 2 not started */
@@ -62,8 +60,8 @@ sidecar_main (void *data)
         pthread_cond_wait (&sidecar.posted, &sidecar.lock);
       EngineIndexSplit *split = sidecar.split;
       pthread_mutex_unlock (&sidecar.lock);
-      if (g_atomic_int_compare_and_exchange (&sidecar.edm_taken, 0, 1))
-        engine_index_split_edm (split);
+      while (engine_index_split_take (split))
+        ;
       pthread_mutex_lock (&sidecar.lock);
       sidecar.text = NULL;
       sidecar.split = NULL;
@@ -127,9 +125,9 @@ add_pattern_findings (GArray *hits, GPtrArray *findings)
     }
 }
 
-/* The detectors on the sidecar while this thread normalises the words, runs alongside
- * and matches the documents; the exact data on whichever is free first. The findings
- * in the order one thread gives (patterns, then each pack's documents and exact data). */
+/* The detectors on the sidecar while this thread normalises the words and runs
+ * alongside; then the packs' parts on both. The findings in the order one thread gives
+ * (patterns, then each pack's documents and exact data). */
 static void
 score_beside (const EngineIndex *index, const char *text, gsize len, GArray *hits, GPtrArray *findings,
               EngineAlongside alongside, gpointer data)
@@ -138,7 +136,6 @@ score_beside (const EngineIndex *index, const char *text, gsize len, GArray *hit
   sidecar.len = len;
   sidecar.hits = hits;
   sidecar.done = FALSE;
-  g_atomic_int_set (&sidecar.edm_taken, 0);
   sidecar.text = text;
   pthread_cond_signal (&sidecar.posted);
   pthread_mutex_unlock (&sidecar.lock);
@@ -152,9 +149,8 @@ score_beside (const EngineIndex *index, const char *text, gsize len, GArray *hit
 
   if (alongside != NULL)
     alongside (data);
-  engine_index_split_documents (split);
-  if (g_atomic_int_compare_and_exchange (&sidecar.edm_taken, 0, 1))
-    engine_index_split_edm (split);
+  while (engine_index_split_take (split))
+    ;
 
   pthread_mutex_lock (&sidecar.lock);
   while (!sidecar.done)

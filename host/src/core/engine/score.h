@@ -10,8 +10,8 @@
 
 /* Appends to findings (see findings_new()). index may be NULL. A paste of 16 KiB or
  * more is scored on two threads when the index holds packs: the detectors on a second
- * thread the engine starts once and keeps, the words and the packs' documents on the
- * caller's, the packs' exact data on whichever is free first. The findings and their order are those of one
+ * thread the engine starts once and keeps, the words on the caller's, then each pack's
+ * documents and exact data on whichever thread is free first. The findings and their order are those of one
  * thread. As always, no other thread may use the index during the call. */
 void engine_score (const EngineIndex *index, const char *text, gsize len, GPtrArray *findings);
 
