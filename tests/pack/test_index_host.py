@@ -240,6 +240,27 @@ class IndexHost(WeirCase):
         self.assertEqual(one, two)
         self.assertNotIn("weir-score", names)
 
+    def test_paste_at_the_scan_limit_with_a_pack(self):
+        """A paste of 32 MB of prose (the default policy's max_scan_bytes is 32 MiB) with a
+        pack loaded is answered: the normalised words' arrays no longer take room for a
+        word every other byte up front (384 MiB at 30 MB, beside the host's 579 MiB memory
+        cap, which then aborted it)."""
+        self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))
+        rng = random.Random(32)
+        vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+                 for _ in range(5000)]
+        words = rng.choices(vocab, k=4_600_000)
+        words[2_000_000:2_000_000] = SECRET.split()
+        paste = " ".join(words)[:32_000_000]
+        self.assertIn(SECRET, paste)
+        host = Host(self.env)
+        try:
+            verdict = host.scan(paste)
+        finally:
+            rc, err = host.close()
+        self.assertEqual(rc, 0, err[-2000:])
+        self.assertEqual(documents(verdict), ["minutes.md"])
+
     def test_removed_file_and_new_version(self):
         self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))
         for path in self.index_files():

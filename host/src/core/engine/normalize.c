@@ -1022,6 +1022,14 @@ add_norm_word (const char *word, gsize len, gsize start, gsize end, gpointer dat
   chars->str[chars->len] = '\0';
 }
 
+/* Room for this many words at first: a word and its separator take two bytes at the
+ * least, but prose takes five to seven, so len / 2 (what every paste was given) held
+ * 24 bytes of hashes and word records for each byte of text, GArray rounding up to a
+ * power of two: a 30 MB paste asked 384 MiB of the host's 579 MiB cap for them, and
+ * with cJSON's copies and the packs' k-grams the host aborted. Text of more words (one
+ * letter apart, digit lists) grows the arrays as the walk fills them (add_norm_word). */
+#define NORM_SINK_FIRST_CAP(len) ((len) / 4 + 64)
+
 NormWords *
 norm_words_new (const char *text, gsize len)
 {
@@ -1032,12 +1040,12 @@ norm_words_new (const char *text, gsize len)
   NormSimd simd = simd_usable ();
   gboolean mirror = simd != NORM_SIMD_NONE;
   gsize mirror_len = mirror ? len + MIRROR_SLACK : 0;
-  NormSink k = { .w = w, .cap = (guint) (len / 2 + 1 + (mirror ? SIMD_BLOCK_WORDS : 0)) };
+  NormSink k = { .w = w, .cap = (guint) (NORM_SINK_FIRST_CAP (len) + (mirror ? SIMD_BLOCK_WORDS : 0)) };
 #else
   NormSimd simd = NORM_SIMD_NONE;
   gboolean mirror = FALSE;
   gsize mirror_len = 0;
-  NormSink k = { .w = w, .cap = (guint) (len / 2 + 1) };
+  NormSink k = { .w = w, .cap = (guint) NORM_SINK_FIRST_CAP (len) };
 #endif
   w->hashes = g_array_sized_new (FALSE, FALSE, sizeof (guint64), k.cap);
   w->words = g_array_sized_new (FALSE, FALSE, sizeof (NormWord), k.cap);
