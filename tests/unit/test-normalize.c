@@ -284,6 +284,24 @@ test_sink_agrees (void)
   g_rand_free (rand);
 }
 
+/* Above 4 MiB the sink starts with room for a word every four bytes: text of more
+ * words (one-letter words, one-digit numbers, and now and then a word the general walk
+ * takes) grows it as it fills, on every path, with the same words and hashes. */
+static void
+test_sink_grows (void)
+{
+  static const char *const pieces[] = { "a ", "7 ", "x-\ny ", "caf\xc3\xa9 ", "b,", "c." };
+  GRand *rand = g_rand_new_with_seed (20261207);
+  g_autoptr (GString) text = g_string_new (NULL);
+  while (text->len < (5u << 20))
+    g_string_append (text, g_rand_int_range (rand, 0, 100) == 0 ? pieces[g_rand_int_range (rand, 2, 6)]
+                                                                : pieces[g_rand_int_range (rand, 0, 2)]);
+  g_rand_free (rand);
+  g_autoptr (NormWords) words = norm_words_new (text->str, text->len);
+  g_assert_cmpuint (words->hashes->len, >, text->len / 4 + 64);  /* it grew */
+  assert_sink_agrees (text->str, text->len);
+}
+
 /* The same on random bytes: mostly letters, digits and spaces, with every character
  * that makes the ASCII run stop or decide (hyphens, apostrophes, line breaks, bytes of
  * 0x80 and up, valid or not) at random, in texts long enough for long runs. */
@@ -392,6 +410,7 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/hashes", test_hashes);
   g_test_add_func ("/normalize/hash-pinned", test_hash_pinned);
   g_test_add_func ("/normalize/sink-agrees", test_sink_agrees);
+  g_test_add_func ("/normalize/sink-grows", test_sink_grows);
   g_test_add_func ("/normalize/sink-agrees-random-bytes", test_sink_agrees_random_bytes);
   g_test_add_func ("/normalize/sink-agrees-blocks", test_sink_agrees_blocks);
   g_test_add_func ("/normalize/sink-agrees-portable", test_sink_agrees_portable);

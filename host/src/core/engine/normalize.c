@@ -1022,13 +1022,17 @@ add_norm_word (const char *word, gsize len, gsize start, gsize end, gpointer dat
   chars->str[chars->len] = '\0';
 }
 
-/* Room for this many words at first: a word and its separator take two bytes at the
- * least, but prose takes five to seven, so len / 2 (what every paste was given) held
- * 24 bytes of hashes and word records for each byte of text, GArray rounding up to a
- * power of two: a 30 MB paste asked 384 MiB of the host's 579 MiB cap for them, and
- * with cJSON's copies and the packs' k-grams the host aborted. Text of more words (one
- * letter apart, digit lists) grows the arrays as the walk fills them (add_norm_word). */
-#define NORM_SINK_FIRST_CAP(len) ((len) / 4 + 64)
+/* Room for this many words at first. A word and its separator take two bytes at the
+ * least, so len / 2 never needs to grow, and small pastes keep it: arrays that grow
+ * are new allocations each paste, whose fresh pages cost engine_score a sixth of its
+ * rate on manual pages. But it holds 24 bytes of hashes and word records for each byte
+ * of text, rounded up to a power of two: a 30 MB paste asked 384 MiB of the host's 579
+ * MiB cap for them, and with cJSON's copies and the packs' k-grams the host aborted.
+ * Above NORM_SINK_LARGE prose's five to seven bytes a word are counted on, and text of
+ * more words (one letter apart, digit lists) grows the arrays as the walk fills them
+ * (add_norm_word), once or twice a paste. */
+#define NORM_SINK_LARGE ((gsize) 4 << 20)
+#define NORM_SINK_FIRST_CAP(len) ((len) <= NORM_SINK_LARGE ? (len) / 2 + 1 : (len) / 4 + 64)
 
 NormWords *
 norm_words_new (const char *text, gsize len)
