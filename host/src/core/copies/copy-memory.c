@@ -298,12 +298,11 @@ copy_memory_match (CopyMemory *mem, const char *text, gsize len, const char *exc
   normalize_word_hashes (text, len, hashes);
   if (hashes->len < WINNOW_K)
     return;
-  g_autoptr (GArray) kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr (GArray) evidence = g_array_new (FALSE, FALSE, sizeof (IndexEvidence));
   g_autoptr (GArray) best = g_array_new (FALSE, FALSE, sizeof (Best));
-  winnow_kgrams ((const guint64 *) hashes->data, hashes->len, WINNOW_HASH_MULTILINEAR, mem->key, kgrams);
-  index_pack_evidence (mem->main, kgrams, evidence);
-  index_pack_evidence (mem->recent, kgrams, evidence);
+  IndexContent content = { (const guint64 *) hashes->data, hashes->len, WINNOW_HASH_MULTILINEAR, mem->key };
+  index_pack_evidence (mem->main, &content, evidence);
+  index_pack_evidence (mem->recent, &content, evidence);
   guint32 skip = G_MAXUINT32;
   for (guint i = 0; exclude != NULL && i < mem->sources->len; i++)
     if (strcmp (mem->sources->pdata[i], exclude) == 0)

@@ -246,24 +246,51 @@ lower_bound (const IndexPack *pack, guint64 hash)
  * their cache misses can overlap. */
 #define PREFETCH_AHEAD 8
 
-static void
-collect_hits (const IndexPack *pack, const GArray *kgrams, GArray *hits)
+/* The content's k-grams are hashed KGRAM_CHUNK at a time into one buffer, looked up and
+ * dropped: 64 KiB that stay in the cache, where a whole paste's k-grams took 8 bytes a
+ * word (128 MiB for 32 MB of one-letter words, and one such array per pack at once on
+ * each scoring thread, beside the host's memory cap). */
+#define KGRAM_CHUNK 8192
+
+/* Hashes the k-grams [from, to) of content into buf (emptied first). */
+static const guint64 *
+hash_kgrams (const IndexContent *content, gsize from, gsize to, GArray *buf)
 {
-  const guint64 *k = (const guint64 *) kgrams->data;
-  for (guint i = 0; i < kgrams->len; i++)
+  g_array_set_size (buf, 0);
+  winnow_kgrams (content->words + from, to - from + WINNOW_K - 1, content->hash, content->key, buf);
+  return (const guint64 *) buf->data;
+}
+
+static gsize
+content_kgrams (const IndexContent *content)
+{
+  return content->n >= WINNOW_K ? content->n - WINNOW_K + 1 : 0;
+}
+
+static void
+collect_hits (const IndexPack *pack, const IndexContent *content, GArray *hits)
+{
+  gsize total = content_kgrams (content);
+  g_autoptr (GArray) buf = g_array_sized_new (FALSE, FALSE, sizeof (guint64), MIN (total, KGRAM_CHUNK));
+  for (gsize from = 0; from < total; from += KGRAM_CHUNK)
     {
-      guint64 h = k[i];
-      if (pack->filter != NULL && i + PREFETCH_AHEAD < kgrams->len)
-        __builtin_prefetch (bloom_block (pack->filter, pack->filter_bits, k[i + PREFETCH_AHEAD]));
-      if (!filter_may_hold (pack, h))
-        continue;
-      gsize j = lower_bound (pack, h);
-      for (gsize n = 0; j < pack->n_entries && n < MAX_ENTRIES_PER_HASH
-                        && index_map_check (pack->map, &pack->entries[j], sizeof (IndexEntry))
-                        && pack->entries[j].hash == h; j++, n++)
+      gsize n = MIN (total - from, KGRAM_CHUNK);
+      const guint64 *k = hash_kgrams (content, from, from + n, buf);
+      for (gsize i = 0; i < n; i++)
         {
-          Hit hit = { pack->entries[j].doc, i, pack->entries[j].pos };
-          g_array_append_val (hits, hit);
+          guint64 h = k[i];
+          if (pack->filter != NULL && i + PREFETCH_AHEAD < n)
+            __builtin_prefetch (bloom_block (pack->filter, pack->filter_bits, k[i + PREFETCH_AHEAD]));
+          if (!filter_may_hold (pack, h))
+            continue;
+          gsize j = lower_bound (pack, h);
+          for (gsize m = 0; j < pack->n_entries && m < MAX_ENTRIES_PER_HASH
+                            && index_map_check (pack->map, &pack->entries[j], sizeof (IndexEntry))
+                            && pack->entries[j].hash == h; j++, m++)
+            {
+              Hit hit = { pack->entries[j].doc, (guint32) (from + i), pack->entries[j].pos };
+              g_array_append_val (hits, hit);
+            }
         }
     }
 }
@@ -278,23 +305,35 @@ collect_hits (const IndexPack *pack, const GArray *kgrams, GArray *hits)
  * of them: such a run holds a whole window of W k-grams of the document, whose smallest
  * hash the pack kept; the paste holds the same window, and winnowing keeps a k-gram of
  * that smallest hash of the paste too (ties keep another k-gram of the same hash). Only
- * about 2/(W+1) of the k-grams are looked up, a sixth of the cache misses. */
+ * about 2/(W+1) of the k-grams are looked up, a sixth of the cache misses.
+ *
+ * A chunk of k-grams is winnowed at a time, each chunk from the W - 1 k-grams before it,
+ * so that every window of the paste lies whole in a chunk: the hashes looked up are the
+ * smallest of each window, as when the whole paste is winnowed at once. */
 static gboolean
-winnowed_paste_hits (const IndexPack *pack, const GArray *kgrams)
+winnowed_paste_hits (const IndexPack *pack, const IndexContent *content)
 {
-  g_autoptr (GArray) picks = g_array_sized_new (FALSE, FALSE, sizeof (WinnowPick), kgrams->len / 5 + 1);
-  winnow_select ((const guint64 *) kgrams->data, kgrams->len, WINNOW_W, picks);
-  const WinnowPick *p = (const WinnowPick *) picks->data;
-  for (guint i = 0; i < picks->len; i++)
+  gsize total = content_kgrams (content);
+  g_autoptr (GArray) buf = g_array_sized_new (FALSE, FALSE, sizeof (guint64), MIN (total, KGRAM_CHUNK + WINNOW_W));
+  g_autoptr (GArray) picks = g_array_sized_new (FALSE, FALSE, sizeof (WinnowPick), MIN (total, KGRAM_CHUNK) / 5 + 1);
+  for (gsize from = 0; from < total; from += KGRAM_CHUNK)
     {
-      if (pack->filter != NULL && i + PREFETCH_AHEAD < picks->len)
-        __builtin_prefetch (bloom_block (pack->filter, pack->filter_bits, p[i + PREFETCH_AHEAD].hash));
-      if (!filter_may_hold (pack, p[i].hash))
-        continue;
-      gsize j = lower_bound (pack, p[i].hash);
-      if (j < pack->n_entries && index_map_check (pack->map, &pack->entries[j], sizeof (IndexEntry))
-          && pack->entries[j].hash == p[i].hash)
-        return TRUE;
+      gsize lo = from >= WINNOW_W - 1 ? from - (WINNOW_W - 1) : 0, hi = MIN (total, from + KGRAM_CHUNK);
+      const guint64 *k = hash_kgrams (content, lo, hi, buf);
+      g_array_set_size (picks, 0);
+      winnow_select (k, hi - lo, WINNOW_W, picks);
+      const WinnowPick *p = (const WinnowPick *) picks->data;
+      for (guint i = 0; i < picks->len; i++)
+        {
+          if (pack->filter != NULL && i + PREFETCH_AHEAD < picks->len)
+            __builtin_prefetch (bloom_block (pack->filter, pack->filter_bits, p[i + PREFETCH_AHEAD].hash));
+          if (!filter_may_hold (pack, p[i].hash))
+            continue;
+          gsize j = lower_bound (pack, p[i].hash);
+          if (j < pack->n_entries && index_map_check (pack->map, &pack->entries[j], sizeof (IndexEntry))
+              && pack->entries[j].hash == p[i].hash)
+            return TRUE;
+        }
     }
   return FALSE;
 }
@@ -367,17 +406,19 @@ add_document_findings (const IndexPack *pack, GArray *evidence, guint words, GPt
 }
 
 void
-index_pack_evidence (const IndexPack *pack, const GArray *kgrams, GArray *evidence)
+index_pack_evidence (const IndexPack *pack, const IndexContent *content, GArray *evidence)
 {
-  if (pack->n_entries == 0 || kgrams->len == 0)
+  gsize total = content_kgrams (content);
+  if (pack->n_entries == 0 || total == 0)
     return;
+  g_assert (content->n <= G_MAXUINT32);
   g_autoptr (GArray) hits = g_array_new (FALSE, FALSE, sizeof (Hit));
   /* No kept k-gram in the pack: no run of the guarantee's length is shared, and a
    * shorter one alone in a long paste is let go. With one, every k-gram is looked up,
    * so the evidence is what it always was. */
-  if (pack->winnowed_paste && kgrams->len >= PASTE_WINNOW_MIN && !winnowed_paste_hits (pack, kgrams))
+  if (pack->winnowed_paste && total >= PASTE_WINNOW_MIN && !winnowed_paste_hits (pack, content))
     return;
-  collect_hits (pack, kgrams, hits);
+  collect_hits (pack, content, hits);
   g_array_sort (hits, compare_hits);
   const Hit *h = (const Hit *) hits->data;
   for (guint i = 0; i < hits->len;)
@@ -397,10 +438,9 @@ match_documents (const IndexPack *pack, const GArray *words, GPtrArray *findings
 {
   if (pack->n_entries == 0 || words->len < WINNOW_K)
     return;
-  g_autoptr (GArray) kgrams = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr (GArray) evidence = g_array_new (FALSE, FALSE, sizeof (Evidence));
-  winnow_kgrams ((const guint64 *) words->data, words->len, pack->kgram_hash, pack->doc_key, kgrams);
-  index_pack_evidence (pack, kgrams, evidence);
+  IndexContent content = { (const guint64 *) words->data, words->len, pack->kgram_hash, pack->doc_key };
+  index_pack_evidence (pack, &content, evidence);
   add_document_findings (pack, evidence, words->len, findings);
 }
 

@@ -109,10 +109,19 @@ typedef struct {
   guint covered;  /* words */
 } IndexEvidence;
 
+/* A piece of content as index_pack_evidence reads it: its normalised words' hashes, and
+ * the k-gram hash and key (WINNOW_KEY_BYTES) of the pack it is matched against. */
+typedef struct {
+  const guint64 *words;
+  gsize n;
+  WinnowHash hash;
+  const guint8 *key;
+} IndexContent;
+
 /* Appends one IndexEvidence per document of pack that shares a k-gram with the
- * content, given the content's k-gram hashes (a GArray of guint64, made with the pack's
- * key and hash), in document order. */
-void index_pack_evidence (const IndexPack *pack, const GArray *kgrams, GArray *evidence);
+ * content, in document order. The k-grams are hashed a chunk at a time: what this
+ * takes does not grow with the content, beyond the k-grams that match. */
+void index_pack_evidence (const IndexPack *pack, const IndexContent *content, GArray *evidence);
 
 /* At most this many documents of one pack are reported for one piece of content. */
 #define INDEX_MAX_DOCUMENTS 8
