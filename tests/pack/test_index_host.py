@@ -261,6 +261,28 @@ class IndexHost(WeirCase):
         self.assertEqual(rc, 0, err[-2000:])
         self.assertEqual(documents(verdict), ["minutes.md"])
 
+    def test_dense_paste_at_the_scan_limit_with_a_pack(self):
+        """32 MB of one-digit words (16 M words) with a pack loaded is answered, and the
+        excerpt in its middle found: a text over 4 MiB is matched a segment of words at a
+        time (its words whole took 24 bytes each and more, and the host passed its
+        memory cap and aborted)."""
+        self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))
+        half = "7 3 " * 4_000_000
+        paste = half + "\n" + SECRET + "\n" + half
+        self.assertGreater(len(paste), 32_000_000)
+        self.assertLess(len(paste), 32 * 1024 * 1024)
+        host = Host(self.env)
+        try:
+            verdict = host.scan(paste)
+            with open(f"/proc/{host.proc.pid}/status") as f:
+                peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+        finally:
+            rc, err = host.close()
+        self.assertEqual(rc, 0, err[-2000:])
+        self.assertEqual(documents(verdict), ["minutes.md"])
+        # Resident at its peak: the frame, cJSON's copy, a segment's words (not 16 M).
+        self.assertLess(peak, 300 * 1024, f"VmHWM {peak} KiB")
+
     def test_removed_file_and_new_version(self):
         self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))
         for path in self.index_files():

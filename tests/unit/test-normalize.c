@@ -393,6 +393,86 @@ test_sink_agrees_avx2 (void)
   normalize_simd_limit (NORM_SIMD_AVX512);
 }
 
+/* Where normalize_can_split says so, the words of a text are those of its two parts,
+ * the second's offsets moved: on random mixes of what joins words across a separator
+ * (hyphens at line ends, ASCII and not, apostrophes, format characters), separators of
+ * every kind (ASCII, full-width, U+3000), NFKC that makes several words of one
+ * character, CJK pairs and invalid bytes; it says so somewhere in most texts. */
+static void
+test_can_split (void)
+{
+  static const char *const pieces[] = {
+    "a", "Word", "42", " ", "  ", "\n", "\t", "-", "-\n", "- \n x", "a-\n b", "a- \r\n c", "'", "don't",
+    "\xe2\x80\x99s", "caf\xc3\xa9", "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd", ",", ".", ";", "\xff", "\xc3",
+    "\xef\xb7\xba", "\xc2\xbc", "\xc2\xad\n", "\xe2\x80\x90\n", "\xe2\x80\x91 \n", "\xe2\x80\x8b",
+    "\xef\xbc\x8c", "\xe3\x80\x80", "\xe3\x80\x82", "x\xe2\x80\x8b\ny",
+  };
+  GRand *rand = g_rand_new_with_seed (20261207);
+  guint splits = 0;
+  for (guint round = 0; round < 600; round++)
+    {
+      g_autoptr (GString) text = g_string_new (NULL);
+      guint n = (guint) g_rand_int_range (rand, 1, 30);
+      for (guint i = 0; i < n; i++)
+        g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+      Collected whole = { g_array_new (FALSE, FALSE, sizeof (guint64)), g_string_new (NULL) };
+      normalize_foreach_word (text->str, text->len, collect, &whole);
+      gboolean split_here = FALSE;
+      for (gsize q = 0; q <= text->len; q++)
+        {
+          if (!normalize_can_split (text->str, text->len, q))
+            continue;
+          splits += q > 0 && q < text->len;
+          split_here |= q > 0 && q < text->len;
+          g_autoptr (NormWords) a = norm_words_new (text->str, q);
+          g_autoptr (NormWords) b = norm_words_new (text->str + q, text->len - q);
+          g_autoptr (GString) got = g_string_new (NULL);
+          for (guint i = 0; i < a->words->len; i++)
+            g_string_append_printf (got, "%s@%zu ", norm_word_text (a, i), (gsize) g_array_index (a->words, NormWord, i).start);
+          for (guint i = 0; i < b->words->len; i++)
+            g_string_append_printf (got, "%s@%zu ", norm_word_text (b, i),
+                                    q + g_array_index (b->words, NormWord, i).start);
+          if (g_strcmp0 (got->str, whole.words->str) != 0)
+            g_error ("split at %zu of \"%s\": %s, whole: %s", q, g_strescape (text->str, NULL), got->str, whole.words->str);
+        }
+      (void) split_here;
+      g_array_unref (whole.hashes);
+      g_string_free (whole.words, TRUE);
+    }
+  g_assert_cmpuint (splits, >, 1000);
+  g_rand_free (rand);
+}
+
+/* A run that holds a character beyond ASCII ends at 64 KiB (NFKC of it whole took up
+ * to 72 bytes a byte): U+FDFA glued 30 000 times is several words, not one, and the
+ * same on every path; ASCII alone stays one word. */
+static void
+test_run_cap (void)
+{
+  g_autoptr (GString) text = g_string_new ("x ");
+  for (guint i = 0; i < 30000; i++)
+    g_string_append (text, "\xc3\xa9");  /* é: the fold table's path */
+  g_string_append (text, " ");
+  for (guint i = 0; i < 30000; i++)
+    g_string_append (text, "\xd5\xa1");  /* Armenian: NFKC's path */
+  g_string_append (text, " y");
+  g_autoptr (NormWords) w = norm_words_new (text->str, text->len);
+  g_assert_cmpuint (w->words->len, ==, 2 + 1 + 1);  /* 60 000 bytes each: under the cap */
+  g_string_truncate (text, 2);
+  for (guint i = 0; i < 100000; i++)
+    g_string_append (text, "\xd5\xa1");
+  g_string_append (text, " y");
+  g_autoptr (NormWords) capped = norm_words_new (text->str, text->len);
+  g_assert_cmpuint (capped->words->len, ==, 1 + 4 + 1);  /* 200 000 bytes: 64 KiB, 64, 64, the rest */
+  g_assert_cmpuint (g_array_index (capped->words, NormWord, 2).start, ==, 2 + 65536);
+  assert_sink_agrees (text->str, text->len);
+  g_autoptr (GString) ascii = g_string_new (NULL);
+  for (guint i = 0; i < 200000; i++)
+    g_string_append_c (ascii, (char) ('a' + i % 26));
+  g_autoptr (NormWords) one = norm_words_new (ascii->str, ascii->len);
+  g_assert_cmpuint (one->words->len, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -411,6 +491,8 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/hash-pinned", test_hash_pinned);
   g_test_add_func ("/normalize/sink-agrees", test_sink_agrees);
   g_test_add_func ("/normalize/sink-grows", test_sink_grows);
+  g_test_add_func ("/normalize/can-split", test_can_split);
+  g_test_add_func ("/normalize/run-cap", test_run_cap);
   g_test_add_func ("/normalize/sink-agrees-random-bytes", test_sink_agrees_random_bytes);
   g_test_add_func ("/normalize/sink-agrees-blocks", test_sink_agrees_blocks);
   g_test_add_func ("/normalize/sink-agrees-portable", test_sink_agrees_portable);

@@ -12,6 +12,7 @@
 #include "audit/audit.h"
 #include "scan/scan.h"
 #include "engine/score.h"
+#include "engine/spans.h"
 #include "pack/pack-build.h"
 #include "pack/pack-index.h"
 #include "pack/pack.h"
@@ -1060,6 +1061,156 @@ test_score_beside_callers (Fixture *f, gconstpointer data)
   g_assert_cmpuint (engine_score_jobs_beside (), >, before);
 }
 
+/* The spans of every text (engine_spans: the detectors' and the exact data's), a line each. */
+static char *
+describe_spans (EngineIndex *index, GPtrArray *texts)
+{
+  GString *out = g_string_new (NULL);
+  for (guint t = 0; t < texts->len; t++)
+    {
+      const char *text = texts->pdata[t];
+      g_autoptr (GArray) spans = g_array_new (FALSE, FALSE, sizeof (EngineSpan));
+      engine_spans (index, text, strlen (text), spans);
+      for (guint i = 0; i < spans->len; i++)
+        {
+          const EngineSpan *x = &g_array_index (spans, EngineSpan, i);
+          g_string_append_printf (out, "%u %zu %zu %s\n", t, x->start, x->end, x->name);
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Texts whose words and matches cross any boundary a segment may take: excerpts of
+ * every document (long ones and ones shorter than the guarantee), records split over
+ * lines, hyphens at line ends, CJK, characters NFKC makes several words of, a long run
+ * of letters; and one where the only long excerpt comes last, after short ones. */
+static GPtrArray *
+segment_texts (Fixture *f)
+{
+  static const char *const noise[] = {
+    "Nothing to see here, only notes.\n", "infor-\nmation and co-\n  operation ", "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe3\x80\x82",
+    "\xef\xb7\xba \xef\xb7\xba ", "\xc2\xbc of it; ", "caf\xc3\xa9 na\xc3\xafve ", "x\xe2\x80\x8by ",
+    "Given17\nFamily17 +44 20\n7946 0017\n", "person12@example.org ", "1 2 3 4 5 6 7 8 9 ",
+  };
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+  GRand *rng = g_rand_new_with_seed (20261207);
+  for (guint p = 0; p < 6; p++)
+    {
+      GString *t = g_string_new (NULL);
+      while (t->len < 6000 + p * 5000)
+        {
+          guint r = (guint) g_rand_int_range (rng, 0, 10);
+          if (r < 3)
+            {
+              guint d = (guint) g_rand_int_range (rng, 0, DOCS);
+              g_auto (GStrv) words = g_strsplit (f->docs[d], " ", -1);
+              guint n = (guint) g_rand_int_range (rng, 6, 60), at = (guint) g_rand_int_range (rng, 0, DOC_WORDS - n);
+              for (guint i = 0; i < n; i++)
+                g_string_append_printf (t, "%s%s", words[at + i], i % 9 == 8 ? "\n" : " ");
+            }
+          else if (r < 4)
+            {
+              guint k = (guint) g_rand_int_range (rng, 0, EDM_ROWS);
+              g_string_append_printf (t, "%s, Given%u Family%u, +44 20 7946 %04u\n",
+                                      g_rand_boolean (rng) ? "Mail" : "Call", k, k, k);
+            }
+          else if (r == 4)
+            for (guint i = 0; i < 300; i++)
+              g_string_append (t, "\xd5\xa1");
+          else
+            g_string_append (t, noise[g_rand_int_range (rng, 0, G_N_ELEMENTS (noise))]);
+        }
+      g_ptr_array_add (texts, g_string_free (t, FALSE));
+    }
+  /* Short excerpts first (under the guarantee: looked up only because a long one hits,
+   * in a later segment), then a long one. */
+  GString *t = g_string_new (NULL);
+  for (guint d = 0; d < 4; d++)
+    {
+      g_auto (GStrv) words = g_strsplit (f->docs[d], " ", -1);
+      for (guint i = 0; i < 12; i++)
+        g_string_append_printf (t, "%s ", words[100 + i]);
+      g_string_append (t, "\nlunch notes, nothing else here at all.\n");
+      for (guint i = 0; i < 80; i++)
+        g_string_append (t, "filler words of no weight ");
+    }
+  g_auto (GStrv) words = g_strsplit (f->docs[5], " ", -1);
+  for (guint i = 0; i < 50; i++)
+    g_string_append_printf (t, "%s ", words[200 + i]);
+  g_ptr_array_add (texts, g_string_free (t, FALSE));
+  /* One excerpt alone of the guarantee's length or a little more: found only when the
+   * smallest hash of each of its windows is looked up, whichever segments it spans. */
+  for (guint n = WINNOW_GUARANTEE; n < WINNOW_GUARANTEE + 4; n++)
+    {
+      g_auto (GStrv) doc = g_strsplit (f->docs[10 + n], " ", -1);
+      GString *one = g_string_new (NULL);
+      for (guint i = 0; i < 30; i++)
+        g_string_append (one, "plain filler words, ");
+      for (guint i = 0; i < n; i++)
+        g_string_append_printf (one, "%s ", doc[50 + i]);
+      for (guint i = 0; i < 30; i++)
+        g_string_append (one, "more filler here. ");
+      g_ptr_array_add (texts, g_string_free (one, FALSE));
+    }
+  g_rand_free (rng);
+  return texts;
+}
+
+/* A text too large for its words to be held at once is matched a segment at a time
+ * (index.c): the same findings, counts and spans as from the whole text, for segments
+ * of every size from a few words to the whole text, on one thread and on two, with two
+ * packs. */
+static void
+test_segments_same_findings (Fixture *f, gconstpointer data)
+{
+  import (f);
+  g_autoptr (GBytes) other = build_version (f, "other", 1, 5);
+  g_auto (PackMeta) other_meta = { 0 };
+  g_assert_true (pack_import (f->store, f->dir, other, &other_meta, NULL));
+  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  g_autoptr (GPtrArray) texts = segment_texts (f);
+  for (guint i = 0; i < f->texts->len; i++)
+    g_ptr_array_add (texts, g_strdup (f->texts->pdata[i]));
+  engine_index_set_segments (G_MAXSIZE, 0);
+  engine_score_set_threads (1);
+  g_autofree char *whole = describe (index, texts);
+  g_autofree char *whole_scores = describe_scores (index, texts);
+  g_autofree char *whole_spans = describe_spans (index, texts);
+  g_assert_nonnull (strstr (whole, "document - doc05.txt"));
+  g_assert_nonnull (strstr (whole, "document - doc29.txt"));  /* the guarantee's length */
+  g_assert_nonnull (strstr (whole, "edm - people"));
+  g_assert_nonnull (strstr (whole_spans, " people\n"));
+  static const gsize sizes[] = { 1, 40, 97, 256, 1000, 4096 };
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      engine_index_set_segments (1, sizes[i]);
+      g_autofree char *got = describe (index, texts);
+      g_assert_cmpstr (got, ==, whole);
+      g_autofree char *spans = describe_spans (index, texts);
+      g_assert_cmpstr (spans, ==, whole_spans);
+      engine_score_set_threads (2);
+      g_autofree char *scores = describe_scores (index, texts);
+      g_assert_cmpstr (scores, ==, whole_scores);
+      engine_score_set_threads (1);
+    }
+  /* The excerpts of the guarantee's length (the texts after the first seven) against
+   * segments ending at every word around them. */
+  g_autoptr (GPtrArray) short_ones = g_ptr_array_new ();
+  for (guint i = 7; i < 11; i++)
+    g_ptr_array_add (short_ones, texts->pdata[i]);
+  engine_index_set_segments (G_MAXSIZE, 0);
+  g_autofree char *want = describe (index, short_ones);
+  g_assert_cmpuint (strlen (want), >, 0);
+  for (gsize bytes = 500; bytes < 1200; bytes += 3)
+    {
+      engine_index_set_segments (1, bytes);
+      g_autofree char *got = describe (index, short_ones);
+      g_assert_cmpstr (got, ==, want);
+    }
+  engine_index_set_segments (0, 0);
+  engine_score_set_threads (2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1070,6 +1221,7 @@ main (int argc, char **argv)
   g_test_add ("/pack-index/scan-digest-beside", Fixture, NULL, setup, test_scan_digest_beside, teardown);
   g_test_add ("/pack-index/score-beside-changed-byte", Fixture, NULL, setup, test_score_beside_changed_byte,
               teardown);
+  g_test_add ("/pack-index/segments", Fixture, NULL, setup, test_segments_same_findings, teardown);
   g_test_add ("/pack-index/changed-byte", Fixture, NULL, setup, test_changed_byte, teardown);
   g_test_add ("/pack-index/foreign-file", Fixture, NULL, setup, test_foreign_file, teardown);
   g_test_add ("/pack-index/tags-either", Fixture, NULL, setup, test_tags_either, teardown);

@@ -359,14 +359,15 @@ typedef struct {
 } MemoSlot;
 
 
-typedef struct {
+struct EdmScan {
   const EdmTable *table;
   guint kinds;    /* bit per EdmKind present in the table */
   GArray *hits;   /* Hit */
   GString *norm;
   EdmValueHasher hasher;
   MemoSlot *memo; /* MEMO_SLOTS, allocated on first use */
-} Matcher;
+};
+typedef struct EdmScan Matcher;
 
 static MemoSlot *
 memo_slot (Matcher *m, guint8 kind, const char *s, gsize len)
@@ -516,21 +517,25 @@ lookup (Matcher *m, EdmKind kind, gsize offset, gsize end)
       }
 }
 
-/* Every run of 1..EDM_MAX_WORDS words, in order (text) and sorted (name). */
+/* Every run of 1..EDM_MAX_WORDS words that starts at a word in [from, to), in order
+ * (text) and sorted (name); base is where words' text starts in the content. */
 static void
-match_words (Matcher *m, const NormWords *words)
+match_words (Matcher *m, const NormWords *words, guint from, guint to, gsize base)
 {
   guint n_words = words->words->len;
+  to = MIN (to, n_words);
+  if (from >= to)
+    return;
   g_autofree guint8 *known = g_new (guint8, n_words + 1);
   if (words_in_table (m, words, known) == 0)
     return;  /* most pastes: no word of theirs is in the table */
-  for (guint i = 0; i < n_words; i++)
+  for (guint i = from; i < to; i++)
     {
       char *run[EDM_MAX_WORDS];
       for (guint n = 1; n <= EDM_MAX_WORDS && i + n <= n_words && known[i + n - 1]; n++)
         {
-          gsize offset = g_array_index (words->words, NormWord, i).start;
-          gsize end = g_array_index (words->words, NormWord, i + n - 1).end;
+          gsize offset = base + g_array_index (words->words, NormWord, i).start;
+          gsize end = base + g_array_index (words->words, NormWord, i + n - 1).end;
           run[n - 1] = (char *) norm_word_text (words, i + n - 1);
           if (m->kinds & (1u << EDM_KIND_TEXT))
             {
@@ -695,30 +700,48 @@ edm_table_match_words (const EdmTable *table, const char *text, gsize len, const
   edm_table_match_spans (table, text, len, words, out, NULL);
 }
 
-void
-edm_table_match_spans (const EdmTable *table, const char *text, gsize len, const NormWords *words,
-                       EdmMatch *out, GArray *spans)
+EdmScan *
+edm_scan_new (const EdmTable *table)
 {
-  *out = (EdmMatch) { 0 };
+  EdmScan *m = g_new0 (EdmScan, 1);
+  m->table = table;
   if (table == NULL || table->n_entries == 0)
-    return;
-  Matcher m = { .table = table, .hits = g_array_new (FALSE, FALSE, sizeof (Hit)),
-                .norm = g_string_sized_new (64) };
-  edm_value_hasher_init (&m.hasher, table->value_hash, table->key);
+    return m;
+  m->hits = g_array_new (FALSE, FALSE, sizeof (Hit));
+  m->norm = g_string_sized_new (64);
+  edm_value_hasher_init (&m->hasher, table->value_hash, table->key);
   for (guint i = 0; i < table->n_columns; i++)
-    m.kinds |= 1u << table->columns[i].kind;
-  if (m.kinds & ((1u << EDM_KIND_TEXT) | (1u << EDM_KIND_NAME)))
-    match_words (&m, words);
-  if (m.kinds & (1u << EDM_KIND_EMAIL))
-    match_emails (&m, text, len);
-  if (m.kinds & (1u << EDM_KIND_NUMBER))
-    match_numbers (&m, text, len);
-  g_array_sort (m.hits, compare_hits);
-  const Hit *hits = (const Hit *) m.hits->data;
-  for (guint i = 0; i < m.hits->len;)
+    m->kinds |= 1u << table->columns[i].kind;
+  return m;
+}
+
+void
+edm_scan_words (EdmScan *m, const NormWords *words, guint from, guint to, gsize base)
+{
+  if (m->kinds & ((1u << EDM_KIND_TEXT) | (1u << EDM_KIND_NAME)))
+    match_words (m, words, from, to, base);
+}
+
+void
+edm_scan_finish (EdmScan *m, const char *text, gsize len, EdmMatch *out, GArray *spans)
+{
+  const EdmTable *table = m->table;
+  *out = (EdmMatch) { 0 };
+  if (m->hits == NULL)
+    {
+      g_free (m);
+      return;
+    }
+  if (m->kinds & (1u << EDM_KIND_EMAIL))
+    match_emails (m, text, len);
+  if (m->kinds & (1u << EDM_KIND_NUMBER))
+    match_numbers (m, text, len);
+  g_array_sort (m->hits, compare_hits);
+  const Hit *hits = (const Hit *) m->hits->data;
+  for (guint i = 0; i < m->hits->len;)
     {
       guint j = i;
-      while (j < m.hits->len && hits[j].record == hits[i].record)
+      while (j < m->hits->len && hits[j].record == hits[i].record)
         j++;
       guint64 columns = record_evidence (table, hits, i, j);
       if (columns != 0)
@@ -730,7 +753,17 @@ edm_table_match_spans (const EdmTable *table, const char *text, gsize len, const
         }
       i = j;
     }
-  g_array_unref (m.hits);
-  g_string_free (m.norm, TRUE);
-  g_free (m.memo);
+  g_array_unref (m->hits);
+  g_string_free (m->norm, TRUE);
+  g_free (m->memo);
+  g_free (m);
+}
+
+void
+edm_table_match_spans (const EdmTable *table, const char *text, gsize len, const NormWords *words,
+                       EdmMatch *out, GArray *spans)
+{
+  EdmScan *scan = edm_scan_new (table);
+  edm_scan_words (scan, words, 0, words->words->len, 0);
+  edm_scan_finish (scan, text, len, out, spans);
 }

@@ -165,3 +165,13 @@ typedef struct {
  * found in text appended to spans (EdmSpan; unordered, may overlap). spans may be NULL. */
 void edm_table_match_spans (const EdmTable *table, const char *text, gsize len, const NormWords *words,
                             EdmMatch *out, GArray *spans);
+
+/* edm_table_match_spans over a text whose words come in pieces (index.c, a text too
+ * large for its words to be held at once): edm_scan_words takes the runs of words that
+ * start at words [from, to) of each piece (a run reads on to the piece's end), whose
+ * text starts base bytes into the content; edm_scan_finish adds the email and number
+ * candidates of the whole text, gives the result, and frees scan. */
+typedef struct EdmScan EdmScan;
+EdmScan *edm_scan_new (const EdmTable *table);
+void edm_scan_words (EdmScan *scan, const NormWords *words, guint from, guint to, gsize base);
+void edm_scan_finish (EdmScan *scan, const char *text, gsize len, EdmMatch *out, GArray *spans);

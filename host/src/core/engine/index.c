@@ -267,14 +267,14 @@ content_kgrams (const IndexContent *content)
   return content->n >= WINNOW_K ? content->n - WINNOW_K + 1 : 0;
 }
 
+/* Looks up the k-grams [from, to) of content; a hit records k-gram i as base + i. */
 static void
-collect_hits (const IndexPack *pack, const IndexContent *content, GArray *hits)
+collect_hits (const IndexPack *pack, const IndexContent *content, gsize from, gsize to, gsize base, GArray *hits)
 {
-  gsize total = content_kgrams (content);
-  g_autoptr (GArray) buf = g_array_sized_new (FALSE, FALSE, sizeof (guint64), MIN (total, KGRAM_CHUNK));
-  for (gsize from = 0; from < total; from += KGRAM_CHUNK)
+  g_autoptr (GArray) buf = g_array_sized_new (FALSE, FALSE, sizeof (guint64), MIN (to - from, KGRAM_CHUNK));
+  for (; from < to; from += KGRAM_CHUNK)
     {
-      gsize n = MIN (total - from, KGRAM_CHUNK);
+      gsize n = MIN (to - from, KGRAM_CHUNK);
       const guint64 *k = hash_kgrams (content, from, from + n, buf);
       for (gsize i = 0; i < n; i++)
         {
@@ -288,7 +288,7 @@ collect_hits (const IndexPack *pack, const IndexContent *content, GArray *hits)
                             && index_map_check (pack->map, &pack->entries[j], sizeof (IndexEntry))
                             && pack->entries[j].hash == h; j++, m++)
             {
-              Hit hit = { pack->entries[j].doc, (guint32) (from + i), pack->entries[j].pos };
+              Hit hit = { pack->entries[j].doc, (guint32) (base + from + i), pack->entries[j].pos };
               g_array_append_val (hits, hit);
             }
         }
@@ -309,16 +309,17 @@ collect_hits (const IndexPack *pack, const IndexContent *content, GArray *hits)
  *
  * A chunk of k-grams is winnowed at a time, each chunk from the W - 1 k-grams before it,
  * so that every window of the paste lies whole in a chunk: the hashes looked up are the
- * smallest of each window, as when the whole paste is winnowed at once. */
+ * smallest of each window, as when the whole paste is winnowed at once. This looks at
+ * the windows that end at the k-grams [from, to) (content holds the W - 1 before from,
+ * if there are that many). */
 static gboolean
-winnowed_paste_hits (const IndexPack *pack, const IndexContent *content)
+winnowed_paste_hits (const IndexPack *pack, const IndexContent *content, gsize from, gsize to)
 {
-  gsize total = content_kgrams (content);
-  g_autoptr (GArray) buf = g_array_sized_new (FALSE, FALSE, sizeof (guint64), MIN (total, KGRAM_CHUNK + WINNOW_W));
-  g_autoptr (GArray) picks = g_array_sized_new (FALSE, FALSE, sizeof (WinnowPick), MIN (total, KGRAM_CHUNK) / 5 + 1);
-  for (gsize from = 0; from < total; from += KGRAM_CHUNK)
+  g_autoptr (GArray) buf = g_array_sized_new (FALSE, FALSE, sizeof (guint64), MIN (to - from, KGRAM_CHUNK) + WINNOW_W);
+  g_autoptr (GArray) picks = g_array_sized_new (FALSE, FALSE, sizeof (WinnowPick), MIN (to - from, KGRAM_CHUNK) / 5 + 1);
+  for (; from < to; from += KGRAM_CHUNK)
     {
-      gsize lo = from >= WINNOW_W - 1 ? from - (WINNOW_W - 1) : 0, hi = MIN (total, from + KGRAM_CHUNK);
+      gsize lo = from >= WINNOW_W - 1 ? from - (WINNOW_W - 1) : 0, hi = MIN (to, from + KGRAM_CHUNK);
       const guint64 *k = hash_kgrams (content, lo, hi, buf);
       g_array_set_size (picks, 0);
       winnow_select (k, hi - lo, WINNOW_W, picks);
@@ -405,20 +406,10 @@ add_document_findings (const IndexPack *pack, GArray *evidence, guint words, GPt
     }
 }
 
-void
-index_pack_evidence (const IndexPack *pack, const IndexContent *content, GArray *evidence)
+/* Evidence from the hits of one pack, per document. Sorts hits. */
+static void
+evidence_of_hits (GArray *hits, GArray *evidence)
 {
-  gsize total = content_kgrams (content);
-  if (pack->n_entries == 0 || total == 0)
-    return;
-  g_assert (content->n <= G_MAXUINT32);
-  g_autoptr (GArray) hits = g_array_new (FALSE, FALSE, sizeof (Hit));
-  /* No kept k-gram in the pack: no run of the guarantee's length is shared, and a
-   * shorter one alone in a long paste is let go. With one, every k-gram is looked up,
-   * so the evidence is what it always was. */
-  if (pack->winnowed_paste && total >= PASTE_WINNOW_MIN && !winnowed_paste_hits (pack, content))
-    return;
-  collect_hits (pack, content, hits);
   g_array_sort (hits, compare_hits);
   const Hit *h = (const Hit *) hits->data;
   for (guint i = 0; i < hits->len;)
@@ -431,6 +422,23 @@ index_pack_evidence (const IndexPack *pack, const IndexContent *content, GArray 
       g_array_append_val (evidence, ev);
       i = j;
     }
+}
+
+void
+index_pack_evidence (const IndexPack *pack, const IndexContent *content, GArray *evidence)
+{
+  gsize total = content_kgrams (content);
+  if (pack->n_entries == 0 || total == 0)
+    return;
+  g_assert (content->n <= G_MAXUINT32);
+  /* No kept k-gram in the pack: no run of the guarantee's length is shared, and a
+   * shorter one alone in a long paste is let go. With one, every k-gram is looked up,
+   * so the evidence is what it always was. */
+  if (pack->winnowed_paste && total >= PASTE_WINNOW_MIN && !winnowed_paste_hits (pack, content, 0, total))
+    return;
+  g_autoptr (GArray) hits = g_array_new (FALSE, FALSE, sizeof (Hit));
+  collect_hits (pack, content, 0, total, 0, hits);
+  evidence_of_hits (hits, evidence);
 }
 
 static void
@@ -447,22 +455,28 @@ match_documents (const IndexPack *pack, const GArray *words, GPtrArray *findings
 /* ---- exact data ---- */
 
 static void
-match_edm (const IndexPack *pack, const char *text, gsize len, const NormWords *words, GPtrArray *findings)
+add_edm_finding (const IndexPack *pack, const EdmMatch *match, GPtrArray *findings)
 {
-  EdmMatch match;
-  edm_table_match_words (pack->edm, text, len, words, &match);
-  if (match.records == 0)
+  if (match->records == 0)
     return;
   g_autoptr (GString) columns = g_string_new (NULL);
   for (guint i = 0; i < pack->edm->n_columns; i++)
-    if (match.columns & (G_GUINT64_CONSTANT (1) << i))
+    if (match->columns & (G_GUINT64_CONSTANT (1) << i))
       g_string_append_printf (columns, "%s%s", columns->len ? "," : "", pack->edm->columns[i].name);
   Finding *f = finding_new (FINDING_EDM);
   f->name = g_strdup (pack->edm->name);
   f->label = g_strdup (pack->label);
   f->detail = g_string_free (g_steal_pointer (&columns), FALSE);
-  f->count = match.records;
+  f->count = match->records;
   g_ptr_array_add (findings, f);
+}
+
+static void
+match_edm (const IndexPack *pack, const char *text, gsize len, const NormWords *words, GPtrArray *findings)
+{
+  EdmMatch match;
+  edm_table_match_words (pack->edm, text, len, words, &match);
+  add_edm_finding (pack, &match, findings);
 }
 
 static void
@@ -471,6 +485,201 @@ match_pack (const IndexPack *pack, const char *text, gsize len, const NormWords 
   match_documents (pack, words->hashes, findings);
   if (pack->edm != NULL)
     match_edm (pack, text, len, words, findings);
+}
+
+/* ---- a text too large for its words to be held at once ---- */
+
+/* Above SEGMENT_MIN bytes a text's words are made and matched SEGMENT_BYTES at a time
+ * (about; a segment ends at a separator: normalize_can_split), each segment starting again at the run of
+ * its last SEGMENT_OVERLAP words before: what a word takes (24 bytes, and its text) is
+ * held for one segment, where the whole text's words took up to 52 bytes a byte of text
+ * (32 MB of one-digit words, or of U+FDFA, which NFKC makes four words) and passed the
+ * host's memory cap. The findings are the same as from the whole text at once: each
+ * k-gram and each run of exact-data words is looked up in the one segment that owns it
+ * (that holds all of its words), the winnowing windows that span two segments lie whole
+ * in the second, and a pack whose winnowed k-grams hit in a segment has every k-gram
+ * of the text looked up, earlier segments walked again for it. */
+#define SEGMENT_MIN ((gsize) 4 << 20)
+#define SEGMENT_BYTES ((gsize) 1 << 20)
+#define SEGMENT_OVERLAP (WINNOW_K + WINNOW_W - 2)
+G_STATIC_ASSERT (SEGMENT_OVERLAP >= EDM_MAX_WORDS - 1);
+
+static gsize segment_min = SEGMENT_MIN, segment_bytes = SEGMENT_BYTES;
+
+void
+engine_index_set_segments (gsize min, gsize bytes)
+{
+  segment_min = min > 0 ? min : SEGMENT_MIN;
+  segment_bytes = bytes > 0 ? bytes : SEGMENT_BYTES;
+}
+
+static gboolean
+segmented (gsize len)
+{
+  return len > segment_min;
+}
+
+typedef struct {
+  const char *text;
+  gsize len;
+  gsize begin, end;      /* bytes of the segment to come; end: of the one before */
+  gsize base;            /* the index of its first word in the text's words */
+  gsize words;           /* the text's words found so far */
+  gsize kgrams_to, runs_to;  /* k-grams and EDM runs looked up so far */
+  gsize last_start[SEGMENT_OVERLAP], last_run[SEGMENT_OVERLAP];  /* of word i at i % OVERLAP: its run's byte, the first word of its run */
+  guint index;
+  gboolean done;
+} SegmentWalk;
+
+typedef struct {
+  NormWords *words;
+  gsize begin;           /* where its bytes start in the text */
+  gsize base;            /* the index of words[0] in the text's words */
+  gsize kfrom, kto;      /* the k-grams it owns, indices into words */
+  guint rfrom, rto;      /* the EDM runs it owns, by their first word */
+  guint index;
+} Segment;
+
+static void
+segment_walk_init (SegmentWalk *walk, const char *text, gsize len)
+{
+  *walk = (SegmentWalk) { .text = text, .len = len };
+}
+
+/* The next segment's words, or FALSE after the last. */
+static gboolean
+segment_next (SegmentWalk *walk, Segment *seg)
+{
+  if (walk->done)
+    return FALSE;
+  /* A text without a separator for megabytes (a run of letters alone) is held until
+   * the next: its words cannot be cut apart. */
+  gsize end = MIN (walk->len, walk->end + segment_bytes);
+  while (!normalize_can_split (walk->text, walk->len, end))
+    end++;
+  *seg = (Segment) { .words = norm_words_new (walk->text + walk->begin, end - walk->begin),
+                     .begin = walk->begin, .base = walk->base, .index = walk->index++ };
+  const NormWord *w = (const NormWord *) (const void *) seg->words->words->data;
+  gsize n = seg->words->words->len, total = walk->base + n;
+  g_assert (total >= walk->words);  /* the words of the segment before come again */
+  for (gsize g = walk->words; g < total; g++)
+    {
+      gsize start = walk->begin + w[g - walk->base].start;
+      gboolean same_run = g > 0 && walk->last_start[(g - 1) % SEGMENT_OVERLAP] == start;
+      walk->last_run[g % SEGMENT_OVERLAP] = same_run ? walk->last_run[(g - 1) % SEGMENT_OVERLAP] : g;
+      walk->last_start[g % SEGMENT_OVERLAP] = start;
+    }
+  gboolean last = end == walk->len;
+  gsize kto = MAX (walk->kgrams_to, total >= WINNOW_K ? total - WINNOW_K + 1 : 0);
+  gsize rto = last ? total : MAX (walk->runs_to, total >= EDM_MAX_WORDS ? total - (EDM_MAX_WORDS - 1) : 0);
+  seg->kfrom = walk->kgrams_to - walk->base;
+  seg->kto = kto - walk->base;
+  seg->rfrom = (guint) (walk->runs_to - walk->base);
+  seg->rto = (guint) (rto - walk->base);
+  walk->kgrams_to = kto;
+  walk->runs_to = rto;
+  walk->words = total;
+  walk->end = end;
+  walk->done = last;
+  /* The next starts at the run of the word SEGMENT_OVERLAP before the last. */
+  if (total == 0)
+    walk->begin = end;
+  else
+    {
+      gsize g = total > SEGMENT_OVERLAP ? total - SEGMENT_OVERLAP : 0;
+      walk->begin = walk->last_start[g % SEGMENT_OVERLAP];
+      walk->base = walk->last_run[g % SEGMENT_OVERLAP];
+    }
+  return TRUE;
+}
+
+typedef struct {
+  const IndexPack *pack;
+  GArray *hits;            /* its documents' hits, once collecting */
+  guint collect_from;      /* the first segment whose k-grams were all looked up, G_MAXUINT: none */
+  EdmScan *edm;
+} SegmentPack;
+
+static void
+segment_documents (SegmentPack *p, const Segment *seg)
+{
+  const IndexPack *pack = p->pack;
+  if (pack->n_entries == 0 || seg->kfrom >= seg->kto)
+    return;
+  const GArray *hashes = seg->words->hashes;
+  IndexContent content = { (const guint64 *) (const void *) hashes->data, hashes->len, pack->kgram_hash, pack->doc_key };
+  if (p->collect_from == G_MAXUINT && (!pack->winnowed_paste || winnowed_paste_hits (pack, &content, seg->kfrom, seg->kto)))
+    p->collect_from = seg->index;
+  if (p->collect_from <= seg->index)
+    collect_hits (pack, &content, seg->kfrom, seg->kto, seg->base, p->hits);
+}
+
+/* Appends each pack's document findings to documents[i] and its exact data's to edm[i],
+ * as match_pack does, walking text a segment at a time. */
+static void
+match_segmented (const IndexPack *const *packs, guint n_packs, const char *text, gsize len, GPtrArray **documents,
+                 GPtrArray **edm)
+{
+  g_autofree SegmentPack *p = g_new0 (SegmentPack, n_packs);
+  for (guint i = 0; i < n_packs; i++)
+    {
+      p[i] = (SegmentPack) { .pack = packs[i], .hits = g_array_new (FALSE, FALSE, sizeof (Hit)),
+                             .collect_from = G_MAXUINT };
+      if (packs[i]->edm != NULL)
+        p[i].edm = edm_scan_new (packs[i]->edm);
+    }
+  SegmentWalk walk;
+  Segment seg;
+  segment_walk_init (&walk, text, len);
+  while (segment_next (&walk, &seg))
+    {
+      for (guint i = 0; i < n_packs; i++)
+        {
+          segment_documents (&p[i], &seg);
+          if (p[i].edm != NULL)
+            edm_scan_words (p[i].edm, seg.words, seg.rfrom, seg.rto, seg.begin);
+        }
+      norm_words_free (seg.words);
+    }
+  g_assert (walk.words <= G_MAXUINT32);
+  guint n_words = (guint) walk.words;
+  /* A short text (in words) is looked up whole, as index_pack_evidence does; a pack
+   * that began to look every k-gram up in a later segment takes the earlier ones now. */
+  guint again = 0;
+  for (guint i = 0; i < n_packs; i++)
+    {
+      if (p[i].collect_from == G_MAXUINT && walk.kgrams_to < PASTE_WINNOW_MIN)
+        p[i].collect_from = walk.index;
+      if (p[i].collect_from != G_MAXUINT)
+        again = MAX (again, p[i].collect_from);
+    }
+  segment_walk_init (&walk, text, len);
+  while (again > 0 && walk.index < again && segment_next (&walk, &seg))
+    {
+      for (guint i = 0; i < n_packs; i++)
+        if (p[i].collect_from != G_MAXUINT && seg.index < p[i].collect_from && seg.kfrom < seg.kto
+            && p[i].pack->n_entries > 0)
+          {
+            const GArray *hashes = seg.words->hashes;
+            IndexContent content = { (const guint64 *) (const void *) hashes->data, hashes->len,
+                                     p[i].pack->kgram_hash, p[i].pack->doc_key };
+            collect_hits (p[i].pack, &content, seg.kfrom, seg.kto, seg.base, p[i].hits);
+          }
+      norm_words_free (seg.words);
+    }
+  for (guint i = 0; i < n_packs; i++)
+    {
+      g_autoptr (GArray) evidence = g_array_new (FALSE, FALSE, sizeof (Evidence));
+      evidence_of_hits (p[i].hits, evidence);
+      g_array_unref (p[i].hits);
+      add_document_findings (p[i].pack, evidence, n_words, documents[i]);
+      if (p[i].edm != NULL)
+        {
+          EdmMatch match;
+          edm_scan_finish (p[i].edm, text, len, &match, NULL);
+          add_edm_finding (p[i].pack, &match, edm[i]);
+        }
+    }
 }
 
 /* A mapped pack whose file failed a check is replaced by the same pack loaded from its
@@ -558,7 +767,7 @@ engine_index_split_new (const EngineIndex *index, const char *text, gsize len)
   split->index = index;
   split->text = text;
   split->len = len;
-  split->words = norm_words_new (text, len);
+  split->words = segmented (len) ? NULL : norm_words_new (text, len);
   split->documents = g_new0 (GPtrArray *, index->packs->len);
   split->edm = g_new0 (GPtrArray *, index->packs->len);
   for (guint i = 0; i < index->packs->len; i++)
@@ -572,6 +781,16 @@ engine_index_split_new (const EngineIndex *index, const char *text, gsize len)
 gboolean
 engine_index_split_take (EngineIndexSplit *split)
 {
+  if (split->words == NULL)
+    {
+      /* One part: every pack, a segment at a time (the words of one segment are shared). */
+      if (g_atomic_int_add (&split->next, 1) != 0)
+        return FALSE;
+      const EngineIndex *index = split->index;
+      match_segmented ((const IndexPack *const *) index->packs->pdata, index->packs->len, split->text, split->len,
+                       split->documents, split->edm);
+      return TRUE;
+    }
   guint parts = 2 * split->index->packs->len;
   for (;;)
     {
@@ -612,8 +831,16 @@ engine_index_split_finish (EngineIndexSplit *split, GPtrArray *findings)
           /* The index is the engine's own cache: repairing it is not a change a caller
            * sees. What either half found in the damaged file is dropped. */
           const IndexPack *fresh = repair_pack ((EngineIndex *) index, i);
-          if (fresh != NULL)
+          if (fresh != NULL && split->words != NULL)
             match_pack (fresh, split->text, split->len, split->words, findings);
+          else if (fresh != NULL)
+            {
+              g_autoptr (GPtrArray) documents = findings_new ();
+              g_autoptr (GPtrArray) edm = findings_new ();
+              match_segmented (&fresh, 1, split->text, split->len, &documents, &edm);
+              move_findings (documents, findings);
+              move_findings (edm, findings);
+            }
         }
       else
         {
@@ -632,21 +859,46 @@ engine_index_split_finish (EngineIndexSplit *split, GPtrArray *findings)
 void
 engine_index_spans (const EngineIndex *index, const char *text, gsize len, GArray *spans)
 {
-  g_autoptr (NormWords) words = NULL;
+  g_autoptr (GPtrArray) scans = g_ptr_array_new ();
+  g_autoptr (GPtrArray) tables = g_ptr_array_new ();
   for (guint i = 0; i < index->packs->len; i++)
     {
       const IndexPack *pack = index->packs->pdata[i];
       if (pack->edm == NULL)
         continue;
-      if (words == NULL)
-        words = norm_words_new (text, len);
+      g_ptr_array_add (scans, edm_scan_new (pack->edm));
+      g_ptr_array_add (tables, pack->edm);
+    }
+  if (scans->len == 0)
+    return;
+  if (!segmented (len))
+    {
+      g_autoptr (NormWords) words = norm_words_new (text, len);
+      for (guint i = 0; i < scans->len; i++)
+        edm_scan_words (scans->pdata[i], words, 0, words->words->len, 0);
+    }
+  else
+    {
+      SegmentWalk walk;
+      Segment seg;
+      segment_walk_init (&walk, text, len);
+      while (segment_next (&walk, &seg))
+        {
+          for (guint i = 0; i < scans->len; i++)
+            edm_scan_words (scans->pdata[i], seg.words, seg.rfrom, seg.rto, seg.begin);
+          norm_words_free (seg.words);
+        }
+    }
+  for (guint i = 0; i < scans->len; i++)
+    {
+      const EdmTable *table = tables->pdata[i];
       EdmMatch match;
       g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (EdmSpan));
-      edm_table_match_spans (pack->edm, text, len, words, &match, found);
+      edm_scan_finish (scans->pdata[i], text, len, &match, found);
       for (guint k = 0; k < found->len; k++)
         {
           const EdmSpan *e = &g_array_index (found, EdmSpan, k);
-          EngineSpan span = { e->start, e->end, FINDING_EDM, pack->edm->name };
+          EngineSpan span = { e->start, e->end, FINDING_EDM, table->name };
           g_array_append_val (spans, span);
         }
     }

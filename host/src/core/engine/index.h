@@ -143,6 +143,11 @@ gboolean engine_index_split_take (EngineIndexSplit *split);
 /* Frees split. */
 void engine_index_split_finish (EngineIndexSplit *split, GPtrArray *findings);
 
+/* Tests: texts over min bytes are matched against the packs in segments of about bytes
+ * (index.c); 0, 0 restores the defaults (4 MiB and 1 MiB). Not thread-safe: set it
+ * before scoring. */
+void engine_index_set_segments (gsize min, gsize bytes);
+
 /* Appends an EngineSpan (spans.h) for each value of each EDM record of every pack
  * found in text to spans, unsorted. */
 void engine_index_spans (const EngineIndex *index, const char *text, gsize len, GArray *spans);

@@ -238,6 +238,20 @@ flush (Norm *n, gsize end)
   n->non_ascii = FALSE;
 }
 
+/* A run that holds a character beyond ASCII ends once it holds NORM_RUN_MAX bytes,
+ * before its next character, and the rest is another run (another word): NFKC of a run
+ * takes up to 72 bytes a byte of it at once in glib (UCS-4, and U+FDFA decomposes into
+ * 18 characters), 2.3 GB for a paste of 32 MB without a separator. No word of a real
+ * document is this long; a run of ASCII alone is never normalised and stays one word. */
+#define NORM_RUN_MAX ((gsize) 64 * 1024)
+
+static inline void
+run_room (Norm *n, gsize i)
+{
+  if (G_UNLIKELY (n->buf->len >= NORM_RUN_MAX))
+    flush (n, i);
+}
+
 /* After a hyphen at i: is this "-", optional blanks, one line break, optional blanks,
  * then a lower-case letter? Returns the offset of that letter, or 0. */
 static gsize
@@ -283,6 +297,7 @@ step_unicode (Norm *n, gsize *i)
     {
       /* A letter of the fold table: a word character, never a hyphen, an apostrophe or
        * a format character, so what the checks below would conclude. */
+      run_room (n, *i);
       if (n->buf->len == 0)
         n->start = *i;
       g_string_append_len (n->buf, n->text + *i, 2);
@@ -308,6 +323,7 @@ step_unicode (Norm *n, gsize *i)
     ;  /* dropped: zero-width characters and soft hyphens never split a word */
   else if (is_word_char (c))
     {
+      run_room (n, *i);
       if (n->buf->len == 0)
         n->start = *i;
       g_string_append_len (n->buf, n->text + *i, (gssize) (next - *i));
@@ -934,6 +950,8 @@ norm_walk (Norm *n)
         step_unicode (n, &i);
       else if (is_ascii_alnum (c))
         {
+          if (n->non_ascii)
+            run_room (n, i);
           if (n->buf->len == 0)
             n->start = i;
           g_string_append_c (n->buf, (char) g_ascii_tolower ((char) c));
@@ -953,6 +971,32 @@ norm_walk (Norm *n)
   flush (n, len);
   g_string_free (n->buf, TRUE);
   g_string_free (n->scratch, TRUE);
+}
+
+/* Whether c is a hyphen that may join a word across a line break (step_unicode). */
+static gboolean
+is_joining_hyphen (gunichar c)
+{
+  return c == '-' || c == 0x00AD || c == 0x2010 || c == 0x2011;
+}
+
+gboolean
+normalize_can_split (const char *text, gsize len, gsize q)
+{
+  if (q == 0 || q >= len)
+    return q == len;
+  gunichar c = g_utf8_get_char_validated (text + q, (gssize) (len - q));
+  if (c == (gunichar) -1 || c == (gunichar) -2 || c == '\'' || c == 0x2019 || is_joining_hyphen (c)
+      || is_word_char (c) || g_unichar_type (c) == G_UNICODE_FORMAT)
+    return FALSE;  /* not a separator the walk surely stops at */
+  /* Inside a hyphen's join ("infor-\n  mation") the byte before is the hyphen, a
+   * blank or a line break. */
+  guchar b = (guchar) text[q - 1];
+  if (b == ' ' || b == '\t' || b == '\r' || b == '\n')
+    return FALSE;
+  const char *prev = g_utf8_find_prev_char (text, text + q);
+  gunichar p = prev != NULL ? g_utf8_get_char_validated (prev, (gssize) (q - (gsize) (prev - text))) : 0;
+  return !is_joining_hyphen (p);
 }
 
 void

@@ -26,6 +26,12 @@ void normalize_foreach_word (const char *text, gsize len, NormWordFunc fn, gpoin
 /* The 64-bit hash of one normalised word (not keyed: pack keys apply to k-grams). */
 guint64 normalize_word_hash (const char *word, gsize len);
 
+/* Whether the words of text[0, len) are those of text[0, q) followed by those of
+ * text[q, len) (their offsets moved by q): TRUE at a separator (a blank, punctuation,
+ * a symbol; not an apostrophe, a hyphen or a format character) that no hyphen at the end
+ * of a line joins across, and at 0 and len. Not every such place answers TRUE. */
+gboolean normalize_can_split (const char *text, gsize len, gsize q);
+
 /* Appends the hash of every word to hashes, a GArray of guint64. */
 void normalize_word_hashes (const char *text, gsize len, GArray *hashes);
 
