@@ -3,6 +3,7 @@
 
 #include "engine/findings.h"
 #include "engine/normalize.h"
+#include "engine/spans.h"
 #include "fuzz.h"
 #include "pack/pack-build.h"
 
@@ -23,12 +24,44 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   return 0;
 }
 
+/* The findings and the exact data's spans, a line each. */
+static char *
+describe (const char *text, gsize len)
+{
+  GString *out = g_string_new (NULL);
+  GPtrArray *findings = findings_new ();
+  engine_index_match (index_, text, len, findings);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const Finding *f = findings->pdata[i];
+      g_string_append_printf (out, "%d %s %u %u %u %.6f\n", f->kind, f->name ? f->name : "-", f->count, f->longest,
+                              f->words, f->score);
+    }
+  g_ptr_array_unref (findings);
+  GArray *spans = g_array_new (FALSE, FALSE, sizeof (EngineSpan));
+  engine_index_spans (index_, text, len, spans);
+  for (guint i = 0; i < spans->len; i++)
+    g_string_append_printf (out, "span %zu %zu\n", g_array_index (spans, EngineSpan, i).start,
+                            g_array_index (spans, EngineSpan, i).end);
+  g_array_unref (spans);
+  return g_string_free (out, FALSE);
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
-  g_free (normalize_text ((const char *) data, size));
-  GPtrArray *findings = findings_new ();
-  engine_index_match (index_, (const char *) data, size, findings);
-  g_ptr_array_unref (findings);
+  const char *text = (const char *) data;
+  g_free (normalize_text (text, size));
+  /* Matched whole, and in segments of a few bytes (index.c, a text over 4 MiB): the
+   * same findings and spans. */
+  engine_index_set_segments (G_MAXSIZE, 0);
+  char *whole = describe (text, size);
+  engine_index_set_segments (1, size > 0 ? 1 + data[0] % 48 : 1);
+  char *segmented = describe (text, size);
+  engine_index_set_segments (0, 0);
+  if (strcmp (whole, segmented) != 0)
+    g_error ("segments changed the findings:\n%s---\n%s", whole, segmented);
+  g_free (whole);
+  g_free (segmented);
   return 0;
 }

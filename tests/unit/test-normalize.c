@@ -443,6 +443,61 @@ test_can_split (void)
   g_rand_free (rand);
 }
 
+/* The words of text, "word@start " each, with norm_words_new_until's pieces (from
+ * stop bytes on each): the same as the whole text's. */
+static char *
+words_in_pieces (const char *text, gsize len, gsize stop)
+{
+  GString *out = g_string_new (NULL);
+  gsize at = 0;
+  while (at < len)
+    {
+      gsize end;
+      g_autoptr (NormWords) w = norm_words_new_until (text + at, len - at, stop, &end);
+      g_assert_cmpuint (end, >=, MIN (stop, len - at));
+      for (guint i = 0; i < w->words->len; i++)
+        g_string_append_printf (out, "%s@%zu ", norm_word_text (w, i), at + g_array_index (w->words, NormWord, i).start);
+      at += end;
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* norm_words_new_until stops only where the walk of the whole text is between runs: at
+ * separators, and inside runs of letters alone, where a run reached 64 KiB. */
+static void
+test_until (void)
+{
+  static const char *const pieces[] = {
+    "a", "Word", "42", " ", "\n", "-\n", "a-\n b", "don't", "caf\xc3\xa9", "\xef\xb7\xba", "\xc2\xbc",
+    "\xe6\x9d\xb1\xe4\xba\xac", "\xc2\xad\n", "\xe2\x80\x8b", "\xd5\xa1\xd5\xa2", ",", "\xff",
+  };
+  GRand *rand = g_rand_new_with_seed (7);
+  for (guint round = 0; round < 300; round++)
+    {
+      g_autoptr (GString) text = g_string_new (NULL);
+      guint n = (guint) g_rand_int_range (rand, 1, 60);
+      for (guint i = 0; i < n; i++)
+        g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+      g_autofree char *whole = words_in_pieces (text->str, text->len, text->len + 1);
+      for (gsize stop = 1; stop < 40; stop += 3)
+        {
+          g_autofree char *got = words_in_pieces (text->str, text->len, stop);
+          g_assert_cmpstr (got, ==, whole);
+        }
+    }
+  g_rand_free (rand);
+  /* Runs of letters alone past 64 KiB: pieces end where the runs did. */
+  g_autoptr (GString) glued = g_string_new (NULL);
+  for (guint i = 0; i < 90000; i++)
+    g_string_append (glued, i % 7 == 0 ? "\xef\xb7\xba" : i % 3 ? "\xe6\x9d\xb1" : "\xd5\xa1");
+  g_autofree char *whole = words_in_pieces (glued->str, glued->len, glued->len + 1);
+  g_autofree char *got = words_in_pieces (glued->str, glued->len, 1000);
+  g_assert_cmpstr (got, ==, whole);
+  gsize end;
+  g_autoptr (NormWords) first = norm_words_new_until (glued->str, glued->len, 1000, &end);
+  g_assert_cmpuint (end, <, glued->len);  /* it stopped inside the letters, at 64 KiB */
+}
+
 /* A run that holds a character beyond ASCII ends at 64 KiB (NFKC of it whole took up
  * to 72 bytes a byte): U+FDFA glued 30 000 times is several words, not one, and the
  * same on every path; ASCII alone stays one word. */
@@ -493,6 +548,7 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/sink-grows", test_sink_grows);
   g_test_add_func ("/normalize/can-split", test_can_split);
   g_test_add_func ("/normalize/run-cap", test_run_cap);
+  g_test_add_func ("/normalize/until", test_until);
   g_test_add_func ("/normalize/sink-agrees-random-bytes", test_sink_agrees_random_bytes);
   g_test_add_func ("/normalize/sink-agrees-blocks", test_sink_agrees_blocks);
   g_test_add_func ("/normalize/sink-agrees-portable", test_sink_agrees_portable);

@@ -1115,8 +1115,8 @@ segment_texts (Fixture *f)
                                       g_rand_boolean (rng) ? "Mail" : "Call", k, k, k);
             }
           else if (r == 4)
-            for (guint i = 0; i < 300; i++)
-              g_string_append (t, "\xd5\xa1");
+            for (guint i = 0; i < 300; i++)  /* letters and no separator: the walk stops */
+              g_string_append (t, i % 5 ? "\xd5\xa1" : "\xe6\x9d\xb1");
           else
             g_string_append (t, noise[g_rand_int_range (rng, 0, G_N_ELEMENTS (noise))]);
         }

@@ -552,13 +552,23 @@ segment_next (SegmentWalk *walk, Segment *seg)
 {
   if (walk->done)
     return FALSE;
-  /* A text without a separator for megabytes (a run of letters alone) is held until
-   * the next: its words cannot be cut apart. */
-  gsize end = MIN (walk->len, walk->end + segment_bytes);
-  while (!normalize_can_split (walk->text, walk->len, end))
+  /* Where a separator lets the text be cut; without one for another segment's length
+   * (letters and no space: CJK without punctuation, U+FDFA glued), the walk itself
+   * stops between two runs of 64 KiB. */
+  gsize target = MIN (walk->len, walk->end + segment_bytes), end = target;
+  gsize limit = MIN (walk->len, target + segment_bytes);
+  while (end < limit && !normalize_can_split (walk->text, walk->len, end))
     end++;
-  *seg = (Segment) { .words = norm_words_new (walk->text + walk->begin, end - walk->begin),
-                     .begin = walk->begin, .base = walk->base, .index = walk->index++ };
+  NormWords *words;
+  if (normalize_can_split (walk->text, walk->len, end))
+    words = norm_words_new (walk->text + walk->begin, end - walk->begin);
+  else
+    {
+      gsize stopped;
+      words = norm_words_new_until (walk->text + walk->begin, walk->len - walk->begin, target - walk->begin, &stopped);
+      end = walk->begin + stopped;
+    }
+  *seg = (Segment) { .words = words, .begin = walk->begin, .base = walk->base, .index = walk->index++ };
   const NormWord *w = (const NormWord *) (const void *) seg->words->words->data;
   gsize n = seg->words->words->len, total = walk->base + n;
   g_assert (total >= walk->words);  /* the words of the segment before come again */

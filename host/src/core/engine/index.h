@@ -131,7 +131,8 @@ void engine_index_match (const EngineIndex *index, const char *text, gsize len, 
 
 /* engine_index_match in parts that threads may match at once (score.c): each pack's
  * documents, then its exact data (EDM), in pack order, all from the words
- * engine_index_split_new normalised. engine_index_split_take claims the next part no
+ * engine_index_split_new normalised; a text over 4 MiB is one part, every pack matched
+ * a segment of words at a time (index.c). engine_index_split_take claims the next part no
  * thread has taken and matches it; FALSE when none is left. Only the thread that made
  * the split uses the index otherwise until engine_index_split_finish, which it calls
  * once every thread has stopped taking: it appends the findings in engine_index_match's

@@ -25,6 +25,8 @@ typedef struct {
   gpointer data;
   NormSink *sink;     /* set by norm_words_new: plain ASCII words go straight into it */
   NormSimd simd;      /* not NONE: the sink's chars start with a lowered copy of the text (see below) */
+  gsize stop;         /* not 0: the walk ends at the first place at or after it where a run may end (norm_words_new_until) */
+  gsize at;           /* where the walk ended */
 } Norm;
 
 static gboolean
@@ -245,11 +247,13 @@ flush (Norm *n, gsize end)
  * document is this long; a run of ASCII alone is never normalised and stays one word. */
 #define NORM_RUN_MAX ((gsize) 64 * 1024)
 
-static inline void
+static inline gboolean
 run_room (Norm *n, gsize i)
 {
-  if (G_UNLIKELY (n->buf->len >= NORM_RUN_MAX))
-    flush (n, i);
+  if (G_LIKELY (n->buf->len < NORM_RUN_MAX))
+    return FALSE;
+  flush (n, i);
+  return n->stop != 0 && i >= n->stop;  /* the walk ends here (norm_words_new_until) */
 }
 
 /* After a hyphen at i: is this "-", optional blanks, one line break, optional blanks,
@@ -297,7 +301,8 @@ step_unicode (Norm *n, gsize *i)
     {
       /* A letter of the fold table: a word character, never a hyphen, an apostrophe or
        * a format character, so what the checks below would conclude. */
-      run_room (n, *i);
+      if (run_room (n, *i))
+        return;
       if (n->buf->len == 0)
         n->start = *i;
       g_string_append_len (n->buf, n->text + *i, 2);
@@ -323,7 +328,8 @@ step_unicode (Norm *n, gsize *i)
     ;  /* dropped: zero-width characters and soft hyphens never split a word */
   else if (is_word_char (c))
     {
-      run_room (n, *i);
+      if (run_room (n, *i))
+        return;
       if (n->buf->len == 0)
         n->start = *i;
       g_string_append_len (n->buf, n->text + *i, (gssize) (next - *i));
@@ -929,8 +935,11 @@ norm_walk (Norm *n)
     {
       if (n->buf->len == 0)
         {
-          /* A non-ASCII byte here would stop a run at once. */
-          if (n->sink != NULL && (guchar) text[i] < 0x80)
+          if (n->stop != 0 && i >= n->stop)
+            break;
+          /* A non-ASCII byte here would stop a run at once. Runs of ASCII words are not
+           * taken whole by a walk that stops (they may go on to the end). */
+          if (n->sink != NULL && (guchar) text[i] < 0x80 && n->stop == 0)
 #ifdef NORM_SIMD
             i = n->simd == NORM_SIMD_AVX512 ? ascii_words_simd (n, i, classify_avx512, hash_words_avx512)
                 : n->simd == NORM_SIMD_AVX2 ? ascii_words_simd (n, i, classify_avx2, hash_words_avx2)
@@ -950,8 +959,8 @@ norm_walk (Norm *n)
         step_unicode (n, &i);
       else if (is_ascii_alnum (c))
         {
-          if (n->non_ascii)
-            run_room (n, i);
+          if (n->non_ascii && run_room (n, i))
+            continue;
           if (n->buf->len == 0)
             n->start = i;
           g_string_append_c (n->buf, (char) g_ascii_tolower ((char) c));
@@ -969,6 +978,7 @@ norm_walk (Norm *n)
         }
     }
   flush (n, len);
+  n->at = MIN (i, len);
   g_string_free (n->buf, TRUE);
   g_string_free (n->scratch, TRUE);
 }
@@ -1115,6 +1125,30 @@ norm_words_new (const char *text, gsize len)
   norm_walk (&n);
   g_array_set_size (w->hashes, k.n);
   g_array_set_size (w->words, k.n);
+  return w;
+}
+
+NormWords *
+norm_words_new_until (const char *text, gsize len, gsize stop, gsize *end)
+{
+  g_return_val_if_fail (stop > 0, NULL);
+  len = MIN (len, (gsize) G_MAXUINT32 / 4);
+  NormWords *w = g_new (NormWords, 1);
+  gsize room = MIN (len, stop) + NORM_RUN_MAX;
+  NormSink k = { .w = w, .cap = (guint) (room / 2 + 1) };
+  w->hashes = g_array_sized_new (FALSE, FALSE, sizeof (guint64), k.cap);
+  w->words = g_array_sized_new (FALSE, FALSE, sizeof (NormWord), k.cap);
+  g_array_set_size (w->hashes, k.cap);
+  g_array_set_size (w->words, k.cap);
+  k.hashes = (guint64 *) (void *) w->hashes->data;
+  k.words = (NormWord *) (void *) w->words->data;
+  w->chars = g_string_sized_new (room + 16);
+  Norm n = { .text = text, .len = len, .buf = g_string_sized_new (64), .scratch = g_string_sized_new (64),
+             .fn = add_norm_word, .data = &k, .sink = &k, .simd = NORM_SIMD_NONE, .stop = stop };
+  norm_walk (&n);
+  g_array_set_size (w->hashes, k.n);
+  g_array_set_size (w->words, k.n);
+  *end = n.at;
   return w;
 }
 

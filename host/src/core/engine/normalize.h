@@ -51,6 +51,12 @@ typedef struct {
 } NormWords;
 
 NormWords *norm_words_new (const char *text, gsize len);
+/* The words of text up to the first place at or after stop (> 0) where the walk of the
+ * whole text is between two runs, *end: at a separator, or where a run that holds a
+ * character beyond ASCII reached its 64 KiB (normalize.c) and another begins. The words
+ * of text are those, then those of text + *end (offsets moved); for text without
+ * separators, where normalize_can_split finds no place. Slower (no SIMD). */
+NormWords *norm_words_new_until (const char *text, gsize len, gsize stop, gsize *end);
 void norm_words_free (NormWords *words);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NormWords, norm_words_free)
 
