@@ -393,6 +393,17 @@ test_sink_agrees_avx2 (void)
   normalize_simd_limit (NORM_SIMD_AVX512);
 }
 
+/* 1 to max - 1 of pieces, picked at random, one after the other. */
+static GString *
+random_text (GRand *rand, const char *const *pieces, guint n_pieces, guint max)
+{
+  GString *text = g_string_new (NULL);
+  guint n = (guint) g_rand_int_range (rand, 1, (gint32) max);
+  for (guint i = 0; i < n; i++)
+    g_string_append (text, pieces[g_rand_int_range (rand, 0, (gint32) n_pieces)]);
+  return text;
+}
+
 /* Where normalize_can_split says so, the words of a text are those of its two parts,
  * the second's offsets moved: on random mixes of what joins words across a separator
  * (hyphens at line ends, ASCII and not, apostrophes, format characters), separators of
@@ -411,10 +422,7 @@ test_can_split (void)
   guint splits = 0;
   for (guint round = 0; round < 600; round++)
     {
-      g_autoptr (GString) text = g_string_new (NULL);
-      guint n = (guint) g_rand_int_range (rand, 1, 30);
-      for (guint i = 0; i < n; i++)
-        g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+      g_autoptr (GString) text = random_text (rand, pieces, G_N_ELEMENTS (pieces), 30);
       Collected whole = { g_array_new (FALSE, FALSE, sizeof (guint64)), g_string_new (NULL) };
       normalize_foreach_word (text->str, text->len, collect, &whole);
       gboolean split_here = FALSE;
@@ -474,10 +482,7 @@ test_until (void)
   GRand *rand = g_rand_new_with_seed (7);
   for (guint round = 0; round < 300; round++)
     {
-      g_autoptr (GString) text = g_string_new (NULL);
-      guint n = (guint) g_rand_int_range (rand, 1, 60);
-      for (guint i = 0; i < n; i++)
-        g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+      g_autoptr (GString) text = random_text (rand, pieces, G_N_ELEMENTS (pieces), 60);
       g_autofree char *whole = words_in_pieces (text->str, text->len, text->len + 1);
       for (gsize stop = 1; stop < 40; stop += 3)
         {

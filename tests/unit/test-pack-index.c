@@ -892,18 +892,26 @@ describe_scores (EngineIndex *index, GPtrArray *texts)
   return describe_by (index, texts, TRUE);
 }
 
-/* A large paste is scored on two threads with the same findings, in the same order, as
- * on one, with two packs; a small one stays on the caller's thread. */
-static void
-test_score_beside (Fixture *f, gconstpointer data)
+/* The fixture's pack and a second one (a document of its own, no exact data), loaded. */
+static EngineIndex *
+two_packs (Fixture *f)
 {
   import (f);
-  /* A second pack (a document of its own, no exact data): its parts are taken too. */
   g_autoptr (GBytes) other = build_version (f, "other", 1, 5);
   g_auto (PackMeta) other_meta = { 0 };
   g_assert_true (pack_import (f->store, f->dir, other, &other_meta, NULL));
-  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  EngineIndex *index = pack_load_index (f->store, f->dir, NULL);
   g_assert_cmpuint (engine_index_pack_count (index), ==, 2);
+  return index;
+}
+
+/* A large paste is scored on two threads with the same findings, in the same order, as
+ * on one, with two packs (the second's parts are taken too); a small one stays on the
+ * caller's thread. */
+static void
+test_score_beside (Fixture *f, gconstpointer data)
+{
+  g_autoptr (EngineIndex) index = two_packs (f);
   g_assert_true (mapped (index));
   g_autoptr (GPtrArray) pastes = large_pastes (f);
   g_ptr_array_add (pastes, g_strdup (f->texts->pdata[0]));  /* a small one */
@@ -1163,11 +1171,7 @@ segment_texts (Fixture *f)
 static void
 test_segments_same_findings (Fixture *f, gconstpointer data)
 {
-  import (f);
-  g_autoptr (GBytes) other = build_version (f, "other", 1, 5);
-  g_auto (PackMeta) other_meta = { 0 };
-  g_assert_true (pack_import (f->store, f->dir, other, &other_meta, NULL));
-  g_autoptr (EngineIndex) index = pack_load_index (f->store, f->dir, NULL);
+  g_autoptr (EngineIndex) index = two_packs (f);
   g_autoptr (GPtrArray) texts = segment_texts (f);
   for (guint i = 0; i < f->texts->len; i++)
     g_ptr_array_add (texts, g_strdup (f->texts->pdata[i]));

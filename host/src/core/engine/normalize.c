@@ -1088,6 +1088,19 @@ add_norm_word (const char *word, gsize len, gsize start, gsize end, gpointer dat
 #define NORM_SINK_LARGE ((gsize) 4 << 20)
 #define NORM_SINK_FIRST_CAP(len) ((len) <= NORM_SINK_LARGE ? (len) / 2 + 1 : (len) / 4 + 64)
 
+/* The sink's arrays, with room for k->cap words. */
+static void
+sink_arrays (NormSink *k)
+{
+  NormWords *w = k->w;
+  w->hashes = g_array_sized_new (FALSE, FALSE, sizeof (guint64), k->cap);
+  w->words = g_array_sized_new (FALSE, FALSE, sizeof (NormWord), k->cap);
+  g_array_set_size (w->hashes, k->cap);
+  g_array_set_size (w->words, k->cap);
+  k->hashes = (guint64 *) (void *) w->hashes->data;
+  k->words = (NormWord *) (void *) w->words->data;
+}
+
 NormWords *
 norm_words_new (const char *text, gsize len)
 {
@@ -1105,12 +1118,7 @@ norm_words_new (const char *text, gsize len)
   gsize mirror_len = 0;
   NormSink k = { .w = w, .cap = (guint) NORM_SINK_FIRST_CAP (len) };
 #endif
-  w->hashes = g_array_sized_new (FALSE, FALSE, sizeof (guint64), k.cap);
-  w->words = g_array_sized_new (FALSE, FALSE, sizeof (NormWord), k.cap);
-  g_array_set_size (w->hashes, k.cap);
-  g_array_set_size (w->words, k.cap);
-  k.hashes = (guint64 *) (void *) w->hashes->data;
-  k.words = (NormWord *) (void *) w->words->data;
+  sink_arrays (&k);
   /* With the mirror, chars after it only take the words of the general walk (non-ASCII
    * ones, mostly), and grow when they need to: a paste's arrays stay the size they had
    * before the mirror, which kept them in memory malloc reuses instead of in fresh
@@ -1136,12 +1144,7 @@ norm_words_new_until (const char *text, gsize len, gsize stop, gsize *end)
   NormWords *w = g_new (NormWords, 1);
   gsize room = MIN (len, stop) + NORM_RUN_MAX;
   NormSink k = { .w = w, .cap = (guint) (room / 2 + 1) };
-  w->hashes = g_array_sized_new (FALSE, FALSE, sizeof (guint64), k.cap);
-  w->words = g_array_sized_new (FALSE, FALSE, sizeof (NormWord), k.cap);
-  g_array_set_size (w->hashes, k.cap);
-  g_array_set_size (w->words, k.cap);
-  k.hashes = (guint64 *) (void *) w->hashes->data;
-  k.words = (NormWord *) (void *) w->words->data;
+  sink_arrays (&k);
   w->chars = g_string_sized_new (room + 16);
   Norm n = { .text = text, .len = len, .buf = g_string_sized_new (64), .scratch = g_string_sized_new (64),
              .fn = add_norm_word, .data = &k, .sink = &k, .simd = NORM_SIMD_NONE, .stop = stop };
