@@ -828,6 +828,10 @@ raw_open (StoreVfs *vfs, const char *path, int type, gint64 *size, GError **erro
   if (rc != SQLITE_OK)
     {
       raw_close (file);
+      /* Gone since it was there: another process's last connection checkpointed its WAL
+       * and deleted it as it closed (a `weir store info` ending while a host starts). */
+      if (root->xAccess (root, path, SQLITE_ACCESS_EXISTS, &exists) == SQLITE_OK && !exists)
+        return NULL;
       g_set_error (error, WEIR_ERROR, WEIR_ERROR_IO, "cannot read %s (SQLite I/O error %d)", path, rc);
       return NULL;
     }
