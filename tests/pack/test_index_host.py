@@ -283,6 +283,34 @@ class IndexHost(WeirCase):
         # Resident at its peak: the frame, cJSON's copy, a segment's words (not 16 M).
         self.assertLess(peak, 300 * 1024, f"VmHWM {peak} KiB")
 
+    def test_large_copy_pasted_back(self):
+        """30 MB copied from an internal site (a policy rule on where content came from,
+        no pack) and pasted whole into a chat is answered, found as copied: the paste's
+        words and k-grams are matched against the copies a segment at a time, and its
+        hits stop at 4 M (the host of 22e8949 passed its memory cap and aborted)."""
+        with open(os.path.join(self.home, "policy.json"), "w") as f:
+            json.dump({"version": 1,
+                       "rules": [{"id": "internal-out", "sources": ["internal"], "verdict": "block"}],
+                       "origins": [{"id": "wiki", "match": ["https://wiki.example"], "source": "internal"}]}, f)
+        rng = random.Random(30)
+        vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+                 for _ in range(5000)]
+        # A page of 2 000 words over and over, as a long log or a table repeats itself:
+        # each of its fingerprints held at many places of the copy, so every repetition
+        # of the paste hits each of them again (the hits stop at 4 M a pack).
+        page = " ".join(rng.choices(vocab, k=2000)) + "\n"
+        text = (page * (30_000_000 // len(page) + 1))[:30_000_000]
+        host = Host(self.env)
+        try:
+            kept = host.request({"type": "copy", "event": "copy", "origin": "https://wiki.example", "text": text})
+            verdict = host.scan(text)
+        finally:
+            rc, err = host.close()
+        self.assertEqual(rc, 0, err[-2000:])
+        self.assertTrue(kept.get("kept"), kept)
+        self.assertEqual(verdict["verdict"], "block", verdict)
+        self.assertIn("copied", [r["kind"] for r in verdict["reasons"]])
+
     def test_removed_file_and_new_version(self):
         self.ok("pack", "import", self.build(self.path("v1.weirpack"), version=1))
         for path in self.index_files():

@@ -5,6 +5,7 @@
 
 #include "copies/copy-book.h"
 #include "engine/findings.h"
+#include "engine/index.h"
 #include "store/store-copies.h"
 #include "testutil.h"
 
@@ -98,6 +99,54 @@ test_edited (void)
   g_autofree char *seven = g_strjoinv (" ", w);
   g_autofree char *short_paste = g_strconcat ("so ", seven, " and nothing else of it", NULL);
   g_assert_null (found (mem, short_paste, NULL, 1100, findings));
+}
+
+/* One line per finding of text: what a paste is matched with against the copies. */
+static char *
+describe_copied (CopyMemory *mem, const char *text)
+{
+  g_autoptr (GPtrArray) findings = findings_new ();
+  copy_memory_match (mem, text, strlen (text), NULL, 1100, findings);
+  GString *out = g_string_new (NULL);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const Finding *f = findings->pdata[i];
+      g_string_append_printf (out, "%s %u %u %u %.6f\n", f->name, f->count, f->longest, f->words, f->score);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* A paste over 4 MiB is matched against the copies a segment of words at a time, as
+ * against packs (engine/index.c): the same finding, counts and score as from the whole
+ * text, with the copy whole, cut short, or only a run of the guarantee's length in it. */
+static void
+test_segments (void)
+{
+  g_autoptr (CopyMemory) mem = copy_memory_new (key, &limits);
+  g_autofree char *copied = prose (5, 300);
+  remember (mem, 0, "internal", 1000, copied);
+  g_auto (GStrv) w = g_strsplit (copied, " ", -1);
+  g_autofree char *other = prose (6, 400);
+  g_autofree char *twenty = g_strjoinv (" ", (GStrv) (w + 280));
+  char *pastes[] = {
+    g_strconcat (other, "\n", copied, "\n", other, NULL),
+    g_strconcat (other, " ", twenty, ". ", other, NULL),
+    g_strconcat (copied, NULL),
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (pastes); i++)
+    {
+      engine_index_set_segments (G_MAXSIZE, 0);
+      g_autofree char *whole = describe_copied (mem, pastes[i]);
+      g_assert_cmpuint (strlen (whole), >, 0);
+      for (gsize bytes = 1; bytes < 3000; bytes = bytes * 3 + 7)
+        {
+          engine_index_set_segments (1, bytes);
+          g_autofree char *got = describe_copied (mem, pastes[i]);
+          g_assert_cmpstr (got, ==, whole);
+        }
+      g_free (pastes[i]);
+    }
+  engine_index_set_segments (0, 0);
 }
 
 static void
@@ -257,6 +306,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/copies/edited", test_edited);
   g_test_add_func ("/copies/same-source-excluded", test_same_source_excluded);
+  g_test_add_func ("/copies/segments", test_segments);
   g_test_add_func ("/copies/expiry-and-bounds", test_expiry_and_bounds);
   g_test_add_func ("/copies/repeated-and-merged", test_repeated_and_merged);
   g_test_add_func ("/copies/book-store", test_book_store);

@@ -293,16 +293,10 @@ copy_memory_match (CopyMemory *mem, const char *text, gsize len, const char *exc
   if (mem->alive == 0 || text == NULL || len == 0)
     return;
   copy_memory_flush (mem);
-  /* The word hashes alone: the words' text, which norm_words_new also keeps, is not needed. */
-  g_autoptr (GArray) hashes = g_array_new (FALSE, FALSE, sizeof (guint64));
-  normalize_word_hashes (text, len, hashes);
-  if (hashes->len < WINNOW_K)
-    return;
   g_autoptr (GArray) evidence = g_array_new (FALSE, FALSE, sizeof (IndexEvidence));
   g_autoptr (GArray) best = g_array_new (FALSE, FALSE, sizeof (Best));
-  IndexContent content = { (const guint64 *) hashes->data, hashes->len, WINNOW_HASH_MULTILINEAR, mem->key };
-  index_pack_evidence (mem->main, &content, evidence);
-  index_pack_evidence (mem->recent, &content, evidence);
+  const IndexPack *packs[] = { mem->main, mem->recent };
+  guint words = index_text_evidence (packs, G_N_ELEMENTS (packs), text, len, evidence);
   guint32 skip = G_MAXUINT32;
   for (guint i = 0; exclude != NULL && i < mem->sources->len; i++)
     if (strcmp (mem->sources->pdata[i], exclude) == 0)
@@ -317,7 +311,7 @@ copy_memory_match (CopyMemory *mem, const char *text, gsize len, const char *exc
       f->count = b->count;
       f->longest = b->longest;
       f->words = b->covered;
-      f->score = MIN (1.0, (double) b->covered / MAX (hashes->len, 1));
+      f->score = MIN (1.0, (double) b->covered / MAX (words, 1));
       f->at = b->at;
       g_ptr_array_add (findings, f);
     }

@@ -502,9 +502,16 @@ words_in_table (Matcher *m, const NormWords *words, guint8 *known)
   return n_known + probe_pending (t, hashes, &pending, known);
 }
 
+/* The hits of one piece of content stop at this many (48 MiB): a paste that repeats
+ * a record's values millions of times made a hit each, past the host's memory cap; the
+ * records are found long before. */
+#define MAX_HITS (2u << 20)
+
 static void
 lookup (Matcher *m, EdmKind kind, gsize offset, gsize end)
 {
+  if (G_UNLIKELY (m->hits->len >= MAX_HITS))
+    return;
   const EdmTable *t = m->table;
   gsize lo;
   guint64 h = value_hash (m, kind, &lo);

@@ -267,6 +267,13 @@ content_kgrams (const IndexContent *content)
   return content->n >= WINNOW_K ? content->n - WINNOW_K + 1 : 0;
 }
 
+/* A pack's hits for one piece of content stop at this many (48 MiB): a paste that
+ * repeats a protected document's k-grams made one hit per repetition and per entry (up
+ * to MAX_ENTRIES_PER_HASH), 32 MB of one repeated phrase past the host's memory cap.
+ * The document is found long before; what the later repetitions would add to its
+ * counts is not needed for a verdict. */
+#define MAX_HITS (4u << 20)
+
 /* Looks up the k-grams [from, to) of content; a hit records k-gram i as base + i. */
 static void
 collect_hits (const IndexPack *pack, const IndexContent *content, gsize from, gsize to, gsize base, GArray *hits)
@@ -291,6 +298,8 @@ collect_hits (const IndexPack *pack, const IndexContent *content, gsize from, gs
               Hit hit = { pack->entries[j].doc, (guint32) (base + from + i), pack->entries[j].pos };
               g_array_append_val (hits, hit);
             }
+          if (G_UNLIKELY (hits->len >= MAX_HITS))
+            return;
         }
     }
 }
@@ -624,20 +633,12 @@ segment_documents (SegmentPack *p, const Segment *seg)
     collect_hits (pack, &content, seg->kfrom, seg->kto, seg->base, p->hits);
 }
 
-/* Appends each pack's document findings to documents[i] and its exact data's to edm[i],
- * as match_pack does, walking text a segment at a time. */
-static void
-match_segmented (const IndexPack *const *packs, guint n_packs, const char *text, gsize len, GPtrArray **documents,
-                 GPtrArray **edm)
+/* Walks text a segment at a time for each of p's packs: its documents' hits into
+ * p[i].hits (every k-gram's, when index_pack_evidence would look every one up), its
+ * exact data's runs of words into p[i].edm when set. Returns the text's word count. */
+static guint
+walk_segments (SegmentPack *p, guint n_packs, const char *text, gsize len)
 {
-  g_autofree SegmentPack *p = g_new0 (SegmentPack, n_packs);
-  for (guint i = 0; i < n_packs; i++)
-    {
-      p[i] = (SegmentPack) { .pack = packs[i], .hits = g_array_new (FALSE, FALSE, sizeof (Hit)),
-                             .collect_from = G_MAXUINT };
-      if (packs[i]->edm != NULL)
-        p[i].edm = edm_scan_new (packs[i]->edm);
-    }
   SegmentWalk walk;
   Segment seg;
   segment_walk_init (&walk, text, len);
@@ -677,6 +678,31 @@ match_segmented (const IndexPack *const *packs, guint n_packs, const char *text,
           }
       norm_words_free (seg.words);
     }
+  return n_words;
+}
+
+static SegmentPack *
+segment_packs_new (const IndexPack *const *packs, guint n_packs, gboolean edm)
+{
+  SegmentPack *p = g_new0 (SegmentPack, n_packs);
+  for (guint i = 0; i < n_packs; i++)
+    {
+      p[i] = (SegmentPack) { .pack = packs[i], .hits = g_array_new (FALSE, FALSE, sizeof (Hit)),
+                             .collect_from = G_MAXUINT };
+      if (edm && packs[i]->edm != NULL)
+        p[i].edm = edm_scan_new (packs[i]->edm);
+    }
+  return p;
+}
+
+/* Appends each pack's document findings to documents[i] and its exact data's to edm[i],
+ * as match_pack does, walking text a segment at a time. */
+static void
+match_segmented (const IndexPack *const *packs, guint n_packs, const char *text, gsize len, GPtrArray **documents,
+                 GPtrArray **edm)
+{
+  g_autofree SegmentPack *p = segment_packs_new (packs, n_packs, TRUE);
+  guint n_words = walk_segments (p, n_packs, text, len);
   for (guint i = 0; i < n_packs; i++)
     {
       g_autoptr (GArray) evidence = g_array_new (FALSE, FALSE, sizeof (Evidence));
@@ -690,6 +716,32 @@ match_segmented (const IndexPack *const *packs, guint n_packs, const char *text,
           add_edm_finding (p[i].pack, &match, edm[i]);
         }
     }
+}
+
+guint
+index_text_evidence (const IndexPack *const *packs, guint n_packs, const char *text, gsize len, GArray *evidence)
+{
+  if (!segmented (len))
+    {
+      /* The word hashes alone: the words' text, which norm_words_new also keeps, is not needed. */
+      g_autoptr (GArray) hashes = g_array_new (FALSE, FALSE, sizeof (guint64));
+      normalize_word_hashes (text, len, hashes);
+      for (guint i = 0; i < n_packs; i++)
+        {
+          IndexContent content = { (const guint64 *) (const void *) hashes->data, hashes->len, packs[i]->kgram_hash,
+                                   packs[i]->doc_key };
+          index_pack_evidence (packs[i], &content, evidence);
+        }
+      return hashes->len;
+    }
+  g_autofree SegmentPack *p = segment_packs_new (packs, n_packs, FALSE);
+  guint n_words = walk_segments (p, n_packs, text, len);
+  for (guint i = 0; i < n_packs; i++)
+    {
+      evidence_of_hits (p[i].hits, evidence);
+      g_array_unref (p[i].hits);
+    }
+  return n_words;
 }
 
 /* A mapped pack whose file failed a check is replaced by the same pack loaded from its

@@ -123,6 +123,12 @@ typedef struct {
  * takes does not grow with the content, beyond the k-grams that match. */
 void index_pack_evidence (const IndexPack *pack, const IndexContent *content, GArray *evidence);
 
+/* index_pack_evidence of each of packs (with its own k-gram hash and key) for text,
+ * appended pack after pack; above 4 MiB a segment of words at a time, as
+ * engine_index_match does. Returns the text's word count. */
+guint index_text_evidence (const IndexPack *const *packs, guint n_packs, const char *text, gsize len,
+                           GArray *evidence);
+
 /* At most this many documents of one pack are reported for one piece of content. */
 #define INDEX_MAX_DOCUMENTS 8
 
