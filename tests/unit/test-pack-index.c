@@ -1030,7 +1030,7 @@ test_scan_digest_beside (Fixture *f, gconstpointer data)
 }
 
 typedef struct {
-  Fixture *f;
+  EngineIndex *index;  /* the thread's own, loaded before it starts: a Store is one thread's */
   GPtrArray *pastes;
   const char *want;
 } ScoreRun;
@@ -1039,10 +1039,9 @@ static gpointer
 score_run (gpointer data)
 {
   ScoreRun *run = data;
-  g_autoptr (EngineIndex) index = pack_load_index (run->f->store, run->f->dir, NULL);
   for (guint i = 0; i < 5; i++)
     {
-      g_autofree char *got = describe_scores (index, run->pastes);
+      g_autofree char *got = describe_scores (run->index, run->pastes);
       g_assert_cmpstr (got, ==, run->want);
     }
   return NULL;
@@ -1060,12 +1059,17 @@ test_score_beside_callers (Fixture *f, gconstpointer data)
   g_autofree char *want = describe_scores (index, pastes);
   engine_score_set_threads (2);
   guint before = engine_score_jobs_beside ();
-  ScoreRun run = { f, pastes, want };
-  GThread *threads[4];
+  ScoreRun runs[4];
+  GThread *threads[G_N_ELEMENTS (runs)];
+  for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+    runs[i] = (ScoreRun) { pack_load_index (f->store, f->dir, NULL), pastes, want };
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
-    threads[i] = g_thread_new ("score", score_run, &run);
+    threads[i] = g_thread_new ("score", score_run, &runs[i]);
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
-    g_thread_join (threads[i]);
+    {
+      g_thread_join (threads[i]);
+      engine_index_free (runs[i].index);
+    }
   g_assert_cmpuint (engine_score_jobs_beside (), >, before);
 }
 
