@@ -610,51 +610,72 @@ number_separator (char c)
 /* Groups of digits that follow each other within NUMBER_MAX_GAP separators form a
  * chain ("+1 (555) 123-4567"); every run of up to NUMBER_MAX_GROUPS groups of a chain,
  * digits joined, is a candidate. */
+/* A group of digits, and whether the next one follows it in the same chain. */
+typedef struct {
+  gsize start, end;
+  gboolean joins;
+} DigitGroup;
+
+/* The group of digits at i (a digit), and where the next one starts (or len). */
+static DigitGroup
+digit_group (const char *text, gsize len, gsize i, gsize *next)
+{
+  DigitGroup g = { .start = i };
+  gsize j = i;
+  while (j < len && g_ascii_isdigit (text[j]))
+    j++;
+  g.end = j;
+  gsize k = j;
+  while (k < len && k - j < NUMBER_MAX_GAP && number_separator (text[k]))
+    k++;
+  g.joins = k > j && k < len && g_ascii_isdigit (text[k]);
+  *next = g.joins ? k : next_digit (text, len, j);
+  return g;
+}
+
+/* The ring of groups ahead: a power of two at least NUMBER_MAX_GROUPS, indexed by mask. */
+#define GROUP_RING 8
+G_STATIC_ASSERT (GROUP_RING >= NUMBER_MAX_GROUPS && (GROUP_RING & (GROUP_RING - 1)) == 0);
+
 static void
 match_numbers (Matcher *m, const char *text, gsize len)
 {
-  gsize i = 0;
-  while (i < len)
+  /* Every group starts a chain of up to NUMBER_MAX_GROUPS groups: the groups ahead are
+   * kept in a ring, so that each is read once (reading each chain from its first group
+   * read a group up to six times). */
+  DigitGroup ring[GROUP_RING];
+  const guint64 wanted = m->table->number_digits;
+  guint head = 0, count = 0;
+  gsize i = next_digit (text, len, 0);
+  for (;;)
     {
-      if (!g_ascii_isdigit (text[i]))
-        {
-          i = next_digit (text, len, i + 1);
-          continue;
-        }
-      gsize starts[NUMBER_MAX_GROUPS], ends[NUMBER_MAX_GROUPS];
-      guint n = 0;
-      gsize j = i;
-      while (n < NUMBER_MAX_GROUPS && j < len && g_ascii_isdigit (text[j]))
-        {
-          starts[n] = j;
-          while (j < len && g_ascii_isdigit (text[j]))
-            j++;
-          ends[n++] = j;
-          gsize k = j;
-          while (k < len && k - j < NUMBER_MAX_GAP && number_separator (text[k]))
-            k++;
-          if (k == j || k >= len || !g_ascii_isdigit (text[k]))
-            break;
-          j = k;
-        }
+      for (; count < NUMBER_MAX_GROUPS && i < len; count++)
+        ring[(head + count) & (GROUP_RING - 1)] = digit_group (text, len, i, &i);
+      if (count == 0)
+        break;
       /* The runs that start at the chain's first group, groups 0..b joined; the string
        * is built only for a digit count the table has. */
+      const DigitGroup *first = &ring[head];
       gsize digits = 0;
-      for (guint b = 0; b < n; b++)
+      for (guint b = 0; b < count; b++)
         {
-          digits += ends[b] - starts[b];
-          if (digits < EDM_NUMBER_MIN_DIGITS || (m->table->number_digits & edm_digits_bit (digits)) == 0)
-            continue;
-          g_string_truncate (m->norm, 0);
-          for (guint g = 0; g <= b; g++)
-            g_string_append_len (m->norm, text + starts[g], (gssize) (ends[g] - starts[g]));
-          lookup (m, EDM_KIND_NUMBER, starts[0], ends[b]);
+          const DigitGroup *last = &ring[(head + b) & (GROUP_RING - 1)];
+          digits += last->end - last->start;
+          if (digits >= EDM_NUMBER_MIN_DIGITS && (wanted & edm_digits_bit (digits)) != 0)
+            {
+              g_string_truncate (m->norm, 0);
+              for (guint g = 0; g <= b; g++)
+                {
+                  const DigitGroup *x = &ring[(head + g) & (GROUP_RING - 1)];
+                  g_string_append_len (m->norm, text + x->start, (gssize) (x->end - x->start));
+                }
+              lookup (m, EDM_KIND_NUMBER, first->start, last->end);
+            }
+          if (!last->joins)
+            break;  /* the chain ends here */
         }
-      /* The next chain starts at this one's second group: every group starts one chain,
-       * so every run of up to NUMBER_MAX_GROUPS groups is looked up once (the runs that
-       * start at the later groups of this chain, each chain looked up again, were up to
-       * five times as many lookups for the same hits). */
-      i = ends[0];
+      head = (head + 1) & (GROUP_RING - 1);
+      count--;
     }
 }
 
