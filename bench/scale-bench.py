@@ -26,6 +26,9 @@ WEIR_HOME:
   /proc/PID/smaps_rollup: Rss, Pss and private (unshared) Private_Clean + Private_Dirty;
 - scan throughput: `bench-scan --index` (engine_score in 64 KiB pieces) over --scan-mb
   of this machine's manual pages, with the pack and with an empty store;
+- pastes at the scan limit: one host, 30 MB of manual pages and 30 MB of one-digit
+  words, each answered or not, its time and the host's peak VmData (polled; what its
+  memory cap, RLIMIT_DATA, counts);
 - the issue's measure, `weir scan --batch` (bench/batch-scan.py) over --build-dir's
   bench/scan-corpus.txt (bench/scan.sh makes it; skipped when it is missing), for each
   build, with the pack and with the empty store, alternately, best CPU time of 3.
@@ -46,6 +49,7 @@ import statistics
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 
 
@@ -266,6 +270,40 @@ def memory(host, env, request, hosts, large=None):
     return figures
 
 
+def peak_paste(host, env, request):
+    """One host, one paste: (answered, seconds, peak VmData in KiB, polled every 2 ms)."""
+    p = subprocess.Popen([host], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    peak, done = [0], threading.Event()
+
+    def poll():
+        while not done.is_set():
+            try:
+                with open(f"/proc/{p.pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmData:"):
+                            peak[0] = max(peak[0], int(line.split()[1]))
+            except OSError:
+                return
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=poll)
+    watcher.start()
+    t0 = time.perf_counter()
+    try:
+        p.stdin.write(frame(request))
+        p.stdin.flush()
+        answered = len(p.stdout.read(4)) == 4
+    except BrokenPipeError:
+        answered = False
+    seconds = time.perf_counter() - t0
+    done.set()
+    watcher.join()
+    p.kill()
+    p.wait()
+    return answered, seconds, peak[0]
+
+
 def scan_corpus(path, megabytes):
     if os.path.exists(path) and os.path.getsize(path) >= megabytes * 1_000_000:
         return
@@ -370,6 +408,12 @@ def main():
         scan_corpus(corpus, args.scan_mb)
         with open(corpus, "rb") as f:
             large_scan = dict(scan, id=2, text=f.read(64 * 1024).decode(errors="replace"))
+        limit_corpus = os.path.join(tmp, "limit-corpus.txt")
+        scan_corpus(limit_corpus, 30)
+        with open(limit_corpus, "rb") as f:
+            pages = f.read(30_000_000).decode(errors="replace")
+        limit_pastes = ((f"{len(pages) / 1e6:.0f} MB of manual pages", dict(scan, text=pages)),
+                        ("30 MB of one-digit words", dict(scan, text="7 3 " * 7_500_000)))
         rows_out = []
         for label, build in builds:
             w, host, bscan = find(build, "weir"), find(build, "weir-host"), find(build, "bench-scan")
@@ -390,6 +434,7 @@ def main():
             cpus = [cpu for _, _, cpu in starts]
             mem = memory(host, env, scan, args.hosts)
             mem_large = memory(host, env, scan, args.hosts, large_scan)
+            at_limit = [(what, peak_paste(host, env, paste)) for what, paste in limit_pastes]
             with_pack = bench_scan(bscan, env, corpus)
             empty = dict(env0, WEIR_HOME=os.path.join(tmp, f"empty-{label}"))
             # Fresh, as the pack's home is: opening a store authenticates every page of
@@ -405,10 +450,10 @@ def main():
             batch = batch_scan(build, env["WEIR_HOME"], empty["WEIR_HOME"],
                                os.path.join(args.build_dir, "bench", "scan-corpus.txt"))
             rows_out.append((label, import_s, import_cpu, first_ms, first_cpu, times, cpus, reply.get("verdict"), mem,
-                             mem_large, with_pack, no_pack, every, index_mb, batch))
+                             mem_large, with_pack, no_pack, every, index_mb, batch, at_limit))
         print()
         for (label, import_s, import_cpu, first_ms, first_cpu, times, cpus, verdict, mem, mem_large, with_pack,
-             no_pack, every, index_mb, batch) in rows_out:
+             no_pack, every, index_mb, batch, at_limit) in rows_out:
             print(f"[{label}] import {import_s:.2f} s wall, {import_cpu:.2f} s CPU"
                   + (f" (index file {index_mb:.1f} MB)" if index_mb else ""))
             print(f"[{label}] cold start to first verdict ({verdict}): first start after import {first_ms:.0f} ms "
@@ -418,6 +463,9 @@ def main():
                 print(f"[{label}] {len(figures)} hosts at once, {what}: " + ", ".join(
                     f"Rss {r / 1024:.1f} MiB / Pss {p / 1024:.1f} MiB / private {v / 1024:.1f} MiB"
                     for r, p, v in figures))
+            for what, (answered, seconds, peak) in at_limit:
+                print(f"[{label}] one host, {what}: " + ("answered" if answered else "NOT answered (the host ended)")
+                      + f" in {seconds:.2f} s, peak VmData {peak / 1024:.0f} MiB")
             print(f"[{label}] scan throughput (engine_score, {args.scan_mb:.0f} MB of manual pages, best of 3): "
                   f"with the pack {with_pack[0]:.0f} MB/s (CPU {with_pack[1]:.0f}), empty store {no_pack[0]:.0f} MB/s "
                   f"(CPU {no_pack[1]:.0f}): {100 * with_pack[1] / max(no_pack[1], 1):.0f}% of the no-pack rate by CPU time"
