@@ -436,12 +436,14 @@ test_can_split (void)
           g_autoptr (NormWords) b = norm_words_new (text->str + q, text->len - q);
           g_autoptr (GString) got = g_string_new (NULL);
           for (guint i = 0; i < a->words->len; i++)
-            g_string_append_printf (got, "%s@%zu ", norm_word_text (a, i), (gsize) g_array_index (a->words, NormWord, i).start);
+            g_string_append_printf (got, "%s@%zu ", norm_word_text (a, i),
+                                    (gsize) g_array_index (a->words, NormWord, i).start);
           for (guint i = 0; i < b->words->len; i++)
             g_string_append_printf (got, "%s@%zu ", norm_word_text (b, i),
                                     q + g_array_index (b->words, NormWord, i).start);
           if (g_strcmp0 (got->str, whole.words->str) != 0)
-            g_error ("split at %zu of \"%s\": %s, whole: %s", q, g_strescape (text->str, NULL), got->str, whole.words->str);
+            g_error ("split at %zu of \"%s\": %s, whole: %s", q, g_strescape (text->str, NULL), got->str,
+                     whole.words->str);
         }
       (void) split_here;
       g_array_unref (whole.hashes);
@@ -464,7 +466,8 @@ words_in_pieces (const char *text, gsize len, gsize stop)
       g_autoptr (NormWords) w = norm_words_new_until (text + at, len - at, stop, &end);
       g_assert_cmpuint (end, >=, MIN (stop, len - at));
       for (guint i = 0; i < w->words->len; i++)
-        g_string_append_printf (out, "%s@%zu ", norm_word_text (w, i), at + g_array_index (w->words, NormWord, i).start);
+        g_string_append_printf (out, "%s@%zu ", norm_word_text (w, i),
+                                at + g_array_index (w->words, NormWord, i).start);
       at += end;
     }
   return g_string_free (out, FALSE);

@@ -1105,7 +1105,8 @@ static GPtrArray *
 segment_texts (Fixture *f)
 {
   static const char *const noise[] = {
-    "Nothing to see here, only notes.\n", "infor-\nmation and co-\n  operation ", "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe3\x80\x82",
+    "Nothing to see here, only notes.\n", "infor-\nmation and co-\n  operation ",
+    "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe3\x80\x82",
     "\xef\xb7\xba \xef\xb7\xba ", "\xc2\xbc of it; ", "caf\xc3\xa9 na\xc3\xafve ", "x\xe2\x80\x8by ",
     "Given17\nFamily17 +44 20\n7946 0017\n", "person12@example.org ", "1 2 3 4 5 6 7 8 9 ",
   };

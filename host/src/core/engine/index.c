@@ -325,7 +325,8 @@ static gboolean
 winnowed_paste_hits (const IndexPack *pack, const IndexContent *content, gsize from, gsize to)
 {
   g_autoptr (GArray) buf = g_array_sized_new (FALSE, FALSE, sizeof (guint64), MIN (to - from, KGRAM_CHUNK) + WINNOW_W);
-  g_autoptr (GArray) picks = g_array_sized_new (FALSE, FALSE, sizeof (WinnowPick), MIN (to - from, KGRAM_CHUNK) / 5 + 1);
+  g_autoptr (GArray) picks
+    = g_array_sized_new (FALSE, FALSE, sizeof (WinnowPick), MIN (to - from, KGRAM_CHUNK) / 5 + 1);
   for (; from < to; from += KGRAM_CHUNK)
     {
       gsize lo = from >= WINNOW_W - 1 ? from - (WINNOW_W - 1) : 0, hi = MIN (to, from + KGRAM_CHUNK);
@@ -499,11 +500,11 @@ match_pack (const IndexPack *pack, const char *text, gsize len, const NormWords 
 /* ---- a text too large for its words to be held at once ---- */
 
 /* Above SEGMENT_MIN bytes a text's words are made and matched SEGMENT_BYTES at a time
- * (about; a segment ends at a separator: normalize_can_split), each segment starting again at the run of
- * its last SEGMENT_OVERLAP words before: what a word takes (24 bytes, and its text) is
- * held for one segment, where the whole text's words took up to 52 bytes a byte of text
- * (32 MB of one-digit words, or of U+FDFA, which NFKC makes four words) and passed the
- * host's memory cap. The findings are the same as from the whole text at once: each
+ * (about: a segment ends where normalize_can_split or norm_words_new_until says), each
+ * segment starting again at the run of its last SEGMENT_OVERLAP words before: what a
+ * word takes (24 bytes, and its text) is held for one segment, where the whole text's
+ * words took up to 52 bytes a byte of text (32 MB of one-digit words, or of U+FDFA,
+ * which NFKC makes four words) and passed the host's memory cap. The findings are the same as from the whole text at once: each
  * k-gram and each run of exact-data words is looked up in the one segment that owns it
  * (that holds all of its words), the winnowing windows that span two segments lie whole
  * in the second, and a pack whose winnowed k-grams hit in a segment has every k-gram
@@ -535,7 +536,9 @@ typedef struct {
   gsize base;            /* the index of its first word in the text's words */
   gsize words;           /* the text's words found so far */
   gsize kgrams_to, runs_to;  /* k-grams and EDM runs looked up so far */
-  gsize last_start[SEGMENT_OVERLAP], last_run[SEGMENT_OVERLAP];  /* of word i at i % OVERLAP: its run's byte, the first word of its run */
+  /* Of the last SEGMENT_OVERLAP words, word i at i % SEGMENT_OVERLAP: where its run
+   * starts in the text, and the first word of that run. */
+  gsize last_start[SEGMENT_OVERLAP], last_run[SEGMENT_OVERLAP];
   guint index;
   gboolean done;
 } SegmentWalk;
@@ -626,8 +629,10 @@ segment_documents (SegmentPack *p, const Segment *seg)
   if (pack->n_entries == 0 || seg->kfrom >= seg->kto)
     return;
   const GArray *hashes = seg->words->hashes;
-  IndexContent content = { (const guint64 *) (const void *) hashes->data, hashes->len, pack->kgram_hash, pack->doc_key };
-  if (p->collect_from == G_MAXUINT && (!pack->winnowed_paste || winnowed_paste_hits (pack, &content, seg->kfrom, seg->kto)))
+  IndexContent content = { (const guint64 *) (const void *) hashes->data, hashes->len, pack->kgram_hash,
+                           pack->doc_key };
+  if (p->collect_from == G_MAXUINT
+      && (!pack->winnowed_paste || winnowed_paste_hits (pack, &content, seg->kfrom, seg->kto)))
     p->collect_from = seg->index;
   if (p->collect_from <= seg->index)
     collect_hits (pack, &content, seg->kfrom, seg->kto, seg->base, p->hits);

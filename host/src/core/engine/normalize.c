@@ -25,7 +25,7 @@ typedef struct {
   gpointer data;
   NormSink *sink;     /* set by norm_words_new: plain ASCII words go straight into it */
   NormSimd simd;      /* not NONE: the sink's chars start with a lowered copy of the text (see below) */
-  gsize stop;         /* not 0: the walk ends at the first place at or after it where a run may end (norm_words_new_until) */
+  gsize stop;         /* not 0: the walk ends at the first place from here between two runs */
   gsize at;           /* where the walk ended */
 } Norm;
 
