@@ -506,6 +506,43 @@ test_until (void)
   g_assert_cmpuint (end, <, glued->len);  /* it stopped inside the letters, at 64 KiB */
 }
 
+static gpointer
+normalize_in_thread (gpointer text)
+{
+  return normalize_text (text, strlen (text));
+}
+
+/* The three passes' results are remembered per thread (flush_three_passes): words of
+ * characters the fold table does not hold (Arabic, Devanagari, Hangul, full-width and
+ * squared forms, ligatures, fractions that NFKC makes two words), more distinct words
+ * than the cache has slots, give the same words on a thread whose cache is empty, and
+ * on this one once and again. */
+static void
+test_three_passes_cache (void)
+{
+  static const char *const chars[] = {
+    "\xd8\xa7", "\xd8\xa8", "\xd9\x84", "\xd9\x85", "\xd9\x93", "\xe0\xa4\x95", "\xe0\xa4\xbf",
+    "\xea\xb0\x80", "\xed\x9e\xa3", "\xef\xbc\xa1", "\xef\xbd\x9a", "\xe2\x85\xab", "\xef\xac\x81",
+    "\xe3\x8e\x8f", "\xc2\xbd", "\xe1\x84\x80", "\xe1\x85\xa1", "\xe1\x86\xa8", "\xc2\xb2",
+  };
+  GRand *rand = g_rand_new_with_seed (20261207);
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (guint i = 0; i < 30000; i++)
+    {
+      guint n = (guint) g_rand_int_range (rand, 1, 8);
+      for (guint j = 0; j < n; j++)
+        g_string_append (text, chars[g_rand_int_range (rand, 0, G_N_ELEMENTS (chars))]);
+      g_string_append_c (text, i % 11 ? ' ' : '\n');
+    }
+  g_rand_free (rand);
+  g_autofree char *cold = g_thread_join (g_thread_new ("cold", normalize_in_thread, text->str));
+  g_autofree char *warm = normalize_text (text->str, text->len);
+  g_autofree char *again = normalize_text (text->str, text->len);
+  g_assert_cmpstr (warm, ==, cold);
+  g_assert_cmpstr (again, ==, cold);
+  g_assert_cmpuint (strlen (cold), >, text->len / 2);
+}
+
 /* A run that holds a character beyond ASCII ends at 64 KiB (NFKC of it whole took up
  * to 72 bytes a byte): U+FDFA glued 30 000 times is several words, not one, and the
  * same on every path; ASCII alone stays one word. */
@@ -557,6 +594,7 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/can-split", test_can_split);
   g_test_add_func ("/normalize/run-cap", test_run_cap);
   g_test_add_func ("/normalize/until", test_until);
+  g_test_add_func ("/normalize/three-passes-cache", test_three_passes_cache);
   g_test_add_func ("/normalize/sink-agrees-random-bytes", test_sink_agrees_random_bytes);
   g_test_add_func ("/normalize/sink-agrees-blocks", test_sink_agrees_blocks);
   g_test_add_func ("/normalize/sink-agrees-portable", test_sink_agrees_portable);
