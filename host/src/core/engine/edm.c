@@ -607,9 +607,6 @@ number_separator (char c)
   return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '+' || c == '/';
 }
 
-/* Groups of digits that follow each other within NUMBER_MAX_GAP separators form a
- * chain ("+1 (555) 123-4567"); every run of up to NUMBER_MAX_GROUPS groups of a chain,
- * digits joined, is a candidate. */
 /* A group of digits, and whether the next one follows it in the same chain. */
 typedef struct {
   gsize start, end;
@@ -637,6 +634,9 @@ digit_group (const char *text, gsize len, gsize i, gsize *next)
 #define GROUP_RING 8
 G_STATIC_ASSERT (GROUP_RING >= NUMBER_MAX_GROUPS && (GROUP_RING & (GROUP_RING - 1)) == 0);
 
+/* Groups of digits that follow each other within NUMBER_MAX_GAP separators form a
+ * chain ("+1 (555) 123-4567"); every run of up to NUMBER_MAX_GROUPS groups of a chain,
+ * digits joined, is a candidate. */
 static void
 match_numbers (Matcher *m, const char *text, gsize len)
 {

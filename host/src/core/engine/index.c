@@ -246,6 +246,15 @@ lower_bound (const IndexPack *pack, guint64 hash)
  * their cache misses can overlap. */
 #define PREFETCH_AHEAD 8
 
+/* A piece of content as index_pack_evidence reads it: its normalised words' hashes, and
+ * the k-gram hash and key (WINNOW_KEY_BYTES) of the pack it is matched against. */
+typedef struct {
+  const guint64 *words;
+  gsize n;
+  WinnowHash hash;
+  const guint8 *key;
+} IndexContent;
+
 /* The content's k-grams are hashed KGRAM_CHUNK at a time into one buffer, looked up and
  * dropped: 64 KiB that stay in the cache, where a whole paste's k-grams took 8 bytes a
  * word (128 MiB for 32 MB of one-letter words, and one such array per pack at once on
@@ -259,6 +268,14 @@ hash_kgrams (const IndexContent *content, gsize from, gsize to, GArray *buf)
   g_array_set_size (buf, 0);
   winnow_kgrams (content->words + from, to - from + WINNOW_K - 1, content->hash, content->key, buf);
   return (const guint64 *) buf->data;
+}
+
+/* Word hashes (a GArray of guint64) as content for pack, with its k-gram hash and key. */
+static IndexContent
+pack_content (const IndexPack *pack, const GArray *hashes)
+{
+  return (IndexContent) { (const guint64 *) (const void *) hashes->data, hashes->len, pack->kgram_hash,
+                          pack->doc_key };
 }
 
 static gsize
@@ -434,7 +451,10 @@ evidence_of_hits (GArray *hits, GArray *evidence)
     }
 }
 
-void
+/* Appends one IndexEvidence per document of pack that shares a k-gram with the
+ * content, in document order. The k-grams are hashed a chunk at a time: what this
+ * takes does not grow with the content, beyond the k-grams that match. */
+static void
 index_pack_evidence (const IndexPack *pack, const IndexContent *content, GArray *evidence)
 {
   gsize total = content_kgrams (content);
@@ -457,7 +477,7 @@ match_documents (const IndexPack *pack, const GArray *words, GPtrArray *findings
   if (pack->n_entries == 0 || words->len < WINNOW_K)
     return;
   g_autoptr (GArray) evidence = g_array_new (FALSE, FALSE, sizeof (Evidence));
-  IndexContent content = { (const guint64 *) words->data, words->len, pack->kgram_hash, pack->doc_key };
+  IndexContent content = pack_content (pack, words);
   index_pack_evidence (pack, &content, evidence);
   add_document_findings (pack, evidence, words->len, findings);
 }
@@ -628,9 +648,7 @@ segment_documents (SegmentPack *p, const Segment *seg)
   const IndexPack *pack = p->pack;
   if (pack->n_entries == 0 || seg->kfrom >= seg->kto)
     return;
-  const GArray *hashes = seg->words->hashes;
-  IndexContent content = { (const guint64 *) (const void *) hashes->data, hashes->len, pack->kgram_hash,
-                           pack->doc_key };
+  IndexContent content = pack_content (pack, seg->words->hashes);
   if (p->collect_from == G_MAXUINT
       && (!pack->winnowed_paste || winnowed_paste_hits (pack, &content, seg->kfrom, seg->kto)))
     p->collect_from = seg->index;
@@ -676,9 +694,7 @@ walk_segments (SegmentPack *p, guint n_packs, const char *text, gsize len)
         if (p[i].collect_from != G_MAXUINT && seg.index < p[i].collect_from && seg.kfrom < seg.kto
             && p[i].pack->n_entries > 0)
           {
-            const GArray *hashes = seg.words->hashes;
-            IndexContent content = { (const guint64 *) (const void *) hashes->data, hashes->len,
-                                     p[i].pack->kgram_hash, p[i].pack->doc_key };
+            IndexContent content = pack_content (p[i].pack, seg.words->hashes);
             collect_hits (p[i].pack, &content, seg.kfrom, seg.kto, seg.base, p[i].hits);
           }
       norm_words_free (seg.words);
@@ -733,8 +749,7 @@ index_text_evidence (const IndexPack *const *packs, guint n_packs, const char *t
       normalize_word_hashes (text, len, hashes);
       for (guint i = 0; i < n_packs; i++)
         {
-          IndexContent content = { (const guint64 *) (const void *) hashes->data, hashes->len, packs[i]->kgram_hash,
-                                   packs[i]->doc_key };
+          IndexContent content = pack_content (packs[i], hashes);
           index_pack_evidence (packs[i], &content, evidence);
         }
       return hashes->len;

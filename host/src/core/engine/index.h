@@ -109,23 +109,10 @@ typedef struct {
   guint covered;  /* words */
 } IndexEvidence;
 
-/* A piece of content as index_pack_evidence reads it: its normalised words' hashes, and
- * the k-gram hash and key (WINNOW_KEY_BYTES) of the pack it is matched against. */
-typedef struct {
-  const guint64 *words;
-  gsize n;
-  WinnowHash hash;
-  const guint8 *key;
-} IndexContent;
-
-/* Appends one IndexEvidence per document of pack that shares a k-gram with the
- * content, in document order. The k-grams are hashed a chunk at a time: what this
- * takes does not grow with the content, beyond the k-grams that match. */
-void index_pack_evidence (const IndexPack *pack, const IndexContent *content, GArray *evidence);
-
-/* index_pack_evidence of each of packs (with its own k-gram hash and key) for text,
- * appended pack after pack; above 4 MiB a segment of words at a time, as
- * engine_index_match does. Returns the text's word count. */
+/* One IndexEvidence per document of each of packs (with its own k-gram hash and key)
+ * that shares a k-gram with text, pack after pack, each pack's in document order; above
+ * 4 MiB a segment of words at a time, as engine_index_match does. Returns the text's
+ * word count. */
 guint index_text_evidence (const IndexPack *const *packs, guint n_packs, const char *text, gsize len,
                            GArray *evidence);
 

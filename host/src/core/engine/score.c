@@ -16,9 +16,10 @@
 
 /* One thread beside the caller: the pattern detectors, while the caller normalises the
  * words; then both take the packs' parts (each pack's documents, then its exact data:
- * engine_index_split_take) until none is left, so the exact data goes to whichever is
- * free first (the caller when the detectors take long: number-dense text has many
- * candidates for both) and several packs spread over both. On `weir scan --batch` the
+ * engine_index_split_take; a text over 4 MiB is one part, index.c) until none is left,
+ * so the exact data goes to whichever is free first (the caller when the detectors take
+ * long: number-dense text has many candidates for both) and several packs spread over
+ * both. On `weir scan --batch` the
  * two come out about even (docs/packs.md); the detectors alone beside the rest left
  * the caller the longer half by far. The index's repair stays on the caller's thread.
  * One job at a time; a second caller while one is posted scores alone. */
