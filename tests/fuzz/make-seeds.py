@@ -113,6 +113,10 @@ MATCH = {
     "edm-name-only": "Ada Lovelace wrote the first program",
     "edm-json": '{"name": "Ada Lovelace", "phone": "442079460018", "note": "x"}',
     "unicode-mix": "ﬁle Ａda ß 東京都 ｶﾀｶﾅ \u200bzero\u00adwidth don’t client's 10-\n12 Jean-\nPaul",
+    # scripts the table of plain characters takes (normalize.c): vowel points, viramas,
+    # tone marks in and out of canonical order, jamo and kana voicing marks that compose
+    "scripts": "مُحَمَّد كتاب שָׁלוֹם עולם हिन्दी क़िला ภาษาไทย น้ำ กู่ 한국어 \u1100\u1161\u11a8 か\u3099 "
+               "Tiếng Việt e\u0301\u0316 \u0915\u094d\u093c 東京都 ｶﾞ",
 }
 
 

@@ -512,11 +512,11 @@ normalize_in_thread (gpointer text)
   return normalize_text (text, strlen (text));
 }
 
-/* The three passes' results are remembered per thread (flush_three_passes): words of
- * characters the fold table does not hold (Arabic, Devanagari, Hangul, full-width and
- * squared forms, ligatures, fractions that NFKC makes two words), more distinct words
- * than the cache has slots, give the same words on a thread whose cache is empty, and
- * on this one once and again. */
+/* The three passes' results are remembered per thread (flush_three_passes): words that
+ * take them (full-width and squared forms, ligatures, fractions that NFKC makes two
+ * words, jamo that compose, beside Arabic, Devanagari and Hangul letters that alone
+ * would not), more distinct words than the cache has slots, give the same words on a
+ * thread whose cache is empty, and on this one once and again. */
 static void
 test_three_passes_cache (void)
 {
@@ -573,6 +573,136 @@ test_run_cap (void)
   g_assert_cmpuint (one->words->len, ==, 1);
 }
 
+static void
+record_word (const char *word, gsize len, gsize start, gsize end, gpointer data)
+{
+  g_assert_cmpuint (strlen (word), ==, len);  /* NUL-terminated where len says */
+  g_string_append_printf (data, "%s@%zu-%zu ", word, start, end);
+}
+
+/* The words of text as "word@start-end", by the general walk, then by norm_words_new with
+ * their hashes. */
+static char *
+words_with_offsets (const char *text, gsize len)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  normalize_foreach_word (text, len, record_word, out);
+  g_autoptr (NormWords) w = norm_words_new (text, len);
+  g_string_append (out, "| ");
+  for (guint i = 0; i < w->words->len; i++)
+    {
+      const NormWord *nw = &g_array_index (w->words, NormWord, i);
+      g_string_append_printf (out, "%s@%u-%u:%016" G_GINT64_MODIFIER "x ", norm_word_text (w, i), nw->start, nw->end,
+                              g_array_index (w->hashes, guint64, i));
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* What the walk makes of text with the table of plain characters (normalize.c) is what
+ * it makes of it with glib's three passes for every character beyond the fold table. */
+static void
+assert_plain_agrees (const char *text, gsize len)
+{
+  normalize_plain_table (FALSE);
+  g_autofree char *passes = words_with_offsets (text, len);
+  normalize_plain_table (TRUE);
+  g_autofree char *plain = words_with_offsets (text, len);
+  if (g_strcmp0 (plain, passes) != 0)
+    {
+      g_autofree char *escaped = g_strescape (text, NULL);
+      g_error ("\"%s\": the table gives\n%s\nthe three passes\n%s", escaped, plain, passes);
+    }
+}
+
+/* The set of characters a canonical pair has second, which the table's classes rest
+ * on, is every such character of the plane that glib's decompositions have, and no
+ * other. */
+static void
+test_plain_seconds (void)
+{
+  g_autofree guint8 *second = g_malloc0 (0x110000);
+  for (gunichar c = 0; c < 0x110000; c++)
+    {
+      gunichar a, b;
+      if (g_unichar_decompose (c, &a, &b) && b != 0)
+        second[b] = 1;
+    }
+  guint count = 0;
+  for (gunichar c = 0; c < 0x10000; c++)
+    {
+      g_assert_cmpint (normalize_composes_after (c), ==, second[c]);
+      count += second[c];
+    }
+  g_assert_cmpuint (count, >, 100);
+}
+
+/* Every character of the plane beyond ASCII, alone, between ASCII letters, doubled and
+ * beside characters that compose, combine or decompose: the same words, offsets and
+ * hashes with the table as with the three passes. */
+static void
+test_plain_each (void)
+{
+  static const char *const around[][2] = {
+    { "", "" }, { "x", "9" }, { "\xe0\xa4\x95", "" } /* क */, { "", "\xe0\xa5\x8d" } /* virama */,
+    { "\xea\xb0\x80", "" } /* 가 */, { "", "\xcc\x81" } /* U+0301 */, { "", "\xe0\xb8\xb8\xe0\xb9\x88" } /* Thai marks */,
+    { "\xc3\xa9", "" } /* é */, { "\xe1\x84\x80", "" } /* choseong */, { "", "\xe1\x85\xa1" } /* jungseong */,
+  };
+  for (gunichar c = 0x80; c < 0x10000; c++)
+    {
+      if (c >= 0xD800 && c <= 0xDFFF)
+        continue;
+      char u[8] = { 0 };
+      g_unichar_to_utf8 (c, u);
+      for (gsize k = 0; k < G_N_ELEMENTS (around); k++)
+        {
+          g_autofree char *text = g_strconcat (around[k][0], u, around[k][1], NULL);
+          assert_plain_agrees (text, strlen (text));
+        }
+      g_autofree char *twice = g_strconcat (u, u, " ", u, NULL);
+      assert_plain_agrees (twice, strlen (twice));
+    }
+}
+
+/* Runs drawn from the scripts the table takes (their letters, vowel signs and marks of
+ * each combining class, in and out of canonical order), from characters that compose
+ * (jamo, kana voicing marks, U+0301), that decompose (Hangul syllables, é, Vietnamese
+ * letters, ligatures) or that NFKC changes, with ASCII, separators, hyphens, format
+ * characters and apostrophes between: the same words as the three passes. */
+static void
+test_plain_runs (void)
+{
+  static const gunichar ranges[][2] = {
+    { 0x0590, 0x05FF }, { 0x0600, 0x06FF }, { 0x0900, 0x097F }, { 0x0980, 0x09FF }, { 0x0B80, 0x0BFF },
+    { 0x0D00, 0x0D7F }, { 0x0E00, 0x0E7F }, { 0x0F00, 0x0FFF }, { 0x1000, 0x109F }, { 0x1100, 0x11FF },
+    { 0x1E00, 0x1EFF }, { 0x0300, 0x036F }, { 0x3040, 0x30FF }, { 0x4E00, 0x4E40 }, { 0xAC00, 0xAC40 },
+    { 0xFB00, 0xFB4F }, { 0xFF00, 0xFF9F }, { 0x00C0, 0x024F }, { 0x0370, 0x03FF }, { 0x1B00, 0x1B7F },
+  };
+  static const char *const between[] = { " ", "a", "Q", "7", "-", "-\n", "'", "\xe2\x80\x99", "\xe2\x80\x8b",
+                                         "\xc2\xad", "\xe3\x80\x81", "\xd8\x8c" };
+  GRand *rand = g_rand_new_with_seed (20261207);
+  g_autoptr (GString) all = g_string_new (NULL);
+  for (guint round = 0; round < 40000; round++)
+    {
+      g_autoptr (GString) text = g_string_new (NULL);
+      guint n = (guint) g_rand_int_range (rand, 1, 10);
+      for (guint k = 0; k < n; k++)
+        {
+          if (g_rand_int_range (rand, 0, 6) == 0)
+            {
+              g_string_append (text, between[g_rand_int_range (rand, 0, G_N_ELEMENTS (between))]);
+              continue;
+            }
+          const gunichar *r = ranges[g_rand_int_range (rand, 0, G_N_ELEMENTS (ranges))];
+          g_string_append_unichar (text, (gunichar) g_rand_int_range (rand, (gint32) r[0], (gint32) r[1] + 1));
+        }
+      assert_plain_agrees (text->str, text->len);
+      g_string_append_len (all, text->str, (gssize) text->len);
+      g_string_append_c (all, round % 7 ? ' ' : '\n');
+    }
+  g_rand_free (rand);
+  assert_plain_agrees (all->str, all->len);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -595,6 +725,9 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/run-cap", test_run_cap);
   g_test_add_func ("/normalize/until", test_until);
   g_test_add_func ("/normalize/three-passes-cache", test_three_passes_cache);
+  g_test_add_func ("/normalize/plain-seconds", test_plain_seconds);
+  g_test_add_func ("/normalize/plain-each", test_plain_each);
+  g_test_add_func ("/normalize/plain-runs", test_plain_runs);
   g_test_add_func ("/normalize/sink-agrees-random-bytes", test_sink_agrees_random_bytes);
   g_test_add_func ("/normalize/sink-agrees-blocks", test_sink_agrees_blocks);
   g_test_add_func ("/normalize/sink-agrees-portable", test_sink_agrees_portable);

@@ -12,14 +12,18 @@ typedef struct {
 } NormSink;
 
 /* One pass over the input: the current run of word characters is collected raw in
- * buf; a run that stayed ASCII is already lower-cased and final, any other run goes
- * through NFKC and case folding when it ends. */
+ * buf; a run that stayed ASCII is already lower-cased and final, a run of the tables'
+ * characters is folded from them, any other run goes through NFKC and case folding
+ * when it ends. */
 typedef struct {
   const char *text;
   gsize len;
   GString *buf;
   GString *scratch;   /* a NUL-terminated copy of a word cut from a normalised run */
   gboolean non_ascii;
+  gboolean folds;     /* the run holds a letter of the fold table */
+  gboolean cjk;       /* the run holds a PLAIN_CJK character */
+  gboolean passes;    /* the run holds a character that takes glib's three passes */
   gsize start;        /* byte offset where the current run began */
   NormWordFunc fn;
   gpointer data;
@@ -65,7 +69,7 @@ emit (Norm *n, const char *word, gsize len, gsize end)
 {
   if (len == 0)
     return;
-  if (word != n->buf->str)
+  if (word != n->buf->str || len != n->buf->len)  /* the word must end in a NUL */
     {
       g_string_truncate (n->scratch, 0);
       word = g_string_append_len (n->scratch, word, (gssize) len)->str;
@@ -84,7 +88,13 @@ emit_cjk (Norm *n, const char *p, const char *q, gsize end)
       return;
     }
   for (const char *a = p, *b = second; b < q; a = b, b = g_utf8_next_char (b))
-    emit (n, a, (gsize) (g_utf8_next_char (b) - a), end);
+    {
+      gsize len = (gsize) (g_utf8_next_char (b) - a);
+      char pair[16];  /* two characters of up to 6 bytes (glib's next_char): NUL-terminated here */
+      memcpy (pair, a, len);
+      pair[len] = '\0';
+      n->fn (pair, len, n->start, end, n->data);
+    }
 }
 
 /* A normalised run may hold several words again (NFKC turns "¼" into "1⁄4") and
@@ -193,10 +203,10 @@ fold_at (const guchar *p, gsize len)
   return fold_of (((gunichar) (p[0] & 0x1F) << 6) | (p[1] & 0x3F));
 }
 
-/* The word in n->buf (lower-case ASCII letters and digits, and raw non-ASCII word
- * characters) folded into n->scratch from the table; FALSE when a character is not in
- * it. */
-static gboolean
+/* The run in n->buf (lower-case ASCII letters and digits, letters of the fold table and
+ * PLAIN characters, no other) folded into n->scratch: each letter of the table becomes
+ * its fold, everything else stays. */
+static void
 fold_simple (Norm *n)
 {
   GString *out = n->scratch;
@@ -210,19 +220,175 @@ fold_simple (Norm *n)
           continue;
         }
       const Fold *fold = fold_at (p, (gsize) (end - p));
-      if (fold == NULL)
-        return FALSE;
-      g_string_append_len (out, fold->bytes, fold->len);
-      p += 2;
+      if (fold != NULL)
+        {
+          g_string_append_len (out, fold->bytes, fold->len);
+          p += 2;
+          continue;
+        }
+      const guchar *q = (const guchar *) g_utf8_next_char (p);
+      g_string_append_len (out, (const char *) p, q - p);
+      p = q;
     }
-  return TRUE;
+}
+
+/* ---- characters of other scripts that the three passes leave as they are ---- */
+
+/* The characters of the Basic Multilingual Plane beyond ASCII, classed for step_unicode
+ * by what glib's functions say of each (4 bits a character, a page of 256 filled when a
+ * paste first holds one of them: about 40 us):
+ *   PLAIN_WORD: a word character of combining class 0 that NFKC and case folding leave
+ *     as it is and that no canonical pair has second (nothing before it composes with
+ *     it), nor the first character of its decomposition; PLAIN_COMPOSED when it has one
+ *     (Hangul syllables, Vietnamese letters), PLAIN_CJK for Han, Hiragana, Katakana
+ *   PLAIN_MARK: a word character of another combining class that NFKC and case folding
+ *     leave as it is and that no canonical pair has second (Devanagari's virama and
+ *     nukta, Thai's tone marks, Arabic's and Hebrew's vowel points)
+ *   PLAIN_SEPARATOR: neither a word character nor a format character, nor one that
+ *     step_unicode handles on its own (hyphens, U+2019): it ends the run
+ *   PLAIN_NO: anything else: step_unicode's general path, glib's three passes
+ * A run of PLAIN_WORD characters, ASCII letters and digits, letters of the fold table,
+ * and PLAIN_MARK characters each right after a PLAIN_WORD one without a decomposition,
+ * an ASCII one or a PLAIN_MARK one of a lower or equal class, is after the three passes
+ * the characters' folds one after the other: nothing in it decomposes into anything
+ * that can move (canonical order) or compose with a neighbour. Arabic, Hebrew,
+ * Devanagari, Thai, Hangul and Han took glib's three passes a word, and a pack's scan of
+ * such text ran at 14 to 42 MB/s against 160 for English. tests/unit/test-normalize.c
+ * checks the classes against glib and runs of them against the three passes. */
+enum { PLAIN_NO, PLAIN_SEPARATOR, PLAIN_WORD, PLAIN_MARK, PLAIN_KIND = 3, PLAIN_CJK = 4, PLAIN_COMPOSED = 8 };
+
+#define PLAIN_PAGES 256   /* of 256 characters: U+0000 to U+FFFF */
+
+static guint64 plain_bits[PLAIN_PAGES][16];  /* 16 characters a word, 4 bits each */
+static gint plain_filled[PLAIN_PAGES];
+static gboolean plain_off;                   /* normalize_plain_table (FALSE): tests */
+
+void
+normalize_plain_table (gboolean use)
+{
+  plain_off = !use;
+}
+
+/* The characters of the plane that a canonical pair has second, 1 bit each: glib's
+ * decompositions of the plane's characters, but for the blocks that hold none (CJK
+ * ideographs) and the Hangul syllables, whose pairs (L + V, LV + T) are Unicode's
+ * algorithm: about 0.5 ms once. The unit test compares it with every pair glib has. */
+static guint64 plain_seconds[0x10000 / 64];
+
+static gpointer
+plain_seconds_fill (gpointer unused)
+{
+  (void) unused;
+  for (gunichar c = 0x00C0; c < 0x10000; c++)
+    {
+      if ((c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3))
+        continue;
+      gunichar a, b;
+      if (g_unichar_decompose (c, &a, &b) && b != 0 && b < 0x10000)
+        plain_seconds[b / 64] |= (guint64) 1 << (b % 64);
+    }
+  for (gunichar b = 0x1161; b <= 0x11C2; b++)
+    if (b <= 0x1175 || b >= 0x11A8)
+      plain_seconds[b / 64] |= (guint64) 1 << (b % 64);
+  return NULL;
+}
+
+gboolean
+normalize_composes_after (gunichar c)
+{
+  static GOnce once = G_ONCE_INIT;
+  g_once (&once, plain_seconds_fill, NULL);
+  return c < 0x10000 && (plain_seconds[c / 64] >> (c % 64) & 1) != 0;
+}
+
+static guint
+plain_classify (gunichar c)
+{
+  char s[8];
+  gsize len = (gsize) g_unichar_to_utf8 (c, s);
+  s[len] = '\0';
+  if (c < 0x80 || g_utf8_get_char_validated (s, (gssize) len) != c || c == 0x00AD || c == 0x2010
+      || c == 0x2011 || c == 0x2019 || g_unichar_type (c) == G_UNICODE_FORMAT)
+    return PLAIN_NO;
+  if (!is_word_char (c))
+    return PLAIN_SEPARATOR;
+  gunichar parts[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
+  gsize n = g_unichar_fully_decompose (c, TRUE, parts, G_N_ELEMENTS (parts));
+  if (normalize_composes_after (c) || (n > 0 && normalize_composes_after (parts[0])))
+    return PLAIN_NO;
+  g_autofree char *nfkc = g_utf8_normalize (s, (gssize) len, G_NORMALIZE_NFKC);
+  g_autofree char *folded = g_utf8_casefold (s, (gssize) len);
+  if (nfkc == NULL || folded == NULL || strcmp (nfkc, s) != 0 || strcmp (folded, s) != 0)
+    return PLAIN_NO;
+  return (g_unichar_combining_class (c) != 0 ? PLAIN_MARK : PLAIN_WORD) | (is_cjk (c) ? PLAIN_CJK : 0)
+         | (n != 1 || parts[0] != c ? PLAIN_COMPOSED : 0);
+}
+
+/* Fills a page; threads that fill one at once store the same bits. */
+static void
+plain_fill (guint page)
+{
+  guint64 bits[16] = { 0 };
+  for (guint k = 0; k < 256; k++)
+    bits[k / 16] |= (guint64) plain_classify ((page << 8) | k) << (4 * (k % 16));
+  for (guint w = 0; w < 16; w++)
+    __atomic_store_n (&plain_bits[page][w], bits[w], __ATOMIC_RELAXED);
+  __atomic_store_n (&plain_filled[page], 1, __ATOMIC_RELEASE);
+}
+
+static inline guint
+plain_class (gunichar c)
+{
+  guint page = c >> 8;
+  if (G_UNLIKELY (!__atomic_load_n (&plain_filled[page], __ATOMIC_ACQUIRE)))
+    plain_fill (page);
+  return (guint) (__atomic_load_n (&plain_bits[page][(c & 0xFF) / 16], __ATOMIC_RELAXED) >> (4 * (c % 16))) & 15;
+}
+
+/* The character of two or three UTF-8 bytes at p (len left), its length in *clen and
+ * its class; PLAIN_NO for anything else (four bytes, invalid). */
+static inline guint
+plain_at (const guchar *p, gsize len, gunichar *c, gsize *clen)
+{
+  if (plain_off || len < 2 || (p[1] & 0xC0) != 0x80)
+    return PLAIN_NO;
+  if (p[0] >= 0xC2 && p[0] <= 0xDF)
+    {
+      *clen = 2;
+      *c = ((gunichar) (p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+      return plain_class (*c);
+    }
+  if (p[0] < 0xE0 || p[0] > 0xEF || len < 3 || (p[2] & 0xC0) != 0x80 || (p[0] == 0xE0 && p[1] < 0xA0)
+      || (p[0] == 0xED && p[1] >= 0xA0))
+    return PLAIN_NO;
+  *clen = 3;
+  *c = ((gunichar) (p[0] & 0x0F) << 12) | ((gunichar) (p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+  return plain_class (*c);
+}
+
+/* Whether the PLAIN_MARK c may follow the run in n->buf without the three passes: at its
+ * start, after an ASCII character or a PLAIN_WORD one without a decomposition, or after a
+ * PLAIN_MARK one of a lower or equal combining class (canonical order kept). */
+static gboolean
+plain_mark_fits (const Norm *n, gunichar c)
+{
+  if (n->buf->len == 0 || (guchar) n->buf->str[n->buf->len - 1] < 0x80)
+    return TRUE;
+  const char *last = g_utf8_find_prev_char (n->buf->str, n->buf->str + n->buf->len);
+  gunichar b;
+  gsize blen;
+  guint before = last != NULL ? plain_at ((const guchar *) last, (gsize) (n->buf->str + n->buf->len - last), &b, &blen)
+                              : PLAIN_NO;
+  if ((before & PLAIN_KIND) == PLAIN_WORD)
+    return (before & PLAIN_COMPOSED) == 0;
+  return (before & PLAIN_KIND) == PLAIN_MARK && g_unichar_combining_class (b) <= g_unichar_combining_class (c);
 }
 
 /* What flush's three passes make of a run of up to NFKC_CACHE_RAW bytes, remembered per
- * thread: words of scripts the fold table does not hold (Arabic, Hebrew, Devanagari,
- * CJK, ...) took three glib passes each, and a pack's scan of Arabic text ran at 11 MB/s
- * against 1 700 without one; text repeats its words (Zipf), so most runs are found
- * here. A slot holds the run's raw bytes and the passes' result, NUL-terminated; the
+ * thread: the words that neither table takes (upper-case letters of other scripts,
+ * compatibility forms, marks out of order) take three glib passes each, which made a
+ * pack's scan of Arabic text 11 MB/s against 1 700 without one before the table of plain
+ * characters; text repeats its words (Zipf), so most runs are found here. A slot holds the run's raw bytes and the passes' result, NUL-terminated; the
  * result is a function of the raw bytes alone, so a hit gives what the passes give. */
 #define NFKC_CACHE_SLOTS 4096
 #define NFKC_CACHE_RAW 48
@@ -279,6 +445,37 @@ flush_three_passes (Norm *n, gsize end)
   emit_normalised (n, final, end);
 }
 
+/* Whether the character at p (of a run without PLAIN_NO characters) is PLAIN_CJK. */
+static inline gboolean
+plain_cjk_at (const guchar *p, const guchar *end)
+{
+  gunichar c;
+  gsize clen;
+  return *p >= 0xE0 && (plain_at (p, (gsize) (end - p), &c, &clen) & PLAIN_CJK) != 0;
+}
+
+/* The words of a run of word characters without PLAIN_NO ones, s (len bytes, after
+ * fold_simple when it had letters of the table): its stretches of CJK characters and of
+ * others, as emit_normalised splits them. */
+static void
+emit_plain (Norm *n, const char *s, gsize len, gsize end)
+{
+  const guchar *p = (const guchar *) s, *stop = p + len;
+  while (p < stop)
+    {
+      gboolean cjk = plain_cjk_at (p, stop);
+      const guchar *q = p;
+      do
+        q = (const guchar *) g_utf8_next_char (q);
+      while (q < stop && plain_cjk_at (q, stop) == cjk);
+      if (cjk)
+        emit_cjk (n, (const char *) p, (const char *) q, end);
+      else
+        emit (n, (const char *) p, (gsize) (q - p), end);
+      p = q;
+    }
+}
+
 static void
 flush (Norm *n, gsize end)
 {
@@ -286,12 +483,23 @@ flush (Norm *n, gsize end)
     return;
   if (!n->non_ascii)
     emit (n, n->buf->str, n->buf->len, end);
-  else if (fold_simple (n))
-    n->fn (n->scratch->str, n->scratch->len, n->start, end, n->data);
-  else
+  else if (n->passes)
     flush_three_passes (n, end);
+  else if (!n->folds)
+    emit_plain (n, n->buf->str, n->buf->len, end);
+  else
+    {
+      fold_simple (n);
+      if (!n->cjk)
+        n->fn (n->scratch->str, n->scratch->len, n->start, end, n->data);
+      else
+        {
+          g_autofree char *folded = g_strndup (n->scratch->str, n->scratch->len);
+          emit_plain (n, folded, n->scratch->len, end);
+        }
+    }
   g_string_truncate (n->buf, 0);
-  n->non_ascii = FALSE;
+  n->non_ascii = n->folds = n->cjk = n->passes = FALSE;
 }
 
 /* A run that holds a character beyond ASCII ends once it holds NORM_RUN_MAX bytes,
@@ -360,8 +568,31 @@ step_unicode (Norm *n, gsize *i)
       if (n->buf->len == 0)
         n->start = *i;
       g_string_append_len (n->buf, n->text + *i, 2);
-      n->non_ascii = TRUE;
+      n->non_ascii = n->folds = TRUE;
       *i += 2;
+      return;
+    }
+  gunichar pc;
+  gsize clen;
+  guint plain = plain_at ((const guchar *) n->text + *i, n->len - *i, &pc, &clen);
+  if (plain == PLAIN_SEPARATOR)
+    {
+      flush (n, *i);
+      *i += clen;
+      return;
+    }
+  if (plain != PLAIN_NO)
+    {
+      if (run_room (n, *i))
+        return;
+      if ((plain & PLAIN_KIND) == PLAIN_MARK && !plain_mark_fits (n, pc))
+        n->passes = TRUE;  /* it may move or compose: the three passes say where */
+      if (n->buf->len == 0)
+        n->start = *i;
+      g_string_append_len (n->buf, n->text + *i, (gssize) clen);
+      n->non_ascii = TRUE;
+      n->cjk |= (plain & PLAIN_CJK) != 0;
+      *i += clen;
       return;
     }
   gunichar c = g_utf8_get_char_validated (n->text + *i, (gssize) (n->len - *i));
@@ -387,7 +618,7 @@ step_unicode (Norm *n, gsize *i)
       if (n->buf->len == 0)
         n->start = *i;
       g_string_append_len (n->buf, n->text + *i, (gssize) (next - *i));
-      n->non_ascii = TRUE;
+      n->non_ascii = n->passes = TRUE;
     }
   else
     flush (n, *i);
