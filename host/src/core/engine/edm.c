@@ -706,13 +706,6 @@ record_evidence (const EdmTable *table, const Hit *hits, guint from, guint to)
   return columns;
 }
 
-void
-edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *out)
-{
-  g_autoptr (NormWords) words = norm_words_new (text, len);
-  edm_table_match_words (table, text, len, words, out);
-}
-
 /* The hits of a matched record, as spans (EdmSpan) in spans. */
 static void
 record_spans (const Hit *hits, guint from, guint to, GArray *spans)

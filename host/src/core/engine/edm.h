@@ -149,10 +149,9 @@ typedef struct {
   guint64 columns;     /* bit i: column i was evidence in a matched record */
 } EdmMatch;
 
-/* Finds the table's records in text. */
-void edm_table_match (const EdmTable *table, const char *text, gsize len, EdmMatch *out);
-/* The same with text's words already normalised (norm_words_new (text, len)), so that
- * the fingerprint matcher and every table share one pass. */
+/* Finds the table's records in text, whose words are already normalised
+ * (norm_words_new (text, len)), so that the fingerprint matcher and every table share
+ * one pass. */
 void edm_table_match_words (const EdmTable *table, const char *text, gsize len, const NormWords *words,
                             EdmMatch *out);
 
