@@ -23,6 +23,7 @@ typedef struct {
   gboolean non_ascii;
   gboolean folds;     /* the run holds a letter of the fold table */
   gboolean cjk;       /* the run holds a PLAIN_CJK character */
+  gsize cjk_bytes;    /* of the run's bytes, those of PLAIN_CJK characters */
   gboolean passes;    /* the run holds a character that takes glib's three passes */
   gsize start;        /* byte offset where the current run began */
   NormWordFunc fn;
@@ -485,6 +486,8 @@ flush (Norm *n, gsize end)
     emit (n, n->buf->str, n->buf->len, end);
   else if (n->passes)
     flush_three_passes (n, end);
+  else if (n->cjk_bytes == n->buf->len)
+    emit_cjk (n, n->buf->str, n->buf->str + n->buf->len, end);  /* Han and kana alone: pairs */
   else if (!n->folds)
     emit_plain (n, n->buf->str, n->buf->len, end);
   else
@@ -500,6 +503,7 @@ flush (Norm *n, gsize end)
     }
   g_string_truncate (n->buf, 0);
   n->non_ascii = n->folds = n->cjk = n->passes = FALSE;
+  n->cjk_bytes = 0;
 }
 
 /* A run that holds a character beyond ASCII ends once it holds NORM_RUN_MAX bytes,
@@ -589,9 +593,21 @@ step_unicode (Norm *n, gsize *i)
         n->passes = TRUE;  /* it may move or compose: the three passes say where */
       if (n->buf->len == 0)
         n->start = *i;
-      g_string_append_len (n->buf, n->text + *i, (gssize) clen);
+      GString *buf = n->buf;
+      if (G_LIKELY (buf->len + clen < buf->allocated_len))
+        {
+          memcpy (buf->str + buf->len, n->text + *i, clen);
+          buf->len += clen;
+          buf->str[buf->len] = '\0';
+        }
+      else
+        g_string_append_len (buf, n->text + *i, (gssize) clen);
       n->non_ascii = TRUE;
-      n->cjk |= (plain & PLAIN_CJK) != 0;
+      if (plain & PLAIN_CJK)
+        {
+          n->cjk = TRUE;
+          n->cjk_bytes += clen;
+        }
       *i += clen;
       return;
     }
