@@ -666,8 +666,10 @@ test_plain_each (void)
 /* Runs drawn from the scripts the table takes (their letters, vowel signs and marks of
  * each combining class, in and out of canonical order), from characters that compose
  * (jamo, kana voicing marks, U+0301), that decompose (Hangul syllables, é, Vietnamese
- * letters, ligatures) or that NFKC changes, with ASCII, separators, hyphens, format
- * characters and apostrophes between: the same words as the three passes. */
+ * letters, ligatures), that fold (upper-case Armenian, Georgian and Cherokee, full- and
+ * half-width forms, compatibility ideographs, circled and Roman numbers, squared words)
+ * or that NFKC splits, with ASCII, separators, hyphens, format characters and
+ * apostrophes between: the same words as the three passes. */
 static void
 test_plain_runs (void)
 {
@@ -675,7 +677,10 @@ test_plain_runs (void)
     { 0x0590, 0x05FF }, { 0x0600, 0x06FF }, { 0x0900, 0x097F }, { 0x0980, 0x09FF }, { 0x0B80, 0x0BFF },
     { 0x0D00, 0x0D7F }, { 0x0E00, 0x0E7F }, { 0x0F00, 0x0FFF }, { 0x1000, 0x109F }, { 0x1100, 0x11FF },
     { 0x1E00, 0x1EFF }, { 0x0300, 0x036F }, { 0x3040, 0x30FF }, { 0x4E00, 0x4E40 }, { 0xAC00, 0xAC40 },
-    { 0xFB00, 0xFB4F }, { 0xFF00, 0xFF9F }, { 0x00C0, 0x024F }, { 0x0370, 0x03FF }, { 0x1B00, 0x1B7F },
+    { 0xFB00, 0xFB4F }, { 0xFF00, 0xFFDC }, { 0x00C0, 0x024F }, { 0x0370, 0x03FF }, { 0x1B00, 0x1B7F },
+    /* characters with a fold of their own (PLAIN_FOLD) and their neighbours */
+    { 0x0530, 0x058F }, { 0x10A0, 0x10FF }, { 0x13A0, 0x13FF }, { 0xAB70, 0xABBF }, { 0xF900, 0xFA6D },
+    { 0x2460, 0x24FF }, { 0x2150, 0x218F }, { 0x2070, 0x209F }, { 0x3130, 0x318F }, { 0x3300, 0x33FF },
   };
   static const char *const between[] = { " ", "a", "Q", "7", "-", "-\n", "'", "\xe2\x80\x99", "\xe2\x80\x8b",
                                          "\xc2\xad", "\xe3\x80\x81", "\xd8\x8c" };

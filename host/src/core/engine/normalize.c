@@ -204,40 +204,11 @@ fold_at (const guchar *p, gsize len)
   return fold_of (((gunichar) (p[0] & 0x1F) << 6) | (p[1] & 0x3F));
 }
 
-/* The run in n->buf (lower-case ASCII letters and digits, letters of the fold table and
- * PLAIN characters, no other) folded into n->scratch: each letter of the table becomes
- * its fold, everything else stays. */
-static void
-fold_simple (Norm *n)
-{
-  GString *out = n->scratch;
-  g_string_truncate (out, 0);
-  const guchar *p = (const guchar *) n->buf->str, *end = p + n->buf->len;
-  while (p < end)
-    {
-      if (*p < 0x80)
-        {
-          g_string_append_c (out, (char) *p++);
-          continue;
-        }
-      const Fold *fold = fold_at (p, (gsize) (end - p));
-      if (fold != NULL)
-        {
-          g_string_append_len (out, fold->bytes, fold->len);
-          p += 2;
-          continue;
-        }
-      const guchar *q = (const guchar *) g_utf8_next_char (p);
-      g_string_append_len (out, (const char *) p, q - p);
-      p = q;
-    }
-}
-
 /* ---- characters of other scripts that the three passes leave as they are ---- */
 
 /* The characters of the Basic Multilingual Plane beyond ASCII, classed for step_unicode
- * by what glib's functions say of each (4 bits a character, a page of 256 filled when a
- * paste first holds one of them: about 40 us):
+ * by what glib's functions say of each (a byte a character, a page of 256 filled when a
+ * paste first holds one of them: about 50 us):
  *   PLAIN_WORD: a word character of combining class 0 that NFKC and case folding leave
  *     as it is and that no canonical pair has second (nothing before it composes with
  *     it), nor the first character of its decomposition; PLAIN_COMPOSED when it has one
@@ -245,22 +216,38 @@ fold_simple (Norm *n)
  *   PLAIN_MARK: a word character of another combining class that NFKC and case folding
  *     leave as it is and that no canonical pair has second (Devanagari's virama and
  *     nukta, Thai's tone marks, Arabic's and Hebrew's vowel points)
+ *   PLAIN_FOLD: a word character of combining class 0 that the three passes turn into
+ *     ASCII letters and digits and PLAIN_WORD characters (its fold, kept beside the
+ *     page: upper-case Armenian, Georgian, Cherokee and Vietnamese, full- and half-width
+ *     forms, Thai's SARA AM, compatibility ideographs, circled numbers), whose
+ *     decomposition and whose case folding's start with a starter nothing composes with
  *   PLAIN_SEPARATOR: neither a word character nor a format character, nor one that
  *     step_unicode handles on its own (hyphens, U+2019): it ends the run
  *   PLAIN_NO: anything else: step_unicode's general path, glib's three passes
- * A run of PLAIN_WORD characters, ASCII letters and digits, letters of the fold table,
- * and PLAIN_MARK characters each right after a PLAIN_WORD one without a decomposition,
- * an ASCII one or a PLAIN_MARK one of a lower or equal class, is after the three passes
- * the characters' folds one after the other: nothing in it decomposes into anything
- * that can move (canonical order) or compose with a neighbour. Arabic, Hebrew,
- * Devanagari, Thai, Hangul and Han took glib's three passes a word, and a pack's scan of
- * such text ran at 14 to 42 MB/s against 160 for English. tests/unit/test-normalize.c
- * checks the classes against glib and runs of them against the three passes. */
-enum { PLAIN_NO, PLAIN_SEPARATOR, PLAIN_WORD, PLAIN_MARK, PLAIN_KIND = 3, PLAIN_CJK = 4, PLAIN_COMPOSED = 8 };
+ * A run of PLAIN_WORD and PLAIN_FOLD characters, ASCII letters and digits, letters of
+ * the fold table, and PLAIN_MARK characters each right after a PLAIN_WORD one without a
+ * decomposition, an ASCII one or a PLAIN_MARK one of a lower or equal class, is after
+ * the three passes the characters' folds one after the other: nothing in it decomposes
+ * into anything that can move (canonical order) or compose with a neighbour. Arabic,
+ * Hebrew, Devanagari, Thai, Hangul and Han took glib's three passes a word, and a pack's
+ * scan of such text ran at 9 to 42 MB/s against 160 for English.
+ * tests/unit/test-normalize.c checks the classes against glib and runs of them against
+ * the three passes. */
+enum {
+  PLAIN_NO, PLAIN_SEPARATOR, PLAIN_WORD, PLAIN_MARK, PLAIN_FOLD, PLAIN_KIND = 7,  /* the kind */
+  PLAIN_CJK = 8, PLAIN_COMPOSED = 16,                                             /* flags */
+};
 
 #define PLAIN_PAGES 256   /* of 256 characters: U+0000 to U+FFFF */
+#define PLAIN_FOLD_MAX 15
 
-static guint64 plain_bits[PLAIN_PAGES][16];  /* 16 characters a word, 4 bits each */
+typedef struct {
+  guint8 len;
+  char bytes[PLAIN_FOLD_MAX];
+} PlainFold;
+
+static guint8 plain_classes[PLAIN_PAGES * 256];
+static PlainFold *plain_folds[PLAIN_PAGES];  /* a page's folds; NULL when it has none */
 static gint plain_filled[PLAIN_PAGES];
 static gboolean plain_off;                   /* normalize_plain_table (FALSE): tests */
 
@@ -302,8 +289,49 @@ normalize_composes_after (gunichar c)
   return c < 0x10000 && (plain_seconds[c / 64] >> (c % 64) & 1) != 0;
 }
 
+/* Whether d starts no canonical pair's second and combines with nothing: the first
+ * character of a decomposition that nothing before it can compose with or move past. */
+static gboolean
+plain_starter (gunichar d)
+{
+  return g_unichar_combining_class (d) == 0 && !normalize_composes_after (d);
+}
+
+static guint plain_classify (gunichar c, PlainFold *fold);
+
+/* The fold of c (three passes: nfkc is the first) when it is a PLAIN_FOLD character:
+ * NFKC of the case folding starts with a starter of that kind too, and is made of
+ * lower-case ASCII letters, digits and PLAIN_WORD characters. Returns its flags. */
 static guint
-plain_classify (gunichar c)
+plain_fold_of (const char *nfkc, PlainFold *fold)
+{
+  g_autofree char *folded = g_utf8_casefold (nfkc, -1);
+  gunichar parts[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
+  if (folded == NULL || folded[0] == '\0'
+      || g_unichar_fully_decompose (g_utf8_get_char (folded), TRUE, parts, G_N_ELEMENTS (parts)) == 0
+      || !plain_starter (parts[0]))
+    return PLAIN_NO;
+  g_autofree char *final = g_utf8_normalize (folded, -1, G_NORMALIZE_NFKC);
+  if (final == NULL || final[0] == '\0' || strlen (final) > PLAIN_FOLD_MAX)
+    return PLAIN_NO;
+  guint flags = 0;
+  for (const char *p = final; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar d = g_utf8_get_char (p);
+      guint k = d < 0x80 ? (g_ascii_islower (d) || g_ascii_isdigit (d) ? PLAIN_WORD : PLAIN_NO)
+                : d < 0x10000 ? plain_classify (d, NULL) : PLAIN_NO;
+      if ((k & PLAIN_KIND) != PLAIN_WORD)
+        return PLAIN_NO;
+      flags |= k & PLAIN_CJK;
+    }
+  fold->len = (guint8) strlen (final);
+  memcpy (fold->bytes, final, fold->len);
+  return PLAIN_FOLD | flags;
+}
+
+/* The class of c; with fold, PLAIN_FOLD characters too (their fold in *fold). */
+static guint
+plain_classify (gunichar c, PlainFold *fold)
 {
   char s[8];
   gsize len = (gsize) g_unichar_to_utf8 (c, s);
@@ -315,26 +343,48 @@ plain_classify (gunichar c)
     return PLAIN_SEPARATOR;
   gunichar parts[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
   gsize n = g_unichar_fully_decompose (c, TRUE, parts, G_N_ELEMENTS (parts));
-  if (normalize_composes_after (c) || (n > 0 && normalize_composes_after (parts[0])))
+  if (n == 0 || normalize_composes_after (c) || normalize_composes_after (parts[0]))
     return PLAIN_NO;
   g_autofree char *nfkc = g_utf8_normalize (s, (gssize) len, G_NORMALIZE_NFKC);
   g_autofree char *folded = g_utf8_casefold (s, (gssize) len);
-  if (nfkc == NULL || folded == NULL || strcmp (nfkc, s) != 0 || strcmp (folded, s) != 0)
+  if (nfkc == NULL || folded == NULL)
     return PLAIN_NO;
-  return (g_unichar_combining_class (c) != 0 ? PLAIN_MARK : PLAIN_WORD) | (is_cjk (c) ? PLAIN_CJK : 0)
-         | (n != 1 || parts[0] != c ? PLAIN_COMPOSED : 0);
+  if (strcmp (nfkc, s) == 0 && strcmp (folded, s) == 0)
+    return (g_unichar_combining_class (c) != 0 ? PLAIN_MARK : PLAIN_WORD) | (is_cjk (c) ? PLAIN_CJK : 0)
+           | (n != 1 || parts[0] != c ? PLAIN_COMPOSED : 0);
+  if (fold == NULL || g_unichar_combining_class (c) != 0 || !plain_starter (parts[0]))
+    return PLAIN_NO;
+  return plain_fold_of (nfkc, fold);
 }
 
-/* Fills a page; threads that fill one at once store the same bits. */
+/* Fills a page; threads that fill one at once store the same classes and folds. */
 static void
 plain_fill (guint page)
 {
-  guint64 bits[16] = { 0 };
+  guint8 classes[256];
+  PlainFold folds[256];
+  gboolean any_fold = FALSE;
   for (guint k = 0; k < 256; k++)
-    bits[k / 16] |= (guint64) plain_classify ((page << 8) | k) << (4 * (k % 16));
-  for (guint w = 0; w < 16; w++)
-    __atomic_store_n (&plain_bits[page][w], bits[w], __ATOMIC_RELAXED);
+    {
+      classes[k] = (guint8) plain_classify ((page << 8) | k, &folds[k]);
+      any_fold |= (classes[k] & PLAIN_KIND) == PLAIN_FOLD;
+    }
+  if (any_fold)
+    {
+      PlainFold *mine = g_memdup2 (folds, sizeof folds), *none = NULL;
+      if (!__atomic_compare_exchange_n (&plain_folds[page], &none, mine, FALSE, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        g_free (mine);  /* another thread's, the same */
+    }
+  for (guint k = 0; k < 256; k++)
+    __atomic_store_n (&plain_classes[(page << 8) | k], classes[k], __ATOMIC_RELAXED);
   __atomic_store_n (&plain_filled[page], 1, __ATOMIC_RELEASE);
+}
+
+/* The fold of c, a PLAIN_FOLD character whose class was read. */
+static inline const PlainFold *
+plain_fold (gunichar c)
+{
+  return &__atomic_load_n (&plain_folds[c >> 8], __ATOMIC_ACQUIRE)[c & 0xFF];
 }
 
 static inline guint
@@ -343,7 +393,7 @@ plain_class (gunichar c)
   guint page = c >> 8;
   if (G_UNLIKELY (!__atomic_load_n (&plain_filled[page], __ATOMIC_ACQUIRE)))
     plain_fill (page);
-  return (guint) (__atomic_load_n (&plain_bits[page][(c & 0xFF) / 16], __ATOMIC_RELAXED) >> (4 * (c % 16))) & 15;
+  return __atomic_load_n (&plain_classes[c], __ATOMIC_RELAXED);
 }
 
 /* The character of two or three UTF-8 bytes at p (len left), its length in *clen and
@@ -383,6 +433,44 @@ plain_mark_fits (const Norm *n, gunichar c)
   if ((before & PLAIN_KIND) == PLAIN_WORD)
     return (before & PLAIN_COMPOSED) == 0;
   return (before & PLAIN_KIND) == PLAIN_MARK && g_unichar_combining_class (b) <= g_unichar_combining_class (c);
+}
+
+/* The run in n->buf (lower-case ASCII letters and digits, letters of the fold table and
+ * characters of the table of plain ones, no other) folded into n->scratch: each letter
+ * of the fold table and each PLAIN_FOLD character becomes its fold, the rest stays. */
+static void
+fold_simple (Norm *n)
+{
+  GString *out = n->scratch;
+  g_string_truncate (out, 0);
+  const guchar *p = (const guchar *) n->buf->str, *end = p + n->buf->len;
+  while (p < end)
+    {
+      if (*p < 0x80)
+        {
+          g_string_append_c (out, (char) *p++);
+          continue;
+        }
+      const Fold *fold = fold_at (p, (gsize) (end - p));
+      if (fold != NULL)
+        {
+          g_string_append_len (out, fold->bytes, fold->len);
+          p += 2;
+          continue;
+        }
+      gunichar c;
+      gsize clen;
+      if ((plain_at (p, (gsize) (end - p), &c, &clen) & PLAIN_KIND) == PLAIN_FOLD)
+        {
+          const PlainFold *f = plain_fold (c);
+          g_string_append_len (out, f->bytes, f->len);
+          p += clen;
+          continue;
+        }
+      const guchar *q = (const guchar *) g_utf8_next_char (p);
+      g_string_append_len (out, (const char *) p, q - p);
+      p = q;
+    }
 }
 
 /* What flush's three passes make of a run of up to NFKC_CACHE_RAW bytes, remembered per
@@ -603,11 +691,11 @@ step_unicode (Norm *n, gsize *i)
       else
         g_string_append_len (buf, n->text + *i, (gssize) clen);
       n->non_ascii = TRUE;
-      if (plain & PLAIN_CJK)
-        {
-          n->cjk = TRUE;
-          n->cjk_bytes += clen;
-        }
+      n->cjk |= (plain & PLAIN_CJK) != 0;
+      if ((plain & PLAIN_KIND) == PLAIN_FOLD)
+        n->folds = TRUE;  /* fold_simple puts its fold */
+      else if (plain & PLAIN_CJK)
+        n->cjk_bytes += clen;
       *i += clen;
       return;
     }
