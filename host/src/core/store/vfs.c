@@ -162,25 +162,62 @@ db_page_open (const StoreVfs *vfs, guint32 pgno, unsigned char *page)
 
 /* ---- main database file ---- */
 
+/* A main-file page that fails is read again, after pauses of 1, 2, 4 ... ms, before it
+ * counts as damaged or tampered with: another Weir process's checkpoint may be writing
+ * it back from the WAL as it is read, which no lock prevents where the reader holds none
+ * (SQLite reads the header before it takes a lock; the walk of `weir store check` and of
+ * a host reads the file beside SQLite), and a writer whose virtual CPU stops in the middle
+ * of its copy leaves the page torn until it runs again. Page 1, which nearly every
+ * checkpoint writes (the header's page count), up to half a second in all (CI saw it
+ * fail for more than the 60 ms the walk used to wait); other pages 31 ms, so that a
+ * damaged page does not hold a reader up for long. */
+static int
+settle_attempts (guint32 pgno)
+{
+  return pgno == 1 ? 9 : 5;
+}
+
+static StoreVfsSettleFunc settle_fn;
+static gpointer settle_data;
+
+void
+store_vfs_on_settle (StoreVfsSettleFunc fn, gpointer data)
+{
+  settle_fn = fn;
+  settle_data = data;
+}
+
+static void
+settle_pause (guint32 pgno, int attempt)
+{
+  if (settle_fn != NULL)
+    settle_fn (pgno, settle_data);
+  g_usleep ((gulong) 1000 << attempt);
+}
+
 static int
 db_read_page (SealFile *f, guint32 pgno, unsigned char *page)
 {
   sqlite3_file *real = f->real;
-  int rc = real->pMethods->xRead (real, page, P, (sqlite3_int64) (pgno - 1) * P);
-  if (rc == SQLITE_IOERR_SHORT_READ)
+  for (int attempt = 0;; attempt++)
     {
-      sqlite3_int64 size = 0;
-      if (real->pMethods->xFileSize (real, &size) == SQLITE_OK && size <= (sqlite3_int64) (pgno - 1) * P)
-        return SQLITE_IOERR_SHORT_READ;  /* beyond the end: zeros, as SQLite expects */
+      int rc = real->pMethods->xRead (real, page, P, (sqlite3_int64) (pgno - 1) * P);
+      if (rc == SQLITE_IOERR_SHORT_READ)
+        {
+          sqlite3_int64 size = 0;
+          if (real->pMethods->xFileSize (real, &size) == SQLITE_OK && size <= (sqlite3_int64) (pgno - 1) * P)
+            return SQLITE_IOERR_SHORT_READ;  /* beyond the end: zeros, as SQLite expects */
+        }
+      else if (rc != SQLITE_OK)
+        return rc;
+      if (rc == SQLITE_OK && db_page_open (f->vfs, pgno, page))
+        return SQLITE_OK;
+      if (attempt == settle_attempts (pgno))
+        break;
+      settle_pause (pgno, attempt);
     }
-  else if (rc != SQLITE_OK)
-    return rc;
-  if (rc != SQLITE_OK || !db_page_open (f->vfs, pgno, page))
-    {
-      note_bad_page (f->vfs, pgno, FALSE);
-      return SQLITE_IOERR_DATA;
-    }
-  return SQLITE_OK;
+  note_bad_page (f->vfs, pgno, FALSE);
+  return SQLITE_IOERR_DATA;
 }
 
 /* Any span: SQLite reads the 100-byte header before it knows the page size. */
@@ -839,38 +876,24 @@ raw_open (StoreVfs *vfs, const char *path, int type, gint64 *size, GError **erro
   return file;
 }
 
-/* A checkpoint in another process may be rewriting the page as it is read. */
+/* Page pgno read alone and authenticated, and read again as db_read_page does while it
+ * fails: a checkpoint in another process may be rewriting it, which no SQLite lock held
+ * here prevents; a page that still fails is damaged or tampered with. */
 static gboolean
-verify_db_page (StoreVfs *vfs, sqlite3_file *fd, guint32 pgno, unsigned char *page)
+db_page_settles (StoreVfs *vfs, sqlite3_file *fd, guint32 pgno, unsigned char *page)
 {
-  for (int attempt = 0; attempt < 4; attempt++)
+  for (int attempt = 0;; attempt++)
     {
-      if (attempt > 0)
-        g_usleep (2000);
       unsigned char ad[AD_MAX];
       gsize ad_len = db_ad (vfs, pgno, ad);
-      if (!pread_exact (fd, page, P, (gint64) (pgno - 1) * P))
-        continue;
       /* Page 1 is opened whole: its header's geometry is checked too. */
-      if (pgno == 1 ? db_page_open (vfs, pgno, page) : page_verify (vfs, page, 0, ad, ad_len))
+      if (pread_exact (fd, page, P, (gint64) (pgno - 1) * P)
+          && (pgno == 1 ? db_page_open (vfs, pgno, page) : page_verify (vfs, page, 0, ad, ad_len)))
         return TRUE;
+      if (attempt == settle_attempts (pgno))
+        return FALSE;
+      settle_pause (pgno, attempt);
     }
-  return FALSE;
-}
-
-/* A page that failed: read it again a few times. Another Weir process may have been
- * writing it back from the WAL (a checkpoint) while it was read, which no SQLite lock
- * held here prevents; a page that still fails is damaged or tampered with. */
-static gboolean
-db_page_settles (StoreVfs *vfs, sqlite3_file *file, guint32 pgno, unsigned char *page)
-{
-  for (int attempt = 0; attempt < 4; attempt++)
-    {
-      g_usleep ((gulong) 2000 << attempt);
-      if (verify_db_page (vfs, file, pgno, page))
-        return TRUE;
-    }
-  return FALSE;
 }
 
 /* Pages read with one call: 4 KiB a call, reading 245 MB took 77 ms of system calls
@@ -927,8 +950,7 @@ store_vfs_walk_pages (const StoreVfsWalk *walk)
 static gboolean
 walk_page_alone (StoreVfsWalk *walk, guint32 pgno)
 {
-  return verify_db_page (walk->vfs, walk->file, pgno, walk->page)
-         || db_page_settles (walk->vfs, walk->file, pgno, walk->page);
+  return db_page_settles (walk->vfs, walk->file, pgno, walk->page);
 }
 
 /* Whether the file shrank since the walk started and now ends before page pgno: a

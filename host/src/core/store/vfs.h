@@ -46,6 +46,11 @@ gboolean store_vfs_saw_foreign (const StoreVfs *vfs);
 /* The last page that failed authentication (0 if none) and whether it was a WAL frame. */
 guint32 store_vfs_last_bad_page (const StoreVfs *vfs, gboolean *in_wal);
 
+/* Tests: fn is called (with the page's number) before each pause when a page of a main
+ * file failed authentication and is to be read again (vfs.c, settle_pause); NULL: none. */
+typedef void (*StoreVfsSettleFunc) (guint32 pgno, gpointer data);
+void store_vfs_on_settle (StoreVfsSettleFunc fn, gpointer data);
+
 /* Reads and authenticates every page of the main file at path, outside SQLite.
  * *pages receives the page count and *bad the first page that fails (0: none). A
  * page read while another process writes it is read again before it counts as bad. */
