@@ -708,6 +708,62 @@ test_plain_runs (void)
   assert_plain_agrees (all->str, all->len);
 }
 
+typedef struct {
+  const char *text;
+  gsize len;
+  char *words;
+} PlainJob;
+
+static gpointer
+plain_job (gpointer data)
+{
+  PlainJob *job = data;
+  job->words = words_with_offsets (job->text, job->len);
+  return NULL;
+}
+
+/* The table's pages are filled when a paste first holds one of their characters, by
+ * whichever thread meets it: in a fresh process, four threads that walk the same text
+ * of every block of the plane at once all give what the three passes give. */
+static void
+test_plain_threads (void)
+{
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  g_autoptr (GString) text = g_string_new (NULL);
+  GRand *rand = g_rand_new_with_seed (2026120719);
+  for (guint i = 0; i < 60000; i++)
+    {
+      gunichar c = (gunichar) g_rand_int_range (rand, 0xA0, 0xFFFE);
+      if (c >= 0xD800 && c <= 0xDFFF)
+        continue;
+      g_string_append_unichar (text, c);
+      if (g_rand_int_range (rand, 0, 5) == 0)
+        g_string_append_c (text, ' ');
+    }
+  g_rand_free (rand);
+  normalize_plain_table (FALSE);
+  g_autofree char *passes = words_with_offsets (text->str, text->len);
+  normalize_plain_table (TRUE);
+  PlainJob jobs[4];
+  GThread *threads[G_N_ELEMENTS (jobs)];
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      jobs[i] = (PlainJob) { text->str, text->len, NULL };
+      threads[i] = g_thread_new ("plain", plain_job, &jobs[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_cmpstr (jobs[i].words, ==, passes);
+      g_free (jobs[i].words);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -733,6 +789,7 @@ main (int argc, char **argv)
   g_test_add_func ("/normalize/plain-seconds", test_plain_seconds);
   g_test_add_func ("/normalize/plain-each", test_plain_each);
   g_test_add_func ("/normalize/plain-runs", test_plain_runs);
+  g_test_add_func ("/normalize/plain-threads", test_plain_threads);
   g_test_add_func ("/normalize/sink-agrees-random-bytes", test_sink_agrees_random_bytes);
   g_test_add_func ("/normalize/sink-agrees-blocks", test_sink_agrees_blocks);
   g_test_add_func ("/normalize/sink-agrees-portable", test_sink_agrees_portable);
