@@ -206,7 +206,7 @@ fold_at (const guchar *p, gsize len)
 
 /* ---- characters of other scripts that the three passes leave as they are ---- */
 
-/* The characters of the Basic Multilingual Plane beyond ASCII, classed for step_unicode
+/* The characters of the first three planes (U+0080 to U+2FFFF), classed for step_unicode
  * by what glib's functions say of each (a byte a character, a page of 256 filled when a
  * paste first holds one of them: about 50 us):
  *   PLAIN_WORD: a word character of combining class 0 that NFKC and case folding leave
@@ -238,7 +238,8 @@ enum {
   PLAIN_CJK = 8, PLAIN_COMPOSED = 16,                                             /* flags */
 };
 
-#define PLAIN_PAGES 256   /* of 256 characters: U+0000 to U+FFFF */
+#define PLAIN_LIMIT 0x30000                 /* the first three planes */
+#define PLAIN_PAGES (PLAIN_LIMIT >> 8)      /* of 256 characters */
 #define PLAIN_FOLD_MAX 15
 
 typedef struct {
@@ -257,22 +258,23 @@ normalize_plain_table (gboolean use)
   plain_off = !use;
 }
 
-/* The characters of the plane that a canonical pair has second, 1 bit each: glib's
- * decompositions of the plane's characters, but for the blocks that hold none (CJK
- * ideographs) and the Hangul syllables, whose pairs (L + V, LV + T) are Unicode's
- * algorithm: about 0.5 ms once. The unit test compares it with every pair glib has. */
-static guint64 plain_seconds[0x10000 / 64];
+/* The characters of the table's planes that a canonical pair has second, 1 bit each:
+ * glib's decompositions of the first two planes' characters, but for the blocks that hold
+ * none (CJK ideographs) and the Hangul syllables, whose pairs (L + V, LV + T) are
+ * Unicode's algorithm; the third plane holds ideographs alone: about 1 ms once. The unit
+ * test compares it with every pair glib has. */
+static guint64 plain_seconds[PLAIN_LIMIT / 64];
 
 static gpointer
 plain_seconds_fill (gpointer unused)
 {
   (void) unused;
-  for (gunichar c = 0x00C0; c < 0x10000; c++)
+  for (gunichar c = 0x00C0; c < 0x20000; c++)
     {
       if ((c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3))
         continue;
       gunichar a, b;
-      if (g_unichar_decompose (c, &a, &b) && b != 0 && b < 0x10000)
+      if (g_unichar_decompose (c, &a, &b) && b != 0 && b < PLAIN_LIMIT)
         plain_seconds[b / 64] |= (guint64) 1 << (b % 64);
     }
   for (gunichar b = 0x1161; b <= 0x11C2; b++)
@@ -286,7 +288,7 @@ normalize_composes_after (gunichar c)
 {
   static GOnce once = G_ONCE_INIT;
   g_once (&once, plain_seconds_fill, NULL);
-  return c < 0x10000 && (plain_seconds[c / 64] >> (c % 64) & 1) != 0;
+  return c < PLAIN_LIMIT && (plain_seconds[c / 64] >> (c % 64) & 1) != 0;
 }
 
 /* Whether d starts no canonical pair's second and combines with nothing: the first
@@ -319,7 +321,7 @@ plain_fold_of (const char *nfkc, PlainFold *fold)
     {
       gunichar d = g_utf8_get_char (p);
       guint k = d < 0x80 ? (g_ascii_islower (d) || g_ascii_isdigit (d) ? PLAIN_WORD : PLAIN_NO)
-                : d < 0x10000 ? plain_classify (d, NULL) : PLAIN_NO;
+                : d < PLAIN_LIMIT ? plain_classify (d, NULL) : PLAIN_NO;
       if ((k & PLAIN_KIND) != PLAIN_WORD)
         return PLAIN_NO;
       flags |= k & PLAIN_CJK;
@@ -396,8 +398,8 @@ plain_class (gunichar c)
   return __atomic_load_n (&plain_classes[c], __ATOMIC_RELAXED);
 }
 
-/* The character of two or three UTF-8 bytes at p (len left), its length in *clen and
- * its class; PLAIN_NO for anything else (four bytes, invalid). */
+/* The character at p (len left) of the table's planes, its length in *clen and its
+ * class; PLAIN_NO for anything else (beyond U+2FFFF, invalid). */
 static inline guint
 plain_at (const guchar *p, gsize len, gunichar *c, gsize *clen)
 {
@@ -409,11 +411,19 @@ plain_at (const guchar *p, gsize len, gunichar *c, gsize *clen)
       *c = ((gunichar) (p[0] & 0x1F) << 6) | (p[1] & 0x3F);
       return plain_class (*c);
     }
-  if (p[0] < 0xE0 || p[0] > 0xEF || len < 3 || (p[2] & 0xC0) != 0x80 || (p[0] == 0xE0 && p[1] < 0xA0)
-      || (p[0] == 0xED && p[1] >= 0xA0))
+  if (len < 3 || (p[2] & 0xC0) != 0x80)
     return PLAIN_NO;
-  *clen = 3;
-  *c = ((gunichar) (p[0] & 0x0F) << 12) | ((gunichar) (p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+  if (p[0] >= 0xE0 && p[0] <= 0xEF && !(p[0] == 0xE0 && p[1] < 0xA0) && !(p[0] == 0xED && p[1] >= 0xA0))
+    {
+      *clen = 3;
+      *c = ((gunichar) (p[0] & 0x0F) << 12) | ((gunichar) (p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+      return plain_class (*c);
+    }
+  /* F0 90..AF: U+10000 to U+2FFFF */
+  if (p[0] != 0xF0 || p[1] < 0x90 || p[1] >= 0xB0 || len < 4 || (p[3] & 0xC0) != 0x80)
+    return PLAIN_NO;
+  *clen = 4;
+  *c = ((gunichar) (p[1] & 0x3F) << 12) | ((gunichar) (p[2] & 0x3F) << 6) | (p[3] & 0x3F);
   return plain_class (*c);
 }
 
@@ -475,7 +485,7 @@ fold_simple (Norm *n)
 
 /* What flush's three passes make of a run of up to NFKC_CACHE_RAW bytes, remembered per
  * thread: the words that neither table takes (compatibility forms that NFKC splits or
- * turns into marks, marks out of canonical order, characters beyond U+FFFF) take three
+ * turns into marks, marks out of canonical order, characters beyond U+2FFFF) take three
  * glib passes each, which made a pack's scan of Arabic text 11 MB/s against 1 700
  * without one before the table of plain characters; text repeats its words (Zipf), so
  * most runs are found here. A slot holds the run's raw bytes and the passes' result,

@@ -79,7 +79,7 @@ void normalize_simd_limit (NormSimd widest);
 /* Whether characters beyond ASCII that glib's passes leave as they are skip the passes
  * (normalize.c: the default); tests turn it off to compare with the passes. */
 void normalize_plain_table (gboolean use);
-/* Whether a canonical pair (glib's decompositions) has c, of U+0000 to U+FFFF, second. */
+/* Whether a canonical pair (glib's decompositions) has c, of U+0000 to U+2FFFF, second. */
 gboolean normalize_composes_after (gunichar c);
 
 /* The normalised words joined by single spaces, for tests and tools. Caller frees. */
