@@ -240,6 +240,82 @@ class IndexHost(WeirCase):
         self.assertEqual(one, two)
         self.assertNotIn("weir-score", names)
 
+    # Documents of other scripts than Latin, for test_documents_of_other_scripts.
+    SCRIPTS = {
+        "ar.txt": "يجتمع مجلس الإدارة يوم الخميس لمناقشة خطة الاستحواذ على الشركة المنافسة، ويجب أن تبقى "
+                  "هذه الخطة سرية تماماً حتى يتم التوقيع على الاتفاق النهائي. تشمل الميزانية المقترحة أربعة "
+                  "ملايين دولار للمرحلة الأولى، وسيتم إبلاغ الموظفين بعد الإعلان الرسمي فقط. مُحَمَّد سيقود "
+                  "فريق التفاوض مع الشركاء في دبي والرياض.",
+        "hi.txt": "बोर्ड की बैठक में तय हुआ कि नई परियोजना का बजट चार करोड़ रुपये होगा और इसकी जानकारी केवल "
+                  "वरिष्ठ प्रबंधन को दी जाएगी। अनुबंध पर हस्ताक्षर होने तक किसी भी कर्मचारी को यह योजना किसी "
+                  "बाहरी व्यक्ति के साथ साझा नहीं करनी चाहिए। क़ानूनी टीम अगले सप्ताह मसौदा तैयार करेगी।",
+        "th.txt": "คณะกรรมการ บริษัท ได้ อนุมัติ แผน การ ซื้อ กิจการ ของ คู่แข่ง ใน การ ประชุม เมื่อ วาน นี้ "
+                  "และ ขอ ให้ ทุก คน เก็บ เรื่อง นี้ เป็น ความลับ จน กว่า จะ มี การ ลงนาม สัญญา งบประมาณ ที่ "
+                  "ใช้ ใน ขั้น แรก คือ สี่ ล้าน ดอลลาร์ ทีม กฎหมาย จะ ทำ ร่าง สัญญา ให้ เสร็จ ภายใน สัปดาห์ หน้า",
+        "ja.txt": "取締役会は２０２６年１２月の会議で、競合他社の買収計画を承認しました。この計画は最終契約の"
+                  "署名までは社外秘です。第一段階の予算は４００万ドルで、データ分析チームとシステム部門が担当"
+                  "します。発表までは従業員にも知らせないでください。",
+        "ko.txt": "이사회는 어제 회의에서 경쟁사 인수 계획을 승인했으며 최종 계약이 체결될 때까지 이 계획을 "
+                  "비밀로 유지해야 한다고 밝혔습니다. 첫 단계 예산은 사백만 달러이며 법무팀이 다음 주까지 "
+                  "계약서 초안을 준비할 예정입니다. 발표 전까지는 직원들에게도 알리지 마십시오.",
+        "zh.txt": "董事会昨天批准了收购竞争对手的计划，在最终协议签署之前，这项计划必须严格保密。第一阶段的"
+                  "预算为四百万美元，法律团队将在下周之前准备好合同草案。𠮷野先生将负责与合作伙伴的谈判。",
+        "hy.txt": "Տնօրենների խորհուրդը երեկ հաստատեց մրցակից ընկերության ձեռքբերման ծրագիրը ու խնդրեց, "
+                  "որ այն գաղտնի մնա մինչև վերջնական պայմանագրի ստորագրումը։ Առաջին փուլի բյուջեն չորս "
+                  "միլիոն դոլար է, իսկ իրավաբանական թիմը կպատրաստի պայմանագրի նախագիծը հաջորդ շաբաթ։",
+        "vi.txt": "Hội đồng quản trị đã phê duyệt kế hoạch mua lại đối thủ cạnh tranh trong cuộc họp hôm qua "
+                  "và yêu cầu mọi người giữ bí mật cho đến khi hợp đồng cuối cùng được ký kết. Ngân sách cho "
+                  "giai đoạn đầu là bốn triệu đô la.",
+    }
+
+    def test_documents_of_other_scripts(self):
+        """A pack of documents in Arabic (with vowel points), Hindi, Thai, Japanese,
+        Korean, Chinese (with an ideograph of extension B), Armenian and Vietnamese, each
+        found by the real host in a paste that writes it otherwise but means the same
+        after NFKC and case folding: Thai's SARA AM as its two parts, Japanese digits
+        half-width and katakana half-width, Korean in conjoining jamo, Armenian and
+        Vietnamese in upper case (Vietnamese decomposed too); and unrelated text of the
+        same scripts finds nothing (the normaliser's table of plain characters, issue 28)."""
+        import unicodedata
+        docs = self.path("docs-scripts")
+        os.makedirs(docs)
+        for name, text in self.SCRIPTS.items():
+            with open(os.path.join(docs, name), "w", encoding="utf-8") as f:
+                f.write(text)
+        pack = self.path("scripts.weirpack")
+        self.ok("pack", "build", "--name", "scripts", "--label", "confidential", "--docs", docs,
+                "--sign", self.path("a.key"), "-o", pack)
+        self.ok("pack", "import", pack)
+        s = self.SCRIPTS
+        pastes = {
+            "ar.txt": "للعلم فقط:\n" + s["ar.txt"].replace("، ", "،\n"),
+            "hi.txt": "कृपया देखें: " + s["hi.txt"].replace("। ", "।\n\n"),
+            "th.txt": s["th.txt"].replace("\u0e33", "\u0e4d\u0e32") + " ขอบคุณ",
+            "ja.txt": s["ja.txt"].replace("２０２６", "2026").replace("１２", "12").replace("４００", "400")
+                      .replace("データ", "\uff83\uff9e\uff70\uff80"),
+            "ko.txt": unicodedata.normalize("NFD", s["ko.txt"]),
+            "zh.txt": "转发：" + s["zh.txt"].replace("，", "， "),
+            "hy.txt": s["hy.txt"].upper(),
+            "vi.txt": unicodedata.normalize("NFD", s["vi.txt"]).upper(),
+        }
+        for name, paste in pastes.items():
+            self.assertNotEqual(paste, s[name])
+        unrelated = ["مرحبا بكم في نشرة الطقس لهذا اليوم حيث نتوقع أمطارا خفيفة في المساء مع رياح معتدلة "
+                     "على السواحل الشمالية ودرجات حرارة أقل من المعتاد في المناطق الجبلية",
+                     "今日の天気は午後から雨が降るでしょう。傘を忘れずに持って行ってください。明日は晴れる見込みです。",
+                     "오늘 날씨는 오후부터 비가 내리겠습니다. 우산을 꼭 챙기시고 내일은 맑을 것으로 보입니다.",
+                     "ภาษา ไทย วันนี้ อากาศ ดี มาก ฝน ไม่ ตก เรา ไป เที่ยว ทะเล กัน ดีกว่า"]
+        host = Host(self.env)
+        try:
+            for name, paste in pastes.items():
+                self.assertEqual(documents(host.scan(s[name])), [name], name)
+                self.assertEqual(documents(host.scan(paste)), [name], name + " written otherwise")
+            for text in unrelated:
+                self.assertEqual(documents(host.scan(text)), [], text)
+        finally:
+            rc, err = host.close()
+        self.assertEqual(rc, 0, err[-2000:])
+
     def test_paste_at_the_scan_limit_with_a_pack(self):
         """A paste of 32 MB of prose (the default policy's max_scan_bytes is 32 MiB) with a
         pack loaded is answered: the normalised words' arrays no longer take room for a
