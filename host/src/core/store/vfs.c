@@ -946,13 +946,6 @@ store_vfs_walk_pages (const StoreVfsWalk *walk)
   return walk->pages;
 }
 
-/* Page pgno, read one at a time and again while another process may be writing it. */
-static gboolean
-walk_page_alone (StoreVfsWalk *walk, guint32 pgno)
-{
-  return db_page_settles (walk->vfs, walk->file, pgno, walk->page);
-}
-
 /* Whether the file shrank since the walk started and now ends before page pgno: a
  * host's walk lasts a while, and another process may have shrunk the file meanwhile (a
  * VACUUM); its pages are then gone, not damaged. A page cut short in the file as it was
@@ -981,7 +974,8 @@ store_vfs_walk_step (StoreVfsWalk *walk, guint32 max_pages, guint32 *bad)
           gsize ad_len = db_ad (walk->vfs, pgno, ad);
           if (pgno > 1 && read && page_verify (walk->vfs, walk->chunk + (gsize) i * P, 0, ad, ad_len))
             continue;
-          if (!walk_page_alone (walk, pgno))
+          /* Read alone, and again while another process may be writing it. */
+          if (!db_page_settles (walk->vfs, walk->file, pgno, walk->page))
             {
               *bad = walk_past_end (walk, pgno) ? 0 : pgno;
               walk->next = walk->pages + 1;
