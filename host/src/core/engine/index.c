@@ -524,11 +524,12 @@ match_pack (const IndexPack *pack, const char *text, gsize len, const NormWords 
  * segment starting again at the run of its last SEGMENT_OVERLAP words before: what a
  * word takes (24 bytes, and its text) is held for one segment, where the whole text's
  * words took up to 52 bytes a byte of text (32 MB of one-digit words, or of U+FDFA,
- * which NFKC makes four words) and passed the host's memory cap. The findings are the same as from the whole text at once: each
- * k-gram and each run of exact-data words is looked up in the one segment that owns it
- * (that holds all of its words), the winnowing windows that span two segments lie whole
- * in the second, and a pack whose winnowed k-grams hit in a segment has every k-gram
- * of the text looked up, earlier segments walked again for it. */
+ * which NFKC makes four words) and passed the host's memory cap. The findings are the
+ * same as from the whole text at once: each k-gram and each run of exact-data words is
+ * looked up in the one segment that owns it (that holds all of its words), the winnowing
+ * windows that span two segments lie whole in the second, and a pack whose winnowed
+ * k-grams hit in a segment has every k-gram of the text looked up, earlier segments
+ * walked again for it. */
 #define SEGMENT_MIN ((gsize) 4 << 20)
 #define SEGMENT_BYTES ((gsize) 1 << 20)
 #define SEGMENT_OVERLAP (WINNOW_K + WINNOW_W - 2)
